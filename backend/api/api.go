@@ -1,0 +1,228 @@
+// Package api holds the wire contract between the Sessions Desk app and
+// platformd: the JSON objects, the request bodies, the error codes and the
+// permission names of Platform API v1. It is the only backend package the
+// desktop app may import, so it depends on nothing but the standard library.
+//
+// The human-readable contract is shared/docs/platform-api.md; the
+// machine-readable one is openapi.yaml beside this file. A change to one is a
+// change to all three.
+package api
+
+import "time"
+
+// BasePath prefixes every endpoint except /healthz.
+const BasePath = "/api/v1"
+
+// MaxBodyBytes is the largest request body the server accepts.
+const MaxBodyBytes = 64 << 10
+
+// Permission names, exactly as the platform grants them.
+const (
+	PermSessionsView         = "platform.sessions.view"
+	PermSessionsTerminateOrg = "pf.sessions.terminate_org"
+	PermDevicesRevokeTrust   = "pf.devices.revoke_trust"
+)
+
+// Session statuses.
+const (
+	StatusActive     = "active"
+	StatusExpired    = "expired"
+	StatusTerminated = "terminated"
+)
+
+// Audit actions.
+const (
+	ActionSessionTerminate     = "session.terminate"
+	ActionSessionsTerminateAll = "sessions.terminate_all"
+	ActionDeviceUntrust        = "device.untrust"
+)
+
+// Error codes. Each maps to exactly one HTTP status (see StatusOf).
+const (
+	CodeInvalidArgument  = "invalid_argument"
+	CodeUnauthenticated  = "unauthenticated"
+	CodeMFARequired      = "mfa_required"
+	CodePermissionDenied = "permission_denied"
+	CodeNotFound         = "not_found"
+	CodeRateLimited      = "rate_limited"
+	CodeInternal         = "internal"
+	CodeUnavailable      = "unavailable"
+)
+
+// StatusOf is the one table from error code to HTTP status.
+func StatusOf(code string) int {
+	switch code {
+	case CodeInvalidArgument:
+		return 400
+	case CodeUnauthenticated, CodeMFARequired:
+		return 401
+	case CodePermissionDenied:
+		return 403
+	case CodeNotFound:
+		return 404
+	case CodeRateLimited:
+		return 429
+	case CodeUnavailable:
+		return 503
+	default:
+		return 500
+	}
+}
+
+// ErrorBody is the body of every non-2xx answer.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail carries a machine code and a message a person can read.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// User is a member of an organization.
+type User struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// Org is an organization (tenant).
+type Org struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// Session is one sign-in: one token, one device, one user.
+type Session struct {
+	ID           string     `json:"id"`
+	User         User       `json:"user"`
+	DeviceID     *string    `json:"device_id"`
+	IP           string     `json:"ip"`
+	UserAgent    string     `json:"user_agent"`
+	Client       string     `json:"client"`
+	Location     string     `json:"location"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastActiveAt time.Time  `json:"last_active_at"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Status       string     `json:"status"`
+	TerminatedAt *time.Time `json:"terminated_at"`
+	TerminatedBy *User      `json:"terminated_by"`
+	MFA          bool       `json:"mfa"`
+	Current      bool       `json:"current"`
+}
+
+// Device is a client a user signed in from, recognized by its stable id.
+type Device struct {
+	ID          string     `json:"id"`
+	User        User       `json:"user"`
+	Name        string     `json:"name"`
+	Platform    string     `json:"platform"`
+	Trusted     bool       `json:"trusted"`
+	TrustedAt   *time.Time `json:"trusted_at"`
+	FirstSeenAt time.Time  `json:"first_seen_at"`
+	LastSeenAt  time.Time  `json:"last_seen_at"`
+	LastIP      string     `json:"last_ip"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// AuditEvent records one destructive action.
+type AuditEvent struct {
+	ID       string    `json:"id"`
+	At       time.Time `json:"at"`
+	Actor    User      `json:"actor"`
+	Action   string    `json:"action"`
+	TargetID *string   `json:"target_id"`
+	Count    int       `json:"count"`
+	Reason   string    `json:"reason"`
+}
+
+// LoginDevice identifies the client device at sign-in. An empty or unknown ID
+// creates a new device record whose ID the client must keep.
+type LoginDevice struct {
+	ID       string `json:"id,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Platform string `json:"platform,omitempty"`
+}
+
+// LoginRequest is the body of POST /auth/login.
+type LoginRequest struct {
+	Org         string      `json:"org"`
+	Email       string      `json:"email"`
+	Password    string      `json:"password"`
+	Device      LoginDevice `json:"device"`
+	TOTP        string      `json:"totp,omitempty"`
+	TrustDevice bool        `json:"trust_device,omitempty"`
+}
+
+// LoginResponse is the answer to a successful login.
+type LoginResponse struct {
+	Token   string  `json:"token"`
+	Session Session `json:"session"`
+	User    User    `json:"user"`
+	Device  Device  `json:"device"`
+}
+
+// Me is the answer of GET /me.
+type Me struct {
+	User        User     `json:"user"`
+	Org         Org      `json:"org"`
+	Permissions []string `json:"permissions"`
+	SessionID   string   `json:"session_id"`
+}
+
+// Has reports whether the caller holds perm.
+func (m Me) Has(perm string) bool {
+	for _, p := range m.Permissions {
+		if p == perm {
+			return true
+		}
+	}
+	return false
+}
+
+// SessionList is one page of sessions.
+type SessionList struct {
+	Items      []Session `json:"items"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+// DeviceList is one page of devices.
+type DeviceList struct {
+	Items      []Device `json:"items"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+// AuditList is one page of audit events, newest first.
+type AuditList struct {
+	Items      []AuditEvent `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// ReasonRequest is the optional body of terminate and untrust.
+type ReasonRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// TerminateAllRequest is the body of POST /sessions/terminate-all.
+// KeepCurrent defaults to true when absent.
+type TerminateAllRequest struct {
+	KeepCurrent *bool  `json:"keep_current,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// TerminateAllResponse tells how many sessions were ended.
+type TerminateAllResponse struct {
+	Terminated int `json:"terminated"`
+}
+
+// List limits.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// MaxReasonLen bounds the free-text reason recorded in the audit log.
+const MaxReasonLen = 500

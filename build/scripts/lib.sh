@@ -1,0 +1,92 @@
+# Shared helpers for the project's scripts: each installs what it needs,
+# idempotently, and says what it is doing. Sourced, never run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WAILS_VERSION="v2.11.0"
+GOBIN_DIR="$(go env GOPATH)/bin"
+WAILS="$GOBIN_DIR/wails"
+export PATH="$GOBIN_DIR:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Debian packages: the GTK/WebKit toolchain Wails links against.
+BUILD_PACKAGES=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
+# What the window needs without a desktop, and what the tests drive it with.
+HEADLESS_PACKAGES=(xvfb xauth dbus gnome-keyring libglib2.0-bin)
+TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core)
+
+# ensure_apt PKG… installs the packages that are missing, and only those.
+ensure_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_wails() {
+  if [ -x "$WAILS" ] && "$WAILS" version 2>/dev/null | grep -q "^$WAILS_VERSION"; then
+    return
+  fi
+  say "installing the Wails CLI $WAILS_VERSION (a few minutes the first time)"
+  (cd "$ROOT" && go install "github.com/wailsapp/wails/v2/cmd/wails@$WAILS_VERSION")
+}
+
+# ensure_node_modules runs npm ci when the lock file changed since the last one.
+ensure_node_modules() {
+  local stamp="$ROOT/frontend/node_modules/.sessiondesk-lock"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/frontend/package-lock.json"; then
+    return
+  fi
+  say "installing the frontend's npm packages"
+  (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$ROOT/frontend/package-lock.json" "$stamp"
+}
+
+# generate_bindings writes the TypeScript bindings of the bound Go services
+# (frontend/src/lib/wailsjs, not committed: the Go code is their one source).
+generate_bindings() {
+  say "generating the Wails bindings from the Go services"
+  (cd "$ROOT" && "$WAILS" generate module -tags webkit2_41 >/dev/null)
+}
+
+build_frontend() {
+  say "building the frontend"
+  (cd "$ROOT/frontend" && npm run --silent build >/dev/null)
+}
+
+# build_app makes the production binary build/bin/sessiondesk.
+build_app() {
+  ensure_apt "${BUILD_PACKAGES[@]}"
+  ensure_wails
+  ensure_node_modules
+  generate_bindings
+  build_frontend
+  say "building the app (wails build -tags webkit2_41)"
+  # -s: the frontend is built above; -m/-nosyncgomod: never rewrite go.mod.
+  (cd "$ROOT" && "$WAILS" build -tags webkit2_41 -s -m -skipbindings -nosyncgomod >/dev/null)
+}
+
+# with_private_session_bus CMD… runs CMD on a private D-Bus session with an
+# unlocked gnome-keyring in a throwaway HOME: the real Secret Service, but
+# never the user's own keyring. `gdbus wait` keeps a second daemon from
+# autostarting (and leaking) before the first has claimed its name.
+with_private_session_bus() {
+  local home rc=0
+  home="$(mktemp -d)"
+  HOME="$home" XDG_DATA_HOME="$home/.local/share" XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache" \
+    dbus-run-session -- sh -c 'echo -n sessiondesk | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+      && gdbus wait --session --timeout 10 org.freedesktop.secrets && exec "$@"' sh "$@" || rc=$?
+  rm -rf "$home"
+  return $rc
+}
+
+have_display() { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of Sessions Desk: Go vet and the race-enabled Go tests (on a
+# private D-Bus with a real gnome-keyring), short fuzz runs, the frontend's
+# type check and component tests, and the end-to-end suite that drives the
+# real app binary in Chromium. Installs what it needs first.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_apt "${BUILD_PACKAGES[@]}" "${HEADLESS_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+ensure_wails
+ensure_node_modules
+generate_bindings
+
+say "go vet"
+(cd "$ROOT" && go vet -tags webkit2_41 ./...)
+
+say "frontend: type check (svelte-check)"
+(cd "$ROOT/frontend" && npm run --silent check)
+say "frontend: component tests (vitest)"
+(cd "$ROOT/frontend" && npm run --silent test)
+
+build_frontend
+say "building the dev app binary for the end-to-end suite"
+(cd "$ROOT" && go build -tags dev,webkit2_41 -o build/bin/sessiondesk-dev .)
+
+# Fuzz targets run briefly so that they cannot rot; FUZZTIME=1m for a real hunt.
+FUZZ_TARGETS=()
+if [ -d "$ROOT/backend/server" ]; then
+  while read -r name; do FUZZ_TARGETS+=("$name"); done < <(cd "$ROOT" && grep -ho '^func Fuzz[A-Za-z0-9_]*' backend/server/*_test.go 2>/dev/null | sed 's/^func //')
+fi
+
+say "go test -race ./... and the end-to-end suite, on a private D-Bus with gnome-keyring"
+export SESSIONDESK_REQUIRE_KEYCHAIN=1
+with_private_session_bus bash -c '
+  set -euo pipefail
+  cd "$1"; shift
+  go test -race -count=1 ./...
+  for t in "$@"; do
+    echo "==> fuzzing $t for ${FUZZTIME:-5s}"
+    go test -run=NONE -fuzz="^$t\$" -fuzztime="${FUZZTIME:-5s}" ./backend/server
+  done
+  echo "==> end-to-end suite (real app under Xvfb, Chromium through playwright-core)"
+  cd frontend && npm run --silent e2e
+' bash "$ROOT" "${FUZZ_TARGETS[@]}"
+say "all tests passed"

@@ -1,0 +1,46 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp } from './harness.mjs';
+
+let app;
+before(async () => {
+  app = await startApp();
+});
+after(async () => {
+  await app?.stop();
+});
+
+test('the window shows the Sessions and Devices tabs, switchable by click and keyboard', async () => {
+  const { page } = app;
+  const sessions = page.getByRole('tab', { name: /^Sessions/ });
+  const devices = page.getByRole('tab', { name: /^Devices/ });
+  await sessions.waitFor();
+  assert.equal(await sessions.getAttribute('aria-selected'), 'true');
+
+  await devices.click();
+  assert.equal(await devices.getAttribute('aria-selected'), 'true');
+  assert.equal(await page.getByRole('tabpanel', { name: /^Devices/ }).isVisible(), true);
+
+  await devices.focus();
+  await page.keyboard.press('ArrowRight'); // wraps to the first tab
+  assert.equal(await sessions.getAttribute('aria-selected'), 'true');
+  await page.keyboard.press('End');
+  assert.equal(await page.getByRole('tab').last().getAttribute('aria-selected'), 'true');
+  await page.keyboard.press('Home');
+  assert.equal(await sessions.getAttribute('aria-selected'), 'true');
+});
+
+test('a value only the Go side knows reaches the page through the bindings', async () => {
+  const { page } = app;
+  const info = page.getByTestId('app-info');
+  await info.waitFor();
+  const text = await info.textContent();
+  // The Go runtime version and the app process id cannot come from the browser.
+  assert.match(text, /go1\.\d+/);
+  const pid = Number(/pid (\d+)/.exec(text)?.[1]);
+  assert.ok(pid > 1, `no pid in ${text}`);
+  // And it is the pid of a live sessiondesk-dev process.
+  const { readFileSync } = await import('node:fs');
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  assert.match(cmdline, /sessiondesk-dev/);
+});
