@@ -7,6 +7,12 @@ WAILS_VERSION="v2.11.0"
 GOBIN_DIR="$(go env GOPATH)/bin"
 WAILS="$GOBIN_DIR/wails"
 export PATH="$GOBIN_DIR:$PATH"
+# Pin Go's caches now: the keychain recipe below swaps HOME for a throwaway
+# one, and Go would otherwise rebuild and re-download everything under it.
+GOCACHE="$(go env GOCACHE)"
+GOMODCACHE="$(go env GOMODCACHE)"
+GOPATH="$(go env GOPATH)"
+export GOCACHE GOMODCACHE GOPATH
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
