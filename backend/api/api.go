@@ -44,6 +44,9 @@ const (
 	CodeMFARequired      = "mfa_required"
 	CodePermissionDenied = "permission_denied"
 	CodeNotFound         = "not_found"
+	// CodeMethodNotAllowed answers a known path called with the wrong method
+	// (405, with an Allow header).
+	CodeMethodNotAllowed = "method_not_allowed"
 	CodeRateLimited      = "rate_limited"
 	CodeInternal         = "internal"
 	CodeUnavailable      = "unavailable"
@@ -60,6 +63,8 @@ func StatusOf(code string) int {
 		return 403
 	case CodeNotFound:
 		return 404
+	case CodeMethodNotAllowed:
+		return 405
 	case CodeRateLimited:
 		return 429
 	case CodeUnavailable:

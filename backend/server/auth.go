@@ -1,0 +1,240 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/store"
+	"sessiondesk/backend/totp"
+	"sessiondesk/backend/useragent"
+)
+
+// Field limits of the login body.
+const (
+	maxEmailLen    = 320
+	maxPasswordLen = 1024
+	maxNameLen     = 200
+)
+
+// NewToken returns a fresh session token (32 random bytes, base64url) and the
+// SHA-256 the store keeps instead of it.
+func NewToken() (token string, hash []byte, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, fmt.Errorf("random token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, HashToken(token), nil
+}
+
+// HashToken is the store's key for a token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// authenticate resolves the Bearer token to a live session.
+func (s *Server) authenticate(r *http.Request) (*caller, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return nil, errorf(api.CodeUnauthenticated, "sign in first: send Authorization: Bearer <token>")
+	}
+	if len(token) > 256 {
+		return nil, errorf(api.CodeUnauthenticated, "the token is not valid")
+	}
+	p, err := s.store.Authenticate(r.Context(), HashToken(token))
+	if store.IsNotFound(err) {
+		return nil, errorf(api.CodeUnauthenticated, "the token is not valid")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	now := s.clock()
+	switch p.Session.Status(now) {
+	case store.StatusTerminated:
+		return nil, errorf(api.CodeUnauthenticated, "the session has been ended; sign in again")
+	case store.StatusExpired:
+		return nil, errorf(api.CodeUnauthenticated, "the session has expired; sign in again")
+	}
+	if now.Sub(p.Session.LastActiveAt) >= TouchInterval {
+		// A failed touch costs only freshness of last_active_at; the
+		// request itself is fine.
+		if err := s.store.TouchSession(r.Context(), p.Session.ID, s.idle, TouchInterval); err != nil {
+			s.log.Warn("recording session use failed", "session_id", p.Session.ID, "err", err)
+		}
+	}
+	return &caller{Principal: p, perms: PermissionsOf(p.User.Role)}, nil
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	var req api.LoginRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		return err
+	}
+	if err := validateLogin(&req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	ip := s.clientIP(r)
+	accountKey := strings.ToLower(req.Org) + "\x00" + strings.ToLower(strings.TrimSpace(req.Email))
+	if wait, blocked := s.throttle.blocked(accountKey, ip); blocked {
+		return &Error{Code: api.CodeRateLimited, Message: "too many failed sign-ins; try again later", RetryAfter: wait}
+	}
+	fail := func() error {
+		s.throttle.failed(accountKey, ip)
+		return errorf(api.CodeUnauthenticated, "wrong organization, e-mail or password")
+	}
+
+	user, err := s.findUser(r, req.Org, req.Email)
+	if err != nil {
+		return err
+	}
+	hash := user.PasswordHash
+	if user.ID == "" {
+		hash = s.dummyHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || user.ID == "" {
+		return fail()
+	}
+
+	var device store.Device
+	if req.Device.ID != "" {
+		device, err = s.store.DeviceOfUser(ctx, user.ID, req.Device.ID)
+		if err != nil && !store.IsNotFound(err) {
+			return fmt.Errorf("login: %w", err)
+		}
+		// Unknown, or another user's: this sign-in gets a new device.
+	}
+
+	mfa := false
+	trust := false
+	if user.HasTOTP() && !device.Trusted() {
+		if req.TOTP == "" {
+			return errorf(api.CodeMFARequired, "enter the code from your authenticator app")
+		}
+		step, ok := totp.Verify(user.TOTPSecret, req.TOTP, s.clock())
+		if ok {
+			if ok, err = s.store.UseTOTPStep(ctx, user.ID, step); err != nil {
+				return fmt.Errorf("login: %w", err)
+			}
+		}
+		if !ok {
+			s.throttle.failed(accountKey, ip)
+			return errorf(api.CodeMFARequired, "the code is not valid; enter the current code from your authenticator app")
+		}
+		mfa = true
+		// A device is trusted only right after its user passed the second
+		// factor on it. Users without TOTP have no second factor, so for
+		// them trust_device is ignored.
+		trust = req.TrustDevice
+	}
+
+	token, tokenHash, err := NewToken()
+	if err != nil {
+		return err
+	}
+	ua := r.UserAgent()
+	info := useragent.Parse(ua)
+	in := store.SignIn{
+		UserID:         user.ID,
+		TokenHash:      tokenHash,
+		DeviceID:       device.ID,
+		DeviceName:     req.Device.Name,
+		DevicePlatform: req.Device.Platform,
+		TrustDevice:    trust,
+		IP:             ip,
+		UserAgent:      ua,
+		Client:         info.Label(),
+		MFA:            mfa,
+		Idle:           s.idle,
+		Absolute:       s.absolute,
+	}
+	if in.DeviceName == "" {
+		in.DeviceName = info.DeviceName()
+	}
+	if in.DevicePlatform == "" {
+		in.DevicePlatform = info.OS
+	}
+	sess, dev, err := s.store.SignIn(ctx, in)
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	s.throttle.succeeded(accountKey)
+	s.log.Info("signed in", "org", req.Org, "user_id", user.ID, "session_id", sess.ID, "device_id", dev.ID, "mfa", mfa)
+	writeJSON(w, http.StatusOK, api.LoginResponse{
+		Token:   token,
+		Session: toSession(sess, s.clock(), sess.ID),
+		User:    toUser(sess.User),
+		Device:  toDevice(dev),
+	})
+	return nil
+}
+
+// findUser returns the user, or a zero User when the organization or e-mail
+// is unknown (the caller then spends a bcrypt on the dummy hash).
+func (s *Server) findUser(r *http.Request, orgSlug, email string) (store.User, error) {
+	org, err := s.store.OrgBySlug(r.Context(), orgSlug)
+	if store.IsNotFound(err) {
+		return store.User{}, nil
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("login: %w", err)
+	}
+	u, err := s.store.UserByEmail(r.Context(), org.ID, email)
+	if store.IsNotFound(err) {
+		return store.User{}, nil
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("login: %w", err)
+	}
+	return u, nil
+}
+
+func validateLogin(req *api.LoginRequest) error {
+	if req.Org == "" || req.Email == "" || req.Password == "" {
+		return errorf(api.CodeInvalidArgument, "org, email and password are required")
+	}
+	if len(req.Org) > maxNameLen || len(req.Email) > maxEmailLen || len(req.Password) > maxPasswordLen {
+		return errorf(api.CodeInvalidArgument, "org, email or password is too long")
+	}
+	if utf8.RuneCountInString(req.Device.Name) > maxNameLen || utf8.RuneCountInString(req.Device.Platform) > maxNameLen {
+		return errorf(api.CodeInvalidArgument, "device name and platform are limited to %d characters", maxNameLen)
+	}
+	if req.Device.ID != "" && !store.ValidID(store.PrefixDevice, req.Device.ID) {
+		// A malformed device ID cannot be one of ours; treat it as absent
+		// rather than failing the sign-in of a client with a stale ID.
+		req.Device.ID = ""
+	}
+	return nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.store.Logout(r.Context(), c.Session.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, c *caller) error {
+	perms := c.perms
+	if perms == nil {
+		perms = []string{}
+	}
+	writeJSON(w, http.StatusOK, api.Me{
+		User:        toUser(c.User),
+		Org:         api.Org{ID: c.Org.ID, Slug: c.Org.Slug, Name: c.Org.Name},
+		Permissions: perms,
+		SessionID:   c.Session.ID,
+	})
+	return nil
+}

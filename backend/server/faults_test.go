@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+	"sessiondesk/backend/server"
+	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/sqlite"
+)
+
+// faultyStore is the real SQLite store with failures injected into two
+// methods, to see what the server makes of a panic and of an internal error.
+type faultyStore struct {
+	store.Store
+}
+
+func (faultyStore) ListAudit(context.Context, string, store.AuditFilter) (store.Page[store.AuditEvent], error) {
+	panic("audit exploded")
+}
+
+func (faultyStore) ListDevices(context.Context, string, store.DeviceFilter) (store.Page[store.Device], error) {
+	return store.Page[store.Device]{}, errors.New("disk on fire at /var/secret/path")
+}
+
+func TestPanicsAndInternalErrorsDoNotLeak(t *testing.T) {
+	var logs syncBuffer
+	p := platformtest.Start(t, platformtest.Options{})
+	lr := p.Login(t, "acme", "admin@acme.test")
+	h, err := server.New(server.Config{Store: faultyStore{p.Store()},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := &client{t: t, base: srv.URL, token: lr.Token}
+	for _, path := range []string{"/audit", "/devices"} {
+		res := c.do("GET", api.BasePath+path, nil)
+		if res.status != 500 || string(res.body) != `{"error":{"code":"internal","message":"internal error"}}`+"\n" {
+			t.Errorf("%s = %d %s", path, res.status, res.body)
+		}
+	}
+	// The server keeps serving after a panic.
+	c.do("GET", api.BasePath+"/me", nil).decode(t, 200, nil)
+	out := logs.String()
+	if !strings.Contains(out, "audit exploded") || !strings.Contains(out, "disk on fire") {
+		t.Errorf("internal details were not logged:\n%s", out)
+	}
+}
+
+func TestHealthzUnavailable(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "h.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := &client{t: t, base: srv.URL}
+	c.do("GET", "/healthz", nil).decode(t, 200, nil)
+	db.Close()
+	if res := c.do("GET", "/healthz", nil); res.status != 503 || res.errCode() != api.CodeUnavailable {
+		t.Errorf("healthz with a closed database = %d %s", res.status, res.body)
+	}
+}
+
+// BenchmarkSessionsPage measures one 100-item page over HTTP (JSON, user
+// joined) in an organization of 100,000 sessions.
+func BenchmarkSessionsPage(b *testing.B) {
+	p := platformtest.Start(b, platformtest.Options{Seed: "none"})
+	seedLarge(b, p, 100_000, 20_000)
+	c := newClient(b, p, p.Login(b, "big", "admin@big.test").Token)
+	b.ResetTimer()
+	for range b.N {
+		c.do("GET", api.BasePath+"/sessions?limit=100", nil).decode(b, 200, nil)
+	}
+}
+
+// BenchmarkWalkSessions pages through 100,000 sessions 1,000 at a time.
+func BenchmarkWalkSessions(b *testing.B) {
+	p := platformtest.Start(b, platformtest.Options{Seed: "none"})
+	seedLarge(b, p, 100_000, 20_000)
+	c := newClient(b, p, p.Login(b, "big", "admin@big.test").Token)
+	b.ResetTimer()
+	for range b.N {
+		if n := len(c.allSessions("status=all", 1000)); n != 100_001 {
+			b.Fatalf("walked %d", n)
+		}
+	}
+}

@@ -1,0 +1,316 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/store"
+)
+
+// maxQueryLen bounds the q search parameter.
+const maxQueryLen = 200
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	f := store.SessionFilter{Now: s.clock(), ActiveOnly: true}
+	switch q.Get("status") {
+	case "", api.StatusActive:
+	case "all":
+		f.ActiveOnly = false
+	default:
+		return errorf(api.CodeInvalidArgument, "status must be active or all")
+	}
+	if f.UserID, err = userIDParam(q.Get("user_id")); err != nil {
+		return err
+	}
+	if f.Query, err = queryParam(q.Get("q")); err != nil {
+		return err
+	}
+	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
+		return err
+	}
+	if f.UpdatedSince, err = timeParam("updated_since", q.Get("updated_since")); err != nil {
+		return err
+	}
+	kind := cursorSessions
+	if f.UpdatedSince != nil {
+		// The feed reports changes of every status: a session that became
+		// terminated is exactly the change a syncing client must see.
+		if q.Get("status") == api.StatusActive {
+			return errorf(api.CodeInvalidArgument, "updated_since returns sessions of every status; leave status out or use status=all")
+		}
+		kind = cursorSessionsFeed
+	}
+	if f.After, err = decodeCursor(kind, q.Get("cursor")); err != nil {
+		return err
+	}
+	page, err := s.store.ListSessions(r.Context(), c.Org.ID, f)
+	if err != nil {
+		return err
+	}
+	out := api.SessionList{Items: make([]api.Session, 0, len(page.Items))}
+	for _, ss := range page.Items {
+		out.Items = append(out.Items, toSession(ss, f.Now, c.Session.ID))
+	}
+	out.NextCursor = encodeCursor(kind, page.Next)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) terminateSession(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id := r.PathValue("id")
+	if !store.ValidID(store.PrefixSession, id) {
+		return errorf(api.CodeInvalidArgument, "%q is not a session ID", truncate(id))
+	}
+	var req api.ReasonRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return err
+	}
+	ss, err := s.store.TerminateSession(r.Context(), c.Org.ID, id, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	if err != nil {
+		return err
+	}
+	s.log.Info("session terminated", "org_id", c.Org.ID, "actor_id", c.User.ID, "session_id", id)
+	writeJSON(w, http.StatusOK, toSession(ss, s.clock(), c.Session.ID))
+	return nil
+}
+
+func (s *Server) terminateAll(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req api.TerminateAllRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return err
+	}
+	keep := ""
+	if req.KeepCurrent == nil || *req.KeepCurrent {
+		keep = c.Session.ID
+	}
+	n, err := s.store.TerminateAll(r.Context(), c.Org.ID, keep, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	if err != nil {
+		return err
+	}
+	s.log.Info("all sessions terminated", "org_id", c.Org.ID, "actor_id", c.User.ID, "count", n, "kept_current", keep != "")
+	writeJSON(w, http.StatusOK, api.TerminateAllResponse{Terminated: n})
+	return nil
+}
+
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	var f store.DeviceFilter
+	switch q.Get("trusted") {
+	case "":
+	case "true":
+		t := true
+		f.Trusted = &t
+	case "false":
+		t := false
+		f.Trusted = &t
+	default:
+		return errorf(api.CodeInvalidArgument, "trusted must be true or false")
+	}
+	if f.UserID, err = userIDParam(q.Get("user_id")); err != nil {
+		return err
+	}
+	if f.Query, err = queryParam(q.Get("q")); err != nil {
+		return err
+	}
+	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
+		return err
+	}
+	if f.UpdatedSince, err = timeParam("updated_since", q.Get("updated_since")); err != nil {
+		return err
+	}
+	kind := cursorDevices
+	if f.UpdatedSince != nil {
+		kind = cursorDevicesFeed
+	}
+	if f.After, err = decodeCursor(kind, q.Get("cursor")); err != nil {
+		return err
+	}
+	page, err := s.store.ListDevices(r.Context(), c.Org.ID, f)
+	if err != nil {
+		return err
+	}
+	out := api.DeviceList{Items: make([]api.Device, 0, len(page.Items))}
+	for _, d := range page.Items {
+		out.Items = append(out.Items, toDevice(d))
+	}
+	out.NextCursor = encodeCursor(kind, page.Next)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) untrustDevice(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id := r.PathValue("id")
+	if !store.ValidID(store.PrefixDevice, id) {
+		return errorf(api.CodeInvalidArgument, "%q is not a device ID", truncate(id))
+	}
+	var req api.ReasonRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return err
+	}
+	d, err := s.store.UntrustDevice(r.Context(), c.Org.ID, id, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	if err != nil {
+		return err
+	}
+	s.log.Info("device trust revoked", "org_id", c.Org.ID, "actor_id", c.User.ID, "device_id", id)
+	writeJSON(w, http.StatusOK, toDevice(d))
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *caller) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	var f store.AuditFilter
+	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
+		return err
+	}
+	if f.After, err = decodeCursor(cursorAudit, q.Get("cursor")); err != nil {
+		return err
+	}
+	page, err := s.store.ListAudit(r.Context(), c.Org.ID, f)
+	if err != nil {
+		return err
+	}
+	out := api.AuditList{Items: make([]api.AuditEvent, 0, len(page.Items))}
+	for _, e := range page.Items {
+		ev := api.AuditEvent{ID: e.ID, At: e.At, Actor: toUser(e.Actor), Action: e.Action, Count: e.Count, Reason: e.Reason}
+		if e.TargetID != "" {
+			t := e.TargetID
+			ev.TargetID = &t
+		}
+		out.Items = append(out.Items, ev)
+	}
+	out.NextCursor = encodeCursor(cursorAudit, page.Next)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// query parses the query string strictly: a malformed one is a 400, not a
+// silently dropped parameter.
+func query(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, errorf(api.CodeInvalidArgument, "the query string is malformed")
+	}
+	return q, nil
+}
+
+func limitParam(v string) (int, error) {
+	if v == "" {
+		return api.DefaultLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > api.MaxLimit {
+		return 0, errorf(api.CodeInvalidArgument, "limit must be a whole number from 1 to %d", api.MaxLimit)
+	}
+	return n, nil
+}
+
+func userIDParam(v string) (string, error) {
+	if v != "" && !store.ValidID(store.PrefixUser, v) {
+		return "", errorf(api.CodeInvalidArgument, "user_id %q is not a user ID", truncate(v))
+	}
+	return v, nil
+}
+
+func queryParam(v string) (string, error) {
+	if utf8.RuneCountInString(v) > maxQueryLen || !utf8.ValidString(v) {
+		return "", errorf(api.CodeInvalidArgument, "q must be valid text of at most %d characters", maxQueryLen)
+	}
+	return v, nil
+}
+
+func timeParam(name, v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil, errorf(api.CodeInvalidArgument, "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z", name)
+	}
+	t = t.UTC()
+	return &t, nil
+}
+
+func checkReason(reason string) error {
+	if utf8.RuneCountInString(reason) > api.MaxReasonLen {
+		return errorf(api.CodeInvalidArgument, "reason is limited to %d characters", api.MaxReasonLen)
+	}
+	return nil
+}
+
+// truncate keeps echoed input short in error messages.
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+func toUser(u store.User) api.User {
+	return api.User{ID: u.ID, Email: u.Email, Name: u.Name}
+}
+
+func toSession(s store.Session, now time.Time, currentID string) api.Session {
+	out := api.Session{
+		ID:           s.ID,
+		User:         toUser(s.User),
+		IP:           s.IP,
+		UserAgent:    s.UserAgent,
+		Client:       s.Client,
+		Location:     s.Location,
+		CreatedAt:    s.CreatedAt,
+		LastActiveAt: s.LastActiveAt,
+		ExpiresAt:    s.ExpiresAt,
+		UpdatedAt:    s.UpdatedAt,
+		Status:       s.Status(now),
+		TerminatedAt: s.TerminatedAt,
+		MFA:          s.MFA,
+		Current:      s.ID == currentID,
+	}
+	if s.DeviceID != "" {
+		d := s.DeviceID
+		out.DeviceID = &d
+	}
+	if s.TerminatedBy != nil {
+		u := toUser(*s.TerminatedBy)
+		out.TerminatedBy = &u
+	}
+	return out
+}
+
+func toDevice(d store.Device) api.Device {
+	return api.Device{
+		ID:          d.ID,
+		User:        toUser(d.User),
+		Name:        d.Name,
+		Platform:    d.Platform,
+		Trusted:     d.Trusted(),
+		TrustedAt:   d.TrustedAt,
+		FirstSeenAt: d.FirstSeenAt,
+		LastSeenAt:  d.LastSeenAt,
+		LastIP:      d.LastIP,
+		UpdatedAt:   d.UpdatedAt,
+	}
+}

@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+	"sessiondesk/backend/server"
+)
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml is not valid: %v", err)
+	}
+	return doc
+}
+
+func TestOpenAPIRoutesMatchServer(t *testing.T) {
+	doc := loadSpec(t)
+	var inSpec, inServer []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			inSpec = append(inSpec, method+" "+path)
+		}
+	}
+	for _, rt := range server.Routes() {
+		inServer = append(inServer, rt.Method+" "+rt.Pattern)
+	}
+	sort.Strings(inSpec)
+	sort.Strings(inServer)
+	if strings.Join(inSpec, "\n") != strings.Join(inServer, "\n") {
+		t.Fatalf("routes differ\nopenapi.yaml:\n%s\n\nserver:\n%s", strings.Join(inSpec, "\n"), strings.Join(inServer, "\n"))
+	}
+	// Routes that need no token are exactly those the spec opens to anyone.
+	for _, rt := range server.Routes() {
+		op := doc.Paths.Value(rt.Pattern).GetOperation(rt.Method)
+		open := op.Security != nil && len(*op.Security) == 0
+		if open == rt.Auth {
+			t.Errorf("%s %s: spec open=%v, server auth=%v", rt.Method, rt.Pattern, open, rt.Auth)
+		}
+	}
+}
+
+// TestResponsesMatchOpenAPI makes real calls, successes and errors, and
+// validates each answer (status, headers, body) against the spec.
+func TestResponsesMatchOpenAPI(t *testing.T) {
+	doc := loadSpec(t)
+	p := platformtest.Start(t, platformtest.Options{})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	member := p.Login(t, "acme", "member@acme.test")
+	victim := activeSessions(t, p, "acme")[4]
+	device := trustedDevice(t, p, "acme")
+	b := api.BasePath
+
+	calls := []struct {
+		token, method, pattern, path, body string
+		status                             int
+	}{
+		{"", "GET", "/healthz", "/healthz", "", 200},
+		{"", "POST", b + "/auth/login", b + "/auth/login", `{"org":"acme","email":"auditor@acme.test","password":"demo-password","device":{"name":"x"}}`, 200},
+		{"", "POST", b + "/auth/login", b + "/auth/login", `{"org":"acme","email":"auditor@acme.test","password":"nope"}`, 401},
+		{"", "POST", b + "/auth/login", b + "/auth/login", `{"org":"acme","email":"mfa@acme.test","password":"demo-password"}`, 401},
+		{"", "POST", b + "/auth/login", b + "/auth/login", `{"bad":1}`, 400},
+		{admin.Token, "GET", b + "/me", b + "/me", "", 200},
+		{member.Token, "GET", b + "/me", b + "/me", "", 200},
+		{"", "GET", b + "/me", b + "/me", "", 401},
+		{admin.Token, "GET", b + "/sessions", b + "/sessions?status=all&limit=200", "", 200},
+		{admin.Token, "GET", b + "/sessions", b + "/sessions?updated_since=2020-01-01T00:00:00Z&limit=50", "", 200},
+		{admin.Token, "GET", b + "/sessions", b + "/sessions?limit=0", "", 400},
+		{member.Token, "GET", b + "/sessions", b + "/sessions", "", 403},
+		{admin.Token, "POST", b + "/sessions/{id}/terminate", b + "/sessions/" + victim.ID + "/terminate", `{"reason":"test"}`, 200},
+		{admin.Token, "POST", b + "/sessions/{id}/terminate", b + "/sessions/ses_" + strings.Repeat("b", 26) + "/terminate", "", 404},
+		{admin.Token, "GET", b + "/devices", b + "/devices?limit=300", "", 200},
+		{admin.Token, "POST", b + "/devices/{id}/untrust", b + "/devices/" + device.ID + "/untrust", "", 200},
+		{admin.Token, "GET", b + "/audit", b + "/audit", "", 200},
+		{member.Token, "POST", b + "/sessions/terminate-all", b + "/sessions/terminate-all", "", 403},
+		{admin.Token, "POST", b + "/sessions/terminate-all", b + "/sessions/terminate-all", `{"keep_current":true,"reason":"drill"}`, 200},
+		{admin.Token, "POST", b + "/auth/logout", b + "/auth/logout", "", 204},
+		{admin.Token, "GET", b + "/me", b + "/me", "", 401},
+	}
+	for _, c := range calls {
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		req, err := http.NewRequest(c.method, p.URL()+c.path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.status {
+			t.Errorf("%s %s = %d, want %d: %s", c.method, c.path, res.StatusCode, c.status, data)
+			continue
+		}
+		item := doc.Paths.Value(c.pattern)
+		route := &routers.Route{Spec: doc, Path: c.pattern, PathItem: item, Method: c.method, Operation: item.GetOperation(c.method)}
+		input := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route},
+			Status:                 res.StatusCode,
+			Header:                 res.Header,
+			Body:                   io.NopCloser(bytes.NewReader(data)),
+			Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+			t.Errorf("%s %s (%d) does not match openapi.yaml: %v\n%s", c.method, c.path, res.StatusCode, err, truncateBody(data))
+		}
+	}
+}

@@ -1,0 +1,364 @@
+// Package server is platformd's HTTP layer: Platform API v1 over net/http.
+//
+// Every request passes, in order: panic recovery (a panic is a 500 internal
+// with no details), access logging (method, path, status, duration; never
+// headers or bodies), routing (unknown paths are 404 not_found and wrong
+// methods 405 method_not_allowed, both as JSON error bodies), authentication
+// and authorization (each route names the permission it needs; see Routes).
+//
+// Authentication looks the Bearer token's SHA-256 up in the store on every
+// request. There is no cache, so a terminated session's token is refused on
+// the very next request. Use of a session is recorded (last_active_at, which
+// slides the idle expiry) at most once per minute per session.
+//
+// Errors are one table: store.ENotFound → 404, store.EInvalid → 400,
+// store.EConflict → 400; anything else is logged with slog and answered as a
+// bare 500 internal whose message never carries details.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/store"
+)
+
+// Default session lifetimes.
+const (
+	DefaultIdleTimeout     = 12 * time.Hour
+	DefaultAbsoluteTimeout = 7 * 24 * time.Hour
+	// TouchInterval is how stale last_active_at may get before a request
+	// writes it again.
+	TouchInterval = time.Minute
+)
+
+// Config configures a Server.
+type Config struct {
+	Store  store.Store
+	Logger *slog.Logger     // nil discards logs
+	Clock  func() time.Time // nil means time.Now
+	// IdleTimeout ends a session not used for this long; AbsoluteTimeout ends
+	// every session this long after sign-in. Zero means the default.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	Throttle        ThrottleConfig
+	// TrustProxy takes the client IP from the last X-Forwarded-For entry
+	// (what the nearest proxy saw) instead of the connection's address. Only
+	// set it behind a proxy that sets that header.
+	TrustProxy bool
+	// PasswordCost is the bcrypt cost of the stored password hashes (0 means
+	// bcrypt.DefaultCost). Sign-ins of unknown users are checked against a
+	// dummy hash of this cost, so they take as long as real ones.
+	PasswordCost int
+}
+
+// Server serves Platform API v1.
+type Server struct {
+	store      store.Store
+	log        *slog.Logger
+	clock      func() time.Time
+	idle       time.Duration
+	absolute   time.Duration
+	throttle   *throttle
+	trustProxy bool
+	dummyHash  []byte
+	mux        *http.ServeMux
+}
+
+// New builds a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	s := &Server{
+		store:      cfg.Store,
+		log:        cfg.Logger,
+		clock:      cfg.Clock,
+		idle:       cfg.IdleTimeout,
+		absolute:   cfg.AbsoluteTimeout,
+		trustProxy: cfg.TrustProxy,
+		mux:        http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.idle <= 0 {
+		s.idle = DefaultIdleTimeout
+	}
+	if s.absolute <= 0 {
+		s.absolute = DefaultAbsoluteTimeout
+	}
+	s.throttle = newThrottle(cfg.Throttle, s.clock)
+	// Unknown users are compared against this hash so that they take as long
+	// as known ones and timing does not reveal which e-mails exist.
+	cost := cfg.PasswordCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("not-a-password"), cost)
+	if err != nil {
+		return nil, fmt.Errorf("server: dummy hash: %w", err)
+	}
+	s.dummyHash = h
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.endpoint(rt))
+	}
+	return s, nil
+}
+
+// Route is one endpoint: its method, its path pattern (net/http and OpenAPI
+// share the {id} syntax) and what a caller needs.
+type Route struct {
+	Method  string
+	Pattern string
+	// Auth is false only for endpoints open to anyone (healthz, login).
+	Auth bool
+	// Permission the caller must hold; "" means any signed-in caller.
+	Permission string
+	handle     func(w http.ResponseWriter, r *http.Request, c *caller) error
+}
+
+// Routes lists every endpoint with its permission. Tests compare it with the
+// OpenAPI document and drive the permission matrix from it.
+func Routes() []Route {
+	var s *Server
+	return s.routes()
+}
+
+func (s *Server) routes() []Route {
+	b := api.BasePath
+	return []Route{
+		{Method: "GET", Pattern: "/healthz", handle: s.healthz},
+		{Method: "POST", Pattern: b + "/auth/login", handle: s.login},
+		{Method: "POST", Pattern: b + "/auth/logout", Auth: true, handle: s.logout},
+		{Method: "GET", Pattern: b + "/me", Auth: true, handle: s.me},
+		{Method: "GET", Pattern: b + "/sessions", Auth: true, Permission: api.PermSessionsView, handle: s.listSessions},
+		{Method: "POST", Pattern: b + "/sessions/{id}/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateSession},
+		{Method: "POST", Pattern: b + "/sessions/terminate-all", Auth: true, Permission: api.PermSessionsTerminateOrg, handle: s.terminateAll},
+		{Method: "GET", Pattern: b + "/devices", Auth: true, Permission: api.PermSessionsView, handle: s.listDevices},
+		{Method: "POST", Pattern: b + "/devices/{id}/untrust", Auth: true, Permission: api.PermDevicesRevokeTrust, handle: s.untrustDevice},
+		{Method: "GET", Pattern: b + "/audit", Auth: true, Permission: api.PermSessionsView, handle: s.listAudit},
+	}
+}
+
+// PermissionsOf is the role table: the permissions a role grants, sorted.
+// Unknown roles grant nothing.
+func PermissionsOf(role string) []string {
+	var p []string
+	switch role {
+	case "security_admin":
+		p = []string{api.PermSessionsView, api.PermSessionsTerminateOrg, api.PermDevicesRevokeTrust}
+	case "auditor":
+		p = []string{api.PermSessionsView}
+	}
+	sort.Strings(p)
+	return p
+}
+
+// caller is the authenticated principal of a request.
+type caller struct {
+	store.Principal
+	perms []string
+}
+
+func (c *caller) has(perm string) bool {
+	for _, p := range c.perms {
+		if p == perm {
+			return true
+		}
+	}
+	return false
+}
+
+// Error is an API error: a wire code and a message safe to show.
+type Error struct {
+	Code       string
+	Message    string
+	RetryAfter time.Duration // for rate_limited
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP recovers panics, logs the request and routes it, answering
+// unknown routes and methods with JSON errors.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !rec.wrote {
+				s.writeError(rec, r, errorf(api.CodeInternal, "internal error"))
+			}
+		}
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	}()
+	// Handler only tells whether a route matches; ServeHTTP of the mux is
+	// what sets the path values.
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		// The mux's own 404/405/redirect: capture its status and Allow
+		// header, answer in JSON.
+		probe := &probeWriter{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
+			rec.Header().Set("Allow", probe.header.Get("Allow"))
+			s.writeError(rec, r, errorf(api.CodeMethodNotAllowed, "method %s is not allowed here", r.Method))
+		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			s.writeError(rec, r, errorf(api.CodeNotFound, "no such endpoint (did you mean %s?)", probe.header.Get("Location")))
+		default:
+			s.writeError(rec, r, errorf(api.CodeNotFound, "no such endpoint"))
+		}
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+// endpoint wraps a route's handler with authentication, authorization and
+// error writing.
+func (s *Server) endpoint(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c *caller
+		if rt.Auth {
+			var err error
+			if c, err = s.authenticate(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if rt.Permission != "" && !c.has(rt.Permission) {
+				s.writeError(w, r, errorf(api.CodePermissionDenied, "this needs the permission %s", rt.Permission))
+				return
+			}
+		}
+		if err := rt.handle(w, r, c); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// writeError answers with the error body. Domain errors keep their message;
+// anything else is logged and answered without details.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		switch store.ErrorCode(err) {
+		case store.ENotFound:
+			e = errorf(api.CodeNotFound, "%s", store.ErrorMessage(err))
+		case store.EInvalid, store.EConflict:
+			e = errorf(api.CodeInvalidArgument, "%s", store.ErrorMessage(err))
+		default:
+			if errors.Is(err, context.Canceled) {
+				// The client went away; nobody reads the answer.
+				s.log.Info("request canceled", "method", r.Method, "path", r.URL.Path)
+			} else {
+				s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			e = errorf(api.CodeInternal, "internal error")
+		}
+	}
+	if e.Code == api.CodeRateLimited {
+		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
+	writeJSON(w, api.StatusOf(e.Code), api.ErrorBody{Error: api.ErrorDetail{Code: e.Code, Message: e.Message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v) // the connection is the only thing that can fail here
+}
+
+// clientIP is the connection's address, or with TrustProxy the last
+// X-Forwarded-For entry.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.trustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if _, err := s.store.IsEmpty(r.Context()); err != nil {
+		s.log.Error("health check failed", "err", err)
+		return errorf(api.CodeUnavailable, "the database is not available")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// probeWriter records what the mux would answer for an unmatched request.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header { return p.header }
+func (p *probeWriter) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+func (p *probeWriter) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}

@@ -1,0 +1,277 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"sessiondesk/backend/store"
+)
+
+const deviceCols = `d.id, d.org_id, d.name, d.platform, d.trusted_at, d.first_seen_at, d.last_seen_at, d.last_ip,
+	d.updated_at, u.id, u.email, u.name`
+
+const deviceFrom = ` FROM devices d JOIN users u ON u.id = d.user_id `
+
+func scanDevice(sc interface{ Scan(...any) error }) (store.Device, error) {
+	var d store.Device
+	var trusted sql.NullInt64
+	var first, last, updated int64
+	err := sc.Scan(&d.ID, &d.OrgID, &d.Name, &d.Platform, &trusted, &first, &last, &d.LastIP, &updated,
+		&d.User.ID, &d.User.Email, &d.User.Name)
+	if err != nil {
+		return d, err
+	}
+	d.User.OrgID = d.OrgID
+	d.TrustedAt = fromNullNanos(trusted)
+	d.FirstSeenAt = fromNanos(first)
+	d.LastSeenAt = fromNanos(last)
+	d.UpdatedAt = fromNanos(updated)
+	return d, nil
+}
+
+func getDevice(ctx context.Context, q querier, orgID, id string) (store.Device, error) {
+	d, err := scanDevice(q.QueryRowContext(ctx, `SELECT `+deviceCols+deviceFrom+`WHERE d.id = ? AND d.org_id = ?`, id, orgID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, store.Errorf(store.ENotFound, "device not found")
+	}
+	return d, err
+}
+
+// GetDevice returns one device of the organization.
+func (d *DB) GetDevice(ctx context.Context, orgID, id string) (store.Device, error) {
+	dev, err := getDevice(ctx, d.db, orgID, id)
+	if err != nil {
+		return dev, fmt.Errorf("sqlite: get device: %w", err)
+	}
+	return dev, nil
+}
+
+// DeviceOfUser returns the device when it belongs to the user.
+func (d *DB) DeviceOfUser(ctx context.Context, userID, deviceID string) (store.Device, error) {
+	dev, err := scanDevice(d.db.QueryRowContext(ctx, `SELECT `+deviceCols+deviceFrom+`WHERE d.id = ? AND d.user_id = ?`, deviceID, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return dev, store.Errorf(store.ENotFound, "device not found")
+	}
+	if err != nil {
+		return dev, fmt.Errorf("sqlite: device of user: %w", err)
+	}
+	return dev, nil
+}
+
+// ListDevices pages through an organization's devices.
+func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter) (store.Page[store.Device], error) {
+	var page store.Page[store.Device]
+	var where strings.Builder
+	args := []any{orgID}
+	where.WriteString(`WHERE d.org_id = ?`)
+	if f.Trusted != nil {
+		if *f.Trusted {
+			where.WriteString(` AND d.trusted_at IS NOT NULL`)
+		} else {
+			where.WriteString(` AND d.trusted_at IS NULL`)
+		}
+	}
+	if f.UserID != "" {
+		where.WriteString(` AND d.user_id = ?`)
+		args = append(args, f.UserID)
+	}
+	if f.Query != "" {
+		q := asciiLower(f.Query)
+		where.WriteString(` AND (instr(lower(u.email), ?) > 0 OR instr(lower(u.name), ?) > 0
+			OR instr(lower(d.name), ?) > 0 OR instr(lower(d.last_ip), ?) > 0 OR instr(lower(d.platform), ?) > 0)`)
+		args = append(args, q, q, q, q, q)
+	}
+	var order string
+	keyOf := func(d store.Device) store.Key { return store.Key{At: d.FirstSeenAt, ID: d.ID} }
+	if f.UpdatedSince != nil {
+		where.WriteString(` AND d.updated_at > ?`)
+		args = append(args, nanos(*f.UpdatedSince))
+		if f.After != nil {
+			where.WriteString(` AND (d.updated_at, d.id) > (?, ?)`)
+			args = append(args, nanos(f.After.At), f.After.ID)
+		}
+		order = ` ORDER BY d.updated_at, d.id`
+		keyOf = func(d store.Device) store.Key { return store.Key{At: d.UpdatedAt, ID: d.ID} }
+	} else {
+		if f.After != nil {
+			where.WriteString(` AND (d.first_seen_at, d.id) < (?, ?)`)
+			args = append(args, nanos(f.After.At), f.After.ID)
+		}
+		order = ` ORDER BY d.first_seen_at DESC, d.id DESC`
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit+1)
+	rows, err := d.db.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+where.String()+order+` LIMIT ?`, args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list devices: %w", err)
+	}
+	defer rows.Close()
+	page.Items = make([]store.Device, 0, min(limit, 1000))
+	for rows.Next() {
+		dev, err := scanDevice(rows)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list devices: %w", err)
+		}
+		page.Items = append(page.Items, dev)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list devices: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		k := keyOf(page.Items[limit-1])
+		page.Next = &k
+	}
+	return page, nil
+}
+
+// UntrustDevice revokes trust and audits it in the same transaction.
+func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor) (store.Device, error) {
+	var dev store.Device
+	err := d.write(ctx, func(w *writeTx) error {
+		var trusted sql.NullInt64
+		err := w.QueryRowContext(ctx, `SELECT trusted_at FROM devices WHERE id = ? AND org_id = ?`, id, orgID).Scan(&trusted)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.Errorf(store.ENotFound, "device not found")
+		}
+		if err != nil {
+			return err
+		}
+		if trusted.Valid {
+			ts, err := w.now()
+			if err != nil {
+				return err
+			}
+			if _, err := w.ExecContext(ctx, `UPDATE devices SET trusted_at = NULL, updated_at = ? WHERE id = ?`, ts, id); err != nil {
+				return err
+			}
+			if err := insertAudit(w, orgID, ts, by, store.ActionDeviceUntrust, id, 1); err != nil {
+				return err
+			}
+		}
+		dev, err = getDevice(ctx, w, orgID, id)
+		return err
+	})
+	if err != nil {
+		return dev, fmt.Errorf("sqlite: untrust device: %w", err)
+	}
+	return dev, nil
+}
+
+// ListAudit pages through the audit log, newest first.
+func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (store.Page[store.AuditEvent], error) {
+	var page store.Page[store.AuditEvent]
+	args := []any{orgID}
+	where := `WHERE a.org_id = ?`
+	if f.After != nil {
+		where += ` AND (a.at, a.id) < (?, ?)`
+		args = append(args, nanos(f.After.At), f.After.ID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit+1)
+	rows, err := d.db.QueryContext(ctx, `SELECT a.id, a.org_id, a.at, a.action, a.target_id, a.count, a.reason,
+		u.id, u.email, u.name FROM audit_events a JOIN users u ON u.id = a.actor_id `+where+
+		` ORDER BY a.at DESC, a.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	defer rows.Close()
+	page.Items = make([]store.AuditEvent, 0, min(limit, 1000))
+	for rows.Next() {
+		var e store.AuditEvent
+		var at int64
+		var target sql.NullString
+		if err := rows.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.Count, &e.Reason,
+			&e.Actor.ID, &e.Actor.Email, &e.Actor.Name); err != nil {
+			return page, fmt.Errorf("sqlite: list audit: %w", err)
+		}
+		e.At = fromNanos(at)
+		e.TargetID = target.String
+		e.Actor.OrgID = e.OrgID
+		page.Items = append(page.Items, e)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.Next = &store.Key{At: last.At, ID: last.ID}
+	}
+	return page, nil
+}
+
+// BulkLoad inserts seed rows in one transaction with prepared statements.
+func (d *DB) BulkLoad(ctx context.Context, b store.Bulk) error {
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		for _, o := range b.Orgs {
+			if _, err := w.ExecContext(ctx, `INSERT INTO orgs (id, slug, name, created_at) VALUES (?, ?, ?, ?)`,
+				o.ID, o.Slug, o.Name, nanos(o.CreatedAt)); err != nil {
+				if isUnique(err) {
+					return store.Errorf(store.EConflict, "organization %q already exists", o.Slug)
+				}
+				return err
+			}
+		}
+		us, err := w.PrepareContext(ctx, `INSERT INTO users (id, org_id, email, name, role, password_hash, totp_secret, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer us.Close()
+		for _, u := range b.Users {
+			if _, err := us.ExecContext(ctx, u.ID, u.OrgID, asciiLower(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts); err != nil {
+				return fmt.Errorf("insert user %s: %w", u.Email, err)
+			}
+		}
+		ds, err := w.PrepareContext(ctx, `INSERT INTO devices (id, org_id, user_id, name, platform, trusted_at,
+			first_seen_at, last_seen_at, last_ip, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ds.Close()
+		for _, dv := range b.Devices {
+			if _, err := ds.ExecContext(ctx, dv.ID, dv.OrgID, dv.User.ID, dv.Name, dv.Platform, nullNanos(dv.TrustedAt),
+				nanos(dv.FirstSeenAt), nanos(dv.LastSeenAt), dv.LastIP, ts); err != nil {
+				return fmt.Errorf("insert device: %w", err)
+			}
+		}
+		ss, err := w.PrepareContext(ctx, `INSERT INTO sessions (id, org_id, user_id, device_id, token_hash, ip, user_agent,
+			client, location, mfa, created_at, last_active_at, expires_at, absolute_expires_at, updated_at,
+			terminated_at, terminated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ss.Close()
+		for _, bs := range b.Sessions {
+			s := bs.Session
+			var tb any
+			if s.TerminatedBy != nil {
+				tb = s.TerminatedBy.ID
+			}
+			if _, err := ss.ExecContext(ctx, s.ID, s.OrgID, s.User.ID, nullString(s.DeviceID), bs.TokenHash, s.IP,
+				s.UserAgent, s.Client, s.Location, s.MFA, nanos(s.CreatedAt), nanos(s.LastActiveAt), nanos(s.ExpiresAt),
+				nanos(s.AbsoluteExpiresAt), ts, nullNanos(s.TerminatedAt), tb); err != nil {
+				return fmt.Errorf("insert session: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: bulk load: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,424 @@
+// Package sqlite implements store.Store on a SQLite file (mattn/go-sqlite3).
+//
+// The database runs in WAL mode so readers never wait for the writer, with
+// foreign keys on and a busy timeout so concurrent writers queue instead of
+// failing. Every transaction begins IMMEDIATE (the DSN sets _txlock), so a
+// write transaction holds the single write lock from its first statement: the
+// updated_at it takes from the store-wide write clock (the write_clock row,
+// max(now, last+1µs)) is then strictly ordered like the commits, which is what
+// makes the updated_since feed exact. Reads are single statements outside any
+// transaction.
+//
+// Migrations are embedded SQL files applied in name order and recorded in
+// schema_version. Times are stored as INTEGER unix nanoseconds.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"sessiondesk/backend/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configures a DB.
+type Options struct {
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// DB is a store.Store backed by one SQLite file.
+type DB struct {
+	db    *sql.DB // reads
+	wdb   *sql.DB // writes: one connection
+	clock func() time.Time
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating with mode 0600 when missing) the SQLite file at path
+// and applies pending migrations.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
+	}
+	// Create the file ourselves so its mode is 0600 from the first byte;
+	// SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	f.Close()
+
+	// Two pools: one connection for writes (SQLite has one writer anyway;
+	// queuing in Go is cheaper than spinning on the busy timeout) with a big
+	// page cache so bulk writes such as terminate-all over 100k sessions stay
+	// in memory, and a few connections for reads, which WAL lets run beside
+	// the writer.
+	base := "file:" + path + "?_txlock=immediate&_foreign_keys=on&_busy_timeout=10000" +
+		"&_journal_mode=WAL&_synchronous=NORMAL"
+	wdb, err := sql.Open("sqlite3", base+"&_cache_size=-262144")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	rdb, err := sql.Open("sqlite3", base+"&_cache_size=-65536")
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(4)
+	rdb.SetMaxIdleConns(4)
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	d := &DB{db: rdb, wdb: wdb, clock: clock}
+	if err := d.migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error {
+	rerr := d.db.Close()
+	if err := d.wdb.Close(); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	if rerr != nil {
+		return fmt.Errorf("sqlite: close: %w", rerr)
+	}
+	return nil
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	tx, err := d.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: name must start with a number", name)
+		}
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// writeTx is one write transaction. now() hands out the transaction's
+// updated_at from the write clock on first use, so transactions that end up
+// writing nothing do not advance it.
+type writeTx struct {
+	*sql.Tx
+	ctx   context.Context
+	clock func() time.Time
+	ts    int64
+}
+
+func (w *writeTx) now() (int64, error) {
+	if w.ts != 0 {
+		return w.ts, nil
+	}
+	var last int64
+	if err := w.QueryRowContext(w.ctx, `SELECT last FROM write_clock WHERE id = 1`).Scan(&last); err != nil {
+		return 0, fmt.Errorf("read write clock: %w", err)
+	}
+	ts := w.clock().UnixNano()
+	if min := last + int64(time.Microsecond); ts < min {
+		ts = min
+	}
+	if _, err := w.ExecContext(w.ctx, `UPDATE write_clock SET last = ? WHERE id = 1`, ts); err != nil {
+		return 0, fmt.Errorf("advance write clock: %w", err)
+	}
+	w.ts = ts
+	return ts, nil
+}
+
+// write runs fn in one IMMEDIATE transaction and commits when fn succeeds.
+func (d *DB) write(ctx context.Context, fn func(w *writeTx) error) error {
+	tx, err := d.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	w := &writeTx{Tx: tx, ctx: ctx, clock: d.clock}
+	if err := fn(w); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// querier is what reads need; both *sql.DB and *sql.Tx have it.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+}
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromNullNanos(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNanos(n.Int64)
+	return &t
+}
+
+func nullNanos(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// asciiLower lowers only ASCII letters: SQLite's lower() does the same, so a
+// query and the column it is compared with are folded alike.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// IsEmpty reports whether no organization exists.
+func (d *DB) IsEmpty(ctx context.Context) (bool, error) {
+	var n int
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM orgs LIMIT 1)`).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: is empty: %w", err)
+	}
+	return n == 0, nil
+}
+
+// CreateOrg creates an organization; a taken slug is a Conflict.
+func (d *DB) CreateOrg(ctx context.Context, slug, name string) (store.Org, error) {
+	o := store.Org{ID: store.NewID(store.PrefixOrg), Slug: slug, Name: name}
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		o.CreatedAt = fromNanos(ts)
+		_, err = w.ExecContext(ctx, `INSERT INTO orgs (id, slug, name, created_at) VALUES (?, ?, ?, ?)`, o.ID, slug, name, ts)
+		if isUnique(err) {
+			return store.Errorf(store.EConflict, "organization %q already exists", slug)
+		}
+		return err
+	})
+	if err != nil {
+		return store.Org{}, fmt.Errorf("sqlite: create org: %w", err)
+	}
+	return o, nil
+}
+
+func (d *DB) orgWhere(ctx context.Context, where string, arg string) (store.Org, error) {
+	var o store.Org
+	var created int64
+	err := d.db.QueryRowContext(ctx, `SELECT id, slug, name, created_at FROM orgs WHERE `+where, arg).
+		Scan(&o.ID, &o.Slug, &o.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, store.Errorf(store.ENotFound, "organization not found")
+	}
+	if err != nil {
+		return o, fmt.Errorf("sqlite: get org: %w", err)
+	}
+	o.CreatedAt = fromNanos(created)
+	return o, nil
+}
+
+// OrgBySlug finds an organization by slug.
+func (d *DB) OrgBySlug(ctx context.Context, slug string) (store.Org, error) {
+	return d.orgWhere(ctx, "slug = ?", slug)
+}
+
+// OrgByID finds an organization by ID.
+func (d *DB) OrgByID(ctx context.Context, id string) (store.Org, error) {
+	return d.orgWhere(ctx, "id = ?", id)
+}
+
+// CreateUser adds a user; an e-mail taken in the organization is a Conflict.
+func (d *DB) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
+	if nu.ID == "" {
+		nu.ID = store.NewID(store.PrefixUser)
+	}
+	nu.Email = asciiLower(strings.TrimSpace(nu.Email))
+	var u store.User
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		_, err = w.ExecContext(ctx, `INSERT INTO users (id, org_id, email, name, role, password_hash, totp_secret, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, nu.ID, nu.OrgID, nu.Email, nu.Name, nu.Role, nu.PasswordHash, nu.TOTPSecret, ts)
+		if isUnique(err) {
+			return store.Errorf(store.EConflict, "user %q already exists", nu.Email)
+		}
+		if err != nil {
+			return err
+		}
+		u = store.User{ID: nu.ID, OrgID: nu.OrgID, Email: nu.Email, Name: nu.Name, Role: nu.Role,
+			PasswordHash: nu.PasswordHash, TOTPSecret: nu.TOTPSecret, CreatedAt: fromNanos(ts)}
+		return nil
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("sqlite: create user: %w", err)
+	}
+	return u, nil
+}
+
+const userCols = `id, org_id, email, name, role, password_hash, totp_secret, created_at`
+
+func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	var created int64
+	err := sc.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.TOTPSecret, &created)
+	u.CreatedAt = fromNanos(created)
+	return u, err
+}
+
+// UserByEmail finds a user by e-mail, case-insensitively.
+func (d *DB) UserByEmail(ctx context.Context, orgID, email string) (store.User, error) {
+	row := d.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? AND email = ?`,
+		orgID, asciiLower(strings.TrimSpace(email)))
+	u, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, store.Errorf(store.ENotFound, "user not found")
+	}
+	if err != nil {
+		return u, fmt.Errorf("sqlite: user by email: %w", err)
+	}
+	return u, nil
+}
+
+// ListUsers lists an organization's users by e-mail.
+func (d *DB) ListUsers(ctx context.Context, orgID string) ([]store.User, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? ORDER BY email`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return out, nil
+}
+
+func (d *DB) updateUser(ctx context.Context, op, query string, args ...any) error {
+	err := d.write(ctx, func(w *writeTx) error {
+		res, err := w.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.Errorf(store.ENotFound, "user not found")
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return nil
+}
+
+// SetPassword replaces a user's password hash.
+func (d *DB) SetPassword(ctx context.Context, userID string, hash []byte) error {
+	return d.updateUser(ctx, "set password", `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+}
+
+// SetTOTPSecret enrolls a user in TOTP ("" unenrolls) and forgets used steps.
+func (d *DB) SetTOTPSecret(ctx context.Context, userID, secret string) error {
+	return d.updateUser(ctx, "set totp secret", `UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, secret, userID)
+}
+
+// UseTOTPStep marks step as used; false when it (or a later one) already was.
+func (d *DB) UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
+	var ok bool
+	err := d.write(ctx, func(w *writeTx) error {
+		res, err := w.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, userID, step)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("sqlite: use totp step: %w", err)
+	}
+	return ok, nil
+}

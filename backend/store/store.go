@@ -1,0 +1,300 @@
+// Package store defines the platform's domain: organizations, users, sessions,
+// devices and the audit log, and the Store interface that the HTTP layer
+// consumes. Implementations live in sub-packages (store/sqlite today; a
+// PostgreSQL one can follow without touching the handlers).
+//
+// Rules every implementation keeps:
+//
+//   - Every write runs in one transaction, and a destructive write stores its
+//     audit event in that same transaction.
+//   - updated_at is assigned inside the write transaction and strictly
+//     increases across the whole store (max(now, last+1µs)); rows changed by
+//     one transaction share its timestamp and are ordered by id. The
+//     updated_since feed therefore never misses a change: a change committed
+//     later always carries a larger timestamp.
+//   - Expiry by the mere passage of time is not a write and does not bump
+//     updated_at: clients compute "expired" from expires_at. Recording use
+//     (last_active_at, which also slides expires_at) is a write and does.
+//   - Every read and write that takes an org ID is confined to that
+//     organization; a row of another organization is reported as NotFound,
+//     exactly like a missing one.
+//   - Lists use keyset pagination on immutable keys (created_at/first_seen_at
+//     and id for the default order; updated_at and id for the feed), so pages
+//     never repeat or skip a row while other rows are created or changed.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything the platform needs from its database.
+type Store interface {
+	// IsEmpty reports whether no organization exists yet. Seeding refuses a
+	// database that already holds data.
+	IsEmpty(ctx context.Context) (bool, error)
+
+	CreateOrg(ctx context.Context, slug, name string) (Org, error)
+	OrgBySlug(ctx context.Context, slug string) (Org, error)
+	OrgByID(ctx context.Context, id string) (Org, error)
+
+	CreateUser(ctx context.Context, u NewUser) (User, error)
+	// UserByEmail finds a user of an organization by e-mail (case-insensitive),
+	// including the credential fields.
+	UserByEmail(ctx context.Context, orgID, email string) (User, error)
+	ListUsers(ctx context.Context, orgID string) ([]User, error)
+	SetPassword(ctx context.Context, userID string, hash []byte) error
+	// SetTOTPSecret enrolls (or with "" unenrolls) a user in TOTP.
+	SetTOTPSecret(ctx context.Context, userID, secret string) error
+	// UseTOTPStep records that the user's code of the given step was accepted.
+	// It reports false when that step (or a later one) was already used, so a
+	// code cannot be replayed inside its validity window.
+	UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
+
+	// DeviceOfUser returns the device when it exists and belongs to the user;
+	// otherwise NotFound.
+	DeviceOfUser(ctx context.Context, userID, deviceID string) (Device, error)
+	// SignIn records a successful login in one transaction: it creates the
+	// device (DeviceID empty) or refreshes it, optionally trusts it, and
+	// creates the session.
+	SignIn(ctx context.Context, in SignIn) (Session, Device, error)
+	// Authenticate resolves a token hash to its session, user and
+	// organization. Expiry and termination are the caller's to judge.
+	Authenticate(ctx context.Context, tokenHash []byte) (Principal, error)
+	// TouchSession records use of a session: last_active_at = now and
+	// expires_at slides to min(absolute expiry, now+idle). It writes only when
+	// the previous record is older than minInterval, so busy sessions do not
+	// write on every request.
+	TouchSession(ctx context.Context, sessionID string, idle, minInterval time.Duration) error
+	// Logout terminates the caller's own session (terminated_by = its user).
+	Logout(ctx context.Context, sessionID string) error
+
+	GetSession(ctx context.Context, orgID, id string) (Session, error)
+	ListSessions(ctx context.Context, orgID string, f SessionFilter) (Page[Session], error)
+	// TerminateSession ends one session of the organization and audits it.
+	// An already terminated session is returned unchanged, with no new audit
+	// event.
+	TerminateSession(ctx context.Context, orgID, id string, by Actor) (Session, error)
+	// TerminateAll ends every active session of the organization except
+	// keepSessionID (may be empty) and audits it with the count. Sessions
+	// that already expired are left as they are.
+	TerminateAll(ctx context.Context, orgID, keepSessionID string, by Actor) (int, error)
+
+	GetDevice(ctx context.Context, orgID, id string) (Device, error)
+	ListDevices(ctx context.Context, orgID string, f DeviceFilter) (Page[Device], error)
+	// UntrustDevice revokes a device's trust and audits it. An untrusted
+	// device is returned unchanged, with no new audit event.
+	UntrustDevice(ctx context.Context, orgID, id string, by Actor) (Device, error)
+
+	ListAudit(ctx context.Context, orgID string, f AuditFilter) (Page[AuditEvent], error)
+
+	// BulkLoad inserts pre-built rows in one transaction. Seeds use it; it is
+	// the only way to write rows with chosen IDs and past timestamps.
+	BulkLoad(ctx context.Context, b Bulk) error
+
+	Close() error
+}
+
+// Org is an organization (tenant).
+type Org struct {
+	ID        string
+	Slug      string
+	Name      string
+	CreatedAt time.Time
+}
+
+// User is a member of one organization. PasswordHash and TOTPSecret are set
+// only by the lookups that need them (UserByEmail); joined users carry ID,
+// Email and Name.
+type User struct {
+	ID           string
+	OrgID        string
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash []byte
+	TOTPSecret   string
+	CreatedAt    time.Time
+}
+
+// HasTOTP reports whether the user is enrolled in TOTP.
+func (u User) HasTOTP() bool { return u.TOTPSecret != "" }
+
+// NewUser is the input of CreateUser. ID is assigned when empty.
+type NewUser struct {
+	ID           string
+	OrgID        string
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash []byte
+	TOTPSecret   string
+}
+
+// Session is one sign-in.
+type Session struct {
+	ID                string
+	OrgID             string
+	User              User
+	DeviceID          string // "" when the session has no device
+	IP                string
+	UserAgent         string
+	Client            string
+	Location          string
+	MFA               bool
+	CreatedAt         time.Time
+	LastActiveAt      time.Time
+	ExpiresAt         time.Time // min(AbsoluteExpiresAt, LastActiveAt+idle)
+	AbsoluteExpiresAt time.Time
+	UpdatedAt         time.Time
+	TerminatedAt      *time.Time
+	TerminatedBy      *User
+}
+
+// Session statuses; they equal the wire values.
+const (
+	StatusActive     = "active"
+	StatusExpired    = "expired"
+	StatusTerminated = "terminated"
+)
+
+// Status is the session's state at now.
+func (s Session) Status(now time.Time) string {
+	switch {
+	case s.TerminatedAt != nil:
+		return StatusTerminated
+	case !now.Before(s.ExpiresAt):
+		return StatusExpired
+	default:
+		return StatusActive
+	}
+}
+
+// Device is a client a user signed in from.
+type Device struct {
+	ID          string
+	OrgID       string
+	User        User
+	Name        string
+	Platform    string
+	TrustedAt   *time.Time
+	FirstSeenAt time.Time
+	LastSeenAt  time.Time
+	LastIP      string
+	UpdatedAt   time.Time
+}
+
+// Trusted reports whether the device skips the TOTP step.
+func (d Device) Trusted() bool { return d.TrustedAt != nil }
+
+// AuditEvent records one destructive action.
+type AuditEvent struct {
+	ID       string
+	OrgID    string
+	At       time.Time
+	Actor    User
+	Action   string
+	TargetID string // "" for actions without a single target
+	Count    int
+	Reason   string
+}
+
+// Audit actions; they equal the wire values.
+const (
+	ActionSessionTerminate     = "session.terminate"
+	ActionSessionsTerminateAll = "sessions.terminate_all"
+	ActionDeviceUntrust        = "device.untrust"
+)
+
+// Actor is who performs a destructive action, and why.
+type Actor struct {
+	UserID string
+	Reason string
+}
+
+// Principal is what a token resolves to.
+type Principal struct {
+	Session Session
+	User    User // with Role
+	Org     Org
+}
+
+// SignIn is the input of Store.SignIn.
+type SignIn struct {
+	UserID    string
+	TokenHash []byte
+	// DeviceID of an existing device of this user; "" creates a new device
+	// named DeviceName on DevicePlatform.
+	DeviceID       string
+	DeviceName     string
+	DevicePlatform string
+	TrustDevice    bool
+	IP             string
+	UserAgent      string
+	Client         string
+	Location       string
+	MFA            bool
+	Idle           time.Duration
+	Absolute       time.Duration
+}
+
+// Key is a position in a keyset-ordered list: the order column's value and
+// the row's id, which breaks ties.
+type Key struct {
+	At time.Time
+	ID string
+}
+
+// Page is one page of a list. Next is nil on the last page.
+type Page[T any] struct {
+	Items []T
+	Next  *Key
+}
+
+// SessionFilter selects and orders sessions.
+//
+// Without UpdatedSince the order is created_at DESC, id DESC and After is
+// the last row of the previous page. With UpdatedSince the list is the delta
+// feed: sessions of every status with updated_at > UpdatedSince, ordered
+// updated_at ASC, id ASC.
+type SessionFilter struct {
+	ActiveOnly   bool
+	Now          time.Time // what "active" is judged against
+	UserID       string
+	Query        string // case-insensitive substring of email, name, ip, client
+	Limit        int
+	After        *Key
+	UpdatedSince *time.Time
+}
+
+// DeviceFilter selects and orders devices, like SessionFilter (the default
+// order is first_seen_at DESC, id DESC).
+type DeviceFilter struct {
+	Trusted      *bool
+	UserID       string
+	Query        string // email, user name, device name, last_ip, platform
+	Limit        int
+	After        *Key
+	UpdatedSince *time.Time
+}
+
+// AuditFilter pages the audit log, newest first.
+type AuditFilter struct {
+	Limit int
+	After *Key
+}
+
+// Bulk is the input of BulkLoad. Sessions carry their token hash; rows get the
+// transaction's updated_at.
+type Bulk struct {
+	Orgs     []Org
+	Users    []NewUser
+	Devices  []Device // User.ID identifies the owner
+	Sessions []BulkSession
+}
+
+// BulkSession is a session row for BulkLoad.
+type BulkSession struct {
+	Session   Session // User.ID identifies the owner; TerminatedBy.ID the terminator
+	TokenHash []byte
+}
