@@ -1,0 +1,234 @@
+package bind
+
+import (
+	"context"
+	"time"
+
+	"sessiondesk/app/desk"
+	"sessiondesk/backend/api"
+)
+
+// callTimeout bounds a bound call that talks to the platform: the frontend
+// waits on it.
+const callTimeout = 60 * time.Second
+
+// base holds what every bound service needs: the Desk and the window's
+// context (from Start), which outlives each call.
+type base struct {
+	d   *desk.Desk
+	ctx context.Context
+}
+
+// Start is called once the window exists.
+func (b *base) Start(ctx context.Context) { b.ctx = ctx }
+
+func (b *base) call() (context.Context, context.CancelFunc) {
+	ctx := b.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithTimeout(ctx, callTimeout)
+}
+
+// AuthService signs in and out and tells who is signed in.
+type AuthService struct {
+	base
+	ready <-chan struct{}
+}
+
+// NewAuthService binds d's sign-in.
+func NewAuthService(d *desk.Desk) *AuthService { return &AuthService{base: base{d: d}} }
+
+// AwaitStartup makes s.State wait (up to startupWait) until ready is closed:
+// the app's startup (keychain probe, resuming or demo sign-in) runs beside
+// the window, and the UI's first question should get the settled answer
+// rather than a transient "signed out". It is a function, not a method, so
+// that Wails does not bind it to the frontend.
+func AwaitStartup(s *AuthService, ready <-chan struct{}) { s.ready = ready }
+
+// startupWait bounds how long State waits for the startup.
+const startupWait = 30 * time.Second
+
+// State returns who is signed in.
+func (s *AuthService) State() (AuthState, error) {
+	if s.ready != nil {
+		select {
+		case <-s.ready:
+		case <-time.After(startupWait):
+		}
+	}
+	return authState(s.d.State()), nil
+}
+
+// Profiles lists the known accounts, last used first.
+func (s *AuthService) Profiles() ([]Profile, error) {
+	ps, err := s.d.Profiles()
+	if err != nil {
+		return nil, uiError(err)
+	}
+	out := make([]Profile, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, toProfile(p))
+	}
+	return out, nil
+}
+
+// SignIn signs in. A "mfa_required" error asks the UI for the TOTP step; the
+// form then resubmits with totp (and trustDevice).
+func (s *AuthService) SignIn(req SignInRequest) (AuthState, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	st, err := s.d.SignIn(ctx, desk.SignInRequest{
+		ServerURL: req.ServerURL, Org: req.Org, Email: req.Email, Password: req.Password,
+		TOTP: req.TOTP, TrustDevice: req.TrustDevice,
+	})
+	if err != nil {
+		return authState(st), uiError(err)
+	}
+	return authState(st), nil
+}
+
+// SignOut ends the session; purgeCache also deletes the offline cache.
+func (s *AuthService) SignOut(purgeCache bool) error {
+	ctx, cancel := s.call()
+	defer cancel()
+	return uiError(s.d.SignOut(ctx, purgeCache))
+}
+
+// SessionsService lists and ends sessions.
+type SessionsService struct {
+	base
+	dialogs Dialogs
+	now     func() time.Time
+}
+
+// NewSessionsService binds the sessions list. dialogs may be nil (then
+// ExportCSV uses the Wails save dialog).
+func NewSessionsService(d *desk.Desk, dialogs Dialogs) *SessionsService {
+	return &SessionsService{base: base{d: d}, dialogs: dialogs, now: time.Now}
+}
+
+// Start is called once the window exists.
+func (s *SessionsService) Start(ctx context.Context) {
+	s.base.Start(ctx)
+	if s.dialogs == nil {
+		s.dialogs = WailsDialogs(ctx)
+	}
+}
+
+// List returns the requested window of the cached sessions.
+func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
+	p, err := s.d.ListSessions(desk.SessionQuery(q))
+	if err != nil {
+		return SessionPage{}, uiError(err)
+	}
+	return SessionPage(p), nil
+}
+
+// Terminate ends one session.
+func (s *SessionsService) Terminate(id string, reason string) (api.Session, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	out, err := s.d.Terminate(ctx, id, reason)
+	return out, uiError(err)
+}
+
+// TerminateAll ends every session of the organization.
+func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (TerminateAllResult, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	out, err := s.d.TerminateAll(ctx, keepCurrent, reason)
+	if err != nil {
+		return TerminateAllResult{}, uiError(err)
+	}
+	return TerminateAllResult{Terminated: out.Terminated}, nil
+}
+
+// ExportCSV writes every session matching q (not only the window) to a file
+// the user picks; it returns the path, or "" when the dialog was cancelled.
+func (s *SessionsService) ExportCSV(q SessionQuery) (string, error) {
+	rows, err := s.d.AllSessions(desk.SessionQuery(q))
+	if err != nil {
+		return "", uiError(err)
+	}
+	return exportCSV(s.dialogs, "Export sessions", "sessions-"+s.now().Format("2006-01-02")+".csv", sessionsCSV(rows))
+}
+
+// DevicesService lists devices and revokes trust.
+type DevicesService struct {
+	base
+	dialogs Dialogs
+	now     func() time.Time
+}
+
+// NewDevicesService binds the devices list.
+func NewDevicesService(d *desk.Desk, dialogs Dialogs) *DevicesService {
+	return &DevicesService{base: base{d: d}, dialogs: dialogs, now: time.Now}
+}
+
+// Start is called once the window exists.
+func (s *DevicesService) Start(ctx context.Context) {
+	s.base.Start(ctx)
+	if s.dialogs == nil {
+		s.dialogs = WailsDialogs(ctx)
+	}
+}
+
+// List returns the requested window of the cached devices.
+func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
+	p, err := s.d.ListDevices(desk.DeviceQuery(q))
+	if err != nil {
+		return DevicePage{}, uiError(err)
+	}
+	return DevicePage(p), nil
+}
+
+// RevokeTrust takes a device's trust away.
+func (s *DevicesService) RevokeTrust(id string, reason string) (api.Device, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	out, err := s.d.RevokeTrust(ctx, id, reason)
+	return out, uiError(err)
+}
+
+// ExportCSV writes every device matching q to a file the user picks.
+func (s *DevicesService) ExportCSV(q DeviceQuery) (string, error) {
+	rows, err := s.d.AllDevices(desk.DeviceQuery(q))
+	if err != nil {
+		return "", uiError(err)
+	}
+	return exportCSV(s.dialogs, "Export devices", "devices-"+s.now().Format("2006-01-02")+".csv", devicesCSV(rows))
+}
+
+// AuditService lists the cached audit log.
+type AuditService struct{ base }
+
+// NewAuditService binds the audit log.
+func NewAuditService(d *desk.Desk) *AuditService { return &AuditService{base{d: d}} }
+
+// List returns a window of the audit log, newest first.
+func (s *AuditService) List(offset int, limit int) (AuditPage, error) {
+	p, err := s.d.ListAudit(offset, limit)
+	if err != nil {
+		return AuditPage{}, uiError(err)
+	}
+	return AuditPage(p), nil
+}
+
+// SyncService reports and starts syncs.
+type SyncService struct{ base }
+
+// NewSyncService binds the sync status.
+func NewSyncService(d *desk.Desk) *SyncService { return &SyncService{base{d: d}} }
+
+// Status returns the sync state.
+func (s *SyncService) Status() (SyncStatus, error) { return toSyncStatus(s.d.SyncStatus()), nil }
+
+// SyncNow syncs at once. Being offline is reported in the status, not as an
+// error.
+func (s *SyncService) SyncNow() (SyncStatus, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	st, err := s.d.SyncNow(ctx)
+	return toSyncStatus(st), uiError(err)
+}

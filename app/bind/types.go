@@ -1,0 +1,121 @@
+package bind
+
+import (
+	"time"
+
+	"sessiondesk/app/desk"
+	"sessiondesk/app/profile"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+)
+
+// Profile is a known account. It never holds a password or token.
+type Profile struct {
+	ID        string `json:"id"`
+	ServerURL string `json:"serverUrl"`
+	Org       string `json:"org"`
+	Email     string `json:"email"`
+}
+
+func toProfile(p profile.Profile) Profile {
+	return Profile{ID: p.ID, ServerURL: p.ServerURL, Org: p.Org, Email: p.Email}
+}
+
+// SignInRequest is what the sign-in form submits.
+type SignInRequest struct {
+	ServerURL   string `json:"serverUrl"`
+	Org         string `json:"org"`
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	TOTP        string `json:"totp"`
+	TrustDevice bool   `json:"trustDevice"`
+}
+
+// AuthState is who is signed in and whether the keychain works.
+type AuthState struct {
+	SignedIn          bool     `json:"signedIn"`
+	Demo              bool     `json:"demo"`
+	Profile           *Profile `json:"profile"`
+	Me                *api.Me  `json:"me"`
+	KeychainAvailable bool     `json:"keychainAvailable"`
+	KeychainMessage   string   `json:"keychainMessage"`
+	// Message explains the last change (session ended, cache rebuilt);
+	// empty when there is nothing to say.
+	Message string `json:"message"`
+}
+
+func authState(st desk.AuthState) AuthState {
+	out := AuthState{
+		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me,
+		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message,
+	}
+	if st.Profile != nil {
+		p := toProfile(*st.Profile)
+		out.Profile = &p
+	}
+	return out
+}
+
+// SessionQuery asks for a window of the sessions list.
+type SessionQuery struct {
+	Search string `json:"search"`
+	Status string `json:"status"`
+	Sort   string `json:"sort"`
+	Desc   bool   `json:"desc"`
+	Offset int    `json:"offset"`
+	Limit  int    `json:"limit"`
+}
+
+// SessionPage is a window of sessions and the list's totals.
+type SessionPage struct {
+	Items       []api.Session `json:"items"`
+	Total       int           `json:"total"`
+	ActiveCount int           `json:"activeCount"`
+	Offline     bool          `json:"offline"`
+	SnapshotAt  *time.Time    `json:"snapshotAt"`
+}
+
+// TerminateAllResult tells how many sessions were ended.
+type TerminateAllResult struct {
+	Terminated int `json:"terminated"`
+}
+
+// DeviceQuery asks for a window of the devices list.
+type DeviceQuery struct {
+	Search  string `json:"search"`
+	Trusted string `json:"trusted"`
+	Sort    string `json:"sort"`
+	Desc    bool   `json:"desc"`
+	Offset  int    `json:"offset"`
+	Limit   int    `json:"limit"`
+}
+
+// DevicePage is a window of devices and the list's totals.
+type DevicePage struct {
+	Items        []api.Device `json:"items"`
+	Total        int          `json:"total"`
+	TrustedCount int          `json:"trustedCount"`
+	Offline      bool         `json:"offline"`
+	SnapshotAt   *time.Time   `json:"snapshotAt"`
+}
+
+// AuditPage is a window of the audit log, newest first.
+type AuditPage struct {
+	Items      []api.AuditEvent `json:"items"`
+	Total      int              `json:"total"`
+	Offline    bool             `json:"offline"`
+	SnapshotAt *time.Time       `json:"snapshotAt"`
+}
+
+// SyncStatus is the state of the background sync.
+type SyncStatus struct {
+	Online     bool       `json:"online"`
+	Syncing    bool       `json:"syncing"`
+	LastSyncAt *time.Time `json:"lastSyncAt"`
+	LastError  string     `json:"lastError"`
+	Phase      string     `json:"phase"`
+	Done       int        `json:"done"`
+	Total      int        `json:"total"`
+}
+
+func toSyncStatus(st syncer.Status) SyncStatus { return SyncStatus(st) }

@@ -1,0 +1,352 @@
+// Package cache is the app's offline copy of what the platform last reported
+// for one profile: sessions, devices, the recent audit log, the delta-sync
+// watermarks and the set of devices the user was already told about.
+//
+// Storage. One SQLite file per profile (go-sqlite3) in the user's cache
+// directory, mode 0600 in a 0700 directory, WAL journal, secure_delete on, its
+// schema in embedded versioned migrations. With no directory (no keychain to
+// hold the key) the database lives in memory and nothing reaches the disk.
+//
+// Encryption at rest. Every personal field (e-mails, names, IPs, locations,
+// user agents, device names, reasons) is inside an AES-256-GCM sealed blob
+// under a 32-byte key the caller keeps in the OS keychain. Only ids,
+// timestamps, status and flags stay in clear columns. A key check row detects
+// a key that does not match the file.
+//
+// Consistency. Apply writes one sync in one transaction, so a sync that dies
+// half way (network, crash, kill) leaves the previous snapshot whole.
+//
+// Damage. A file that SQLite cannot read, that fails its quick check, or that
+// does not open under the key is moved aside (renamed *.damaged-<time>) and a
+// new one is built; Open returns a notice for the user instead of failing.
+//
+// Retention. Ended sessions and audit events older than the retention limit
+// (default 14 days) are dropped at every sync; a cache whose last sync is
+// older than that is emptied when opened.
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DefaultRetention is how long ended sessions and audit events are kept.
+const DefaultRetention = 14 * 24 * time.Hour
+
+// Options configure Open.
+type Options struct {
+	// Dir holds <Profile>.db. Empty keeps the database in memory only.
+	Dir       string
+	Profile   string
+	Key       []byte // 32 bytes; nil only with an empty Dir (a random key is used)
+	Retention time.Duration
+	Clock     func() time.Time
+	Log       *slog.Logger
+}
+
+// Store is one profile's open cache. It is safe for concurrent use.
+type Store struct {
+	db        *sql.DB
+	seal      *sealer
+	path      string
+	retention time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+}
+
+// State is the bookkeeping of the last sync.
+type State struct {
+	SnapshotAt   time.Time // when the last complete sync was written; zero if never
+	SessionsMark time.Time // highest updated_at seen in the sessions feed
+	DevicesMark  time.Time // highest updated_at seen in the devices feed
+}
+
+// Path returns the file's location, or "" for an in-memory cache.
+func (s *Store) Path() string { return s.path }
+
+// Open opens (creating or repairing as needed) the profile's cache. notice is
+// non-empty when the user should be told something, e.g. that a damaged file
+// was replaced.
+func Open(ctx context.Context, o Options) (st *Store, notice string, err error) {
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	key := o.Key
+	if key == nil {
+		if o.Dir != "" {
+			return nil, "", errors.New("cache: a key is required for an on-disk cache")
+		}
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, "", fmt.Errorf("cache: %w", err)
+		}
+	}
+	sl, err := newSealer(key)
+	if err != nil {
+		return nil, "", err
+	}
+	if o.Dir == "" {
+		st, err := open(ctx, "", sl, o)
+		return st, "", err
+	}
+	if o.Profile == "" || strings.ContainsAny(o.Profile, `/\.`) {
+		return nil, "", fmt.Errorf("cache: bad profile id %q", o.Profile)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("cache: %w", err)
+	}
+	path := filepath.Join(o.Dir, o.Profile+".db")
+	st, err = open(ctx, path, sl, o)
+	if err == nil {
+		return st, "", nil
+	}
+	var d *damagedError
+	if ctx.Err() != nil || !errors.As(err, &d) {
+		return nil, "", err
+	}
+	o.Log.Warn("offline cache unreadable; moving it aside", "path", path, "err", err)
+	aside, merr := moveAside(path, o.Clock())
+	if merr != nil {
+		return nil, "", fmt.Errorf("cache: damaged (%v) and cannot be moved aside: %w", err, merr)
+	}
+	st, err = open(ctx, path, sl, o)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, fmt.Sprintf("The offline cache could not be read and was rebuilt; the old file was kept as %s.", filepath.Base(aside)), nil
+}
+
+func open(ctx context.Context, path string, sl *sealer, o Options) (*Store, error) {
+	var dsn string
+	if path == "" {
+		dsn = "file::memory:?_foreign_keys=on&_secure_delete=on"
+	} else {
+		// SQLite creates the -wal and -shm files with the main file's mode,
+		// so creating it 0600 first covers all three.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+		f.Close()
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_secure_delete=on&_busy_timeout=5000"
+	}
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	// One connection: the app is one user, writes are one sync at a time, and
+	// an in-memory database exists only inside its connection.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	st := &Store{db: db, seal: sl, path: path, retention: o.Retention, now: o.Clock, log: o.Log}
+	if err := st.check(ctx); err != nil {
+		db.Close()
+		return nil, &damagedError{err}
+	}
+	return st, nil
+}
+
+// check proves the file is a healthy database under this key, migrates it,
+// and applies the whole-cache retention rule.
+func (s *Store) check(ctx context.Context) error {
+	var res string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+		return fmt.Errorf("cache: quick check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("cache: quick check: %s", res)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if err := s.checkKey(ctx); err != nil {
+		return err
+	}
+	st, err := s.State(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.SnapshotAt.IsZero() && s.now().Sub(st.SnapshotAt) > s.retention {
+		s.log.Info("offline cache older than the retention limit; emptying it", "snapshot_at", st.SnapshotAt)
+		return s.wipe(ctx)
+	}
+	return nil
+}
+
+const keyCheckValue = "sessiondesk cache key check v1"
+
+func (s *Store) checkKey(ctx context.Context) error {
+	var sealed string
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'key_check'").Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		b, err := s.seal.seal("meta", "key_check", keyCheckValue)
+		if err != nil {
+			return err
+		}
+		_, err = s.db.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('key_check', ?)", string(b))
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	var v string
+	if err := s.seal.open("meta", "key_check", []byte(sealed), &v); err != nil || v != keyCheckValue {
+		return errSealBroken
+	}
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"); err != nil {
+		return fmt.Errorf("cache: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("cache: migrate: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("cache: migration %s: bad version", base)
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", v).Scan(&n); err != nil {
+			return fmt.Errorf("cache: migrate: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("cache: migrate: %w", err)
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("cache: migrate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("cache: migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", v, s.now().Unix()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("cache: migration %s: %w", base, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("cache: migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// moveAside renames the database and its companions out of the way.
+func moveAside(path string, now time.Time) (string, error) {
+	aside := fmt.Sprintf("%s.damaged-%s", path, now.UTC().Format("20060102T150405Z"))
+	if err := os.Rename(path, aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return aside, nil
+}
+
+// damagedError marks a failure of the health checks, as opposed to one of
+// creating the file (permissions, disk), which moving it would not cure.
+type damagedError struct{ err error }
+
+func (e *damagedError) Error() string { return e.err.Error() }
+func (e *damagedError) Unwrap() error { return e.err }
+
+// IsDamaged reports whether err means the file is not a usable cache.
+func IsDamaged(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB
+	}
+	return errors.Is(err, errSealBroken)
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Remove deletes the profile's cache files in dir (sign-out with purge). The
+// store must be closed first.
+func Remove(dir, profile string) error {
+	path := filepath.Join(dir, profile+".db")
+	var errs []error
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) wipe(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions; DELETE FROM devices; DELETE FROM audit;
+		DELETE FROM meta WHERE key IN ('snapshot_at', 'sessions_mark', 'devices_mark')`)
+	if err != nil {
+		return fmt.Errorf("cache: wipe: %w", err)
+	}
+	return nil
+}
+
+// State returns the bookkeeping of the last sync.
+func (s *Store) State(ctx context.Context) (State, error) {
+	var st State
+	rows, err := s.db.QueryContext(ctx, "SELECT key, value FROM meta WHERE key IN ('snapshot_at', 'sessions_mark', 'devices_mark')")
+	if err != nil {
+		return st, fmt.Errorf("cache: state: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return st, fmt.Errorf("cache: state: %w", err)
+		}
+		t, _ := time.Parse(time.RFC3339Nano, v)
+		switch k {
+		case "snapshot_at":
+			st.SnapshotAt = t
+		case "sessions_mark":
+			st.SessionsMark = t
+		case "devices_mark":
+			st.DevicesMark = t
+		}
+	}
+	return st, rows.Err()
+}

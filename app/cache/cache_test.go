@@ -1,0 +1,238 @@
+package cache_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sessiondesk/app/cache"
+	"sessiondesk/backend/api"
+)
+
+func key(t *testing.T) []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}
+
+func sampleSessions(n int, now time.Time) []api.Session {
+	out := make([]api.Session, n)
+	for i := range out {
+		dev := fmt.Sprintf("dev_%04d", i)
+		out[i] = api.Session{
+			ID:       fmt.Sprintf("ses_%04d", i),
+			User:     api.User{ID: fmt.Sprintf("usr_%04d", i), Email: fmt.Sprintf("person%04d@clinic.test", i), Name: fmt.Sprintf("Person Number%04d", i)},
+			DeviceID: &dev, IP: fmt.Sprintf("198.51.100.%d", i%250), UserAgent: "Mozilla/5.0 SecretAgent", Client: "Firefox 133 on Linux",
+			Location: "Reykjavik, IS", CreatedAt: now.Add(-time.Hour), LastActiveAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour),
+			UpdatedAt: now.Add(-time.Duration(i) * time.Second), Status: api.StatusActive,
+		}
+	}
+	return out
+}
+
+func open(t *testing.T, dir string, k []byte, clock func() time.Time) (*cache.Store, string) {
+	t.Helper()
+	st, notice, err := cache.Open(context.Background(), cache.Options{Dir: dir, Profile: "p1", Key: k, Clock: clock})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return st, notice
+}
+
+func TestRoundTripSealedAndPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	k := key(t)
+	now := time.Now().UTC()
+	st, notice := open(t, dir, k, nil)
+	if notice != "" {
+		t.Fatalf("notice on a new cache: %q", notice)
+	}
+	sess := sampleSessions(50, now)
+	devs := []api.Device{{ID: "dev_0001", User: sess[1].User, Name: "Secret Laptop", Platform: "Linux", LastIP: "203.0.113.99", FirstSeenAt: now, LastSeenAt: now, UpdatedAt: now}}
+	audit := []api.AuditEvent{{ID: "aud_1", At: now, Actor: sess[2].User, Action: api.ActionSessionTerminate, Reason: "stolen-laptop-reason"}}
+	applied, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sess, Devices: devs, Audit: audit, SessionsMark: now, DevicesMark: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !applied.FirstSync || len(applied.NewDevices) != 0 {
+		t.Fatalf("first sync: %+v", applied)
+	}
+	if err := st.SetMe(context.Background(), api.Me{User: sess[3].User, Permissions: []string{api.PermSessionsView}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	// Files: 0600 in a 0700 directory, and none of the personal text.
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("dir mode %v", fi.Mode().Perm())
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "p1.db*"))
+	if len(files) == 0 {
+		t.Fatal("no cache files")
+	}
+	for _, f := range files {
+		fi, _ := os.Stat(f)
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v", f, fi.Mode().Perm())
+		}
+		data, _ := os.ReadFile(f)
+		for _, secret := range []string{"person0001@clinic.test", "Person Number", "198.51.100.7", "Reykjavik", "SecretAgent", "Secret Laptop", "203.0.113.99", "stolen-laptop-reason", "clinic.test"} {
+			if bytes.Contains(data, []byte(secret)) {
+				t.Errorf("%s holds %q in plaintext", filepath.Base(f), secret)
+			}
+		}
+	}
+
+	// Reopen (a restart): the data comes back.
+	st, _ = open(t, dir, k, nil)
+	defer st.Close()
+	got, err := st.Sessions(context.Background())
+	if err != nil || len(got) != 50 {
+		t.Fatalf("Sessions = %d, %v", len(got), err)
+	}
+	me, ok, err := st.Me(context.Background())
+	if err != nil || !ok || me.User.Email != sess[3].User.Email {
+		t.Fatalf("Me = %+v %v %v", me, ok, err)
+	}
+	state, _ := st.State(context.Background())
+	if !state.SessionsMark.Equal(now) || state.SnapshotAt.IsZero() {
+		t.Fatalf("state = %+v", state)
+	}
+}
+
+func TestNewDevicesOncePersisted(t *testing.T) {
+	dir := t.TempDir()
+	k := key(t)
+	now := time.Now()
+	dev := func(id string) api.Device {
+		return api.Device{ID: id, FirstSeenAt: now, LastSeenAt: now, UpdatedAt: now}
+	}
+	st, _ := open(t, dir, k, nil)
+	a, _ := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Devices: []api.Device{dev("d1"), dev("d2")}})
+	if !a.FirstSync || len(a.NewDevices) != 0 {
+		t.Fatalf("first sync announced %v", a.NewDevices)
+	}
+	a, _ = st.Apply(context.Background(), cache.Snapshot{Complete: true, Devices: []api.Device{dev("d2"), dev("d3")}})
+	if a.FirstSync || len(a.NewDevices) != 1 || a.NewDevices[0].ID != "d3" {
+		t.Fatalf("second sync: %+v", a)
+	}
+	st.Close()
+	st, _ = open(t, dir, k, nil)
+	defer st.Close()
+	a, _ = st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Devices: []api.Device{dev("d1"), dev("d3")}})
+	if len(a.NewDevices) != 0 {
+		t.Fatalf("after restart announced again: %v", a.NewDevices)
+	}
+}
+
+func TestCorruptFileMovedAsideAndRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	k := key(t)
+	path := filepath.Join(dir, "p1.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("this is not a database "), 500), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, notice := open(t, dir, k, nil)
+	defer st.Close()
+	if !strings.Contains(notice, "rebuilt") {
+		t.Fatalf("notice = %q", notice)
+	}
+	aside, _ := filepath.Glob(path + ".damaged-*")
+	if len(aside) != 1 {
+		t.Fatalf("moved-aside files: %v", aside)
+	}
+	if _, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sampleSessions(3, time.Now())}); err != nil {
+		t.Fatalf("rebuilt cache unusable: %v", err)
+	}
+
+	t.Run("damaged pages in a real database", func(t *testing.T) {
+		dir := t.TempDir()
+		st, _ := open(t, dir, k, nil)
+		st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sampleSessions(400, time.Now())})
+		st.Close()
+		p := filepath.Join(dir, "p1.db")
+		data, _ := os.ReadFile(p)
+		for i := 4096; i < len(data); i += 4096 { // keep the header, wreck every page
+			copy(data[i:], bytes.Repeat([]byte{0xA5}, 200))
+		}
+		os.WriteFile(p, data, 0o600)
+		os.Remove(p + "-wal")
+		os.Remove(p + "-shm")
+		st, notice := open(t, dir, k, nil)
+		defer st.Close()
+		if notice == "" {
+			t.Fatal("no notice for a damaged database")
+		}
+		if got, err := st.Sessions(context.Background()); err != nil || len(got) != 0 {
+			t.Fatalf("rebuilt cache: %d rows, %v", len(got), err)
+		}
+	})
+
+	t.Run("another key", func(t *testing.T) {
+		dir := t.TempDir()
+		st, _ := open(t, dir, k, nil)
+		st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sampleSessions(3, time.Now())})
+		st.Close()
+		st, notice := open(t, dir, key(t), nil)
+		defer st.Close()
+		if notice == "" {
+			t.Fatal("no notice for a key mismatch")
+		}
+	})
+}
+
+func TestRetention(t *testing.T) {
+	dir := t.TempDir()
+	k := key(t)
+	now := time.Now().UTC()
+	clock := func() time.Time { return now }
+	st, _ := open(t, dir, k, clock)
+	sess := sampleSessions(3, now)
+	old := now.Add(-20 * 24 * time.Hour)
+	sess[0].Status, sess[0].UpdatedAt = api.StatusTerminated, old
+	sess[1].ExpiresAt = old // long expired without a status change
+	audit := []api.AuditEvent{{ID: "old", At: old}, {ID: "new", At: now}}
+	if _, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sess, Audit: audit}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Sessions(context.Background())
+	if len(got) != 1 || got[0].ID != sess[2].ID {
+		t.Fatalf("after retention: %v", got)
+	}
+	ev, _ := st.Audit(context.Background())
+	if len(ev) != 1 || ev[0].ID != "new" {
+		t.Fatalf("audit after retention: %v", ev)
+	}
+	st.Close()
+
+	// A cache not synced for longer than the retention is emptied.
+	now = now.Add(15 * 24 * time.Hour)
+	st, _ = open(t, dir, k, clock)
+	defer st.Close()
+	if got, _ := st.Sessions(context.Background()); len(got) != 0 {
+		t.Fatalf("stale cache kept %d sessions", len(got))
+	}
+}
+
+func TestMemoryOnly(t *testing.T) {
+	st, _, err := cache.Open(context.Background(), cache.Options{Profile: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.Path() != "" {
+		t.Fatalf("path %q", st.Path())
+	}
+	if _, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sampleSessions(10, time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Sessions(context.Background()); len(got) != 10 {
+		t.Fatalf("memory cache holds %d", len(got))
+	}
+}

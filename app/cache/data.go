@@ -1,0 +1,308 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"sessiondesk/backend/api"
+)
+
+// Snapshot is what one sync brings home.
+type Snapshot struct {
+	// Full replaces every cached session and device with the ones below;
+	// otherwise they are upserted (a delta).
+	Full     bool
+	Sessions []api.Session
+	Devices  []api.Device
+	Audit    []api.AuditEvent // upserted; the log is trimmed by retention
+	// Marks advance the delta feeds; zero leaves a mark as it was.
+	SessionsMark time.Time
+	DevicesMark  time.Time
+	// Complete says this snapshot is a finished sync (it stamps snapshot_at).
+	// A local upsert after an action is not.
+	Complete bool
+}
+
+// Applied tells the caller what a snapshot changed.
+type Applied struct {
+	// NewDevices are devices this profile had never seen, in feed order.
+	// Empty on the profile's first sync: what exists then is the baseline.
+	NewDevices []api.Device
+	FirstSync  bool
+	SnapshotAt time.Time
+}
+
+// Apply writes snap in one transaction, records which devices are new and
+// marks them seen in the same transaction, so a device is announced at most
+// once even if the app dies right after.
+func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
+	var out Applied
+	now := s.now().UTC()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return out, fmt.Errorf("cache: apply: %w", err)
+	}
+	defer tx.Rollback()
+
+	if snap.Full {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions; DELETE FROM devices"); err != nil {
+			return out, fmt.Errorf("cache: apply: %w", err)
+		}
+	}
+	if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+		return out, err
+	}
+	if err := s.putDevices(ctx, tx, snap.Devices); err != nil {
+		return out, err
+	}
+	if err := s.putAudit(ctx, tx, snap.Audit); err != nil {
+		return out, err
+	}
+
+	// New-device detection against the persisted seen set.
+	var initialized int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE key = 'seen_initialized'").Scan(&initialized); err != nil {
+		return out, fmt.Errorf("cache: apply: %w", err)
+	}
+	out.FirstSync = initialized == 0 && snap.Complete
+	if initialized > 0 || snap.Complete {
+		for _, d := range snap.Devices {
+			res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO seen_devices(id, first_seen) VALUES (?, ?)", d.ID, now.UnixNano())
+			if err != nil {
+				return out, fmt.Errorf("cache: apply: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 && initialized > 0 {
+				out.NewDevices = append(out.NewDevices, d)
+			}
+		}
+	}
+	if out.FirstSync {
+		if err := setMeta(ctx, tx, "seen_initialized", now.Format(time.RFC3339Nano)); err != nil {
+			return out, err
+		}
+	}
+
+	if !snap.SessionsMark.IsZero() {
+		if err := setMeta(ctx, tx, "sessions_mark", snap.SessionsMark.UTC().Format(time.RFC3339Nano)); err != nil {
+			return out, err
+		}
+	}
+	if !snap.DevicesMark.IsZero() {
+		if err := setMeta(ctx, tx, "devices_mark", snap.DevicesMark.UTC().Format(time.RFC3339Nano)); err != nil {
+			return out, err
+		}
+	}
+	if snap.Complete {
+		if err := setMeta(ctx, tx, "snapshot_at", now.Format(time.RFC3339Nano)); err != nil {
+			return out, err
+		}
+		out.SnapshotAt = now
+	}
+	if err := s.prune(ctx, tx, now); err != nil {
+		return out, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Applied{}, fmt.Errorf("cache: apply: %w", err)
+	}
+	return out, nil
+}
+
+func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value); err != nil {
+		return fmt.Errorf("cache: meta %s: %w", key, err)
+	}
+	return nil
+}
+
+// prune applies retention: ended sessions and audit events whose last change
+// is older than the limit go. Active sessions and devices stay while the
+// platform reports them.
+func (s *Store) prune(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	cutoff := now.Add(-s.retention).UnixNano()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE (status <> 'active' AND updated_at < ?) OR expires_at < ?", cutoff, cutoff); err != nil {
+		return fmt.Errorf("cache: retention: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM audit WHERE at < ?", cutoff); err != nil {
+		return fmt.Errorf("cache: retention: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) putSessions(ctx context.Context, tx *sql.Tx, items []api.Session) error {
+	if len(items) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sessions(id, status, mfa, created_at, last_active_at, expires_at, updated_at, sealed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET status = excluded.status, mfa = excluded.mfa, created_at = excluded.created_at,
+			last_active_at = excluded.last_active_at, expires_at = excluded.expires_at, updated_at = excluded.updated_at, sealed = excluded.sealed`)
+	if err != nil {
+		return fmt.Errorf("cache: sessions: %w", err)
+	}
+	defer stmt.Close()
+	for _, it := range items {
+		b, err := s.seal.seal("session", it.ID, it)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, it.ID, it.Status, it.MFA, it.CreatedAt.UnixNano(), it.LastActiveAt.UnixNano(),
+			it.ExpiresAt.UnixNano(), it.UpdatedAt.UnixNano(), b); err != nil {
+			return fmt.Errorf("cache: sessions: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) putDevices(ctx context.Context, tx *sql.Tx, items []api.Device) error {
+	if len(items) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO devices(id, trusted, first_seen_at, last_seen_at, updated_at, sealed)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET trusted = excluded.trusted, first_seen_at = excluded.first_seen_at,
+			last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at, sealed = excluded.sealed`)
+	if err != nil {
+		return fmt.Errorf("cache: devices: %w", err)
+	}
+	defer stmt.Close()
+	for _, it := range items {
+		b, err := s.seal.seal("device", it.ID, it)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, it.ID, it.Trusted, it.FirstSeenAt.UnixNano(), it.LastSeenAt.UnixNano(), it.UpdatedAt.UnixNano(), b); err != nil {
+			return fmt.Errorf("cache: devices: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []api.AuditEvent) error {
+	if len(items) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit(id, at, action, sealed) VALUES (?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET at = excluded.at, action = excluded.action, sealed = excluded.sealed`)
+	if err != nil {
+		return fmt.Errorf("cache: audit: %w", err)
+	}
+	defer stmt.Close()
+	for _, it := range items {
+		b, err := s.seal.seal("audit", it.ID, it)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, it.ID, it.At.UnixNano(), it.Action, b); err != nil {
+			return fmt.Errorf("cache: audit: %w", err)
+		}
+	}
+	return nil
+}
+
+// Sessions returns every cached session, decrypted.
+func (s *Store) Sessions(ctx context.Context) ([]api.Session, error) {
+	var out []api.Session
+	err := s.load(ctx, "SELECT id, sealed FROM sessions", "session", func(id string, b []byte) error {
+		var v api.Session
+		if err := s.seal.open("session", id, b, &v); err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+// Devices returns every cached device, decrypted.
+func (s *Store) Devices(ctx context.Context) ([]api.Device, error) {
+	var out []api.Device
+	err := s.load(ctx, "SELECT id, sealed FROM devices", "device", func(id string, b []byte) error {
+		var v api.Device
+		if err := s.seal.open("device", id, b, &v); err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+// Audit returns the cached audit log, newest first.
+func (s *Store) Audit(ctx context.Context) ([]api.AuditEvent, error) {
+	var out []api.AuditEvent
+	err := s.load(ctx, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC", "audit", func(id string, b []byte) error {
+		var v api.AuditEvent
+		if err := s.seal.open("audit", id, b, &v); err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+// AuditKnown reports whether the event id is cached (the audit feed has no
+// updated_since; paging stops at the first known event).
+func (s *Store) AuditKnown(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit WHERE id = ?", id).Scan(&n); err != nil {
+		return false, fmt.Errorf("cache: audit: %w", err)
+	}
+	return n > 0, nil
+}
+
+func (s *Store) load(ctx context.Context, query, kind string, fn func(id string, sealed []byte) error) error {
+	rows, err := s.db.QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("cache: load %s: %w", kind, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return fmt.Errorf("cache: load %s: %w", kind, err)
+		}
+		if err := fn(id, b); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cache: load %s: %w", kind, err)
+	}
+	return nil
+}
+
+// SetMe stores who the profile's token belongs to (sealed), so that the app
+// can show the user and their permissions while offline.
+func (s *Store) SetMe(ctx context.Context, me api.Me) error {
+	b, err := s.seal.seal("meta", "me", me)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('me', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", string(b))
+	if err != nil {
+		return fmt.Errorf("cache: me: %w", err)
+	}
+	return nil
+}
+
+// Me returns the stored identity, if any.
+func (s *Store) Me(ctx context.Context) (api.Me, bool, error) {
+	var me api.Me
+	var v string
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'me'").Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return me, false, nil
+	}
+	if err != nil {
+		return me, false, fmt.Errorf("cache: me: %w", err)
+	}
+	if err := s.seal.open("meta", "me", []byte(v), &me); err != nil {
+		return me, false, err
+	}
+	return me, true, nil
+}

@@ -1,0 +1,452 @@
+package desk_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sessiondesk/app/desk"
+	"sessiondesk/app/keychain"
+	"sessiondesk/app/platform"
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+)
+
+func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	d := e.open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	if !st.KeychainAvailable || st.Profile.Email != "admin@acme.test" || !st.Me.Has(api.PermSessionsTerminateOrg) {
+		t.Fatalf("state = %+v", st)
+	}
+	status := syncNow(t, d)
+	if !status.Online || status.LastSyncAt == nil {
+		t.Fatalf("status = %+v", status)
+	}
+
+	// The token is in the keychain, nowhere else.
+	token, err := keychain.OS().Token(st.Profile.ID)
+	if err != nil || len(token) < 16 {
+		t.Fatalf("token in keychain: %q %v", token, err)
+	}
+
+	// Lists: a window, totals, the client-side active count.
+	page, err := d.ListSessions(desk.SessionQuery{Status: "all", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 10 || page.Total <= 10 || page.Offline || page.SnapshotAt == nil {
+		t.Fatalf("page: %d items of %d, offline=%v", len(page.Items), page.Total, page.Offline)
+	}
+	active, _ := d.ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
+	if active.Total != page.ActiveCount || active.Total == 0 || active.Total >= page.Total {
+		t.Fatalf("active total %d, activeCount %d, all %d", active.Total, page.ActiveCount, page.Total)
+	}
+	// The platform agrees on the active sessions.
+	c, _ := platform.New(p.URL(), platform.Options{})
+	var onPlatform int
+	cursor := ""
+	for {
+		l, err := c.WithToken(token).ListSessions(context.Background(), platform.ListParams{Limit: 1000, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		onPlatform += len(l.Items)
+		if l.NextCursor == nil {
+			break
+		}
+		cursor = *l.NextCursor
+	}
+	if onPlatform != active.Total {
+		t.Fatalf("platform has %d active, app %d", onPlatform, active.Total)
+	}
+	// Own session is marked; search finds it.
+	own, _ := d.ListSessions(desk.SessionQuery{Search: "ADMIN@acme", Limit: 100})
+	found := false
+	for _, s := range own.Items {
+		if !strings.Contains(strings.ToLower(s.User.Email), "admin@acme") {
+			t.Fatalf("search returned %s", s.User.Email)
+		}
+		found = found || s.Current
+	}
+	if !found {
+		t.Fatal("own session not found or not marked current")
+	}
+	// Sorting: ascending by last_active_at.
+	asc, _ := d.ListSessions(desk.SessionQuery{Status: "all", Sort: "last_active_at", Limit: 1000})
+	for i := 1; i < len(asc.Items); i++ {
+		if asc.Items[i].LastActiveAt.Before(asc.Items[i-1].LastActiveAt) {
+			t.Fatal("not sorted by last_active_at")
+		}
+	}
+	devs, _ := d.ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1000})
+	if devs.Total == 0 || devs.Total != devs.TrustedCount {
+		t.Fatalf("trusted devices %d, count %d", devs.Total, devs.TrustedCount)
+	}
+
+	// Seeded personal data to look for on disk.
+	var needles []string
+	for _, s := range page.Items {
+		needles = append(needles, s.User.Email, s.IP)
+	}
+	needles = append(needles, "admin@acme.test", "@acme.test", token)
+	d.Close()
+
+	files, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*"))
+	if len(files) == 0 {
+		t.Fatal("no cache files written")
+	}
+	for _, f := range files {
+		fi, _ := os.Stat(f)
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v", f, fi.Mode().Perm())
+		}
+		data, _ := os.ReadFile(f)
+		for _, n := range needles {
+			if n != "" && bytes.Contains(data, []byte(n)) {
+				t.Errorf("%s holds %q in plaintext", filepath.Base(f), n)
+			}
+		}
+	}
+	cfgData, err := os.ReadFile(filepath.Join(e.cfg.ConfigDir, "profiles.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(e.cfg.ConfigDir, "profiles.json")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("profiles.json mode %v", fi.Mode().Perm())
+	}
+	for _, secret := range []string{token, platformtest.Password} {
+		if bytes.Contains(cfgData, []byte(secret)) {
+			t.Errorf("config file holds a secret")
+		}
+		if strings.Contains(e.logs.String(), secret) {
+			t.Errorf("logs hold a secret")
+		}
+	}
+	if !strings.Contains(e.logs.String(), "platform request") {
+		t.Fatal("expected request logs to check")
+	}
+
+	// A restart resumes with the stored token, with the cached lists.
+	d2 := e.open(t)
+	st2 := d2.State()
+	if !st2.SignedIn || st2.Profile.ID != st.Profile.ID {
+		t.Fatalf("after restart: %+v", st2)
+	}
+	again, _ := d2.ListSessions(desk.SessionQuery{Status: "all", Limit: 10})
+	if again.Total != page.Total {
+		t.Fatalf("cached total after restart %d, want %d", again.Total, page.Total)
+	}
+
+	// Sign-out ends the platform session and forgets the token.
+	if err := d2.SignOut(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
+		t.Fatal("token still in keychain after sign-out")
+	}
+	if _, err := c.WithToken(token).Me(context.Background()); !platform.IsUnauthenticated(err) {
+		t.Fatalf("token still valid on the platform after sign-out: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*.db*")); len(left) != 0 {
+		t.Fatalf("purge left %v", left)
+	}
+}
+
+func TestSignInErrorsAndMFA(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	d := e.open(t)
+	ctx := context.Background()
+	_, err := d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "admin@acme.test", Password: "wrong"})
+	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeUnauthenticated || e.Field != "password" {
+		t.Fatalf("wrong password: %#v", err)
+	}
+	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: "ftp://x", Org: "acme", Email: "a", Password: "b"})
+	if e, ok := err.(*desk.Error); !ok || e.Field != "server" {
+		t.Fatalf("bad URL: %#v", err)
+	}
+	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password})
+	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeMFARequired || e.Field != "totp" {
+		t.Fatalf("mfa user without code: %#v", err)
+	}
+	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: "000000"})
+	if e, ok := err.(*desk.Error); !ok || e.Field != "totp" {
+		t.Fatalf("mfa user with a bad code: %#v", err)
+	}
+	if d.State().SignedIn {
+		t.Fatal("signed in after failures")
+	}
+}
+
+func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	e.cfg.SyncInterval = 300 * time.Millisecond
+	d := e.open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	before, _ := d.ListSessions(desk.SessionQuery{Limit: 1000})
+	var victim api.Session
+	for _, s := range before.Items {
+		if !s.Current {
+			victim = s
+			break
+		}
+	}
+
+	p.Stop()
+	eventually(t, 10*time.Second, "offline status", func() bool { return !d.SyncStatus().Online })
+	page, err := d.ListSessions(desk.SessionQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !page.Offline || page.SnapshotAt == nil || page.Total != before.Total {
+		t.Fatalf("offline page: offline=%v snapshot=%v total=%d want %d", page.Offline, page.SnapshotAt, page.Total, before.Total)
+	}
+	devs, _ := d.ListDevices(desk.DeviceQuery{})
+	if !devs.Offline {
+		t.Fatal("devices not flagged offline")
+	}
+	_, err = d.Terminate(context.Background(), victim.ID, "offline attempt")
+	if codeOf(err) != desk.CodeOffline {
+		t.Fatalf("terminate offline: %v", err)
+	}
+	if _, err := d.TerminateAll(context.Background(), true, ""); codeOf(err) != desk.CodeOffline {
+		t.Fatalf("terminate-all offline: %v", err)
+	}
+	if _, err := d.RevokeTrust(context.Background(), "dev_x", ""); codeOf(err) != desk.CodeOffline {
+		t.Fatalf("revoke offline: %v", err)
+	}
+	after, _ := d.ListSessions(desk.SessionQuery{Limit: 1000})
+	if after.Total != before.Total {
+		t.Fatal("offline attempt changed the cache")
+	}
+
+	p.Restart()
+	// Nothing changed on the platform.
+	token, _ := keychain.OS().Token(st.Profile.ID)
+	c, _ := platform.New(p.URL(), platform.Options{})
+	c = c.WithToken(token)
+	list, err := c.ListSessions(context.Background(), platform.ListParams{Status: "all", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list.Items {
+		if s.ID == victim.ID && s.Status != api.StatusActive {
+			t.Fatalf("victim is %s on the platform after a refused offline terminate", s.Status)
+		}
+	}
+	// Sync resumes by itself and catches up with a change made meanwhile.
+	if _, err := c.TerminateSession(context.Background(), victim.ID, "from elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "sync to catch up", func() bool {
+		pg, _ := d.ListSessions(desk.SessionQuery{Status: "all", Search: victim.User.Email, Limit: 1000})
+		for _, s := range pg.Items {
+			if s.ID == victim.ID {
+				return s.Status == api.StatusTerminated && !pg.Offline
+			}
+		}
+		return false
+	})
+	if got, _ := d.ListSessions(desk.SessionQuery{Limit: 1}); got.ActiveCount != before.ActiveCount-1 {
+		t.Fatalf("activeCount %d, want %d", got.ActiveCount, before.ActiveCount-1)
+	}
+}
+
+func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+
+	t.Run("terminated by another admin", func(t *testing.T) {
+		e := newEnv(t)
+		d := e.open(t)
+		st := signIn(t, d, p, "admin@acme.test")
+		syncNow(t, d)
+		other := p.Login(t, "acme", "admin@acme.test")
+		c, _ := platform.New(p.URL(), platform.Options{})
+		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, "lost laptop"); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = d.SyncNow(context.Background())
+		eventually(t, 5*time.Second, "auth:changed signedIn=false", func() bool {
+			a, ok := e.events.lastAuth()
+			return ok && !a.SignedIn && strings.Contains(a.Message, "Sign in again")
+		})
+		if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
+			t.Fatal("dead token still in keychain")
+		}
+		if d.State().SignedIn {
+			t.Fatal("still signed in")
+		}
+		// A restart does not resume it.
+		d2 := e.open(t)
+		if d2.State().SignedIn {
+			t.Fatal("resumed a dead session")
+		}
+	})
+
+	t.Run("terminated from the app itself", func(t *testing.T) {
+		e := newEnv(t)
+		d := e.open(t)
+		st := signIn(t, d, p, "auditor@acme.test")
+		syncNow(t, d)
+		if _, err := d.Terminate(context.Background(), st.Me.SessionID, ""); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 5*time.Second, "auth:changed signedIn=false", func() bool {
+			a, ok := e.events.lastAuth()
+			return ok && !a.SignedIn
+		})
+		if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
+			t.Fatal("dead token still in keychain")
+		}
+	})
+
+	t.Run("resume with a dead token", func(t *testing.T) {
+		e := newEnv(t)
+		d := e.open(t)
+		st := signIn(t, d, p, "admin@acme.test")
+		d.Close()
+		other := p.Login(t, "acme", "admin@acme.test")
+		c, _ := platform.New(p.URL(), platform.Options{})
+		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, ""); err != nil {
+			t.Fatal(err)
+		}
+		d2 := e.open(t)
+		if s := d2.State(); s.SignedIn || !strings.Contains(s.Message, "Sign in again") {
+			t.Fatalf("state = %+v", s)
+		}
+		if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
+			t.Fatal("dead token still in keychain")
+		}
+	})
+}
+
+func TestActionsUpdateListsAndAudit(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	e.cfg.SyncInterval = 200 * time.Millisecond
+	d := e.open(t)
+	signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	victim := p.Login(t, "acme", "member@acme.test")
+	syncNow(t, d)
+	s, err := d.Terminate(context.Background(), victim.Session.ID, "test reason")
+	if err != nil || s.Status != api.StatusTerminated {
+		t.Fatalf("Terminate: %+v %v", s, err)
+	}
+	pg, _ := d.ListSessions(desk.SessionQuery{Status: "all", Search: "member@acme.test", Limit: 1000})
+	for _, x := range pg.Items {
+		if x.ID == victim.Session.ID && x.Status != api.StatusTerminated {
+			t.Fatal("list not updated right after the action")
+		}
+	}
+	eventually(t, 5*time.Second, "audit event", func() bool {
+		a, _ := d.ListAudit(0, 10)
+		return a.Total > 0 && a.Items[0].Reason == "test reason"
+	})
+	devs, _ := d.ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1})
+	if devs.Total == 0 {
+		t.Skip("no trusted device in the seed")
+	}
+	dv, err := d.RevokeTrust(context.Background(), devs.Items[0].ID, "")
+	if err != nil || dv.Trusted {
+		t.Fatalf("RevokeTrust: %+v %v", dv, err)
+	}
+	after, _ := d.ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1})
+	if after.TrustedCount != devs.TrustedCount-1 {
+		t.Fatalf("trusted count %d → %d", devs.TrustedCount, after.TrustedCount)
+	}
+}
+
+func TestNoKeychainKeepsEverythingInMemory(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	e.cfg.KeychainProbe = func(context.Context) error { return keychain.ErrUnavailable }
+	d := e.open(t)
+	if st := d.State(); st.KeychainAvailable || !strings.Contains(st.KeychainMessage, "memory") {
+		t.Fatalf("state = %+v", st)
+	}
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	if pg, _ := d.ListSessions(desk.SessionQuery{}); pg.Total == 0 {
+		t.Fatal("no sessions in the memory cache")
+	}
+	if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
+		t.Fatal("token reached the OS keychain")
+	}
+	if files, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*.db*")); len(files) != 0 {
+		t.Fatalf("cache written to disk without a keychain: %v", files)
+	}
+	d.Close()
+	// Next run: not signed in (the token lived in memory only).
+	if d2 := e.open(t); d2.State().SignedIn {
+		t.Fatal("signed in without a stored token")
+	}
+}
+
+func TestCorruptCacheRebuiltWithMessage(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	d := e.open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	want, _ := d.ListSessions(desk.SessionQuery{Status: "all"})
+	d.Close()
+
+	path := filepath.Join(e.cfg.CacheDir, st.Profile.ID+".db")
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d2 := e.open(t) // must not panic or fail
+	s := d2.State()
+	if !s.SignedIn || !strings.Contains(s.Message, "rebuilt") {
+		t.Fatalf("state after a corrupt cache: %+v", s)
+	}
+	if aside, _ := filepath.Glob(path + ".damaged-*"); len(aside) == 0 {
+		t.Fatal("damaged file not kept aside")
+	}
+	syncNow(t, d2)
+	got, _ := d2.ListSessions(desk.SessionQuery{Status: "all"})
+	if got.Total != want.Total {
+		t.Fatalf("rebuilt cache has %d sessions, want %d", got.Total, want.Total)
+	}
+}
+
+func TestOfflineStartReviewsCacheThenReconnects(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	e.cfg.SyncInterval = 200 * time.Millisecond
+	d := e.open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	want, _ := d.ListSessions(desk.SessionQuery{Status: "all"})
+	d.Close()
+
+	p.Stop()
+	d2 := e.open(t)
+	s := d2.State()
+	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(api.PermSessionsView) {
+		t.Fatalf("offline start: %+v", s)
+	}
+	page, _ := d2.ListSessions(desk.SessionQuery{Status: "all"})
+	if !page.Offline || page.SnapshotAt == nil || page.Total != want.Total {
+		t.Fatalf("offline page: offline=%v snapshot=%v total=%d want %d", page.Offline, page.SnapshotAt, page.Total, want.Total)
+	}
+	p.Restart()
+	eventually(t, 10*time.Second, "back online", func() bool {
+		pg, _ := d2.ListSessions(desk.SessionQuery{})
+		return !pg.Offline
+	})
+	if tok, err := keychain.OS().Token(st.Profile.ID); err != nil || tok == "" {
+		t.Fatal("token lost across the offline start")
+	}
+}

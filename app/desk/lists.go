@@ -1,0 +1,240 @@
+package desk
+
+import (
+	"context"
+	"time"
+
+	"sessiondesk/app/index"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+)
+
+// MaxWindow bounds one List answer: the UI asks for what it shows.
+const MaxWindow = 1000
+
+// SessionQuery is a window of the sessions list.
+type SessionQuery struct {
+	Search string
+	Status string // "active" (default) | "all"
+	Sort   string
+	Desc   bool
+	Offset int
+	Limit  int
+}
+
+// SessionPage is a window of sessions with the list's totals.
+type SessionPage struct {
+	Items       []api.Session
+	Total       int // rows matching the query
+	ActiveCount int // active sessions in the whole cached list
+	Offline     bool
+	SnapshotAt  *time.Time
+}
+
+// ListSessions answers from the in-memory index; see package index.
+func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
+	w, err := d.current()
+	if err != nil {
+		return SessionPage{}, err
+	}
+	if q.Status != "all" && q.Status != "" && q.Status != api.StatusActive {
+		return SessionPage{}, &Error{Code: api.CodeInvalidArgument, Message: "status must be active or all"}
+	}
+	now := d.cfg.Clock()
+	activeOnly := q.Status != "all"
+	iq := index.Query[api.Session]{
+		Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit),
+	}
+	if q.Sort == "" {
+		iq.Sort, iq.Desc = index.DefaultSessionSort, true
+	}
+	// Expiry depends on the clock; the filter key changes once a second
+	// so a remembered result is never more than a second stale.
+	if activeOnly {
+		iq.FilterKey = "active@" + now.Truncate(time.Second).Format(time.RFC3339)
+		nowNano := now.UnixNano()
+		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
+	} else {
+		iq.FilterKey = "all"
+	}
+	res := w.sessions.Find(iq, index.DefaultSessionSort)
+	// "current" was computed for whichever token fetched the row; the
+	// signed-in session is the one that counts now.
+	ownID := w.Me().SessionID
+	for i := range res.Items {
+		res.Items[i].Status = index.EffectiveStatus(&res.Items[i], now)
+		if ownID != "" {
+			res.Items[i].Current = res.Items[i].ID == ownID
+		}
+	}
+	nowNano := now.UnixNano()
+	page := SessionPage{
+		Items: res.Items, Total: res.Total,
+		// Remembered per content version and second, like the filter.
+		ActiveCount: w.sessions.CountFacet("active@"+now.Truncate(time.Second).Format(time.RFC3339),
+			func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }),
+	}
+	page.Offline, page.SnapshotAt = d.freshness(w)
+	return page, nil
+}
+
+// AllSessions is every row matching q (not only a window), for export.
+func (d *Desk) AllSessions(q SessionQuery) ([]api.Session, error) {
+	w, err := d.current()
+	if err != nil {
+		return nil, err
+	}
+	now := d.cfg.Clock()
+	nowNano := now.UnixNano()
+	iq := index.Query[api.Session]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Limit: w.sessions.Len() + 1, FilterKey: "export"}
+	if q.Sort == "" {
+		iq.Sort, iq.Desc = index.DefaultSessionSort, true
+	}
+	if q.Status != "all" {
+		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
+	}
+	// An export must not leave its result as the remembered query (its
+	// FilterKey does not carry the time).
+	defer w.sessions.Forget()
+	res := w.sessions.Find(iq, index.DefaultSessionSort)
+	ownID := w.Me().SessionID
+	for i := range res.Items {
+		res.Items[i].Status = index.EffectiveStatus(&res.Items[i], now)
+		if ownID != "" {
+			res.Items[i].Current = res.Items[i].ID == ownID
+		}
+	}
+	return res.Items, nil
+}
+
+// DeviceQuery is a window of the devices list.
+type DeviceQuery struct {
+	Search  string
+	Trusted string // "all" (default) | "true" | "false"
+	Sort    string
+	Desc    bool
+	Offset  int
+	Limit   int
+}
+
+// DevicePage is a window of devices with the list's totals.
+type DevicePage struct {
+	Items        []api.Device
+	Total        int
+	TrustedCount int
+	Offline      bool
+	SnapshotAt   *time.Time
+}
+
+// ListDevices answers from the in-memory index.
+func (d *Desk) ListDevices(q DeviceQuery) (DevicePage, error) {
+	w, err := d.current()
+	if err != nil {
+		return DevicePage{}, err
+	}
+	iq, err := deviceQuery(q)
+	if err != nil {
+		return DevicePage{}, err
+	}
+	res := w.devices.Find(iq, index.DefaultDeviceSort)
+	page := DevicePage{Items: res.Items, Total: res.Total, TrustedCount: w.devices.CountFacet("trusted", index.TrustedFacet)}
+	page.Offline, page.SnapshotAt = d.freshness(w)
+	return page, nil
+}
+
+// AllDevices is every row matching q, for export.
+func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
+	w, err := d.current()
+	if err != nil {
+		return nil, err
+	}
+	q.Offset, q.Limit = 0, w.devices.Len()+1
+	iq, err := deviceQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	iq.Limit = q.Limit
+	return w.devices.Find(iq, index.DefaultDeviceSort).Items, nil
+}
+
+func deviceQuery(q DeviceQuery) (index.Query[api.Device], error) {
+	iq := index.Query[api.Device]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit), FilterKey: q.Trusted}
+	if q.Sort == "" {
+		iq.Sort, iq.Desc = index.DefaultDeviceSort, true
+	}
+	switch q.Trusted {
+	case "", "all":
+	case "true":
+		iq.KeepFacet = index.TrustedFacet
+	case "false":
+		iq.KeepFacet = func(f index.Key) bool { return !index.TrustedFacet(f) }
+	default:
+		return iq, &Error{Code: api.CodeInvalidArgument, Message: "trusted must be all, true or false"}
+	}
+	return iq, nil
+}
+
+// AuditPage is a window of the cached audit log, newest first.
+type AuditPage struct {
+	Items      []api.AuditEvent
+	Total      int
+	Offline    bool
+	SnapshotAt *time.Time
+}
+
+// ListAudit answers from the cached audit log.
+func (d *Desk) ListAudit(offset, limit int) (AuditPage, error) {
+	w, err := d.current()
+	if err != nil {
+		return AuditPage{}, err
+	}
+	res := w.audit.Find(index.Query[api.AuditEvent]{Sort: "at", Desc: true, Offset: offset, Limit: window(limit)}, "at")
+	page := AuditPage{Items: res.Items, Total: res.Total}
+	page.Offline, page.SnapshotAt = d.freshness(w)
+	return page, nil
+}
+
+func window(limit int) int {
+	if limit <= 0 {
+		return api.DefaultLimit
+	}
+	return min(limit, MaxWindow)
+}
+
+func (d *Desk) freshness(w *workspace) (offline bool, at *time.Time) {
+	st := w.sync.Status()
+	return !st.Online, st.LastSyncAt
+}
+
+// SyncStatus returns the sync state (signed out: offline, never synced).
+func (d *Desk) SyncStatus() syncer.Status {
+	w, err := d.current()
+	if err != nil {
+		return syncer.Status{}
+	}
+	return w.sync.Status()
+}
+
+// SyncNow runs a sync at once.
+func (d *Desk) SyncNow(ctx context.Context) (syncer.Status, error) {
+	w, err := d.current()
+	if err != nil {
+		return syncer.Status{}, err
+	}
+	st, err := w.sync.SyncNow(ctx)
+	if err != nil && !platformOffline(err) {
+		return st, d.actionError(err)
+	}
+	// Offline is a state, shown in the status, not a failure of the call.
+	return st, nil
+}
+
+// Me returns the signed-in user's identity and permissions.
+func (d *Desk) Me() (api.Me, bool) {
+	w, err := d.current()
+	if err != nil {
+		return api.Me{}, false
+	}
+	me := w.Me()
+	return me, me.User.ID != ""
+}

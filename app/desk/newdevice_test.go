@@ -1,0 +1,83 @@
+package desk_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"sessiondesk/app/internal/testbus"
+	"sessiondesk/app/notify"
+	"sessiondesk/backend/platformtest"
+)
+
+// New-device detection end to end: the real platform, the real cache file,
+// real D-Bus (a private bus with a recording notification service).
+func TestNewDeviceNotifiedOnceAcrossRestarts(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	addr := testbus.Start(t)
+	rec := testbus.Serve(t, addr)
+	n := notify.Connect(addr, nil)
+	defer n.Close()
+
+	e := newEnv(t)
+	e.cfg.Notifier = n
+	d := e.open(t)
+	signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	if got := rec.Notes(); len(got) != 0 {
+		t.Fatalf("first sync notified %d devices: %v", len(got), got)
+	}
+
+	// A sign-in from a brand-new device on the platform.
+	p.Login(t, "acme", "member@acme.test")
+	syncNow(t, d)
+	got := rec.Notes()
+	if len(got) != 1 {
+		t.Fatalf("notifications after a new device: %d %v", len(got), got)
+	}
+	if !strings.Contains(got[0].Body, "member@acme.test") || got[0].Summary != "New device signed in" {
+		t.Fatalf("note = %+v", got[0])
+	}
+
+	syncNow(t, d)
+	if len(rec.Notes()) != 1 {
+		t.Fatalf("second sync notified again: %v", rec.Notes())
+	}
+
+	// A restart: new Desk, new cache handle, same profile.
+	d.Close()
+	d2 := e.open(t)
+	if !d2.State().SignedIn {
+		t.Fatal("restart did not resume")
+	}
+	syncNow(t, d2)
+	if len(rec.Notes()) != 1 {
+		t.Fatalf("restart notified again: %v", rec.Notes())
+	}
+
+	// Another new device after the restart: exactly one more.
+	p.Login(t, "acme", "auditor@acme.test")
+	syncNow(t, d2)
+	syncNow(t, d2)
+	if notes := rec.Notes(); len(notes) != 2 || !strings.Contains(notes[1].Body, "auditor@acme.test") {
+		t.Fatalf("after a second new device: %v", notes)
+	}
+}
+
+// Without a notification service the sync still succeeds.
+func TestMissingNotificationServiceIsNotFatal(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	addr := testbus.Start(t) // nobody owns org.freedesktop.Notifications
+	n := notify.Connect(addr, nil)
+	defer n.Close()
+	e := newEnv(t)
+	e.cfg.Notifier = n
+	d := e.open(t)
+	signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	p.Login(t, "acme", "member@acme.test")
+	if st := syncNow(t, d); !st.Online || st.LastError != "" {
+		t.Fatalf("status = %+v", st)
+	}
+	eventually(t, time.Second, "warning logged", func() bool { return strings.Contains(e.logs.String(), "notification") })
+}

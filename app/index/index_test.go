@@ -1,0 +1,148 @@
+package index_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"sessiondesk/app/index"
+	"sessiondesk/backend/api"
+)
+
+func gen(n int, now time.Time) []api.Session {
+	r := rand.New(rand.NewPCG(1, 2))
+	clients := []string{"Firefox 133 on Windows", "Chrome 131 on macOS", "Safari 18 on iOS"}
+	out := make([]api.Session, n)
+	for i := range out {
+		st := api.StatusActive
+		if r.IntN(5) == 0 {
+			st = api.StatusTerminated
+		}
+		exp := now.Add(time.Hour)
+		if r.IntN(10) == 0 {
+			exp = now.Add(-time.Minute) // expired but still "active" in the feed
+		}
+		out[i] = api.Session{ID: fmt.Sprintf("s%05d", i), User: api.User{Email: fmt.Sprintf("u%03d@acme.test", r.IntN(300)), Name: "Name"},
+			IP: fmt.Sprintf("%d.%d.0.1", r.IntN(250)+1, r.IntN(250)), Client: clients[r.IntN(3)],
+			LastActiveAt: now.Add(-time.Duration(r.IntN(100000)) * time.Second), ExpiresAt: exp, Status: st}
+	}
+	return out
+}
+
+// naive is the obvious answer the index must agree with.
+func naive(rows []api.Session, search string, active bool, now time.Time, less func(a, b api.Session) int) []api.Session {
+	var out []api.Session
+	for _, s := range rows {
+		hay := strings.ToLower(s.User.Email + "\n" + s.User.Name + "\n" + s.IP + "\n" + s.Client + "\n" + s.Location)
+		if search != "" && !strings.Contains(hay, strings.ToLower(search)) {
+			continue
+		}
+		if active && index.EffectiveStatus(&s, now) != api.StatusActive {
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.SortStableFunc(out, func(a, b api.Session) int {
+		if c := less(a, b); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+func TestFindAgreesWithNaive(t *testing.T) {
+	now := time.Now()
+	rows := gen(5000, now)
+	tb := index.NewSessions()
+	tb.Replace(rows)
+	nowN := now.UnixNano()
+	byLast := func(a, b api.Session) int { return a.LastActiveAt.Compare(b.LastActiveAt) }
+	byUser := func(a, b api.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
+	for _, tc := range []struct {
+		search string
+		active bool
+		sort   string
+		less   func(a, b api.Session) int
+		desc   bool
+	}{
+		{"", false, "last_active_at", byLast, false},
+		{"", true, "last_active_at", byLast, true},
+		{"U01", true, "user", byUser, false},
+		{"firefox", false, "user", byUser, true},
+		{"no-such-thing", false, "user", byUser, false},
+	} {
+		want := naive(rows, tc.search, tc.active, now, tc.less)
+		if tc.desc {
+			slices.Reverse(want)
+		}
+		q := index.Query[api.Session]{Search: tc.search, Sort: tc.sort, Desc: tc.desc, FilterKey: fmt.Sprint(tc.active), Limit: 50}
+		if tc.active {
+			q.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowN) }
+		}
+		for _, off := range []int{0, 50, len(want) - 10, len(want) + 5} {
+			q.Offset = off
+			res := tb.Find(q, index.DefaultSessionSort)
+			if res.Total != len(want) {
+				t.Fatalf("%+v: total %d, want %d", tc, res.Total, len(want))
+			}
+			lo, hi := min(max(off, 0), len(want)), min(max(off, 0)+50, len(want))
+			got := make([]string, 0, len(res.Items))
+			for _, s := range res.Items {
+				got = append(got, s.ID)
+			}
+			exp := make([]string, 0, hi-lo)
+			for _, s := range want[lo:hi] {
+				exp = append(exp, s.ID)
+			}
+			if !slices.Equal(got, exp) {
+				t.Fatalf("%+v offset %d: window differs", tc, off)
+			}
+		}
+	}
+	active := tb.CountFacet("a", func(f index.Key) bool { return index.ActiveFacet(f, nowN) })
+	if want := len(naive(rows, "", true, now, byLast)); active != want {
+		t.Fatalf("active count %d, want %d", active, want)
+	}
+}
+
+func TestUpsertAndIPOrder(t *testing.T) {
+	tb := index.NewSessions()
+	tb.Replace([]api.Session{{ID: "a", IP: "10.0.0.10"}, {ID: "b", IP: "10.0.0.9"}, {ID: "c", IP: "2001:db8::1"}})
+	res := tb.Find(index.Query[api.Session]{Sort: "ip", Limit: 10}, "ip")
+	if ids := []string{res.Items[0].ID, res.Items[1].ID, res.Items[2].ID}; !slices.Equal(ids, []string{"b", "a", "c"}) {
+		t.Fatalf("ip order %v (want numeric, v4 before v6)", ids)
+	}
+	tb.Upsert([]api.Session{{ID: "a", IP: "10.0.0.1", Client: "Edge"}, {ID: "d", IP: "1.1.1.1"}})
+	if tb.Len() != 4 {
+		t.Fatalf("len %d", tb.Len())
+	}
+	res = tb.Find(index.Query[api.Session]{Sort: "ip", Search: "edge", Limit: 10}, "ip")
+	if res.Total != 1 || res.Items[0].ID != "a" {
+		t.Fatalf("after upsert: %+v", res)
+	}
+}
+
+// BenchmarkFind100k measures a fresh (unremembered) query over 100,000
+// sessions: substring search, the active filter, sorted window.
+func BenchmarkFind100k(b *testing.B) {
+	now := time.Now()
+	tb := index.NewSessions()
+	tb.Replace(gen(100_000, now))
+	nowN := now.UnixNano()
+	start := time.Now()
+	tb.Warm("user")
+	b.Logf("cold sort of 100k by user: %v", time.Since(start))
+	tb.Warm("last_active_at")
+	qs := []index.Query[api.Session]{
+		{Search: "u01", Sort: "user", Limit: 100, FilterKey: "1", KeepFacet: func(f index.Key) bool { return index.ActiveFacet(f, nowN) }},
+		{Search: "firefox", Sort: "last_active_at", Desc: true, Limit: 100, FilterKey: "2"},
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tb.Find(qs[i%2], index.DefaultSessionSort)
+	}
+}

@@ -1,0 +1,384 @@
+// Package platform is the desktop app's client for Platform API v1 (see
+// shared/docs/platform-api.md), built on hashicorp/go-retryablehttp.
+//
+// Retry policy. Reads and the actions this platform makes idempotent
+// (terminate a session, terminate all, untrust a device, logout) are retried on
+// connection errors, timeouts, 5xx (except 501) and 429, with exponential
+// backoff and jitter; a Retry-After header on 429/503 is honoured, and when it
+// points past the call's time budget the call gives up at once instead of
+// sleeping into a certain timeout. Sign-in is not idempotent (every success
+// creates a session), so it is retried only when the connection was refused,
+// which proves the request never reached the server. Other 4xx answers are
+// final. Every call has a total time budget (Options.CallTimeout) that covers
+// all attempts, and each attempt has its own (Options.AttemptTimeout), so a
+// hanging server costs a bounded time; cancelling the caller's context stops
+// the call and its waits immediately.
+//
+// Errors. A non-2xx answer becomes *Error carrying the contract's code; a
+// platform that cannot be reached (connection error, time budget spent, or
+// 502/503/504 left after the retries) becomes *UnreachableError, which the app
+// treats as offline.
+//
+// Logging. Requests are logged through the injected slog.Logger with method,
+// path, attempt and status only: never headers (the Authorization header
+// carries the token), query strings (search terms may be e-mail addresses) or
+// bodies (sign-in carries the password).
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"sessiondesk/backend/api"
+)
+
+// Options tune a Client. Zero values take the defaults below.
+type Options struct {
+	CallTimeout    time.Duration // total time for one call, all attempts included (default 30s)
+	AttemptTimeout time.Duration // time for one HTTP attempt (default 10s)
+	RetryMax       int           // retries after the first attempt (default 4)
+	RetryWaitMin   time.Duration // first backoff (default 250ms)
+	RetryWaitMax   time.Duration // backoff cap when no Retry-After is given (default 5s)
+	Log            *slog.Logger  // default: discard
+	UserAgent      string        // default DefaultUserAgent()
+	Transport      http.RoundTripper
+}
+
+// Defaults used when Options leaves a field zero.
+const (
+	DefaultCallTimeout    = 30 * time.Second
+	DefaultAttemptTimeout = 10 * time.Second
+	DefaultRetryMax       = 4
+	DefaultRetryWaitMin   = 250 * time.Millisecond
+	DefaultRetryWaitMax   = 5 * time.Second
+)
+
+// maxResponseBytes bounds what the client reads from one answer. A page of
+// 1,000 sessions is well under 2 MiB.
+const maxResponseBytes = 32 << 20
+
+// Client calls one platform. It is safe for concurrent use. A Client without
+// a token can only sign in and check health; WithToken derives one that
+// authenticates.
+type Client struct {
+	base  *url.URL
+	token string
+	rc    *retryablehttp.Client
+	opts  Options
+	log   *slog.Logger
+}
+
+// retryPolicy says how far a request may be retried; it travels in the
+// request context so that the one retryablehttp.Client serves every call.
+type retryPolicy int
+
+const (
+	retryIdempotent  retryPolicy = iota // connection errors, timeouts, 5xx, 429
+	retryRefusedOnly                    // only "connection refused": nothing was sent
+)
+
+type policyKey struct{}
+
+// New returns a client for the platform at baseURL (scheme and host, e.g.
+// "http://127.0.0.1:8080"; a path prefix is kept).
+func New(baseURL string, opts Options) (*Client, error) {
+	u, err := ParseServerURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
+	if opts.AttemptTimeout <= 0 {
+		opts.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if opts.RetryMax == 0 {
+		opts.RetryMax = DefaultRetryMax
+	}
+	if opts.RetryMax < 0 {
+		opts.RetryMax = 0
+	}
+	if opts.RetryWaitMin <= 0 {
+		opts.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if opts.RetryWaitMax <= 0 {
+		opts.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = DefaultUserAgent("1.0")
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	transport := opts.Transport
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 4
+		transport = t
+	}
+	c := &Client{base: u, opts: opts, log: log}
+	c.rc = &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Timeout:   opts.AttemptTimeout,
+			Transport: transport,
+			// The API never redirects; following one could carry the
+			// Authorization header somewhere unexpected.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		Logger:          nil, // its default logger prints URLs with queries; we log in the hooks
+		RetryWaitMin:    opts.RetryWaitMin,
+		RetryWaitMax:    opts.RetryWaitMax,
+		RetryMax:        opts.RetryMax,
+		CheckRetry:      checkRetry,
+		Backoff:         Backoff,
+		ErrorHandler:    retryablehttp.PassthroughErrorHandler,
+		RequestLogHook:  c.logRequest,
+		ResponseLogHook: c.logResponse,
+	}
+	return c, nil
+}
+
+// DefaultUserAgent names the app and this computer's OS the way the
+// platform recognizes ("SessionsDesk/1.0 (Linux x86_64)"), so that the app's
+// own sessions read "Sessions Desk 1 on Linux" in everyone's list.
+func DefaultUserAgent(version string) string {
+	osName := map[string]string{"linux": "Linux", "darwin": "Macintosh; Mac OS X", "windows": "Windows NT 10.0"}[runtime.GOOS]
+	if osName == "" {
+		osName = runtime.GOOS
+	}
+	arch := map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	return "SessionsDesk/" + version + " (" + osName + " " + arch + ")"
+}
+
+// ParseServerURL checks that s is an absolute http(s) URL without query,
+// fragment or credentials, and returns it without a trailing slash.
+func ParseServerURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "the server address must look like https://host[:port]"}
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "the server address must not hold credentials, a query or a fragment"}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+// WithToken returns a client that sends token as its bearer credential. The
+// two share their connection pool.
+func (c *Client) WithToken(token string) *Client {
+	cp := *c
+	cp.token = token
+	return &cp
+}
+
+// BaseURL is the platform's address as given to New (normalized).
+func (c *Client) BaseURL() string { return c.base.String() }
+
+func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
+	if attempt == 0 {
+		c.log.Debug("platform request", "method", req.Method, "path", req.URL.Path)
+		return
+	}
+	c.log.Info("platform request retry", "method", req.Method, "path", req.URL.Path, "attempt", attempt+1)
+}
+
+func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
+	lvl := slog.LevelDebug
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		lvl = slog.LevelWarn
+	}
+	c.log.Log(context.Background(), lvl, "platform response", "method", resp.Request.Method, "path", resp.Request.URL.Path, "status", resp.StatusCode)
+}
+
+// checkRetry is the retryablehttp.CheckRetry of every call. It returns no
+// error of its own (except the context's) so that the last answer or
+// transport error reaches the caller unchanged.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	policy, _ := ctx.Value(policyKey{}).(retryPolicy)
+	if err != nil {
+		if policy == retryRefusedOnly {
+			return isConnRefused(err), nil
+		}
+		ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
+		return ok, nil
+	}
+	if policy == retryRefusedOnly {
+		return false, nil
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusServiceUnavailable:
+		// Waiting past the budget only to time out would hide the server's
+		// real answer ("rate_limited"); give it to the caller now.
+		if wait, ok := retryAfter(resp); ok {
+			if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
+				return false, nil
+			}
+		}
+		return true, nil
+	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		return true, nil
+	}
+	return false, nil
+}
+
+// Backoff is the retryablehttp.Backoff of every call: Retry-After when the
+// server gives one on 429/503, else exponential from min, capped at max, with
+// "equal jitter" (a random point in the upper half) so that many clients
+// coming back from one outage do not retry in step.
+func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := retryAfter(resp); ok {
+			return d
+		}
+	}
+	d := max
+	if attempt < 30 {
+		if e := min << attempt; e > 0 && e < max {
+			d = e
+		}
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// retryAfter parses Retry-After as seconds or an HTTP date.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := time.Until(t)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// do sends one call: method, path (relative to the base URL), optional query,
+// JSON body and JSON answer.
+func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string, query url.Values, body, out any) error {
+	callCtx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
+	defer cancel()
+	callCtx = context.WithValue(callCtx, policyKey{}, policy)
+
+	u := *c.base
+	u.Path = c.base.Path + path
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	var raw any
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("platform: encode %s %s: %w", method, path, err)
+		}
+		raw = b
+	}
+	req, err := retryablehttp.NewRequestWithContext(callCtx, method, u.String(), raw)
+	if err != nil {
+		return fmt.Errorf("platform: build %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if ctx.Err() != nil { // the caller gave up: not an outage
+			return fmt.Errorf("platform: %s %s: %w", method, path, ctx.Err())
+		}
+		return &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err))}
+	}
+	defer resp.Body.Close()
+	return c.decode(resp, method, path, out)
+}
+
+func (c *Client) decode(resp *http.Response, method, path string, out any) error {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return &UnreachableError{Err: fmt.Errorf("%s %s: reading answer: %w", method, path, scrub(err))}
+	}
+	if resp.StatusCode >= 300 {
+		pe := &Error{Status: resp.StatusCode}
+		var eb api.ErrorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
+			pe.Code, pe.Message = eb.Error.Code, eb.Error.Message
+		} else {
+			pe.Code, pe.Message = codeForStatus(resp.StatusCode), http.StatusText(resp.StatusCode)
+		}
+		switch resp.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return &UnreachableError{Err: pe}
+		}
+		return pe
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &Error{Status: resp.StatusCode, Code: api.CodeInternal, Message: fmt.Sprintf("unreadable answer to %s %s: %v", method, path, err)}
+	}
+	return nil
+}
+
+// scrub drops the URL from a *url.Error: its query may hold a search term.
+func scrub(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case 400:
+		return api.CodeInvalidArgument
+	case 401:
+		return api.CodeUnauthenticated
+	case 403:
+		return api.CodePermissionDenied
+	case 404:
+		return api.CodeNotFound
+	case 429:
+		return api.CodeRateLimited
+	case 502, 503, 504:
+		return api.CodeUnavailable
+	}
+	return api.CodeInternal
+}

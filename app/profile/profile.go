@@ -1,0 +1,199 @@
+// Package profile keeps the list of accounts the app has signed in with —
+// server address, organization and e-mail, never a password or token — in a
+// small JSON file (mode 0600, directory 0700) in the user's config directory.
+// Secrets belong to the keychain, keyed by the profile's id.
+//
+// A profile's id is derived from what identifies the account, so signing in
+// again with the same account finds the same keychain items and the same
+// offline cache. Demo profiles are keyed without the server address, because
+// the embedded platform may listen on a different port in every run.
+package profile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Profile is one account on one platform.
+type Profile struct {
+	ID        string `json:"id"`
+	ServerURL string `json:"serverUrl"`
+	Org       string `json:"org"`
+	Email     string `json:"email"`
+	Demo      bool   `json:"demo,omitempty"`
+}
+
+// New builds a profile with its derived id.
+func New(serverURL, org, email string, demo bool) Profile {
+	org = strings.ToLower(strings.TrimSpace(org))
+	email = strings.ToLower(strings.TrimSpace(email))
+	server := strings.TrimRight(strings.TrimSpace(serverURL), "/")
+	key := server
+	if demo {
+		key = "demo"
+	}
+	sum := sha256.Sum256([]byte(key + "\x00" + org + "\x00" + email))
+	return Profile{ID: hex.EncodeToString(sum[:8]), ServerURL: server, Org: org, Email: email, Demo: demo}
+}
+
+// file is the on-disk shape.
+type file struct {
+	Version  int       `json:"version"`
+	Last     string    `json:"last,omitempty"`
+	Profiles []Profile `json:"profiles"`
+}
+
+// Store reads and writes the profiles file. It is safe for concurrent use.
+type Store struct {
+	path string
+	mu   sync.Mutex
+}
+
+// Open returns the store for dir/profiles.json, creating dir (0700).
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return &Store{path: filepath.Join(dir, "profiles.json")}, nil
+}
+
+// Path is the file's location.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) read() (file, error) {
+	var f file
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return file{Version: 1}, nil
+	}
+	if err != nil {
+		return f, fmt.Errorf("profile: %w", err)
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		// An unreadable list only costs the user a sign-in; start over
+		// rather than refuse to start.
+		return file{Version: 1}, nil
+	}
+	return f, nil
+}
+
+func (s *Store) write(f file) error {
+	f.Version = 1
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".profiles-*.json")
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("profile: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("profile: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	return nil
+}
+
+// List returns every profile, the last used first.
+func (s *Store) List() ([]Profile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(f.Profiles)
+	slices.SortStableFunc(out, func(a, b Profile) int {
+		switch {
+		case a.ID == f.Last:
+			return -1
+		case b.ID == f.Last:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// Last returns the last used profile, if any.
+func (s *Store) Last() (Profile, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return Profile{}, false, err
+	}
+	for _, p := range f.Profiles {
+		if p.ID == f.Last {
+			return p, true, nil
+		}
+	}
+	return Profile{}, false, nil
+}
+
+// Get returns the profile with id.
+func (s *Store) Get(id string) (Profile, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return Profile{}, false, err
+	}
+	for _, p := range f.Profiles {
+		if p.ID == id {
+			return p, true, nil
+		}
+	}
+	return Profile{}, false, nil
+}
+
+// Save adds or updates p and makes it the last used.
+func (s *Store) Save(p Profile) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(f.Profiles, func(q Profile) bool { return q.ID == p.ID })
+	if i >= 0 {
+		f.Profiles[i] = p
+	} else {
+		f.Profiles = append(f.Profiles, p)
+	}
+	f.Last = p.ID
+	return s.write(f)
+}
+
+// ClearLast forgets which profile was used last (after sign-out), so the
+// next start shows the sign-in form.
+func (s *Store) ClearLast() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	f.Last = ""
+	return s.write(f)
+}

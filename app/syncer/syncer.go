@@ -1,0 +1,439 @@
+// Package syncer keeps one profile's offline cache and in-memory indexes in
+// step with the platform, and announces devices never seen before.
+//
+// The first sync of a cache is a full one (every session of any status, every
+// device); later ones ask only for what changed since the highest updated_at
+// already held (updated_since, with a one-second overlap so that a change
+// stamped in the same instant as the mark is not lost; repeats are recognized
+// and ignored). A sync runs on an interval (default 30 s), on demand, and right
+// after every action. Pages are gathered first and written in one cache
+// transaction at the end, so a sync that fails half way leaves the previous
+// snapshot whole and the next sync simply starts again.
+//
+// New devices: the cache keeps the set of device ids the profile has seen.
+// The first complete sync of a profile only records the baseline; after that
+// every device that enters the set is announced once, through the Notifier,
+// after the transaction that recorded it has committed. Because the set is
+// persisted with the data, a restart does not announce anything twice.
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sessiondesk/app/cache"
+	"sessiondesk/app/index"
+	"sessiondesk/app/platform"
+	"sessiondesk/backend/api"
+)
+
+// DefaultInterval is the time between background syncs.
+const DefaultInterval = 30 * time.Second
+
+// Source is the part of the platform client a sync reads.
+type Source interface {
+	ListSessions(ctx context.Context, p platform.ListParams) (api.SessionList, error)
+	ListDevices(ctx context.Context, p platform.ListParams) (api.DeviceList, error)
+	ListAudit(ctx context.Context, limit int, cursor string) (api.AuditList, error)
+}
+
+// Notifier announces a new device; where is the session's location, if known.
+type Notifier interface {
+	NewDevice(ctx context.Context, d api.Device, where string) error
+}
+
+// Listener hears what a sync did. Calls come from the sync's goroutine and
+// must not block for long.
+type Listener interface {
+	Changed(domain string) // "sessions", "devices" or "audit"
+	Status(Status)
+	// Unauthenticated: the platform rejected the token; the profile's
+	// session is over.
+	Unauthenticated(err error)
+}
+
+// Status is the sync state shown to the user.
+type Status struct {
+	Online     bool       `json:"online"`
+	Syncing    bool       `json:"syncing"`
+	LastSyncAt *time.Time `json:"lastSyncAt"`
+	LastError  string     `json:"lastError"`
+	Phase      string     `json:"phase"`
+	Done       int        `json:"done"`
+	Total      int        `json:"total"`
+}
+
+// Config wires a Syncer.
+type Config struct {
+	Source   Source
+	Store    *cache.Store
+	Sessions *index.Table[api.Session]
+	Devices  *index.Table[api.Device]
+	Audit    *index.Table[api.AuditEvent]
+	Notifier Notifier // nil: none
+	Listener Listener // nil: none
+	Interval time.Duration
+	PageSize int // default api.MaxLimit
+	// AuditPages bounds how far back one sync reads the audit log.
+	AuditPages int
+	Clock      func() time.Time
+	Log        *slog.Logger
+}
+
+// Syncer runs the syncs of one signed-in profile.
+type Syncer struct {
+	cfg     Config
+	trigger chan struct{}
+	runMu   sync.Mutex // one sync at a time
+
+	mu     sync.Mutex
+	status Status
+}
+
+// overlap is how far before the mark a delta asks, see the package comment.
+const overlap = time.Second
+
+// New returns a Syncer; call Load, then Run.
+func New(cfg Config) *Syncer {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.PageSize <= 0 || cfg.PageSize > api.MaxLimit {
+		cfg.PageSize = api.MaxLimit
+	}
+	if cfg.AuditPages <= 0 {
+		cfg.AuditPages = 5
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{cfg: cfg, trigger: make(chan struct{}, 1), status: Status{Online: true}}
+}
+
+// NewAuditTable returns the index of audit events (newest first by "at").
+func NewAuditTable() *index.Table[api.AuditEvent] {
+	return index.New(index.Spec[api.AuditEvent]{
+		ID:   func(e *api.AuditEvent) string { return e.ID },
+		Text: func(e *api.AuditEvent) string { return e.Actor.Email + "\n" + e.Action + "\n" + e.Reason },
+		Sorts: map[string]func(*api.AuditEvent) index.Key{
+			"at": func(e *api.AuditEvent) index.Key { return index.Key{Num: e.At.UnixNano()} },
+		},
+	})
+}
+
+// Load fills the indexes from the cache (decrypting every row once).
+func (s *Syncer) Load(ctx context.Context) error {
+	sess, err := s.cfg.Store.Sessions(ctx)
+	if err != nil {
+		return err
+	}
+	devs, err := s.cfg.Store.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	aud, err := s.cfg.Store.Audit(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := s.cfg.Store.State(ctx)
+	if err != nil {
+		return err
+	}
+	s.cfg.Sessions.Replace(sess)
+	s.cfg.Devices.Replace(devs)
+	s.cfg.Audit.Replace(aud)
+	s.mu.Lock()
+	if !st.SnapshotAt.IsZero() {
+		t := st.SnapshotAt
+		s.status.LastSyncAt = &t
+	}
+	s.mu.Unlock()
+	go s.cfg.Sessions.Warm(index.DefaultSessionSort)
+	return nil
+}
+
+// Status returns the current sync state.
+func (s *Syncer) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+func (s *Syncer) setStatus(fn func(*Status)) {
+	s.mu.Lock()
+	fn(&s.status)
+	st := s.status
+	s.mu.Unlock()
+	if s.cfg.Listener != nil {
+		s.cfg.Listener.Status(st)
+	}
+}
+
+// SetOnline records reachability learned elsewhere (e.g. a failed action).
+func (s *Syncer) SetOnline(online bool, why string) {
+	s.setStatus(func(st *Status) {
+		st.Online = online
+		if !online {
+			st.LastError = why
+		}
+	})
+}
+
+// Trigger asks the running loop for a sync soon (after an action).
+func (s *Syncer) Trigger() {
+	select {
+	case s.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Run syncs now and then on every interval or trigger until ctx ends.
+func (s *Syncer) Run(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-s.trigger:
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
+		if _, err := s.SyncNow(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Info("sync did not complete", "err", err)
+		}
+		timer.Reset(s.cfg.Interval)
+	}
+}
+
+// SyncNow runs one sync and returns the resulting status.
+func (s *Syncer) SyncNow(ctx context.Context) (Status, error) {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	err := s.syncOnce(ctx)
+	now := s.cfg.Clock().UTC()
+	s.setStatus(func(st *Status) {
+		st.Syncing, st.Phase, st.Done, st.Total = false, "", 0, 0
+		switch {
+		case err == nil:
+			st.Online, st.LastError = true, ""
+			st.LastSyncAt = &now
+		case platform.IsUnreachable(err):
+			st.Online, st.LastError = false, "The platform cannot be reached."
+		case ctx.Err() != nil:
+		default:
+			st.Online, st.LastError = true, errMessage(err)
+		}
+	})
+	if err != nil && platform.IsUnauthenticated(err) && s.cfg.Listener != nil {
+		s.cfg.Listener.Unauthenticated(err)
+	}
+	return s.Status(), err
+}
+
+func errMessage(err error) string {
+	var pe *platform.Error
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	return err.Error()
+}
+
+func (s *Syncer) progress(phase string, done int) {
+	s.setStatus(func(st *Status) { st.Syncing, st.Phase, st.Done = true, phase, done })
+}
+
+func (s *Syncer) syncOnce(ctx context.Context) error {
+	st, err := s.cfg.Store.State(ctx)
+	if err != nil {
+		return err
+	}
+	full := st.SessionsMark.IsZero() && st.DevicesMark.IsZero() && st.SnapshotAt.IsZero()
+	snap := cache.Snapshot{Full: full, Complete: true}
+
+	// Sessions.
+	s.progress("sessions", 0)
+	p := platform.ListParams{Limit: s.cfg.PageSize}
+	if full {
+		p.Status = "all"
+	} else {
+		p.UpdatedSince = since(st.SessionsMark)
+	}
+	for {
+		page, err := s.cfg.Source.ListSessions(ctx, p)
+		if err != nil {
+			return fmt.Errorf("sync sessions: %w", err)
+		}
+		snap.Sessions = append(snap.Sessions, page.Items...)
+		s.progress("sessions", len(snap.Sessions))
+		if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
+			break
+		}
+		p.Cursor = *page.NextCursor
+	}
+
+	// Devices.
+	s.progress("devices", 0)
+	p = platform.ListParams{Limit: s.cfg.PageSize}
+	if !full {
+		p.UpdatedSince = since(st.DevicesMark)
+	}
+	for {
+		page, err := s.cfg.Source.ListDevices(ctx, p)
+		if err != nil {
+			return fmt.Errorf("sync devices: %w", err)
+		}
+		snap.Devices = append(snap.Devices, page.Items...)
+		s.progress("devices", len(snap.Devices))
+		if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
+			break
+		}
+		p.Cursor = *page.NextCursor
+	}
+
+	// Audit: newest first, no delta feed; read until a known event.
+	s.progress("audit", 0)
+	cursor := ""
+	limit := min(s.cfg.PageSize, 200)
+audit:
+	for i := 0; i < s.cfg.AuditPages; i++ {
+		page, err := s.cfg.Source.ListAudit(ctx, limit, cursor)
+		if err != nil {
+			return fmt.Errorf("sync audit: %w", err)
+		}
+		for _, e := range page.Items {
+			if _, known := s.cfg.Audit.Get(e.ID); known {
+				break audit
+			}
+			snap.Audit = append(snap.Audit, e)
+		}
+		if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
+			break
+		}
+		cursor = *page.NextCursor
+	}
+
+	snap.SessionsMark = markOf(st.SessionsMark, snap.Sessions, func(x api.Session) time.Time { return x.UpdatedAt })
+	snap.DevicesMark = markOf(st.DevicesMark, snap.Devices, func(x api.Device) time.Time { return x.UpdatedAt })
+	if !full {
+		// The overlap brings back rows we hold already; they are not changes.
+		snap.Sessions = fresh(s.cfg.Sessions, snap.Sessions, func(x api.Session) string { return x.ID }, func(x api.Session) time.Time { return x.UpdatedAt })
+		snap.Devices = fresh(s.cfg.Devices, snap.Devices, func(x api.Device) string { return x.ID }, func(x api.Device) time.Time { return x.UpdatedAt })
+	}
+
+	s.progress("saving", len(snap.Sessions)+len(snap.Devices))
+	applied, err := s.cfg.Store.Apply(ctx, snap)
+	if err != nil {
+		return err
+	}
+
+	if full {
+		s.cfg.Sessions.Replace(snap.Sessions)
+		s.cfg.Devices.Replace(snap.Devices)
+	} else {
+		s.cfg.Sessions.Upsert(snap.Sessions)
+		s.cfg.Devices.Upsert(snap.Devices)
+	}
+	s.cfg.Audit.Upsert(snap.Audit)
+	if s.cfg.Listener != nil {
+		if full || len(snap.Sessions) > 0 {
+			s.cfg.Listener.Changed("sessions")
+		}
+		if full || len(snap.Devices) > 0 {
+			s.cfg.Listener.Changed("devices")
+		}
+		if len(snap.Audit) > 0 {
+			s.cfg.Listener.Changed("audit")
+		}
+	}
+	if full || len(snap.Sessions) > 0 {
+		go s.cfg.Sessions.Warm(index.DefaultSessionSort)
+	}
+	s.announce(ctx, applied.NewDevices)
+	return nil
+}
+
+// announce notifies each new device. Failures are logged only: the device is
+// already recorded as seen, and announcing it twice is worse than missing a
+// bubble on a desktop without a notification service.
+func (s *Syncer) announce(ctx context.Context, devices []api.Device) {
+	if s.cfg.Notifier == nil {
+		return
+	}
+	for _, d := range devices {
+		where := s.locationOf(d.ID)
+		if err := s.cfg.Notifier.NewDevice(ctx, d, where); err != nil {
+			s.cfg.Log.Warn("new-device notification not shown", "device_id", d.ID, "err", err)
+		}
+	}
+}
+
+// locationOf finds the location of the newest session of the device.
+func (s *Syncer) locationOf(deviceID string) string {
+	var loc string
+	var at time.Time
+	for _, x := range s.cfg.Sessions.All() {
+		if x.DeviceID != nil && *x.DeviceID == deviceID && x.Location != "" && x.CreatedAt.After(at) {
+			loc, at = x.Location, x.CreatedAt
+		}
+	}
+	return loc
+}
+
+// ApplyLocal stores the platform's answer to an action at once, so the UI
+// shows it before the follow-up sync.
+func (s *Syncer) ApplyLocal(ctx context.Context, sessions []api.Session, devices []api.Device) error {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if _, err := s.cfg.Store.Apply(ctx, cache.Snapshot{Sessions: sessions, Devices: devices}); err != nil {
+		return err
+	}
+	if s.cfg.Sessions.Upsert(sessions) && s.cfg.Listener != nil {
+		s.cfg.Listener.Changed("sessions")
+	}
+	if s.cfg.Devices.Upsert(devices) && s.cfg.Listener != nil {
+		s.cfg.Listener.Changed("devices")
+	}
+	return nil
+}
+
+func since(mark time.Time) time.Time {
+	if mark.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return mark.Add(-overlap)
+}
+
+func markOf[T any](old time.Time, items []T, at func(T) time.Time) time.Time {
+	m := old
+	for _, it := range items {
+		if t := at(it); t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+// fresh drops the rows the index already holds at the same updated_at.
+func fresh[T any](have *index.Table[T], items []T, id func(T) string, at func(T) time.Time) []T {
+	out := items[:0:0]
+	for _, it := range items {
+		if old, ok := have.Get(id(it)); ok && at(old).Equal(at(it)) {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
