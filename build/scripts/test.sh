@@ -19,8 +19,8 @@ say "frontend: component tests (vitest)"
 (cd "$ROOT/frontend" && npm run --silent test)
 
 build_frontend
-say "building the dev app binary for the end-to-end suite"
-(cd "$ROOT" && go build -tags dev,webkit2_41 -o build/bin/sessiondesk-dev .)
+say "building the dev app binary and platformd for the end-to-end suite"
+(cd "$ROOT" && go build -tags dev,webkit2_41 -o build/bin/sessiondesk-dev . && go build -o build/bin/platformd ./backend/cmd/platformd)
 
 # Fuzz targets run briefly so that they cannot rot; FUZZTIME=1m for a real hunt.
 FUZZ_TARGETS=()

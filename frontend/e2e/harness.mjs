@@ -150,3 +150,178 @@ export async function startApp(opts = {}) {
     throw err;
   }
 }
+
+// ---- the platform ------------------------------------------------------------
+
+const platformBinary = process.env.PLATFORMD_BINARY ?? join(repoRoot, 'build', 'bin', 'platformd');
+
+async function waitForHealthy(url, child, logPath, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`platformd exited with ${child.exitCode}; see ${logPath}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`platformd did not answer ${url}/healthz within ${timeoutMs} ms; see ${logPath}`);
+}
+
+function waitExit(child, ms = 5000) {
+  return new Promise((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) return r();
+    const t = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      r();
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
+  });
+}
+
+/**
+ * Starts a real platformd with the demo seed on a free loopback port, in its
+ * own temporary folder. stop() ends it (the database stays, so restart()
+ * brings the same platform back on the same port); cleanup() stops it and
+ * removes the folder.
+ * @param {{seed?: string|null, args?: string[]}} [opts]
+ */
+export async function startPlatform(opts = {}) {
+  if (!existsSync(platformBinary)) {
+    throw new Error(`missing ${platformBinary}: build it with go build -o build/bin/platformd ./backend/cmd/platformd`);
+  }
+  const workDir = mkdtempSync(join(tmpdir(), 'platformd-e2e-'));
+  const db = join(workDir, 'p.db');
+  const logPath = join(workDir, 'platformd.log');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child = null;
+
+  async function launch(seed) {
+    const log = openSync(logPath, 'a');
+    const args = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, ...(seed ? ['--seed', seed] : []), ...(opts.args ?? [])];
+    child = spawn(platformBinary, args, { detached: true, stdio: ['ignore', log, log] });
+    live.add(child);
+    try {
+      await waitForHealthy(url, child, logPath, 30_000);
+    } catch (err) {
+      killGroup(child);
+      live.delete(child);
+      throw err;
+    }
+  }
+
+  async function stop() {
+    if (!child) return;
+    const c = child;
+    child = null;
+    killGroup(c);
+    await waitExit(c);
+    live.delete(c);
+  }
+
+  await launch(opts.seed === undefined ? 'demo' : opts.seed);
+  return {
+    url,
+    port,
+    db,
+    logPath,
+    workDir,
+    stop,
+    /** Starts the same platform (same database, same port) again. */
+    async restart() {
+      await stop();
+      await launch(null);
+    },
+    /** Adds a large organization (admin@<slug>.test / demo-password) with the platform's own seeder. */
+    async seedLarge(slug, sessions, devices) {
+      const { spawnSync } = await import('node:child_process');
+      const r = spawnSync(platformBinary, ['seed', '--db', db, '--large-org', slug, '--sessions', String(sessions), '--devices', String(devices)], {
+        encoding: 'utf8',
+        timeout: 180_000,
+      });
+      if (r.status !== 0) throw new Error(`platformd seed --large-org ${slug}: ${r.status} ${r.stderr}`);
+    },
+    async cleanup() {
+      await stop();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---- talking to the platform directly (as another client would) ---------------
+
+export const DEMO_PASSWORD = 'demo-password';
+export const FIREFOX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+
+/** Calls the platform API; returns {status, body}. */
+export async function platformCall(baseUrl, path, { method = 'GET', token, body, userAgent } = {}) {
+  const headers = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (userAgent) headers['user-agent'] = userAgent;
+  const res = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json };
+}
+
+/** POST /auth/login; throws unless it answers 200. */
+export async function platformLogin(baseUrl, { org = 'acme', email, password = DEMO_PASSWORD, device, totp, trustDevice, userAgent = FIREFOX_UA }) {
+  const body = { org, email, password, device: device ?? { name: 'E2E client' } };
+  if (totp) body.totp = totp;
+  if (trustDevice) body.trust_device = true;
+  const res = await platformCall(baseUrl, '/auth/login', { method: 'POST', body, userAgent });
+  if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** RFC 6238 TOTP (SHA-1, 30 s, 6 digits) for a base32 secret. */
+export async function totpCode(secretBase32, at = Date.now()) {
+  const { createHmac } = await import('node:crypto');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secretBase32.replace(/=+$/, '').toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`bad base32 character ${ch}`);
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+// ---- driving the UI like a person ----------------------------------------------
+
+/** Fills the sign-in form and submits it. */
+export async function signInThroughUI(page, { server, org = 'acme', email, password = DEMO_PASSWORD }) {
+  const serverBox = page.getByRole('textbox', { name: 'Server URL' });
+  await serverBox.waitFor({ timeout: 30_000 });
+  await serverBox.fill(server);
+  await page.getByRole('textbox', { name: 'Organization' }).fill(org);
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

@@ -21,8 +21,8 @@ test('the window shows the Sessions and Devices tabs, switchable by click and ke
   assert.equal(await devices.getAttribute('aria-selected'), 'true');
   assert.equal(await page.getByRole('tabpanel', { name: /^Devices/ }).isVisible(), true);
 
-  await devices.focus();
-  await page.keyboard.press('ArrowRight'); // wraps to the first tab
+  await page.getByRole('tab').last().focus();
+  await page.keyboard.press('ArrowRight'); // wraps from the last tab to the first
   assert.equal(await sessions.getAttribute('aria-selected'), 'true');
   await page.keyboard.press('End');
   assert.equal(await page.getByRole('tab').last().getAttribute('aria-selected'), 'true');

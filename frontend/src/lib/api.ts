@@ -1,17 +1,134 @@
 // The one module that talks to the Go side. Every component imports from
 // here, never from the generated Wails bindings, so that the bindings'
 // shape is adapted in one place and tests can replace this module whole.
+//
+// The contract is the bound-services spec (app/bind): methods return
+// (T, error); an error reaches JS as a rejected promise whose value is
+// {code, message, field?}. Every wrapper below turns whatever was rejected
+// into a UIError so components can branch on `code` without guessing.
 import * as AppService from './wailsjs/go/bind/AppService';
+import * as AuthService from './wailsjs/go/bind/AuthService';
+import * as SessionsService from './wailsjs/go/bind/SessionsService';
+import * as DevicesService from './wailsjs/go/bind/DevicesService';
+import * as AuditService from './wailsjs/go/bind/AuditService';
+import * as SyncService from './wailsjs/go/bind/SyncService';
+import { EventsOn } from './wailsjs/runtime/runtime';
 
-export interface AppInfo {
-  name: string;
-  version: string;
-  goVersion: string;
-  platform: string;
-  pid: number;
-  startedAt: string;
+export * from './model';
+import {
+  normalizeAuthState,
+  toUIError,
+  type AppInfo,
+  type AuditPage,
+  type AuthState,
+  type Device,
+  type DevicePage,
+  type DeviceQuery,
+  type EventName,
+  type EventPayloads,
+  type Profile,
+  type Session,
+  type SessionPage,
+  type SessionQuery,
+  type SignInRequest,
+  type SyncStatus,
+  type TerminateAllResult,
+} from './model';
+
+async function call<T>(p: Promise<unknown>): Promise<T> {
+  try {
+    return (await p) as T;
+  } catch (e) {
+    throw toUIError(e);
+  }
 }
 
+// Go's nil slices arrive as null; the UI always wants arrays.
+function pageItems<P extends { items: unknown[] | null }>(p: P): P {
+  return { ...p, items: p.items ?? [] };
+}
+
+const authState = normalizeAuthState;
+
+// ---- AppService -------------------------------------------------------------
+
 export function appInfo(): Promise<AppInfo> {
-  return AppService.Info() as Promise<AppInfo>;
+  return call<AppInfo>(AppService.Info());
+}
+
+// ---- AuthService --------------------------------------------------------------
+
+export async function getAuthState(): Promise<AuthState> {
+  return authState(await call<AuthState>(AuthService.State()));
+}
+
+export async function listProfiles(): Promise<Profile[]> {
+  return (await call<Profile[] | null>(AuthService.Profiles())) ?? [];
+}
+
+export async function signIn(req: SignInRequest): Promise<AuthState> {
+  return authState(await call<AuthState>(AuthService.SignIn(req as never)));
+}
+
+export function signOut(purgeCache = false): Promise<void> {
+  return call<void>(AuthService.SignOut(purgeCache));
+}
+
+// ---- SessionsService -------------------------------------------------------------
+
+export async function listSessions(q: SessionQuery): Promise<SessionPage> {
+  return pageItems(await call<SessionPage>(SessionsService.List(q as never)));
+}
+
+export function terminateSession(id: string, reason: string): Promise<Session> {
+  return call<Session>(SessionsService.Terminate(id, reason));
+}
+
+export function terminateAllSessions(keepCurrent: boolean, reason: string): Promise<TerminateAllResult> {
+  return call<TerminateAllResult>(SessionsService.TerminateAll(keepCurrent, reason));
+}
+
+/** Opens the native save dialog; resolves to the written path, or "" if cancelled. */
+export function exportSessionsCSV(q: SessionQuery): Promise<string> {
+  return call<string>(SessionsService.ExportCSV(q as never));
+}
+
+// ---- DevicesService --------------------------------------------------------------
+
+export async function listDevices(q: DeviceQuery): Promise<DevicePage> {
+  return pageItems(await call<DevicePage>(DevicesService.List(q as never)));
+}
+
+export function revokeDeviceTrust(id: string, reason: string): Promise<Device> {
+  return call<Device>(DevicesService.RevokeTrust(id, reason));
+}
+
+export function exportDevicesCSV(q: DeviceQuery): Promise<string> {
+  return call<string>(DevicesService.ExportCSV(q as never));
+}
+
+// ---- AuditService ---------------------------------------------------------------------
+
+export async function listAudit(offset: number, limit: number): Promise<AuditPage> {
+  return pageItems(await call<AuditPage>(AuditService.List(offset, limit)));
+}
+
+// ---- SyncService -------------------------------------------------------------------------
+
+export function syncStatus(): Promise<SyncStatus> {
+  return call<SyncStatus>(SyncService.Status());
+}
+
+export function syncNow(): Promise<SyncStatus> {
+  return call<SyncStatus>(SyncService.SyncNow());
+}
+
+// ---- events ----------------------------------------------------------------------------------
+
+/** Subscribes to an event the Go side emits; returns the unsubscribe function. */
+export function onEvent<E extends EventName>(name: E, cb: (payload: EventPayloads[E]) => void): () => void {
+  if (name === 'auth:changed') {
+    return EventsOn(name, (s: AuthState) => cb(authState(s) as EventPayloads[E]));
+  }
+  return EventsOn(name, (payload: EventPayloads[E]) => cb(payload));
 }

@@ -12,3 +12,14 @@ if (typeof HTMLDialogElement !== 'undefined' && !HTMLDialogElement.prototype.sho
     this.dispatchEvent(new Event('close'));
   };
 }
+
+// jsdom has no layout and no ResizeObserver (Svelte's bind:clientHeight uses
+// it); an observer that never fires leaves sizes at 0, which the virtual
+// table treats as "assume a laptop-sized viewport".
+if (typeof globalThis.ResizeObserver === 'undefined') {
+  globalThis.ResizeObserver = class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+}

@@ -1,0 +1,72 @@
+// Offline review, end to end: stop the real platformd under a signed-in app
+// and the app keeps showing its cached rows under an "Offline" banner with
+// every destructive control disabled; start the platform again on the same
+// port and the banner clears by itself.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
+
+let platform;
+let app;
+before(async () => {
+  platform = await startPlatform();
+  // A short sync interval so that the test sees the outage and the recovery
+  // within seconds, as the default 30 s would in half a minute.
+  app = await startApp({ args: ['-server', platform.url, '-demo-new-device-every', '0', '-sync-interval', '1s'] });
+});
+after(async () => {
+  await app?.stop();
+  await platform?.cleanup();
+});
+
+test('stopping the platform shows the offline banner over cached rows, with actions disabled; restarting clears it', async () => {
+  const { page } = app;
+  await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
+  const table = page.getByRole('table', { name: 'Sessions' });
+  const rows = table.getByRole('row').filter({ hasText: '@acme.test' });
+  await rows.first().waitFor({ timeout: 30_000 });
+  const banner = page.getByRole('status').filter({ hasText: 'Offline' });
+  assert.equal(await banner.count(), 0);
+
+  await platform.stop();
+  await banner.waitFor({ timeout: 30_000 });
+  assert.match(await banner.textContent(), /Offline — showing data cached (under 1 min|\d+ min) ago/);
+
+  // The cached rows are still there, and every destructive control is disabled with the reason.
+  assert.ok((await rows.count()) > 3, 'cached rows stay visible');
+  const terminate = table.getByRole('button', { name: 'Terminate' }).first();
+  assert.equal(await terminate.isDisabled(), true);
+  assert.match(await terminate.getAttribute('title'), /offline/i);
+  const all = page.getByRole('button', { name: 'Terminate all sessions' });
+  assert.equal(await all.isDisabled(), true);
+  assert.match(await all.getAttribute('title'), /offline/i);
+
+  // Search and sort keep working on the cache.
+  await page.getByRole('searchbox', { name: 'Search sessions' }).fill('admin@acme.test');
+  await page.waitForFunction(() => {
+    const trs = [...document.querySelectorAll('table[aria-label="Sessions"] tbody tr.row')];
+    return trs.length > 0 && trs.every((tr) => tr.textContent.includes('admin@acme.test'));
+  }, null, { timeout: 10_000 });
+  const userHeader = page.getByRole('columnheader', { name: /^User/ });
+  await userHeader.getByRole('button').click();
+  assert.equal(await userHeader.getAttribute('aria-sort'), 'ascending');
+  await page.getByRole('searchbox', { name: 'Search sessions' }).fill('');
+
+  await page.getByRole('tab', { name: 'Devices' }).click();
+  const devices = page.getByRole('table', { name: 'Devices' });
+  await devices.getByRole('row').filter({ hasText: '@acme.test' }).first().waitFor({ timeout: 10_000 });
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('true');
+  const revoke = devices.getByRole('button', { name: 'Revoke trust' });
+  await revoke.first().waitFor({ timeout: 10_000 });
+  for (const b of await revoke.all()) assert.equal(await b.isDisabled(), true);
+
+  await platform.restart();
+  await banner.waitFor({ state: 'detached', timeout: 30_000 });
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Revoke trust' && !b.disabled),
+    null,
+    { timeout: 15_000 },
+  );
+  await page.getByRole('tab', { name: /^Sessions/ }).click();
+  assert.equal(await page.getByRole('button', { name: 'Terminate all sessions' }).isDisabled(), false);
+});

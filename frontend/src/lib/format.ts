@@ -1,0 +1,63 @@
+// Times as people read them in a table: relative, with the exact time kept
+// for the title attribute.
+
+const exactFormat = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZoneName: 'short',
+});
+
+export function toMillis(t: string | null | undefined): number | null {
+  if (!t) return null;
+  const ms = Date.parse(t);
+  // Go's zero time marshals as 0001-01-01: treat it as "never".
+  if (Number.isNaN(ms) || ms < 86_400_000) return null;
+  return ms;
+}
+
+export function exactTime(t: string | null | undefined): string {
+  const ms = toMillis(t);
+  return ms === null ? '' : exactFormat.format(ms);
+}
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+/**
+ * "just now", "5 min ago", "in 3 h", "2 d ago", or a date beyond a month.
+ * Times that can only be in the past (kind "past", the default) never read
+ * as future because of clock skew or a clock that ticks every 30 s.
+ */
+export function relativeTime(t: string | null | undefined, now: number, kind: 'past' | 'any' = 'past'): string {
+  const ms = toMillis(t);
+  if (ms === null) return '—';
+  const diff = kind === 'past' ? Math.min(0, ms - now) : ms - now;
+  const abs = Math.abs(diff);
+  const say = (n: number, unit: string) => (diff <= 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`);
+  if (abs < 45_000) return diff <= 0 ? 'just now' : 'in under a minute';
+  if (abs < HOUR) return say(Math.max(1, Math.round(abs / MIN)), 'min');
+  if (abs < DAY) return say(Math.round(abs / HOUR), 'h');
+  if (abs < 30 * DAY) return say(Math.round(abs / DAY), 'd');
+  return new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' }).format(ms);
+}
+
+/** The age of cached data for the offline banner: "12 min ago". */
+export function cacheAge(t: string | null | undefined, now: number): string {
+  const ms = toMillis(t);
+  if (ms === null) return 'at an unknown time';
+  const mins = Math.max(0, Math.floor((now - ms) / MIN));
+  if (mins < 1) return 'under 1 min ago';
+  if (mins < 60) return `${mins} min ago`;
+  const h = Math.floor(mins / 60);
+  if (h < 48) return `${h} h ${mins % 60} min ago`;
+  return `${Math.floor(h / 24)} d ago`;
+}
+
+export function plural(n: number, one: string, many = one + 's'): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}

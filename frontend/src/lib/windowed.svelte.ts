@@ -1,0 +1,143 @@
+// A list too long to hold in the page: rows are fetched from the Go side in
+// fixed blocks, only for the window the user is looking at. The scroller is
+// sized from `total`, so 100,000 rows cost as much as 30.
+//
+// Every reload bumps a generation; answers from an older generation are
+// dropped, so a slow reply to an old search can never overwrite a newer one.
+import { toUIError, type UIError } from './model';
+
+export interface PageLike<T> {
+  items: T[];
+  total: number;
+  offline: boolean;
+  snapshotAt: string | null;
+}
+
+export type Fetcher<P> = (offset: number, limit: number) => Promise<P>;
+
+export const BLOCK = 100;
+// Blocks kept beyond the visible ones before the farthest are evicted.
+const MAX_BLOCKS = 40;
+const MAX_INFLIGHT = 2;
+
+export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
+  /** Rows matching the current query, as the Go side last reported. */
+  total = $state(0);
+  /** The most recent page: carries offline, snapshotAt and counters. */
+  page: P | null = $state.raw(null);
+  /** True once the first answer for the current query arrived. */
+  loaded = $state(false);
+  error: UIError | null = $state.raw(null);
+  /** Bumped when the query changes (not on a mere refresh): the table scrolls back to the top. */
+  queryVersion = $state(0);
+
+  #blocks: Map<number, T[]> = $state.raw(new Map());
+  #fetch: Fetcher<P>;
+  #onPage?: (p: P) => void;
+  #gen = 0;
+  #inflight = new Set<number>();
+  #forced = new Set<number>();
+  #first = 0;
+  #last = 0;
+
+  constructor(fetch: Fetcher<P>, onPage?: (p: P) => void) {
+    this.#fetch = fetch;
+    this.#onPage = onPage;
+  }
+
+  /** The row at index i, or undefined while its block is loading. */
+  row(i: number): T | undefined {
+    return this.#blocks.get(Math.floor(i / BLOCK))?.[i % BLOCK];
+  }
+
+  /** Tells the list which rows are on screen (inclusive); fetches what is missing. */
+  setRange(first: number, last: number) {
+    this.#first = Math.max(0, first);
+    this.#last = Math.max(this.#first, last);
+    this.#ensure(false);
+  }
+
+  /**
+   * Fetches the visible window again, for a new query (pass its fetcher) or
+   * because the data changed. Rows on screen stay until their fresh block
+   * arrives, so a refresh never flashes empty.
+   */
+  reload(fetch?: Fetcher<P>) {
+    if (fetch) {
+      // A new query starts at the top (the table scrolls there too).
+      this.#fetch = fetch;
+      this.queryVersion++;
+      this.#last -= this.#first;
+      this.#first = 0;
+    }
+    this.#gen++;
+    this.#inflight.clear();
+    this.#forced.clear();
+    const [a, b] = this.#blockRange();
+    const kept = new Map<number, T[]>();
+    for (const [k, v] of this.#blocks) if (k >= a && k <= b) kept.set(k, v);
+    this.#blocks = kept;
+    this.#ensure(true);
+  }
+
+  #blockRange(): [number, number] {
+    let last = this.#last;
+    if (this.loaded) last = Math.min(last, Math.max(0, this.total - 1));
+    return [Math.floor(this.#first / BLOCK), Math.floor(last / BLOCK)];
+  }
+
+  #ensure(force: boolean) {
+    if (force) {
+      const [a, b] = this.#blockRange();
+      for (let k = a; k <= b; k++) this.#forced.add(k);
+    }
+    this.#pump();
+  }
+
+  // At most MAX_INFLIGHT requests at a time, always for blocks in view at the
+  // moment a slot frees: dragging the scrollbar across 100,000 rows does not
+  // queue a request per block passed, and the window the user stops on is
+  // filled next.
+  #pump() {
+    const [a, b] = this.#blockRange();
+    const gen = this.#gen;
+    for (let k = a; k <= b && this.#inflight.size < MAX_INFLIGHT; k++) {
+      if (this.#inflight.has(k)) continue;
+      if (this.#blocks.has(k) && !this.#forced.has(k)) continue;
+      this.#forced.delete(k);
+      this.#inflight.add(k);
+      this.#fetch(k * BLOCK, BLOCK).then(
+        (p) => {
+          if (gen !== this.#gen) return; // stale: a newer query or refresh owns the table
+          this.#inflight.delete(k);
+          this.#store(k, p.items ?? []);
+          this.total = p.total;
+          this.page = p;
+          this.loaded = true;
+          this.error = null;
+          this.#onPage?.(p);
+          // Next: what is in view now (the total may also have grown into it).
+          this.#pump();
+        },
+        (e) => {
+          if (gen !== this.#gen) return;
+          this.#inflight.delete(k);
+          this.error = toUIError(e);
+        },
+      );
+    }
+  }
+
+  #store(k: number, items: T[]) {
+    const next = new Map(this.#blocks);
+    next.set(k, items);
+    if (next.size > MAX_BLOCKS) {
+      const [a, b] = this.#blockRange();
+      const far = [...next.keys()]
+        .filter((x) => x < a || x > b)
+        .sort((x, y) => Math.abs(y - a) - Math.abs(x - a));
+      for (const x of far.slice(0, next.size - MAX_BLOCKS)) next.delete(x);
+    }
+    this.#blocks = next;
+  }
+}

@@ -1,0 +1,281 @@
+// A stand-in for src/lib/api.ts in component tests: same exports, backed by
+// in-memory lists, with vi.fn() spies on every action and an `emit` to play
+// the Go side's events. Tests use it with
+//   vi.mock('../lib/api', () => import('../test/fakeApi'));
+// The subject of those tests is the UI; the real bindings are covered end to
+// end by e2e/.
+import { vi } from 'vitest';
+import {
+  UIError,
+  PERM_REVOKE_TRUST,
+  PERM_TERMINATE_ORG,
+  PERM_VIEW,
+  type AppInfo,
+  type AuditEvent,
+  type AuditPage,
+  type AuthState,
+  type Device,
+  type DevicePage,
+  type DeviceQuery,
+  type EventName,
+  type EventPayloads,
+  type Me,
+  type Profile,
+  type Session,
+  type SessionPage,
+  type SessionQuery,
+  type SignInRequest,
+  type SyncStatus,
+  type TerminateAllResult,
+} from '../lib/model';
+
+export * from '../lib/model';
+
+const NOW = Date.now();
+const iso = (minsAgo: number) => new Date(NOW - minsAgo * 60_000).toISOString();
+
+export function makeMe(permissions: string[], email = 'admin@acme.test', name = 'Ada Admin'): Me {
+  return {
+    user: { id: 'u-me', email, name },
+    org: { id: 'o1', slug: 'acme', name: 'Acme Health' },
+    permissions,
+    session_id: 's-me',
+  };
+}
+
+export const ADMIN = [PERM_VIEW, PERM_TERMINATE_ORG, PERM_REVOKE_TRUST];
+export const AUDITOR = [PERM_VIEW];
+
+export function signedIn(permissions = ADMIN): AuthState {
+  return {
+    signedIn: true,
+    demo: false,
+    profile: { id: 'p1', serverUrl: 'http://127.0.0.1:8443', org: 'acme', email: 'admin@acme.test' },
+    me: makeMe(permissions),
+    keychainAvailable: true,
+    keychainMessage: '',
+  };
+}
+
+export function signedOut(): AuthState {
+  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '' };
+}
+
+function session(i: number, over: Partial<Session> = {}): Session {
+  return {
+    id: `s-${i}`,
+    user: { id: `u-${i}`, email: `user${i}@acme.test`, name: `User ${i}` },
+    device_id: `d-${i}`,
+    ip: `203.0.113.${i % 250}`,
+    user_agent: 'Mozilla/5.0',
+    client: 'Firefox 133 on Windows',
+    location: i % 3 ? 'Berlin, DE' : '',
+    created_at: iso(600 + i),
+    last_active_at: iso(i),
+    expires_at: new Date(NOW + 3_600_000 * 8).toISOString(),
+    updated_at: iso(i),
+    status: 'active',
+    terminated_at: null,
+    terminated_by: null,
+    mfa: i % 2 === 0,
+    current: false,
+    ...over,
+  };
+}
+
+function device(i: number, over: Partial<Device> = {}): Device {
+  return {
+    id: `d-${i}`,
+    user: { id: `u-${i}`, email: `user${i}@acme.test`, name: `User ${i}` },
+    name: `Chrome on macOS #${i}`,
+    platform: 'macOS',
+    trusted: i % 2 === 0,
+    trusted_at: i % 2 === 0 ? iso(5000) : null,
+    first_seen_at: iso(9000 + i),
+    last_seen_at: iso(i),
+    last_ip: `198.51.100.${i % 250}`,
+    updated_at: iso(i),
+    ...over,
+  };
+}
+
+export interface FakeState {
+  auth: AuthState;
+  profiles: Profile[];
+  sessions: Session[];
+  devices: Device[];
+  audit: AuditEvent[];
+  offline: boolean;
+  snapshotAt: string | null;
+  sync: SyncStatus;
+}
+
+export const fake: FakeState = {} as FakeState;
+const listeners = new Map<string, Set<(p: unknown) => void>>();
+
+/** Resets the fake to a signed-in admin with `n` sessions and devices. */
+export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?: number } = {}) {
+  const n = opts.sessions ?? 5;
+  fake.auth = opts.auth ?? signedIn();
+  fake.profiles = [];
+  fake.sessions = Array.from({ length: n }, (_, i) => session(i + 1));
+  fake.sessions.unshift(
+    session(0, {
+      id: 's-me',
+      user: { id: 'u-me', email: 'admin@acme.test', name: 'Ada Admin' },
+      client: 'Sessions Desk on Linux',
+      current: true,
+    }),
+  );
+  fake.devices = Array.from({ length: opts.devices ?? 4 }, (_, i) => device(i));
+  fake.audit = [];
+  fake.offline = false;
+  fake.snapshotAt = iso(0);
+  fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0 };
+  listeners.clear();
+  for (const f of spies) f.mockClear();
+}
+
+/** Plays an event as the Go side would emit it. */
+export function emit<E extends EventName>(name: E, payload?: EventPayloads[E]) {
+  for (const cb of listeners.get(name) ?? []) cb(payload);
+}
+
+const offlineError = () => new UIError('offline', 'The platform cannot be reached.');
+
+function filterSessions(q: SessionQuery): Session[] {
+  const s = q.search.toLowerCase();
+  let rows = fake.sessions.filter(
+    (r) =>
+      (q.status === 'all' || r.status === 'active') &&
+      (!s || [r.user.email, r.user.name, r.ip, r.client].some((v) => v.toLowerCase().includes(s))),
+  );
+  const key = (r: Session): string | number | boolean =>
+    q.sort === 'user' ? r.user.email : ((r as unknown as Record<string, string>)[q.sort] ?? r.last_active_at);
+  rows = [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  if (q.desc) rows.reverse();
+  return rows;
+}
+
+export const appInfo = vi.fn(
+  async (): Promise<AppInfo> => ({
+    name: 'Sessions Desk',
+    version: 'test',
+    goVersion: 'go1.24',
+    platform: 'linux/amd64',
+    pid: 4242,
+    startedAt: iso(0),
+  }),
+);
+export const getAuthState = vi.fn(async (): Promise<AuthState> => fake.auth);
+export const listProfiles = vi.fn(async (): Promise<Profile[]> => fake.profiles);
+export const signIn = vi.fn(async (req: SignInRequest): Promise<AuthState> => {
+  void req;
+  fake.auth = signedIn();
+  return fake.auth;
+});
+export const signOut = vi.fn(async (purge = false): Promise<void> => {
+  void purge;
+  fake.auth = signedOut();
+});
+
+export const listSessions = vi.fn(async (q: SessionQuery): Promise<SessionPage> => {
+  const rows = filterSessions(q);
+  return {
+    items: structuredClone(rows.slice(q.offset, q.offset + q.limit)),
+    total: rows.length,
+    activeCount: fake.sessions.filter((r) => r.status === 'active').length,
+    offline: fake.offline,
+    snapshotAt: fake.snapshotAt,
+  };
+});
+export const terminateSession = vi.fn(async (id: string, reason: string): Promise<Session> => {
+  void reason;
+  if (fake.offline) throw offlineError();
+  const s = fake.sessions.find((r) => r.id === id);
+  if (!s) throw new UIError('not_found', 'No such session.');
+  s.status = 'terminated';
+  return s;
+});
+export const terminateAllSessions = vi.fn(async (keep: boolean, reason: string): Promise<TerminateAllResult> => {
+  void reason;
+  if (fake.offline) throw offlineError();
+  let n = 0;
+  for (const s of fake.sessions) {
+    if (s.status === 'active' && !(keep && s.id === 's-me')) {
+      s.status = 'terminated';
+      n++;
+    }
+  }
+  return { terminated: n };
+});
+export const exportSessionsCSV = vi.fn(async (q: SessionQuery): Promise<string> => {
+  void q;
+  return '/home/test/sessions.csv';
+});
+
+export const listDevices = vi.fn(async (q: DeviceQuery): Promise<DevicePage> => {
+  const s = q.search.toLowerCase();
+  const rows = fake.devices.filter(
+    (d) =>
+      (q.trusted === 'all' || String(d.trusted) === q.trusted) &&
+      (!s || [d.name, d.user.email, d.user.name, d.last_ip].some((v) => v.toLowerCase().includes(s))),
+  );
+  return {
+    items: structuredClone(rows.slice(q.offset, q.offset + q.limit)),
+    total: rows.length,
+    trustedCount: fake.devices.filter((d) => d.trusted).length,
+    offline: fake.offline,
+    snapshotAt: fake.snapshotAt,
+  };
+});
+export const revokeDeviceTrust = vi.fn(async (id: string, reason: string): Promise<Device> => {
+  void reason;
+  if (fake.offline) throw offlineError();
+  const d = fake.devices.find((r) => r.id === id);
+  if (!d) throw new UIError('not_found', 'No such device.');
+  d.trusted = false;
+  return d;
+});
+export const exportDevicesCSV = vi.fn(async (q: DeviceQuery): Promise<string> => {
+  void q;
+  return '/home/test/devices.csv';
+});
+
+export const listAudit = vi.fn(
+  async (offset: number, limit: number): Promise<AuditPage> => ({
+    items: structuredClone(fake.audit.slice(offset, offset + limit)),
+    total: fake.audit.length,
+    offline: fake.offline,
+    snapshotAt: fake.snapshotAt,
+  }),
+);
+
+export const syncStatus = vi.fn(async (): Promise<SyncStatus> => fake.sync);
+export const syncNow = vi.fn(async (): Promise<SyncStatus> => fake.sync);
+
+export function onEvent<E extends EventName>(name: E, cb: (payload: EventPayloads[E]) => void): () => void {
+  const set = listeners.get(name) ?? new Set();
+  listeners.set(name, set);
+  const f = cb as (p: unknown) => void;
+  set.add(f);
+  return () => set.delete(f);
+}
+
+const spies = [
+  appInfo,
+  getAuthState,
+  listProfiles,
+  signIn,
+  signOut,
+  listSessions,
+  terminateSession,
+  terminateAllSessions,
+  exportSessionsCSV,
+  listDevices,
+  revokeDeviceTrust,
+  exportDevicesCSV,
+  listAudit,
+  syncStatus,
+  syncNow,
+];
