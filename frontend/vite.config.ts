@@ -12,5 +12,8 @@ export default defineConfig({
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.ts'],
+    // Generous: the suite shares two cores with Go builds in CI; a test
+    // that is slow is not a test that failed.
+    testTimeout: 20_000,
   },
 });
