@@ -1,0 +1,192 @@
+// Command sdbench measures Sessions Desk against a large organization and
+// prints one table: platformd's read and write paths, the app's sync into its
+// offline cache beside the floor of the same work, the UI in the real app, and
+// memory. Every number is a median (or a quantile) of several runs made in
+// this one process run, so numbers in one table are comparable with each
+// other.
+//
+// It runs the real platformd binary as a separate process on loopback and
+// talks to it over HTTP only. With -soak it also runs a bounded load test:
+// many clients polling the delta feed and listing pages while an admin
+// terminates sessions, checking that no client lost or saw twice an update.
+//
+// -short shrinks everything so that the test suite can run the whole path and
+// check its results without caring about its timings.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+type config struct {
+	platformd   string
+	slug        string
+	sessions    int
+	devices     int
+	runs        int
+	samples     int
+	soak        time.Duration
+	soakClients int
+	ui          string // the UI bench script, run with node; "" skips the UI rows
+	appBinary   string
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "sdbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sdbench", flag.ContinueOnError)
+	cfg := config{slug: "bigcorp"}
+	fs.StringVar(&cfg.platformd, "platformd", "build/bin/platformd", "the platformd binary to measure")
+	fs.IntVar(&cfg.sessions, "sessions", 100_000, "active sessions in the large organization")
+	fs.IntVar(&cfg.devices, "devices", 20_000, "devices in the large organization")
+	fs.IntVar(&cfg.runs, "runs", 5, "runs of each long measurement (the table shows the median)")
+	fs.IntVar(&cfg.samples, "samples", 200, "requests per latency measurement")
+	fs.DurationVar(&cfg.soak, "soak", 0, "run the load soak for this long (0 skips it)")
+	fs.IntVar(&cfg.soakClients, "soak-clients", 200, "concurrent clients in the soak")
+	fs.StringVar(&cfg.ui, "ui", "", "node script of the UI bench (frontend/e2e/bench-ui.mjs); empty skips the UI rows")
+	fs.StringVar(&cfg.appBinary, "app", "build/bin/sessiondesk-dev", "the dev app binary the UI bench drives")
+	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *short {
+		cfg.sessions, cfg.devices, cfg.runs, cfg.samples = 2000, 400, 1, 10
+		if cfg.soak > 0 {
+			cfg.soak, cfg.soakClients = 3*time.Second, 10
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := os.MkdirTemp("", "sdbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	rows, err := measure(ctx, cfg, dir)
+	printTable(stdout, cfg, rows)
+	return err
+}
+
+func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
+	base := filepath.Join(dir, "base.db")
+	fmt.Fprintf(os.Stderr, "seeding %d sessions and %d devices…\n", cfg.sessions, cfg.devices)
+	seedTook, err := seedLarge(ctx, cfg.platformd, base, cfg.slug, cfg.sessions, cfg.devices)
+	if err != nil {
+		return nil, err
+	}
+	rows := []row{{"seed", fmt.Sprintf("platformd seed of %d sessions + %d devices", cfg.sessions, cfg.devices), ms(seedTook), "< 60 s", "one run"}}
+
+	db, err := freshCopy(base, dir, "reads.db")
+	if err != nil {
+		return rows, err
+	}
+	p, err := startPlatform(ctx, cfg.platformd, db)
+	if err != nil {
+		return rows, err
+	}
+	defer p.stop()
+
+	fmt.Fprintln(os.Stderr, "measuring platformd reads…")
+	r, err := benchPlatform(ctx, cfg, p)
+	rows = append(rows, r...)
+	if err != nil {
+		return rows, err
+	}
+	fmt.Fprintln(os.Stderr, "measuring terminate-all…")
+	r, err = benchTerminateAll(ctx, cfg, cfg.platformd, base, dir)
+	rows = append(rows, r...)
+	if err != nil {
+		return rows, err
+	}
+	fmt.Fprintln(os.Stderr, "measuring the app's sync into its cache…")
+	r, err = benchSync(ctx, cfg, p, dir)
+	rows = append(rows, r...)
+	if err != nil {
+		return rows, err
+	}
+	if cfg.ui != "" {
+		fmt.Fprintln(os.Stderr, "measuring the UI in the real app…")
+		r, err = benchUI(ctx, cfg, p)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if cfg.soak > 0 {
+		p.stop()
+		db, err := freshCopy(base, dir, "soak.db")
+		if err != nil {
+			return rows, err
+		}
+		sp, err := startPlatform(ctx, cfg.platformd, db)
+		if err != nil {
+			return rows, err
+		}
+		defer sp.stop()
+		fmt.Fprintf(os.Stderr, "soaking: %d clients for %s…\n", cfg.soakClients, cfg.soak)
+		res, err := soak(ctx, cfg, sp, cfg.soakClients, cfg.soak)
+		rows = append(rows,
+			row{"soak", fmt.Sprintf("%d clients × %s: requests served", cfg.soakClients, cfg.soak), fmt.Sprint(res.Requests), "", fmt.Sprintf("%.0f req/s", float64(res.Requests)/cfg.soak.Seconds())},
+			row{"soak", "request latency p50 / p99", ms(res.P50) + " / " + ms(res.P99), "", ""},
+			row{"soak", "sessions terminated meanwhile", fmt.Sprint(res.Terminated), "", ""},
+			row{"soak", "5xx / other errors", fmt.Sprintf("%d / %d", res.ServerErrs, res.OtherErrs), "0 / 0", ""},
+			row{"soak", "lost / duplicated updates", fmt.Sprintf("%d / %d", res.Lost, res.Duplicated), "0 / 0", "over every client's view"},
+		)
+		if err != nil {
+			return rows, err
+		}
+		if res.ServerErrs+res.OtherErrs+res.Lost+res.Duplicated > 0 {
+			return rows, fmt.Errorf("soak: %d 5xx, %d other errors, %d lost, %d duplicated", res.ServerErrs, res.OtherErrs, res.Lost, res.Duplicated)
+		}
+		if res.Terminated == 0 {
+			return rows, fmt.Errorf("soak: the admin terminated nothing")
+		}
+	}
+	return rows, nil
+}
+
+func printTable(w io.Writer, cfg config, rows []row) {
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "\nSessions Desk bench — %d sessions, %d devices, %d runs; %s, %d CPUs, %s (%s)\n\n",
+		cfg.sessions, cfg.devices, cfg.runs, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), host)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "| part\t| measurement\t| result\t| target\t| note\t|")
+	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t|\n", r.Section, r.Metric, r.Value, r.Target, r.Note)
+	}
+	tw.Flush()
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if _, v, ok := strings.Cut(line, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown CPU"
+}

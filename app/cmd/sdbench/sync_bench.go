@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"sessiondesk/app/cache"
+	"sessiondesk/app/index"
+	"sessiondesk/app/platform"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+)
+
+// syncedProfile is one profile's cache filled by the app's real syncer.
+type syncedProfile struct {
+	store    *cache.Store
+	sessions *index.Table[api.Session]
+	devices  *index.Table[api.Device]
+	sync     *syncer.Syncer
+}
+
+func (sp *syncedProfile) close() { sp.store.Close() }
+
+// openProfile wires the same parts the app's desk wires for a signed-in
+// profile: platform client, encrypted cache, in-memory indexes, syncer.
+func openProfile(ctx context.Context, client *platform.Client, dir, profile string, key []byte) (*syncedProfile, error) {
+	st, _, err := cache.Open(ctx, cache.Options{Dir: dir, Profile: profile, Key: key})
+	if err != nil {
+		return nil, err
+	}
+	sp := &syncedProfile{store: st, sessions: index.NewSessions(), devices: index.NewDevices()}
+	sp.sync = syncer.New(syncer.Config{
+		Source: client, Store: st, Sessions: sp.sessions, Devices: sp.devices, Audit: syncer.NewAuditTable(),
+	})
+	if err := sp.sync.Load(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return sp, nil
+}
+
+// rawPages fetches every page of a list as the platform sent it.
+func rawPages(ctx context.Context, c *apiClient, path string) ([][]byte, error) {
+	var pages [][]byte
+	cursor := ""
+	for {
+		q := url.Values{"limit": {"1000"}}
+		if path == "/sessions" {
+			q.Set("status", "all")
+		}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var head struct {
+			NextCursor *string `json:"next_cursor"`
+		}
+		raw, err := c.do(ctx, http.MethodGet, api.BasePath+path+"?"+q.Encode(), nil, &head)
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, raw)
+		if head.NextCursor == nil {
+			return pages, nil
+		}
+		cursor = *head.NextCursor
+	}
+}
+
+// floor is the least any sync must do with the bytes the platform sends:
+// decode them, and write the rows into SQLite in one bulk transaction, one
+// column per field (no encryption, no index, no re-encoding).
+func floor(ctx context.Context, dir string, sessionPages, devicePages [][]byte) (sessions, devices int, err error) {
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "floor.db")+"?_journal_mode=WAL&_synchronous=NORMAL")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS devices;
+		CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT, email TEXT, name TEXT, device_id TEXT, ip TEXT,
+			user_agent TEXT, client TEXT, location TEXT, created_at TEXT, last_active_at TEXT, expires_at TEXT,
+			updated_at TEXT, status TEXT, mfa INTEGER);
+		CREATE TABLE devices (id TEXT PRIMARY KEY, user_id TEXT, email TEXT, uname TEXT, name TEXT, platform TEXT,
+			trusted INTEGER, first_seen_at TEXT, last_seen_at TEXT, last_ip TEXT, updated_at TEXT)`); err != nil {
+		return 0, 0, err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback()
+	insS, err := tx.PrepareContext(ctx, `INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return 0, 0, err
+	}
+	insD, err := tx.PrepareContext(ctx, `INSERT INTO devices VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return 0, 0, err
+	}
+	const ts = time.RFC3339Nano
+	for _, raw := range sessionPages {
+		var page api.SessionList
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return 0, 0, err
+		}
+		for _, s := range page.Items {
+			if _, err := insS.ExecContext(ctx, s.ID, s.User.ID, s.User.Email, s.User.Name, s.DeviceID, s.IP, s.UserAgent,
+				s.Client, s.Location, s.CreatedAt.Format(ts), s.LastActiveAt.Format(ts), s.ExpiresAt.Format(ts),
+				s.UpdatedAt.Format(ts), s.Status, s.MFA); err != nil {
+				return 0, 0, err
+			}
+			sessions++
+		}
+	}
+	for _, raw := range devicePages {
+		var page api.DeviceList
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return 0, 0, err
+		}
+		for _, d := range page.Items {
+			if _, err := insD.ExecContext(ctx, d.ID, d.User.ID, d.User.Email, d.User.Name, d.Name, d.Platform, d.Trusted,
+				d.FirstSeenAt.Format(ts), d.LastSeenAt.Format(ts), d.LastIP, d.UpdatedAt.Format(ts)); err != nil {
+				return 0, 0, err
+			}
+			devices++
+		}
+	}
+	return sessions, devices, tx.Commit()
+}
+
+// benchSync measures the app's side: a full sync of the large organization
+// into a fresh encrypted cache beside its floor, a delta sync with nothing
+// new, opening the cache offline with every row listed, and a search.
+func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]row, error) {
+	raw := newAPIClient(p.URL, 2)
+	login, err := raw.login(ctx, cfg.slug, "admin@"+cfg.slug+".test")
+	if err != nil {
+		return nil, err
+	}
+	client, err := platform.New(p.URL, platform.Options{})
+	if err != nil {
+		return nil, err
+	}
+	client = client.WithToken(login.Token)
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+
+	var syncs, fetches, floors []time.Duration
+	var rowsWritten, sessionsSent int
+	var last *syncedProfile
+	for i := range cfg.runs {
+		// The floor: fetch the same pages, then decode + one bulk insert.
+		start := time.Now()
+		sp, err := rawPages(ctx, raw, "/sessions")
+		if err != nil {
+			return nil, err
+		}
+		dp, err := rawPages(ctx, raw, "/devices")
+		if err != nil {
+			return nil, err
+		}
+		fetches = append(fetches, time.Since(start))
+		start = time.Now()
+		nSess, nDev, err := floor(ctx, dir, sp, dp)
+		if err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		rowsWritten, sessionsSent = nSess+nDev, nSess
+		floors = append(floors, time.Since(start))
+
+		// The app: a first sync of a new profile.
+		if last != nil {
+			last.close()
+		}
+		prof, err := openProfile(ctx, client, dir, fmt.Sprintf("bench-%d", i), key)
+		if err != nil {
+			return nil, err
+		}
+		last = prof
+		start = time.Now()
+		if _, err := prof.sync.SyncNow(ctx); err != nil {
+			return nil, fmt.Errorf("full sync: %w", err)
+		}
+		syncs = append(syncs, time.Since(start))
+		if got, want := prof.sessions.Len()+prof.devices.Len(), rowsWritten; got != want {
+			return nil, fmt.Errorf("full sync holds %d sessions and devices, the platform sent %d", got, want)
+		}
+	}
+	defer last.close()
+	s, f, fl := median(syncs), median(fetches), median(floors)
+	rows := []row{
+		{"app sync", fmt.Sprintf("full sync into the encrypted cache (%d rows)", rowsWritten), ms(s), "≤ 2× floor", fmt.Sprintf("median of %d", len(syncs))},
+		{"app sync", "floor: fetch the same pages (HTTP)", ms(f), "", ""},
+		{"app sync", "floor: decode the same JSON + one bulk SQLite insert", ms(fl), "", ""},
+		{"app sync", "ratio full sync / (fetch + decode + insert)", fmt.Sprintf("%.2f×", float64(s)/float64(f+fl)), "≤ 2×", fmt.Sprintf("%.2f× of decode + insert alone", float64(s)/float64(fl))},
+	}
+
+	delta, err := timeIt(cfg.samples, func() error {
+		_, err := last.sync.SyncNow(ctx)
+		return err
+	})
+	if err != nil {
+		return rows, fmt.Errorf("delta sync: %w", err)
+	}
+	rows = append(rows, row{"app sync", "delta sync, nothing new, p50", ms(median(delta)), "< 10 ms", fmt.Sprintf("%d syncs", len(delta))})
+
+	// Offline review: a new process would open the file, decrypt every row
+	// into the index and show the first window of the full list.
+	profile := fmt.Sprintf("bench-%d", cfg.runs-1)
+	var opens []time.Duration
+	total := 0
+	for range cfg.runs {
+		start := time.Now()
+		prof, err := openProfile(ctx, client, dir, profile, key)
+		if err != nil {
+			return rows, err
+		}
+		res := prof.sessions.Find(index.Query[api.Session]{Sort: index.DefaultSessionSort, Desc: true, Limit: 100}, index.DefaultSessionSort)
+		opens = append(opens, time.Since(start))
+		total = res.Total
+		prof.close()
+	}
+	if total != sessionsSent {
+		return rows, fmt.Errorf("offline list shows %d sessions, the platform sent %d", total, sessionsSent)
+	}
+	rows = append(rows, row{"app offline", fmt.Sprintf("open the cache and list %d sessions", total), ms(median(opens)), "< 300 ms", fmt.Sprintf("median of %d", len(opens))})
+
+	searches, err := timeIt(cfg.samples, func() error {
+		// A new string each time: no remembered result to hit.
+		q := fmt.Sprintf("user%05d", len(delta)+int(time.Now().UnixNano()%90000))
+		res := last.sessions.Find(index.Query[api.Session]{Search: q, Sort: "user", Limit: 100}, index.DefaultSessionSort)
+		if res.Total > cfg.sessions {
+			return fmt.Errorf("search %q matched %d of %d", q, res.Total, cfg.sessions)
+		}
+		return nil
+	})
+	if err != nil {
+		return rows, err
+	}
+	rows = append(rows, row{"app offline", fmt.Sprintf("search over %d sessions (new string each time), p50", total), ms(median(searches)), "< 50 ms", fmt.Sprintf("%d searches", len(searches))})
+	return rows, nil
+}

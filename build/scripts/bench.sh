@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Measures Sessions Desk at 100,000 sessions and prints one table (see
+# app/cmd/sdbench): platformd, the app's sync and offline cache beside their
+# floor, the UI in the real app, memory, and a 60 s load soak on loopback.
+# Not part of the test command (that runs a -short version of it); takes a
+# few minutes. Extra flags go to sdbench, e.g. `bench.sh -runs 3 -soak 0`.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_apt "${BUILD_PACKAGES[@]}" "${HEADLESS_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+ensure_wails
+ensure_node_modules
+generate_bindings
+build_frontend
+say "building platformd, the dev app and the bench"
+(cd "$ROOT" && go build -o build/bin/platformd ./backend/cmd/platformd \
+  && go build -tags dev,webkit2_41 -o build/bin/sessiondesk-dev . \
+  && go build -o build/bin/sdbench ./app/cmd/sdbench)
+say "running the bench (the UI part runs the real app under Xvfb with a private keychain)"
+cd "$ROOT"
+with_private_session_bus build/bin/sdbench -platformd build/bin/platformd -app build/bin/sessiondesk-dev \
+  -ui frontend/bench/ui.mjs -soak 60s "$@"

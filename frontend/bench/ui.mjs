@@ -1,0 +1,177 @@
+// UI half of the bench (build/scripts/bench.sh runs it through sdbench): the
+// real dev app, signed in to a running platformd that holds a large
+// organization, driven in Chromium. Prints one JSON object on stdout:
+//   paintMs      Sessions tab clicked → its first window painted, per sample
+//   loadMs       page (re)loaded → the Sessions table's first window painted
+//   keystrokeMs  key pressed in the search box → the new result painted
+//   listCallMs   each SessionsService.List round trip over the bindings
+//   goRssBytes   the app's Go process;  webRssBytes  its WebKit processes
+//
+// "Painted" is the first task after the animation frame that follows the
+// List answer for the new state: the browser paints between the two. The
+// bound List method is wrapped to timestamp its answers; nothing else of
+// the page is touched, and the keys and clicks are real input events.
+import { readFileSync, readdirSync } from 'node:fs';
+import { startApp, signInThroughUI } from '../e2e/harness.mjs';
+
+const url = process.env.PLATFORM_URL;
+const org = process.env.ORG ?? 'bigcorp';
+const expect = Number(process.env.EXPECT_SESSIONS ?? '0');
+const samples = Number(process.env.SAMPLES ?? '10');
+if (!url) throw new Error('PLATFORM_URL is required');
+
+function rssOf(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// Every process below root (the app forks the WebKit web and network processes).
+function descendants(root) {
+  const parent = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [];
+  for (const pid of parent.keys()) {
+    for (let p = parent.get(pid); p; p = parent.get(p)) {
+      if (p === root) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const app = await startApp({ args: ['-server', url, '-demo-new-device-every', '0'] });
+try {
+  const { page } = app;
+  await signInThroughUI(page, { server: url, org, email: `admin@${org}.test` });
+  const sessionsTab = page.getByRole('tab', { name: /^Sessions/ });
+  await sessionsTab.waitFor({ timeout: 120_000 });
+  // Synced: the count in the tab reaches the organization's size.
+  await page.waitForFunction(
+    (want) => {
+      const t = [...document.querySelectorAll('[role="tab"]')].find((e) => /^Sessions/.test(e.textContent ?? ''));
+      return Number((t?.textContent ?? '').replace(/\D/g, '')) >= want;
+    },
+    expect,
+    { timeout: 600_000, polling: 250 },
+  );
+
+  const installProbe = () => page.evaluate(() => {
+    const svc = window.go.bind.SessionsService;
+    const list = svc.List;
+    window.__answers = [];
+    window.__calls = [];
+    svc.List = (q) => {
+      const sent = performance.now();
+      return list(q).then((r) => {
+        window.__calls.push(performance.now() - sent);
+        requestAnimationFrame(() =>
+          setTimeout(() => window.__answers.push({ search: q.search, at: performance.now(), rows: r.items.length }), 0),
+        );
+        return r;
+      });
+    };
+    window.__input = 0;
+    for (const type of ['keydown', 'mousedown']) {
+      document.addEventListener(type, () => (window.__input = performance.now()), true);
+    }
+  });
+  await installProbe();
+  const settle = (search) =>
+    page.waitForFunction(
+      (s) => window.__answers.some((a) => a.at > window.__input && a.search === s),
+      search,
+      { timeout: 30_000, polling: 'raf' },
+    );
+  const elapsed = (search) =>
+    page.evaluate((s) => {
+      const a = window.__answers.find((x) => x.at > window.__input && x.search === s);
+      return a.at - window.__input;
+    }, search);
+
+  // Data ready → painted, twice over: switching back to the Sessions tab
+  // (the rows are in the app; the table mounts and asks for its window), and
+  // loading the page afresh (boot, auth state, first window, paint).
+  const firstRowPainted = () =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (document.querySelector('table[aria-label="Sessions"] tr.row')) {
+          requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0));
+        } else {
+          requestAnimationFrame(check);
+        }
+      };
+      check();
+    });
+  const paintMs = [];
+  const devicesTab = page.getByRole('tab', { name: /^Devices/ });
+  for (let i = 0; i < samples; i++) {
+    await devicesTab.click();
+    await page.getByRole('table', { name: 'Devices' }).waitFor();
+    paintMs.push(
+      await page.evaluate(async (wait) => {
+        const tab = [...document.querySelectorAll('[role="tab"]')].find((e) => /^Sessions/.test(e.textContent ?? ''));
+        const t0 = performance.now();
+        tab.click();
+        return (await eval(wait)()) - t0;
+      }, `(${firstRowPainted.toString()})`),
+    );
+  }
+  const loadMs = [];
+  for (let i = 0; i < Math.min(samples, 5); i++) {
+    await page.reload();
+    // From the start of navigation: performance.now() counts from it.
+    loadMs.push(await page.evaluate(async (wait) => eval(wait)(), `(${firstRowPainted.toString()})`));
+  }
+  await installProbe();
+
+  const keystrokeMs = [];
+  const box = page.getByRole('searchbox', { name: 'Search sessions' });
+  await box.click();
+  for (let i = 0; keystrokeMs.length < samples; i++) {
+    const target = `user${String((i * 7919) % 100000).padStart(6, '0')}`;
+    if ((await box.inputValue()) !== '') {
+      await box.fill('');
+      await settle('');
+    }
+    let typed = '';
+    for (const ch of target) {
+      typed += ch;
+      await page.keyboard.press(ch);
+      await settle(typed);
+      keystrokeMs.push(await elapsed(typed));
+    }
+  }
+
+  const pid = Number(/pid (\d+)/.exec(await page.getByTestId('app-info').textContent())?.[1]);
+  const web = descendants(pid).filter((p) => /WebKit/.test(readFileSync(`/proc/${p}/comm`, 'utf8')));
+  const result = {
+    paintMs,
+    loadMs,
+    keystrokeMs,
+    goRssBytes: rssOf(pid),
+    webRssBytes: web.reduce((n, p) => n + rssOf(p), 0),
+    webProcesses: web.length,
+    listCallMs: await page.evaluate(() => window.__calls),
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stderr.write(`ui bench: paint p50 ${median(paintMs).toFixed(1)} ms, keystroke p50 ${median(keystrokeMs).toFixed(1)} ms\n`);
+} finally {
+  await app.stop();
+}
