@@ -30,12 +30,25 @@ const (
 	StatusTerminated = "terminated"
 )
 
-// Audit actions.
+// Audit actions. Clients should show unknown actions as they are: the list
+// may grow.
 const (
 	ActionSessionTerminate     = "session.terminate"
 	ActionSessionsTerminateAll = "sessions.terminate_all"
 	ActionDeviceUntrust        = "device.untrust"
+	// ActionUserPasswordReset and ActionUserTOTPReset are recorded by the
+	// platform's operator (platformd user passwd, user totp): target_id is
+	// the user, count the sessions ended; the user's trusted devices were
+	// untrusted in the same step.
+	ActionUserPasswordReset = "user.password_reset"
+	ActionUserTOTPReset     = "user.totp_reset"
 )
+
+// SystemActorID is AuditEvent.Actor.ID of events recorded by the platform's
+// operator at the command line rather than by a user; such an actor has an
+// empty email and the name "platformd (command line)". It is never a user ID
+// (those start with "usr_").
+const SystemActorID = "system"
 
 // Error codes. Each maps to exactly one HTTP status (see StatusOf).
 const (
@@ -146,11 +159,24 @@ type AuditEvent struct {
 
 // LoginDevice identifies the client device at sign-in. An empty or unknown ID
 // creates a new device record whose ID the client must keep.
+//
+// Secret is the device secret the login that trusted this device returned
+// (LoginResponse.DeviceSecret). A trusted device skips the TOTP step only
+// when both ID and Secret match: device IDs are not secret (every viewer sees
+// them in GET /devices and in sessions' device_id). Without it, or with a
+// wrong one, the login is answered like one from an untrusted device
+// (mfa_required), never with a distinct error. A secret longer than
+// MaxDeviceSecretLen is treated as absent.
 type LoginDevice struct {
 	ID       string `json:"id,omitempty"`
 	Name     string `json:"name,omitempty"`
 	Platform string `json:"platform,omitempty"`
+	Secret   string `json:"secret,omitempty"`
 }
+
+// MaxDeviceSecretLen bounds LoginDevice.Secret; the server issues 43
+// characters (32 random bytes, base64url without padding).
+const MaxDeviceSecretLen = 256
 
 // LoginRequest is the body of POST /auth/login.
 type LoginRequest struct {
@@ -163,11 +189,20 @@ type LoginRequest struct {
 }
 
 // LoginResponse is the answer to a successful login.
+//
+// DeviceSecret is set only by a login that trusted the device (trust_device
+// with a valid totp): 32 random bytes, base64url without padding. It is shown
+// this once (the platform keeps only its SHA-256), so the client stores it
+// with the device ID, as securely as a token, and sends it as
+// LoginDevice.Secret. Trusting the device again replaces it; revoking the
+// device's trust (or a password reset or TOTP re-enrolment of its user)
+// invalidates it.
 type LoginResponse struct {
-	Token   string  `json:"token"`
-	Session Session `json:"session"`
-	User    User    `json:"user"`
-	Device  Device  `json:"device"`
+	Token        string  `json:"token"`
+	Session      Session `json:"session"`
+	User         User    `json:"user"`
+	Device       Device  `json:"device"`
+	DeviceSecret string  `json:"device_secret,omitempty"`
 }
 
 // Me is the answer of GET /me.

@@ -42,6 +42,12 @@ func TestAuditAndNoSecretsInLogs(t *testing.T) {
 	anon := newClient(t, p, "")
 	var mfa api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code, TrustDevice: true}).decode(t, 200, &mfa)
+	if mfa.DeviceSecret == "" {
+		t.Fatal("trusting login returned no device secret")
+	}
+	// The device secret travels in a request too (and skips the code).
+	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password,
+		Device: api.LoginDevice{ID: mfa.Device.ID, Secret: mfa.DeviceSecret}}).decode(t, 200, nil)
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: "wrong-password-123"})
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: "999999x"})
 	newClient(t, p, "bogus-token-value-xyz").do("GET", api.BasePath+"/me", nil)
@@ -95,13 +101,14 @@ func TestAuditAndNoSecretsInLogs(t *testing.T) {
 		"admin token": adminLogin.Token, "member token": memberLogin.Token, "mfa token": mfa.Token,
 		"bogus token": "bogus-token-value-xyz", "password": platformtest.Password, "wrong password": "wrong-password-123",
 		"totp secret": platformtest.MFASecret, "totp code": "=" + code, "quoted totp code": `"` + code + `"`, "bad code": "999999x",
+		"device secret": mfa.DeviceSecret,
 	} {
 		if strings.Contains(out, secret) {
 			t.Errorf("logs contain the %s", name)
 		}
 	}
 	for _, e := range events {
-		for _, secret := range []string{adminLogin.Token, platformtest.Password, platformtest.MFASecret} {
+		for _, secret := range []string{adminLogin.Token, platformtest.Password, platformtest.MFASecret, mfa.DeviceSecret} {
 			if strings.Contains(e.Reason, secret) || (e.TargetID != nil && strings.Contains(*e.TargetID, secret)) {
 				t.Errorf("audit event %+v holds a secret", e)
 			}

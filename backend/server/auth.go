@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -86,11 +87,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	ctx := r.Context()
 	ip := s.clientIP(r)
 	accountKey := strings.ToLower(req.Org) + "\x00" + strings.ToLower(strings.TrimSpace(req.Email))
-	if wait, blocked := s.throttle.blocked(accountKey, ip); blocked {
+	// Reserve this attempt against the account's and the IP's limits before
+	// any credential is checked; it is given back unless the attempt fails.
+	att, wait, ok := s.throttle.begin(accountKey, ip)
+	if !ok {
 		return &Error{Code: api.CodeRateLimited, Message: "too many failed sign-ins; try again later", RetryAfter: wait}
 	}
+	result := attemptVoid
+	defer func() { s.throttle.end(att, result) }()
 	fail := func() error {
-		s.throttle.failed(accountKey, ip)
+		result = attemptFailed
 		return errorf(api.CodeUnauthenticated, "wrong organization, e-mail or password")
 	}
 
@@ -117,7 +123,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 
 	mfa := false
 	trust := false
-	if user.HasTOTP() && !device.Trusted() {
+	if user.HasTOTP() && !s.deviceSkipsTOTP(device, req.Device.Secret) {
 		if req.TOTP == "" {
 			return errorf(api.CodeMFARequired, "enter the code from your authenticator app")
 		}
@@ -128,7 +134,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 			}
 		}
 		if !ok {
-			s.throttle.failed(accountKey, ip)
+			result = attemptFailed
 			return errorf(api.CodeMFARequired, "the code is not valid; enter the current code from your authenticator app")
 		}
 		mfa = true
@@ -142,21 +148,31 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	if err != nil {
 		return err
 	}
+	// Trusting a device issues its secret: shown once in the answer, only
+	// its SHA-256 stored. Never logged or audited.
+	var deviceSecret string
+	var deviceSecretHash []byte
+	if trust {
+		if deviceSecret, deviceSecretHash, err = NewToken(); err != nil {
+			return err
+		}
+	}
 	ua := r.UserAgent()
 	info := useragent.Parse(ua)
 	in := store.SignIn{
-		UserID:         user.ID,
-		TokenHash:      tokenHash,
-		DeviceID:       device.ID,
-		DeviceName:     req.Device.Name,
-		DevicePlatform: req.Device.Platform,
-		TrustDevice:    trust,
-		IP:             ip,
-		UserAgent:      ua,
-		Client:         info.Label(),
-		MFA:            mfa,
-		Idle:           s.idle,
-		Absolute:       s.absolute,
+		UserID:          user.ID,
+		TokenHash:       tokenHash,
+		DeviceID:        device.ID,
+		DeviceName:      req.Device.Name,
+		DevicePlatform:  req.Device.Platform,
+		TrustDevice:     trust,
+		TrustSecretHash: deviceSecretHash,
+		IP:              ip,
+		UserAgent:       ua,
+		Client:          info.Label(),
+		MFA:             mfa,
+		Idle:            s.idle,
+		Absolute:        s.absolute,
 	}
 	if in.DeviceName == "" {
 		in.DeviceName = info.DeviceName()
@@ -168,15 +184,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	s.throttle.succeeded(accountKey)
+	result = attemptSucceeded
 	s.log.Info("signed in", "org", req.Org, "user_id", user.ID, "session_id", sess.ID, "device_id", dev.ID, "mfa", mfa)
 	writeJSON(w, http.StatusOK, api.LoginResponse{
-		Token:   token,
-		Session: toSession(sess, s.clock(), sess.ID),
-		User:    toUser(sess.User),
-		Device:  toDevice(dev),
+		Token:        token,
+		Session:      toSession(sess, s.clock(), sess.ID),
+		User:         toUser(sess.User),
+		Device:       toDevice(dev),
+		DeviceSecret: deviceSecret,
 	})
 	return nil
+}
+
+// deviceSkipsTOTP reports whether the sign-in presents a trusted device of
+// the user together with that device's secret. The device ID alone is not
+// enough: every viewer sees device IDs. The comparison of the hashes is
+// constant-time; a device trusted without a stored secret (before secrets
+// existed) never skips.
+func (s *Server) deviceSkipsTOTP(device store.Device, secret string) bool {
+	if !device.Trusted() || len(device.TrustSecretHash) != sha256.Size || secret == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare(HashToken(secret), device.TrustSecretHash) == 1
 }
 
 // findUser returns the user, or a zero User when the organization or e-mail
@@ -208,6 +237,9 @@ func validateLogin(req *api.LoginRequest) error {
 	}
 	if utf8.RuneCountInString(req.Device.Name) > maxNameLen || utf8.RuneCountInString(req.Device.Platform) > maxNameLen {
 		return errorf(api.CodeInvalidArgument, "device name and platform are limited to %d characters", maxNameLen)
+	}
+	if len(req.Device.Secret) > api.MaxDeviceSecretLen {
+		req.Device.Secret = "" // cannot be one we issued; like an absent one
 	}
 	if req.Device.ID != "" && !store.ValidID(store.PrefixDevice, req.Device.ID) {
 		// A malformed device ID cannot be one of ours; treat it as absent

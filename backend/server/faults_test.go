@@ -74,28 +74,3 @@ func TestHealthzUnavailable(t *testing.T) {
 		t.Errorf("healthz with a closed database = %d %s", res.status, res.body)
 	}
 }
-
-// BenchmarkSessionsPage measures one 100-item page over HTTP (JSON, user
-// joined) in an organization of 100,000 sessions.
-func BenchmarkSessionsPage(b *testing.B) {
-	p := platformtest.Start(b, platformtest.Options{Seed: "none"})
-	seedLarge(b, p, 100_000, 20_000)
-	c := newClient(b, p, p.Login(b, "big", "admin@big.test").Token)
-	b.ResetTimer()
-	for range b.N {
-		c.do("GET", api.BasePath+"/sessions?limit=100", nil).decode(b, 200, nil)
-	}
-}
-
-// BenchmarkWalkSessions pages through 100,000 sessions 1,000 at a time.
-func BenchmarkWalkSessions(b *testing.B) {
-	p := platformtest.Start(b, platformtest.Options{Seed: "none"})
-	seedLarge(b, p, 100_000, 20_000)
-	c := newClient(b, p, p.Login(b, "big", "admin@big.test").Token)
-	b.ResetTimer()
-	for range b.N {
-		if n := len(c.allSessions("status=all", 1000)); n != 100_001 {
-			b.Fatalf("walked %d", n)
-		}
-	}
-}

@@ -55,12 +55,9 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	out := api.SessionList{Items: make([]api.Session, 0, len(page.Items))}
-	for _, ss := range page.Items {
-		out.Items = append(out.Items, toSession(ss, f.Now, c.Session.ID))
-	}
-	out.NextCursor = encodeCursor(kind, page.Next)
-	writeJSON(w, http.StatusOK, out)
+	s.writeSessionList(w, len(page.Items), func(i int) api.Session {
+		return toSession(page.Items[i], f.Now, c.Session.ID)
+	}, encodeCursor(kind, page.Next))
 	return nil
 }
 
@@ -146,12 +143,9 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	out := api.DeviceList{Items: make([]api.Device, 0, len(page.Items))}
-	for _, d := range page.Items {
-		out.Items = append(out.Items, toDevice(d))
-	}
-	out.NextCursor = encodeCursor(kind, page.Next)
-	writeJSON(w, http.StatusOK, out)
+	s.writeDeviceList(w, len(page.Items), func(i int) api.Device {
+		return toDevice(page.Items[i])
+	}, encodeCursor(kind, page.Next))
 	return nil
 }
 

@@ -65,10 +65,11 @@ func TestMFATrustCycle(t *testing.T) {
 		t.Errorf("replayed code: %d %s", res.status, res.body)
 	}
 
-	// The trusted device skips the code.
+	// The trusted device skips the code, given its ID and its secret.
 	clock.Advance(time.Minute)
 	again := base
 	again.Device.ID = deviceID
+	again.Device.Secret = lr.DeviceSecret
 	var lr2 api.LoginResponse
 	login(anon, again).decode(t, 200, &lr2)
 	if lr2.Device.ID != deviceID || lr2.Session.MFA || !lr2.Device.Trusted {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -16,6 +17,7 @@ import (
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/server"
+	"sessiondesk/backend/totp"
 )
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -66,6 +68,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	victim := activeSessions(t, p, "acme")[4]
 	device := trustedDevice(t, p, "acme")
 	b := api.BasePath
+	mfaCode, err := totp.Code(platformtest.MFASecret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	calls := []struct {
 		token, method, pattern, path, body string
@@ -75,6 +81,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"", "POST", b + "/auth/login", b + "/auth/login", `{"org":"acme","email":"auditor@acme.test","password":"demo-password","device":{"name":"x"}}`, 200},
 		{"", "POST", b + "/auth/login", b + "/auth/login", `{"org":"acme","email":"auditor@acme.test","password":"nope"}`, 401},
 		{"", "POST", b + "/auth/login", b + "/auth/login", `{"org":"acme","email":"mfa@acme.test","password":"demo-password"}`, 401},
+		// A login that trusts its device answers with device_secret.
+		{"", "POST", b + "/auth/login", b + "/auth/login", `{"org":"acme","email":"mfa@acme.test","password":"demo-password","totp":"` + mfaCode + `","trust_device":true,"device":{"name":"x"}}`, 200},
 		{"", "POST", b + "/auth/login", b + "/auth/login", `{"bad":1}`, 400},
 		{admin.Token, "GET", b + "/me", b + "/me", "", 200},
 		{member.Token, "GET", b + "/me", b + "/me", "", 200},

@@ -76,6 +76,7 @@ type Server struct {
 	trustProxy bool
 	dummyHash  []byte
 	mux        *http.ServeMux
+	bufs       bufPool // response buffers of the list encoders (jsonenc.go)
 }
 
 // New builds a Server.
@@ -91,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 		absolute:   cfg.AbsoluteTimeout,
 		trustProxy: cfg.TrustProxy,
 		mux:        http.NewServeMux(),
+		bufs:       newBufPool(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

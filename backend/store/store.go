@@ -43,16 +43,22 @@ type Store interface {
 	// including the credential fields.
 	UserByEmail(ctx context.Context, orgID, email string) (User, error)
 	ListUsers(ctx context.Context, orgID string) ([]User, error)
-	SetPassword(ctx context.Context, userID string, hash []byte) error
-	// SetTOTPSecret enrolls (or with "" unenrolls) a user in TOTP.
-	SetTOTPSecret(ctx context.Context, userID, secret string) error
+	// SetPassword replaces a user's password hash and, in the same
+	// transaction, ends every active session of the user, revokes the trust
+	// of every trusted device of the user (forgetting their secrets) and
+	// audits it (ActionUserPasswordReset, target the user, count the sessions
+	// ended), even when nothing was ended.
+	SetPassword(ctx context.Context, userID string, hash []byte, by Actor) (Revocation, error)
+	// SetTOTPSecret enrolls (or with "" unenrolls) a user in TOTP, with the
+	// same revocation and audit as SetPassword (ActionUserTOTPReset).
+	SetTOTPSecret(ctx context.Context, userID, secret string, by Actor) (Revocation, error)
 	// UseTOTPStep records that the user's code of the given step was accepted.
 	// It reports false when that step (or a later one) was already used, so a
 	// code cannot be replayed inside its validity window.
 	UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 
 	// DeviceOfUser returns the device when it exists and belongs to the user;
-	// otherwise NotFound.
+	// otherwise NotFound. It is the one read that fills TrustSecretHash.
 	DeviceOfUser(ctx context.Context, userID, deviceID string) (Device, error)
 	// SignIn records a successful login in one transaction: it creates the
 	// device (DeviceID empty) or refreshes it, optionally trusts it, and
@@ -82,7 +88,8 @@ type Store interface {
 
 	GetDevice(ctx context.Context, orgID, id string) (Device, error)
 	ListDevices(ctx context.Context, orgID string, f DeviceFilter) (Page[Device], error)
-	// UntrustDevice revokes a device's trust and audits it. An untrusted
+	// UntrustDevice revokes a device's trust (and forgets its secret) and
+	// audits it. An untrusted
 	// device is returned unchanged, with no new audit event.
 	UntrustDevice(ctx context.Context, orgID, id string, by Actor) (Device, error)
 
@@ -182,9 +189,14 @@ type Device struct {
 	LastSeenAt  time.Time
 	LastIP      string
 	UpdatedAt   time.Time
+	// TrustSecretHash is the SHA-256 of the device secret issued when the
+	// device was trusted (nil when untrusted). Only DeviceOfUser reads it;
+	// it never leaves the platform.
+	TrustSecretHash []byte
 }
 
-// Trusted reports whether the device skips the TOTP step.
+// Trusted reports whether the device is trusted. A trusted device skips the
+// TOTP step only when the login also presents its secret.
 func (d Device) Trusted() bool { return d.TrustedAt != nil }
 
 // AuditEvent records one destructive action.
@@ -204,12 +216,34 @@ const (
 	ActionSessionTerminate     = "session.terminate"
 	ActionSessionsTerminateAll = "sessions.terminate_all"
 	ActionDeviceUntrust        = "device.untrust"
+	ActionUserPasswordReset    = "user.password_reset"
+	ActionUserTOTPReset        = "user.totp_reset"
 )
 
-// Actor is who performs a destructive action, and why.
+// Actor is who performs a destructive action, and why. An empty UserID is
+// the platform's operator at the command line (platformd user passwd, user
+// totp), who is no user: the audit event then has no actor row, and reads
+// back with Actor = SystemActor(); sessions it ends have no terminated_by.
 type Actor struct {
 	UserID string
 	Reason string
+}
+
+// SystemActorID is the actor ID of audit events recorded by the platform's
+// operator at the command line. It is not a user ID (those start "usr_"), so
+// it can never name a real user.
+const SystemActorID = "system"
+
+// SystemActor is the user an audit event of the command line reads back
+// with: ID SystemActorID, no e-mail, a descriptive name.
+func SystemActor() User {
+	return User{ID: SystemActorID, Name: "platformd (command line)"}
+}
+
+// Revocation counts what a credential change ended.
+type Revocation struct {
+	Sessions int // active sessions ended
+	Devices  int // trusted devices untrusted
 }
 
 // Principal is what a token resolves to.
@@ -228,14 +262,17 @@ type SignIn struct {
 	DeviceID       string
 	DeviceName     string
 	DevicePlatform string
-	TrustDevice    bool
-	IP             string
-	UserAgent      string
-	Client         string
-	Location       string
-	MFA            bool
-	Idle           time.Duration
-	Absolute       time.Duration
+	// TrustDevice trusts the device and stores TrustSecretHash (the SHA-256
+	// of the newly issued device secret), replacing any earlier one.
+	TrustDevice     bool
+	TrustSecretHash []byte
+	IP              string
+	UserAgent       string
+	Client          string
+	Location        string
+	MFA             bool
+	Idle            time.Duration
+	Absolute        time.Duration
 }
 
 // Key is a position in a keyset-ordered list: the order column's value and

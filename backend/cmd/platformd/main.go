@@ -2,7 +2,7 @@
 // organizations, users, sessions and devices in a SQLite file and serves
 // Platform API v1 over HTTP.
 //
-//	platformd serve  --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h]
+//	platformd serve  --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--pprof 127.0.0.1:6060]
 //	platformd seed   --db FILE (--demo | --large-org SLUG --sessions N --devices M)
 //	platformd org create  --db FILE --slug S --name N
 //	platformd user add    --db FILE --org S --email E --name N --role R [--password-stdin]
@@ -14,6 +14,13 @@
 // serve drains in-flight requests on SIGINT or SIGTERM and exits 0. Logs are
 // slog text on stderr; passwords, tokens and TOTP secrets are never logged
 // (a generated password or an enrolled secret is printed once on stdout).
+//
+// user passwd and user totp end every active session of the user and revoke
+// the trust of the user's devices in the same transaction as the change, and
+// audit it (user.password_reset, user.totp_reset; target the user, count the
+// sessions ended). The command line is no user: its audit events read back
+// with the actor {"id": "system", "email": "", "name": "platformd (command
+// line)"}, and the sessions it ends have terminated_by null.
 package main
 
 import (
@@ -31,6 +38,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -48,7 +56,7 @@ import (
 const usage = `platformd — the Sessions Desk platform service
 
 Usage:
-  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--trust-proxy]
+  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--trust-proxy] [--pprof HOST:PORT]
   platformd seed        --db FILE (--demo | --large-org SLUG --sessions N --devices M)
   platformd org create  --db FILE --slug SLUG --name NAME
   platformd user add    --db FILE --org SLUG --email EMAIL --name NAME --role ROLE [--password-stdin]
@@ -60,7 +68,18 @@ Roles: security_admin, auditor, member.
 Run "platformd COMMAND --help" for a command's flags.
 `
 
+// gcPercent is the GC target unless GOGC is set. platformd's live heap is
+// 1-2 MB while a page of 1000 sessions allocates a few MB, so at Go's
+// default of 100 (a 4 MB heap goal) a walk of 100,000 sessions ran 104
+// collections and the scavenger kept handing the same pages back to the
+// kernel. At 400 (a 16 MB goal) it runs 18, and the server's CPU per walk
+// fell from 1.85 s to 1.33 s.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -169,8 +188,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	accountLimit := fs.Int("login-account-limit", server.DefaultThrottle().AccountLimit, "failed sign-ins per account per window")
 	ipLimit := fs.Int("login-ip-limit", server.DefaultThrottle().IPLimit, "failed sign-ins per client IP per window")
 	window := fs.Duration("login-window", server.DefaultThrottle().Window, "sign-in throttling window")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `address` (a separate listener; off by default)")
 	if err := parse(fs, args, "db", "listen"); err != nil {
 		return err
+	}
+	if *pprofAddr != "" && !loopback(*pprofAddr) {
+		fmt.Fprintln(stderr, "--pprof must be a loopback address such as 127.0.0.1:6060")
+		return errUsage
 	}
 	if *seedName != "" && *seedName != "demo" {
 		fmt.Fprintf(stderr, "unknown seed %q (want demo)\n", *seedName)
@@ -210,6 +234,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if *pprofAddr != "" {
+		_, stopPprof, err := servePprof(*pprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -423,10 +455,13 @@ func cmdUserPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	if err := db.SetPassword(ctx, u.ID, hash); err != nil {
+	// The command line is no user: the audit event's actor is the "system"
+	// actor (store.SystemActor), the reason names the command.
+	rv, err := db.SetPassword(ctx, u.ID, hash, store.Actor{Reason: "password reset with platformd user passwd"})
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "password of %s changed\n", u.Email)
+	fmt.Fprintf(stdout, "password of %s changed; ended %d session(s), revoked the trust of %d device(s)\n", u.Email, rv.Sessions, rv.Devices)
 	if generated {
 		fmt.Fprintf(stdout, "password (shown once): %s\n", pw)
 	}
@@ -452,12 +487,14 @@ func cmdUserTOTP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := db.SetTOTPSecret(ctx, u.ID, secret); err != nil {
+	rv, err := db.SetTOTPSecret(ctx, u.ID, secret, store.Actor{Reason: "TOTP enrolled with platformd user totp"})
+	if err != nil {
 		return err
 	}
 	uri := "otpauth://totp/" + url.PathEscape("Sessions Desk:"+u.Email) + "?secret=" + secret +
 		"&issuer=" + url.QueryEscape("Sessions Desk") + "&algorithm=SHA1&digits=6&period=30"
-	fmt.Fprintf(stdout, "enrolled %s in TOTP; add this secret to an authenticator app (shown once):\n%s\n%s\n", u.Email, secret, uri)
+	fmt.Fprintf(stdout, "enrolled %s in TOTP; ended %d session(s), revoked the trust of %d device(s)\n", u.Email, rv.Sessions, rv.Devices)
+	fmt.Fprintf(stdout, "add this secret to an authenticator app (shown once):\n%s\n%s\n", secret, uri)
 	return nil
 }
 

@@ -83,11 +83,23 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 	var order string
 	keyOf := func(s store.Session) store.Key { return store.Key{At: s.CreatedAt, ID: s.ID} }
 	if f.UpdatedSince != nil {
-		where.WriteString(` AND s.updated_at > ?`)
-		args = append(args, nanos(*f.UpdatedSince))
-		if f.After != nil {
+		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
+			// The cursor implies updated_at > UpdatedSince. Given alone, the
+			// row value is the index range (org_id, (updated_at, id) > …),
+			// so a page seeks to the cursor. Beside updated_at > ? SQLite
+			// ranged on updated_at only and stepped over every earlier
+			// index entry of a shared timestamp: walking the feed after a
+			// terminate-all of 100,000 sessions (one timestamp) stepped
+			// over 5 million entries and took 3.1 s instead of 2.0 s.
 			where.WriteString(` AND (s.updated_at, s.id) > (?, ?)`)
 			args = append(args, nanos(f.After.At), f.After.ID)
+		} else {
+			where.WriteString(` AND s.updated_at > ?`)
+			args = append(args, nanos(*f.UpdatedSince))
+			if f.After != nil {
+				where.WriteString(` AND (s.updated_at, s.id) > (?, ?)`)
+				args = append(args, nanos(f.After.At), f.After.ID)
+			}
 		}
 		order = ` ORDER BY s.updated_at, s.id`
 		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
@@ -206,9 +218,11 @@ func (d *DB) Logout(ctx context.Context, sessionID string) error {
 	return nil
 }
 
+// insertAudit records an audit event; an Actor without UserID is the command
+// line (actor_id NULL).
 func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action, target string, count int) error {
 	_, err := w.ExecContext(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, count, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, store.NewID(store.PrefixAudit), orgID, ts, by.UserID, action, nullString(target), count, by.Reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, store.NewID(store.PrefixAudit), orgID, ts, nullString(by.UserID), action, nullString(target), count, by.Reason)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
@@ -296,8 +310,10 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 		deviceID := in.DeviceID
 		if deviceID != "" {
 			res, err := w.ExecContext(ctx, `UPDATE devices SET last_seen_at = ?, last_ip = ?, updated_at = ?,
-				trusted_at = CASE WHEN ? THEN COALESCE(trusted_at, ?) ELSE trusted_at END
-				WHERE id = ? AND user_id = ?`, ts, in.IP, ts, in.TrustDevice, ts, deviceID, in.UserID)
+				trusted_at = CASE WHEN ? THEN COALESCE(trusted_at, ?) ELSE trusted_at END,
+				trust_secret_hash = CASE WHEN ? THEN ? ELSE trust_secret_hash END
+				WHERE id = ? AND user_id = ?`, ts, in.IP, ts, in.TrustDevice, ts, in.TrustDevice, in.TrustSecretHash,
+				deviceID, in.UserID)
 			if err != nil {
 				return err
 			}
@@ -308,12 +324,13 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 		if deviceID == "" {
 			deviceID = store.NewID(store.PrefixDevice)
 			var trusted any
+			var secretHash []byte
 			if in.TrustDevice {
-				trusted = ts
+				trusted, secretHash = ts, in.TrustSecretHash
 			}
 			if _, err := w.ExecContext(ctx, `INSERT INTO devices (id, org_id, user_id, name, platform, trusted_at,
-				first_seen_at, last_seen_at, last_ip, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				deviceID, orgID, in.UserID, in.DeviceName, in.DevicePlatform, trusted, ts, ts, in.IP, ts); err != nil {
+				first_seen_at, last_seen_at, last_ip, updated_at, trust_secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				deviceID, orgID, in.UserID, in.DeviceName, in.DevicePlatform, trusted, ts, ts, in.IP, ts, secretHash); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,8 +34,8 @@ func TestOpenCreatesPrivateFileAndMigratesOnce(t *testing.T) {
 		if err := db.db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_version`).Scan(&n, &v); err != nil {
 			t.Fatal(err)
 		}
-		if n != 1 || v != 1 {
-			t.Errorf("schema_version rows %d, max %d", n, v)
+		if names, _ := fs.Glob(migrations, "migrations/*.sql"); n != len(names) || v != len(names) {
+			t.Errorf("schema_version rows %d, max %d; want %d migrations", n, v, len(names))
 		}
 		var fk int
 		if err := db.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
@@ -120,6 +121,10 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			AND (s.created_at, s.id) < (?, ?) ORDER BY s.created_at DESC, s.id DESC LIMIT ?`,
 		"sessions feed": `SELECT ` + sessionCols + sessionFrom + `WHERE s.org_id = ? AND s.updated_at > ? AND (s.updated_at, s.id) > (?, ?)
 			ORDER BY s.updated_at, s.id LIMIT ?`,
+		"sessions feed after cursor": `SELECT ` + sessionCols + sessionFrom + `WHERE s.org_id = ? AND (s.updated_at, s.id) > (?, ?)
+			ORDER BY s.updated_at, s.id LIMIT ?`,
+		"devices feed after cursor": `SELECT ` + deviceCols + deviceFrom + `WHERE d.org_id = ? AND (d.updated_at, d.id) > (?, ?)
+			ORDER BY d.updated_at, d.id LIMIT ?`,
 		"sessions by user": `SELECT ` + sessionCols + sessionFrom + `WHERE s.org_id = ? AND s.user_id = ? ORDER BY s.created_at DESC, s.id DESC LIMIT ?`,
 		"devices page":     `SELECT ` + deviceCols + deviceFrom + `WHERE d.org_id = ? AND (d.first_seen_at, d.id) < (?, ?) ORDER BY d.first_seen_at DESC, d.id DESC LIMIT ?`,
 		"devices feed":     `SELECT ` + deviceCols + deviceFrom + `WHERE d.org_id = ? AND d.updated_at > ? ORDER BY d.updated_at, d.id LIMIT ?`,
@@ -198,6 +203,105 @@ func BenchmarkWalk100kPages1000(b *testing.B) {
 	ctx := context.Background()
 	for range b.N {
 		f := store.SessionFilter{Limit: 1000}
+		total := 0
+		for {
+			page, err := db.ListSessions(ctx, org.ID, f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += len(page.Items)
+			if page.Next == nil {
+				break
+			}
+			f.After = page.Next
+		}
+		if total != 100_000 {
+			b.Fatalf("walked %d", total)
+		}
+	}
+}
+
+// schemaOf is the database's schema as SQLite keeps it.
+func schemaOf(t testing.TB, db *DB) map[string]string {
+	t.Helper()
+	rows, err := db.db.Query(`SELECT name, COALESCE(sql, '') FROM sqlite_schema`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, sql string
+		if err := rows.Scan(&name, &sql); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = sql
+	}
+	return out
+}
+
+func TestLargeBulkLoadRebuildsTheSameIndexes(t *testing.T) {
+	db := openTest(t)
+	before := schemaOf(t, db)
+	org, _ := arrange(t, db, bulkIndexThreshold) // takes the drop-and-rebuild path
+	after := schemaOf(t, db)
+	if len(before) != len(after) {
+		t.Errorf("schema has %d objects after the load, %d before", len(after), len(before))
+	}
+	for name, sql := range before {
+		if after[name] != sql {
+			t.Errorf("%s: %q after the load, %q before", name, after[name], sql)
+		}
+	}
+	var ok string
+	if err := db.db.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("integrity_check = %q %v", ok, err)
+	}
+	// A duplicate token hash is still refused, and the whole load with it.
+	page, err := db.ListSessions(context.Background(), org.ID, store.SessionFilter{Limit: 1})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatal(page, err)
+	}
+	var tok []byte
+	if err := db.db.QueryRow(`SELECT token_hash FROM sessions WHERE id = ?`, page.Items[0].ID).Scan(&tok); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	org2 := store.Org{ID: store.NewID(store.PrefixOrg), Slug: "o2", Name: "O2", CreatedAt: now}
+	u := store.NewUser{ID: store.NewID(store.PrefixUser), OrgID: org2.ID, Email: "u@o2.test", Name: "U", Role: "member", PasswordHash: []byte("x")}
+	b := store.Bulk{Orgs: []store.Org{org2}, Users: []store.NewUser{u}}
+	for i := range bulkIndexThreshold {
+		h := []byte(store.NewID("tok"))
+		if i == 7 {
+			h = tok
+		}
+		b.Sessions = append(b.Sessions, store.BulkSession{TokenHash: h, Session: store.Session{
+			ID: store.NewID(store.PrefixSession), OrgID: org2.ID, User: store.User{ID: u.ID}, IP: "192.0.2.1",
+			CreatedAt: now, LastActiveAt: now, ExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(2 * time.Hour)}})
+	}
+	if err := db.BulkLoad(context.Background(), b); store.ErrorCode(err) != store.EConflict {
+		t.Errorf("load with a duplicate token hash: %v", err)
+	}
+	if _, err := db.OrgBySlug(context.Background(), "o2"); !store.IsNotFound(err) {
+		t.Errorf("the failed load left its organization behind: %v", err)
+	}
+	if got := schemaOf(t, db); len(got) != len(before) {
+		t.Errorf("the failed load changed the schema: %d objects, want %d", len(got), len(before))
+	}
+}
+
+// BenchmarkFeedAfterTerminateAll100k walks the updated_since feed, 1000 at
+// a time, after terminate-all gave 100,000 sessions one shared updated_at.
+func BenchmarkFeedAfterTerminateAll100k(b *testing.B) {
+	db, org, u := benchDB(b, 100_000)
+	ctx := context.Background()
+	since := time.Now().Add(-time.Second)
+	if _, err := db.TerminateAll(ctx, org.ID, "", store.Actor{UserID: u.ID}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		f := store.SessionFilter{Limit: 1000, UpdatedSince: &since}
 		total := 0
 		for {
 			page, err := db.ListSessions(ctx, org.ID, f)

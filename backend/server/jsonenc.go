@@ -1,0 +1,318 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"sessiondesk/backend/api"
+)
+
+// The session and device lists are the hot answers: a walk of a 100,000-
+// session organization encodes 100,000 nested objects, and a CPU profile of
+// that walk spent about a quarter of the server's time in encoding/json's
+// reflection and another tenth growing and clearing its output buffer.
+// These appenders write exactly the bytes json.Encoder.Encode writes for the
+// same api values (HTML-safe string escaping, RFC 3339 times, a trailing
+// newline; jsonenc_test.go compares them on random and hostile input) into
+// a reused buffer that is sent with one Write (with a Content-Length).
+//
+// The API contract is the api types; these functions only spell out what
+// encoding/json would do with them. A field added to api.Session or
+// api.Device must be added here too; TestListEncodersMatchEncodingJSON fails
+// until it is.
+
+// bufPool is a small free list of response buffers. It is not a sync.Pool:
+// a pool is emptied by every other GC, and under the walk's allocation rate
+// that meant a fresh 64 KiB buffer grown by doubling to ~0.7 MB on most
+// pages (runtime.growslice was 8% of the walk's CPU). Buffers that grew past
+// maxPooledBuf are left to the GC, so a pool holds at most
+// bufPoolSize*maxPooledBuf bytes.
+//
+// Each Server owns its pool (Server.bufs): no package-level mutable state,
+// so servers in one process (tests, the demo platform beside a real one)
+// never hand each other the memory of their answers. A nil pool pools
+// nothing.
+type bufPool chan []byte
+
+const (
+	bufPoolSize  = 8
+	maxPooledBuf = 2 << 20
+)
+
+func newBufPool() bufPool { return make(bufPool, bufPoolSize) }
+
+// get returns an empty buffer of at least n bytes capacity.
+func (p bufPool) get(n int) []byte {
+	select {
+	case b := <-p:
+		if cap(b) >= n {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]byte, 0, max(n, 64<<10))
+}
+
+func (p bufPool) put(b []byte) {
+	if cap(b) > maxPooledBuf {
+		return
+	}
+	select {
+	case p <- b[:0]:
+	default:
+	}
+}
+
+// Bytes of a session or device object besides its strings (keys, times,
+// punctuation); estimates only size the buffer up front.
+const (
+	sessionFixedLen = 400
+	deviceFixedLen  = 320
+)
+
+// writeSessionList answers 200 with a page of n sessions, item(i) being the
+// i-th. It encodes item by item, so no []api.Session is built.
+func (s *Server) writeSessionList(w http.ResponseWriter, n int, item func(i int) api.Session, next *string) {
+	b := s.bufs.get(n*sessionFixedLen + 64)
+	b, ok := appendSessionList(b, n, item, next)
+	if !ok {
+		s.bufs.put(b)
+		out := api.SessionList{Items: make([]api.Session, 0, n), NextCursor: next}
+		for i := range n {
+			out.Items = append(out.Items, item(i))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	writeBuffer(w, b)
+	s.bufs.put(b)
+}
+
+// writeDeviceList answers 200 with a page of n devices.
+func (s *Server) writeDeviceList(w http.ResponseWriter, n int, item func(i int) api.Device, next *string) {
+	b := s.bufs.get(n*deviceFixedLen + 64)
+	b, ok := appendDeviceList(b, n, item, next)
+	if !ok {
+		s.bufs.put(b)
+		out := api.DeviceList{Items: make([]api.Device, 0, n), NextCursor: next}
+		for i := range n {
+			out.Items = append(out.Items, item(i))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	writeBuffer(w, b)
+	s.bufs.put(b)
+}
+
+func writeBuffer(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b) // the connection is the only thing that can fail here
+}
+
+// appendSessionList appends what json.Encoder.Encode writes for an
+// api.SessionList with a non-nil Items of n items and NextCursor next. It
+// reports false when encoding/json would fail (a time outside years
+// 0-9999); the caller then falls back to encoding/json.
+func appendSessionList(b []byte, n int, item func(i int) api.Session, next *string) ([]byte, bool) {
+	ok := true
+	b = append(b, `{"items":[`...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		s := item(i)
+		b = appendSession(b, &s, &ok)
+	}
+	b = append(b, `],"next_cursor":`...)
+	b = appendNullString(b, next)
+	b = append(b, "}\n"...)
+	return b, ok
+}
+
+// appendDeviceList is appendSessionList for devices.
+func appendDeviceList(b []byte, n int, item func(i int) api.Device, next *string) ([]byte, bool) {
+	ok := true
+	b = append(b, `{"items":[`...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		d := item(i)
+		b = appendDevice(b, &d, &ok)
+	}
+	b = append(b, `],"next_cursor":`...)
+	b = appendNullString(b, next)
+	b = append(b, "}\n"...)
+	return b, ok
+}
+
+func appendSession(b []byte, s *api.Session, ok *bool) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, s.ID)
+	b = append(b, `,"user":`...)
+	b = appendUser(b, &s.User)
+	b = append(b, `,"device_id":`...)
+	b = appendNullString(b, s.DeviceID)
+	b = append(b, `,"ip":`...)
+	b = appendJSONString(b, s.IP)
+	b = append(b, `,"user_agent":`...)
+	b = appendJSONString(b, s.UserAgent)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, s.Client)
+	b = append(b, `,"location":`...)
+	b = appendJSONString(b, s.Location)
+	b = append(b, `,"created_at":`...)
+	b = appendTime(b, s.CreatedAt, ok)
+	b = append(b, `,"last_active_at":`...)
+	b = appendTime(b, s.LastActiveAt, ok)
+	b = append(b, `,"expires_at":`...)
+	b = appendTime(b, s.ExpiresAt, ok)
+	b = append(b, `,"updated_at":`...)
+	b = appendTime(b, s.UpdatedAt, ok)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, s.Status)
+	b = append(b, `,"terminated_at":`...)
+	b = appendNullTime(b, s.TerminatedAt, ok)
+	b = append(b, `,"terminated_by":`...)
+	if s.TerminatedBy == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendUser(b, s.TerminatedBy)
+	}
+	b = append(b, `,"mfa":`...)
+	b = strconv.AppendBool(b, s.MFA)
+	b = append(b, `,"current":`...)
+	b = strconv.AppendBool(b, s.Current)
+	return append(b, '}')
+}
+
+func appendDevice(b []byte, d *api.Device, ok *bool) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, d.ID)
+	b = append(b, `,"user":`...)
+	b = appendUser(b, &d.User)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, d.Name)
+	b = append(b, `,"platform":`...)
+	b = appendJSONString(b, d.Platform)
+	b = append(b, `,"trusted":`...)
+	b = strconv.AppendBool(b, d.Trusted)
+	b = append(b, `,"trusted_at":`...)
+	b = appendNullTime(b, d.TrustedAt, ok)
+	b = append(b, `,"first_seen_at":`...)
+	b = appendTime(b, d.FirstSeenAt, ok)
+	b = append(b, `,"last_seen_at":`...)
+	b = appendTime(b, d.LastSeenAt, ok)
+	b = append(b, `,"last_ip":`...)
+	b = appendJSONString(b, d.LastIP)
+	b = append(b, `,"updated_at":`...)
+	b = appendTime(b, d.UpdatedAt, ok)
+	return append(b, '}')
+}
+
+func appendUser(b []byte, u *api.User) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, u.ID)
+	b = append(b, `,"email":`...)
+	b = appendJSONString(b, u.Email)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, u.Name)
+	return append(b, '}')
+}
+
+func appendNullString(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return appendJSONString(b, *s)
+}
+
+func appendNullTime(b []byte, t *time.Time, ok *bool) []byte {
+	if t == nil {
+		return append(b, "null"...)
+	}
+	return appendTime(b, *t, ok)
+}
+
+// appendTime writes what time.Time.MarshalJSON writes: RFC 3339 with
+// nanoseconds as needed. MarshalJSON refuses years outside 0-9999 (and
+// encoding/json then fails the whole answer); ok turns false for those so
+// the caller can let encoding/json produce exactly that failure.
+func appendTime(b []byte, t time.Time, ok *bool) []byte {
+	if y := t.Year(); y < 0 || y > 9999 {
+		*ok = false
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString is encoding/json's appendString with HTML escaping (what
+// json.Encoder does by default): <, > and & become \u003c, \u003e, \u0026;
+// control characters are escaped; invalid UTF-8 becomes \ufffd; U+2028 and
+// U+2029 are escaped.
+func appendJSONString(dst []byte, src string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(src); {
+		if c := src[i]; c < utf8.RuneSelf {
+			if htmlSafe(c) {
+				i++
+				continue
+			}
+			dst = append(dst, src[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(src[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, src[start:]...)
+	return append(dst, '"')
+}
+
+// htmlSafe reports whether an ASCII byte is written as is by encoding/json
+// with HTML escaping on.
+func htmlSafe(c byte) bool {
+	return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+}
