@@ -66,28 +66,44 @@ func TestRoundTripSealedAndPrivate(t *testing.T) {
 	if err := st.SetMe(context.Background(), api.Me{User: sess[3].User, Permissions: []string{api.PermSessionsView}}); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
 
-	// Files: 0600 in a 0700 directory, and none of the personal text.
+	// Files: 0600 in a 0700 directory, and none of the personal text. They
+	// are read while the store is open, when the WAL and its index still
+	// hold the transactions just written (SQLite deletes both on close),
+	// and again once it is closed.
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
 		t.Fatalf("dir mode %v", fi.Mode().Perm())
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "p1.db*"))
-	if len(files) == 0 {
-		t.Fatal("no cache files")
-	}
-	for _, f := range files {
-		fi, _ := os.Stat(f)
-		if fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s mode %v", f, fi.Mode().Perm())
+	checkFiles := func(when string, want ...string) {
+		t.Helper()
+		for _, name := range want {
+			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+				t.Fatalf("%s: %s missing or empty: %v", when, name, err)
+			}
 		}
-		data, _ := os.ReadFile(f)
-		for _, secret := range []string{"person0001@clinic.test", "Person Number", "198.51.100.7", "Reykjavik", "SecretAgent", "Secret Laptop", "203.0.113.99", "stolen-laptop-reason", "clinic.test"} {
-			if bytes.Contains(data, []byte(secret)) {
-				t.Errorf("%s holds %q in plaintext", filepath.Base(f), secret)
+		files, _ := filepath.Glob(filepath.Join(dir, "p1.db*"))
+		if len(files) == 0 {
+			t.Fatalf("%s: no cache files", when)
+		}
+		for _, f := range files {
+			fi, _ := os.Stat(f)
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s mode %v", when, f, fi.Mode().Perm())
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{"person0001@clinic.test", "Person Number", "198.51.100.7", "Reykjavik", "SecretAgent", "Secret Laptop", "203.0.113.99", "stolen-laptop-reason", "clinic.test"} {
+				if bytes.Contains(data, []byte(secret)) {
+					t.Errorf("%s: %s holds %q in plaintext", when, filepath.Base(f), secret)
+				}
 			}
 		}
 	}
+	checkFiles("open", "p1.db", "p1.db-wal", "p1.db-shm")
+	st.Close()
+	checkFiles("closed", "p1.db")
 
 	// Reopen (a restart): the data comes back.
 	st, _ = open(t, dir, k, nil)

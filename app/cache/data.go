@@ -24,6 +24,9 @@ type Snapshot struct {
 	// Complete says this snapshot is a finished sync (it stamps snapshot_at).
 	// A local upsert after an action is not.
 	Complete bool
+	// AuditResume, when not nil, replaces the audit log's resume cursors
+	// (see AuditResume); nil leaves them as they are.
+	AuditResume *[]string
 }
 
 // Applied tells the caller what a snapshot changed.
@@ -41,7 +44,7 @@ type Applied struct {
 func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 	var out Applied
 	now := s.now().UTC()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.conn().BeginTx(ctx, nil)
 	if err != nil {
 		return out, fmt.Errorf("cache: apply: %w", err)
 	}
@@ -52,7 +55,23 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 			return out, fmt.Errorf("cache: apply: %w", err)
 		}
 	}
-	if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+	if snap.Full && len(snap.Sessions) >= bulkRows {
+		// Into an empty table, building each secondary index once at the
+		// end (a sort) costs a fraction of keeping it up to date row by row
+		// (random inserts into B-trees larger than the page cache).
+		rebuild, err := dropIndexes(ctx, tx, "sessions")
+		if err != nil {
+			return out, err
+		}
+		if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+			return out, err
+		}
+		for _, stmt := range rebuild {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return out, fmt.Errorf("cache: apply: rebuild index: %w", err)
+			}
+		}
+	} else if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
 		return out, err
 	}
 	if err := s.putDevices(ctx, tx, snap.Devices); err != nil {
@@ -95,6 +114,11 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 			return out, err
 		}
 	}
+	if snap.AuditResume != nil {
+		if err := setAuditResume(ctx, tx, *snap.AuditResume); err != nil {
+			return out, err
+		}
+	}
 	if snap.Complete {
 		if err := setMeta(ctx, tx, "snapshot_at", now.Format(time.RFC3339Nano)); err != nil {
 			return out, err
@@ -110,6 +134,38 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 	return out, nil
 }
 
+// bulkRows is the size from which a full snapshot rebuilds the sessions
+// table's secondary indexes instead of maintaining them row by row.
+const bulkRows = 5000
+
+// dropIndexes drops table's secondary indexes (not the primary key's) and
+// returns the statements that create them again, as the schema has them.
+func dropIndexes(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", table)
+	if err != nil {
+		return nil, fmt.Errorf("cache: apply: %w", err)
+	}
+	var names, stmts []string
+	for rows.Next() {
+		var name, stmt string
+		if err := rows.Scan(&name, &stmt); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("cache: apply: %w", err)
+		}
+		names, stmts = append(names, name), append(stmts, stmt)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cache: apply: %w", err)
+	}
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+			return nil, fmt.Errorf("cache: apply: %w", err)
+		}
+	}
+	return stmts, nil
+}
+
 func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value); err != nil {
 		return fmt.Errorf("cache: meta %s: %w", key, err)
@@ -122,7 +178,12 @@ func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
 // platform reports them.
 func (s *Store) prune(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	cutoff := now.Add(-s.retention).UnixNano()
-	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE (status <> 'active' AND updated_at < ?) OR expires_at < ?", cutoff, cutoff); err != nil {
+	// Two statements, not one OR: each is a range scan of its own index
+	// (see migration 0002), where the OR made SQLite scan the table.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE updated_at < ? AND status <> 'active'", cutoff); err != nil {
+		return fmt.Errorf("cache: retention: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < ?", cutoff); err != nil {
 		return fmt.Errorf("cache: retention: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM audit WHERE at < ?", cutoff); err != nil {
@@ -143,13 +204,14 @@ func (s *Store) putSessions(ctx context.Context, tx *sql.Tx, items []api.Session
 		return fmt.Errorf("cache: sessions: %w", err)
 	}
 	defer stmt.Close()
-	for _, it := range items {
-		b, err := s.seal.seal("session", it.ID, it)
-		if err != nil {
-			return err
-		}
+	blobs, err := s.seal.sealRows("session", len(items), func(i int) string { return items[i].ID },
+		func(b []byte, i int) []byte { return encodeSession(b, &items[i]) })
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
 		if _, err := stmt.ExecContext(ctx, it.ID, it.Status, it.MFA, it.CreatedAt.UnixNano(), it.LastActiveAt.UnixNano(),
-			it.ExpiresAt.UnixNano(), it.UpdatedAt.UnixNano(), b); err != nil {
+			it.ExpiresAt.UnixNano(), it.UpdatedAt.UnixNano(), blobs[i]); err != nil {
 			return fmt.Errorf("cache: sessions: %w", err)
 		}
 	}
@@ -168,12 +230,13 @@ func (s *Store) putDevices(ctx context.Context, tx *sql.Tx, items []api.Device) 
 		return fmt.Errorf("cache: devices: %w", err)
 	}
 	defer stmt.Close()
-	for _, it := range items {
-		b, err := s.seal.seal("device", it.ID, it)
-		if err != nil {
-			return err
-		}
-		if _, err := stmt.ExecContext(ctx, it.ID, it.Trusted, it.FirstSeenAt.UnixNano(), it.LastSeenAt.UnixNano(), it.UpdatedAt.UnixNano(), b); err != nil {
+	blobs, err := s.seal.sealRows("device", len(items), func(i int) string { return items[i].ID },
+		func(b []byte, i int) []byte { return encodeDevice(b, &items[i]) })
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
+		if _, err := stmt.ExecContext(ctx, it.ID, it.Trusted, it.FirstSeenAt.UnixNano(), it.LastSeenAt.UnixNano(), it.UpdatedAt.UnixNano(), blobs[i]); err != nil {
 			return fmt.Errorf("cache: devices: %w", err)
 		}
 	}
@@ -190,12 +253,13 @@ func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []api.AuditEvent
 		return fmt.Errorf("cache: audit: %w", err)
 	}
 	defer stmt.Close()
-	for _, it := range items {
-		b, err := s.seal.seal("audit", it.ID, it)
-		if err != nil {
-			return err
-		}
-		if _, err := stmt.ExecContext(ctx, it.ID, it.At.UnixNano(), it.Action, b); err != nil {
+	blobs, err := s.seal.sealRows("audit", len(items), func(i int) string { return items[i].ID },
+		func(b []byte, i int) []byte { return encodeAudit(b, &items[i]) })
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
+		if _, err := stmt.ExecContext(ctx, it.ID, it.At.UnixNano(), it.Action, blobs[i]); err != nil {
 			return fmt.Errorf("cache: audit: %w", err)
 		}
 	}
@@ -204,76 +268,27 @@ func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []api.AuditEvent
 
 // Sessions returns every cached session, decrypted.
 func (s *Store) Sessions(ctx context.Context) ([]api.Session, error) {
-	var out []api.Session
-	err := s.load(ctx, "SELECT id, sealed FROM sessions", "session", func(id string, b []byte) error {
-		var v api.Session
-		if err := s.seal.open("session", id, b, &v); err != nil {
-			return err
-		}
-		out = append(out, v)
-		return nil
-	})
-	return out, err
+	return loadRows(ctx, s, "SELECT id, sealed FROM sessions", "session", decodeSession)
 }
 
 // Devices returns every cached device, decrypted.
 func (s *Store) Devices(ctx context.Context) ([]api.Device, error) {
-	var out []api.Device
-	err := s.load(ctx, "SELECT id, sealed FROM devices", "device", func(id string, b []byte) error {
-		var v api.Device
-		if err := s.seal.open("device", id, b, &v); err != nil {
-			return err
-		}
-		out = append(out, v)
-		return nil
-	})
-	return out, err
+	return loadRows(ctx, s, "SELECT id, sealed FROM devices", "device", decodeDevice)
 }
 
 // Audit returns the cached audit log, newest first.
 func (s *Store) Audit(ctx context.Context) ([]api.AuditEvent, error) {
-	var out []api.AuditEvent
-	err := s.load(ctx, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC", "audit", func(id string, b []byte) error {
-		var v api.AuditEvent
-		if err := s.seal.open("audit", id, b, &v); err != nil {
-			return err
-		}
-		out = append(out, v)
-		return nil
-	})
-	return out, err
+	return loadRows(ctx, s, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC", "audit", decodeAudit)
 }
 
 // AuditKnown reports whether the event id is cached (the audit feed has no
 // updated_since; paging stops at the first known event).
 func (s *Store) AuditKnown(ctx context.Context, id string) (bool, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit WHERE id = ?", id).Scan(&n); err != nil {
+	if err := s.conn().QueryRowContext(ctx, "SELECT COUNT(*) FROM audit WHERE id = ?", id).Scan(&n); err != nil {
 		return false, fmt.Errorf("cache: audit: %w", err)
 	}
 	return n > 0, nil
-}
-
-func (s *Store) load(ctx context.Context, query, kind string, fn func(id string, sealed []byte) error) error {
-	rows, err := s.db.QueryContext(ctx, query)
-	if err != nil {
-		return fmt.Errorf("cache: load %s: %w", kind, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var b []byte
-		if err := rows.Scan(&id, &b); err != nil {
-			return fmt.Errorf("cache: load %s: %w", kind, err)
-		}
-		if err := fn(id, b); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("cache: load %s: %w", kind, err)
-	}
-	return nil
 }
 
 // SetMe stores who the profile's token belongs to (sealed), so that the app
@@ -283,7 +298,7 @@ func (s *Store) SetMe(ctx context.Context, me api.Me) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('me', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", string(b))
+	_, err = s.conn().ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('me', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", string(b))
 	if err != nil {
 		return fmt.Errorf("cache: me: %w", err)
 	}
@@ -294,7 +309,7 @@ func (s *Store) SetMe(ctx context.Context, me api.Me) error {
 func (s *Store) Me(ctx context.Context) (api.Me, bool, error) {
 	var me api.Me
 	var v string
-	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'me'").Scan(&v)
+	err := s.conn().QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'me'").Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return me, false, nil
 	}

@@ -3,7 +3,8 @@
 // sync. The bound services of package bind are thin adapters over it; the
 // package itself knows nothing of Wails, so it is tested without a window.
 //
-// Credentials. A profile's token and device id live in the keychain only.
+// Credentials. A profile's token, device id and trusted-device secret live
+// in the keychain only.
 // When the OS keychain is unavailable, Desk says so (AuthState), keeps the
 // secrets in memory for this run, and keeps the cache in memory too, because
 // there is nowhere safe to keep the key that seals it.
@@ -104,6 +105,12 @@ type Config struct {
 type Desk struct {
 	cfg      Config
 	profiles *profile.Store
+
+	// life serializes opening and closing workspaces, so that two sign-ins
+	// (or a sign-in and a resume) at once cannot both install one and leak
+	// the other. Held across open and close, never while calling the
+	// platform; taken before mu, never after.
+	life sync.Mutex
 
 	mu        sync.Mutex
 	ctx       context.Context // from Start; background work ends with it
@@ -259,12 +266,19 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 		return false, err
 	}
 	client = client.WithToken(token)
+	opened := false
+	defer func() {
+		if !opened {
+			client.CloseIdleConnections()
+		}
+	}()
 	me, err := client.Me(ctx)
 	switch {
 	case err == nil:
 		if err := d.open(ctx, p, client, &me, false); err != nil {
 			return false, err
 		}
+		opened = true
 		if err := d.profiles.Save(p); err != nil { // the demo's address may have changed
 			d.cfg.Log.Warn("profile not saved", "err", err)
 		}
@@ -274,6 +288,7 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 		if err := d.open(ctx, p, client, nil, true); err != nil {
 			return false, err
 		}
+		opened = true
 		return true, nil
 	case platform.IsUnauthenticated(err):
 		_ = kc.DeleteToken(p.ID)
@@ -355,8 +370,19 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	}
 	client, err := platform.New(req.ServerURL, d.cfg.Client)
 	if err != nil {
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: "The server address must look like https://host:port.", Err: err}
+		msg := "The server address must look like https://host:port."
+		var pe *platform.Error
+		if errors.As(err, &pe) && pe.Message != "" {
+			msg = pe.Message // e.g. why plain http is refused
+		}
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: msg, Err: err}
 	}
+	opened := false
+	defer func() {
+		if !opened { // a failed sign-in leaves no connections behind
+			client.CloseIdleConnections()
+		}
+	}()
 	d.mu.Lock()
 	demo := req.Demo || (d.demoURL != "" && client.BaseURL() == d.demoURL)
 	d.mu.Unlock()
@@ -366,17 +392,43 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	if err != nil && !errors.Is(err, keychain.ErrNotFound) {
 		d.cfg.Log.Warn("device id unreadable; signing in as a new device", "err", err)
 	}
+	// A trusted computer proves it with the secret the platform gave it
+	// when it was trusted; the id alone is public.
+	var deviceSecret string
+	if deviceID != "" {
+		deviceSecret, err = kc.DeviceSecret(p.ID)
+		if err != nil && !errors.Is(err, keychain.ErrNotFound) {
+			d.cfg.Log.Warn("trusted-device secret unreadable; the second factor will be asked", "err", err)
+		}
+	}
 	resp, err := client.Login(ctx, api.LoginRequest{
 		Org: req.Org, Email: req.Email, Password: req.Password,
-		Device:      api.LoginDevice{ID: deviceID, Name: d.cfg.DeviceName, Platform: d.cfg.DevicePlatform},
+		Device:      api.LoginDevice{ID: deviceID, Name: d.cfg.DeviceName, Platform: d.cfg.DevicePlatform, Secret: deviceSecret},
 		TOTP:        req.TOTP,
 		TrustDevice: req.TrustDevice && req.TOTP != "",
 	})
 	if err != nil {
+		if deviceSecret != "" && platform.CodeOf(err) == api.CodeMFARequired {
+			// The platform no longer trusts this computer (revoked, or the
+			// user's second factor was reset): the secret is worthless.
+			if derr := kc.DeleteDeviceSecret(p.ID); derr != nil {
+				d.cfg.Log.Warn("stale trusted-device secret not deleted", "err", derr)
+			}
+		}
 		return d.State(), signInError(err, req.TOTP != "")
 	}
 	if err := kc.SetDeviceID(p.ID, resp.Device.ID); err != nil {
 		d.cfg.Log.Warn("device id not stored", "err", err)
+	}
+	switch {
+	case resp.DeviceSecret != "":
+		if err := kc.SetDeviceSecret(p.ID, resp.DeviceSecret); err != nil {
+			d.cfg.Log.Warn("trusted-device secret not stored; the second factor will be asked next time", "err", err)
+		}
+	case !resp.Device.Trusted || resp.Device.ID != deviceID:
+		if err := kc.DeleteDeviceSecret(p.ID); err != nil {
+			d.cfg.Log.Warn("stale trusted-device secret not deleted", "err", err)
+		}
 	}
 	if err := kc.SetToken(p.ID, resp.Token); err != nil {
 		return d.State(), &Error{Code: api.CodeInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
@@ -393,6 +445,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	if err := d.open(ctx, p, authed, &me, false); err != nil {
 		return d.State(), err
 	}
+	opened = true
 	d.emitAuth()
 	return d.State(), nil
 }
@@ -429,7 +482,13 @@ func signInError(err error, withTOTP bool) error {
 // open builds the workspace for p and starts its sync. offline says the
 // platform did not answer; me is then nil and read from the cache.
 func (d *Desk) open(ctx context.Context, p profile.Profile, client *platform.Client, me *api.Me, offline bool) error {
-	d.Close() // one workspace at a time
+	d.life.Lock()
+	defer d.life.Unlock()
+	return d.openLocked(ctx, p, client, me, offline)
+}
+
+func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platform.Client, me *api.Me, offline bool) error {
+	d.closeLocked(nil) // one workspace at a time
 	kc := d.keychain()
 	opts := cache.Options{Profile: p.ID, Retention: d.cfg.Retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
 	if kc.Persistent() {
@@ -488,7 +547,7 @@ func (d *Desk) open(ctx context.Context, p profile.Profile, client *platform.Cli
 			return err
 		}
 		d.setMessage("The offline cache could not be read and was rebuilt.")
-		return d.open(ctx, p, client, me, offline)
+		return d.openLocked(ctx, p, client, me, offline)
 	}
 	if offline {
 		w.sync.SetOnline(false, "The platform cannot be reached.")
@@ -515,18 +574,38 @@ func cacheKind(s *cache.Store) string {
 
 // Close stops the sync and closes the cache of the open workspace, if any.
 func (d *Desk) Close() {
+	d.life.Lock()
+	defer d.life.Unlock()
+	d.closeLocked(nil)
+}
+
+// closeIf closes w if it is still the open workspace, and nothing else: a
+// late reaction to w (its token rejected, its sign-out) must not close the
+// workspace of a sign-in that replaced it.
+func (d *Desk) closeIf(w *workspace) bool {
+	d.life.Lock()
+	defer d.life.Unlock()
+	return d.closeLocked(w)
+}
+
+// closeLocked closes the open workspace; when only is not nil, only if that
+// is the open one. It reports whether it closed one. The caller holds d.life.
+func (d *Desk) closeLocked(only *workspace) bool {
 	d.mu.Lock()
 	w := d.ws
+	if w == nil || (only != nil && w != only) {
+		d.mu.Unlock()
+		return false
+	}
 	d.ws = nil
 	d.mu.Unlock()
-	if w == nil {
-		return
-	}
 	w.cancel()
 	<-w.done
 	if err := w.store.Close(); err != nil {
 		d.cfg.Log.Warn("closing cache", "err", err)
 	}
+	w.client.CloseIdleConnections()
+	return true
 }
 
 // SignOut ends the platform session (best effort: offline is fine), deletes
@@ -546,7 +625,7 @@ func (d *Desk) SignOut(ctx context.Context, purge bool) error {
 	if err := kc.DeleteToken(w.prof.ID); err != nil {
 		d.cfg.Log.Warn("token not deleted from keychain", "err", err)
 	}
-	d.Close()
+	d.closeIf(w)
 	if purge {
 		if err := cache.Remove(d.cfg.CacheDir, w.prof.ID); err != nil {
 			d.cfg.Log.Warn("cache not purged", "err", err)
@@ -574,10 +653,12 @@ func (d *Desk) ended(w *workspace) {
 	}
 	d.cfg.Log.Info("platform rejected the stored token; signed out", "profile", w.prof.ID)
 	d.setMessage("Your session has ended. Sign in again.")
-	// Close waits for the sync loop, which may be the caller: do it apart.
+	// Closing waits for the sync loop, which may be the caller: do it
+	// apart, and only to w (a new sign-in may have replaced it by then).
 	go func() {
-		d.Close()
-		d.emitAuth()
+		if d.closeIf(w) {
+			d.emitAuth()
+		}
 	}()
 }
 

@@ -95,24 +95,49 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 		needles = append(needles, s.User.Email, s.IP)
 	}
 	needles = append(needles, "admin@acme.test", "@acme.test", token)
-	d.Close()
-
-	files, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*"))
-	if len(files) == 0 {
-		t.Fatal("no cache files written")
-	}
-	for _, f := range files {
-		fi, _ := os.Stat(f)
-		if fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s has mode %v", f, fi.Mode().Perm())
-		}
-		data, _ := os.ReadFile(f)
-		for _, n := range needles {
-			if n != "" && bytes.Contains(data, []byte(n)) {
-				t.Errorf("%s holds %q in plaintext", filepath.Base(f), n)
+	for _, dv := range devs.Items {
+		for _, n := range []string{dv.Name, dv.LastIP, dv.User.Name} {
+			if len(n) >= 6 { // too short a needle could match random bytes
+				needles = append(needles, n)
 			}
 		}
 	}
+
+	// The cache files are read while the workspace is open, right after a
+	// sync: the WAL and its index hold the latest transactions then, and
+	// SQLite deletes both when the store closes. Then again once closed.
+	checkFiles := func(when string, want ...string) {
+		t.Helper()
+		for _, suffix := range want {
+			f := filepath.Join(e.cfg.CacheDir, st.Profile.ID+".db"+suffix)
+			if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
+				t.Fatalf("%s: %s missing or empty: %v", when, filepath.Base(f), err)
+			}
+		}
+		files, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*"))
+		if len(files) == 0 {
+			t.Fatalf("%s: no cache files written", when)
+		}
+		for _, f := range files {
+			fi, _ := os.Stat(f)
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s has mode %v", when, f, fi.Mode().Perm())
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range needles {
+				if n != "" && bytes.Contains(data, []byte(n)) {
+					t.Errorf("%s: %s holds %q in plaintext", when, filepath.Base(f), n)
+				}
+			}
+		}
+	}
+	syncNow(t, d)
+	checkFiles("open", "", "-wal", "-shm")
+	d.Close()
+	checkFiles("closed", "")
 	cfgData, err := os.ReadFile(filepath.Join(e.cfg.ConfigDir, "profiles.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +195,11 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: "ftp://x", Org: "acme", Email: "a", Password: "b"})
 	if e, ok := err.(*desk.Error); !ok || e.Field != "server" {
 		t.Fatalf("bad URL: %#v", err)
+	}
+	// Plain http to another computer would send the password in clear text.
+	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: "http://platform.acme.test:8080", Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
+	if e, ok := err.(*desk.Error); !ok || e.Field != "server" || e.Code != api.CodeInvalidArgument || !strings.Contains(e.Message, "https://") {
+		t.Fatalf("http to a remote host: %#v", err)
 	}
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password})
 	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeMFARequired || e.Field != "totp" {
@@ -353,7 +383,7 @@ func TestActionsUpdateListsAndAudit(t *testing.T) {
 	})
 	devs, _ := d.ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1})
 	if devs.Total == 0 {
-		t.Skip("no trusted device in the seed")
+		t.Fatal("no trusted device in the seed: revoking trust is not tested")
 	}
 	dv, err := d.RevokeTrust(context.Background(), devs.Items[0].ID, "")
 	if err != nil || dv.Trusted {

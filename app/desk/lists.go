@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"sessiondesk/app/cache"
 	"sessiondesk/app/index"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
@@ -31,7 +32,11 @@ type SessionPage struct {
 	SnapshotAt  *time.Time
 }
 
-// ListSessions answers from the in-memory index; see package index.
+// ListSessions answers from the in-memory index; see package index. Right
+// after the cache is opened, while the index is still being filled, the
+// default views (no search, a sort on a clear column) come from SQL over the
+// cache's clear columns instead, with the same rows in the same order (see
+// syncer.Load and cache.Store.SessionWindow).
 func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 	w, err := d.current()
 	if err != nil {
@@ -54,8 +59,10 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 		iq.FilterKey = "active@" + now.Truncate(time.Second).Format(time.RFC3339)
 		nowNano := now.UnixNano()
 		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
+		iq.Clear = cache.SessionFilter{ActiveAt: nowNano}
 	} else {
 		iq.FilterKey = "all"
+		iq.Clear = cache.SessionFilter{}
 	}
 	res := w.sessions.Find(iq, index.DefaultSessionSort)
 	// "current" was computed for whichever token fetched the row; the
@@ -68,11 +75,17 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 		}
 	}
 	nowNano := now.UnixNano()
-	page := SessionPage{
-		Items: res.Items, Total: res.Total,
+	page := SessionPage{Items: res.Items, Total: res.Total, ActiveCount: -1}
+	if !w.sessions.Ready() {
+		// The index is still being filled from the cache: count in SQL.
+		if n, err := w.store.CountSessions(context.Background(), cache.SessionFilter{ActiveAt: nowNano}); err == nil {
+			page.ActiveCount = n
+		}
+	}
+	if page.ActiveCount < 0 {
 		// Remembered per content version and second, like the filter.
-		ActiveCount: w.sessions.CountFacet("active@"+now.Truncate(time.Second).Format(time.RFC3339),
-			func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }),
+		page.ActiveCount = w.sessions.CountFacet("active@"+now.Truncate(time.Second).Format(time.RFC3339),
+			func(f index.Key) bool { return index.ActiveFacet(f, nowNano) })
 	}
 	page.Offline, page.SnapshotAt = d.freshness(w)
 	return page, nil

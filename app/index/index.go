@@ -12,6 +12,12 @@
 // build a new snapshot and swap it in, so readers never wait for a sync. The
 // last query's matches are remembered, so scrolling through the same query
 // does not scan again.
+//
+// Loading: decrypting 100,000 rows takes longer than a user should wait for
+// the first screen. A table can be marked as loading (BeginLoad) with a
+// Source that answers the queries it can (the cache answers the default
+// sessions view in SQL over its clear columns, decrypting only the window);
+// everything else waits until the rows arrive (Adopt or Replace).
 package index
 
 import (
@@ -52,8 +58,9 @@ func compareKeys(a, b Key) int {
 
 // Table is an in-memory, searchable copy of one kind of row.
 type Table[T any] struct {
-	spec Spec[T]
-	cur  atomic.Pointer[snapshot[T]]
+	spec    Spec[T]
+	cur     atomic.Pointer[snapshot[T]]
+	loading atomic.Pointer[loadState[T]]
 
 	mu     sync.Mutex // guards last, counts and used
 	last   *memo
@@ -129,10 +136,50 @@ func (t *Table[T]) build(version uint64, rows []T, text []string) *snapshot[T] {
 	return s
 }
 
+// Source answers q while the table is loading, in exactly the order and
+// with exactly the totals Find would give once loaded. ok false means it
+// cannot answer this query; Find then waits for the rows.
+type Source[T any] func(q Query[T]) (res Result[T], ok bool)
+
+type loadState[T any] struct {
+	src  Source[T]
+	done chan struct{}
+}
+
+// BeginLoad marks the table as loading: until Adopt or Replace, Find asks
+// src (nil: none) and every other reader waits for the rows.
+func (t *Table[T]) BeginLoad(src Source[T]) {
+	if old := t.loading.Swap(&loadState[T]{src: src, done: make(chan struct{})}); old != nil {
+		close(old.done)
+	}
+}
+
+// Ready reports whether the table holds its rows (no load in progress).
+func (t *Table[T]) Ready() bool { return t.loading.Load() == nil }
+
+func (t *Table[T]) endLoad() {
+	if ls := t.loading.Swap(nil); ls != nil {
+		close(ls.done)
+	}
+}
+
+func (t *Table[T]) wait() {
+	if ls := t.loading.Load(); ls != nil {
+		<-ls.done
+	}
+}
+
 // Replace swaps the whole content.
 func (t *Table[T]) Replace(rows []T) {
+	t.Adopt(slices.Clone(rows))
+}
+
+// Adopt is Replace without the copy: the table owns rows from now on.
+// It ends a load.
+func (t *Table[T]) Adopt(rows []T) {
 	old := t.cur.Load()
-	t.swap(t.build(old.version+1, slices.Clone(rows), nil))
+	t.swap(t.build(old.version+1, rows, nil))
+	t.endLoad()
 }
 
 // swap publishes s and, in the background, builds the sort orders the UI has
@@ -160,6 +207,7 @@ func (t *Table[T]) Upsert(items []T) bool {
 	if len(items) == 0 {
 		return false
 	}
+	t.wait()
 	old := t.cur.Load()
 	rows := slices.Clone(old.rows)
 	text := slices.Clone(old.text)
@@ -182,10 +230,14 @@ func (t *Table[T]) Upsert(items []T) bool {
 }
 
 // Len is the number of rows.
-func (t *Table[T]) Len() int { return len(t.cur.Load().rows) }
+func (t *Table[T]) Len() int {
+	t.wait()
+	return len(t.cur.Load().rows)
+}
 
 // Get returns the row with id.
 func (t *Table[T]) Get(id string) (T, bool) {
+	t.wait()
 	s := t.cur.Load()
 	if i, ok := s.byID[id]; ok {
 		return s.rows[i], true
@@ -197,6 +249,7 @@ func (t *Table[T]) Get(id string) (T, bool) {
 // CountFacet returns how many rows have a facet keep accepts. The answer is
 // remembered under name until the content changes; name must identify keep.
 func (t *Table[T]) CountFacet(name string, keep func(Key) bool) int {
+	t.wait()
 	s := t.cur.Load()
 	t.mu.Lock()
 	if c, ok := t.counts[name]; ok && c.version == s.version {
@@ -221,6 +274,7 @@ func (t *Table[T]) CountFacet(name string, keep func(Key) bool) int {
 
 // Count returns how many rows satisfy keep.
 func (t *Table[T]) Count(keep func(*T) bool) int {
+	t.wait()
 	s := t.cur.Load()
 	n := 0
 	for i := range s.rows {
@@ -233,7 +287,10 @@ func (t *Table[T]) Count(keep func(*T) bool) int {
 
 // All returns every row. The slice is shared with the table: read it, never
 // write to it.
-func (t *Table[T]) All() []T { return t.cur.Load().rows }
+func (t *Table[T]) All() []T {
+	t.wait()
+	return t.cur.Load().rows
+}
 
 // Query is one list request.
 type Query[T any] struct {
@@ -245,10 +302,13 @@ type Query[T any] struct {
 	// Keep. Both may be set.
 	KeepFacet func(Key) bool
 	FilterKey string
-	Sort      string // a key of Spec.Sorts; unknown keys fall back to DefaultSort
-	Desc      bool
-	Offset    int
-	Limit     int
+	// Clear describes Keep/KeepFacet for a loading table's Source (for
+	// sessions, a cache.SessionFilter); the table itself ignores it.
+	Clear  any
+	Sort   string // a key of Spec.Sorts; unknown keys fall back to DefaultSort
+	Desc   bool
+	Offset int
+	Limit  int
 }
 
 // Result is a window of matching rows and how many matched in all.
@@ -262,6 +322,15 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 	s := t.cur.Load()
 	if _, ok := s.orders[q.Sort]; !ok {
 		q.Sort = sortFallback
+	}
+	if ls := t.loading.Load(); ls != nil {
+		if ls.src != nil {
+			if res, ok := ls.src(q); ok {
+				return res
+			}
+		}
+		<-ls.done
+		s = t.cur.Load()
 	}
 	needle := strings.ToLower(strings.TrimSpace(strings.Map(func(r rune) rune {
 		if r == 0 || r == '\n' { // separators in the blob

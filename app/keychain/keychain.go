@@ -1,5 +1,6 @@
 // Package keychain keeps the app's secrets — per profile the platform token,
-// the device id the platform gave this computer, and the key that seals the
+// the device id the platform gave this computer, the trusted-device secret
+// that lets a trusted computer skip the TOTP step, and the key that seals the
 // offline cache — in the operating system's keychain through
 // zalando/go-keyring (Secret Service on Linux, Keychain on macOS, Credential
 // Manager on Windows), under the service name "sessiondesk".
@@ -88,6 +89,25 @@ func (k *Keychain) DeviceID(profile string) (string, error) { return k.b.get(pro
 // SetDeviceID stores the device id for profile.
 func (k *Keychain) SetDeviceID(profile, id string) error { return k.b.set(profile+":device", id) }
 
+// DeviceSecret returns the trusted-device secret the platform issued when
+// this computer was trusted for profile (sent at sign-in to skip the TOTP
+// step), or ErrNotFound. It is a credential like the token: it lives here
+// only, never in a file, a log or the cache.
+func (k *Keychain) DeviceSecret(profile string) (string, error) {
+	return k.b.get(profile + ":device-secret")
+}
+
+// SetDeviceSecret stores profile's trusted-device secret.
+func (k *Keychain) SetDeviceSecret(profile, secret string) error {
+	return k.b.set(profile+":device-secret", secret)
+}
+
+// DeleteDeviceSecret forgets profile's trusted-device secret; a missing one
+// is not an error.
+func (k *Keychain) DeleteDeviceSecret(profile string) error {
+	return ignoreNotFound(k.b.delete(profile + ":device-secret"))
+}
+
 // CacheKey returns profile's 32-byte cache key, creating and storing a random
 // one the first time. created tells the caller that any cache sealed before
 // is unreadable now.
@@ -115,7 +135,7 @@ func (k *Keychain) CacheKey(profile string) (key []byte, created bool, err error
 // DeleteProfile forgets every secret of profile.
 func (k *Keychain) DeleteProfile(profile string) error {
 	var errs []error
-	for _, item := range []string{":token", ":device", ":cache-key"} {
+	for _, item := range []string{":token", ":device", ":device-secret", ":cache-key"} {
 		errs = append(errs, ignoreNotFound(k.b.delete(profile+item)))
 	}
 	return errors.Join(errs...)

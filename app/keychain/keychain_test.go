@@ -89,6 +89,27 @@ func roundTrip(t *testing.T, kc *keychain.Keychain) {
 	if got, err := kc.DeviceID(p); err != nil || got != "dev_123" {
 		t.Fatalf("DeviceID = %q, %v", got, err)
 	}
+	if _, err := kc.DeviceSecret(p); !errors.Is(err, keychain.ErrNotFound) {
+		t.Fatalf("DeviceSecret of a new profile: %v, want ErrNotFound", err)
+	}
+	if err := kc.SetDeviceSecret(p, "device-secret-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := kc.DeviceSecret(p); err != nil || got != "device-secret-1" {
+		t.Fatalf("DeviceSecret = %q, %v", got, err)
+	}
+	if err := kc.DeleteDeviceSecret(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := kc.DeleteDeviceSecret(p); err != nil {
+		t.Fatalf("deleting a missing device secret: %v", err)
+	}
+	if _, err := kc.DeviceSecret(p); !errors.Is(err, keychain.ErrNotFound) {
+		t.Fatalf("DeviceSecret after delete: %v", err)
+	}
+	if err := kc.SetDeviceSecret(p, "device-secret-2"); err != nil {
+		t.Fatal(err)
+	}
 	key, created, err := kc.CacheKey(p)
 	if err != nil || !created || len(key) != 32 {
 		t.Fatalf("CacheKey = %d bytes, created=%v, %v", len(key), created, err)
@@ -114,5 +135,8 @@ func roundTrip(t *testing.T, kc *keychain.Keychain) {
 	}
 	if _, err := kc.DeviceID(p); !errors.Is(err, keychain.ErrNotFound) {
 		t.Fatalf("DeviceID after DeleteProfile: %v", err)
+	}
+	if _, err := kc.DeviceSecret(p); !errors.Is(err, keychain.ErrNotFound) {
+		t.Fatalf("DeviceSecret after DeleteProfile: %v", err)
 	}
 }

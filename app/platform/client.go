@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -167,18 +168,34 @@ func DefaultUserAgent(version string) string {
 	return "SessionsDesk/" + version + " (" + osName + " " + arch + ")"
 }
 
-// ParseServerURL checks that s is an absolute http(s) URL without query,
-// fragment or credentials, and returns it without a trailing slash.
+// ParseServerURL checks that s is an absolute https URL without query,
+// fragment or credentials, and returns it without a trailing slash. Plain
+// http is accepted only for a loopback host (localhost, 127.0.0.0/8, ::1):
+// sign-in sends the password and every call the token, which must not cross
+// a network in clear text.
 func ParseServerURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "the server address must look like https://host[:port]"}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must look like https://host[:port]."}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "the server address must not hold credentials, a query or a fragment"}
+		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must not hold credentials, a query or a fragment."}
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
+}
+
+// isLoopback reports whether host names this computer only: localhost or a
+// loopback address (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // WithToken returns a client that sends token as its bearer credential. The
@@ -188,6 +205,12 @@ func (c *Client) WithToken(token string) *Client {
 	cp.token = token
 	return &cp
 }
+
+// CloseIdleConnections closes the idle keep-alive connections of the
+// client's transport (shared with every client derived by WithToken). Call
+// it when the client is put away: each New clones its own transport, whose
+// idle connections would otherwise stay open until the platform drops them.
+func (c *Client) CloseIdleConnections() { c.rc.HTTPClient.CloseIdleConnections() }
 
 // BaseURL is the platform's address as given to New (normalized).
 func (c *Client) BaseURL() string { return c.base.String() }

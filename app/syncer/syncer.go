@@ -2,18 +2,22 @@
 // step with the platform, and announces devices never seen before.
 //
 // The first sync of a cache is a full one (every session of any status, every
-// device); later ones ask only for what changed since the highest updated_at
-// already held (updated_since, with a one-second overlap so that a change
-// stamped in the same instant as the mark is not lost; repeats are recognized
-// and ignored). A sync runs on an interval (default 30 s), on demand, and right
-// after every action. Pages are gathered first and written in one cache
-// transaction at the end, so a sync that fails half way leaves the previous
-// snapshot whole and the next sync simply starts again.
+// device, read through the updated_since feed from the epoch so that rows
+// changed while it pages come back at its end); later ones ask only for what
+// changed since the highest updated_at already held (updated_since, with a
+// one-second overlap so that a change stamped in the same instant as the mark
+// is not lost; repeats are recognized and ignored). A sync runs on an
+// interval (default 30 s), on demand, and right after every action. Pages
+// are gathered first and written in one cache transaction at the end, so a
+// sync that fails half way leaves the previous snapshot whole and the next
+// sync simply starts again.
 //
 // New devices: the cache keeps the set of device ids the profile has seen.
 // The first complete sync of a profile only records the baseline; after that
 // every device that enters the set is announced once, through the Notifier,
-// after the transaction that recorded it has committed. Because the set is
+// after the transaction that recorded it has committed (more than
+// MaxSeparateNotifications in one sync, as after a long offline gap, in one
+// summary notification). Because the set is
 // persisted with the data, a restart does not announce anything twice.
 package syncer
 
@@ -22,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,10 +46,17 @@ type Source interface {
 	ListAudit(ctx context.Context, limit int, cursor string) (api.AuditList, error)
 }
 
-// Notifier announces a new device; where is the session's location, if known.
+// Notifier announces new devices: one at a time (where is the session's
+// location, if known), or many at once in one summary.
 type Notifier interface {
 	NewDevice(ctx context.Context, d api.Device, where string) error
+	NewDevices(ctx context.Context, ds []api.Device) error
 }
+
+// MaxSeparateNotifications is how many new devices one sync announces one
+// by one. More (a sync after a long offline gap) are announced in a single
+// summary notification instead of a flood of bubbles.
+const MaxSeparateNotifications = 3
 
 // Listener hears what a sync did. Calls come from the sync's goroutine and
 // must not block for long.
@@ -78,7 +90,9 @@ type Config struct {
 	Listener Listener // nil: none
 	Interval time.Duration
 	PageSize int // default api.MaxLimit
-	// AuditPages bounds how far back one sync reads the audit log.
+	// AuditPages bounds how many pages of the audit log one sync reads
+	// from the newest event (and again from a resume cursor, see
+	// syncAudit); the rest is read by the next syncs.
 	AuditPages int
 	Clock      func() time.Time
 	Log        *slog.Logger
@@ -92,7 +106,13 @@ type Syncer struct {
 
 	mu     sync.Mutex
 	status Status
+
+	loaded  chan struct{} // closed when Load's rows are in
+	loadErr error
 }
+
+// auditProbe is the size of a sync's first audit request.
+const auditProbe = 20
 
 // overlap is how far before the mark a delta asks, see the package comment.
 const overlap = time.Second
@@ -128,35 +148,132 @@ func NewAuditTable() *index.Table[api.AuditEvent] {
 	})
 }
 
-// Load fills the indexes from the cache (decrypting every row once).
+// Load starts filling the indexes from the cache and returns without
+// waiting for it: decrypting 100,000 sessions takes longer than the first
+// screen may. Until the rows are in, the sessions table answers its default
+// views from SQL over the cache's clear columns (decrypting only the window,
+// see cache.Store.SessionWindow) and other reads wait. Syncs and local
+// applies wait for the load (they share the sync lock). Then the file's full
+// structural check runs; a damaged file (or rows that do not open) is moved
+// aside and rebuilt, and the next sync is a full one.
 func (s *Syncer) Load(ctx context.Context) error {
-	sess, err := s.cfg.Store.Sessions(ctx)
-	if err != nil {
-		return err
-	}
-	devs, err := s.cfg.Store.Devices(ctx)
-	if err != nil {
-		return err
-	}
-	aud, err := s.cfg.Store.Audit(ctx)
-	if err != nil {
-		return err
-	}
 	st, err := s.cfg.Store.State(ctx)
 	if err != nil {
 		return err
 	}
-	s.cfg.Sessions.Replace(sess)
-	s.cfg.Devices.Replace(devs)
-	s.cfg.Audit.Replace(aud)
 	s.mu.Lock()
 	if !st.SnapshotAt.IsZero() {
 		t := st.SnapshotAt
 		s.status.LastSyncAt = &t
 	}
 	s.mu.Unlock()
-	go s.cfg.Sessions.Warm(index.DefaultSessionSort)
+	s.cfg.Sessions.BeginLoad(s.sessionWindow)
+	s.cfg.Devices.BeginLoad(nil)
+	s.cfg.Audit.BeginLoad(nil)
+	s.runMu.Lock()
+	done := make(chan struct{})
+	s.loaded = done
+	go func() {
+		defer s.runMu.Unlock()
+		defer close(done)
+		s.loadErr = s.load(context.WithoutCancel(ctx))
+	}()
 	return nil
+}
+
+// WaitLoaded waits until Load's rows are in the indexes and returns what
+// went wrong, if anything (the indexes are then empty and the cache reset).
+func (s *Syncer) WaitLoaded(ctx context.Context) error {
+	if s.loaded == nil {
+		return nil
+	}
+	select {
+	case <-s.loaded:
+		return s.loadErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Syncer) load(ctx context.Context) error {
+	var (
+		sess []api.Session
+		devs []api.Device
+		aud  []api.AuditEvent
+	)
+	err := func() error {
+		var err error
+		if sess, err = s.cfg.Store.Sessions(ctx); err != nil {
+			return err
+		}
+		if devs, err = s.cfg.Store.Devices(ctx); err != nil {
+			return err
+		}
+		aud, err = s.cfg.Store.Audit(ctx)
+		return err
+	}()
+	if err != nil {
+		sess, devs, aud = nil, nil, nil
+	} else {
+		// Rows that opened are good to show even if the file turns out
+		// damaged elsewhere; the rebuilt file then gets a full sync.
+		err = s.cfg.Store.Verify(ctx)
+	}
+	switch {
+	case err == nil:
+	case cache.IsClosed(err):
+		err = nil // the workspace closed while loading
+	case cache.IsDamaged(err):
+		s.cfg.Log.Warn("offline cache damaged", "err", err)
+		notice, rerr := s.cfg.Store.Rebuild(ctx)
+		if rerr != nil {
+			s.cfg.Log.Error("offline cache not rebuilt", "err", rerr)
+			notice = "The offline cache is damaged: " + rerr.Error()
+		}
+		s.mu.Lock()
+		s.status.LastError = notice
+		if sess == nil {
+			s.status.LastSyncAt = nil
+		}
+		s.mu.Unlock()
+	default:
+		s.cfg.Log.Warn("offline cache not loaded", "err", err)
+	}
+	s.cfg.Sessions.Adopt(sess)
+	s.cfg.Devices.Adopt(devs)
+	s.cfg.Audit.Adopt(aud)
+	if len(sess) > 0 {
+		go s.cfg.Sessions.Warm(index.DefaultSessionSort)
+	}
+	return err
+}
+
+// sessionWindow answers the sessions list from SQL while the index loads:
+// no search, a filter the cache understands and a sort on a clear column.
+func (s *Syncer) sessionWindow(q index.Query[api.Session]) (index.Result[api.Session], bool) {
+	var f cache.SessionFilter
+	switch c := q.Clear.(type) {
+	case cache.SessionFilter:
+		f = c
+	case nil:
+		if q.KeepFacet != nil {
+			return index.Result[api.Session]{}, false
+		}
+	default:
+		return index.Result[api.Session]{}, false
+	}
+	if strings.TrimSpace(q.Search) != "" || q.Keep != nil || !cache.WindowSorts[q.Sort] {
+		return index.Result[api.Session]{}, false
+	}
+	items, total, err := s.cfg.Store.SessionWindow(context.Background(), f, q.Sort, q.Desc, q.Offset, q.Limit)
+	if err != nil {
+		s.cfg.Log.Info("sessions window not answered from the cache; waiting for the index", "err", err)
+		return index.Result[api.Session]{}, false
+	}
+	if items == nil {
+		items = []api.Session{}
+	}
+	return index.Result[api.Session]{Items: items, Total: total}, true
 }
 
 // Status returns the current sync state.
@@ -265,12 +382,12 @@ func (s *Syncer) syncOnce(ctx context.Context) error {
 
 	// Sessions.
 	s.progress("sessions", 0)
-	p := platform.ListParams{Limit: s.cfg.PageSize}
-	if full {
-		p.Status = "all"
-	} else {
-		p.UpdatedSince = since(st.SessionsMark)
-	}
+	// Full or delta, read the change feed (every status, oldest change
+	// first, keyset-paged on updated_at and id; a full sync starts at the
+	// epoch). A row changed while a long full sync pages then comes back at
+	// the end of the walk, instead of staying stale behind a watermark that
+	// later pages push past its change.
+	p := platform.ListParams{Limit: s.cfg.PageSize, UpdatedSince: since(st.SessionsMark)}
 	for {
 		page, err := s.cfg.Source.ListSessions(ctx, p)
 		if err != nil {
@@ -286,10 +403,7 @@ func (s *Syncer) syncOnce(ctx context.Context) error {
 
 	// Devices.
 	s.progress("devices", 0)
-	p = platform.ListParams{Limit: s.cfg.PageSize}
-	if !full {
-		p.UpdatedSince = since(st.DevicesMark)
-	}
+	p = platform.ListParams{Limit: s.cfg.PageSize, UpdatedSince: since(st.DevicesMark)}
 	for {
 		page, err := s.cfg.Source.ListDevices(ctx, p)
 		if err != nil {
@@ -303,28 +417,16 @@ func (s *Syncer) syncOnce(ctx context.Context) error {
 		p.Cursor = *page.NextCursor
 	}
 
-	// Audit: newest first, no delta feed; read until a known event.
+	// Audit: newest first, no delta feed; read until a known event (see
+	// syncAudit).
 	s.progress("audit", 0)
-	cursor := ""
-	limit := min(s.cfg.PageSize, 200)
-audit:
-	for i := 0; i < s.cfg.AuditPages; i++ {
-		page, err := s.cfg.Source.ListAudit(ctx, limit, cursor)
-		if err != nil {
-			return fmt.Errorf("sync audit: %w", err)
-		}
-		for _, e := range page.Items {
-			if _, known := s.cfg.Audit.Get(e.ID); known {
-				break audit
-			}
-			snap.Audit = append(snap.Audit, e)
-		}
-		if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
-			break
-		}
-		cursor = *page.NextCursor
+	if snap.AuditResume, err = s.syncAudit(ctx, &snap.Audit); err != nil {
+		return err
 	}
 
+	// A row changed during the walk is in the feed twice: the later copy wins.
+	snap.Sessions = latest(snap.Sessions, func(x api.Session) string { return x.ID })
+	snap.Devices = latest(snap.Devices, func(x api.Device) string { return x.ID })
 	snap.SessionsMark = markOf(st.SessionsMark, snap.Sessions, func(x api.Session) time.Time { return x.UpdatedAt })
 	snap.DevicesMark = markOf(st.DevicesMark, snap.Devices, func(x api.Device) time.Time { return x.UpdatedAt })
 	if !full {
@@ -365,11 +467,87 @@ audit:
 	return nil
 }
 
-// announce notifies each new device. Failures are logged only: the device is
-// already recorded as seen, and announcing it twice is worse than missing a
-// bubble on a desktop without a notification service.
+// syncAudit reads the audit events newer than those held into *out and
+// returns the resume cursors to keep with them.
+//
+// The log is newest first, without a delta feed: a sync reads from the
+// newest event down to one already held. The first request is a small
+// probe: in the usual sync nothing happened, its first event is known, and
+// 200 events fetched and decoded every 30 s would be waste. It does not
+// count towards AuditPages. When AuditPages runs out before a held event,
+// the end of the log or the retention limit is reached (a burst of events
+// during a long offline gap), the position is kept as a resume cursor in
+// the cache, with the data, and the next syncs read on from there, one
+// stretch per sync, until the gap is closed: stopping for good at the newest
+// known event would leave a permanent hole in the log.
+func (s *Syncer) syncAudit(ctx context.Context, out *[]api.AuditEvent) (*[]string, error) {
+	resume, err := s.cfg.Store.AuditResume(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cutoff := s.cfg.Clock().Add(-s.cfg.Store.Retention())
+	// walk reads from cursor towards older events; it returns where it
+	// stopped when the page budget ran out, "" when it got to the end.
+	walk := func(cursor string, probe bool) (string, error) {
+		first, limit := 0, min(s.cfg.PageSize, 200)
+		if probe {
+			first, limit = -1, min(s.cfg.PageSize, auditProbe)
+		}
+		for i := first; i < s.cfg.AuditPages; i++ {
+			if i >= 0 {
+				limit = min(s.cfg.PageSize, 200)
+			}
+			page, err := s.cfg.Source.ListAudit(ctx, limit, cursor)
+			if err != nil {
+				return "", fmt.Errorf("sync audit: %w", err)
+			}
+			for _, e := range page.Items {
+				if _, known := s.cfg.Audit.Get(e.ID); known || e.At.Before(cutoff) {
+					return "", nil
+				}
+				*out = append(*out, e)
+			}
+			s.progress("audit", len(*out))
+			if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
+				return "", nil
+			}
+			cursor = *page.NextCursor
+		}
+		return cursor, nil
+	}
+	keep := []string{}
+	rest, err := walk("", true)
+	if err != nil {
+		return nil, err
+	}
+	if rest != "" {
+		keep = append(keep, rest)
+	}
+	if len(resume) > 0 {
+		rest, err := walk(resume[0], false)
+		if err != nil {
+			return nil, err
+		}
+		if rest != "" {
+			keep = append(keep, rest)
+		}
+		keep = append(keep, resume[1:]...)
+	}
+	return &keep, nil
+}
+
+// announce notifies each new device, or all of them in one summary when
+// they are more than MaxSeparateNotifications. Failures are logged only: the
+// device is already recorded as seen, and announcing it twice is worse than
+// missing a bubble on a desktop without a notification service.
 func (s *Syncer) announce(ctx context.Context, devices []api.Device) {
-	if s.cfg.Notifier == nil {
+	if s.cfg.Notifier == nil || len(devices) == 0 {
+		return
+	}
+	if len(devices) > MaxSeparateNotifications {
+		if err := s.cfg.Notifier.NewDevices(ctx, devices); err != nil {
+			s.cfg.Log.Warn("new-devices summary notification not shown", "devices", len(devices), "err", err)
+		}
 		return
 	}
 	for _, d := range devices {
@@ -434,6 +612,25 @@ func fresh[T any](have *index.Table[T], items []T, id func(T) string, at func(T)
 			continue
 		}
 		out = append(out, it)
+	}
+	return out
+}
+
+// latest keeps one row per id, the last one read (the feed is oldest change
+// first), in the order of those last copies.
+func latest[T any](items []T, id func(T) string) []T {
+	last := make(map[string]int, len(items))
+	for i, it := range items {
+		last[id(it)] = i
+	}
+	if len(last) == len(items) {
+		return items
+	}
+	out := make([]T, 0, len(last))
+	for i, it := range items {
+		if last[id(it)] == i {
+			out = append(out, it)
+		}
 	}
 	return out
 }

@@ -47,21 +47,40 @@ func (c *cutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type notes struct {
-	mu  sync.Mutex
-	got []api.Device
+	mu        sync.Mutex
+	got       []api.Device // every device announced, alone or in a summary
+	calls     int          // notifications shown
+	summaries int          // of which summaries
 }
 
 func (n *notes) NewDevice(_ context.Context, d api.Device, _ string) error {
 	n.mu.Lock()
 	n.got = append(n.got, d)
+	n.calls++
 	n.mu.Unlock()
 	return nil
 }
 
+func (n *notes) NewDevices(_ context.Context, ds []api.Device) error {
+	n.mu.Lock()
+	n.got = append(n.got, ds...)
+	n.calls++
+	n.summaries++
+	n.mu.Unlock()
+	return nil
+}
+
+// count is how many devices were announced.
 func (n *notes) count() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return len(n.got)
+}
+
+func (n *notes) shown() (calls, summaries int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.calls, n.summaries
 }
 
 type rig struct {
@@ -166,6 +185,10 @@ func TestInterruptedSyncKeepsPreviousSnapshot(t *testing.T) {
 	}
 	if n.count() != 25 {
 		t.Fatalf("new devices announced: %d, want 25", n.count())
+	}
+	// 25 at once after the outage: one summary, not 25 bubbles.
+	if calls, summaries := n.shown(); calls != 1 || summaries != 1 {
+		t.Fatalf("notifications shown: %d (%d summaries), want one summary", calls, summaries)
 	}
 	// A second sync brings nothing new and announces nothing.
 	if _, err := r2.sync.SyncNow(context.Background()); err != nil {

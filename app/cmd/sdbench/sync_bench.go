@@ -217,7 +217,7 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 	// Offline review: a new process would open the file, decrypt every row
 	// into the index and show the first window of the full list.
 	profile := fmt.Sprintf("bench-%d", cfg.runs-1)
-	var opens []time.Duration
+	var opens, readies []time.Duration
 	total := 0
 	for range cfg.runs {
 		start := time.Now()
@@ -228,12 +228,25 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 		res := prof.sessions.Find(index.Query[api.Session]{Sort: index.DefaultSessionSort, Desc: true, Limit: 100}, index.DefaultSessionSort)
 		opens = append(opens, time.Since(start))
 		total = res.Total
+		// The first screen comes from SQL over the clear columns; search and
+		// sorts on sealed fields wait for every row to be decrypted.
+		if err := prof.sync.WaitLoaded(ctx); err != nil {
+			prof.close()
+			return rows, err
+		}
+		readies = append(readies, time.Since(start))
+		if n := prof.sessions.Len(); n != total {
+			prof.close()
+			return rows, fmt.Errorf("index holds %d sessions after load, the first window counted %d", n, total)
+		}
 		prof.close()
 	}
 	if total != sessionsSent {
 		return rows, fmt.Errorf("offline list shows %d sessions, the platform sent %d", total, sessionsSent)
 	}
-	rows = append(rows, row{"app offline", fmt.Sprintf("open the cache and list %d sessions", total), ms(median(opens)), "< 300 ms", fmt.Sprintf("median of %d", len(opens))})
+	rows = append(rows,
+		row{"app offline", fmt.Sprintf("open the cache and list %d sessions (first window)", total), ms(median(opens)), "< 300 ms", fmt.Sprintf("median of %d", len(opens))},
+		row{"app offline", "… until every row is decrypted and searchable", ms(median(readies)), "", fmt.Sprintf("median of %d", len(readies))})
 
 	searches, err := timeIt(cfg.samples, func() error {
 		// A new string each time: no remembered result to hit.

@@ -1,0 +1,92 @@
+package cache
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"sessiondesk/backend/api"
+)
+
+// The binary codec must carry every field of the api types: a field added
+// there and not here fails this test instead of vanishing from the cache.
+func TestCodecCoversEveryField(t *testing.T) {
+	for typ, want := range map[reflect.Type]int{
+		reflect.TypeFor[api.Session](): 16, reflect.TypeFor[api.Device](): 10,
+		reflect.TypeFor[api.AuditEvent](): 7, reflect.TypeFor[api.User](): 3,
+	} {
+		if typ.NumField() != want {
+			t.Errorf("%s has %d fields, the codec knows %d: extend codec.go", typ, typ.NumField(), want)
+		}
+	}
+	at := time.Date(2026, 11, 27, 8, 30, 1, 123456789, time.UTC)
+	later := at.Add(90 * time.Minute).In(time.FixedZone("", 2*3600))
+	dev, target := "dev_1", "ses_9"
+	by := api.User{ID: "usr_2", Email: "boss@x.test", Name: "Boss"}
+	sessions := []api.Session{
+		{ID: "ses_1", User: api.User{ID: "usr_1", Email: "a@x.test", Name: "Ä b"}, DeviceID: &dev, IP: "2001:db8::1",
+			UserAgent: "UA", Client: "Firefox", Location: "Oslo, NO", CreatedAt: at, LastActiveAt: later, ExpiresAt: at.Add(time.Hour),
+			UpdatedAt: at, Status: api.StatusTerminated, TerminatedAt: &later, TerminatedBy: &by, MFA: true, Current: true},
+		{ID: "ses_2"}, // zero times, nil pointers, empty strings
+	}
+	for _, s := range sessions {
+		var got api.Session
+		if err := decodeSession(string(encodeSession(nil, &s)), &got); err != nil || !reflect.DeepEqual(got, s) {
+			t.Errorf("session round trip: %v\n got %+v\nwant %+v", err, got, s)
+		}
+	}
+	d := api.Device{ID: "dev_1", User: by, Name: "Laptop", Platform: "Linux", Trusted: true, TrustedAt: &at,
+		FirstSeenAt: at, LastSeenAt: later, LastIP: "10.0.0.1", UpdatedAt: at}
+	var gd api.Device
+	if err := decodeDevice(string(encodeDevice(nil, &d)), &gd); err != nil || !reflect.DeepEqual(gd, d) {
+		t.Errorf("device round trip: %v\n got %+v\nwant %+v", err, gd, d)
+	}
+	e := api.AuditEvent{ID: "aud_1", At: at, Actor: by, Action: api.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r"}
+	var ge api.AuditEvent
+	if err := decodeAudit(string(encodeAudit(nil, &e)), &ge); err != nil || !reflect.DeepEqual(ge, e) {
+		t.Errorf("audit round trip: %v\n got %+v\nwant %+v", err, ge, e)
+	}
+	// Truncated input is an error, never a panic.
+	b := encodeSession(nil, &sessions[0])
+	for n := 1; n < len(b); n++ {
+		var s api.Session
+		if err := decodeSession(string(b[:n]), &s); err == nil {
+			t.Fatalf("decoding %d of %d bytes succeeded", n, len(b))
+		}
+	}
+}
+
+// Rows sealed as JSON by an older build still open.
+func TestJSONRowsStillOpen(t *testing.T) {
+	st, _, err := Open(t.Context(), Options{Profile: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Now().UTC().Truncate(time.Second)
+	old := api.Session{ID: "ses_old", User: api.User{Email: "old@x.test"}, Status: api.StatusActive, CreatedAt: at, LastActiveAt: at, ExpiresAt: at.Add(time.Hour), UpdatedAt: at}
+	if _, err := st.Apply(t.Context(), Snapshot{Full: true, Complete: true, Sessions: []api.Session{old, {ID: "ses_new", Status: api.StatusActive, ExpiresAt: at.Add(time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := st.seal.seal("session", old.ID, old) // the v1 format: JSON
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.conn().Exec("UPDATE sessions SET sealed = ? WHERE id = ?", legacy, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Sessions(t.Context())
+	if err != nil || len(got) != 2 {
+		t.Fatalf("sessions: %v %v", got, err)
+	}
+	for _, s := range got {
+		if s.ID == old.ID {
+			j1, _ := json.Marshal(s)
+			j2, _ := json.Marshal(old)
+			if string(j1) != string(j2) {
+				t.Fatalf("legacy row: %s, want %s", j1, j2)
+			}
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package syncer_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"testing"
+
+	"sessiondesk/app/cache"
+	"sessiondesk/app/index"
+	"sessiondesk/app/platform"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+)
+
+// A burst of audit events larger than one sync reads (a long offline gap)
+// must not leave a permanent hole: the sync that hits its page cap keeps a
+// resume cursor with the data, and the next syncs — after a restart too —
+// read on from there until they reach the events already held.
+func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	c, err := platform.New(p.URL(), platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithToken(token)
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := make([]byte, 32)
+	rand.Read(key)
+
+	type rig struct {
+		store *cache.Store
+		audit *index.Table[api.AuditEvent]
+		sync  *syncer.Syncer
+	}
+	open := func() *rig {
+		st, _, err := cache.Open(ctx, cache.Options{Dir: dir, Profile: "p", Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		r := &rig{store: st, audit: syncer.NewAuditTable()}
+		// One sync reads a probe of 10 and 2 pages of 10 from each place.
+		r.sync = syncer.New(syncer.Config{Source: c, Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(),
+			Audit: r.audit, PageSize: 10, AuditPages: 2})
+		if err := r.sync.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	settle := func(r *rig) int {
+		t.Helper()
+		for i := 1; i <= 50; i++ {
+			if _, err := r.sync.SyncNow(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if left, err := r.store.AuditResume(ctx); err != nil {
+				t.Fatal(err)
+			} else if len(left) == 0 {
+				return i
+			}
+		}
+		t.Fatal("the audit log never caught up")
+		return 0
+	}
+	platformAudit := func() map[string]bool {
+		out := map[string]bool{}
+		cursor := ""
+		for {
+			page, err := c.ListAudit(ctx, api.MaxLimit, cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page.Items {
+				out[e.ID] = true
+			}
+			if page.NextCursor == nil {
+				return out
+			}
+			cursor = *page.NextCursor
+		}
+	}
+	cached := func(r *rig) map[string]bool {
+		out := map[string]bool{}
+		evs, err := r.store.Audit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			out[e.ID] = true
+		}
+		return out
+	}
+
+	r := open()
+	settle(r)
+
+	// A burst of 100 events: more than the 30 one sync reads.
+	for i := 0; i < 100; i++ {
+		if _, err := c.TerminateAll(ctx, true, fmt.Sprintf("burst %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.sync.SyncNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	left, err := r.store.AuditResume(ctx)
+	if err != nil || len(left) != 1 {
+		t.Fatalf("after a capped sync: resume cursors %v, %v; want one", left, err)
+	}
+	// A restart in between: the cursor lives in the cache.
+	r.store.Close()
+	r = open()
+	if err := r.sync.WaitLoaded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := settle(r); n < 2 {
+		t.Fatalf("caught up in %d syncs; the burst needs several", n)
+	}
+
+	want, got := platformAudit(), cached(r)
+	for id := range want {
+		if !got[id] {
+			t.Errorf("audit event %s on the platform is missing from the cache", id)
+		}
+	}
+	if len(got) != len(want) || r.audit.Len() != len(want) {
+		t.Fatalf("cache holds %d audit events, index %d, platform %d", len(got), r.audit.Len(), len(want))
+	}
+}
+
+// Up to MaxSeparateNotifications new devices in one sync are announced one
+// by one; more make one summary notification.
+func TestManyNewDevicesMakeOneSummary(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	c, err := platform.New(p.URL(), platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	n := &notes{}
+	r := newRig(t, t.TempDir(), key, c.WithToken(token), n)
+	ctx := context.Background()
+	if _, err := r.sync.SyncNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < syncer.MaxSeparateNotifications; i++ {
+		p.Login(t, "acme", "auditor@acme.test")
+	}
+	if _, err := r.sync.SyncNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if calls, summaries := n.shown(); calls != syncer.MaxSeparateNotifications || summaries != 0 || n.count() != calls {
+		t.Fatalf("%d new devices: %d notifications, %d summaries", n.count(), calls, summaries)
+	}
+	for i := 0; i <= syncer.MaxSeparateNotifications; i++ {
+		p.Login(t, "acme", "member@acme.test")
+	}
+	if _, err := r.sync.SyncNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	calls, summaries := n.shown()
+	if calls != syncer.MaxSeparateNotifications+1 || summaries != 1 || n.count() != 2*syncer.MaxSeparateNotifications+1 {
+		t.Fatalf("after %d more: %d notifications, %d summaries, %d devices", syncer.MaxSeparateNotifications+1, calls, summaries, n.count())
+	}
+}

@@ -1,0 +1,223 @@
+package syncer_test
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sessiondesk/app/platform"
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+)
+
+// meddler is a Source that, right after the first page of sessions (and of
+// devices) of a sync, changes the platform the way other admins and users
+// would while a long full sync pages: it ends a session already fetched,
+// signs in anew (a new session and device), then — a few seconds later on the
+// platform's clock — changes a row the walk has not reached yet.
+type meddler struct {
+	*platform.Client
+	t      *testing.T
+	p      *platformtest.Platform
+	skew   *atomic.Int64
+	once   sync.Once
+	onceD  sync.Once
+	ended  string // session ended after it was fetched
+	added  string // session created during the walk
+	lateS  string // session ended later, not yet fetched
+	untrst string // device untrusted after it was fetched
+}
+
+func (m *meddler) allActive(ctx context.Context) []api.Session {
+	var out []api.Session
+	p := platform.ListParams{Limit: api.MaxLimit}
+	for {
+		page, err := m.Client.ListSessions(ctx, p)
+		if err != nil {
+			m.t.Errorf("list: %v", err)
+			return out
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == nil || *page.NextCursor == "" {
+			return out
+		}
+		p.Cursor = *page.NextCursor
+	}
+}
+
+func (m *meddler) ListSessions(ctx context.Context, p platform.ListParams) (api.SessionList, error) {
+	page, err := m.Client.ListSessions(ctx, p)
+	if err != nil || p.Cursor != "" {
+		return page, err
+	}
+	m.once.Do(func() {
+		fetched := map[string]bool{}
+		for _, s := range page.Items {
+			fetched[s.ID] = true
+			if m.ended == "" && s.Status == "active" && !s.Current {
+				m.ended = s.ID
+			}
+		}
+		if m.ended == "" {
+			m.t.Errorf("no active session on the first page")
+			return
+		}
+		if _, err := m.Client.TerminateSession(ctx, m.ended, "during full sync"); err != nil {
+			m.t.Errorf("terminate: %v", err)
+		}
+		m.added = m.p.Login(m.t, "acme", "auditor@acme.test").Session.ID
+		m.skew.Add(int64(5 * time.Second))
+		for _, s := range m.allActive(ctx) {
+			if !fetched[s.ID] && !s.Current && s.ID != m.added {
+				m.lateS = s.ID
+			}
+		}
+		if m.lateS == "" {
+			m.t.Errorf("no active session beyond the first page")
+			return
+		}
+		if _, err := m.Client.TerminateSession(ctx, m.lateS, "later"); err != nil {
+			m.t.Errorf("terminate: %v", err)
+		}
+	})
+	return page, nil
+}
+
+func (m *meddler) ListDevices(ctx context.Context, p platform.ListParams) (api.DeviceList, error) {
+	page, err := m.Client.ListDevices(ctx, p)
+	if err != nil || p.Cursor != "" {
+		return page, err
+	}
+	m.onceD.Do(func() {
+		for _, d := range page.Items {
+			if d.Trusted {
+				m.untrst = d.ID
+				break
+			}
+		}
+		if m.untrst == "" {
+			m.t.Errorf("no trusted device on the first page")
+			return
+		}
+		if _, err := m.Client.UntrustDevice(ctx, m.untrst, "during full sync"); err != nil {
+			m.t.Errorf("untrust: %v", err)
+		}
+		m.skew.Add(int64(5 * time.Second))
+		// A row the walk reaches later is touched seconds after that.
+		fetched := map[string]bool{}
+		for _, d := range page.Items {
+			fetched[d.ID] = true
+		}
+		var late string
+		q := platform.ListParams{Limit: api.MaxLimit, Trusted: "true"}
+		for {
+			all, err := m.Client.ListDevices(ctx, q)
+			if err != nil {
+				m.t.Errorf("list devices: %v", err)
+				return
+			}
+			for _, d := range all.Items {
+				if !fetched[d.ID] {
+					late = d.ID
+				}
+			}
+			if all.NextCursor == nil || *all.NextCursor == "" {
+				break
+			}
+			q.Cursor = *all.NextCursor
+		}
+		if late == "" {
+			m.t.Errorf("no trusted device beyond the first page")
+			return
+		}
+		if _, err := m.Client.UntrustDevice(ctx, late, "later"); err != nil {
+			m.t.Errorf("untrust: %v", err)
+		}
+	})
+	return page, nil
+}
+
+// TestFullSyncKeepsChangesMadeWhileItPages: a change to a row the full sync
+// already fetched, or a row created while it pages, must not be lost, even
+// when a later page holds a row changed seconds after.
+func TestFullSyncKeepsChangesMadeWhileItPages(t *testing.T) {
+	var skew atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo", Clock: clock})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	c, err := platform.New(p.URL(), platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &meddler{Client: c.WithToken(token), t: t, p: p, skew: &skew}
+
+	key := make([]byte, 32)
+	rand.Read(key)
+	r := newRig(t, t.TempDir(), key, m, &notes{})
+	ctx := context.Background()
+	if _, err := r.sync.SyncNow(ctx); err != nil {
+		t.Fatalf("full sync: %v", err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	if _, err := r.sync.SyncNow(ctx); err != nil {
+		t.Fatalf("delta sync: %v", err)
+	}
+
+	byID := map[string]api.Session{}
+	all, err := r.store.Sessions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if _, dup := byID[s.ID]; dup {
+			t.Fatalf("session %s twice in the cache", s.ID)
+		}
+		byID[s.ID] = s
+	}
+	for _, id := range []string{m.ended, m.lateS} {
+		if s, ok := byID[id]; !ok || s.Status != "terminated" {
+			t.Errorf("session %s: in cache %v, status %q; want terminated", id, ok, s.Status)
+		}
+		if s, ok := r.sessions.Get(id); !ok || s.Status != "terminated" {
+			t.Errorf("index: session %s status %q; want terminated", id, s.Status)
+		}
+	}
+	if _, ok := byID[m.added]; !ok {
+		t.Errorf("session created during the full sync is not in the cache")
+	}
+	if _, ok := r.sessions.Get(m.added); !ok {
+		t.Errorf("session created during the full sync is not in the index")
+	}
+	devs, err := r.store.Devices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range devs {
+		if d.ID == m.untrst {
+			found = true
+			if d.Trusted {
+				t.Errorf("device %s untrusted during the full sync is still trusted in the cache", d.ID)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("device %s missing from the cache", m.untrst)
+	}
+	// The platform's whole picture and the cache agree.
+	want := len(m.allActive(ctx))
+	active := 0
+	for _, s := range all {
+		if s.Status == "active" && s.ExpiresAt.After(clock()) {
+			active++
+		}
+	}
+	if active != want {
+		t.Errorf("cache has %d active sessions, platform %d", active, want)
+	}
+}
