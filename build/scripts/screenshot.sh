@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
 # Runs the production app under Xvfb on the embedded demo platform and writes
-# a PNG of the real window. Usage: screenshot.sh [OUT.png] [-- app flags…]
-# SHOT_DELAY (seconds, default 8) is how long to let it load first.
+# PNGs of the real window, one per tab: sessions.png, devices.png, audit.png.
+# Usage: screenshot.sh [OUT_DIR] [-- app flags…]
+# SHOT_DELAY (seconds, default 10) is how long to let it start and sync first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-OUT="${1:-$ROOT/build/screenshots/sessions.png}"
+OUT="${1:-$ROOT/build/screenshots}"
 shift || true
 [ "${1:-}" = "--" ] && shift
-ensure_apt "${HEADLESS_PACKAGES[@]}" imagemagick
-BIN="$ROOT/build/bin/sessiondesk"
+ensure_apt "${HEADLESS_PACKAGES[@]}" imagemagick xdotool
 build_app
-mkdir -p "$(dirname "$OUT")"
+BIN="$ROOT/build/bin/sessiondesk"
+mkdir -p "$OUT"
 DATA="$(mktemp -d)"
-say "running the window under Xvfb for ${SHOT_DELAY:-8}s, then capturing $OUT"
+say "running the window under Xvfb for ${SHOT_DELAY:-10}s, then capturing each tab into $OUT"
+# The tabs follow the WAI-ARIA pattern, so a click on the first tab and the
+# arrow key walk them as a keyboard user would.
 with_private_session_bus xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
-  "$1" -data-dir "$2" "${@:4}" >"$2/app.log" 2>&1 &
+  "$1" -data-dir "$2" -demo-new-device-every 0 "${@:4}" >"$2/app.log" 2>&1 &
   app=$!
-  sleep "${SHOT_DELAY:-8}"
-  import -window root "$3"
+  sleep "${SHOT_DELAY:-10}"
+  import -window root "$3/sessions.png"
+  xdotool mousemove 70 64 click 1; sleep 0.3
+  xdotool key Right; sleep 1.5
+  import -window root "$3/devices.png"
+  xdotool key Right; sleep 1.5
+  import -window root "$3/audit.png"
   kill $app; wait $app 2>/dev/null || true
 ' bash "$BIN" "$DATA" "$OUT" "$@"
 rm -rf "$DATA"
-say "wrote $OUT"
+say "wrote $OUT/sessions.png, devices.png, audit.png"
