@@ -14,6 +14,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"sessiondesk/backend/api"
@@ -55,6 +56,10 @@ func Start(ctx context.Context, dbPath string, log *slog.Logger) (*Platform, err
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 		log.Info("demo platform seeded", "users", st.Users, "sessions", st.Sessions, "devices", st.Devices)
+		if err := recordHistory(ctx, db, time.Now()); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
 	}
 	h, err := server.New(server.Config{Store: db, Logger: log})
 	if err != nil {
@@ -81,6 +86,62 @@ func Start(ctx context.Context, dbPath string, log *slog.Logger) (*Platform, err
 	}()
 	log.Info("demo platform listening", "url", p.url)
 	return p, nil
+}
+
+// history is what a security admin of the demo organization has already done
+// when the app first opens, so that the Audit log tab shows what it is for.
+var history = [...]struct {
+	session bool // a session to terminate; else a trusted device to untrust
+	pick    int  // which of the candidates, newest first
+	reason  string
+}{
+	{true, 5, "Sign-in from a country the user has never worked from; user confirmed it was not them"},
+	{false, 0, "Laptop reported lost (ticket SEC-1042)"},
+	{true, 11, "Shared ward workstation left signed in overnight"},
+}
+
+// recordHistory performs the history as admin@acme.test through the store's
+// own audited actions, so the events are exactly what real ones look like.
+func recordHistory(ctx context.Context, st store.Store, now time.Time) error {
+	org, err := st.OrgBySlug(ctx, "acme")
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	admin, err := st.UserByEmail(ctx, org.ID, "admin@acme.test")
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	sessions, err := st.ListSessions(ctx, org.ID, store.SessionFilter{ActiveOnly: true, Now: now, Limit: 50})
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	trusted := true
+	devices, err := st.ListDevices(ctx, org.ID, store.DeviceFilter{Trusted: &trusted, Limit: 10})
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	// Never the named demo users' own sessions: they are what people sign in
+	// with to try the app.
+	named := []string{"admin@acme.test", "auditor@acme.test", "member@acme.test", "mfa@acme.test"}
+	var others []store.Session
+	for _, s := range sessions.Items {
+		if !slices.Contains(named, s.User.Email) {
+			others = append(others, s)
+		}
+	}
+	for _, h := range history {
+		by := store.Actor{UserID: admin.ID, Reason: h.reason}
+		switch {
+		case h.session && h.pick < len(others):
+			_, err = st.TerminateSession(ctx, org.ID, others[h.pick].ID, by)
+		case !h.session && h.pick < len(devices.Items):
+			_, err = st.UntrustDevice(ctx, org.ID, devices.Items[h.pick].ID, by)
+		}
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+	}
+	return nil
 }
 
 // URL is the base URL ("http://127.0.0.1:PORT", no trailing slash).
