@@ -78,7 +78,9 @@ build_app() {
   build_frontend
   say "building the app (wails build -tags webkit2_41)"
   # -s: the frontend is built above; -m/-nosyncgomod: never rewrite go.mod.
-  (cd "$ROOT" && "$WAILS" build -tags webkit2_41 -s -m -skipbindings -nosyncgomod >/dev/null)
+  local version
+  version="$(sed -n 's/.*"productVersion": *"\([^"]*\)".*/\1/p' "$ROOT/wails.json")+$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo local)"
+  (cd "$ROOT" && "$WAILS" build -tags webkit2_41 -s -m -skipbindings -nosyncgomod -ldflags "-X main.version=$version" >/dev/null)
 }
 
 # with_private_session_bus CMD… runs CMD on a private D-Bus session with an

@@ -131,8 +131,17 @@ test('Revoke trust: the device needs the second factor again', async () => {
   });
   assert.equal(first.device.trusted, true);
   const deviceId = first.device.id;
-  // Trusted: the next sign-in from it skips the code.
-  await platformLogin(platform.url, { email: 'mfa@acme.test', device: { id: deviceId } });
+  // The platform hands the trusted device a secret once; the id alone (which
+  // every viewer can see) is not enough to skip the code.
+  const secret = first.device_secret;
+  assert.ok(secret, 'a trusting sign-in returns the device secret');
+  const idOnly = await platformCall(platform.url, '/auth/login', {
+    method: 'POST',
+    body: { org: 'acme', email: 'mfa@acme.test', password: 'demo-password', device: { id: deviceId } },
+  });
+  assert.equal(idOnly.body.error?.code, 'mfa_required', 'the device id alone does not skip the code');
+  // Trusted: the next sign-in from it, with its secret, skips the code.
+  await platformLogin(platform.url, { email: 'mfa@acme.test', device: { id: deviceId, secret } });
 
   await page.getByRole('tab', { name: 'Devices' }).click();
   await syncNow();
@@ -149,7 +158,7 @@ test('Revoke trust: the device needs the second factor again', async () => {
 
   const again = await platformCall(platform.url, '/auth/login', {
     method: 'POST',
-    body: { org: 'acme', email: 'mfa@acme.test', password: 'demo-password', device: { id: deviceId } },
+    body: { org: 'acme', email: 'mfa@acme.test', password: 'demo-password', device: { id: deviceId, secret } },
   });
   assert.equal(again.status, 401);
   assert.equal(again.body.error.code, 'mfa_required', 'an untrusted device is asked for the code again');
