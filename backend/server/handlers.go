@@ -14,6 +14,40 @@ import (
 // maxQueryLen bounds the q search parameter.
 const maxQueryLen = 200
 
+// listParams reads the query parameters the session and device lists share,
+// in the order their errors are reported.
+func listParams(q url.Values) (userID, search string, limit int, updatedSince *time.Time, err error) {
+	if userID, err = userIDParam(q.Get("user_id")); err != nil {
+		return
+	}
+	if search, err = queryParam(q.Get("q")); err != nil {
+		return
+	}
+	if limit, err = limitParam(q.Get("limit")); err != nil {
+		return
+	}
+	updatedSince, err = timeParam("updated_since", q.Get("updated_since"))
+	return
+}
+
+// actionRequest reads what every single-object action takes: the object's
+// ID from the path (of the given prefix; noun names it in the error) and the
+// optional reason from the body, as the audit actor of the caller.
+func actionRequest(w http.ResponseWriter, r *http.Request, c *caller, prefix, noun string) (string, store.Actor, error) {
+	id := r.PathValue("id")
+	if !store.ValidID(prefix, id) {
+		return "", store.Actor{}, errorf(api.CodeInvalidArgument, "%q is not a %s ID", truncate(id), noun)
+	}
+	var req api.ReasonRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return "", store.Actor{}, err
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return "", store.Actor{}, err
+	}
+	return id, store.Actor{UserID: c.User.ID, Reason: req.Reason}, nil
+}
+
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
 	q, err := query(r)
 	if err != nil {
@@ -27,16 +61,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 	default:
 		return errorf(api.CodeInvalidArgument, "status must be active or all")
 	}
-	if f.UserID, err = userIDParam(q.Get("user_id")); err != nil {
-		return err
-	}
-	if f.Query, err = queryParam(q.Get("q")); err != nil {
-		return err
-	}
-	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
-		return err
-	}
-	if f.UpdatedSince, err = timeParam("updated_since", q.Get("updated_since")); err != nil {
+	if f.UserID, f.Query, f.Limit, f.UpdatedSince, err = listParams(q); err != nil {
 		return err
 	}
 	kind := cursorSessions
@@ -62,18 +87,11 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 func (s *Server) terminateSession(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id := r.PathValue("id")
-	if !store.ValidID(store.PrefixSession, id) {
-		return errorf(api.CodeInvalidArgument, "%q is not a session ID", truncate(id))
-	}
-	var req api.ReasonRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
+	id, by, err := actionRequest(w, r, c, store.PrefixSession, "session")
+	if err != nil {
 		return err
 	}
-	if err := checkReason(req.Reason); err != nil {
-		return err
-	}
-	ss, err := s.store.TerminateSession(r.Context(), c.Org.ID, id, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	ss, err := s.store.TerminateSession(r.Context(), c.Org.ID, id, by)
 	if err != nil {
 		return err
 	}
@@ -120,16 +138,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 	default:
 		return errorf(api.CodeInvalidArgument, "trusted must be true or false")
 	}
-	if f.UserID, err = userIDParam(q.Get("user_id")); err != nil {
-		return err
-	}
-	if f.Query, err = queryParam(q.Get("q")); err != nil {
-		return err
-	}
-	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
-		return err
-	}
-	if f.UpdatedSince, err = timeParam("updated_since", q.Get("updated_since")); err != nil {
+	if f.UserID, f.Query, f.Limit, f.UpdatedSince, err = listParams(q); err != nil {
 		return err
 	}
 	kind := cursorDevices
@@ -150,18 +159,11 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (s *Server) untrustDevice(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id := r.PathValue("id")
-	if !store.ValidID(store.PrefixDevice, id) {
-		return errorf(api.CodeInvalidArgument, "%q is not a device ID", truncate(id))
-	}
-	var req api.ReasonRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
+	id, by, err := actionRequest(w, r, c, store.PrefixDevice, "device")
+	if err != nil {
 		return err
 	}
-	if err := checkReason(req.Reason); err != nil {
-		return err
-	}
-	d, err := s.store.UntrustDevice(r.Context(), c.Org.ID, id, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	d, err := s.store.UntrustDevice(r.Context(), c.Org.ID, id, by)
 	if err != nil {
 		return err
 	}
