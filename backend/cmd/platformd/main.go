@@ -44,8 +44,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/seed"
 	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
@@ -407,9 +405,9 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	hash, err := seed.HashPassword(pw)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return err
 	}
 	db, err := openDB(ctx, *uf.db)
 	if err != nil {
@@ -442,9 +440,9 @@ func cmdUserPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	hash, err := seed.HashPassword(pw)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return err
 	}
 	db, err := openDB(ctx, *uf.db)
 	if err != nil {
