@@ -18,7 +18,7 @@ func TestAuditTargetsAndFilters(t *testing.T) { testAuditTargetsAndFilters(t, op
 
 // fixture is two organizations: in "a" the users alice and bob, in "b" carol.
 type fixture struct {
-	a, b             store.Org
+	a, b              store.Org
 	alice, bob, carol store.User
 }
 
