@@ -98,8 +98,9 @@ func (s *AuthService) SignOut(purgeCache bool) error {
 // SessionsService lists and ends sessions.
 type SessionsService struct {
 	base
-	dialogs Dialogs
-	now     func() time.Time
+	dialogs  Dialogs
+	progress Emitter // "Terminate selected" progress; see SetProgressEmitter
+	now      func() time.Time
 }
 
 // NewSessionsService binds the sessions list. dialogs may be nil (then
@@ -113,6 +114,9 @@ func (s *SessionsService) Start(ctx context.Context) {
 	s.base.Start(ctx)
 	if s.dialogs == nil {
 		s.dialogs = WailsDialogs(ctx)
+	}
+	if s.progress == nil {
+		s.progress = WailsEmitter(ctx)
 	}
 }
 
@@ -201,10 +205,29 @@ func (s *DevicesService) ExportCSV(q DeviceQuery) (string, error) {
 }
 
 // AuditService lists the cached audit log.
-type AuditService struct{ base }
+type AuditService struct {
+	base
+	dialogs Dialogs
+	now     func() time.Time
+}
 
-// NewAuditService binds the audit log.
-func NewAuditService(d *desk.Desk) *AuditService { return &AuditService{base{d: d}} }
+// NewAuditService binds the audit log. Its CSV export uses the Wails save
+// dialog; tests set another with SetAuditDialogs.
+func NewAuditService(d *desk.Desk) *AuditService {
+	return &AuditService{base: base{d: d}, now: time.Now}
+}
+
+// SetAuditDialogs replaces the audit export's save dialog (tests). A
+// function, not a method, so that Wails does not bind it.
+func SetAuditDialogs(s *AuditService, d Dialogs) { s.dialogs = d }
+
+// Start is called once the window exists.
+func (s *AuditService) Start(ctx context.Context) {
+	s.base.Start(ctx)
+	if s.dialogs == nil {
+		s.dialogs = WailsDialogs(ctx)
+	}
+}
 
 // List returns a window of the audit log, newest first.
 func (s *AuditService) List(offset int, limit int) (AuditPage, error) {
