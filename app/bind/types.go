@@ -97,6 +97,7 @@ type DeviceQuery struct {
 	Desc           bool   `json:"desc"`
 	Offset         int    `json:"offset"`
 	Limit          int    `json:"limit"`
+	DeviceID       string `json:"deviceId"`
 	UserID         string `json:"userId"`
 	Platform       string `json:"platform"`
 	FirstSeenHours int    `json:"firstSeenHours"`

@@ -111,13 +111,17 @@ func unknownAsEmpty(v string) string {
 
 // deviceFilters adds q's v1.1 filters to a devices query.
 func deviceFilters(iq index.Query[api.Device], q DeviceQuery, now time.Time) (index.Query[api.Device], error) {
-	if len(q.UserID) > maxFilterLen || len(q.Platform) > maxFilterLen {
+	if len(q.UserID) > maxFilterLen || len(q.Platform) > maxFilterLen || len(q.DeviceID) > maxFilterLen {
 		return iq, &Error{Code: api.CodeInvalidArgument, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
 	}
 	if q.FirstSeenHours < 0 || q.FirstSeenHours > 24*366 {
 		return iq, &Error{Code: api.CodeInvalidArgument, Message: "firstSeenHours must be from 0 to 8784"}
 	}
 	var keeps []func(*api.Device) bool
+	if q.DeviceID != "" {
+		id := q.DeviceID
+		keeps = append(keeps, func(d *api.Device) bool { return d.ID == id })
+	}
 	if q.UserID != "" {
 		id := q.UserID
 		keeps = append(keeps, func(d *api.Device) bool { return d.User.ID == id })
@@ -141,7 +145,7 @@ func deviceFilters(iq index.Query[api.Device], q DeviceQuery, now time.Time) (in
 			}
 			return true
 		}
-		iq.FilterKey += strings.Join([]string{"", q.UserID, q.Platform, fmt.Sprint(q.FirstSeenHours), key}, "\x01")
+		iq.FilterKey += strings.Join([]string{"", q.DeviceID, q.UserID, q.Platform, fmt.Sprint(q.FirstSeenHours), key}, "\x01")
 	}
 	return iq, nil
 }

@@ -78,7 +78,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []desk.DeviceQuery{{FirstSeenHours: 24}, {UserID: devs[0].User.ID}, {Platform: devs[0].Platform, Trusted: "true"}} {
+	for _, q := range []desk.DeviceQuery{{FirstSeenHours: 24}, {UserID: devs[0].User.ID}, {Platform: devs[0].Platform, Trusted: "true"}, {DeviceID: devs[1].ID}} {
 		q.Limit = 1000
 		page, err := d.ListDevices(q)
 		if err != nil {
@@ -88,7 +88,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 		for _, dv := range devs {
 			if (q.FirstSeenHours == 0 || dv.FirstSeenAt.After(time.Now().Add(-24*time.Hour))) &&
 				(q.UserID == "" || dv.User.ID == q.UserID) && (q.Platform == "" || dv.Platform == q.Platform) &&
-				(q.Trusted == "" || dv.Trusted) {
+				(q.Trusted == "" || dv.Trusted) && (q.DeviceID == "" || dv.ID == q.DeviceID) {
 				want++
 			}
 		}

@@ -127,6 +127,7 @@ type DeviceQuery struct {
 	Offset  int
 	Limit   int
 	// Filters (v1.1); empty values do not filter.
+	DeviceID string // one device: a session's details link here
 	UserID   string
 	Platform string
 	// FirstSeenHours keeps devices first seen in the last so many hours
