@@ -47,6 +47,7 @@ export function localZoneName(): string {
 /** The chosen zone written out: "UTC" or "Europe/Berlin (UTC+01:00)". */
 export function zoneLabel(zone: TimeZoneChoice = timePref.zone, at = Date.now()): string {
   if (zone === 'utc') return 'UTC';
+  if (localZoneName() === 'UTC' || localZoneName() === 'Etc/UTC') return 'UTC';
   const off = -new Date(at).getTimezoneOffset();
   const sign = off >= 0 ? '+' : '−';
   const a = Math.abs(off);
