@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,9 +33,31 @@ process.on('exit', () => {
   killGroup(bus);
 });
 
-/** Starts a private session bus and returns its address. */
+/**
+ * Starts a private bus and returns its address. Its configuration has no
+ * service directories, so nothing is activated on it (no keyring daemon
+ * touching this user's keyrings, no accessibility bus): only the recorder
+ * answers there.
+ */
 async function startBus() {
-  bus = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1'], {
+  const conf = join(workDir, 'bus.conf');
+  writeFileSync(
+    conf,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=${workDir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+  );
+  bus = spawn('dbus-daemon', [`--config-file=${conf}`, '--nofork', '--nopidfile', '--print-address=1'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
