@@ -154,3 +154,38 @@ test('a sign-in from a new device raises exactly one notification', async () => 
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(notes.length - before, 1, JSON.stringify(notes.slice(before)));
 });
+
+test('rows change in place: the focused row keeps its focus, the scroll position stays', async () => {
+  // Two sessions of our own at the top of the list (newest activity first):
+  // one that will be ended, one below it whose button gets the focus.
+  const ua = (v) => `Mozilla/5.0 (X11; Linux x86_64; rv:${v}.0) Gecko/20100101 Firefox/${v}.0`;
+  // The admin signs in first: a sign-in is itself a new row at the top.
+  const admin = await platformLogin(platform.url, { email: 'admin@acme.test', device: { name: 'e2e-admin-2' } });
+  const keep = await platformLogin(platform.url, { email: 'member@acme.test', device: { name: 'e2e-keep' }, userAgent: ua(63) });
+  const gone = await platformLogin(platform.url, { email: 'member@acme.test', device: { name: 'e2e-gone' }, userAgent: ua(64) });
+  const keepRow = sessionsTable().getByRole('row').filter({ hasText: keep.session.client });
+  const goneRow = sessionsTable().getByRole('row').filter({ hasText: gone.session.client });
+  await keepRow.first().waitFor({ timeout: 2_000 });
+  await goneRow.first().waitFor({ timeout: 2_000 });
+
+  const scroller = page.getByRole('region', { name: 'Sessions table' });
+  await scroller.evaluate((el) => {
+    el.scrollTop = 0;
+  });
+  await keepRow.first().getByRole('button', { name: 'Terminate' }).focus();
+  const before = await scroller.evaluate((el) => el.scrollTop);
+  await new Promise((r) => setTimeout(r, 500)); // no change in flight
+
+  const res = await platformCall(platform.url, `/sessions/${gone.session.id}/terminate`, { method: 'POST', token: admin.token, body: {} });
+  assert.equal(res.status, 200);
+  await goneRow.first().waitFor({ state: 'detached', timeout: 2_000 });
+
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement;
+    return { tag: el?.tagName, text: el?.textContent?.trim(), row: el?.closest('tr')?.textContent ?? '' };
+  });
+  assert.equal(focused.tag, 'BUTTON', 'the focus is still on a button');
+  assert.equal(focused.text, 'Terminate');
+  assert.ok(focused.row.includes(keep.session.client), `the focused button is still in the row of ${keep.session.client}: ${focused.row}`);
+  assert.equal(await scroller.evaluate((el) => el.scrollTop), before, 'the scroll position stays');
+});
