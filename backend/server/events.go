@@ -64,7 +64,7 @@ func DefaultEvents() EventsConfig {
 		PingInterval:  10 * time.Second,
 		PollInterval:  time.Second,
 		MaxResumeAge:  24 * time.Hour,
-		Buffer:        1024,
+		Buffer:        256,
 		WriteTimeout:  10 * time.Second,
 	}
 }
@@ -137,6 +137,7 @@ type subscriber struct {
 // liveEvent is one change, encoded once for every stream.
 type liveEvent struct {
 	pos     store.ChangePos
+	id      string // the resume token of pos, encoded once for every stream
 	kind    string
 	data    []byte         // the JSON object as any caller but the session's own sees it
 	session *store.Session // session events: re-encoded with current for its own stream
@@ -290,7 +291,7 @@ func (h *hub) drain(o *orgHub) {
 // encodeChange encodes a change as the list routes would for the caller of
 // session currentID.
 func encodeChange(c store.Change, now time.Time, currentID string) *liveEvent {
-	ev := &liveEvent{pos: c.Pos, kind: c.Kind(), session: c.Session}
+	ev := &liveEvent{pos: c.Pos, id: encodeEventID(c.Pos), kind: c.Kind(), session: c.Session}
 	ok := true
 	switch {
 	case c.Session != nil:
@@ -454,7 +455,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *caller)
 			own = *ev.session
 			data = encodeChange(store.Change{Pos: ev.pos, Session: ev.session}, s.clock(), own.ID).data
 		}
-		if err := st.event(ev.kind, encodeEventID(ev.pos), data); err != nil {
+		if err := st.event(ev.kind, ev.id, data); err != nil {
 			return true, err
 		}
 		last = ev.pos
