@@ -135,6 +135,7 @@ type workspace struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	liveDone chan struct{} // the event stream's goroutine ended
+	endOnce  sync.Once     // ended() acts once: the stream, a sync and an action can all learn it
 
 	mu      sync.Mutex
 	me      api.Me
@@ -649,8 +650,14 @@ func (d *Desk) SignOut(ctx context.Context, purge bool) error {
 	return nil
 }
 
-// ended handles a 401 on the stored token: the session is over.
+// ended handles a 401 on the stored token (or the event stream's
+// session_ended): the session is over. Several paths can learn it at once;
+// only the first acts.
 func (d *Desk) ended(w *workspace) {
+	w.endOnce.Do(func() { d.endedOnce(w) })
+}
+
+func (d *Desk) endedOnce(w *workspace) {
 	d.mu.Lock()
 	if d.ws != w {
 		d.mu.Unlock()
