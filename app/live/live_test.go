@@ -275,3 +275,61 @@ func proxy(w http.ResponseWriter, r *http.Request, host string) {
 		}
 	}
 }
+
+// fullCounter counts the full syncs the stream asks for.
+type fullCounter struct {
+	*syncer.Syncer
+	mu    sync.Mutex
+	fulls int
+}
+
+func (f *fullCounter) SyncFull(ctx context.Context) (syncer.Status, error) {
+	f.mu.Lock()
+	f.fulls++
+	f.mu.Unlock()
+	return f.Syncer.SyncFull(ctx)
+}
+
+func (f *fullCounter) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fulls
+}
+
+// fakeClock is the platform's clock, moved by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestResetRunsAFullSync(t *testing.T) {
+	clock := &fakeClock{t: time.Now().UTC()}
+	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, IdleTimeout: 48 * time.Hour,
+		Events: platformtest.EventsConfig{MaxResumeAge: time.Hour}})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	r := start(t, p.URL(), admin.Token, live.Config{})
+	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	waitFor(t, 3*time.Second, "a stored event id", func() bool { id, _ := r.sync.EventID(context.Background()); return id != "" })
+	r.stop()
+	old, _ := r.sync.EventID(context.Background())
+
+	// Offline for longer than the platform replays: the token is too old.
+	clock.Advance(2 * time.Hour)
+	target := &fullCounter{Syncer: r.sync}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		live.New(live.Config{Client: mustClient(t, p.URL(), admin.Token), Target: target}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 3*time.Second, "full sync after reset", func() bool { return target.count() == 1 })
+	waitFor(t, 3*time.Second, "a new event id", func() bool { id, _ := r.sync.EventID(context.Background()); return id != "" && id != old })
+}

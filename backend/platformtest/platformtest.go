@@ -60,11 +60,15 @@ type Options struct {
 	// Logger receives the platform's logs; nil discards them.
 	Logger *slog.Logger
 	// Events configures the live event streams; zero fields take defaults.
-	Events server.EventsConfig
+	Events EventsConfig
 	// ReadTimeout and WriteTimeout of the http.Server (zero: none), as
 	// platformd sets them, for tests of long-lived answers.
 	ReadTimeout, WriteTimeout time.Duration
 }
+
+// EventsConfig tunes GET /api/v1/events (server.EventsConfig), so that
+// clients' tests need not import the server.
+type EventsConfig = server.EventsConfig
 
 // Platform is a running platform.
 type Platform struct {
