@@ -189,3 +189,18 @@ test('rows change in place: the focused row keeps its focus, the scroll position
   assert.ok(focused.row.includes(keep.session.client), `the focused button is still in the row of ${keep.session.client}: ${focused.row}`);
   assert.equal(await scroller.evaluate((el) => el.scrollTop), before, 'the scroll position stays');
 });
+
+test("the app's own session ended on the platform: the sign-in screen at once", async () => {
+  const admin = await platformLogin(platform.url, { email: 'admin@acme.test', device: { name: 'e2e-admin-3' } });
+  // The app's own session is the one whose client is the app (every other
+  // sign-in of this test is a browser's).
+  const list = await platformCall(platform.url, '/sessions?q=' + encodeURIComponent('Sessions Desk'), { token: admin.token });
+  assert.equal(list.status, 200);
+  const own = list.body.items.filter((s) => s.user.email === 'admin@acme.test' && s.status === 'active');
+  assert.equal(own.length, 1, JSON.stringify(own.map((s) => s.client)));
+  const began = Date.now();
+  const res = await platformCall(platform.url, `/sessions/${own[0].id}/terminate`, { method: 'POST', token: admin.token, body: {} });
+  assert.equal(res.status, 200);
+  await page.getByRole('textbox', { name: 'Server URL' }).waitFor({ timeout: 2_000 });
+  console.log(`sign-in screen ${Date.now() - began} ms after the session was ended`);
+});
