@@ -601,3 +601,19 @@ func (c *client) openStream(path string) response {
 	}
 	return response{status: res.StatusCode, header: res.Header, body: body}
 }
+
+// TestCloseStreamsEndsThemForShutdown: http.Server.Shutdown waits for
+// handlers, so platformd ends the streams first (RegisterOnShutdown).
+func TestCloseStreamsEndsThemForShutdown(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	s := openEvents(t, p, admin.Token, "")
+	s.next(time.Second)
+	p.Server().CloseStreams()
+	if !s.ended(time.Second) {
+		t.Fatal("stream still open after CloseStreams")
+	}
+	if _, res := tryEvents(t, p.URL(), admin.Token, "", nil, true); res.StatusCode != 503 {
+		t.Errorf("new stream while shutting down: %d, want 503", res.StatusCode)
+	}
+}
