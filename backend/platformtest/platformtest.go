@@ -59,12 +59,22 @@ type Options struct {
 	LoginThrottle *server.ThrottleConfig
 	// Logger receives the platform's logs; nil discards them.
 	Logger *slog.Logger
+	// Events configures the live event streams; zero fields take defaults.
+	Events EventsConfig
+	// ReadTimeout and WriteTimeout of the http.Server (zero: none), as
+	// platformd sets them, for tests of long-lived answers.
+	ReadTimeout, WriteTimeout time.Duration
 }
+
+// EventsConfig tunes GET /api/v1/events (server.EventsConfig), so that
+// clients' tests need not import the server.
+type EventsConfig = server.EventsConfig
 
 // Platform is a running platform.
 type Platform struct {
 	store   *sqlite.DB
-	handler http.Handler
+	handler *server.Server
+	opts    Options
 	addr    string
 	clock   func() time.Time
 
@@ -102,7 +112,8 @@ func Start(t testing.TB, opts Options) *Platform {
 		t.Fatalf("platformtest: unknown seed %q (want demo or none)", opts.Seed)
 	}
 	cfg := server.Config{Store: db, Logger: opts.Logger, Clock: clock,
-		IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: bcrypt.MinCost}
+		IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: bcrypt.MinCost,
+		Events: opts.Events}
 	if opts.LoginThrottle != nil {
 		cfg.Throttle = *opts.LoginThrottle
 	}
@@ -116,7 +127,7 @@ func Start(t testing.TB, opts Options) *Platform {
 		db.Close()
 		t.Fatalf("platformtest: listen: %v", err)
 	}
-	p := &Platform{store: db, handler: h, addr: ln.Addr().String(), clock: clock}
+	p := &Platform{store: db, handler: h, opts: opts, addr: ln.Addr().String(), clock: clock}
 	p.serve(ln)
 	t.Cleanup(func() {
 		p.Stop()
@@ -126,7 +137,8 @@ func Start(t testing.TB, opts Options) *Platform {
 }
 
 func (p *Platform) serve(ln net.Listener) {
-	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: p.opts.ReadTimeout, WriteTimeout: p.opts.WriteTimeout}
 	p.mu.Lock()
 	p.srv = srv
 	p.mu.Unlock()
@@ -170,6 +182,9 @@ func (p *Platform) Restart() {
 	}
 	p.serve(ln)
 }
+
+// Server is the platform's handler, for its counters (OpenStreams).
+func (p *Platform) Server() *server.Server { return p.handler }
 
 // Store is the platform's store, to arrange data directly.
 func (p *Platform) Store() store.Store { return p.store }

@@ -31,6 +31,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET", b + "/sessions", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"GET", b + "/devices", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"GET", b + "/audit", want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"GET", b + "/events", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"POST", b + "/sessions/{id}/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"POST", b + "/devices/{id}/untrust", want{admin: 200, auditor: 403, member: 403, anon: 401}},
 		// v1.1: like ending each session one by one, these need only view.
@@ -84,7 +85,12 @@ func TestPermissionMatrix(t *testing.T) {
 				case b + "/sessions/terminate":
 					body = api.TerminateSelectedRequest{IDs: []string{victim.ID}}
 				}
-				res := c.do(m.method, path, body)
+				var res response
+				if m.pattern == b+"/events" {
+					res = c.openStream(path) // a 200 never ends on its own
+				} else {
+					res = c.do(m.method, path, body)
+				}
 				if res.status != m.want[role] {
 					t.Errorf("%s %s as %s: status %d, want %d (%s)", m.method, m.pattern, role, res.status, m.want[role], res.body)
 				}

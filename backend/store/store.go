@@ -108,6 +108,9 @@ type Store interface {
 
 	ListAudit(ctx context.Context, orgID string, f AuditFilter) (Page[AuditEvent], error)
 
+	// ChangeFeed is the change order live streams read (changes.go).
+	ChangeFeed
+
 	// BulkLoad inserts pre-built rows in one transaction. Seeds use it; it is
 	// the only way to write rows with chosen IDs and past timestamps.
 	BulkLoad(ctx context.Context, b Bulk) error

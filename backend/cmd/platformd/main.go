@@ -186,6 +186,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	accountLimit := fs.Int("login-account-limit", server.DefaultThrottle().AccountLimit, "failed sign-ins per account per window")
 	ipLimit := fs.Int("login-ip-limit", server.DefaultThrottle().IPLimit, "failed sign-ins per client IP per window")
 	window := fs.Duration("login-window", server.DefaultThrottle().Window, "sign-in throttling window")
+	ev := server.DefaultEvents()
+	streamsPerSession := fs.Int("events-max-per-session", ev.MaxPerSession, "open event streams (GET /api/v1/events) per session")
+	streamsPerOrg := fs.Int("events-max-per-org", ev.MaxPerOrg, "open event streams per organization on this process")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `address` (a separate listener; off by default)")
 	if err := parse(fs, args, "db", "listen"); err != nil {
 		return err
@@ -217,6 +220,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	h, err := server.New(server.Config{
 		Store: db, Logger: log, IdleTimeout: *idle, AbsoluteTimeout: *absolute, TrustProxy: *trustProxy,
 		Throttle: server.ThrottleConfig{AccountLimit: *accountLimit, IPLimit: *ipLimit, Window: *window},
+		Events:   server.EventsConfig{MaxPerSession: *streamsPerSession, MaxPerOrg: *streamsPerOrg},
 	})
 	if err != nil {
 		return err
@@ -233,6 +237,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Event streams never finish on their own; Shutdown would wait for them.
+	srv.RegisterOnShutdown(h.CloseStreams)
 	if *pprofAddr != "" {
 		_, stopPprof, err := servePprof(*pprofAddr, log)
 		if err != nil {

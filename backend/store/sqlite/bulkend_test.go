@@ -300,3 +300,39 @@ func TestBulkEndsRollBackWithoutTheirAuditEvent(t *testing.T) {
 		}
 	}
 }
+
+// The live change feed carries the bulk ends: every ended session and the
+// audit event, which names its target like the audit list does.
+func TestBulkEndsReachTheChangeFeed(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	f := arrangeFixture(t, db)
+	a1, _ := signIn(t, db, f.alice, "Firefox", "192.0.2.1", time.Hour)
+	a2, _ := signIn(t, db, f.alice, "Chrome", "192.0.2.2", time.Hour)
+	before, err := db.Changes(ctx, f.a.ID, store.ChangePos{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := before[len(before)-1].Pos
+	if _, err := db.TerminateUserSessions(ctx, f.a.ID, f.alice.ID, "", store.Actor{UserID: f.bob.ID, Reason: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	changes, err := db.Changes(ctx, f.a.ID, after, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := map[string]bool{}
+	var audit *store.AuditEvent
+	for _, c := range changes {
+		switch {
+		case c.Session != nil && c.Session.TerminatedAt != nil:
+			ended[c.Session.ID] = true
+		case c.Audit != nil:
+			audit = c.Audit
+		}
+	}
+	if !ended[a1.ID] || !ended[a2.ID] || audit == nil || audit.Action != store.ActionUserSessionsTerminate ||
+		audit.TargetUser == nil || audit.TargetUser.Email != "alice@a.test" {
+		t.Errorf("changes after sign-out everywhere: ended %v, audit %+v", ended, audit)
+	}
+}

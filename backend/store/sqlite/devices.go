@@ -190,6 +190,33 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 	return dev, nil
 }
 
+const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.count, a.reason,
+	u.id, u.email, u.name, t.id, t.email, t.name`
+
+const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id `
+
+func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
+	var e store.AuditEvent
+	var at int64
+	var target, actorID, actorEmail, actorName, tuID, tuEmail, tuName sql.NullString
+	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &e.Count, &e.Reason,
+		&actorID, &actorEmail, &actorName, &tuID, &tuEmail, &tuName); err != nil {
+		return e, err
+	}
+	e.At = fromNanos(at)
+	e.TargetID = target.String
+	if actorID.Valid {
+		e.Actor = store.User{ID: actorID.String, Email: actorEmail.String, Name: actorName.String}
+	} else {
+		e.Actor = store.SystemActor() // the command line
+	}
+	e.Actor.OrgID = e.OrgID
+	if tuID.Valid {
+		e.TargetUser = &store.User{ID: tuID.String, OrgID: e.OrgID, Email: tuEmail.String, Name: tuName.String}
+	}
+	return e, nil
+}
+
 // ListAudit pages through the audit log, newest first, filtered.
 func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (store.Page[store.AuditEvent], error) {
 	var page store.Page[store.AuditEvent]
@@ -229,9 +256,7 @@ func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (
 		limit = 100
 	}
 	args = append(args, limit+1)
-	rows, err := d.db.QueryContext(ctx, `SELECT a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.count, a.reason,
-		u.id, u.email, u.name, t.id, t.email, t.name FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id
-		LEFT JOIN users t ON t.id = a.target_user_id `+where+
+	rows, err := d.db.QueryContext(ctx, `SELECT `+auditCols+auditFrom+where+
 		` ORDER BY a.at DESC, a.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list audit: %w", err)
@@ -239,23 +264,9 @@ func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (
 	defer rows.Close()
 	page.Items = make([]store.AuditEvent, 0, min(limit, 1000))
 	for rows.Next() {
-		var e store.AuditEvent
-		var at int64
-		var target, actorID, actorEmail, actorName, tuID, tuEmail, tuName sql.NullString
-		if err := rows.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &e.Count, &e.Reason,
-			&actorID, &actorEmail, &actorName, &tuID, &tuEmail, &tuName); err != nil {
+		e, err := scanAudit(rows)
+		if err != nil {
 			return page, fmt.Errorf("sqlite: list audit: %w", err)
-		}
-		e.At = fromNanos(at)
-		e.TargetID = target.String
-		if actorID.Valid {
-			e.Actor = store.User{ID: actorID.String, Email: actorEmail.String, Name: actorName.String}
-		} else {
-			e.Actor = store.SystemActor() // the command line
-		}
-		e.Actor.OrgID = e.OrgID
-		if tuID.Valid {
-			e.TargetUser = &store.User{ID: tuID.String, OrgID: e.OrgID, Email: tuEmail.String, Name: tuName.String}
 		}
 		page.Items = append(page.Items, e)
 	}
