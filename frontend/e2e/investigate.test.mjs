@@ -111,6 +111,23 @@ test('a person page from the sessions list, Sign out everywhere, and Back to whe
   await search.fill('');
 });
 
+test('Back from a person page keeps the list scrolled where it was', async () => {
+  await page.getByRole('tab', { name: /^Sessions/ }).click();
+  const scroller = page.getByRole('region', { name: 'Sessions table' });
+  await sessionsTable().getByRole('row').nth(5).waitFor();
+  await scroller.evaluate((el) => (el.scrollTop = 2000));
+  await page.waitForTimeout(300);
+  const row = sessionsTable().getByRole('row').filter({ has: page.getByRole('checkbox') }).nth(8);
+  const person = row.getByRole('button').first();
+  const name = (await person.textContent()).trim();
+  await person.click();
+  await page.getByRole('heading', { level: 2, name }).waitFor();
+  await page.getByRole('button', { name: '← Back' }).click();
+  await page.getByRole('heading', { level: 2, name }).waitFor({ state: 'detached' });
+  assert.equal(await scroller.evaluate((el) => el.scrollTop), 2000);
+  await scroller.evaluate((el) => (el.scrollTop = 0));
+});
+
 test('the details panel shows every field in full and who ended a session, by keyboard', async () => {
   const v = await openSession('member@acme.test', 63);
   await platformCall(platform.url, `/sessions/${v.session.id}/terminate`, {
