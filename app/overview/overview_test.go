@@ -66,4 +66,3 @@ func BenchmarkCompute(b *testing.B) {
 		overview.Compute(sessions, devices, now)
 	}
 }
-
