@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -205,6 +206,7 @@ func errorf(code, format string, args ...any) *Error {
 // unknown routes and methods with JSON errors.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	setSafetyHeaders(w.Header())
 	rec := &statusWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {
@@ -218,6 +220,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	}()
+	// The mux answers a path that is not in canonical form (//x, /a/../b)
+	// with a redirect to the cleaned one, and would do so before any route
+	// runs. No route of the API has such a path, and a redirect (with an
+	// HTML body) is not an answer an API client can use: it is a 404.
+	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+		s.writeError(rec, r, errorf(api.CodeNotFound, "no such endpoint"))
+		return
+	}
 	// Handler only tells whether a route matches; ServeHTTP of the mux is
 	// what sets the path values.
 	h, pattern := s.mux.Handler(r)
@@ -244,6 +254,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // error writing.
 func (s *Server) endpoint(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkContentType(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		var c *caller
 		if rt.Auth {
 			var err error
