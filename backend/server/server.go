@@ -64,6 +64,9 @@ type Config struct {
 	// bcrypt.DefaultCost). Sign-ins of unknown users are checked against a
 	// dummy hash of this cost, so they take as long as real ones.
 	PasswordCost int
+	// Shed bounds the requests served at once per route class (shed.go);
+	// the zero value means DefaultShed.
+	Shed ShedConfig
 }
 
 // Server serves Platform API v1.
@@ -78,6 +81,7 @@ type Server struct {
 	dummyHash  []byte
 	mux        *http.ServeMux
 	bufs       bufPool // response buffers of the list encoders (jsonenc.go)
+	shed       *shedder
 }
 
 // New builds a Server.
@@ -94,6 +98,7 @@ func New(cfg Config) (*Server, error) {
 		trustProxy: cfg.TrustProxy,
 		mux:        http.NewServeMux(),
 		bufs:       newBufPool(),
+		shed:       newShedder(cfg.Shed),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -193,7 +198,7 @@ func (c *caller) has(perm string) bool {
 type Error struct {
 	Code       string
 	Message    string
-	RetryAfter time.Duration // for rate_limited
+	RetryAfter time.Duration // for rate_limited and a shed unavailable
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -253,7 +258,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // endpoint wraps a route's handler with authentication, authorization and
 // error writing.
 func (s *Server) endpoint(rt Route) http.Handler {
+	lim := s.shed.limiterFor(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lim != nil {
+			if !lim.acquire(r.Context()) {
+				s.writeError(w, r, s.shed.busy())
+				return
+			}
+			defer lim.release()
+		}
 		if err := checkContentType(r); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -296,7 +309,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			e = errorf(api.CodeInternal, "internal error")
 		}
 	}
-	if e.Code == api.CodeRateLimited {
+	if e.Code == api.CodeRateLimited || e.RetryAfter > 0 {
 		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	}

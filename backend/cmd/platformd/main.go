@@ -192,10 +192,27 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `address` (a separate listener; off by default)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `file` (leaf first, then intermediates); reloaded on SIGHUP")
 	tlsKey := fs.String("tls-key", "", "PEM private key `file` of --tls-cert; reloaded on SIGHUP")
+	shed := server.DefaultShed()
+	fs.IntVar(&shed.Reads.Concurrent, "concurrent-reads", shed.Reads.Concurrent, "list and other read requests served at once")
+	fs.IntVar(&shed.Writes.Concurrent, "concurrent-writes", shed.Writes.Concurrent, "terminate, untrust, logout and other writes served at once")
+	fs.IntVar(&shed.Logins.Concurrent, "concurrent-logins", shed.Logins.Concurrent, "sign-ins served at once (each spends ~50 ms of CPU in bcrypt)")
+	queue := fs.Int("queue", shed.Reads.Queue, "requests of each class (reads, writes, sign-ins) that may wait for a slot; beyond that 503 unavailable with Retry-After")
+	fs.DurationVar(&shed.MaxWait, "queue-wait", shed.MaxWait, "longest a request waits for a slot before 503 unavailable with Retry-After")
+	noShed := fs.Bool("no-shed", false, "serve every request however many are running (no 503 for load)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM or SIGINT, wait this long for in-flight requests before closing them")
 	if err := parse(fs, args, "db", "listen"); err != nil {
 		return err
 	}
+	if shed.Reads.Concurrent < 1 || shed.Writes.Concurrent < 1 || shed.Logins.Concurrent < 1 || *queue < 0 || shed.MaxWait <= 0 {
+		fmt.Fprintln(stderr, "--concurrent-* must be at least 1, --queue at least 0 and --queue-wait positive")
+		return errUsage
+	}
+	shed.Reads.Queue, shed.Writes.Queue, shed.Logins.Queue = *queue, *queue, *queue
+	if *queue == 0 {
+		// ClassLimit reads 0 as "the default" and <0 as "no queue".
+		shed.Reads.Queue, shed.Writes.Queue, shed.Logins.Queue = -1, -1, -1
+	}
+	shed.Off = *noShed
 	if (*tlsCert == "") != (*tlsKey == "") {
 		fmt.Fprintln(stderr, "--tls-cert and --tls-key go together")
 		return errUsage
@@ -227,6 +244,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	h, err := server.New(server.Config{
 		Store: db, Logger: log, IdleTimeout: *idle, AbsoluteTimeout: *absolute, TrustProxy: *trustProxy,
 		Throttle: server.ThrottleConfig{AccountLimit: *accountLimit, IPLimit: *ipLimit, Window: *window},
+		Shed:     shed,
 	})
 	if err != nil {
 		return err
