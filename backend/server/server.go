@@ -12,7 +12,8 @@
 // slides the idle expiry) at most once per minute per session.
 //
 // Errors are one table: store.ENotFound → 404, store.EInvalid → 400,
-// store.EConflict → 400; anything else is logged with slog and answered as a
+// store.EConflict → 400, store.EUnavailable (disk full, I/O error) → 503 with
+// its message, also reported by /healthz until a write succeeds; anything else is logged with slog and answered as a
 // bare 500 internal whose message never carries details.
 package server
 
@@ -29,6 +30,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -82,6 +84,9 @@ type Server struct {
 	mux        *http.ServeMux
 	bufs       bufPool // response buffers of the list encoders (jsonenc.go)
 	shed       *shedder
+	// unwritable is why the store last failed to write (nil: it writes).
+	// /healthz reports it until a write succeeds again.
+	unwritable atomic.Pointer[string]
 }
 
 // New builds a Server.
@@ -285,6 +290,8 @@ func (s *Server) endpoint(rt Route) http.Handler {
 		}
 		if err := rt.handle(w, r, c); err != nil {
 			s.writeError(w, r, err)
+		} else if rt.Method != "GET" {
+			s.unwritable.Store(nil) // a write went through
 		}
 	})
 }
@@ -299,6 +306,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			e = errorf(api.CodeNotFound, "%s", store.ErrorMessage(err))
 		case store.EInvalid, store.EConflict:
 			e = errorf(api.CodeInvalidArgument, "%s", store.ErrorMessage(err))
+		case store.EUnavailable:
+			// The cause (disk full, I/O error) goes to the log; the caller
+			// and /healthz get the message an operator can act on.
+			s.log.Error("store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			msg := store.ErrorMessage(err)
+			s.unwritable.Store(&msg)
+			e = errorf(api.CodeUnavailable, "%s", msg)
 		default:
 			if errors.Is(err, context.Canceled) {
 				// The client went away; nobody reads the answer.
@@ -346,6 +360,23 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *caller) erro
 	if _, err := s.store.IsEmpty(r.Context()); err != nil {
 		s.log.Error("health check failed", "err", err)
 		return errorf(api.CodeUnavailable, "the database is not available")
+	}
+	if why := s.unwritable.Load(); why != nil {
+		// Try a write, so that a replica a load balancer took out of
+		// service (and so gets no writes) still comes back by itself.
+		wc, ok := s.store.(store.WriteChecker)
+		if !ok {
+			return errorf(api.CodeUnavailable, "%s", *why)
+		}
+		if err := wc.CheckWritable(r.Context()); err != nil {
+			s.log.Warn("the database is still not writable", "err", err)
+			if msg := store.ErrorMessage(err); store.ErrorCode(err) == store.EUnavailable {
+				return errorf(api.CodeUnavailable, "%s", msg)
+			}
+			return errorf(api.CodeUnavailable, "%s", *why)
+		}
+		s.unwritable.CompareAndSwap(why, nil)
+		s.log.Info("the database is writable again")
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil

@@ -253,21 +253,56 @@ func (w *writeTx) now() (int64, error) {
 }
 
 // write runs fn in one IMMEDIATE transaction and commits when fn succeeds.
+// A failure of the disk under the file becomes store.EUnavailable (diskError).
 func (d *DB) write(ctx context.Context, fn func(w *writeTx) error) error {
 	tx, err := d.wdb.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return diskError(fmt.Errorf("begin: %w", err))
 	}
 	w := &writeTx{Tx: tx, ctx: ctx, clock: d.clock}
 	if err := fn(w); err != nil {
 		tx.Rollback()
-		return err
+		return diskError(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return diskError(fmt.Errorf("commit: %w", err))
 	}
 	d.checkpointSoon()
 	return nil
+}
+
+// diskError turns SQLite's "disk full", "I/O error" and "read-only" into a
+// store.EUnavailable error whose message an operator can act on, keeping
+// the SQLite error in the chain for the log. SQLite rolls the transaction
+// back in each case, so nothing half-done remains, and the next write after
+// the cause is fixed simply succeeds.
+func diskError(err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	var msg string
+	switch se.Code {
+	case sqlite3.ErrFull:
+		msg = "the platform's database disk is full: free space on the disk that holds the database file; writes work again as soon as there is room"
+	case sqlite3.ErrIoErr:
+		msg = "the platform's database file cannot be written (disk I/O error): check the disk that holds it"
+	case sqlite3.ErrReadonly:
+		msg = "the platform's database file has become read-only: check its permissions and the file system it is on"
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", store.Errorf(store.EUnavailable, "%s", msg), err)
+}
+
+// CheckWritable commits the smallest real write: it advances the write
+// clock by a microsecond, which only makes the next updated_at a little
+// later (the feed needs updated_at increasing, not dense).
+func (d *DB) CheckWritable(ctx context.Context) error {
+	return d.write(ctx, func(w *writeTx) error {
+		_, err := w.now()
+		return err
+	})
 }
 
 // checkpointSoon asks the checkpointer to run after a commit.
