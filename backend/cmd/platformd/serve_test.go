@@ -24,16 +24,41 @@ import (
 	"sessiondesk/backend/platformtest"
 )
 
-// buildPlatformd compiles this command into t.TempDir(): signals are only
-// real when they reach a real process.
+// built is this command compiled once for the tests that need a real
+// process: signals are only real when they reach one, and only a process
+// can run as another user.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+	out      []byte
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
 func buildPlatformd(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "platformd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "platformd-bin-"); built.err != nil {
+			return
+		}
+		// Readable and executable by every user: one test runs it as nobody.
+		if built.err = os.Chmod(built.dir, 0o755); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "platformd")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.bin
 }
 
 // daemon is a running platformd whose stderr the test reads.
@@ -276,4 +301,75 @@ func TestTLSServeAndReload(t *testing.T) {
 
 	d.signal(syscall.SIGTERM)
 	d.waitExit()
+}
+
+// TestStartOnUnwritablePath starts platformd as an unprivileged user
+// (nobody, uid 65534) on a directory and on a file it cannot write: it
+// exits 1 naming the path, the user and what is wrong, not SQLite's
+// "attempt to write a readonly database".
+func TestStartOnUnwritablePath(t *testing.T) {
+	bin := buildPlatformd(t)
+	const nobody = 65534
+	// t.TempDir() is private to root; the cases live in a directory nobody
+	// can enter.
+	base, err := os.MkdirTemp("", "platformd-perm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	mkdir := func(name string, mode os.FileMode) string {
+		d := filepath.Join(base, name)
+		if err := os.Mkdir(d, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		return d
+	}
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rootsDir := mkdir("roots", 0o755) // root's, not writable by nobody
+	shared := mkdir("shared", 0o777)  // writable by nobody...
+	rootsFile := filepath.Join(shared, "platform.db")
+	if err := os.WriteFile(rootsFile, nil, 0o600); err != nil { // ...but this file is root's
+		t.Fatal(err)
+	}
+	// nobody's own file in root's directory: SQLite opens it, then fails
+	// to create the -wal beside it ("attempt to write a readonly database").
+	ownFileDir := mkdir("own-file", 0o755)
+	ownFile := filepath.Join(ownFileDir, "platform.db")
+	if err := os.WriteFile(ownFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(ownFile, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, db string
+		want     string
+	}{
+		{"writable file in a read-only directory", ownFile,
+			"cannot write " + ownFile + ": directory " + ownFileDir + " is not writable by uid 65534 (permission denied, owner uid 0); SQLite keeps its -wal and -shm files beside the database"},
+		{"directory", filepath.Join(rootsDir, "platform.db"),
+			"cannot write " + filepath.Join(rootsDir, "platform.db") + ": directory " + rootsDir + " is not writable by uid 65534 (permission denied, owner uid 0)"},
+		{"file", rootsFile,
+			"cannot write " + rootsFile + ": the file " + rootsFile + " is not writable by uid 65534 (permission denied, mode 0600, owner uid 0)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(bin, "serve", "--db", c.db, "--listen", "127.0.0.1:0")
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("exit: %v (want status 1)\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), c.want) || strings.Contains(stderr.String(), "readonly database") {
+				t.Errorf("stderr:\n%s\nwant it to say: %s", stderr.String(), c.want)
+			}
+		})
+	}
 }

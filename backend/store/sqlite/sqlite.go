@@ -81,6 +81,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
 	}
+	if err := checkWritable(path); err != nil {
+		return nil, err
+	}
 	// Create the file ourselves so its mode is 0600 from the first byte;
 	// SQLite gives the -wal and -shm files the same mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
