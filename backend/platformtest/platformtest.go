@@ -18,6 +18,8 @@ package platformtest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -59,6 +61,9 @@ type Options struct {
 	LoginThrottle *server.ThrottleConfig
 	// Logger receives the platform's logs; nil discards them.
 	Logger *slog.Logger
+	// TLS, when set, serves HTTPS with it (see NewCA for a test CA and
+	// certificate); URL then starts with https://.
+	TLS *tls.Config
 }
 
 // Platform is a running platform.
@@ -67,6 +72,7 @@ type Platform struct {
 	handler http.Handler
 	addr    string
 	clock   func() time.Time
+	tls     *tls.Config
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -116,7 +122,7 @@ func Start(t testing.TB, opts Options) *Platform {
 		db.Close()
 		t.Fatalf("platformtest: listen: %v", err)
 	}
-	p := &Platform{store: db, handler: h, addr: ln.Addr().String(), clock: clock}
+	p := &Platform{store: db, handler: h, addr: ln.Addr().String(), clock: clock, tls: opts.TLS}
 	p.serve(ln)
 	t.Cleanup(func() {
 		p.Stop()
@@ -126,6 +132,9 @@ func Start(t testing.TB, opts Options) *Platform {
 }
 
 func (p *Platform) serve(ln net.Listener) {
+	if p.tls != nil {
+		ln = tls.NewListener(ln, p.tls)
+	}
 	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
 	p.mu.Lock()
 	p.srv = srv
@@ -137,9 +146,14 @@ func (p *Platform) serve(ln net.Listener) {
 	}()
 }
 
-// URL is the base URL, "http://127.0.0.1:PORT", without a trailing slash
-// and without /api/v1.
-func (p *Platform) URL() string { return "http://" + p.addr }
+// URL is the base URL, "http://127.0.0.1:PORT" (https:// with Options.TLS),
+// without a trailing slash and without /api/v1.
+func (p *Platform) URL() string {
+	if p.tls != nil {
+		return "https://" + p.addr
+	}
+	return "http://" + p.addr
+}
 
 // Stop closes the listener and every connection, in flight or idle. The
 // database stays; Restart serves it again.
@@ -169,6 +183,17 @@ func (p *Platform) Restart() {
 		panic("platformtest: restart on " + p.addr + ": " + err.Error())
 	}
 	p.serve(ln)
+}
+
+// httpClient is the client of Login: with TLS it trusts the platform's own
+// certificate (as an anchor), so that Login needs no CA.
+func (p *Platform) httpClient() *http.Client {
+	if p.tls == nil || len(p.tls.Certificates) == 0 || p.tls.Certificates[0].Leaf == nil {
+		return http.DefaultClient
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(p.tls.Certificates[0].Leaf)
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 }
 
 // Store is the platform's store, to arrange data directly.
@@ -217,7 +242,7 @@ func (p *Platform) login(req api.LoginRequest) (api.LoginResponse, string, error
 	if err != nil {
 		return out, "", err
 	}
-	res, err := http.Post(p.URL()+api.BasePath+"/auth/login", "application/json", bytes.NewReader(body))
+	res, err := p.httpClient().Post(p.URL()+api.BasePath+"/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return out, "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -90,6 +91,21 @@ func (ca *CA) Issue(t testing.TB, certFile, keyFile string, hosts ...string) *bi
 	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
 	writePEM(t, certFile, "CERTIFICATE", der)
 	return tmpl.SerialNumber
+}
+
+// ServerTLS issues a certificate for 127.0.0.1 and localhost into
+// t.TempDir() and returns a server configuration serving it, for
+// Options.TLS.
+func (ca *CA) ServerTLS(t testing.TB) *tls.Config {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	ca.Issue(t, certFile, keyFile, "127.0.0.1", "localhost")
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 }
 
 func serial(t testing.TB) *big.Int {
