@@ -40,6 +40,10 @@ type config struct {
 	soakClients int
 	ui          string // the UI bench script, run with node; "" skips the UI rows
 	appBinary   string
+	// faultClients ask for 1000-row pages at once for faultFor (the load
+	// shedding row, faults_platform.go); 0 clients skips it.
+	faultClients int
+	faultFor     time.Duration
 }
 
 func main() {
@@ -61,12 +65,15 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.soakClients, "soak-clients", 200, "concurrent clients in the soak")
 	fs.StringVar(&cfg.ui, "ui", "", "node script of the UI bench (frontend/e2e/bench-ui.mjs); empty skips the UI rows")
 	fs.StringVar(&cfg.appBinary, "app", "build/bin/sessiondesk-dev", "the dev app binary the UI bench drives")
+	fs.IntVar(&cfg.faultClients, "fault-clients", 1000, "concurrent clients asking for 1000-row pages in the load-shedding row (0 skips it)")
+	fs.DurationVar(&cfg.faultFor, "fault-for", 10*time.Second, "how long the load-shedding row runs")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *short {
 		cfg.sessions, cfg.devices, cfg.runs, cfg.samples = 2000, 400, 1, 10
+		cfg.faultClients, cfg.faultFor = min(cfg.faultClients, 20), 2*time.Second
 		if cfg.soak > 0 {
 			cfg.soak, cfg.soakClients = 3*time.Second, 10
 		}
@@ -121,6 +128,14 @@ func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
+	}
+	if cfg.faultClients > 0 {
+		fmt.Fprintf(os.Stderr, "measuring load shedding: %d clients for %s…\n", cfg.faultClients, cfg.faultFor)
+		r, err = benchShedding(ctx, cfg, p)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
 	}
 	if cfg.ui != "" {
 		fmt.Fprintln(os.Stderr, "measuring the UI in the real app…")
