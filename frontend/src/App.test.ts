@@ -365,14 +365,14 @@ describe('sign-in', () => {
     const user = userEvent.setup();
     render(App);
     const server = await screen.findByRole('textbox', { name: 'Server URL' });
-    expect(screen.queryByRole('textbox', { name: /CA file/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: /CA certificate file/ })).not.toBeInTheDocument();
     await user.clear(server);
     await user.type(server, 'https://platform.acme.test');
     await user.type(screen.getByRole('textbox', { name: 'Organization' }), 'acme');
     await user.type(screen.getByRole('textbox', { name: 'Email' }), 'admin@acme.test');
     await user.type(screen.getByLabelText('Password'), 'demo-password');
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
-    const ca = screen.getByRole('textbox', { name: /CA file/ });
+    const ca = screen.getByRole('textbox', { name: /CA certificate file/ });
     expect(ca).toHaveAttribute('aria-invalid', 'true');
     expect(await screen.findByText(/authority this computer does not trust/)).toBeInTheDocument();
     await user.type(ca, '/etc/ssl/acme-ca.pem');
