@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'offline'
   | 'no_keychain'
+  | 'untrusted_certificate'
+  | 'unavailable'
   | 'internal'
   | (string & {});
 
