@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -228,5 +229,34 @@ func TestEveryAnswerHasSafetyHeaders(t *testing.T) {
 			t.Errorf("%s %s (%d): X-Content-Type-Options %q, Cache-Control %q", c.method, c.url, res.status,
 				res.header.Get("X-Content-Type-Options"), res.header.Get("Cache-Control"))
 		}
+	}
+}
+
+// TestClientFieldsBoundListItems signs in with every client-set field at its
+// limit and made of the characters JSON escapes the most: no list item
+// grows past 4 KiB.
+func TestClientFieldsBoundListItems(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	worst := []string{strings.Repeat("<", 600), strings.Repeat("\u2028", 300), "Mozilla/5.0 (" + strings.Repeat("<&>", 200) + ") Firefox/133.0"}
+	for _, ua := range worst {
+		res := raw(t, "POST", p.URL()+api.BasePath+"/auth/login",
+			`{"org":"acme","email":"auditor@acme.test","password":"`+platformtest.Password+`","device":{"name":"`+strings.Repeat(`<\"`, 100)+`","platform":"`+strings.Repeat("<", 100)+`"}}`,
+			map[string]string{"Content-Type": "application/json", "User-Agent": ua})
+		res.decode(t, 200, nil)
+	}
+	admin := newClient(t, p, p.Login(t, "acme", "admin@acme.test").Token)
+	for _, list := range []string{"/sessions?status=all&limit=1000", "/devices?limit=1000"} {
+		var page struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		admin.do("GET", api.BasePath+list, nil).decode(t, 200, &page)
+		biggest := 0
+		for _, it := range page.Items {
+			biggest = max(biggest, len(it))
+		}
+		if biggest > 4096 {
+			t.Errorf("%s: an item of %d bytes", list, biggest)
+		}
+		t.Logf("%s: biggest item %d bytes", list, biggest)
 	}
 }
