@@ -277,35 +277,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	}
 	// SIGHUP reloads the certificate pair. It is caught even without TLS so
 	// that a habitual "kill -HUP" does not end the service.
-	hupSig := make(chan os.Signal, 1)
-	signal.Notify(hupSig, syscall.SIGHUP)
-	defer signal.Stop(hupSig)
-	hup := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	done := make(chan struct{})
 	defer close(done)
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-hupSig:
-				if certs == nil {
-					log.Info("SIGHUP ignored: there is no TLS certificate to reload")
-					continue
-				}
-				select {
-				case hup <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
+	go certs.reloadOnHUP(hup, done, log)
 	served := make(chan error, 1)
 	scheme := "http"
 	if certs != nil {
 		scheme = "https"
 		srv.TLSConfig = certs.tlsConfig()
-		go certs.reloadOnHUP(hup, done, log)
 		go func() { served <- srv.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { served <- srv.Serve(ln) }()

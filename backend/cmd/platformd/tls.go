@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync/atomic"
 )
 
@@ -50,19 +51,27 @@ func (r *certReloader) tlsConfig() *tls.Config {
 	}
 }
 
-// reloadOnHUP reloads the pair on every value of hup until done closes.
-func (r *certReloader) reloadOnHUP(hup <-chan struct{}, done <-chan struct{}, log *slog.Logger) {
+// reloadOnHUP reloads the pair on every signal from hup until done closes.
+// A nil reloader (plain HTTP) has nothing to reload and says so.
+func (r *certReloader) reloadOnHUP(hup <-chan os.Signal, done <-chan struct{}, log *slog.Logger) {
 	for {
 		select {
 		case <-done:
 			return
 		case <-hup:
+			if r == nil {
+				log.Info("SIGHUP ignored: there is no TLS certificate to reload")
+				continue
+			}
 			if err := r.reload(); err != nil {
 				log.Error("TLS certificate reload failed; keeping the current one", "err", err)
 				continue
 			}
-			leaf := r.cert.Load().Leaf
-			log.Info("TLS certificate reloaded", "cert", r.certFile, "subject", leaf.Subject.String(), "not_after", leaf.NotAfter)
+			attrs := []any{"cert", r.certFile}
+			if leaf := r.cert.Load().Leaf; leaf != nil {
+				attrs = append(attrs, "subject", leaf.Subject.String(), "not_after", leaf.NotAfter)
+			}
+			log.Info("TLS certificate reloaded", attrs...)
 		}
 	}
 }
