@@ -162,6 +162,9 @@ func TestSIGTERMDrains(t *testing.T) {
 	bin := buildPlatformd(t)
 	db := filepath.Join(t.TempDir(), "platform.db")
 	d := startDaemon(t, bin, "--db", db, "--seed", "demo")
+	// A habitual kill -HUP does not end a plain-HTTP platformd.
+	d.signal(syscall.SIGHUP)
+	d.waitLog("SIGHUP ignored", 1)
 
 	body := `{"org":"acme","email":"admin@acme.test","password":"demo-password","device":{"name":"drain test"}}`
 	conn, err := net.Dial("tcp", d.addr)
