@@ -12,9 +12,14 @@
 // slides the idle expiry) at most once per minute per session.
 //
 // Errors are one table: store.ENotFound → 404, store.EInvalid → 400,
-// store.EConflict → 400, store.EUnavailable (disk full, I/O error) → 503 with
-// its message, also reported by /healthz until a write succeeds; anything else is logged with slog and answered as a
-// bare 500 internal whose message never carries details.
+// store.EConflict → 400, store.EUnavailable (disk full, I/O error) → 503
+// with its message, which /healthz also reports until a write succeeds;
+// anything else is logged with slog and answered as a bare 500 internal
+// whose message never carries details.
+//
+// Before a handler runs, a route's class (sign-in, reads, writes) may shed
+// the request (shed.go), and a body that is not JSON is refused with 415
+// (harden.go). Every answer carries nosniff and no-store.
 package server
 
 import (
