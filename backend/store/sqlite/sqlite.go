@@ -22,9 +22,11 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -43,6 +45,7 @@ type Options struct {
 
 // DB is a store.Store backed by one SQLite file.
 type DB struct {
+	path  string
 	db    *sql.DB // reads
 	wdb   *sql.DB // writes: one connection
 	cdb   *sql.DB // WAL checkpoints: one connection
@@ -104,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// preparing the list and token queries anew was 8% of a page request.
 	base := "file:" + path + "?_txlock=immediate&_foreign_keys=on&_busy_timeout=10000" +
 		"&_journal_mode=WAL&_synchronous=NORMAL&_mutex=no&_stmt_cache_size=64"
-	d := &DB{ckpt: make(chan struct{}, 1), stop: make(chan struct{}), ckptDone: make(chan struct{})}
+	d := &DB{path: path, ckpt: make(chan struct{}, 1), stop: make(chan struct{}), ckptDone: make(chan struct{})}
 	if d.wdb, err = sql.Open(writerDriver, base+"&_cache_size=-262144"); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -287,9 +290,9 @@ func diskError(err error) error {
 	var msg string
 	switch se.Code {
 	case sqlite3.ErrFull:
-		msg = "the platform's database disk is full: free space on the disk that holds the database file; writes work again as soon as there is room"
+		msg = msgDiskFull
 	case sqlite3.ErrIoErr:
-		msg = "the platform's database file cannot be written (disk I/O error): check the disk that holds it"
+		msg = msgIOError
 	case sqlite3.ErrReadonly:
 		msg = "the platform's database file has become read-only: check its permissions and the file system it is on"
 	default:
@@ -298,14 +301,57 @@ func diskError(err error) error {
 	return fmt.Errorf("%w: %w", store.Errorf(store.EUnavailable, "%s", msg), err)
 }
 
-// CheckWritable commits the smallest real write: it advances the write
-// clock by a microsecond, which only makes the next updated_at a little
-// later (the feed needs updated_at increasing, not dense).
+const (
+	msgDiskFull = "the platform's database disk is full: free space on the disk that holds the database file; writes work again as soon as there is room"
+	msgIOError  = "the platform's database file cannot be written (disk I/O error): check the disk that holds it"
+)
+
+// headroomBytes is the free space CheckWritable asks for beside the file.
+// A one-row write alone is no proof: SQLite reuses the space of its WAL
+// file once a checkpoint has copied it back, so a tiny write can succeed on
+// a full disk while every sign-in still fails. 1 MiB is what a few hundred
+// sign-ins or terminations take.
+const headroomBytes = 1 << 20
+
+// CheckWritable reports whether writes work again: headroomBytes can be
+// written (and synced) beside the database file, and a real transaction
+// commits. The transaction advances the write clock by a microsecond, which
+// only makes the next updated_at a little later (the feed needs updated_at
+// increasing, not dense).
 func (d *DB) CheckWritable(ctx context.Context) error {
+	if err := d.checkHeadroom(); err != nil {
+		return err
+	}
 	return d.write(ctx, func(w *writeTx) error {
 		_, err := w.now()
 		return err
 	})
+}
+
+func (d *DB) checkHeadroom() error {
+	fail := func(err error) error {
+		msg := msgIOError
+		if errors.Is(err, syscall.ENOSPC) {
+			msg = msgDiskFull
+		}
+		return fmt.Errorf("%w: %w", store.Errorf(store.EUnavailable, "%s", msg), err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(d.path), ".platformd-space-check-*")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for n := 0; n < headroomBytes; n += len(buf) {
+		if _, err := f.Write(buf); err != nil {
+			return fail(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // checkpointSoon asks the checkpointer to run after a commit.
