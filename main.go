@@ -29,6 +29,7 @@ import (
 	"sessiondesk/app/bind"
 	"sessiondesk/app/desk"
 	"sessiondesk/app/notify"
+	"sessiondesk/app/platform"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/demo"
 )
@@ -56,6 +57,7 @@ func main() {
 
 type flags struct {
 	server         string
+	caFile         string
 	dataDir        string
 	syncInterval   time.Duration
 	newDeviceEvery time.Duration
@@ -65,6 +67,7 @@ func parseFlags(args []string) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("sessiondesk", flag.ContinueOnError)
 	fs.StringVar(&f.server, "server", "", "URL of a deployed platformd (e.g. https://platform.example.org); without it the app runs the embedded demo platform")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of your organization's own certificate authority, trusted besides the system's for -server (the sign-in form can name one per account too)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep config, cache and demo data under this directory instead of the user's config and cache directories")
 	fs.DurationVar(&f.syncInterval, "sync-interval", syncer.DefaultInterval, "time between background syncs")
 	fs.DurationVar(&f.newDeviceEvery, "demo-new-device-every", time.Minute, "demo mode: simulate a sign-in from a new device this often (0 disables)")
@@ -78,6 +81,12 @@ func parseFlags(args []string) (flags, error) {
 	}
 	if f.syncInterval < time.Second {
 		return f, errors.New("-sync-interval must be at least 1s")
+	}
+	if f.caFile != "" {
+		// Refuse a wrong path now rather than at the first sign-in.
+		if _, err := platform.New("https://platform.invalid", platform.Options{CAFile: f.caFile}); err != nil {
+			return f, fmt.Errorf("-ca-file: %w", err)
+		}
 	}
 	if f.newDeviceEvery < 0 {
 		return f, errors.New("-demo-new-device-every must not be negative")
@@ -131,6 +140,8 @@ func run() error {
 		Events:       events,
 		SyncInterval: f.syncInterval,
 		Log:          log,
+		// The default for accounts whose profile names no CA file.
+		Client: platform.Options{CAFile: f.caFile},
 	})
 	if err != nil {
 		return err

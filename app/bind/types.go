@@ -15,10 +15,11 @@ type Profile struct {
 	ServerURL string `json:"serverUrl"`
 	Org       string `json:"org"`
 	Email     string `json:"email"`
+	CAFile    string `json:"caFile,omitempty"`
 }
 
 func toProfile(p profile.Profile) Profile {
-	return Profile{ID: p.ID, ServerURL: p.ServerURL, Org: p.Org, Email: p.Email}
+	return Profile{ID: p.ID, ServerURL: p.ServerURL, Org: p.Org, Email: p.Email, CAFile: p.CAFile}
 }
 
 // SignInRequest is what the sign-in form submits.
@@ -29,6 +30,9 @@ type SignInRequest struct {
 	Password    string `json:"password"`
 	TOTP        string `json:"totp"`
 	TrustDevice bool   `json:"trustDevice"`
+	// CAFile is the PEM file of an organization's own certificate authority
+	// (optional; trusted besides the system's).
+	CAFile string `json:"caFile,omitempty"`
 }
 
 // AuthState is who is signed in and whether the keychain works.

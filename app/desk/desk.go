@@ -22,6 +22,7 @@ package desk
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,7 +47,9 @@ import (
 const (
 	CodeOffline    = "offline"
 	CodeNoKeychain = "no_keychain"
-	CodeSignedOut  = api.CodeUnauthenticated
+	// CodeUntrustedCertificate: the platform's TLS certificate was refused.
+	CodeUntrustedCertificate = "untrusted_certificate"
+	CodeSignedOut            = api.CodeUnauthenticated
 )
 
 // Error is a failure meant for the user: a code the UI branches on, a
@@ -264,7 +267,7 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	client, err := platform.New(p.ServerURL, d.cfg.Client)
+	client, err := platform.New(p.ServerURL, d.clientOptions(p.CAFile))
 	if err != nil {
 		return false, err
 	}
@@ -355,6 +358,18 @@ type SignInRequest struct {
 	TOTP        string
 	TrustDevice bool
 	Demo        bool
+	// CAFile is the PEM file of an organization's own certificate
+	// authority, trusted besides the system's ("" for Config.Client's).
+	CAFile string
+}
+
+// clientOptions are the platform client's options for a profile's CA file.
+func (d *Desk) clientOptions(caFile string) platform.Options {
+	opts := d.cfg.Client
+	if caFile = strings.TrimSpace(caFile); caFile != "" {
+		opts.CAFile = caFile
+	}
+	return opts
 }
 
 // SignIn signs in through the platform, stores the token and device id in the
@@ -371,14 +386,23 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	case req.Password == "":
 		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "password", Message: "Enter your password."}
 	}
-	client, err := platform.New(req.ServerURL, d.cfg.Client)
-	if err != nil {
+	opts := d.clientOptions(req.CAFile)
+	if _, err := platform.ParseServerURL(req.ServerURL); err != nil {
 		msg := "The server address must look like https://host:port."
 		var pe *platform.Error
 		if errors.As(err, &pe) && pe.Message != "" {
 			msg = pe.Message // e.g. why plain http is refused
 		}
 		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: msg, Err: err}
+	}
+	client, err := platform.New(req.ServerURL, opts)
+	if err != nil { // the address is fine, so it is the CA file
+		msg := "The CA file cannot be used."
+		var pe *platform.Error
+		if errors.As(err, &pe) && pe.Message != "" {
+			msg = pe.Message
+		}
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "caFile", Message: msg, Err: err}
 	}
 	opened := false
 	defer func() {
@@ -390,6 +414,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	demo := req.Demo || (d.demoURL != "" && client.BaseURL() == d.demoURL)
 	d.mu.Unlock()
 	p := profile.New(client.BaseURL(), req.Org, req.Email, demo)
+	p.CAFile = opts.CAFile
 	kc := d.keychain()
 	deviceID, err := kc.DeviceID(p.ID)
 	if err != nil && !errors.Is(err, keychain.ErrNotFound) {
@@ -456,6 +481,15 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 func signInError(err error, withTOTP bool) error {
 	if platform.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Field: "server", Message: "The platform cannot be reached at this address.", Err: err}
+	}
+	var ce *platform.CertificateError
+	if errors.As(err, &ce) {
+		field := "server"
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) {
+			field = "caFile" // what fixes it
+		}
+		return &Error{Code: CodeUntrustedCertificate, Field: field, Message: ce.Message(), Err: err}
 	}
 	var pe *platform.Error
 	if !errors.As(err, &pe) {

@@ -56,6 +56,9 @@ type Options struct {
 	Log            *slog.Logger  // default: discard
 	UserAgent      string        // default DefaultUserAgent()
 	Transport      http.RoundTripper
+	// CAFile is a PEM file of certificate authorities trusted besides the
+	// system's (an organization's internal CA); "" trusts the system's only.
+	CAFile string
 }
 
 // Defaults used when Options leaves a field zero.
@@ -130,6 +133,11 @@ func New(baseURL string, opts Options) (*Client, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 4
 		transport = t
+	}
+	if opts.CAFile != "" {
+		if transport, err = trustCAFile(transport, opts.CAFile); err != nil {
+			return nil, err
+		}
 	}
 	c := &Client{base: u, opts: opts, log: log}
 	c.rc = &retryablehttp.Client{
@@ -344,6 +352,9 @@ func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string
 		}
 		if ctx.Err() != nil { // the caller gave up: not an outage
 			return fmt.Errorf("platform: %s %s: %w", method, path, ctx.Err())
+		}
+		if ce := certificateError(err); ce != nil { // not offline: a trust to fix
+			return ce
 		}
 		return &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err))}
 	}

@@ -30,6 +30,11 @@ type Profile struct {
 	Org       string `json:"org"`
 	Email     string `json:"email"`
 	Demo      bool   `json:"demo,omitempty"`
+	// CAFile is a PEM file of the certificate authority (an organization's
+	// internal CA) trusted for this platform besides the system's; "" for
+	// none. Not part of the id: the account is the same whoever signed the
+	// certificate.
+	CAFile string `json:"caFile,omitempty"`
 }
 
 // New builds a profile with its derived id.

@@ -20,7 +20,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 BUILD_PACKAGES=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 # What the window needs without a desktop, and what the tests drive it with.
 HEADLESS_PACKAGES=(xvfb xauth dbus gnome-keyring libglib2.0-bin)
-TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core)
+TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl)
 
 # ensure_apt PKG… installs the packages that are missing, and only those.
 ensure_apt() {

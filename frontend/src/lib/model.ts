@@ -13,10 +13,12 @@ export type ErrorCode =
   | 'rate_limited'
   | 'offline'
   | 'no_keychain'
+  | 'untrusted_certificate'
+  | 'unavailable'
   | 'internal'
   | (string & {});
 
-export type SignInField = 'server' | 'org' | 'email' | 'password' | 'totp';
+export type SignInField = 'server' | 'caFile' | 'org' | 'email' | 'password' | 'totp';
 
 /** What a failed call rejects with, whatever the Go side or the transport sent. */
 export class UIError extends Error {
@@ -142,6 +144,8 @@ export interface Profile {
   serverUrl: string;
   org: string;
   email: string;
+  /** PEM file of the organization's own certificate authority, if any. */
+  caFile?: string;
 }
 
 export interface SignInRequest {
@@ -151,6 +155,8 @@ export interface SignInRequest {
   password: string;
   totp: string;
   trustDevice: boolean;
+  /** PEM file of the organization's own certificate authority (optional). */
+  caFile?: string;
 }
 
 export interface AuthState {
