@@ -116,6 +116,7 @@ type SyncStatus struct {
 	Phase      string     `json:"phase"`
 	Done       int        `json:"done"`
 	Total      int        `json:"total"`
+	RetryAt    *time.Time `json:"retryAt"` // the platform asked to wait until then
 }
 
 func toSyncStatus(st syncer.Status) SyncStatus { return SyncStatus(st) }
