@@ -42,12 +42,15 @@ type AuthState struct {
 	// Message explains the last change (session ended, cache rebuilt);
 	// empty when there is nothing to say.
 	Message string `json:"message"`
+	// Notice says what cached data was lost and why; it stays until
+	// DismissNotice.
+	Notice string `json:"notice"`
 }
 
 func authState(st desk.AuthState) AuthState {
 	out := AuthState{
 		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me,
-		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message,
+		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message, Notice: st.Notice,
 	}
 	if st.Profile != nil {
 		p := toProfile(*st.Profile)

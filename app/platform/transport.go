@@ -183,3 +183,14 @@ func (t *attemptTransport) CloseIdleConnections() {
 		ci.CloseIdleConnections()
 	}
 }
+
+// SeedClockOffset sets the offset to assume until an answer tells it (an
+// offline start remembers the last one measured); an answer's Date then
+// replaces it.
+func (c *Client) SeedClockOffset(d time.Duration) {
+	c.clock.mu.Lock()
+	defer c.clock.mu.Unlock()
+	if !c.clock.known {
+		c.clock.offset = d
+	}
+}

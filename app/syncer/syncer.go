@@ -113,7 +113,10 @@ type Config struct {
 	Clock      func() time.Time // the workstation's clock (status times, waits)
 	// ServerNow is the platform's clock (platform.Client.Now); nil: Clock.
 	ServerNow func() time.Time
-	Log       *slog.Logger
+	// CacheNotice tells the user that cached data was lost and why (a
+	// damaged file found after loading); nil: only logged.
+	CacheNotice func(string)
+	Log         *slog.Logger
 }
 
 // Syncer runs the syncs of one signed-in profile.
@@ -257,8 +260,12 @@ func (s *Syncer) load(ctx context.Context) error {
 			s.cfg.Log.Error("offline cache not rebuilt", "err", rerr)
 			notice = "The offline cache is damaged: " + rerr.Error()
 		}
+		// Told through its own channel: a sync status line would be
+		// overwritten by the next sync within seconds.
+		if s.cfg.CacheNotice != nil {
+			s.cfg.CacheNotice(notice)
+		}
 		s.mu.Lock()
-		s.status.LastError = notice
 		if sess == nil {
 			s.status.LastSyncAt = nil
 		}
