@@ -120,6 +120,8 @@ type SyncStatus struct {
 	Done       int        `json:"done"`
 	Total      int        `json:"total"`
 	RetryAt    *time.Time `json:"retryAt"` // the platform asked to wait until then
+	// ClockOffsetMS is the platform's clock minus this computer's.
+	ClockOffsetMS int64 `json:"clockOffsetMs"`
 }
 
 func toSyncStatus(st syncer.Status) SyncStatus { return SyncStatus(st) }

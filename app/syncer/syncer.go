@@ -93,6 +93,9 @@ type Status struct {
 	// RetryAt is when the platform said it may be asked again (after a 429
 	// or 503 with Retry-After); nil when it did not ask to wait.
 	RetryAt *time.Time `json:"retryAt"`
+	// ClockOffsetMS is the platform's clock minus this computer's, so that
+	// the UI shows times ("expires in 2 h") on the platform's clock.
+	ClockOffsetMS int64 `json:"clockOffsetMs"`
 }
 
 // Config wires a Syncer.
@@ -411,6 +414,7 @@ func (s *Syncer) SyncNow(ctx context.Context) (Status, error) {
 	s.setStatus(func(st *Status) {
 		st.Syncing, st.Phase, st.Done, st.Total = false, "", 0, 0
 		st.RetryAt = nil
+		st.ClockOffsetMS = s.cfg.ServerNow().Sub(s.cfg.Clock()).Milliseconds()
 		var busy *busyError
 		switch {
 		case err == nil:

@@ -162,6 +162,8 @@ export interface AuthState {
   keychainMessage: string;
   /** Not in the spec; shown on the sign-in screen if the Go side ever sends it. */
   message?: string;
+  /** What cached data was lost and why; shown until dismissed. */
+  notice?: string;
 }
 
 export type SessionSortKey =
@@ -242,6 +244,10 @@ export interface SyncStatus {
   phase: string;
   done: number;
   total: number;
+  /** The platform asked to wait (429/503 Retry-After) until then. */
+  retryAt?: string | null;
+  /** The platform's clock minus this computer's (from its Date headers). */
+  clockOffsetMs?: number;
 }
 
 // ---- events ----------------------------------------------------------------------------------
