@@ -40,6 +40,8 @@ type config struct {
 	soakClients int
 	ui          string // the UI bench script, run with node; "" skips the UI rows
 	appBinary   string
+	syncFaults  bool // the app's sync through the fault-injecting proxy
+	short       bool
 }
 
 func main() {
@@ -61,10 +63,12 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.soakClients, "soak-clients", 200, "concurrent clients in the soak")
 	fs.StringVar(&cfg.ui, "ui", "", "node script of the UI bench (frontend/e2e/bench-ui.mjs); empty skips the UI rows")
 	fs.StringVar(&cfg.appBinary, "app", "build/bin/sessiondesk-dev", "the dev app binary the UI bench drives")
+	fs.BoolVar(&cfg.syncFaults, "sync-faults", true, "measure the app's full sync through resets and a 256 KB/s link (the 'faults' rows)")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.short = *short
 	if *short {
 		cfg.sessions, cfg.devices, cfg.runs, cfg.samples = 2000, 400, 1, 10
 		if cfg.soak > 0 {
@@ -121,6 +125,14 @@ func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
+	}
+	if cfg.syncFaults {
+		fmt.Fprintln(os.Stderr, "measuring the app's sync through network faults…")
+		r, err = benchFaults(ctx, cfg, p, dir, cfg.short)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
 	}
 	if cfg.ui != "" {
 		fmt.Fprintln(os.Stderr, "measuring the UI in the real app…")
