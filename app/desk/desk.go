@@ -815,6 +815,19 @@ func (d *Desk) current() (*workspace, error) {
 
 // actionError turns a platform error into a user error and reacts to it.
 func (d *Desk) actionError(err error) error {
+	if platform.Answered(err) {
+		// The platform is there: busy (503), or the link broke off after
+		// it answered, when the action may well have been done.
+		var pe *platform.Error
+		if errors.As(err, &pe) {
+			msg := "The platform is busy, so nothing was changed. Try again in a moment."
+			if wait, ok := platform.RetryAfterOf(err); ok {
+				msg = fmt.Sprintf("The platform is busy, so nothing was changed. Try again in %s.", wait.Round(time.Second))
+			}
+			return &Error{Code: api.CodeUnavailable, Message: msg, Err: err}
+		}
+		return &Error{Code: api.CodeUnavailable, Message: "The connection to the platform broke off while it answered, so whether it was done is not known; the next sync shows it.", Err: err}
+	}
 	if platform.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Message: "The platform cannot be reached, so nothing was changed. Try again when you are back online.", Err: err}
 	}
@@ -829,8 +842,11 @@ func (d *Desk) fail(w *workspace, err error) error {
 	if platform.IsUnauthenticated(err) {
 		d.ended(w)
 	}
-	if platform.IsUnreachable(err) {
+	if platform.IsUnreachable(err) && !platform.Answered(err) {
 		w.sync.SetOnline(false, "The platform cannot be reached.")
+	}
+	if platform.Answered(err) {
+		w.sync.Trigger() // an answer that broke off may hide a change
 	}
 	return d.actionError(err)
 }

@@ -12,6 +12,7 @@ import (
 
 	"sessiondesk/app/cache"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/internal/faultproxy"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/platform"
 	"sessiondesk/backend/api"
@@ -175,5 +176,43 @@ func TestWrongWorkstationClock(t *testing.T) {
 	again, _ := d2.ListSessions(desk.SessionQuery{Status: "all"})
 	if again.Total != all.Total || !again.Offline {
 		t.Fatalf("after a 15-day clock jump: %d cached sessions (offline %v), want %d", again.Total, again.Offline, all.Total)
+	}
+}
+
+// An action refused with 503 + Retry-After is "busy", not "offline": the
+// app stays online and says when to try again.
+func TestBusyPlatformIsNotOffline(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	fp, err := faultproxy.Start(p.URL(), faultproxy.Faults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fp.Close() })
+	e := newEnv(t)
+	d := e.open(t)
+	if _, err := d.SignIn(context.Background(), desk.SignInRequest{ServerURL: fp.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if st := d.State(); st.Profile != nil {
+			keychain.OS().DeleteProfile(st.Profile.ID)
+		}
+	})
+	syncNow(t, d)
+	page, _ := d.ListSessions(desk.SessionQuery{Limit: 10})
+	var victim string
+	for _, s := range page.Items {
+		if !s.Current {
+			victim = s.ID
+			break
+		}
+	}
+	fp.Set(faultproxy.Faults{Status: 503, StatusCount: 100, RetryAfter: 30 * time.Second})
+	_, err = d.Terminate(context.Background(), victim, "")
+	if codeOf(err) != api.CodeUnavailable || !strings.Contains(err.Error(), "busy") || !strings.Contains(err.Error(), "30s") {
+		t.Fatalf("terminate against a busy platform: %v (code %q)", err, codeOf(err))
+	}
+	if st := d.SyncStatus(); !st.Online || strings.Contains(st.LastError, "cannot be reached") {
+		t.Fatalf("sync status after a busy answer: %+v", st)
 	}
 }
