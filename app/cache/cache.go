@@ -153,7 +153,7 @@ func Open(ctx context.Context, o Options) (st *Store, notice string, err error) 
 	if err != nil {
 		return nil, "", err
 	}
-	return st, fmt.Sprintf("The offline cache could not be read and was rebuilt; the old file was kept as %s.", filepath.Base(aside)), nil
+	return st, damagedNotice(aside), nil
 }
 
 func open(ctx context.Context, path string, sl *sealer, o Options) (*Store, error) {
@@ -259,7 +259,13 @@ func (s *Store) Rebuild(ctx context.Context) (notice string, err error) {
 	}
 	s.db.Store(ns.conn())
 	s.log.Warn("offline cache damaged; moved aside and rebuilt", "aside", aside)
-	return fmt.Sprintf("The offline cache could not be read and was rebuilt; the old file was kept as %s.", filepath.Base(aside)), nil
+	return damagedNotice(aside), nil
+}
+
+// damagedNotice tells the user what a damaged file cost: what was lost, why,
+// where the old file is, and what happens next.
+func damagedNotice(aside string) string {
+	return fmt.Sprintf("The cached sessions, devices and audit log were lost: the cache file was damaged and could not be read, so it was set aside (kept as %s) and rebuilt empty. Everything is fetched again from the platform at the next sync.", filepath.Base(aside))
 }
 
 const keyCheckValue = "sessiondesk cache key check v1"

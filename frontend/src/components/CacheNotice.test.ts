@@ -20,7 +20,7 @@ describe('cache loss', () => {
     const user = userEvent.setup();
     render(App);
     const notice = await screen.findByRole('alert');
-    expect(notice).toHaveTextContent('Offline cache lost');
+    expect(notice).toHaveTextContent('Cached data lost');
     expect(notice).toHaveTextContent('key was missing from the keychain');
 
     // Syncs come and go; the notice stays.
@@ -30,7 +30,7 @@ describe('cache loss', () => {
 
     await user.click(within(notice).getByRole('button', { name: 'Dismiss' }));
     expect(api.dismissNotice).toHaveBeenCalled();
-    await waitFor(() => expect(screen.queryByText(/Offline cache lost/)).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.queryByText(/Cached data lost/)).not.toBeInTheDocument());
   });
 
   it('says "nothing cached yet" rather than "No sessions" when nothing was ever cached', async () => {
