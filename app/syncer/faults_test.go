@@ -182,3 +182,17 @@ func TestRetryAfterIsWaitedOut(t *testing.T) {
 		}
 	}
 }
+
+// A 503 without Retry-After, left after the retries, is "busy", not
+// "cannot be reached": the platform answered.
+func TestBusyWithoutRetryAfterIsNotOffline(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	fp := proxied(t, p, faultproxy.Faults{Status: 503, StatusCount: 100})
+	c, _ := platform.New(fp.URL(), platform.Options{RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	s, _ := faultRig(t, c.WithToken(token), 100, nil)
+	st, err := s.SyncNow(context.Background())
+	if err == nil || !st.Online || st.LastError != "Platform busy — the next sync tries again." || st.RetryAt != nil {
+		t.Fatalf("after 503s: %v %+v", err, st)
+	}
+}

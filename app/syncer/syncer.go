@@ -426,6 +426,8 @@ func (s *Syncer) SyncNow(ctx context.Context) (Status, error) {
 			st.Online, st.RetryAt = true, &t
 			st.LastError = busyMessage(retryAt.Sub(now))
 		case errors.As(err, &busy):
+		case platform.CodeOf(err) == api.CodeUnavailable || platform.CodeOf(err) == api.CodeRateLimited:
+			st.Online, st.LastError = true, "Platform busy — the next sync tries again."
 		case platform.Answered(err):
 			st.Online, st.LastError = true, "The connection to the platform broke off while receiving data; the sync resumes where it stopped."
 		case platform.IsUnreachable(err):
