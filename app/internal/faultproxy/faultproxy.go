@@ -37,8 +37,8 @@ type Faults struct {
 	// BytesPerSec paces every answer byte sent back (all connections share
 	// the link); 0 means unlimited. Applies to every path.
 	BytesPerSec int
-	// BlackHole accepts new connections and never answers on them
-	// (connections already open are not affected).
+	// BlackHole accepts connections and requests and never answers them
+	// (requests on connections already open included).
 	BlackHole bool
 	// Status, when not 0, answers the next StatusCount matched requests
 	// with this status (429 or 503), a contract error body and
@@ -203,6 +203,11 @@ func (p *Proxy) serve(client net.Conn) {
 			return
 		}
 		p.Requests.Add(1)
+		if p.blackHole() {
+			p.Holes.Add(1)
+			_, _ = io.Copy(io.Discard, cr)
+			return
+		}
 		d := p.decide(req.URL.Path)
 		if d.status != 0 {
 			io.Copy(io.Discard, req.Body)
