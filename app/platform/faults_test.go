@@ -2,6 +2,8 @@ package platform_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +144,28 @@ func TestServerClockFromDateHeader(t *testing.T) {
 	}
 	if d := c.WithToken("x").Now().Sub(time.Now()).Abs(); d > 2*time.Second {
 		t.Fatalf("Now is %v off the platform's clock", d)
+	}
+}
+
+// A body that stops arriving is cut by the idle limit (and the call reports
+// that the platform answered), not left hanging.
+func TestStalledBodyIsCut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"items":[`))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the link goes silent
+	}))
+	defer srv.Close()
+	opts := fastOptions(nil)
+	opts.CallTimeout, opts.FirstByteTimeout, opts.IdleTimeout, opts.RetryMax = 500*time.Millisecond, time.Second, 300*time.Millisecond, 1
+	c, _ := platform.New(srv.URL, opts)
+	start := time.Now()
+	_, err := c.ListDevices(context.Background(), platform.ListParams{})
+	if !platform.Answered(err) || !strings.Contains(err.Error(), "stalled") {
+		t.Fatalf("err = %v, want a stalled answer", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("took %v", took)
 	}
 }
