@@ -387,7 +387,8 @@ func (s *Syncer) nextWait(err error) time.Duration {
 	wait := s.cfg.Interval
 	if d := retryAt.Sub(s.cfg.Clock()); d > wait {
 		wait = d
-	} else if err != nil && resumable && platform.Answered(err) && wait > resumeSoon {
+	} else if err != nil && resumable && platform.Answered(err) && platform.CodeOf(err) == "" && wait > resumeSoon {
+		// A broken answer, not a busy platform: resume soon.
 		wait = resumeSoon
 	}
 	return wait
