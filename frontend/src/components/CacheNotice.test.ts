@@ -53,3 +53,16 @@ describe('cache loss', () => {
     expect(await screen.findByText('Platform busy — retrying in 2 min')).toBeInTheDocument();
   });
 });
+
+describe('the platform’s clock', () => {
+  it('shows expiry on the platform’s clock, not this computer’s', async () => {
+    // The platform is 6 h ahead of this computer: a session expiring 8 h
+    // from this computer's now expires in 2 h on the platform's.
+    fake.sync = { ...fake.sync, clockOffsetMs: 6 * 3_600_000 };
+    render(App);
+    const table = await screen.findByRole('table', { name: 'Sessions' });
+    await within(table).findByText('user1@acme.test');
+    const row = within(table).getByText('user1@acme.test').closest('tr') as HTMLElement;
+    await waitFor(() => expect(within(row).getByText('in 2 h')).toBeInTheDocument());
+  });
+});
