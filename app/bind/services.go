@@ -95,6 +95,12 @@ func (s *AuthService) SignOut(purgeCache bool) error {
 	return uiError(s.d.SignOut(ctx, purgeCache))
 }
 
+// DismissNotice clears the cache-loss notice (AuthState.notice) once read.
+func (s *AuthService) DismissNotice() error {
+	s.d.DismissNotice()
+	return nil
+}
+
 // SessionsService lists and ends sessions.
 type SessionsService struct {
 	base

@@ -46,12 +46,15 @@ type AuthState struct {
 	// Message explains the last change (session ended, cache rebuilt);
 	// empty when there is nothing to say.
 	Message string `json:"message"`
+	// Notice says what cached data was lost and why; it stays until
+	// DismissNotice.
+	Notice string `json:"notice"`
 }
 
 func authState(st desk.AuthState) AuthState {
 	out := AuthState{
 		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me,
-		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message,
+		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message, Notice: st.Notice,
 	}
 	if st.Profile != nil {
 		p := toProfile(*st.Profile)
@@ -125,6 +128,9 @@ type SyncStatus struct {
 	Live        bool       `json:"live"`
 	LastEventAt *time.Time `json:"lastEventAt"`
 	LiveNote    string     `json:"liveNote"`
+	RetryAt    *time.Time `json:"retryAt"` // the platform asked to wait until then
+	// ClockOffsetMS is the platform's clock minus this computer's.
+	ClockOffsetMS int64 `json:"clockOffsetMs"`
 }
 
 func toSyncStatus(st syncer.Status) SyncStatus { return SyncStatus(st) }

@@ -168,6 +168,8 @@ export interface AuthState {
   keychainMessage: string;
   /** Not in the spec; shown on the sign-in screen if the Go side ever sends it. */
   message?: string;
+  /** What cached data was lost and why; shown until dismissed. */
+  notice?: string;
 }
 
 export type SessionSortKey =
@@ -254,6 +256,10 @@ export interface SyncStatus {
   lastEventAt: string | null;
   /** Why changes are polled instead of streamed ('' when live or unknown). */
   liveNote: string;
+  /** The platform asked to wait (429/503 Retry-After) until then. */
+  retryAt?: string | null;
+  /** The platform's clock minus this computer's (from its Date headers). */
+  clockOffsetMs?: number;
 }
 
 // ---- events ----------------------------------------------------------------------------------
