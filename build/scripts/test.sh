@@ -20,7 +20,8 @@ say "frontend: component tests (vitest)"
 
 build_frontend
 say "building the dev app binary and platformd for the end-to-end suite"
-(cd "$ROOT" && go build -tags dev,webkit2_41 -o build/bin/sessiondesk-dev . && go build -o build/bin/platformd ./backend/cmd/platformd)
+(cd "$ROOT" && go build -tags dev,webkit2_41 -ldflags "$(version_ldflags)" -o build/bin/sessiondesk-dev .)
+build_platformd
 
 # Fuzz targets run briefly so that they cannot rot; FUZZTIME=1m for a real hunt.
 FUZZ_TARGETS=()
