@@ -58,7 +58,7 @@ func startPlatform(ctx context.Context, bin, db string) (*platformProc, error) {
 	p.cmd = exec.Command(bin, "serve", "--db", db, "--listen", addr)
 	p.cmd.Stdout = &p.logs
 	p.cmd.Stderr = &p.logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start platformd: %w", err)
 	}
