@@ -98,6 +98,12 @@ build_app() {
   ensure_node_modules
   generate_bindings
   build_frontend
+  build_app_binary
+}
+
+# build_app_binary is build_app's last step, for callers that have built the
+# bindings and the frontend already (test.sh before package.sh).
+build_app_binary() {
   say "building the app $(project_version) (wails build -tags webkit2_41)"
   # -s: the frontend is built above; -m/-nosyncgomod: never rewrite go.mod.
   (cd "$ROOT" && "$WAILS" build -tags webkit2_41 -s -m -skipbindings -nosyncgomod -ldflags "$(version_ldflags)" >/dev/null)
