@@ -110,17 +110,17 @@ func run(root, version, out, app, platformd string) error {
 		appContents = append(appContents, file(path, fmt.Sprintf("/usr/share/icons/hicolor/%dx%d/apps/sessiondesk.png", size, size), 0o644))
 	}
 	appInfo := &nfpm.Info{
-		Name:        "sessiondesk",
-		Arch:        "amd64",
-		Platform:    "linux",
-		Version:     version,
-		Section:     "admin",
-		Priority:    "optional",
-		Maintainer:  maintainer,
-		Vendor:      vendor,
-		Homepage:    homepage,
-		License:     "Proprietary",
-		MTime:       mtime,
+		Name:       "sessiondesk",
+		Arch:       "amd64",
+		Platform:   "linux",
+		Version:    version,
+		Section:    "admin",
+		Priority:   "optional",
+		Maintainer: maintainer,
+		Vendor:     vendor,
+		Homepage:   homepage,
+		License:    "Proprietary",
+		MTime:      mtime,
 		Description: "Watch and cut off an organization's login sessions and devices\n" +
 			"Sessions Desk is the security team's desktop app for a Sessions Desk\n" +
 			"platform: live lists of sign-in sessions and devices, one-click sign-out,\n" +
@@ -135,17 +135,17 @@ func run(root, version, out, app, platformd string) error {
 
 	dir := filepath.Join(root, "build/linux/platformd")
 	platformdInfo := &nfpm.Info{
-		Name:        "platformd",
-		Arch:        "amd64",
-		Platform:    "linux",
-		Version:     version,
-		Section:     "admin",
-		Priority:    "optional",
-		Maintainer:  maintainer,
-		Vendor:      vendor,
-		Homepage:    homepage,
-		License:     "Proprietary",
-		MTime:       mtime,
+		Name:       "platformd",
+		Arch:       "amd64",
+		Platform:   "linux",
+		Version:    version,
+		Section:    "admin",
+		Priority:   "optional",
+		Maintainer: maintainer,
+		Vendor:     vendor,
+		Homepage:   homepage,
+		License:    "Proprietary",
+		MTime:      mtime,
 		Description: "Sessions Desk platform service\n" +
 			"platformd keeps an organization's users, sign-in sessions and devices\n" +
 			"(SQLite or PostgreSQL) and serves the Platform API to Sessions Desk.\n" +
