@@ -19,6 +19,7 @@
 # SCREENSHOT=FILE also saves a PNG of the installed app's window.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+[ "$(id -u)" -eq 0 ] || { echo "check-packages: installs packages; run it as root (CI does)" >&2; exit 1; }
 ensure_apt "${HEADLESS_PACKAGES[@]}" curl file imagemagick desktop-file-utils
 VERSION="$(project_version)"
 DIST="$ROOT/dist"

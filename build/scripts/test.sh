@@ -2,7 +2,9 @@
 # Runs every test of Sessions Desk: Go vet and the race-enabled Go tests (on a
 # private D-Bus with a real gnome-keyring), short fuzz runs, the frontend's
 # type check and component tests, and the end-to-end suite that drives the
-# real app binary in Chromium. Installs what it needs first.
+# real app binary in Chromium, and the packages (package.sh, then
+# check-packages.sh installs, runs and purges them). Installs what it needs
+# first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_apt "${BUILD_PACKAGES[@]}" "${HEADLESS_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
@@ -44,4 +46,7 @@ with_private_session_bus bash -c '
   echo "==> end-to-end suite (real app under Xvfb, Chromium through playwright-core)"
   (cd frontend && npm run --silent e2e)
 ' bash "$ROOT" "${FUZZ_TARGETS[@]}"
+say "packages: build the .deb files and the Windows installer, then install, run and purge them"
+FRONTEND_BUILT=1 bash "$ROOT/build/scripts/package.sh"
+bash "$ROOT/build/scripts/check-packages.sh"
 say "all tests passed"
