@@ -20,7 +20,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "check-packages: installs packages; run it as root (CI does)" >&2; exit 1; }
-ensure_apt "${HEADLESS_PACKAGES[@]}" curl file imagemagick desktop-file-utils
+ensure_apt "${HEADLESS_PACKAGES[@]}" curl file imagemagick desktop-file-utils 7zip
 VERSION="$(project_version)"
 DIST="$ROOT/dist"
 APP_DEB="$DIST/sessiondesk_${VERSION}_amd64.deb"
@@ -67,7 +67,12 @@ say "checking dist/: SHA256SUMS, the Windows installer"
 [ "$(wc -l <"$DIST/SHA256SUMS")" -eq "$(find "$DIST" -maxdepth 1 -type f ! -name SHA256SUMS | wc -l)" ] \
   || fail "SHA256SUMS does not list every file of dist/"
 has "$(file -b "$WIN_SETUP")" '^PE32 executable \(GUI\).*MS Windows, Nullsoft Installer'
-has "$(file -b "$ROOT/build/bin/sessiondesk.exe")" '^PE32\+ executable \(GUI\) x86-64'
+# The installer cannot run here; what it would install can be unpacked: the
+# 64-bit GUI app carrying this version, and the WebView2 bootstrapper.
+has "$(7zz l "$WIN_SETUP")" ' Sessions Desk\.exe$' ' \$PLUGINSDIR/webview2bootstrapper/MicrosoftEdgeWebview2Setup\.exe$' ' uninstall\.exe$'
+7zz e -so "$WIN_SETUP" 'Sessions Desk.exe' >"$WORK/win.exe" 2>/dev/null
+has "$(file -b "$WORK/win.exe")" '^PE32\+ executable \(GUI\) x86-64.*MS Windows'
+grep -aqF "$VERSION" "$WORK/win.exe" || fail "the Windows app does not carry version $VERSION"
 
 say "checking the metadata and contents of the .deb files (dpkg-deb --info, --contents)"
 info="$(dpkg-deb --info "$APP_DEB")"
