@@ -14,6 +14,7 @@ generate_bindings
 
 say "go vet"
 (cd "$ROOT" && go vet -tags webkit2_41 ./...)
+(cd "$ROOT/build/package" && go vet ./...)
 
 say "frontend: type check (svelte-check)"
 (cd "$ROOT/frontend" && npm run --silent check)
