@@ -50,6 +50,9 @@ if [ "${NO_WINDOWS:-}" != 1 ]; then
     -s -m -skipbindings -nosyncgomod -o sessiondesk.exe -ldflags "$(version_ldflags)" >/dev/null)
   mv -f "$DIST/.wails.json.orig" "$ROOT/wails.json"
   trap - EXIT
+  # Beyond the app: every package compiles for Windows, so Linux-only code
+  # (D-Bus, the parent-death signal) stays behind build tags.
+  (cd "$ROOT" && CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 go build ./...)
   say "Windows build took $((SECONDS - start))s"
   cp "$ROOT/build/bin/Sessions Desk-amd64-installer.exe" "$DIST/sessiondesk_${VERSION}_windows_amd64_setup.exe"
 fi
