@@ -61,6 +61,6 @@ say "packing the .deb files with nfpm (build/package)"
 (cd "$ROOT/build/package" && go run . -root "$ROOT" -version "$VERSION" -out "$DIST" \
   -app "$ROOT/build/bin/sessiondesk" -platformd "$ROOT/build/bin/platformd" >/dev/null)
 
-(cd "$DIST" && sha256sum -- *.deb *.exe 2>/dev/null > SHA256SUMS)
+(cd "$DIST" && shopt -s nullglob && sha256sum -- *.deb *.exe >SHA256SUMS)
 say "dist/ holds, for version $VERSION:"
 (cd "$DIST" && ls -l --time-style=+ -- * | awk '{print "    " $5 "\t" $NF}')
