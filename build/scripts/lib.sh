@@ -61,7 +61,9 @@ ensure_apt() {
 }
 
 ensure_wails() {
-  if [ -x "$WAILS" ] && "$WAILS" version 2>/dev/null | grep -q "^$WAILS_VERSION"; then
+  # Not `wails version | grep -q`: grep's early exit can kill wails with
+  # SIGPIPE, and under pipefail that read as "not installed" (a reinstall).
+  if [ -x "$WAILS" ] && [[ "$("$WAILS" version 2>/dev/null)" == "$WAILS_VERSION"* ]]; then
     return
   fi
   say "installing the Wails CLI $WAILS_VERSION (a few minutes the first time)"
