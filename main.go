@@ -37,7 +37,8 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…" by
+// build/scripts/lib.sh (project_version: the git tag or 0.0.0+commit).
 var version = "dev"
 
 // Demo account the app signs in with in demo mode (the seed's, see
@@ -56,6 +57,7 @@ func main() {
 }
 
 type flags struct {
+	version        bool
 	server         string
 	caFile         string
 	dataDir        string
@@ -66,6 +68,7 @@ type flags struct {
 func parseFlags(args []string) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("sessiondesk", flag.ContinueOnError)
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.StringVar(&f.server, "server", "", "URL of a deployed platformd (e.g. https://platform.example.org); without it the app runs the embedded demo platform")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of your organization's own certificate authority, trusted besides the system's for -server (the sign-in form can name one per account too)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep config, cache and demo data under this directory instead of the user's config and cache directories")
@@ -119,6 +122,11 @@ func run() error {
 	f, err := parseFlags(os.Args[1:])
 	if err != nil {
 		return err
+	}
+	if f.version {
+		// The same string the About dialog shows (bind.AppInfo.Version).
+		fmt.Println("sessiondesk", version)
+		return nil
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	dd, err := resolveDirs(f.dataDir)

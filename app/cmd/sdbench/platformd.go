@@ -58,7 +58,7 @@ func startPlatform(ctx context.Context, bin, db string, extra ...string) (*platf
 	p.cmd = exec.Command(bin, append([]string{"serve", "--db", db, "--listen", addr}, extra...)...)
 	p.cmd.Stdout = &p.logs
 	p.cmd.Stderr = &p.logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start platformd: %w", err)
 	}

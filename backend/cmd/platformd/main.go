@@ -9,6 +9,7 @@
 //	platformd user passwd --db FILE --org S --email E [--password-stdin]
 //	platformd user totp   --db FILE --org S --email E
 //	platformd user list   --db FILE --org S
+//	platformd version
 //
 // Every command takes --help. The database file is created with mode 0600.
 // serve drains in-flight requests on SIGINT or SIGTERM (refusing new
@@ -64,10 +65,16 @@ Usage:
   platformd user passwd --db FILE --org SLUG --email EMAIL [--password-stdin]
   platformd user totp   --db FILE --org SLUG --email EMAIL
   platformd user list   --db FILE --org SLUG
+  platformd version
 
 Roles: security_admin, auditor, member.
 Run "platformd COMMAND --help" for a command's flags.
 `
+
+// version is set at build time with -ldflags "-X main.version=…" by
+// build/scripts/lib.sh (project_version: the git tag or 0.0.0+commit), the
+// same value the app and the packages carry.
+var version = "dev"
 
 // gcPercent is the GC target unless GOGC is set. platformd's live heap is
 // 1-2 MB while a page of 1000 sessions allocates a few MB, so at Go's
@@ -131,6 +138,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdUserTOTP(ctx, rest, stdout, stderr)
 	case "user list":
 		return cmdUserList(ctx, rest, stdout, stderr)
+	case "version ", "--version ", "-version ":
+		fmt.Fprintln(stdout, "platformd", version)
+		return nil
 	case "help ", "-h ", "--help ", "-help ":
 		fmt.Fprint(stdout, usage)
 		return nil
