@@ -37,7 +37,7 @@ func (d *Desk) Person(userID string) (Person, error) {
 	}
 	p := Person{IsMe: w.Me().User.ID == userID}
 	found := false
-	nowNano := d.cfg.Clock().UnixNano()
+	nowNano := w.client.Now().UnixNano()
 	for _, s := range w.sessions.All() {
 		if s.User.ID == userID {
 			p.User, found = s.User, true
@@ -93,7 +93,7 @@ func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
 	if !ok {
 		return SessionDetails{}, &Error{Code: api.CodeNotFound, Message: "This session is not in the cached data."}
 	}
-	s.Status = index.EffectiveStatus(&s, d.cfg.Clock())
+	s.Status = index.EffectiveStatus(&s, w.client.Now())
 	s.Current = s.ID == w.Me().SessionID
 	out := SessionDetails{Session: s}
 	if s.DeviceID != nil {
@@ -147,7 +147,7 @@ func (d *Desk) SummarizeSelection(ids []string) (SelectionSummary, error) {
 	if len(ids) > MaxSelection {
 		return SelectionSummary{}, &Error{Code: api.CodeInvalidArgument, Message: "The selection is too large."}
 	}
-	now := d.cfg.Clock()
+	now := w.client.Now()
 	own := w.Me().SessionID
 	var out SelectionSummary
 	seen := make(map[string]bool, len(ids))
@@ -289,7 +289,7 @@ func (d *Desk) Overview() (overview.Overview, error) {
 	if err != nil {
 		return overview.Overview{}, err
 	}
-	return overview.Compute(w.sessions.All(), w.devices.All(), d.cfg.Clock()), nil
+	return overview.Compute(w.sessions.All(), w.devices.All(), w.client.Now()), nil
 }
 
 // AuditQuery is a window of the cached audit log, filtered (v1.1).

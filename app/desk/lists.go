@@ -53,7 +53,9 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 	if err != nil {
 		return SessionPage{}, err
 	}
-	now := d.cfg.Clock()
+	// Expiry is judged on the platform's clock (from its Date headers),
+	// not the workstation's, which may be hours off.
+	now := w.client.Now()
 	iq, err := sessionFilter(q, now)
 	if err != nil {
 		return SessionPage{}, err
@@ -95,7 +97,9 @@ func (d *Desk) AllSessions(q SessionQuery) ([]api.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := d.cfg.Clock()
+	// Expiry is judged on the platform's clock (from its Date headers),
+	// not the workstation's, which may be hours off.
+	now := w.client.Now()
 	iq, err := sessionFilter(q, now)
 	if err != nil {
 		return nil, err
@@ -150,7 +154,7 @@ func (d *Desk) ListDevices(q DeviceQuery) (DevicePage, error) {
 	if err != nil {
 		return DevicePage{}, err
 	}
-	iq, err := deviceQuery(q, d.cfg.Clock())
+	iq, err := deviceQuery(q, w.client.Now())
 	if err != nil {
 		return DevicePage{}, err
 	}
@@ -167,7 +171,7 @@ func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
 		return nil, err
 	}
 	q.Offset, q.Limit = 0, w.devices.Len()+1
-	iq, err := deviceQuery(q, d.cfg.Clock())
+	iq, err := deviceQuery(q, w.client.Now())
 	if err != nil {
 		return nil, err
 	}

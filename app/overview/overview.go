@@ -68,8 +68,11 @@ func Compute(sessions []api.Session, devices []api.Device, now time.Time) Overvi
 	byClient := map[string]int{}
 	for i := range sessions {
 		s := &sessions[i]
-		if c := s.CreatedAt.UnixNano(); c >= firstNano && c <= nowNano {
-			o.SignIns[(c-firstNano)/int64(time.Hour)].Count++
+		// "now" may come from the platform's Date header (whole seconds), so
+		// a sign-in of this very moment can look a little in the future: it
+		// belongs to the current hour.
+		if c := s.CreatedAt.UnixNano(); c >= firstNano {
+			o.SignIns[min((c-firstNano)/int64(time.Hour), Hours-1)].Count++
 		}
 		if s.Status != api.StatusActive || s.ExpiresAt.UnixNano() <= nowNano {
 			continue
@@ -89,7 +92,7 @@ func Compute(sessions []api.Session, devices []api.Device, now time.Time) Overvi
 	day, week := now.Add(-24*time.Hour), now.Add(-7*24*time.Hour)
 	for i := range devices {
 		f := devices[i].FirstSeenAt
-		if f.After(week) && !f.After(now) {
+		if f.After(week) { // a device of this very second may look future; see above
 			o.NewDevices7d++
 			if f.After(day) {
 				o.NewDevices24h++

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -11,7 +12,19 @@ const (
 	ENotFound = "not_found"
 	EInvalid  = "invalid"
 	EConflict = "conflict"
+	// EUnavailable: the store cannot do this now (its disk is full, its
+	// file cannot be written); the message tells an operator what to fix.
+	// It passes by itself once the cause is gone.
+	EUnavailable = "unavailable"
 )
+
+// WriteChecker is implemented by stores that can check, with a real but
+// harmless write, whether they can write again after an EUnavailable error.
+// The health check uses it so that a replica recovers by itself, even when
+// no client write reaches it meanwhile.
+type WriteChecker interface {
+	CheckWritable(ctx context.Context) error
+}
 
 // Error is a domain error: a machine code and a message that is safe to show
 // to the caller.
