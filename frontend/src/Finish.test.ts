@@ -3,7 +3,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
-import { AUDITOR, fake, resetFake, signedIn } from './test/fakeApi';
+import * as api from './test/fakeApi';
+import { AUDITOR, fake, resetFake, signedIn, signedOut } from './test/fakeApi';
 
 vi.mock('./lib/api', () => import('./test/fakeApi'));
 
@@ -44,5 +45,69 @@ describe('ended sessions', () => {
     const row = (await within(table).findByText('user1@acme.test')).closest('tr') as HTMLElement;
     await waitFor(() => expect(within(row).getByText('Ended')).toBeInTheDocument());
     expect(within(row).queryByText(/^in \d+ h$/)).toBeNull();
+  });
+});
+
+describe('landmarks', () => {
+  it('sign-in, MFA and No access each have a main landmark', async () => {
+    resetFake({ auth: signedOut() });
+    api.signIn.mockRejectedValueOnce({ code: 'mfa_required', message: 'Enter the code.' });
+    const user = userEvent.setup();
+    const { unmount } = render(App);
+    await screen.findByRole('button', { name: 'Sign in' });
+    expect(screen.getByRole('main')).toContainElement(screen.getByRole('button', { name: 'Sign in' }));
+    await user.type(screen.getByRole('textbox', { name: 'Server URL' }), 'http://127.0.0.1:9');
+    await user.type(screen.getByRole('textbox', { name: 'Organization' }), 'acme');
+    await user.type(screen.getByRole('textbox', { name: 'Email' }), 'mfa@acme.test');
+    await user.type(screen.getByLabelText('Password'), 'pw');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    const code = await screen.findByRole('textbox', { name: 'Authentication code' });
+    expect(screen.getByRole('main')).toContainElement(code);
+    unmount();
+
+    resetFake({ auth: signedIn([]) });
+    render(App);
+    const heading = await screen.findByRole('heading', { name: 'No access' });
+    expect(screen.getByRole('main')).toContainElement(heading);
+  });
+});
+
+describe('sign-in form', () => {
+  it('reports every empty field at once and focuses the first', async () => {
+    resetFake({ auth: signedOut() });
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    for (const [name, msg] of [
+      ['Server URL', /Enter the platform's address/],
+      ['Organization', /Enter your organization/],
+      ['Email', /Enter your e-mail address/],
+    ] as const) {
+      const input = screen.getByRole('textbox', { name });
+      expect(input).toHaveAttribute('aria-invalid', 'true');
+      expect(input).toHaveAccessibleDescription(msg);
+    }
+    expect(screen.getByLabelText('Password')).toHaveAccessibleDescription(/Enter your password/);
+    expect(screen.getByRole('textbox', { name: 'Server URL' })).toHaveFocus();
+    expect(api.signIn).not.toHaveBeenCalled();
+  });
+
+  it('puts the caret in the first field on load, with no example that reads as a value', async () => {
+    resetFake({ auth: signedOut() });
+    render(App);
+    const server = await screen.findByRole('textbox', { name: 'Server URL' });
+    await waitFor(() => expect(server).toHaveFocus());
+    const org = screen.getByRole('textbox', { name: 'Organization' });
+    expect(org).not.toHaveAttribute('placeholder');
+    expect(org).toHaveAccessibleDescription(/for example acme/);
+  });
+
+  it('focuses Password when a remembered account filled the other fields', async () => {
+    resetFake({ auth: signedOut() });
+    fake.profiles = [{ id: 'p1', serverUrl: 'http://127.0.0.1:9000', org: 'acme', email: 'admin@acme.test' }];
+    render(App);
+    const password = await screen.findByLabelText('Password');
+    await waitFor(() => expect(password).toHaveFocus());
+    expect(screen.getByRole('textbox', { name: 'Email' })).toHaveValue('admin@acme.test');
   });
 });
