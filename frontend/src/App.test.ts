@@ -376,7 +376,7 @@ describe('sign-in', () => {
     expect(screen.queryByRole('button', { name: 'Sign in' })).not.toBeInTheDocument();
     emit('auth:changed', signedIn());
     expect(await screen.findByRole('tab', { name: /^Sessions/ })).toBeInTheDocument();
-    expect(await screen.findByTestId('app-info')).toHaveTextContent('pid 4242');
+    expect(await screen.findByTestId('app-info')).toHaveTextContent('Sessions Desk test');
   });
 
   it('returns to sign-in with a message when the token is rejected', async () => {

@@ -111,3 +111,18 @@ describe('sign-in form', () => {
     expect(screen.getByRole('textbox', { name: 'Email' })).toHaveValue('admin@acme.test');
   });
 });
+
+describe('footer and About', () => {
+  it('the footer shows the version; build details are in the About dialog', async () => {
+    const { user } = await renderDesk();
+    const footer = await screen.findByTestId('app-info');
+    expect(footer).toHaveTextContent('Sessions Desk test');
+    expect(footer).not.toHaveTextContent(/pid|go1/);
+    await user.click(screen.getByRole('button', { name: 'About' }));
+    const about = await screen.findByRole('dialog', { name: 'About Sessions Desk' });
+    expect(within(about).getByText('4242')).toBeInTheDocument();
+    expect(within(about).getByText('go1.24')).toBeInTheDocument();
+    await user.click(within(about).getByRole('button', { name: 'Close' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+  });
+});
