@@ -126,3 +126,37 @@ describe('footer and About', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
   });
 });
+
+describe('focus after actions', () => {
+  it('rows are keyed by id: the row of the next session keeps its own DOM when one above goes', async () => {
+    const { user, table } = await renderDesk();
+    const row2 = (within(table).getByText('user2@acme.test').closest('tr')) as HTMLElement;
+    const row1 = (within(table).getByText('user1@acme.test').closest('tr')) as HTMLElement;
+    await user.click(within(row1).getByRole('button', { name: 'Terminate' }));
+    const dlg = await screen.findByRole('dialog');
+    await user.click(within(dlg).getByRole('button', { name: 'Terminate' }));
+    await waitFor(() => expect(within(table).queryByText('user1@acme.test')).toBeNull());
+    expect(within(table).getByText('user2@acme.test').closest('tr')).toBe(row2);
+  });
+
+  it('a confirmed Terminate puts focus on the table and announces what happened', async () => {
+    const { user, table } = await renderDesk();
+    const row1 = within(table).getByText('user1@acme.test').closest('tr') as HTMLElement;
+    await user.click(within(row1).getByRole('button', { name: 'Terminate' }));
+    await user.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Terminate' }));
+    const region = screen.getByRole('region', { name: 'Sessions table' });
+    await waitFor(() => expect(region).toHaveFocus());
+    expect(screen.getByText(/Terminated the session of User 1/).closest('[aria-live]')).not.toBeNull();
+  });
+
+  it('a confirmed Revoke trust puts focus on the devices table', async () => {
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('tab', { name: 'Devices' }));
+    const table = await screen.findByRole('table', { name: 'Devices' });
+    const revoke = (await within(table).findAllByRole('button', { name: 'Revoke trust' }))[0];
+    await user.click(revoke);
+    await user.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Revoke trust' }));
+    await waitFor(() => expect(screen.getByRole('region', { name: 'Devices table' })).toHaveFocus());
+    expect(screen.getByText(/Revoked trust from/).closest('[aria-live]')).not.toBeNull();
+  });
+});
