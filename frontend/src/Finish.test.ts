@@ -4,7 +4,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import * as api from './test/fakeApi';
-import { AUDITOR, fake, resetFake, signedIn, signedOut } from './test/fakeApi';
+import { AUDITOR, emit, fake, resetFake, signedIn, signedOut } from './test/fakeApi';
 
 vi.mock('./lib/api', () => import('./test/fakeApi'));
 
@@ -158,5 +158,57 @@ describe('focus after actions', () => {
     await user.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Revoke trust' }));
     await waitFor(() => expect(screen.getByRole('region', { name: 'Devices table' })).toHaveFocus());
     expect(screen.getByText(/Revoked trust from/).closest('[aria-live]')).not.toBeNull();
+  });
+});
+
+describe('first sync of a large organization', () => {
+  it('shows real progress, no empty state, and switches to Synced only when the rows are there', async () => {
+    const rows = fake.sessions;
+    fake.sessions = [];
+    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'sessions', done: 35_000, total: 0 };
+    render(App);
+    const table = await screen.findByRole('table', { name: 'Sessions' });
+    expect(await within(table).findByText('Loading sessions… 35,000 so far')).toBeInTheDocument();
+    expect(screen.queryByText('No sessions.')).toBeNull();
+    expect(screen.queryByText('0 sessions')).toBeNull();
+    expect(screen.getByRole('tab', { name: /^Sessions/ })).toHaveTextContent(/^Sessions$/);
+    const all = screen.getByRole('button', { name: 'Terminate all sessions' });
+    expect(all).toBeDisabled();
+    expect(all).toHaveAttribute('title', 'Loading sessions…');
+    expect(screen.getByRole('group', { name: 'Sync status' })).toHaveTextContent('Syncing sessions… 35,000');
+
+    emit('sync:status', { ...fake.sync, phase: 'sessions', done: 100_001 });
+    emit('sync:status', { ...fake.sync, phase: 'saving', done: 120_004 });
+    expect(await within(table).findByText(/100,001 received; saving them to the offline cache/)).toBeInTheDocument();
+    expect(screen.getByRole('group', { name: 'Sync status' })).toHaveTextContent('Saving to the offline cache…');
+
+    // The sync wrote the cache; the first window of rows is still on its way.
+    fake.sessions = rows;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const real = api.listSessions.getMockImplementation()!;
+    api.listSessions.mockImplementation(async (q) => {
+      await gate;
+      return real(q);
+    });
+    emit('sessions:changed');
+    emit('sync:status', { ...fake.sync, syncing: false, phase: '', done: 0, lastSyncAt: new Date().toISOString() });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(screen.queryByText(/Synced/)).toBeNull();
+    expect(screen.queryByText('No sessions.')).toBeNull();
+    open();
+    expect(await screen.findByText(/Synced just now/)).toBeInTheDocument();
+    expect(within(table).getByText('user1@acme.test')).toBeInTheDocument();
+    api.listSessions.mockImplementation(real);
+  });
+
+  it('says "nothing cached yet" when the first sync cannot run, and "No sessions." once one did', async () => {
+    fake.sessions = [];
+    fake.sync = { online: false, syncing: false, lastSyncAt: null, lastError: 'The platform cannot be reached.', phase: '', done: 0, total: 0 };
+    render(App);
+    const table = await screen.findByRole('table', { name: 'Sessions' });
+    expect(await within(table).findByText(/Nothing cached yet/)).toBeInTheDocument();
+    emit('sync:status', { online: true, syncing: false, lastSyncAt: new Date().toISOString(), lastError: '', phase: '', done: 0, total: 0 });
+    expect(await within(table).findByText('No sessions.')).toBeInTheDocument();
   });
 });
