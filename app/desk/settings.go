@@ -244,4 +244,3 @@ func (g gatedNotifier) NewDevices(ctx context.Context, ds []api.Device) error {
 	}
 	return g.inner.NewDevices(ctx, ds)
 }
-

@@ -161,4 +161,3 @@ func IsFieldError(err error) bool {
 	var fe *FieldError
 	return errors.As(err, &fe)
 }
-
