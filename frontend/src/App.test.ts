@@ -280,6 +280,8 @@ describe('permission gating', () => {
     expect(screen.queryByRole('tab')).not.toBeInTheDocument();
     expect(api.listSessions).not.toHaveBeenCalled();
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    const dlg = await screen.findByRole('dialog', { name: 'Sign out of Sessions Desk?' });
+    await user.click(within(dlg).getByRole('button', { name: 'Sign out' }));
     expect(api.signOut).toHaveBeenCalled();
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeInTheDocument();
   });

@@ -212,3 +212,87 @@ describe('first sync of a large organization', () => {
     expect(await within(table).findByText('No sessions.')).toBeInTheDocument();
   });
 });
+
+describe('Settings', () => {
+  it('says what is kept and where, saves bounded preferences, forgets cached data and removes accounts', async () => {
+    fake.profiles = [
+      { id: 'p1', serverUrl: 'http://127.0.0.1:8443', org: 'acme', email: 'admin@acme.test' },
+      { id: 'p2', serverUrl: 'http://127.0.0.1:8443', org: 'acme', email: 'auditor@acme.test' },
+    ];
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('button', { name: 'Settings' }));
+    const view = await screen.findByRole('region', { name: 'Settings' });
+    const info = await within(view).findByTestId('cache-info');
+    expect(info).toHaveTextContent('2.3 MB');
+    expect(info).toHaveTextContent('/home/test/.cache/sessiondesk');
+    expect(info).toHaveTextContent(/last changed 3 d ago/);
+    expect(info).toHaveTextContent(/Encrypted.*key is kept in the OS keychain/);
+
+    const days = within(view).getByRole('spinbutton', { name: /Keep ended sessions and audit events for/ });
+    await user.clear(days);
+    await user.type(days, '45');
+    await user.click(within(view).getByRole('button', { name: 'Save settings' }));
+    expect(await within(view).findByRole('alert')).toHaveTextContent('between 1 and 30 days');
+    await user.clear(days);
+    await user.type(days, '3');
+    await user.selectOptions(within(view).getByRole('combobox', { name: /Sync with the platform every/ }), '300');
+    await user.click(within(view).getByRole('checkbox', { name: /Notify me of devices never seen before/ }));
+    await user.click(within(view).getByRole('checkbox', { name: /This is a shared workstation/ }));
+    await user.click(within(view).getByRole('radio', { name: /Exact date and time/ }));
+    await user.click(within(view).getByRole('radio', { name: 'UTC' }));
+    await user.click(within(view).getByRole('button', { name: 'Save settings' }));
+    await within(view).findByText('Settings saved.');
+    expect(api.saveSettings).toHaveBeenLastCalledWith({
+      retentionDays: 3,
+      syncIntervalSeconds: 300,
+      notifications: false,
+      sharedWorkstation: true,
+      timeStyle: 'exact',
+      timeZone: 'utc',
+    });
+
+    await user.click(within(view).getByRole('button', { name: 'Forget cached data now' }));
+    expect(api.forgetCachedData).toHaveBeenCalled();
+    expect(await within(view).findByText(/cached data and its key were deleted/)).toBeInTheDocument();
+
+    await user.click(within(view).getByRole('button', { name: 'Remove auditor@acme.test (acme)' }));
+    expect(api.removeProfile).toHaveBeenCalledWith('p2');
+    await waitFor(() => expect(within(view).queryByText('auditor@acme.test')).toBeNull());
+    expect(within(view).getByRole('button', { name: 'Remove admin@acme.test (acme)' })).toHaveTextContent(
+      'Remove and sign out',
+    );
+
+    // Times now show exact, in UTC.
+    await user.click(within(view).getByRole('button', { name: 'Close settings' }));
+    const table = await screen.findByRole('table', { name: 'Sessions' });
+    expect(within(table).getAllByText(/UTC/).length).toBeGreaterThan(0);
+    expect(within(table).queryByText('1 min ago')).toBeNull();
+  });
+});
+
+describe('sign out', () => {
+  it('asks whether to forget this workstation’s copy; not by default', async () => {
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    const dlg = await screen.findByRole('dialog', { name: 'Sign out of Sessions Desk?' });
+    const forget = within(dlg).getByRole('checkbox', { name: /Also forget this workstation's copy/ });
+    expect(forget).not.toBeChecked();
+    await user.click(forget);
+    await user.click(within(dlg).getByRole('button', { name: 'Sign out' }));
+    await waitFor(() => expect(api.signOut).toHaveBeenCalledWith(true));
+  });
+
+  it('forgets by default on a shared workstation, and Cancel signs nobody out', async () => {
+    fake.settings.sharedWorkstation = true;
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    let dlg = await screen.findByRole('dialog', { name: 'Sign out of Sessions Desk?' });
+    expect(within(dlg).getByRole('checkbox', { name: /Also forget/ })).toBeChecked();
+    await user.click(within(dlg).getByRole('button', { name: 'Cancel' }));
+    expect(api.signOut).not.toHaveBeenCalled();
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    dlg = await screen.findByRole('dialog', { name: 'Sign out of Sessions Desk?' });
+    await user.click(within(dlg).getByRole('button', { name: 'Sign out' }));
+    await waitFor(() => expect(api.signOut).toHaveBeenCalledWith(true));
+  });
+});
