@@ -296,3 +296,27 @@ describe('sign out', () => {
     await waitFor(() => expect(api.signOut).toHaveBeenCalledWith(true));
   });
 });
+
+describe('column widths', () => {
+  it('every column can be resized from the keyboard, and the widths are remembered', async () => {
+    localStorage.clear();
+    const { user } = await renderDesk();
+    const handle = screen.getByRole('separator', { name: 'Resize IP column' });
+    handle.focus();
+    await user.keyboard('{ArrowRight}{ArrowRight}');
+    const stored = JSON.parse(localStorage.getItem('sessiondesk.columns.Sessions') ?? '{}');
+    expect(stored.ip).toBe(140); // jsdom has no layout: 120 px assumed, +2 × 10
+    const col = () => screen.getByRole('table', { name: 'Sessions' }).querySelectorAll('col')[2] as HTMLElement;
+    expect(col().style.width).toBe('140px');
+    await user.keyboard('{Shift>}{ArrowLeft}{/Shift}');
+    expect(col().style.width).toBe('90px');
+  });
+
+  it('restores remembered widths on the next start', async () => {
+    localStorage.setItem('sessiondesk.columns.Sessions', JSON.stringify({ client: 260 }));
+    await renderDesk();
+    const cols = screen.getByRole('table', { name: 'Sessions' }).querySelectorAll('col');
+    expect((cols[1] as HTMLElement).style.width).toBe('260px');
+    localStorage.clear();
+  });
+});
