@@ -258,9 +258,7 @@ describe('Settings', () => {
     await user.click(within(view).getByRole('button', { name: 'Remove auditor@acme.test (acme)' }));
     expect(api.removeProfile).toHaveBeenCalledWith('p2');
     await waitFor(() => expect(within(view).queryByText('auditor@acme.test')).toBeNull());
-    expect(within(view).getByRole('button', { name: 'Remove admin@acme.test (acme)' })).toHaveTextContent(
-      'Remove and sign out',
-    );
+    expect(within(view).getByRole('button', { name: 'Remove and sign out admin@acme.test (acme)' })).toBeInTheDocument();
 
     // Times now show exact, in UTC.
     await user.click(within(view).getByRole('button', { name: 'Close settings' }));
