@@ -117,10 +117,18 @@ test('at 1024×768 no IPv4 address in an IP column is cut', async () => {
       return t.evaluate((table) => {
         const ipv4 = /^\d{1,3}(\.\d{1,3}){3}$/;
         const cells = [...table.querySelectorAll('td.mono')].filter((td) => ipv4.test(td.textContent.trim()));
-        return {
-          checked: cells.length,
-          cut: cells.filter((td) => td.scrollWidth > td.clientWidth).map((td) => `${td.textContent.trim()} ${td.scrollWidth}>${td.clientWidth}`),
-        };
+        const cut = cells.filter((td) => td.scrollWidth > td.clientWidth).map((td) => `${td.textContent.trim()} ${td.scrollWidth}>${td.clientWidth}`);
+        // The seed's addresses are at most 14 characters: measure the widest
+        // IPv4 address in a real cell too, then put the cell back.
+        if (cells.length > 0) {
+          const td = cells[0];
+          const text = td.firstChild;
+          const saved = text.nodeValue;
+          text.nodeValue = '255.255.255.255';
+          if (td.scrollWidth > td.clientWidth) cut.push(`255.255.255.255 ${td.scrollWidth}>${td.clientWidth}`);
+          text.nodeValue = saved;
+        }
+        return { checked: cells.length, cut };
       });
     };
     // The widest IPv4 address, in a session of its own, so the check cannot pass on short ones only.
