@@ -12,13 +12,15 @@ import (
 	"time"
 )
 
-// Oldest returns when the oldest record the cache holds last changed (the
-// clock retention goes by), or the zero time for an empty cache.
+// Oldest returns the time of the oldest thing the cache holds: the start of
+// its oldest session, the first sight of its oldest device, or its oldest
+// audit event; the zero time for an empty cache. (A scan, fine for the
+// Settings view that asks.)
 func (s *Store) Oldest(ctx context.Context) (time.Time, error) {
 	var ns sql.NullInt64
 	err := s.conn().QueryRowContext(ctx, `SELECT MIN(x) FROM (
-		SELECT MIN(updated_at) AS x FROM sessions
-		UNION ALL SELECT MIN(updated_at) FROM devices
+		SELECT MIN(created_at) AS x FROM sessions
+		UNION ALL SELECT MIN(first_seen_at) FROM devices
 		UNION ALL SELECT MIN(at) FROM audit)`).Scan(&ns)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("cache: oldest: %w", err)

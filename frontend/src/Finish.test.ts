@@ -225,7 +225,7 @@ describe('Settings', () => {
     const info = await within(view).findByTestId('cache-info');
     expect(info).toHaveTextContent('2.3 MB');
     expect(info).toHaveTextContent('/home/test/.cache/sessiondesk');
-    expect(info).toHaveTextContent(/last changed 3 d ago/);
+    expect(info).toHaveTextContent(/from 3 d ago/);
     expect(info).toHaveTextContent(/Encrypted.*key is kept in the OS keychain/);
 
     const days = within(view).getByRole('spinbutton', { name: /Keep ended sessions and audit events for/ });
