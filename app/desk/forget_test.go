@@ -11,6 +11,7 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/internal/testbus"
 	"sessiondesk/app/keychain"
+	"sessiondesk/app/notify"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -171,5 +172,59 @@ func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 	syncNow(t, d)
 	if page, err := d.ListSessions(desk.SessionQuery{Status: "all", Limit: 10}); err != nil || page.Total == 0 {
 		t.Fatalf("nothing synced after forgetting: %v", err)
+	}
+}
+
+// Notifications off in Settings: a new device raises nothing on the real
+// D-Bus path; back on, the next new device does. Saving a new retention or
+// sync interval reopens the workspace without signing out.
+func TestSettingsNotificationsOffAndRetentionApply(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	addr := testbus.Start(t)
+	rec := testbus.Serve(t, addr)
+	n := notify.Connect(addr, nil)
+	defer n.Close()
+	e := newEnv(t)
+	e.cfg.Notifier = n
+	d := e.open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+
+	s := d.Settings()
+	if !s.Notifications || s.RetentionDays != 14 {
+		t.Fatalf("defaults: %+v", s)
+	}
+	s.Notifications, s.RetentionDays, s.SyncIntervalSeconds = false, 2, 600
+	if _, err := d.SaveSettings(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if !d.SignedInAs(st.Profile.ID) {
+		t.Fatal("saving settings signed the user out")
+	}
+	if info, err := d.CacheInfo(context.Background()); err != nil || info.RetentionDays != 2 {
+		t.Fatalf("retention after save: %+v %v", info, err)
+	}
+	p.Login(t, "acme", "member@acme.test")
+	syncNow(t, d)
+	if got := rec.Notes(); len(got) != 0 {
+		t.Fatalf("notified with notifications off: %v", got)
+	}
+	s.Notifications = true
+	if _, err := d.SaveSettings(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	p.Login(t, "acme", "auditor@acme.test")
+	syncNow(t, d)
+	if got := rec.Notes(); len(got) != 1 || !strings.Contains(got[0].Body, "auditor@acme.test") {
+		t.Fatalf("after turning notifications back on: %v", got)
+	}
+	// Out of bounds is refused and changes nothing.
+	bad := s
+	bad.RetentionDays = 31
+	if _, err := d.SaveSettings(context.Background(), bad); codeOf(err) != "invalid_argument" {
+		t.Fatalf("retention 31: %v", err)
+	}
+	if d.Settings().RetentionDays != 2 {
+		t.Fatal("a refused save changed the settings")
 	}
 }
