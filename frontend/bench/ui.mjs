@@ -162,7 +162,7 @@ try {
   // The app's pid is in the About dialog (the footer shows only the version).
   await page.getByRole('button', { name: 'About' }).click();
   const pid = Number(await page.getByTestId('about-pid').textContent());
-  await page.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
   const web = descendants(pid).filter((p) => /WebKit/.test(readFileSync(`/proc/${p}/comm`, 'utf8')));
   const result = {
     paintMs,
