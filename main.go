@@ -162,6 +162,7 @@ func run() error {
 	syncSvc := bind.NewSyncService(d)
 	people := bind.NewPeopleService(d)
 	overviewSvc := bind.NewOverviewService(d)
+	settingsSvc := bind.NewSettingsService(d)
 
 	// Background work (demo platform, resume, sync loops) lives until
 	// shutdown, not merely as long as a bound call.
@@ -240,6 +241,7 @@ func run() error {
 			syncSvc.Start(ctx)
 			people.Start(ctx)
 			overviewSvc.Start(ctx)
+			settingsSvc.Start(ctx)
 			log.Info("window started", "demo", isDemo, "data_dir", dd.config)
 			// The platform start and the sign-in talk to the network and the
 			// keychain: never block the window on them. auth:changed tells
@@ -268,7 +270,7 @@ func run() error {
 				log.Warn("notifier close", "err", err)
 			}
 		},
-		Bind:           []any{appSvc, auth, sessions, devices, audit, syncSvc, people, overviewSvc},
+		Bind:           []any{appSvc, auth, sessions, devices, audit, syncSvc, settingsSvc, people, overviewSvc},
 		ErrorFormatter: bind.FormatError,
 		Linux:          &linux.Options{ProgramName: "sessiondesk"},
 	})

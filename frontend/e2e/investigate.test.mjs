@@ -151,7 +151,7 @@ test('the details panel shows every field in full and who ended a session, by ke
   assert.ok(text.includes(v.session.ip), 'the IP');
   assert.ok(text.includes('laptop reported stolen at the front desk'), 'why it ended, from the audit log');
   assert.match(text, /Ended.*by\s*Ada Admin/s);
-  assert.match(text, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, 'exact times with their zone');
+  assert.match(text, /\d{4}.*\d\d:\d\d:\d\d [A-Z]{2,}/, 'exact times with their zone');
   await panel.getByRole('button', { name: 'Copy IP address' }).waitFor();
   await panel.getByRole('button', { name: `e2e-63` }).waitFor(); // the device, a link
   await screenshot('details');

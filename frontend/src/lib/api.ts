@@ -15,6 +15,7 @@ import * as SyncService from './wailsjs/go/bind/SyncService';
 import * as PeopleService from './wailsjs/go/bind/PeopleService';
 import * as OverviewService from './wailsjs/go/bind/OverviewService';
 import { ClipboardSetText, EventsOn } from './wailsjs/runtime/runtime';
+import * as SettingsService from './wailsjs/go/bind/SettingsService';
 
 export * from './model';
 import {
@@ -30,6 +31,7 @@ import {
   type SelectedResult,
   type SelectionSummary,
   type SessionDetails,
+  type CacheInfo,
   type Device,
   type DevicePage,
   type DeviceQuery,
@@ -39,6 +41,7 @@ import {
   type Session,
   type SessionPage,
   type SessionQuery,
+  type Settings,
   type SignInRequest,
   type SyncStatus,
   type TerminateAllResult,
@@ -190,6 +193,29 @@ export function syncStatus(): Promise<SyncStatus> {
 
 export function syncNow(): Promise<SyncStatus> {
   return call<SyncStatus>(SyncService.SyncNow());
+}
+
+// ---- SettingsService ------------------------------------------------------------------------
+
+export function getSettings(): Promise<Settings> {
+  return call<Settings>(SettingsService.Get());
+}
+
+export function saveSettings(s: Settings): Promise<Settings> {
+  return call<Settings>(SettingsService.Save(s as never));
+}
+
+export function cacheInfo(): Promise<CacheInfo> {
+  return call<CacheInfo>(SettingsService.CacheInfo());
+}
+
+export function forgetCachedData(): Promise<void> {
+  return call<void>(SettingsService.ForgetCachedData());
+}
+
+/** Forgets a remembered account: keychain entries, cache and profile entry. */
+export function removeProfile(id: string): Promise<void> {
+  return call<void>(SettingsService.RemoveProfile(id));
 }
 
 // ---- events ----------------------------------------------------------------------------------
