@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApp, startPlatform, platformCall, platformLogin, signInThroughUI } from './harness.mjs';
+import { checkA11y } from './a11y.mjs';
 
 let platform;
 let app;
@@ -79,11 +80,13 @@ test('a person page from the sessions list, Sign out everywhere, and Back to whe
   await page.getByRole('table', { name: `Sessions of ${name}` }).getByRole('row').filter({ hasText: 'Firefox 61 on Linux' }).waitFor();
   await page.getByRole('table', { name: `Devices of ${name}` }).getByRole('row').nth(1).waitFor();
   await screenshot('person');
+  await checkA11y(page, 'a person page');
 
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   const dialog = page.getByRole('dialog', { name: `Sign ${name} out everywhere?` });
   await dialog.waitFor();
   assert.match(await dialog.textContent(), new RegExp(`This ends \\d+ active sessions? of ${name}`));
+  await checkA11y(page, 'the Sign out everywhere dialog');
   assert.equal(await dialog.getByRole('checkbox', { name: 'Keep my own session' }).count(), 0, 'not offered for someone else');
   await dialog.getByRole('textbox', { name: /Reason/ }).fill('account phished');
   await dialog.getByRole('button', { name: 'Sign out everywhere' }).click();
@@ -155,6 +158,7 @@ test('the details panel shows every field in full and who ended a session, by ke
   await panel.getByRole('button', { name: 'Copy IP address' }).waitFor();
   await panel.getByRole('button', { name: `e2e-63` }).waitFor(); // the device, a link
   await screenshot('details');
+  await checkA11y(page, 'the session details panel');
   await page.keyboard.press('Escape');
   await panel.waitFor({ state: 'detached' });
   await page.getByRole('combobox', { name: 'Show' }).selectOption('active');
@@ -190,6 +194,7 @@ test('a filter, a selection and Terminate selected, checked against the platform
   const dialog = page.getByRole('dialog', { name: 'Terminate selected sessions?' });
   await dialog.getByText(/This ends 3 active sessions of/).waitFor();
   assert.match(await dialog.textContent(), new RegExp(victims[0].user.name));
+  await checkA11y(page, 'the Terminate selected dialog');
   await dialog.getByRole('button', { name: 'Terminate selected' }).click();
   await dialog.waitFor({ state: 'detached' });
 
@@ -222,6 +227,7 @@ test('the audit log names people, filters by action, and opens a person', async 
   // The full reason, and a click through to the person.
   await row.getByRole('button', { name: /Read the event in full/ }).click();
   await page.getByRole('complementary', { name: 'Audit event' }).getByText('account phished').waitFor();
+  await checkA11y(page, 'the audit log with filters and an event panel');
   await row.getByRole('button', { name: auditor.name, exact: true }).click();
   await page.getByRole('heading', { level: 2, name: auditor.name }).waitFor();
   await page.getByRole('button', { name: '← Back' }).click();
@@ -235,6 +241,7 @@ test('the overview: a bar opens the filtered Sessions view', async () => {
   await page.getByRole('link', { name: /sign-ins — show the sessions started in this hour$/ }).first().waitFor();
   await page.getByRole('table', { name: 'Active sessions by country' }).waitFor({ state: 'attached' });
   await screenshot('overview');
+  await checkA11y(page, 'the Overview tab');
   const n = Number((await bar.getAttribute('aria-label')).match(/^DE: ([\d,]+)/)[1].replace(/,/g, ''));
   await bar.click();
   assert.equal(await page.getByRole('tab', { name: /^Sessions/ }).getAttribute('aria-selected'), 'true');
