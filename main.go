@@ -41,8 +41,8 @@ var assets embed.FS
 // build/scripts/lib.sh (project_version: the git tag or 0.0.0+commit).
 var version = "dev"
 
-// Demo account the app signs in with in demo mode (the seed's, see
-// shared/docs/platform-api.md).
+// Demo account the app signs in with in demo mode (the demo seed's, see
+// backend/seed).
 const (
 	demoOrg      = "acme"
 	demoEmail    = "admin@acme.test"

@@ -3,9 +3,8 @@
 // permission names of Platform API v1. It is the only backend package the
 // desktop app may import, so it depends on nothing but the standard library.
 //
-// The human-readable contract is shared/docs/platform-api.md; the
-// machine-readable one is openapi.yaml beside this file. A change to one is a
-// change to all three.
+// The contract these types follow is openapi.yaml beside this file (tested
+// against the server both ways); a change to one is a change to both.
 package api
 
 import "time"
