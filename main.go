@@ -154,15 +154,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	appSvc := bind.NewAppService(version, time.Now())
-	auth := bind.NewAuthService(d)
-	sessions := bind.NewSessionsService(d, nil)
-	devices := bind.NewDevicesService(d, nil)
-	audit := bind.NewAuditService(d)
-	syncSvc := bind.NewSyncService(d)
-	people := bind.NewPeopleService(d)
-	overviewSvc := bind.NewOverviewService(d)
-	settingsSvc := bind.NewSettingsService(d)
+	services := bind.NewServices(d, version, time.Now())
 
 	// Background work (demo platform, resume, sync loops) lives until
 	// shutdown, not merely as long as a bound call.
@@ -176,7 +168,7 @@ func run() error {
 	)
 
 	ready := make(chan struct{})
-	bind.AwaitStartup(auth, ready)
+	bind.AwaitStartup(services.Auth, ready)
 	startup := func() {
 		defer close(ready)
 		if isDemo {
@@ -205,7 +197,7 @@ func run() error {
 				log.Warn("stored demo sign-in not resumed", "err", err)
 			}
 			if !ok {
-				st, err := auth.SignIn(bind.SignInRequest{ServerURL: demoP.URL(), Org: demoOrg, Email: demoEmail, Password: demoPassword})
+				st, err := services.Auth.SignIn(bind.SignInRequest{ServerURL: demoP.URL(), Org: demoOrg, Email: demoEmail, Password: demoPassword})
 				if err != nil {
 					log.Error("demo sign-in failed", "err", err)
 				} else {
@@ -233,15 +225,7 @@ func run() error {
 		BackgroundColour: &options.RGBA{R: 255, G: 255, B: 255, A: 255},
 		OnStartup: func(ctx context.Context) {
 			events.SetEmitter(bind.WailsEmitter(ctx))
-			appSvc.Start(ctx)
-			auth.Start(ctx)
-			sessions.Start(ctx)
-			devices.Start(ctx)
-			audit.Start(ctx)
-			syncSvc.Start(ctx)
-			people.Start(ctx)
-			overviewSvc.Start(ctx)
-			settingsSvc.Start(ctx)
+			bind.Start(ctx, services.Bound()...)
 			log.Info("window started", "demo", isDemo, "data_dir", dd.config)
 			// The platform start and the sign-in talk to the network and the
 			// keychain: never block the window on them. auth:changed tells
@@ -270,7 +254,7 @@ func run() error {
 				log.Warn("notifier close", "err", err)
 			}
 		},
-		Bind:           []any{appSvc, auth, sessions, devices, audit, syncSvc, settingsSvc, people, overviewSvc},
+		Bind:           services.Bound(),
 		ErrorFormatter: bind.FormatError,
 		Linux:          &linux.Options{ProgramName: "sessiondesk"},
 	})

@@ -19,8 +19,8 @@ type base struct {
 	ctx context.Context
 }
 
-// Start is called once the window exists.
-func (b *base) Start(ctx context.Context) { b.ctx = ctx }
+// start is called once the window exists (see Start).
+func (b *base) start(ctx context.Context) { b.ctx = ctx }
 
 func (b *base) call() (context.Context, context.CancelFunc) {
 	ctx := b.ctx
@@ -115,9 +115,9 @@ func NewSessionsService(d *desk.Desk, dialogs Dialogs) *SessionsService {
 	return &SessionsService{base: base{d: d}, dialogs: dialogs, now: time.Now}
 }
 
-// Start is called once the window exists.
-func (s *SessionsService) Start(ctx context.Context) {
-	s.base.Start(ctx)
+// start is called once the window exists (see Start).
+func (s *SessionsService) start(ctx context.Context) {
+	s.base.start(ctx)
 	if s.dialogs == nil {
 		s.dialogs = WailsDialogs(ctx)
 	}
@@ -176,9 +176,9 @@ func NewDevicesService(d *desk.Desk, dialogs Dialogs) *DevicesService {
 	return &DevicesService{base: base{d: d}, dialogs: dialogs, now: time.Now}
 }
 
-// Start is called once the window exists.
-func (s *DevicesService) Start(ctx context.Context) {
-	s.base.Start(ctx)
+// start is called once the window exists (see Start).
+func (s *DevicesService) start(ctx context.Context) {
+	s.base.start(ctx)
 	if s.dialogs == nil {
 		s.dialogs = WailsDialogs(ctx)
 	}
@@ -227,9 +227,9 @@ func NewAuditService(d *desk.Desk) *AuditService {
 // function, not a method, so that Wails does not bind it.
 func SetAuditDialogs(s *AuditService, d Dialogs) { s.dialogs = d }
 
-// Start is called once the window exists.
-func (s *AuditService) Start(ctx context.Context) {
-	s.base.Start(ctx)
+// start is called once the window exists (see Start).
+func (s *AuditService) start(ctx context.Context) {
+	s.base.start(ctx)
 	if s.dialogs == nil {
 		s.dialogs = WailsDialogs(ctx)
 	}
