@@ -292,18 +292,11 @@ func (h *hub) drain(o *orgHub) {
 // session currentID.
 func encodeChange(c store.Change, now time.Time, currentID string) *liveEvent {
 	ev := &liveEvent{pos: c.Pos, id: encodeEventID(c.Pos), kind: c.Kind(), session: c.Session}
-	ok := true
 	switch {
 	case c.Session != nil:
-		s := toSession(*c.Session, now, currentID)
-		if ev.data = appendSession(nil, &s, &ok); !ok {
-			ev.data, _ = json.Marshal(s)
-		}
+		ev.data = appendItem(nil, sessionCodec, toSession(*c.Session, now, currentID))
 	case c.Device != nil:
-		d := toDevice(*c.Device)
-		if ev.data = appendDevice(nil, &d, &ok); !ok {
-			ev.data, _ = json.Marshal(d)
-		}
+		ev.data = appendItem(nil, deviceCodec, toDevice(*c.Device))
 	default:
 		ev.data, _ = json.Marshal(toAuditEvent(*c.Audit))
 	}

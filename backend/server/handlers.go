@@ -80,7 +80,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	s.writeSessionList(w, len(page.Items), func(i int) api.Session {
+	writeList(s, w, sessionCodec, len(page.Items), func(i int) api.Session {
 		return toSession(page.Items[i], f.Now, c.Session.ID)
 	}, encodeCursor(kind, page.Next))
 	return nil
@@ -152,7 +152,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	s.writeDeviceList(w, len(page.Items), func(i int) api.Device {
+	writeList(s, w, deviceCodec, len(page.Items), func(i int) api.Device {
 		return toDevice(page.Items[i])
 	}, encodeCursor(kind, page.Next))
 	return nil

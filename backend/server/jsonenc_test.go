@@ -101,11 +101,11 @@ func TestListEncodersMatchEncodingJSON(t *testing.T) {
 			c := randString(r)
 			sl.NextCursor, dl.NextCursor = &c, &c
 		}
-		got, ok := appendSessionList(nil, len(sl.Items), func(i int) api.Session { return sl.Items[i] }, sl.NextCursor)
+		got, ok := appendList(nil, sessionCodec, len(sl.Items), func(i int) api.Session { return sl.Items[i] }, sl.NextCursor)
 		if want := encodingJSON(t, sl); !ok || !bytes.Equal(got, want) {
 			t.Fatalf("sessions (ok %v):\n got %s\nwant %s", ok, got, want)
 		}
-		got, ok = appendDeviceList(nil, len(dl.Items), func(i int) api.Device { return dl.Items[i] }, dl.NextCursor)
+		got, ok = appendList(nil, deviceCodec, len(dl.Items), func(i int) api.Device { return dl.Items[i] }, dl.NextCursor)
 		if want := encodingJSON(t, dl); !ok || !bytes.Equal(got, want) {
 			t.Fatalf("devices (ok %v):\n got %s\nwant %s", ok, got, want)
 		}
@@ -116,18 +116,31 @@ func TestListEncoderFallsBackWhereEncodingJSONFails(t *testing.T) {
 	for _, y := range []int{-1, 10000} {
 		sl := api.SessionList{Items: []api.Session{{CreatedAt: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)}}}
 		item := func(i int) api.Session { return sl.Items[i] }
-		if _, ok := appendSessionList(nil, 1, item, nil); ok {
+		if _, ok := appendList(nil, sessionCodec, 1, item, nil); ok {
 			t.Errorf("year %d: appender claims success", y)
 		}
 		if _, err := json.Marshal(sl); err == nil {
 			t.Errorf("year %d: encoding/json succeeded; the fallback assumption is wrong", y)
 		}
 		rec := httptest.NewRecorder()
-		(&Server{bufs: newBufPool()}).writeSessionList(rec, 1, item, nil)
+		writeList(&Server{bufs: newBufPool()}, rec, sessionCodec, 1, item, nil)
 		ref := httptest.NewRecorder()
 		writeJSON(ref, 200, sl)
 		if rec.Code != ref.Code || rec.Body.String() != ref.Body.String() {
 			t.Errorf("year %d: %d %q, encoding/json path %d %q", y, rec.Code, rec.Body, ref.Code, ref.Body)
+		}
+
+		dl := api.DeviceList{Items: []api.Device{{LastSeenAt: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)}}}
+		rec, ref = httptest.NewRecorder(), httptest.NewRecorder()
+		writeList(&Server{bufs: newBufPool()}, rec, deviceCodec, 1, func(i int) api.Device { return dl.Items[i] }, nil)
+		writeJSON(ref, 200, dl)
+		if rec.Code != ref.Code || rec.Body.String() != ref.Body.String() {
+			t.Errorf("devices, year %d: %d %q, encoding/json path %d %q", y, rec.Code, rec.Body, ref.Code, ref.Body)
+		}
+		// The live stream encodes single items the same way.
+		want, _ := json.Marshal(sl.Items[0])
+		if got := appendItem(nil, sessionCodec, sl.Items[0]); !bytes.Equal(got, want) {
+			t.Errorf("year %d: live item %q, encoding/json %q", y, got, want)
 		}
 	}
 }
@@ -165,7 +178,7 @@ func BenchmarkEncodeSessionPage1000(b *testing.B) {
 		b.ReportAllocs()
 		buf := make([]byte, 0, 1<<20)
 		for range b.N {
-			buf, _ = appendSessionList(buf[:0], len(sl.Items), item, nil)
+			buf, _ = appendList(buf[:0], sessionCodec, len(sl.Items), item, nil)
 		}
 		b.SetBytes(int64(len(buf)))
 	})

@@ -17,14 +17,16 @@ const sessionCols = `s.id, s.org_id, s.device_id, s.ip, s.user_agent, s.client, 
 
 const sessionFrom = ` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN users tb ON tb.id = s.terminated_by `
 
-func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
+// scanSession scans a row that starts with sessionCols; extra receives the
+// columns a query selects after them.
+func scanSession(sc interface{ Scan(...any) error }, extra ...any) (store.Session, error) {
 	var s store.Session
 	var device, tbID, tbEmail, tbName sql.NullString
 	var created, lastActive, expires, absExpires, updated int64
 	var terminated sql.NullInt64
-	err := sc.Scan(&s.ID, &s.OrgID, &device, &s.IP, &s.UserAgent, &s.Client, &s.Location, &s.MFA,
+	err := sc.Scan(append([]any{&s.ID, &s.OrgID, &device, &s.IP, &s.UserAgent, &s.Client, &s.Location, &s.MFA,
 		&created, &lastActive, &expires, &absExpires, &updated, &terminated,
-		&s.User.ID, &s.User.Email, &s.User.Name, &tbID, &tbEmail, &tbName)
+		&s.User.ID, &s.User.Email, &s.User.Name, &tbID, &tbEmail, &tbName}, extra...)...)
 	if err != nil {
 		return s, err
 	}
@@ -146,28 +148,15 @@ func (d *DB) Authenticate(ctx context.Context, tokenHash []byte) (store.Principa
 	var p store.Principal
 	row := d.db.QueryRowContext(ctx, `SELECT `+sessionCols+`, u.role, o.id, o.slug, o.name`+sessionFrom+
 		` JOIN orgs o ON o.id = s.org_id WHERE s.token_hash = ?`, tokenHash)
-	var s store.Session
-	var device, tbID, tbEmail, tbName sql.NullString
-	var created, lastActive, expires, absExpires, updated int64
-	var terminated sql.NullInt64
-	err := row.Scan(&s.ID, &s.OrgID, &device, &s.IP, &s.UserAgent, &s.Client, &s.Location, &s.MFA,
-		&created, &lastActive, &expires, &absExpires, &updated, &terminated,
-		&s.User.ID, &s.User.Email, &s.User.Name, &tbID, &tbEmail, &tbName,
-		&s.User.Role, &p.Org.ID, &p.Org.Slug, &p.Org.Name)
+	var role string
+	s, err := scanSession(row, &role, &p.Org.ID, &p.Org.Slug, &p.Org.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, store.Errorf(store.ENotFound, "session not found")
 	}
 	if err != nil {
 		return p, fmt.Errorf("sqlite: authenticate: %w", err)
 	}
-	s.User.OrgID = s.OrgID
-	s.DeviceID = device.String
-	s.CreatedAt = fromNanos(created)
-	s.LastActiveAt = fromNanos(lastActive)
-	s.ExpiresAt = fromNanos(expires)
-	s.AbsoluteExpiresAt = fromNanos(absExpires)
-	s.UpdatedAt = fromNanos(updated)
-	s.TerminatedAt = fromNullNanos(terminated)
+	s.User.Role = role
 	p.Session = s
 	p.User = s.User
 	return p, nil

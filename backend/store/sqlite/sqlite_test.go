@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -317,5 +318,45 @@ func BenchmarkFeedAfterTerminateAll100k(b *testing.B) {
 		if total != 100_000 {
 			b.Fatalf("walked %d", total)
 		}
+	}
+}
+
+// Authenticate reads the session with the same scan as GetSession: the two
+// once had separate copies and Authenticate dropped terminated_by.
+func TestAuthenticateSessionMatchesGetSession(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	now := time.Now()
+	org := store.Org{ID: store.NewID(store.PrefixOrg), Slug: "o", Name: "O", CreatedAt: now}
+	u := store.NewUser{ID: store.NewID(store.PrefixUser), OrgID: org.ID, Email: "u@o.test", Name: "U", Role: "admin", PasswordHash: []byte("x")}
+	hash := []byte(store.NewID("tok"))
+	ses := store.Session{ID: store.NewID(store.PrefixSession), OrgID: org.ID, User: store.User{ID: u.ID}, IP: "192.0.2.1",
+		Client: "Firefox 133 on Linux", CreatedAt: now, LastActiveAt: now,
+		ExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(2 * time.Hour)}
+	if err := db.BulkLoad(ctx, store.Bulk{Orgs: []store.Org{org}, Users: []store.NewUser{u},
+		Sessions: []store.BulkSession{{TokenHash: hash, Session: ses}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Logout(ctx, ses.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Authenticate(ctx, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := db.GetSession(ctx, org.ID, ses.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.TerminatedBy == nil || p.Session.TerminatedBy == nil || !reflect.DeepEqual(p.Session.TerminatedBy, want.TerminatedBy) {
+		t.Errorf("terminated_by: Authenticate %+v, GetSession %+v", p.Session.TerminatedBy, want.TerminatedBy)
+	}
+	if p.User.Role != "admin" || p.Session.User.Role != "admin" || p.Org.Slug != "o" || p.Org.Name != "O" {
+		t.Errorf("principal: user %+v, org %+v", p.User, p.Org)
+	}
+	got := p.Session
+	got.User.Role = ""
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Authenticate session\n %+v\nGetSession\n %+v", got, want)
 	}
 }
