@@ -31,8 +31,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/seed"
 	"sessiondesk/backend/server"
@@ -103,7 +101,7 @@ func Start(t testing.TB, opts Options) *Platform {
 	}
 	switch opts.Seed {
 	case "", "demo":
-		hash, err := bcrypt.GenerateFromPassword([]byte(seed.DemoPassword), bcrypt.MinCost)
+		hash, err := store.HashPassword(seed.DemoPassword, store.MinPasswordCost)
 		if err != nil {
 			db.Close()
 			t.Fatalf("platformtest: %v", err)
@@ -118,7 +116,7 @@ func Start(t testing.TB, opts Options) *Platform {
 		t.Fatalf("platformtest: unknown seed %q (want demo or none)", opts.Seed)
 	}
 	cfg := server.Config{Store: db, Logger: opts.Logger, Clock: clock,
-		IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: bcrypt.MinCost,
+		IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: store.MinPasswordCost,
 		Events: opts.Events}
 	if opts.LoginThrottle != nil {
 		cfg.Throttle = *opts.LoginThrottle

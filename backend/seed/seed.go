@@ -24,8 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/store"
 	"sessiondesk/backend/useragent"
 )
@@ -35,13 +33,6 @@ const DemoPassword = "demo-password"
 
 // MFASecret is the TOTP secret (base32) of mfa@acme.test.
 const MFASecret = "JBSWY3DPEHPK3PXP"
-
-// Roles, as the server's role table knows them.
-const (
-	RoleSecurityAdmin = "security_admin"
-	RoleAuditor       = "auditor"
-	RoleMember        = "member"
-)
 
 // Demo shape: generated users and sessions per organization.
 const (
@@ -67,15 +58,6 @@ type Stats struct {
 
 func newStats() Stats {
 	return Stats{Active: map[string]int{}, Expired: map[string]int{}, Terminated: map[string]int{}, Trusted: map[string]int{}}
-}
-
-// HashPassword hashes a password with bcrypt's default cost.
-func HashPassword(pw string) ([]byte, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
-	if err != nil {
-		return nil, fmt.Errorf("seed: hash password: %w", err)
-	}
-	return h, nil
 }
 
 // builder accumulates one BulkLoad.
@@ -138,9 +120,9 @@ func (b *builder) generatedUser(org store.Org, domain string) store.User {
 	for n := 2; b.taken[email]; n++ {
 		email = fmt.Sprintf("%s%d@%s", base, n, domain)
 	}
-	role := RoleMember
+	role := store.RoleMember
 	if b.rnd.IntN(12) == 0 {
-		role = RoleAuditor
+		role = store.RoleAuditor
 	}
 	return b.user(org, email, first+" "+last, role, "")
 }
@@ -280,19 +262,19 @@ func DemoWithHash(ctx context.Context, st store.Store, now time.Time, hash []byt
 		return Stats{}, fmt.Errorf("seed: the database already holds data; seeding needs an empty database")
 	}
 	if hash == nil {
-		if hash, err = HashPassword(DemoPassword); err != nil {
+		if hash, err = store.HashPassword(DemoPassword, 0); err != nil {
 			return Stats{}, err
 		}
 	}
 	b := newBuilder(20261127, now, hash)
 
 	acme := b.org("acme", "Acme Health")
-	admin := b.user(acme, "admin@acme.test", "Ada Admin", RoleSecurityAdmin, "")
-	auditor := b.user(acme, "auditor@acme.test", "Aude Auditor", RoleAuditor, "")
-	member := b.user(acme, "member@acme.test", "Max Member", RoleMember, "")
-	mfa := b.user(acme, "mfa@acme.test", "Mia Factor", RoleMember, MFASecret)
+	admin := b.user(acme, "admin@acme.test", "Ada Admin", store.RoleSecurityAdmin, "")
+	auditor := b.user(acme, "auditor@acme.test", "Aude Auditor", store.RoleAuditor, "")
+	member := b.user(acme, "member@acme.test", "Max Member", store.RoleMember, "")
+	mfa := b.user(acme, "mfa@acme.test", "Mia Factor", store.RoleMember, MFASecret)
 	globex := b.org("globex", "Globex Clinic")
-	gadmin := b.user(globex, "admin@globex.test", "Gabe Admin", RoleSecurityAdmin, "")
+	gadmin := b.user(globex, "admin@globex.test", "Gabe Admin", store.RoleSecurityAdmin, "")
 
 	// The named users' own sessions, on devices of their own.
 	named := []struct {
@@ -386,20 +368,20 @@ func Large(ctx context.Context, st store.Store, now time.Time, o LargeOptions) (
 	hash := o.PasswordHash
 	if hash == nil {
 		var err error
-		if hash, err = HashPassword(DemoPassword); err != nil {
+		if hash, err = store.HashPassword(DemoPassword, 0); err != nil {
 			return Stats{}, err
 		}
 	}
 	b := newBuilder(uint64(len(o.Slug))*7919+uint64(o.Sessions), now, hash)
 	domain := o.Slug + ".test"
 	org := b.org(o.Slug, o.Name)
-	admin := b.user(org, "admin@"+domain, "Org Admin", RoleSecurityAdmin, "")
+	admin := b.user(org, "admin@"+domain, "Org Admin", store.RoleSecurityAdmin, "")
 	nUsers := max(1, o.Devices/4)
 	users := make([]store.User, 0, nUsers)
 	for i := range nUsers {
 		first := firstNames[b.rnd.IntN(len(firstNames))]
 		last := lastNames[b.rnd.IntN(len(lastNames))]
-		users = append(users, b.user(org, fmt.Sprintf("user%06d@%s", i, domain), first+" "+last, RoleMember, ""))
+		users = append(users, b.user(org, fmt.Sprintf("user%06d@%s", i, domain), first+" "+last, store.RoleMember, ""))
 	}
 	for i := range o.Devices {
 		u := users[i%len(users)]

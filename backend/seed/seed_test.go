@@ -146,7 +146,7 @@ func TestLarge(t *testing.T) {
 }
 
 func BenchmarkLarge100k(b *testing.B) {
-	hash, err := seed.HashPassword(seed.DemoPassword)
+	hash, err := store.HashPassword(seed.DemoPassword, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

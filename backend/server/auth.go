@@ -10,8 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/store"
 	"sessiondesk/backend/totp"
@@ -110,7 +108,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	if user.ID == "" {
 		hash = s.dummyHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || user.ID == "" {
+	if !store.PasswordMatches(hash, req.Password) || user.ID == "" {
 		return fail()
 	}
 

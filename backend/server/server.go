@@ -38,8 +38,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/store"
 )
@@ -129,11 +127,7 @@ func New(cfg Config) (*Server, error) {
 	s.throttle = newThrottle(cfg.Throttle, s.clock)
 	// Unknown users are compared against this hash so that they take as long
 	// as known ones and timing does not reveal which e-mails exist.
-	cost := cfg.PasswordCost
-	if cost == 0 {
-		cost = bcrypt.DefaultCost
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte("not-a-password"), cost)
+	h, err := store.HashPassword("not-a-password", cfg.PasswordCost)
 	if err != nil {
 		return nil, fmt.Errorf("server: dummy hash: %w", err)
 	}
@@ -192,9 +186,9 @@ func (s *Server) routes() []Route {
 func PermissionsOf(role string) []string {
 	var p []string
 	switch role {
-	case "security_admin":
+	case store.RoleSecurityAdmin:
 		p = []string{api.PermSessionsView, api.PermSessionsTerminateOrg, api.PermDevicesRevokeTrust}
-	case "auditor":
+	case store.RoleAuditor:
 		p = []string{api.PermSessionsView}
 	}
 	sort.Strings(p)

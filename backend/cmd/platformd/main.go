@@ -455,15 +455,13 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlags("user add", "user add --db FILE --org SLUG --email EMAIL --name NAME --role ROLE [--password-stdin]", stderr)
 	uf := addUserFlags(fs)
 	name := fs.String("name", "", "display `name`")
-	role := fs.String("role", "", "security_admin, auditor or member")
+	role := fs.String("role", "", store.RoleList())
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (otherwise one is generated and printed once)")
 	if err := parse(fs, args, "db", "org", "email", "name", "role"); err != nil {
 		return err
 	}
-	switch *role {
-	case seed.RoleSecurityAdmin, seed.RoleAuditor, seed.RoleMember:
-	default:
-		fmt.Fprintln(stderr, "--role must be security_admin, auditor or member")
+	if !store.ValidRole(*role) {
+		fmt.Fprintln(stderr, "--role must be "+store.RoleList())
 		return errUsage
 	}
 	if !strings.Contains(*uf.email, "@") {
@@ -474,7 +472,7 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	hash, err := seed.HashPassword(pw)
+	hash, err := store.HashPassword(pw, 0)
 	if err != nil {
 		return err
 	}
@@ -509,7 +507,7 @@ func cmdUserPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	hash, err := seed.HashPassword(pw)
+	hash, err := store.HashPassword(pw, 0)
 	if err != nil {
 		return err
 	}
