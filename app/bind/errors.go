@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"sessiondesk/app/desk"
-	"sessiondesk/app/platform"
 )
 
 // UIError is what the frontend receives when a bound method fails: a stable
@@ -20,9 +19,7 @@ func (e *UIError) Error() string { return e.Message }
 
 // FormatError is the Wails ErrorFormatter: it turns any error returned by a
 // bound method into a UIError so that TypeScript gets {code, message} instead
-// of a bare string. Desk and platform errors keep their codes; anything else
-// becomes code "internal" with its message, which by construction never holds a secret (the client and
-// the keychain wrap errors without credentials).
+// of a bare string. The wording is desk.UserError's.
 func FormatError(err error) any {
 	return uiError(err)
 }
@@ -36,16 +33,6 @@ func uiError(err error) error {
 	if errors.As(err, &ue) {
 		return ue
 	}
-	var de *desk.Error
-	if errors.As(err, &de) {
-		return &UIError{Code: de.Code, Message: de.Message, Field: de.Field}
-	}
-	if platform.IsUnreachable(err) {
-		return &UIError{Code: desk.CodeOffline, Message: "The platform cannot be reached."}
-	}
-	var pe *platform.Error
-	if errors.As(err, &pe) {
-		return &UIError{Code: pe.Code, Message: pe.Message}
-	}
-	return &UIError{Code: "internal", Message: err.Error()}
+	de := desk.UserError(err)
+	return &UIError{Code: de.Code, Message: de.Message, Field: de.Field}
 }

@@ -209,6 +209,12 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	if e, ok := err.(*desk.Error); !ok || e.Field != "totp" {
 		t.Fatalf("mfa user with a bad code: %#v", err)
 	}
+	// At the code step a refused sign-in is told on the code field, the one
+	// the form shows (the form relies on this and does not remap).
+	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: "wrong", TOTP: "000000"})
+	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeUnauthenticated || e.Field != "totp" {
+		t.Fatalf("wrong password with a code: %#v", err)
+	}
 	if d.State().SignedIn {
 		t.Fatal("signed in after failures")
 	}

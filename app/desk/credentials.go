@@ -1,0 +1,83 @@
+package desk
+
+// Credentials: what Desk keeps in the keychain for a profile (its token,
+// its device id and trusted-device secret, its cache key) and what it does
+// when there is no keychain. The rules of when a device secret is kept or
+// dropped are here; sign-in (signin.go) only says what happened.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"sessiondesk/app/keychain"
+	"sessiondesk/backend/api"
+)
+
+// probeKeychain asks the OS keychain whether it answers. Without one,
+// secrets (and so the cache, whose key is a secret) stay in memory for this
+// run, and AuthState says so.
+func (d *Desk) probeKeychain(ctx context.Context) {
+	probeCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err := d.cfg.KeychainProbe(probeCtx)
+	cancel()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		d.kc, d.kcOK = keychain.Memory(), false
+		d.kcMessage = "No keychain is available (" + err.Error() + "). Your sign-in is kept in memory for this run only, and the offline cache is not saved to disk."
+		d.cfg.Log.Warn("keychain unavailable; secrets and cache kept in memory for this run", "err", err)
+		return
+	}
+	d.kc, d.kcOK, d.kcMessage = d.cfg.Keychain, true, ""
+}
+
+func (d *Desk) keychain() *keychain.Keychain {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.kc
+}
+
+// deviceCredentials returns this computer's device id for profile id and,
+// when it has one, the trusted-device secret: a trusted computer proves it
+// with the secret the platform gave it when it was trusted; the id alone is
+// public. Unreadable values are treated as absent (a new device; the second
+// factor is asked).
+func (d *Desk) deviceCredentials(kc *keychain.Keychain, id string) (deviceID, secret string) {
+	deviceID, err := kc.DeviceID(id)
+	if err != nil && !errors.Is(err, keychain.ErrNotFound) {
+		d.cfg.Log.Warn("device id unreadable; signing in as a new device", "err", err)
+	}
+	if deviceID == "" {
+		return "", ""
+	}
+	secret, err = kc.DeviceSecret(id)
+	if err != nil && !errors.Is(err, keychain.ErrNotFound) {
+		d.cfg.Log.Warn("trusted-device secret unreadable; the second factor will be asked", "err", err)
+	}
+	return deviceID, secret
+}
+
+// keepDevice stores what a successful sign-in said about this computer:
+// its device id, and a new trusted-device secret if the platform gave one.
+// A secret of a device the platform no longer trusts (or of another device
+// id than the one sent, sentID) is deleted.
+func (d *Desk) keepDevice(kc *keychain.Keychain, id, sentID string, resp api.LoginResponse) {
+	if err := kc.SetDeviceID(id, resp.Device.ID); err != nil {
+		d.cfg.Log.Warn("device id not stored", "err", err)
+	}
+	switch {
+	case resp.DeviceSecret != "":
+		if err := kc.SetDeviceSecret(id, resp.DeviceSecret); err != nil {
+			d.cfg.Log.Warn("trusted-device secret not stored; the second factor will be asked next time", "err", err)
+		}
+	case !resp.Device.Trusted || resp.Device.ID != sentID:
+		d.forgetDeviceSecret(kc, id)
+	}
+}
+
+func (d *Desk) forgetDeviceSecret(kc *keychain.Keychain, id string) {
+	if err := kc.DeleteDeviceSecret(id); err != nil {
+		d.cfg.Log.Warn("stale trusted-device secret not deleted", "err", err)
+	}
+}

@@ -1,0 +1,122 @@
+package desk
+
+// Errors the user reads: the one place where platform and local failures
+// become a code the UI branches on and a sentence (bind passes them on).
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"sessiondesk/app/platform"
+	"sessiondesk/backend/api"
+)
+
+// Error codes Desk produces itself (the platform's codes pass through).
+const (
+	CodeOffline    = "offline"
+	CodeNoKeychain = "no_keychain"
+	// CodeUntrustedCertificate: the platform's TLS certificate was refused.
+	CodeUntrustedCertificate = "untrusted_certificate"
+	CodeSignedOut            = api.CodeUnauthenticated
+)
+
+// Error is a failure meant for the user: a code the UI branches on, a
+// message, and the sign-in form field it concerns, if any.
+type Error struct {
+	Code    string
+	Message string
+	Field   string
+	Err     error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func signInError(err error, withTOTP bool) error {
+	if platform.IsUnreachable(err) {
+		return &Error{Code: CodeOffline, Field: "server", Message: "The platform cannot be reached at this address.", Err: err}
+	}
+	var ce *platform.CertificateError
+	if errors.As(err, &ce) {
+		field := "server"
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) {
+			field = "caFile" // what fixes it
+		}
+		return &Error{Code: CodeUntrustedCertificate, Field: field, Message: ce.Message(), Err: err}
+	}
+	var pe *platform.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	e := &Error{Code: pe.Code, Message: pe.Message, Err: err}
+	switch pe.Code {
+	case api.CodeMFARequired:
+		e.Field = "totp"
+		if withTOTP {
+			e.Message = "That code is not valid. Enter the current code from your authenticator app."
+		} else {
+			e.Message = "Enter the 6-digit code from your authenticator app."
+		}
+	case api.CodeUnauthenticated:
+		e.Field = "password"
+		if withTOTP {
+			e.Field = "totp"
+		}
+		e.Message = "The organization, e-mail or password is not right."
+	case api.CodeRateLimited:
+		e.Message = "Too many attempts. Wait a minute and try again."
+	}
+	return e
+}
+
+// actionError turns a platform error into a user error and reacts to it.
+func (d *Desk) actionError(err error) error {
+	if platform.Answered(err) {
+		// The platform is there: busy (503), or the link broke off after
+		// it answered, when the action may well have been done.
+		var pe *platform.Error
+		if errors.As(err, &pe) {
+			msg := "The platform is busy, so nothing was changed. Try again in a moment."
+			if wait, ok := platform.RetryAfterOf(err); ok {
+				msg = fmt.Sprintf("The platform is busy, so nothing was changed. Try again in %s.", wait.Round(time.Second))
+			}
+			return &Error{Code: api.CodeUnavailable, Message: msg, Err: err}
+		}
+		return &Error{Code: api.CodeUnavailable, Message: "The connection to the platform broke off while it answered, so whether it was done is not known; the next sync shows it.", Err: err}
+	}
+	if platform.IsUnreachable(err) {
+		return &Error{Code: CodeOffline, Message: "The platform cannot be reached, so nothing was changed. Try again when you are back online.", Err: err}
+	}
+	if errors.As(err, new(*platform.Error)) {
+		return UserError(err)
+	}
+	return fmt.Errorf("desk: %w", err)
+}
+
+// UserError is what the user is told about err (nil stays nil): Desk's
+// own errors as they are; the platform unreachable or answering with an
+// error code, in its words; anything else as code "internal" with its
+// message, which never holds a secret (the client and the keychain wrap
+// errors without credentials). Actions and sign-in say more than this (see
+// actionError and signInError); this is for everything else.
+func UserError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var de *Error
+	if errors.As(err, &de) {
+		return de
+	}
+	if platform.IsUnreachable(err) {
+		return &Error{Code: CodeOffline, Message: "The platform cannot be reached.", Err: err}
+	}
+	var pe *platform.Error
+	if errors.As(err, &pe) {
+		return &Error{Code: pe.Code, Message: pe.Message, Err: err}
+	}
+	return &Error{Code: api.CodeInternal, Message: err.Error(), Err: err}
+}

@@ -1,0 +1,207 @@
+package desk
+
+// Sign-in: the form's checks, the platform's MFA answer turned into field
+// errors (signInError), resuming a remembered profile with its stored token,
+// and the demo platform's address. What is kept in the keychain afterwards
+// is credentials.go's business; opening the workspace is workspace.go's.
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"sessiondesk/app/keychain"
+	"sessiondesk/app/platform"
+	"sessiondesk/app/profile"
+	"sessiondesk/backend/api"
+)
+
+// SetDemoServer tells Desk the embedded platform's current address. Demo
+// profiles follow it (its port may change between runs); without it they are
+// not resumed.
+func (d *Desk) SetDemoServer(url string) {
+	d.mu.Lock()
+	d.demoURL = strings.TrimRight(url, "/")
+	d.mu.Unlock()
+}
+
+// Resume signs the last used profile back in with its stored token.
+func (d *Desk) Resume(ctx context.Context) error {
+	p, ok, err := d.profiles.Last()
+	if err != nil || !ok {
+		return err
+	}
+	_, err = d.ResumeProfile(ctx, p)
+	return err
+}
+
+// DemoProfile is the profile of the demo account on the embedded platform.
+func (d *Desk) DemoProfile(org, email string) profile.Profile {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return profile.New(d.demoURL, org, email, true)
+}
+
+// ResumeProfile opens p with its stored token, if there is one. It reports
+// whether p is signed in afterwards. A token the platform rejects is
+// deleted.
+func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, error) {
+	if p.Demo {
+		d.mu.Lock()
+		p.ServerURL = d.demoURL
+		d.mu.Unlock()
+		if p.ServerURL == "" {
+			return false, nil
+		}
+	}
+	if d.SignedInAs(p.ID) {
+		return true, nil
+	}
+	kc := d.keychain()
+	token, err := kc.Token(p.ID)
+	if errors.Is(err, keychain.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	client, err := platform.New(p.ServerURL, d.clientOptions(p.CAFile))
+	if err != nil {
+		return false, err
+	}
+	client = client.WithToken(token)
+	opened := false
+	defer func() {
+		if !opened {
+			client.CloseIdleConnections()
+		}
+	}()
+	me, err := client.Me(ctx)
+	switch {
+	case err == nil:
+		if err := d.open(ctx, p, client, &me, false); err != nil {
+			return false, err
+		}
+		opened = true
+		if err := d.profiles.Save(p); err != nil { // the demo's address may have changed
+			d.cfg.Log.Warn("profile not saved", "err", err)
+		}
+		return true, nil
+	case platform.IsUnreachable(err):
+		// Review offline from the cache; the sync reconnects by itself.
+		if err := d.open(ctx, p, client, nil, true); err != nil {
+			return false, err
+		}
+		opened = true
+		return true, nil
+	case platform.IsUnauthenticated(err):
+		_ = kc.DeleteToken(p.ID)
+		d.setMessage("Your session has ended. Sign in again.")
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// SignInRequest is what the sign-in form submits.
+type SignInRequest struct {
+	ServerURL   string
+	Org         string
+	Email       string
+	Password    string
+	TOTP        string
+	TrustDevice bool
+	Demo        bool
+	// CAFile is the PEM file of an organization's own certificate
+	// authority, trusted besides the system's ("" for Config.Client's).
+	CAFile string
+}
+
+// clientOptions are the platform client's options for a profile's CA file.
+func (d *Desk) clientOptions(caFile string) platform.Options {
+	opts := d.cfg.Client
+	if caFile = strings.TrimSpace(caFile); caFile != "" {
+		opts.CAFile = caFile
+	}
+	return opts
+}
+
+// SignIn signs in through the platform, stores the token and device id in the
+// keychain, saves the profile and opens its workspace.
+func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error) {
+	req.Org, req.Email, req.TOTP = strings.TrimSpace(req.Org), strings.TrimSpace(req.Email), strings.TrimSpace(req.TOTP)
+	switch {
+	case strings.TrimSpace(req.ServerURL) == "":
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: "Enter the platform's address."}
+	case req.Org == "":
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "org", Message: "Enter your organization."}
+	case req.Email == "":
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "email", Message: "Enter your e-mail address."}
+	case req.Password == "":
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "password", Message: "Enter your password."}
+	}
+	opts := d.clientOptions(req.CAFile)
+	if _, err := platform.ParseServerURL(req.ServerURL); err != nil {
+		msg := "The server address must look like https://host:port."
+		var pe *platform.Error
+		if errors.As(err, &pe) && pe.Message != "" {
+			msg = pe.Message // e.g. why plain http is refused
+		}
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: msg, Err: err}
+	}
+	client, err := platform.New(req.ServerURL, opts)
+	if err != nil { // the address is fine, so it is the CA file
+		msg := "The CA file cannot be used."
+		var pe *platform.Error
+		if errors.As(err, &pe) && pe.Message != "" {
+			msg = pe.Message
+		}
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "caFile", Message: msg, Err: err}
+	}
+	opened := false
+	defer func() {
+		if !opened { // a failed sign-in leaves no connections behind
+			client.CloseIdleConnections()
+		}
+	}()
+	d.mu.Lock()
+	demo := req.Demo || (d.demoURL != "" && client.BaseURL() == d.demoURL)
+	d.mu.Unlock()
+	p := profile.New(client.BaseURL(), req.Org, req.Email, demo)
+	p.CAFile = opts.CAFile
+	kc := d.keychain()
+	deviceID, deviceSecret := d.deviceCredentials(kc, p.ID)
+	resp, err := client.Login(ctx, api.LoginRequest{
+		Org: req.Org, Email: req.Email, Password: req.Password,
+		Device:      api.LoginDevice{ID: deviceID, Name: d.cfg.DeviceName, Platform: d.cfg.DevicePlatform, Secret: deviceSecret},
+		TOTP:        req.TOTP,
+		TrustDevice: req.TrustDevice && req.TOTP != "",
+	})
+	if err != nil {
+		if deviceSecret != "" && platform.CodeOf(err) == api.CodeMFARequired {
+			// The platform no longer trusts this computer (revoked, or the
+			// user's second factor was reset): the secret is worthless.
+			d.forgetDeviceSecret(kc, p.ID)
+		}
+		return d.State(), signInError(err, req.TOTP != "")
+	}
+	d.keepDevice(kc, p.ID, deviceID, resp)
+	if err := kc.SetToken(p.ID, resp.Token); err != nil {
+		return d.State(), &Error{Code: api.CodeInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
+	}
+	if err := d.profiles.Save(p); err != nil {
+		return d.State(), err
+	}
+	authed := client.WithToken(resp.Token)
+	me, err := authed.Me(ctx)
+	if err != nil {
+		return d.State(), d.actionError(err)
+	}
+	d.setMessage("")
+	if err := d.open(ctx, p, authed, &me, false); err != nil {
+		return d.State(), err
+	}
+	opened = true
+	d.emitAuth()
+	return d.State(), nil
+}

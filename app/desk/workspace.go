@@ -1,0 +1,373 @@
+package desk
+
+// The workspace lifecycle: everything that exists while one profile is
+// signed in (platform client, cache, indexes, sync, event stream), how it
+// is opened and closed, and how it ends when the platform rejects the token.
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"sessiondesk/app/cache"
+	"sessiondesk/app/index"
+	"sessiondesk/app/live"
+	"sessiondesk/app/platform"
+	"sessiondesk/app/profile"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+)
+
+// workspace is everything that exists while one profile is signed in.
+type workspace struct {
+	prof     profile.Profile
+	client   *platform.Client
+	store    *cache.Store
+	sync     *syncer.Syncer
+	sessions *index.Table[api.Session]
+	devices  *index.Table[api.Device]
+	audit    *index.Table[api.AuditEvent]
+	cancel   context.CancelFunc
+	done     chan struct{}
+	liveDone chan struct{} // the event stream's goroutine ended
+	endOnce  sync.Once     // ended() acts once: the stream, a sync and an action can all learn it
+
+	mu      sync.Mutex
+	me      api.Me
+	meStale bool // opened or went offline: ask /me again once back online
+}
+
+func (w *workspace) Me() api.Me {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.me
+}
+
+// open builds the workspace for p and starts its sync. offline says the
+// platform did not answer; me is then nil and read from the cache.
+func (d *Desk) open(ctx context.Context, p profile.Profile, client *platform.Client, me *api.Me, offline bool) error {
+	d.life.Lock()
+	defer d.life.Unlock()
+	return d.openLocked(ctx, p, client, me, offline)
+}
+
+func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platform.Client, me *api.Me, offline bool) error {
+	d.closeLocked(nil) // one workspace at a time
+	kc := d.keychain()
+	retention, interval := d.retentionAndInterval()
+	opts := cache.Options{Profile: p.ID, Retention: retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
+	if kc.Persistent() {
+		key, created, err := kc.CacheKey(p.ID)
+		if err != nil {
+			return &Error{Code: CodeNoKeychain, Message: "The keychain did not give the cache key: " + err.Error(), Err: err}
+		}
+		if created {
+			// A new key cannot read an old file: start from nothing, and
+			// say so when there was something.
+			if n, found := cache.Peek(d.cfg.CacheDir, p.ID); found {
+				d.setNotice(keyLostNotice(n))
+				d.cfg.Log.Warn("offline cache key missing from the keychain; the cache cannot be read and is deleted", "sessions", n)
+			}
+			_ = cache.Remove(d.cfg.CacheDir, p.ID)
+		}
+		opts.Dir, opts.Key = d.cfg.CacheDir, key
+	}
+	store, notice, err := cache.Open(ctx, opts)
+	if err != nil {
+		d.cfg.Log.Error("offline cache unusable; keeping it in memory", "err", err)
+		store, _, err = cache.Open(ctx, cache.Options{Profile: p.ID, Clock: d.cfg.Clock, Log: d.cfg.Log})
+		if err != nil {
+			return err
+		}
+		notice = "The offline cache could not be opened; this run keeps it in memory only."
+	}
+	if notice != "" {
+		d.setNotice(notice)
+	}
+	if me != nil {
+		if err := store.SetMe(ctx, *me); err != nil {
+			d.cfg.Log.Warn("identity not cached", "err", err)
+		}
+		d.rememberIdentity(p.ID, client, *me)
+	} else if m, ok, _ := store.Me(ctx); ok {
+		me = &m
+	}
+	// The identity is kept outside the cache too, so that losing the cache
+	// does not lose who is signed in (an offline start then still shows
+	// who you are and a way to sign out).
+	if ident, ok, err := d.profiles.Identity(p.ID); err == nil && ok {
+		client.SeedClockOffset(time.Duration(ident.ClockOffsetMS) * time.Millisecond)
+		if me == nil {
+			me = &ident.Me
+		}
+	}
+	w := &workspace{
+		prof: p, client: client, store: store,
+		sessions: index.NewSessions(), devices: index.NewDevices(), audit: syncer.NewAuditTable(),
+		done: make(chan struct{}), liveDone: make(chan struct{}),
+	}
+	if me != nil {
+		w.me = *me
+	} else {
+		w.meStale = true
+	}
+	w.sync = syncer.New(syncer.Config{
+		Source: client, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
+		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
+		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: client.Now, Log: d.cfg.Log,
+		CacheNotice: d.setNoticeAndEmit,
+	})
+	if err := w.sync.Load(ctx); err != nil {
+		// The cache opened but a row does not decrypt: start it over.
+		store.Close()
+		if opts.Dir == "" {
+			return err
+		}
+		d.cfg.Log.Warn("offline cache rows unreadable; rebuilding", "err", err)
+		if err := cache.Remove(opts.Dir, p.ID); err != nil {
+			return err
+		}
+		d.setNotice("The offline cache could not be read (" + err.Error() + ") and was deleted; everything is fetched again from the platform at the next sync.")
+		return d.openLocked(ctx, p, client, me, offline)
+	}
+	if offline {
+		w.sync.SetOnline(false, "The platform cannot be reached.")
+	}
+	d.mu.Lock()
+	runCtx, cancel := context.WithCancel(d.ctx)
+	w.cancel = cancel
+	d.ws = w
+	d.mu.Unlock()
+	go func() {
+		defer close(w.done)
+		w.sync.Run(runCtx)
+	}()
+	stream := live.New(live.Config{Client: client, Target: w.sync, Log: d.cfg.Log,
+		SessionEnded: func() { d.ended(w) }})
+	go func() {
+		defer close(w.liveDone)
+		stream.Run(runCtx)
+	}()
+	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
+	return nil
+}
+
+// rememberIdentity keeps me (and the platform's clock offset) in the
+// profile file, outside the cache.
+func (d *Desk) rememberIdentity(id string, client *platform.Client, me api.Me) {
+	ident := profile.Identity{Me: me}
+	if off, ok := client.ClockOffset(); ok {
+		ident.ClockOffsetMS = off.Milliseconds()
+	}
+	if err := d.profiles.SetIdentity(id, ident); err != nil {
+		d.cfg.Log.Warn("identity not kept in the profile file", "err", err)
+	}
+}
+
+// keyLostNotice tells what was lost when the cache's key is missing from
+// the keychain (n: sessions the file held, -1 when it could not be told).
+func keyLostNotice(n int) string {
+	what := "The offline cache"
+	if n >= 0 {
+		what = fmt.Sprintf("The offline cache (%d sessions)", n)
+	}
+	return what + " was deleted: its key was missing from the keychain, so it could not be read. Everything is fetched again from the platform at the next sync; until then nothing is cached."
+}
+
+func cacheKind(s *cache.Store) string {
+	if s.Path() == "" {
+		return "memory"
+	}
+	return filepath.Base(s.Path())
+}
+
+// Close stops the sync and closes the cache of the open workspace, if any.
+func (d *Desk) Close() {
+	d.life.Lock()
+	defer d.life.Unlock()
+	d.closeLocked(nil)
+}
+
+// closeIf closes w if it is still the open workspace, and nothing else: a
+// late reaction to w (its token rejected, its sign-out) must not close the
+// workspace of a sign-in that replaced it.
+func (d *Desk) closeIf(w *workspace) bool {
+	d.life.Lock()
+	defer d.life.Unlock()
+	return d.closeLocked(w)
+}
+
+// closeLocked closes the open workspace; when only is not nil, only if that
+// is the open one. It reports whether it closed one. The caller holds d.life.
+func (d *Desk) closeLocked(only *workspace) bool {
+	d.mu.Lock()
+	w := d.ws
+	if w == nil || (only != nil && w != only) {
+		d.mu.Unlock()
+		return false
+	}
+	d.ws = nil
+	d.mu.Unlock()
+	w.cancel()
+	<-w.done
+	<-w.liveDone
+	if err := w.store.Close(); err != nil {
+		d.cfg.Log.Warn("closing cache", "err", err)
+	}
+	w.client.CloseIdleConnections()
+	return true
+}
+
+// SignOut ends the platform session (best effort: offline is fine), deletes
+// the token, closes the workspace and, with purge, deletes the profile's
+// cache and its key.
+func (d *Desk) SignOut(ctx context.Context, purge bool) error {
+	d.mu.Lock()
+	w := d.ws
+	d.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	if err := w.client.Logout(ctx); err != nil && !platform.IsUnauthenticated(err) {
+		d.cfg.Log.Info("platform logout failed; forgetting the token anyway", "err", err)
+	}
+	kc := d.keychain()
+	if err := kc.DeleteToken(w.prof.ID); err != nil {
+		d.cfg.Log.Warn("token not deleted from keychain", "err", err)
+	}
+	d.closeIf(w)
+	if purge {
+		if err := cache.Remove(d.cfg.CacheDir, w.prof.ID); err != nil {
+			d.cfg.Log.Warn("cache not purged", "err", err)
+		}
+		if err := kc.DeleteProfile(w.prof.ID); err != nil {
+			d.cfg.Log.Warn("profile secrets not deleted", "err", err)
+		}
+	}
+	if err := d.profiles.ForgetIdentity(w.prof.ID); err != nil {
+		d.cfg.Log.Warn("identity not forgotten", "err", err)
+	}
+	_ = d.profiles.ClearLast()
+	d.setMessage("")
+	d.mu.Lock()
+	d.notice = ""
+	d.mu.Unlock()
+	d.emitAuth()
+	return nil
+}
+
+// ended handles a 401 on the stored token (or the event stream's
+// session_ended): the session is over. Several paths can learn it at once;
+// only the first acts.
+func (d *Desk) ended(w *workspace) {
+	w.endOnce.Do(func() { d.endedOnce(w) })
+}
+
+func (d *Desk) endedOnce(w *workspace) {
+	d.mu.Lock()
+	if d.ws != w {
+		d.mu.Unlock()
+		return // already closed
+	}
+	d.mu.Unlock()
+	if err := d.keychain().DeleteToken(w.prof.ID); err != nil {
+		d.cfg.Log.Warn("rejected token not deleted from keychain", "err", err)
+	}
+	if err := d.profiles.ForgetIdentity(w.prof.ID); err != nil {
+		d.cfg.Log.Warn("identity not forgotten", "err", err)
+	}
+	d.cfg.Log.Info("platform rejected the stored token; signed out", "profile", w.prof.ID)
+	d.setMessage("Your session has ended. Sign in again.")
+	// Closing waits for the sync loop, which may be the caller: do it
+	// apart, and only to w (a new sign-in may have replaced it by then).
+	go func() {
+		if d.closeIf(w) {
+			d.emitAuth()
+		}
+	}()
+}
+
+// listener forwards sync events to Desk's Events.
+type listener struct {
+	d *Desk
+	w *workspace
+}
+
+func (l *listener) Changed(domain string) {
+	if l.d.cfg.Events != nil {
+		l.d.cfg.Events.Changed(domain)
+	}
+}
+
+func (l *listener) Status(st syncer.Status) {
+	if l.d.cfg.Events != nil {
+		l.d.cfg.Events.SyncStatus(st)
+	}
+	l.w.mu.Lock()
+	refresh := false
+	switch {
+	case !st.Online:
+		l.w.meStale = true
+	case l.w.meStale && !st.Syncing && st.LastError == "":
+		l.w.meStale, refresh = false, true
+	}
+	l.w.mu.Unlock()
+	if refresh {
+		go l.d.refreshMe(l.w)
+	}
+}
+
+// refreshMe asks the platform again who the token belongs to (after an
+// offline start, or an outage during which permissions may have changed).
+func (d *Desk) refreshMe(w *workspace) {
+	d.mu.Lock()
+	ctx := d.ctx
+	d.mu.Unlock()
+	me, err := w.client.Me(ctx)
+	if err != nil {
+		if platform.IsUnauthenticated(err) {
+			d.ended(w)
+		}
+		return
+	}
+	if !d.SignedInAs(w.prof.ID) {
+		return
+	}
+	w.mu.Lock()
+	w.me = me
+	w.mu.Unlock()
+	if err := w.store.SetMe(ctx, me); err != nil {
+		d.cfg.Log.Warn("identity not cached", "err", err)
+	}
+	d.rememberIdentity(w.prof.ID, w.client, me)
+	if d.SignedInAs(w.prof.ID) {
+		d.emitAuth()
+	}
+}
+
+func (l *listener) Unauthenticated(error) { l.d.ended(l.w) }
+
+// current returns the open workspace or a signed-out error.
+func (d *Desk) current() (*workspace, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ws == nil {
+		return nil, &Error{Code: CodeSignedOut, Message: "Sign in first."}
+	}
+	return d.ws, nil
+}
+
+func (d *Desk) fail(w *workspace, err error) error {
+	if platform.IsUnauthenticated(err) {
+		d.ended(w)
+	}
+	if platform.IsUnreachable(err) && !platform.Answered(err) {
+		w.sync.SetOnline(false, "The platform cannot be reached.")
+	}
+	if platform.Answered(err) {
+		w.sync.Trigger() // an answer that broke off may hide a change
+	}
+	return d.actionError(err)
+}
