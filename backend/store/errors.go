@@ -11,6 +11,10 @@ const (
 	ENotFound = "not_found"
 	EInvalid  = "invalid"
 	EConflict = "conflict"
+	// EUnavailable: the database cannot be reached right now (connection
+	// refused or lost mid-request). The request may be retried; the HTTP
+	// layer answers 503 unavailable.
+	EUnavailable = "unavailable"
 )
 
 // Error is a domain error: a machine code and a message that is safe to show

@@ -95,6 +95,31 @@ type Store interface {
 
 	ListAudit(ctx context.Context, orgID string, f AuditFilter) (Page[AuditEvent], error)
 
+	// ReserveAttempt is the sign-in throttle's one atomic step, shared by
+	// every process on the database: it forgets marks of the keys older than
+	// window, and when every key has fewer marks (counted failures and
+	// reservations of attempts in flight) than its Limit, it adds one
+	// pending mark to each key under a new reservation ID. Otherwise it adds
+	// nothing and reports in Wait how long until the Limit-th newest mark of
+	// a full key leaves the window (at least a second). Two processes can
+	// never both pass the check on the last free slot.
+	ReserveAttempt(ctx context.Context, keys []ThrottleKey, now time.Time, window time.Duration) (Reservation, error)
+	// SettleAttempt ends a reservation: failed keeps its marks as counted
+	// failures; otherwise they are removed. clearKey (may be "") also loses
+	// its settled failures (a successful sign-in clears its account), while
+	// other reservations in flight keep theirs.
+	SettleAttempt(ctx context.Context, reservationID string, failed bool, clearKey string) error
+	// PruneAttempts deletes throttle marks older than before (housekeeping).
+	PruneAttempts(ctx context.Context, before time.Time) (int, error)
+	// DeleteEndedSessions deletes at most limit sessions that ended before
+	// endedBefore: terminated before it, or expired (expires_at) before it.
+	// The audit log is kept. Housekeeping calls it in small batches, off the
+	// request path; a delta-feed client that synced after endedBefore has
+	// already seen every deleted session end (a termination bumps
+	// updated_at; an expiry is computed from expires_at), so its view stays
+	// right.
+	DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error)
+
 	// BulkLoad inserts pre-built rows in one transaction. Seeds use it; it is
 	// the only way to write rows with chosen IDs and past timestamps.
 	BulkLoad(ctx context.Context, b Bulk) error
@@ -319,6 +344,20 @@ type DeviceFilter struct {
 type AuditFilter struct {
 	Limit int
 	After *Key
+}
+
+// ThrottleKey is one counter a sign-in attempt counts against.
+type ThrottleKey struct {
+	Key   string
+	Limit int
+}
+
+// Reservation is the answer of ReserveAttempt: OK with the ID to settle, or
+// refused with how long to wait.
+type Reservation struct {
+	ID   string
+	OK   bool
+	Wait time.Duration
 }
 
 // Bulk is the input of BulkLoad. Sessions carry their token hash; rows get the

@@ -6,12 +6,30 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/storetest"
 )
+
+// TestStore runs the shared store suite on SQLite files: each test gets
+// its own file, and "another handle" is a second DB opened on it, as a
+// second process would.
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t testing.TB, clock func() time.Time) (store.Store, func() store.Store) {
+		path := filepath.Join(t.TempDir(), "store.db")
+		open := func() store.Store {
+			db, err := Open(context.Background(), path, Options{Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		return open(), open
+	})
+}
 
 func openTest(t testing.TB) *DB {
 	t.Helper()
@@ -76,41 +94,6 @@ func arrange(t testing.TB, db *DB, n int) (store.Org, store.User) {
 		t.Fatal(err)
 	}
 	return org, store.User{ID: u.ID, OrgID: org.ID}
-}
-
-func TestUpdatedAtStrictlyIncreasesUnderConcurrentWrites(t *testing.T) {
-	db := openTest(t)
-	org, u := arrange(t, db, 200)
-	page, err := db.ListSessions(context.Background(), org.ID, store.SessionFilter{Limit: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	stamps := map[int64]string{}
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(page.Items); i += 4 {
-				s, err := db.TerminateSession(context.Background(), org.ID, page.Items[i].ID, store.Actor{UserID: u.ID})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				if other, dup := stamps[s.UpdatedAt.UnixNano()]; dup {
-					t.Errorf("updated_at %v shared by %s and %s", s.UpdatedAt, other, s.ID)
-				}
-				stamps[s.UpdatedAt.UnixNano()] = s.ID
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if len(stamps) != 200 {
-		t.Errorf("%d distinct stamps", len(stamps))
-	}
 }
 
 func TestQueryPlansUseIndexes(t *testing.T) {
