@@ -106,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 	if s.absolute <= 0 {
 		s.absolute = DefaultAbsoluteTimeout
 	}
-	s.throttle = newThrottle(cfg.Throttle, s.clock)
+	s.throttle = newThrottle(cfg.Throttle, s.clock, s.store, s.log)
 	// Unknown users are compared against this hash so that they take as long
 	// as known ones and timing does not reveal which e-mails exist.
 	cost := cfg.PasswordCost
@@ -272,6 +272,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			e = errorf(api.CodeNotFound, "%s", store.ErrorMessage(err))
 		case store.EInvalid, store.EConflict:
 			e = errorf(api.CodeInvalidArgument, "%s", store.ErrorMessage(err))
+		case store.EUnavailable:
+			// The database is unreachable (e.g. a lost PostgreSQL
+			// connection): 503, retryable, with no internals.
+			s.log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			e = errorf(api.CodeUnavailable, "the service is temporarily unavailable; try again")
 		default:
 			if errors.Is(err, context.Canceled) {
 				// The client went away; nobody reads the answer.

@@ -47,6 +47,7 @@ import (
 	"sessiondesk/backend/seed"
 	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/postgres"
 	"sessiondesk/backend/store/sqlite"
 	"sessiondesk/backend/totp"
 )
@@ -171,13 +172,33 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 	return nil
 }
 
-func openDB(ctx context.Context, path string) (*sqlite.DB, error) {
+// openDB opens the store --db names: a postgres:// (or postgresql://) URL
+// is a PostgreSQL database, anything else a SQLite file.
+func openDB(ctx context.Context, path string) (store.Store, error) {
+	if postgres.IsURL(path) {
+		return postgres.Open(ctx, path, postgres.Options{})
+	}
 	return sqlite.Open(ctx, path, sqlite.Options{})
 }
 
+// redactDB is --db as it may be logged: a URL without its password.
+func redactDB(db string) string {
+	if !postgres.IsURL(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// dbFlagHelp is the help of every --db flag.
+const dbFlagHelp = "SQLite database `file` (created with mode 0600) or PostgreSQL URL (postgres://user@host:port/db)"
+
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
 	fs := newFlags("serve", "serve --db FILE --listen HOST:PORT [flags]", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file` (created with mode 0600)")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 	seedName := fs.String("seed", "", "seed the empty database first: demo")
 	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "end sessions unused for this long")
@@ -243,7 +264,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("platformd listening", "addr", ln.Addr().String(), "db", *dbPath,
+	log.Info("platformd listening", "addr", ln.Addr().String(), "db", redactDB(*dbPath),
 		"idle_timeout", idle.String(), "absolute_timeout", absolute.String())
 	select {
 	case err := <-served:
@@ -262,7 +283,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 
 func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	fs := newFlags("seed", "seed --db FILE (--demo | --large-org SLUG --sessions N --devices M)", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file`")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	demo := fs.Bool("demo", false, "seed the demo organizations (needs an empty database)")
 	large := fs.String("large-org", "", "create one large organization with this `slug`")
 	name := fs.String("name", "", "display name of the large organization (default: the slug)")
@@ -302,7 +323,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 
 func cmdOrgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("org create", "org create --db FILE --slug SLUG --name NAME", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file`")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	slug := fs.String("slug", "", "short `name` used to sign in, e.g. acme")
 	name := fs.String("name", "", "display `name`, e.g. \"Acme Health\"")
 	if err := parse(fs, args, "db", "slug", "name"); err != nil {
@@ -344,7 +365,7 @@ type userFlags struct {
 
 func addUserFlags(fs *flag.FlagSet) userFlags {
 	return userFlags{
-		db:    fs.String("db", "", "SQLite database `file`"),
+		db:    fs.String("db", "", dbFlagHelp),
 		org:   fs.String("org", "", "organization `slug`"),
 		email: fs.String("email", "", "the user's e-mail `address`"),
 	}
@@ -498,7 +519,7 @@ func cmdUserTOTP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func cmdUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user list", "user list --db FILE --org SLUG", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file`")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	org := fs.String("org", "", "organization `slug`")
 	if err := parse(fs, args, "db", "org"); err != nil {
 		return err
