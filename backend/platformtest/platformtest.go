@@ -81,8 +81,8 @@ type Platform struct {
 	store    store.Store
 	handler  http.Handler
 	replicas []http.Handler
-	addr    string
-	clock   func() time.Time
+	addr     string
+	clock    func() time.Time
 
 	mu  sync.Mutex
 	srv *http.Server

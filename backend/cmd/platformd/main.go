@@ -4,11 +4,17 @@
 //
 //	platformd serve  --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--pprof 127.0.0.1:6060]
 //	platformd seed   --db FILE (--demo | --large-org SLUG --sessions N --devices M)
+//	platformd copy   --from FILE --to postgres://USER@HOST:PORT/DB
 //	platformd org create  --db FILE --slug S --name N
 //	platformd user add    --db FILE --org S --email E --name N --role R [--password-stdin]
 //	platformd user passwd --db FILE --org S --email E [--password-stdin]
 //	platformd user totp   --db FILE --org S --email E
 //	platformd user list   --db FILE --org S
+//
+// --db is a SQLite file or a PostgreSQL URL (postgres://…); any number of
+// serve processes may share one PostgreSQL database. copy moves a SQLite
+// platform into an empty PostgreSQL database, token hashes included, so
+// nobody is signed out.
 //
 // Every command takes --help. The database file is created with mode 0600.
 // serve drains in-flight requests on SIGINT or SIGTERM and exits 0. Logs are
@@ -57,6 +63,7 @@ const usage = `platformd — the Sessions Desk platform service
 Usage:
   platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--trust-proxy] [--pprof HOST:PORT]
   platformd seed        --db FILE (--demo | --large-org SLUG --sessions N --devices M)
+  platformd copy        --from FILE --to postgres://USER@HOST:PORT/DB
   platformd org create  --db FILE --slug SLUG --name NAME
   platformd user add    --db FILE --org SLUG --email EMAIL --name NAME --role ROLE [--password-stdin]
   platformd user passwd --db FILE --org SLUG --email EMAIL [--password-stdin]
@@ -119,6 +126,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdServe(ctx, rest, stderr, log)
 	case "seed ":
 		return cmdSeed(ctx, rest, stdout, stderr, log)
+	case "copy ":
+		return cmdCopy(ctx, rest, stdout, stderr, log)
 	case "org create":
 		return cmdOrgCreate(ctx, rest, stdout, stderr)
 	case "user add":
