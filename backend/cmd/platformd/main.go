@@ -61,7 +61,7 @@ import (
 const usage = `platformd — the Sessions Desk platform service
 
 Usage:
-  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--trust-proxy] [--pprof HOST:PORT]
+  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--retain-ended 720h] [--trust-proxy] [--pprof HOST:PORT]
   platformd seed        --db FILE (--demo | --large-org SLUG --sessions N --devices M)
   platformd copy        --from FILE --to postgres://USER@HOST:PORT/DB
   platformd org create  --db FILE --slug SLUG --name NAME
@@ -216,6 +216,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	accountLimit := fs.Int("login-account-limit", server.DefaultThrottle().AccountLimit, "failed sign-ins per account per window")
 	ipLimit := fs.Int("login-ip-limit", server.DefaultThrottle().IPLimit, "failed sign-ins per client IP per window")
 	window := fs.Duration("login-window", server.DefaultThrottle().Window, "sign-in throttling window")
+	retain := fs.Duration("retain-ended", server.DefaultRetention, "delete sessions this long after they ended (expired or terminated); the audit log is kept")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `address` (a separate listener; off by default)")
 	if err := parse(fs, args, "db", "listen"); err != nil {
 		return err
@@ -228,8 +229,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		fmt.Fprintf(stderr, "unknown seed %q (want demo)\n", *seedName)
 		return errUsage
 	}
-	if *idle <= 0 || *absolute <= 0 {
-		fmt.Fprintln(stderr, "timeouts must be positive")
+	if *idle <= 0 || *absolute <= 0 || *retain <= 0 {
+		fmt.Fprintln(stderr, "timeouts and --retain-ended must be positive")
 		return errUsage
 	}
 	db, err := openDB(ctx, *dbPath)
@@ -271,6 +272,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		}
 		defer stopPprof()
 	}
+	// Housekeeping runs off the request path until serve stops.
+	hkCtx, stopHousekeeping := context.WithCancel(ctx)
+	defer stopHousekeeping()
+	go server.RunHousekeeping(hkCtx, server.HousekeepingConfig{Store: db, Log: log, Retention: *retain,
+		Pause: 50 * time.Millisecond, AttemptWindow: max(24*time.Hour, *window)})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("platformd listening", "addr", ln.Addr().String(), "db", redactDB(*dbPath),
