@@ -133,8 +133,9 @@ func copyPlatform(ctx context.Context, from, to string) (map[string]int64, error
 	if err != nil {
 		return nil, fmt.Errorf("copy: %w (nothing was written)", err)
 	}
-	if _, err := pool.Exec(ctx, `ANALYZE`); err != nil {
-		return nil, fmt.Errorf("copy: analyze: %w", err)
+	// Statistics and a visibility map at once (see postgres.BulkLoad).
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE)`); err != nil {
+		return nil, fmt.Errorf("copy: vacuum: %w", err)
 	}
 	// Check: every table has as many rows in both.
 	for _, t := range copyTables {

@@ -99,16 +99,17 @@ func (d *DB) PruneAttempts(ctx context.Context, before time.Time) (int, error) {
 }
 
 // DeleteEndedSessions deletes at most limit sessions that ended before
-// endedBefore (see store.Store). It stamps nothing.
+// endedBefore (see store.Store). It stamps nothing. Such a session was last
+// written before the horizon (a termination is a session's last write;
+// touches stop at expiry), so the feed index (org_id, updated_at, id) finds
+// them without an index that every terminate-all would have to maintain.
 func (d *DB) DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error) {
 	var n int64
 	err := d.write(ctx, func(w *writeTx) error {
 		t := nanos(endedBefore)
 		res, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (
-			SELECT id FROM (SELECT id FROM sessions WHERE terminated_at IS NOT NULL AND terminated_at < ? LIMIT ?)
-			UNION ALL
-			SELECT id FROM (SELECT id FROM sessions WHERE terminated_at IS NULL AND expires_at < ? LIMIT ?)
-			LIMIT ?)`, t, limit, t, limit, limit)
+			SELECT s.id FROM orgs o JOIN sessions s ON s.org_id = o.id AND s.updated_at < ?
+			WHERE s.terminated_at < ? OR (s.terminated_at IS NULL AND s.expires_at < ?) LIMIT ?)`, t, t, t, limit)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,3 @@ CREATE TABLE login_attempts (
 );
 CREATE INDEX login_attempts_at ON login_attempts (at);
 CREATE INDEX login_attempts_id ON login_attempts (id);
--- Housekeeping finds ended sessions without reading the live ones.
-CREATE INDEX sessions_terminated ON sessions (terminated_at) WHERE terminated_at IS NOT NULL;
-CREATE INDEX sessions_expires ON sessions (expires_at) WHERE terminated_at IS NULL;
