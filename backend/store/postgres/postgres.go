@@ -77,12 +77,19 @@ var migrations embed.FS
 // replicas starting together ("sessiondesk" in ASCII, truncated to 63 bits).
 const migrationLock int64 = 0x73657373696f6e64
 
+// defaultMaxConns is the pool size unless the URL says otherwise.
+// pgxpool's own default, max(4, CPUs), is 4 on a 2-core host: a few slow
+// requests (a terminate-all, a feed walk) then left every other request
+// waiting for a connection although the database had room. Connections
+// are dialled only when needed.
+const defaultMaxConns = 16
+
 // Options configures a DB.
 type Options struct {
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
-	// MaxConns caps the pool; 0 means pgxpool's default (max(4, CPUs)) or
-	// the URL's pool_max_conns.
+	// MaxConns caps the pool; 0 means the URL's pool_max_conns, else
+	// defaultMaxConns.
 	MaxConns int32
 }
 
@@ -108,8 +115,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		// The URL may carry a password: never echo it.
 		return nil, errors.New("postgres: invalid database URL")
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = defaultMaxConns
 	}
 	// Find dead connections between requests rather than in one.
 	cfg.HealthCheckPeriod = 5 * time.Second
