@@ -78,10 +78,11 @@ var migrations embed.FS
 const migrationLock int64 = 0x73657373696f6e64
 
 // defaultMaxConns is the pool size unless the URL says otherwise.
-// pgxpool's own default, max(4, CPUs), is 4 on a 2-core host: a few slow
-// requests (a terminate-all, a feed walk) then left every other request
-// waiting for a connection although the database had room. Connections
-// are dialled only when needed.
+// pgxpool's own default, max(4, CPUs), is 4 on a 2-core host: four slow
+// requests (a terminate-all, writers queued on the write clock, feed
+// walks) would leave every other request of the replica waiting for a
+// connection while the database has room. Connections are dialled only
+// when needed.
 const defaultMaxConns = 16
 
 // Options configures a DB.
