@@ -116,6 +116,11 @@ type SyncStatus struct {
 	Phase      string     `json:"phase"`
 	Done       int        `json:"done"`
 	Total      int        `json:"total"`
+	// Live: the platform's event stream is held; LastEventAt is when its
+	// last change arrived; LiveNote says why changes are polled instead.
+	Live        bool       `json:"live"`
+	LastEventAt *time.Time `json:"lastEventAt"`
+	LiveNote    string     `json:"liveNote"`
 }
 
 func toSyncStatus(st syncer.Status) SyncStatus { return SyncStatus(st) }

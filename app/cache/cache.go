@@ -87,6 +87,7 @@ type State struct {
 	SnapshotAt   time.Time // when the last complete sync was written; zero if never
 	SessionsMark time.Time // highest updated_at seen in the sessions feed
 	DevicesMark  time.Time // highest updated_at seen in the devices feed
+	EventID      string    // the live stream's resume token ("" none)
 }
 
 // Path returns the file's location, or "" for an in-memory cache.
@@ -393,7 +394,7 @@ func Remove(dir, profile string) error {
 
 func (s *Store) wipe(ctx context.Context) error {
 	_, err := s.conn().ExecContext(ctx, `DELETE FROM sessions; DELETE FROM devices; DELETE FROM audit;
-		DELETE FROM meta WHERE key IN ('snapshot_at', 'sessions_mark', 'devices_mark', 'audit_resume')`)
+		DELETE FROM meta WHERE key IN ('snapshot_at', 'sessions_mark', 'devices_mark', 'audit_resume', 'event_id')`)
 	if err != nil {
 		return fmt.Errorf("cache: wipe: %w", err)
 	}
@@ -403,7 +404,7 @@ func (s *Store) wipe(ctx context.Context) error {
 // State returns the bookkeeping of the last sync.
 func (s *Store) State(ctx context.Context) (State, error) {
 	var st State
-	rows, err := s.conn().QueryContext(ctx, "SELECT key, value FROM meta WHERE key IN ('snapshot_at', 'sessions_mark', 'devices_mark')")
+	rows, err := s.conn().QueryContext(ctx, "SELECT key, value FROM meta WHERE key IN ('snapshot_at', 'sessions_mark', 'devices_mark', 'event_id')")
 	if err != nil {
 		return st, fmt.Errorf("cache: state: %w", err)
 	}
@@ -412,6 +413,10 @@ func (s *Store) State(ctx context.Context) (State, error) {
 		var k, v string
 		if err := rows.Scan(&k, &v); err != nil {
 			return st, fmt.Errorf("cache: state: %w", err)
+		}
+		if k == "event_id" {
+			st.EventID = v
+			continue
 		}
 		t, _ := time.Parse(time.RFC3339Nano, v)
 		switch k {

@@ -27,6 +27,9 @@ type Snapshot struct {
 	// AuditResume, when not nil, replaces the audit log's resume cursors
 	// (see AuditResume); nil leaves them as they are.
 	AuditResume *[]string
+	// EventID, when not nil, replaces the live stream's resume token (the
+	// id of the last event applied; "" forgets it); nil leaves it.
+	EventID *string
 }
 
 // Applied tells the caller what a snapshot changed.
@@ -116,6 +119,11 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 	}
 	if snap.AuditResume != nil {
 		if err := setAuditResume(ctx, tx, *snap.AuditResume); err != nil {
+			return out, err
+		}
+	}
+	if snap.EventID != nil {
+		if err := setMeta(ctx, tx, "event_id", *snap.EventID); err != nil {
 			return out, err
 		}
 	}

@@ -35,6 +35,7 @@ import (
 	"sessiondesk/app/cache"
 	"sessiondesk/app/index"
 	"sessiondesk/app/keychain"
+	"sessiondesk/app/live"
 	"sessiondesk/app/platform"
 	"sessiondesk/app/profile"
 	"sessiondesk/app/syncer"
@@ -133,6 +134,8 @@ type workspace struct {
 	audit    *index.Table[api.AuditEvent]
 	cancel   context.CancelFunc
 	done     chan struct{}
+	liveDone chan struct{} // the event stream's goroutine ended
+	endOnce  sync.Once     // ended() acts once: the stream, a sync and an action can all learn it
 
 	mu      sync.Mutex
 	me      api.Me
@@ -524,7 +527,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	w := &workspace{
 		prof: p, client: client, store: store,
 		sessions: index.NewSessions(), devices: index.NewDevices(), audit: syncer.NewAuditTable(),
-		done: make(chan struct{}),
+		done: make(chan struct{}), liveDone: make(chan struct{}),
 	}
 	if me != nil {
 		w.me = *me
@@ -560,6 +563,12 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	go func() {
 		defer close(w.done)
 		w.sync.Run(runCtx)
+	}()
+	stream := live.New(live.Config{Client: client, Target: w.sync, Log: d.cfg.Log,
+		SessionEnded: func() { d.ended(w) }})
+	go func() {
+		defer close(w.liveDone)
+		stream.Run(runCtx)
 	}()
 	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
 	return nil
@@ -601,6 +610,7 @@ func (d *Desk) closeLocked(only *workspace) bool {
 	d.mu.Unlock()
 	w.cancel()
 	<-w.done
+	<-w.liveDone
 	if err := w.store.Close(); err != nil {
 		d.cfg.Log.Warn("closing cache", "err", err)
 	}
@@ -640,8 +650,14 @@ func (d *Desk) SignOut(ctx context.Context, purge bool) error {
 	return nil
 }
 
-// ended handles a 401 on the stored token: the session is over.
+// ended handles a 401 on the stored token (or the event stream's
+// session_ended): the session is over. Several paths can learn it at once;
+// only the first acts.
 func (d *Desk) ended(w *workspace) {
+	w.endOnce.Do(func() { d.endedOnce(w) })
+}
+
+func (d *Desk) endedOnce(w *workspace) {
 	d.mu.Lock()
 	if d.ws != w {
 		d.mu.Unlock()

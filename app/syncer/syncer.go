@@ -77,6 +77,12 @@ type Status struct {
 	Phase      string     `json:"phase"`
 	Done       int        `json:"done"`
 	Total      int        `json:"total"`
+	// Live is set while the platform's event stream is held (app/live);
+	// LastEventAt is when its last change arrived. LiveNote says why
+	// changes are polled instead, when the stream cannot be held.
+	Live        bool       `json:"live"`
+	LastEventAt *time.Time `json:"lastEventAt"`
+	LiveNote    string     `json:"liveNote"`
 }
 
 // Config wires a Syncer.
@@ -100,7 +106,8 @@ type Config struct {
 
 // Syncer runs the syncs of one signed-in profile.
 type Syncer struct {
-	cfg     Config
+	cfg     Config // Interval guarded by mu
+	base    time.Duration
 	trigger chan struct{}
 	runMu   sync.Mutex // one sync at a time
 
@@ -134,7 +141,7 @@ func New(cfg Config) *Syncer {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{cfg: cfg, trigger: make(chan struct{}, 1), status: Status{Online: true}}
+	return &Syncer{cfg: cfg, base: cfg.Interval, trigger: make(chan struct{}, 1), status: Status{Online: true}}
 }
 
 // NewAuditTable returns the index of audit events (newest first by "at").
@@ -331,15 +338,85 @@ func (s *Syncer) Run(ctx context.Context) {
 		if _, err := s.SyncNow(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Log.Info("sync did not complete", "err", err)
 		}
-		timer.Reset(s.cfg.Interval)
+		s.mu.Lock()
+		next := s.cfg.Interval
+		s.mu.Unlock()
+		timer.Reset(next)
 	}
+}
+
+// SetInterval changes the time between background syncs from the next one
+// on (a long safety net while the event stream is live; 0 restores the
+// configured interval).
+func (s *Syncer) SetInterval(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d <= 0 {
+		d = s.base
+	}
+	s.cfg.Interval = d
+}
+
+// SetLive records the state of the event stream for the sync status.
+func (s *Syncer) SetLive(live bool, note string) {
+	s.setStatus(func(st *Status) { st.Live, st.LiveNote = live, note })
+}
+
+// Changes is one batch of live events, in stream order.
+type Changes struct {
+	Sessions []api.Session
+	Devices  []api.Device
+	Audit    []api.AuditEvent
+}
+
+// ApplyEvents applies live events exactly as a delta sync applies its
+// pages (applyDelta), and stores eventID, the id of the last of them, as
+// the stream's resume token in the same cache transaction.
+func (s *Syncer) ApplyEvents(ctx context.Context, ch Changes, eventID string) error {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	st, err := s.cfg.Store.State(ctx)
+	if err != nil {
+		return err
+	}
+	var audit []api.AuditEvent
+	for _, e := range ch.Audit {
+		if _, known := s.cfg.Audit.Get(e.ID); !known {
+			audit = append(audit, e)
+		}
+	}
+	snap := cache.Snapshot{Sessions: ch.Sessions, Devices: ch.Devices, Audit: audit, EventID: &eventID}
+	if err := s.applyDelta(ctx, st, snap); err != nil {
+		return err
+	}
+	if len(ch.Sessions)+len(ch.Devices)+len(ch.Audit) > 0 {
+		now := s.cfg.Clock().UTC()
+		s.setStatus(func(st *Status) { st.LastEventAt, st.Online = &now, true })
+	}
+	return nil
+}
+
+// EventID is the stored resume token of the event stream ("" none).
+func (s *Syncer) EventID(ctx context.Context) (string, error) {
+	st, err := s.cfg.Store.State(ctx)
+	return st.EventID, err
 }
 
 // SyncNow runs one sync and returns the resulting status.
 func (s *Syncer) SyncNow(ctx context.Context) (Status, error) {
+	return s.sync(ctx, false)
+}
+
+// SyncFull runs a full sync whatever the cache holds (the event stream's
+// "reset": changes were missed that no delta can be trusted to bring).
+func (s *Syncer) SyncFull(ctx context.Context) (Status, error) {
+	return s.sync(ctx, true)
+}
+
+func (s *Syncer) sync(ctx context.Context, forceFull bool) (Status, error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
-	err := s.syncOnce(ctx)
+	err := s.syncOnce(ctx, forceFull)
 	now := s.cfg.Clock().UTC()
 	s.setStatus(func(st *Status) {
 		st.Syncing, st.Phase, st.Done, st.Total = false, "", 0, 0
@@ -372,12 +449,15 @@ func (s *Syncer) progress(phase string, done int) {
 	s.setStatus(func(st *Status) { st.Syncing, st.Phase, st.Done = true, phase, done })
 }
 
-func (s *Syncer) syncOnce(ctx context.Context) error {
+func (s *Syncer) syncOnce(ctx context.Context, forceFull bool) error {
 	st, err := s.cfg.Store.State(ctx)
 	if err != nil {
 		return err
 	}
-	full := st.SessionsMark.IsZero() && st.DevicesMark.IsZero() && st.SnapshotAt.IsZero()
+	if forceFull {
+		st.SessionsMark, st.DevicesMark = time.Time{}, time.Time{}
+	}
+	full := forceFull || st.SessionsMark.IsZero() && st.DevicesMark.IsZero() && st.SnapshotAt.IsZero()
 	snap := cache.Snapshot{Full: full, Complete: true}
 
 	// Sessions.
@@ -424,6 +504,15 @@ func (s *Syncer) syncOnce(ctx context.Context) error {
 		return err
 	}
 
+	return s.applyDelta(ctx, st, snap)
+}
+
+// applyDelta stores what a sync or a live event brought home — in the cache
+// (one transaction, new devices recorded as seen) and in the indexes — tells
+// the listener which domains changed and announces new devices. It is the
+// one way rows from the platform enter the app. The caller holds runMu.
+func (s *Syncer) applyDelta(ctx context.Context, st cache.State, snap cache.Snapshot) error {
+	full := snap.Full
 	// A row changed during the walk is in the feed twice: the later copy wins.
 	snap.Sessions = latest(snap.Sessions, func(x api.Session) string { return x.ID })
 	snap.Devices = latest(snap.Devices, func(x api.Device) string { return x.ID })
@@ -435,7 +524,9 @@ func (s *Syncer) syncOnce(ctx context.Context) error {
 		snap.Devices = fresh(s.cfg.Devices, snap.Devices, func(x api.Device) string { return x.ID }, func(x api.Device) time.Time { return x.UpdatedAt })
 	}
 
-	s.progress("saving", len(snap.Sessions)+len(snap.Devices))
+	if snap.Complete {
+		s.progress("saving", len(snap.Sessions)+len(snap.Devices))
+	}
 	applied, err := s.cfg.Store.Apply(ctx, snap)
 	if err != nil {
 		return err
@@ -604,11 +695,14 @@ func markOf[T any](old time.Time, items []T, at func(T) time.Time) time.Time {
 	return m
 }
 
-// fresh drops the rows the index already holds at the same updated_at.
+// fresh drops the rows the index already holds at the same or a later
+// updated_at.
 func fresh[T any](have *index.Table[T], items []T, id func(T) string, at func(T) time.Time) []T {
 	out := items[:0:0]
 	for _, it := range items {
-		if old, ok := have.Get(id(it)); ok && at(old).Equal(at(it)) {
+		// Not newer than held: a repeat, or (a live event after a sync
+		// that read a later state) an older state.
+		if old, ok := have.Get(id(it)); ok && !at(it).After(at(old)) {
 			continue
 		}
 		out = append(out, it)

@@ -74,13 +74,24 @@ type Options struct {
 	// PostgreSQL database whatever the environment says (tests of replica
 	// behaviour); 0 follows the environment (see the package comment).
 	Replicas int
+	// Events configures the live event streams; zero fields take defaults.
+	Events EventsConfig
+	// ReadTimeout and WriteTimeout of the http.Server (zero: none), as
+	// platformd sets them, for tests of long-lived answers.
+	ReadTimeout, WriteTimeout time.Duration
 }
+
+// EventsConfig tunes GET /api/v1/events (server.EventsConfig), so that
+// clients' tests need not import the server.
+type EventsConfig = server.EventsConfig
 
 // Platform is a running platform.
 type Platform struct {
 	store    store.Store
-	handler  http.Handler
+	handler  http.Handler     // what the listener serves: the one server, or alternate(servers)
+	servers  []*server.Server // one per replica
 	replicas []http.Handler
+	opts     Options
 	addr     string
 	clock    func() time.Time
 
@@ -113,9 +124,16 @@ func Start(t testing.TB, opts Options) *Platform {
 		t.Fatalf("platformtest: unknown seed %q (want demo or none)", opts.Seed)
 	}
 	var handlers []http.Handler
+	var servers []*server.Server
 	for _, st := range dbs {
 		cfg := server.Config{Store: st, Logger: opts.Logger, Clock: clock,
-			IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: bcrypt.MinCost}
+			IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: bcrypt.MinCost,
+			Events: opts.Events}
+		if pg, ok := st.(*postgres.DB); ok && cfg.Events.Notifier == nil {
+			// Replicas wake each other's event streams through the
+			// database, as platformd serve does.
+			cfg.Events.Notifier = pg.Notifier()
+		}
 		if opts.LoginThrottle != nil {
 			cfg.Throttle = *opts.LoginThrottle
 		}
@@ -124,6 +142,7 @@ func Start(t testing.TB, opts Options) *Platform {
 			t.Fatalf("platformtest: %v", err)
 		}
 		handlers = append(handlers, h)
+		servers = append(servers, h)
 	}
 	var h http.Handler = handlers[0]
 	if len(handlers) > 1 {
@@ -133,7 +152,7 @@ func Start(t testing.TB, opts Options) *Platform {
 	if err != nil {
 		t.Fatalf("platformtest: listen: %v", err)
 	}
-	p := &Platform{store: db, handler: h, replicas: handlers, addr: ln.Addr().String(), clock: clock}
+	p := &Platform{store: db, handler: h, servers: servers, replicas: handlers, opts: opts, addr: ln.Addr().String(), clock: clock}
 	p.serve(ln)
 	t.Cleanup(p.Stop) // runs before the stores' cleanups: LIFO
 	return p
@@ -186,16 +205,25 @@ func openStores(t testing.TB, clock func() time.Time, n int) []store.Store {
 
 // alternate sends request i to handler i mod n: a load balancer in front
 // of replicas, at its most unforgiving (consecutive requests of one client
-// never reach the same replica).
+// never reach the same replica). Event streams (GET /api/v1/events) all go
+// to the first replica, as long-lived connections stay where they landed:
+// their caps and counters are per process (Server() is the first
+// replica's), and every change written through the other replica must
+// still reach them, woken through the database.
 func alternate(hs []http.Handler) http.Handler {
 	var n atomic.Uint64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == api.BasePath+"/events" {
+			hs[0].ServeHTTP(w, r)
+			return
+		}
 		hs[(n.Add(1)-1)%uint64(len(hs))].ServeHTTP(w, r)
 	})
 }
 
 func (p *Platform) serve(ln net.Listener) {
-	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: p.opts.ReadTimeout, WriteTimeout: p.opts.WriteTimeout}
 	p.mu.Lock()
 	p.srv = srv
 	p.mu.Unlock()
@@ -239,6 +267,10 @@ func (p *Platform) Restart() {
 	}
 	p.serve(ln)
 }
+
+// Server is the platform's handler (with replicas: the first replica's),
+// for its counters (OpenStreams).
+func (p *Platform) Server() *server.Server { return p.servers[0] }
 
 // Store is the platform's store, to arrange data directly.
 func (p *Platform) Store() store.Store { return p.store }

@@ -71,6 +71,8 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 		// request itself is fine.
 		if err := s.store.TouchSession(r.Context(), p.Session.ID, s.idle, TouchInterval); err != nil {
 			s.log.Warn("recording session use failed", "session_id", p.Session.ID, "err", err)
+		} else {
+			s.notifier.Notify(r.Context(), p.Org.ID)
 		}
 	}
 	return &caller{Principal: p, perms: PermissionsOf(p.User.Role)}, nil

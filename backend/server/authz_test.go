@@ -31,6 +31,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET", b + "/sessions", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"GET", b + "/devices", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"GET", b + "/audit", want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"GET", b + "/events", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"POST", b + "/sessions/{id}/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"POST", b + "/devices/{id}/untrust", want{admin: 200, auditor: 403, member: 403, anon: 401}},
 		{"POST", b + "/sessions/terminate-all", want{admin: 200, auditor: 403, member: 403, anon: 401}},
@@ -75,7 +76,12 @@ func TestPermissionMatrix(t *testing.T) {
 				if m.pattern == b+"/auth/login" {
 					body = api.LoginRequest{Org: "acme", Email: "member@acme.test", Password: platformtest.Password}
 				}
-				res := c.do(m.method, path, body)
+				var res response
+				if m.pattern == b+"/events" {
+					res = c.openStream(path) // a 200 never ends on its own
+				} else {
+					res = c.do(m.method, path, body)
+				}
 				if res.status != m.want[role] {
 					t.Errorf("%s %s as %s: status %d, want %d (%s)", m.method, m.pattern, role, res.status, m.want[role], res.body)
 				}

@@ -190,12 +190,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	out := api.AuditList{Items: make([]api.AuditEvent, 0, len(page.Items))}
 	for _, e := range page.Items {
-		ev := api.AuditEvent{ID: e.ID, At: e.At, Actor: toUser(e.Actor), Action: e.Action, Count: e.Count, Reason: e.Reason}
-		if e.TargetID != "" {
-			t := e.TargetID
-			ev.TargetID = &t
-		}
-		out.Items = append(out.Items, ev)
+		out.Items = append(out.Items, toAuditEvent(e))
 	}
 	out.NextCursor = encodeCursor(cursorAudit, page.Next)
 	writeJSON(w, http.StatusOK, out)
@@ -309,4 +304,13 @@ func toDevice(d store.Device) api.Device {
 		LastIP:      d.LastIP,
 		UpdatedAt:   d.UpdatedAt,
 	}
+}
+
+func toAuditEvent(e store.AuditEvent) api.AuditEvent {
+	ev := api.AuditEvent{ID: e.ID, At: e.At, Actor: toUser(e.Actor), Action: e.Action, Count: e.Count, Reason: e.Reason}
+	if e.TargetID != "" {
+		t := e.TargetID
+		ev.TargetID = &t
+	}
+	return ev
 }

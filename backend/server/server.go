@@ -63,6 +63,8 @@ type Config struct {
 	// bcrypt.DefaultCost). Sign-ins of unknown users are checked against a
 	// dummy hash of this cost, so they take as long as real ones.
 	PasswordCost int
+	// Events configures GET /api/v1/events (events.go).
+	Events EventsConfig
 }
 
 // Server serves Platform API v1.
@@ -77,6 +79,8 @@ type Server struct {
 	dummyHash  []byte
 	mux        *http.ServeMux
 	bufs       bufPool // response buffers of the list encoders (jsonenc.go)
+	notifier   store.ChangeNotifier
+	events     *hub // live streams (events.go)
 }
 
 // New builds a Server.
@@ -118,6 +122,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: dummy hash: %w", err)
 	}
 	s.dummyHash = h
+	ev := cfg.Events.withDefaults()
+	s.notifier = ev.Notifier
+	s.events = newHub(s, ev)
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.endpoint(rt))
 	}
@@ -156,6 +163,7 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Pattern: b + "/devices", Auth: true, Permission: api.PermSessionsView, handle: s.listDevices},
 		{Method: "POST", Pattern: b + "/devices/{id}/untrust", Auth: true, Permission: api.PermDevicesRevokeTrust, handle: s.untrustDevice},
 		{Method: "GET", Pattern: b + "/audit", Auth: true, Permission: api.PermSessionsView, handle: s.listAudit},
+		{Method: "GET", Pattern: b + "/events", Auth: true, Permission: api.PermSessionsView, handle: s.streamEvents},
 	}
 }
 
@@ -256,7 +264,18 @@ func (s *Server) endpoint(rt Route) http.Handler {
 				return
 			}
 		}
-		if err := rt.handle(w, r, c); err != nil {
+		err := rt.handle(w, r, c)
+		if r.Method != http.MethodGet {
+			// Every route that writes is a POST: wake the live streams to
+			// read the change order (a request that changed nothing costs
+			// them one empty read).
+			org := ""
+			if c != nil {
+				org = c.Org.ID
+			}
+			s.notifier.Notify(context.WithoutCancel(r.Context()), org)
+		}
+		if err != nil {
 			s.writeError(w, r, err)
 		}
 	})

@@ -119,6 +119,8 @@ type Store interface {
 	// updated_at; an expiry is computed from expires_at), so its view stays
 	// right.
 	DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error)
+	// ChangeFeed is the change order live streams read (changes.go).
+	ChangeFeed
 
 	// BulkLoad inserts pre-built rows in one transaction. Seeds use it; it is
 	// the only way to write rows with chosen IDs and past timestamps.

@@ -41,6 +41,7 @@ type config struct {
 	ui          string // the UI bench script, run with node; "" skips the UI rows
 	appBinary   string
 	postgres    string // admin URL of a PostgreSQL cluster; "" measures SQLite only
+	live        liveConfig
 }
 
 func main() {
@@ -63,12 +64,19 @@ func run(args []string, stdout io.Writer) error {
 	fs.StringVar(&cfg.ui, "ui", "", "node script of the UI bench (frontend/e2e/bench-ui.mjs); empty skips the UI rows")
 	fs.StringVar(&cfg.appBinary, "app", "build/bin/sessiondesk-dev", "the dev app binary the UI bench drives")
 	fs.StringVar(&cfg.postgres, "postgres", "", "admin `URL` of a PostgreSQL cluster: also measure platformd on PostgreSQL (side by side) and soak two replicas on it")
+	cfg.live = liveConfig{signIns: 50, streams: 1000, soakFor: time.Minute, pollEvery: 30 * time.Second}
+	fs.IntVar(&cfg.live.signIns, "live-signins", cfg.live.signIns, "sign-ins timed from the platform to the app's notification")
+	fs.IntVar(&cfg.live.streams, "live-streams", cfg.live.streams, "event streams held on one organization in the streams soak")
+	fs.DurationVar(&cfg.live.soakFor, "live-soak", cfg.live.soakFor, "how long an admin terminates sessions while the streams are held (0 skips the live rows)")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *short {
 		cfg.sessions, cfg.devices, cfg.runs, cfg.samples = 2000, 400, 1, 10
+		if cfg.live.soakFor > 0 {
+			cfg.live.signIns, cfg.live.streams, cfg.live.soakFor = 3, 20, 2*time.Second
+		}
 		if cfg.soak > 0 {
 			cfg.soak, cfg.soakClients = 3*time.Second, 10
 		}
@@ -164,6 +172,14 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 	if cfg.ui != "" {
 		fmt.Fprintln(os.Stderr, "measuring the UI in the real app…")
 		r, err = benchUI(ctx, cfg, p)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if cfg.live.soakFor > 0 {
+		fmt.Fprintf(os.Stderr, "measuring live changes: %d sign-ins, %d streams for %s…\n", cfg.live.signIns, cfg.live.streams, cfg.live.soakFor)
+		r, err = benchLive(ctx, cfg, cfg.live, dir)
 		rows = append(rows, r...)
 		if err != nil {
 			return rows, err

@@ -50,13 +50,13 @@ func seedLarge(ctx context.Context, bin, db, slug string, sessions, devices int)
 	return time.Since(start), nil
 }
 
-func startPlatform(ctx context.Context, bin, db string) (*platformProc, error) {
+func startPlatform(ctx context.Context, bin, db string, extra ...string) (*platformProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	p := &platformProc{URL: "http://" + addr}
-	p.cmd = exec.Command(bin, "serve", "--db", db, "--listen", addr)
+	p.cmd = exec.Command(bin, append([]string{"serve", "--db", db, "--listen", addr}, extra...)...)
 	p.cmd.Stdout = &p.logs
 	p.cmd.Stderr = &p.logs
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -32,15 +32,19 @@ func (sp *syncedProfile) close() { sp.store.Close() }
 
 // openProfile wires the same parts the app's desk wires for a signed-in
 // profile: platform client, encrypted cache, in-memory indexes, syncer.
-func openProfile(ctx context.Context, client *platform.Client, dir, profile string, key []byte) (*syncedProfile, error) {
+func openProfile(ctx context.Context, client *platform.Client, dir, profile string, key []byte, opts ...func(*syncer.Config)) (*syncedProfile, error) {
 	st, _, err := cache.Open(ctx, cache.Options{Dir: dir, Profile: profile, Key: key})
 	if err != nil {
 		return nil, err
 	}
 	sp := &syncedProfile{store: st, sessions: index.NewSessions(), devices: index.NewDevices()}
-	sp.sync = syncer.New(syncer.Config{
+	cfg := syncer.Config{
 		Source: client, Store: st, Sessions: sp.sessions, Devices: sp.devices, Audit: syncer.NewAuditTable(),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sp.sync = syncer.New(cfg)
 	if err := sp.sync.Load(ctx); err != nil {
 		st.Close()
 		return nil, err

@@ -190,6 +190,16 @@ func openDB(ctx context.Context, path string) (store.Store, error) {
 	return sqlite.Open(ctx, path, sqlite.Options{})
 }
 
+// notifierOf is the change notifier of the store: on PostgreSQL the one
+// that also wakes the event streams of the other replicas (LISTEN/NOTIFY);
+// nil (in-process) for SQLite, which has one process.
+func notifierOf(db store.Store) store.ChangeNotifier {
+	if pg, ok := db.(*postgres.DB); ok {
+		return pg.Notifier()
+	}
+	return nil
+}
+
 // redactDB is --db as it may be logged: a URL without its password.
 func redactDB(db string) string {
 	if !postgres.IsURL(db) {
@@ -217,6 +227,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	ipLimit := fs.Int("login-ip-limit", server.DefaultThrottle().IPLimit, "failed sign-ins per client IP per window")
 	window := fs.Duration("login-window", server.DefaultThrottle().Window, "sign-in throttling window")
 	retain := fs.Duration("retain-ended", server.DefaultRetention, "delete sessions this long after they ended (expired or terminated); the audit log is kept")
+	ev := server.DefaultEvents()
+	streamsPerSession := fs.Int("events-max-per-session", ev.MaxPerSession, "open event streams (GET /api/v1/events) per session")
+	streamsPerOrg := fs.Int("events-max-per-org", ev.MaxPerOrg, "open event streams per organization on this process")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `address` (a separate listener; off by default)")
 	if err := parse(fs, args, "db", "listen"); err != nil {
 		return err
@@ -248,6 +261,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	h, err := server.New(server.Config{
 		Store: db, Logger: log, IdleTimeout: *idle, AbsoluteTimeout: *absolute, TrustProxy: *trustProxy,
 		Throttle: server.ThrottleConfig{AccountLimit: *accountLimit, IPLimit: *ipLimit, Window: *window},
+		Events:   server.EventsConfig{MaxPerSession: *streamsPerSession, MaxPerOrg: *streamsPerOrg, Notifier: notifierOf(db)},
 	})
 	if err != nil {
 		return err
@@ -264,6 +278,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Event streams never finish on their own; Shutdown would wait for them.
+	srv.RegisterOnShutdown(h.CloseStreams)
 	if *pprofAddr != "" {
 		_, stopPprof, err := servePprof(*pprofAddr, log)
 		if err != nil {

@@ -166,6 +166,31 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 	return dev, nil
 }
 
+const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.count, a.reason, u.id, u.email, u.name`
+
+const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id `
+
+func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
+	var e store.AuditEvent
+	var at int64
+	var count int32
+	var target, actorID, actorEmail, actorName *string
+	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &count, &e.Reason,
+		&actorID, &actorEmail, &actorName); err != nil {
+		return e, err
+	}
+	e.At = fromNanos(at)
+	e.Count = int(count)
+	e.TargetID = deref(target)
+	if actorID != nil {
+		e.Actor = store.User{ID: *actorID, Email: deref(actorEmail), Name: deref(actorName)}
+	} else {
+		e.Actor = store.SystemActor() // the command line
+	}
+	e.Actor.OrgID = e.OrgID
+	return e, nil
+}
+
 // ListAudit pages through the audit log, newest first.
 func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (store.Page[store.AuditEvent], error) {
 	var page store.Page[store.AuditEvent]
@@ -179,32 +204,17 @@ func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (
 		limit = 100
 	}
 	lim := a.add(limit + 1)
-	rows, err := d.pool.Query(ctx, `SELECT a.id, a.org_id, a.at, a.action, a.target_id, a.count, a.reason,
-		u.id, u.email, u.name FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id `+where+
-		` ORDER BY a.at DESC, a.id DESC LIMIT `+lim, a...)
+	rows, err := d.pool.Query(ctx, `SELECT `+auditCols+auditFrom+where+` ORDER BY a.at DESC, a.id DESC LIMIT `+lim, a...)
 	if err != nil {
 		return page, wrap("list audit", err)
 	}
 	defer rows.Close()
 	page.Items = make([]store.AuditEvent, 0, min(limit, 1000))
 	for rows.Next() {
-		var e store.AuditEvent
-		var at int64
-		var count int32
-		var target, actorID, actorEmail, actorName *string
-		if err := rows.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &count, &e.Reason,
-			&actorID, &actorEmail, &actorName); err != nil {
+		e, err := scanAudit(rows)
+		if err != nil {
 			return page, wrap("list audit", err)
 		}
-		e.At = fromNanos(at)
-		e.Count = int(count)
-		e.TargetID = deref(target)
-		if actorID != nil {
-			e.Actor = store.User{ID: *actorID, Email: deref(actorEmail), Name: deref(actorName)}
-		} else {
-			e.Actor = store.SystemActor() // the command line
-		}
-		e.Actor.OrgID = e.OrgID
 		page.Items = append(page.Items, e)
 	}
 	if err := rows.Err(); err != nil {

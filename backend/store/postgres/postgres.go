@@ -61,6 +61,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,6 +99,9 @@ type Options struct {
 type DB struct {
 	pool  *pgxpool.Pool
 	clock func() time.Time
+
+	notifyOnce sync.Once
+	notify     *notifier // see Notifier
 }
 
 var _ store.Store = (*DB)(nil)
@@ -144,6 +148,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (d *DB) Close() error {
+	if d.notify != nil {
+		d.notify.close()
+	}
 	d.pool.Close()
 	return nil
 }

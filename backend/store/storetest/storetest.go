@@ -45,6 +45,8 @@ func Run(t *testing.T, open Opener) {
 		{"ThrottleReservations", testThrottleReservations},
 		{"ThrottleIsAtomicAcrossHandles", testThrottleAtomic},
 		{"HousekeepingDeletesOnlyLongEndedSessions", testHousekeeping},
+		{"ChangeFeedOrderAndPaging", testChangeFeed},
+		{"ChangeFeedNeverSkipsLateCommits", testChangeFeedUnderWriters},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
@@ -839,5 +841,145 @@ func testHousekeeping(t *testing.T, open Opener) {
 	page, err := s.ListAudit(ctx, f.org.ID, store.AuditFilter{Limit: 100})
 	if err != nil || len(page.Items) != 6 {
 		t.Errorf("audit after housekeeping: %d events %v, want 6", len(page.Items), err)
+	}
+}
+
+func walkChanges(t testing.TB, s store.Store, orgID string, after store.ChangePos, limit int) []store.Change {
+	t.Helper()
+	var out []store.Change
+	for {
+		page, err := s.Changes(ctx, orgID, after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page...)
+		if len(page) < limit {
+			return out
+		}
+		after = page[len(page)-1].Pos
+	}
+}
+
+// The change order merges sessions, devices and audit events: strictly
+// increasing positions, a sign-in's device before its session, an action's
+// audit event after the rows it changed; reading after a position (also a
+// head position) gives only later changes; paging changes nothing.
+func testChangeFeed(t *testing.T, open Opener) {
+	s, _ := open(t, nil)
+	f := arrange(t, s, "acme", 1)
+	other := arrange(t, s, "other", 0)
+	head0, err := s.ChangeHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses, dev := signIn(t, s, f.users[0].ID, func(in *store.SignIn) { in.TrustDevice = true })
+	signIn(t, s, other.admin.ID, nil)
+	by := store.Actor{UserID: f.admin.ID}
+	if _, err := s.TerminateSession(ctx, f.org.ID, ses.ID, by); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UntrustDevice(ctx, f.org.ID, dev.ID, by); err != nil {
+		t.Fatal(err)
+	}
+	got := walkChanges(t, s, f.org.ID, head0, 100)
+	var kinds []string
+	for i, c := range got {
+		kinds = append(kinds, c.Kind())
+		if i > 0 && !got[i-1].Pos.Less(c.Pos) {
+			t.Errorf("change %d at %+v is not after %+v", i, c.Pos, got[i-1].Pos)
+		}
+	}
+	// The session's and the device's latest states only: ended, then
+	// untrusted; each action's audit event after its row.
+	want := []string{store.ChangeSession, store.ChangeAudit, store.ChangeDevice, store.ChangeAudit}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Errorf("changes since the head = %v, want %v", kinds, want)
+	}
+	if len(got) == 4 && (got[0].Session.TerminatedAt == nil || got[2].Device.Trusted()) {
+		t.Errorf("changes carry old states: %+v %+v", got[0].Session, got[2].Device)
+	}
+	all := walkChanges(t, s, f.org.ID, store.ChangePos{}, 1000)
+	paged := walkChanges(t, s, f.org.ID, store.ChangePos{}, 1)
+	if len(all) != len(paged) || len(all) < len(got) {
+		t.Fatalf("walked %d changes in pages of 1, %d at once (%d since the head)", len(paged), len(all), len(got))
+	}
+	for i := range all {
+		if all[i].Pos != paged[i].Pos {
+			t.Errorf("change %d: %+v paged, %+v at once", i, paged[i].Pos, all[i].Pos)
+		}
+	}
+	head, err := s.ChangeHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, err := s.Changes(ctx, f.org.ID, head, 10); err != nil || len(after) != 0 {
+		t.Errorf("changes after the head = %d %v", len(after), err)
+	}
+}
+
+// Writers on two handles sign in and end sessions while a reader follows
+// the change order from its last position: at the end its view of every
+// session equals the store's.
+func testChangeFeedUnderWriters(t *testing.T, open Opener) {
+	s, another := open(t, nil)
+	s2 := another()
+	f := arrange(t, s, "o", 4)
+	writers, perWriter := 6, 25
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := []store.Store{s, s2}[w%2]
+			for i := range perWriter {
+				ses, _ := signIn(t, h, f.users[w%len(f.users)].ID, nil)
+				if i%3 == 0 {
+					if _, err := h.TerminateSession(ctx, f.org.ID, ses.ID, store.Actor{UserID: f.admin.ID}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	view := map[string]time.Time{}
+	var pos store.ChangePos
+	read := func(h store.Store) {
+		for {
+			page, err := h.Changes(ctx, f.org.ID, pos, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range page {
+				if c.Session != nil {
+					view[c.Session.ID] = c.Session.UpdatedAt
+				}
+				pos = c.Pos
+			}
+			if len(page) < 7 {
+				return
+			}
+		}
+	}
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			read(s)
+			final := allSessions(t, s, f.org.ID, store.SessionFilter{Limit: 1000})
+			missing := 0
+			for _, x := range final {
+				if got, ok := view[x.ID]; !ok || !got.Equal(x.UpdatedAt) {
+					missing++
+				}
+			}
+			if missing > 0 || len(final) != writers*perWriter {
+				t.Fatalf("the change reader missed %d of %d sessions' latest state", missing, len(final))
+			}
+			return
+		default:
+			read([]store.Store{s, s2}[i%2])
+		}
 	}
 }

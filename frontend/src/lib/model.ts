@@ -242,6 +242,12 @@ export interface SyncStatus {
   phase: string;
   done: number;
   total: number;
+  /** The platform's event stream is held: changes arrive as they happen. */
+  live: boolean;
+  /** When the stream's last change arrived. */
+  lastEventAt: string | null;
+  /** Why changes are polled instead of streamed ('' when live or unknown). */
+  liveNote: string;
 }
 
 // ---- events ----------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?:
   fake.audit = [];
   fake.offline = false;
   fake.snapshotAt = iso(0);
-  fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0 };
+  fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '' };
   listeners.clear();
   for (const f of spies) f.mockClear();
 }

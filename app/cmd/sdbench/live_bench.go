@@ -1,0 +1,402 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"sessiondesk/app/live"
+	"sessiondesk/app/platform"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+)
+
+// The live bench: how soon the app hears of a sign-in from a new device
+// with the event stream against polling, and a soak of many streams on one
+// organization. It runs its own platformd on a small organization (the
+// stream's cost does not depend on the organization's size, and a full
+// sync of the large one would only slow the setup).
+
+const liveSlug = "livecorp"
+
+// liveConfig sizes the live bench.
+type liveConfig struct {
+	signIns   int           // sign-ins timed with the stream
+	streams   int           // streams held in the soak
+	soakFor   time.Duration // how long the admin terminates sessions
+	pollEvery time.Duration // the polling interval the stream is compared with
+}
+
+// noteClock records when the syncer's notifier is called.
+type noteClock struct {
+	mu    sync.Mutex
+	calls map[string]time.Time // device id → first call
+	wake  chan struct{}
+}
+
+func (n *noteClock) NewDevice(_ context.Context, d api.Device, _ string) error {
+	n.record(d)
+	return nil
+}
+
+func (n *noteClock) NewDevices(_ context.Context, ds []api.Device) error {
+	for _, d := range ds {
+		n.record(d)
+	}
+	return nil
+}
+
+func (n *noteClock) record(d api.Device) {
+	n.mu.Lock()
+	if _, ok := n.calls[d.ID]; !ok {
+		n.calls[d.ID] = time.Now()
+	}
+	n.mu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (n *noteClock) at(id string) (time.Time, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t, ok := n.calls[id]
+	return t, ok
+}
+
+func benchLive(ctx context.Context, cfg config, lc liveConfig, dir string) ([]row, error) {
+	db := filepath.Join(dir, "live.db")
+	if _, err := seedLarge(ctx, cfg.platformd, db, liveSlug, 2000, 400); err != nil {
+		return nil, err
+	}
+	// One session may hold every soak stream: the cap is the platform's
+	// guard against a runaway client, not what is measured here.
+	p, err := startPlatform(ctx, cfg.platformd, db, "--events-max-per-session", strconv.Itoa(lc.streams+10))
+	if err != nil {
+		return nil, err
+	}
+	defer p.stop()
+
+	rows, err := benchNotify(ctx, lc, p, dir)
+	if err != nil {
+		return rows, err
+	}
+	r, err := soakStreams(ctx, lc, p)
+	return append(rows, r...), err
+}
+
+// benchNotify times sign-ins on new devices until the app's notifier is
+// called, with the app's real syncer and stream (app/live).
+func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string) ([]row, error) {
+	admin := newAPIClient(p.URL, 2)
+	login, err := admin.login(ctx, liveSlug, "admin@"+liveSlug+".test")
+	if err != nil {
+		return nil, err
+	}
+	client, err := platform.New(p.URL, platform.Options{})
+	if err != nil {
+		return nil, err
+	}
+	client = client.WithToken(login.Token)
+	key := make([]byte, 32)
+	rand.Read(key)
+	notes := &noteClock{calls: map[string]time.Time{}, wake: make(chan struct{}, 1)}
+	prof, err := openProfile(ctx, client, filepath.Join(dir, "live-profile"), "live", key, func(c *syncer.Config) {
+		c.Notifier = notes
+		c.Interval = time.Hour // only the stream (and the syncs it asks for) may bring the device
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer prof.close()
+	if err := prof.sync.WaitLoaded(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := prof.sync.SyncNow(ctx); err != nil { // the baseline of seen devices
+		return nil, err
+	}
+	streamCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		live.New(live.Config{Client: client, Target: prof.sync}).Run(streamCtx)
+	}()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); !prof.sync.Status().Live; {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("live bench: the stream did not come up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Each sign-in creates a device (no device id sent). The clock starts
+	// when the platform has answered, that is, when the sign-in is
+	// committed; a notification can even come first (counted as 0).
+	signer := newAPIClient(p.URL, 2)
+	var lat []time.Duration
+	for i := range lc.signIns {
+		res, err := signer.login(ctx, liveSlug, "admin@"+liveSlug+".test")
+		if err != nil {
+			return nil, err
+		}
+		committed := time.Now()
+		deadline := time.After(10 * time.Second)
+		for {
+			if at, ok := notes.at(res.Device.ID); ok {
+				lat = append(lat, max(0, at.Sub(committed)))
+				break
+			}
+			select {
+			case <-notes.wake:
+			case <-time.After(5 * time.Millisecond):
+			case <-deadline:
+				return nil, fmt.Errorf("live bench: sign-in %d: no notification within 10 s", i+1)
+			}
+		}
+	}
+
+	// Polling: a sign-in waits for the next poll (uniform over the
+	// interval), then for that delta sync. The sync's own time is measured
+	// here; the wait is computed for the interval.
+	var syncs []time.Duration
+	for range max(3, lc.signIns/5) {
+		if _, err := signer.login(ctx, liveSlug, "admin@"+liveSlug+".test"); err != nil {
+			return nil, err
+		}
+		t := time.Now()
+		if _, err := prof.sync.SyncNow(ctx); err != nil {
+			return nil, err
+		}
+		syncs = append(syncs, time.Since(t))
+	}
+	syncMed := median(syncs)
+	pollP50 := lc.pollEvery/2 + syncMed
+	pollP99 := time.Duration(float64(lc.pollEvery)*0.99) + syncMed
+	return []row{
+		{"live", fmt.Sprintf("new-device sign-in → notification, stream, p50 / p99 (%d sign-ins)", len(lat)),
+			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → app/live → syncer → cache → notifier"},
+		{"live", fmt.Sprintf("same with %s polling, p50 / p99", lc.pollEvery), ms(pollP50) + " / " + ms(pollP99), "",
+			fmt.Sprintf("computed: U(0, %s) wait + measured delta sync %s (median of %d)", lc.pollEvery, ms(syncMed), len(syncs))},
+	}, nil
+}
+
+// soakStream is one stream of the soak and what it received.
+type soakStream struct {
+	res    *http.Response
+	ids    []string // event ids in arrival order
+	ended  []string // session ids of terminated-session events, in order
+	bad    int      // events out of order or repeated
+	err    error
+	opened chan struct{}
+	mu     sync.Mutex // guards ended while the soak watches it
+}
+
+// soakStreams holds lc.streams streams on one organization while an admin
+// terminates sessions, and checks that every stream got every change once,
+// in order; it reports platformd's RSS before, with the streams open, and
+// after the soak.
+func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, error) {
+	admin := newAPIClient(p.URL, 2)
+	adminLogin, err := admin.login(ctx, liveSlug, "admin@"+liveSlug+".test")
+	if err != nil {
+		return nil, err
+	}
+	reader := newAPIClient(p.URL, 2)
+	if _, err := reader.login(ctx, liveSlug, "admin@"+liveSlug+".test"); err != nil {
+		return nil, err
+	}
+	var victims []string
+	var page api.SessionList
+	if _, err := admin.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=1000", nil, &page); err != nil {
+		return nil, err
+	}
+	for _, s := range page.Items {
+		if s.User.ID != adminLogin.User.ID {
+			victims = append(victims, s.ID)
+		}
+	}
+	rssBefore := rssOf(p)
+
+	// Each stream on its own connection, as separate apps would hold them.
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: true}
+	hc := &http.Client{Transport: tr}
+	streamCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	streams := make([]*soakStream, lc.streams)
+	var wg sync.WaitGroup
+	for i := range streams {
+		st := &soakStream{opened: make(chan struct{})}
+		streams[i] = st
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.read(streamCtx, hc, p.URL, reader.token)
+		}()
+	}
+	openDeadline := time.After(60 * time.Second)
+	for _, st := range streams {
+		select {
+		case <-st.opened:
+		case <-openDeadline:
+			return nil, fmt.Errorf("streams soak: not all %d streams opened within 60 s", lc.streams)
+		}
+		if st.err != nil {
+			return nil, fmt.Errorf("streams soak: %w", st.err)
+		}
+	}
+	rssOpen := rssOf(p)
+
+	// The admin ends sessions at a brisk scripted pace for soakFor.
+	var ended []string
+	stop := time.Now().Add(lc.soakFor)
+	for _, id := range victims {
+		if time.Now().After(stop) {
+			break
+		}
+		if _, err := admin.do(ctx, http.MethodPost, api.BasePath+"/sessions/"+id+"/terminate", api.ReasonRequest{Reason: "soak"}, nil); err != nil {
+			return nil, err
+		}
+		ended = append(ended, id)
+		time.Sleep(lc.soakFor / time.Duration(max(1, len(victims))))
+	}
+	// Let the last events arrive, then close every stream.
+	settle := time.Now().Add(10 * time.Second)
+	for time.Now().Before(settle) {
+		all := true
+		for _, st := range streams {
+			st.mu.Lock()
+			n := len(st.ended)
+			st.mu.Unlock()
+			if n < len(ended) {
+				all = false
+				break
+			}
+		}
+		if all {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rssAfter := rssOf(p)
+	cancel()
+	wg.Wait()
+
+	wrong := 0
+	for _, st := range streams {
+		if st.bad > 0 || strings.Join(st.ended, ",") != strings.Join(ended, ",") {
+			wrong++
+		}
+	}
+	rows := []row{
+		{"live", fmt.Sprintf("%d streams on one org, %s of terminations: events to every stream", lc.streams, lc.soakFor),
+			fmt.Sprintf("%d sessions × %d streams", len(ended), lc.streams), "", ""},
+		{"live", "streams that missed, repeated or reordered an event", fmt.Sprint(wrong), "0", ""},
+		{"live", "platformd RSS before / streams open / after the soak", mib(rssBefore) + " / " + mib(rssOpen) + " / " + mib(rssAfter),
+			fmt.Sprintf("+ < 100 MiB for %d", lc.streams), "VmRSS of the platformd process"},
+	}
+	if wrong > 0 {
+		return rows, fmt.Errorf("streams soak: %d of %d streams did not get every event once, in order", wrong, lc.streams)
+	}
+	return rows, nil
+}
+
+// read holds one stream and records its events.
+func (st *soakStream) read(ctx context.Context, hc *http.Client, base, token string) {
+	opened := false
+	defer func() {
+		if !opened {
+			close(st.opened)
+		}
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+api.BasePath+"/events", nil)
+	if err != nil {
+		st.err = err
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := hc.Do(req)
+	if err != nil {
+		st.err = err
+		return
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		st.err = fmt.Errorf("GET /events: HTTP %d", res.StatusCode)
+		return
+	}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var id, event, data string
+	var last struct {
+		at   time.Time
+		rank int
+		id   string
+	}
+	ranks := map[string]int{"device": 1, "session": 2, "audit": 3}
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "id: "):
+			id = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			event = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			data = line[6:]
+		case line == "":
+			if event == "" && id != "" && !opened {
+				opened = true
+				close(st.opened)
+			}
+			if event != "" {
+				var v struct {
+					ID        string    `json:"id"`
+					Status    string    `json:"status"`
+					UpdatedAt time.Time `json:"updated_at"`
+					At        time.Time `json:"at"`
+				}
+				_ = json.Unmarshal([]byte(data), &v)
+				at := v.UpdatedAt
+				if event == "audit" {
+					at = v.At
+				}
+				r := ranks[event]
+				if !(at.After(last.at) || at.Equal(last.at) && (r > last.rank || r == last.rank && v.ID > last.id)) {
+					st.bad++
+				}
+				last.at, last.rank, last.id = at, r, v.ID
+				st.mu.Lock()
+				st.ids = append(st.ids, id)
+				if event == "session" && v.Status == api.StatusTerminated {
+					st.ended = append(st.ended, v.ID)
+				}
+				st.mu.Unlock()
+			}
+			id, event, data = "", "", ""
+		}
+	}
+}
+
+// rssOf reads the platformd process's resident set size.
+func rssOf(p *platformProc) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,335 @@
+package live_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"sessiondesk/app/cache"
+	"sessiondesk/app/index"
+	"sessiondesk/app/live"
+	"sessiondesk/app/platform"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+)
+
+// notes records the syncer's new-device notifications.
+type notes struct {
+	mu    sync.Mutex
+	calls []api.Device
+	at    []time.Time
+}
+
+func (n *notes) NewDevice(_ context.Context, d api.Device, _ string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls = append(n.calls, d)
+	n.at = append(n.at, time.Now())
+	return nil
+}
+
+func (n *notes) NewDevices(_ context.Context, ds []api.Device) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls = append(n.calls, ds...)
+	n.at = append(n.at, time.Now())
+	return nil
+}
+
+func (n *notes) count() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.calls)
+}
+
+// statuses records what the syncer reports.
+type statuses struct {
+	mu   sync.Mutex
+	last syncer.Status
+}
+
+func (s *statuses) Changed(string)          {}
+func (s *statuses) Unauthenticated(error)   {}
+func (s *statuses) Status(st syncer.Status) { s.mu.Lock(); s.last = st; s.mu.Unlock() }
+func (s *statuses) get() syncer.Status      { s.mu.Lock(); defer s.mu.Unlock(); return s.last }
+
+type rig struct {
+	store    *cache.Store
+	sessions *index.Table[api.Session]
+	sync     *syncer.Syncer
+	notes    *notes
+	status   *statuses
+	ended    chan struct{}
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// start opens a profile's cache (a real file), syncs it once and holds the
+// stream against the platform at base.
+func start(t *testing.T, base, token string, cfg live.Config) *rig {
+	t.Helper()
+	ctx := context.Background()
+	key := make([]byte, 32)
+	rand.Read(key)
+	st, _, err := cache.Open(ctx, cache.Options{Dir: t.TempDir(), Profile: "p", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c, err := platform.New(base, platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithToken(token)
+	r := &rig{store: st, sessions: index.NewSessions(), notes: &notes{}, status: &statuses{},
+		ended: make(chan struct{}), done: make(chan struct{})}
+	r.sync = syncer.New(syncer.Config{Source: c, Store: st, Sessions: r.sessions, Devices: index.NewDevices(),
+		Audit: syncer.NewAuditTable(), Notifier: r.notes, Listener: r.status, Interval: time.Hour})
+	if err := r.sync.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sync.WaitLoaded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.sync.SyncNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Client, cfg.Target = c, r.sync
+	var once sync.Once
+	cfg.SessionEnded = func() { once.Do(func() { close(r.ended) }) }
+	s := live.New(cfg)
+	runCtx, cancel := context.WithCancel(ctx)
+	r.cancel = cancel
+	go func() { defer close(r.done); s.Run(runCtx) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *rig) stop() {
+	r.cancel()
+	<-r.done
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) time.Duration {
+	t.Helper()
+	began := time.Now()
+	for !ok() {
+		if time.Since(began) > d {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(began)
+}
+
+func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	r := start(t, p.URL(), admin.Token, live.Config{})
+	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+
+	// A terminate through the platform's API reaches the index at once.
+	victim := ""
+	for _, s := range r.sessions.All() {
+		if s.Status == api.StatusActive && !s.Current {
+			victim = s.ID
+			break
+		}
+	}
+	c, _ := platform.New(p.URL(), platform.Options{})
+	if _, err := c.WithToken(admin.Token).TerminateSession(context.Background(), victim, "live test"); err != nil {
+		t.Fatal(err)
+	}
+	d := waitFor(t, time.Second, "terminated session in the index", func() bool {
+		s, ok := r.sessions.Get(victim)
+		return ok && s.Status == api.StatusTerminated
+	})
+	t.Logf("terminate reached the index after %v", d)
+
+	// A sign-in from a new device: exactly one notification, at once.
+	began := time.Now()
+	login := p.Login(t, "acme", "auditor@acme.test")
+	waitFor(t, time.Second, "new-device notification", func() bool { return r.notes.count() > 0 })
+	t.Logf("new device announced after %v", time.Since(began))
+	time.Sleep(300 * time.Millisecond)
+	if n := r.notes.count(); n != 1 || r.notes.calls[0].ID != login.Device.ID {
+		t.Fatalf("notifications %d (%+v), want one for %s", n, r.notes.calls, login.Device.ID)
+	}
+	if st := r.status.get(); !st.Live || st.LastEventAt == nil {
+		t.Errorf("status %+v", st)
+	}
+
+	// The resume token is kept like the delta marks: a new stream resumes
+	// from it and the changes made meanwhile arrive, without a repeat
+	// notification.
+	r.stop()
+	id, _ := r.sync.EventID(context.Background())
+	if id == "" {
+		t.Fatal("no event id stored")
+	}
+	p.Login(t, "acme", "member@acme.test")
+	r2ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		live.New(live.Config{Client: mustClient(t, p.URL(), admin.Token), Target: r.sync}).Run(r2ctx)
+	}()
+	waitFor(t, 2*time.Second, "second new device", func() bool { return r.notes.count() == 2 })
+	cancel()
+	<-done
+}
+
+func mustClient(t *testing.T, base, token string) *platform.Client {
+	c, err := platform.New(base, platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.WithToken(token)
+}
+
+func TestSessionEndedSignsOut(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	me := p.Login(t, "acme", "auditor@acme.test")
+	r := start(t, p.URL(), me.Token, live.Config{})
+	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	if _, err := mustClient(t, p.URL(), admin.Token).TerminateSession(context.Background(), me.Session.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.ended:
+	case <-time.After(time.Second):
+		t.Fatal("no SessionEnded within 1 s")
+	}
+}
+
+func TestFallsBackToPollingWithoutTheRoute(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	// An older platform: every route but /events.
+	target, _ := http.NewRequest("GET", p.URL(), nil)
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == api.BasePath+"/events" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(404)
+			w.Write([]byte(`{"error":{"code":"not_found","message":"no such endpoint"}}`))
+			return
+		}
+		proxy(w, r, target.URL.Host)
+	}))
+	defer old.Close()
+	r := start(t, old.URL, admin.Token, live.Config{})
+	waitFor(t, 2*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
+	if st := r.status.get(); st.Live {
+		t.Errorf("status %+v", st)
+	}
+}
+
+func TestFallsBackWhenAProxyBuffers(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	// A proxy that answers the stream's headers and then holds every byte.
+	buffering := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == api.BasePath+"/events" {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(200)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		u, _ := http.NewRequest("GET", p.URL(), nil)
+		proxy(w, r, u.URL.Host)
+	}))
+	defer buffering.Close()
+	r := start(t, buffering.URL, admin.Token, live.Config{SilenceTimeout: 300 * time.Millisecond})
+	waitFor(t, 3*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
+}
+
+// proxy forwards one request to host.
+func proxy(w http.ResponseWriter, r *http.Request, host string) {
+	out := r.Clone(r.Context())
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host = "http", host
+	res, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		w.WriteHeader(502)
+		return
+	}
+	defer res.Body.Close()
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.StatusCode)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		w.Write(buf[:n])
+		if err != nil {
+			return
+		}
+	}
+}
+
+// fullCounter counts the full syncs the stream asks for.
+type fullCounter struct {
+	*syncer.Syncer
+	mu    sync.Mutex
+	fulls int
+}
+
+func (f *fullCounter) SyncFull(ctx context.Context) (syncer.Status, error) {
+	f.mu.Lock()
+	f.fulls++
+	f.mu.Unlock()
+	return f.Syncer.SyncFull(ctx)
+}
+
+func (f *fullCounter) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fulls
+}
+
+// fakeClock is the platform's clock, moved by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestResetRunsAFullSync(t *testing.T) {
+	clock := &fakeClock{t: time.Now().UTC()}
+	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, IdleTimeout: 48 * time.Hour,
+		Events: platformtest.EventsConfig{MaxResumeAge: time.Hour}})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	r := start(t, p.URL(), admin.Token, live.Config{})
+	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	waitFor(t, 3*time.Second, "a stored event id", func() bool { id, _ := r.sync.EventID(context.Background()); return id != "" })
+	r.stop()
+	old, _ := r.sync.EventID(context.Background())
+
+	// Offline for longer than the platform replays: the token is too old.
+	clock.Advance(2 * time.Hour)
+	target := &fullCounter{Syncer: r.sync}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		live.New(live.Config{Client: mustClient(t, p.URL(), admin.Token), Target: target}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 3*time.Second, "full sync after reset", func() bool { return target.count() == 1 })
+	waitFor(t, 3*time.Second, "a new event id", func() bool { id, _ := r.sync.EventID(context.Background()); return id != "" && id != old })
+}
