@@ -91,9 +91,18 @@ func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter
 	var order string
 	keyOf := func(d store.Device) store.Key { return store.Key{At: d.FirstSeenAt, ID: d.ID} }
 	if f.UpdatedSince != nil {
-		where.WriteString(` AND d.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
-		if f.After != nil {
+		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
+			// The cursor implies updated_at > UpdatedSince. Given alone,
+			// the row comparison is where the index scan starts; beside a
+			// separate updated_at > $n the scan could start at that bound
+			// and step over every entry of a timestamp shared by a
+			// terminate-all (as SQLite did; see the SQLite store).
 			where.WriteString(` AND (d.updated_at, d.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+		} else {
+			where.WriteString(` AND d.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
+			if f.After != nil {
+				where.WriteString(` AND (d.updated_at, d.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+			}
 		}
 		order = ` ORDER BY d.updated_at, d.id`
 		keyOf = func(d store.Device) store.Key { return store.Key{At: d.UpdatedAt, ID: d.ID} }

@@ -95,9 +95,18 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 	var order string
 	keyOf := func(s store.Session) store.Key { return store.Key{At: s.CreatedAt, ID: s.ID} }
 	if f.UpdatedSince != nil {
-		where.WriteString(` AND s.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
-		if f.After != nil {
+		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
+			// The cursor implies updated_at > UpdatedSince. Given alone,
+			// the row comparison is where the index scan starts; beside a
+			// separate updated_at > $n the scan could start at that bound
+			// and step over every entry of a timestamp shared by a
+			// terminate-all (as SQLite did; see the SQLite store).
 			where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+		} else {
+			where.WriteString(` AND s.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
+			if f.After != nil {
+				where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+			}
 		}
 		order = ` ORDER BY s.updated_at, s.id`
 		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
