@@ -29,6 +29,7 @@ import (
 	"sessiondesk/app/bind"
 	"sessiondesk/app/desk"
 	"sessiondesk/app/notify"
+	"sessiondesk/app/platform"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/demo"
 )
@@ -36,7 +37,8 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…" by
+// build/scripts/lib.sh (project_version: the git tag or 0.0.0+commit).
 var version = "dev"
 
 // Demo account the app signs in with in demo mode (the seed's, see
@@ -55,7 +57,9 @@ func main() {
 }
 
 type flags struct {
+	version        bool
 	server         string
+	caFile         string
 	dataDir        string
 	syncInterval   time.Duration
 	newDeviceEvery time.Duration
@@ -64,7 +68,9 @@ type flags struct {
 func parseFlags(args []string) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("sessiondesk", flag.ContinueOnError)
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.StringVar(&f.server, "server", "", "URL of a deployed platformd (e.g. https://platform.example.org); without it the app runs the embedded demo platform")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of your organization's own certificate authority, trusted besides the system's for -server (the sign-in form can name one per account too)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep config, cache and demo data under this directory instead of the user's config and cache directories")
 	fs.DurationVar(&f.syncInterval, "sync-interval", syncer.DefaultInterval, "time between background syncs")
 	fs.DurationVar(&f.newDeviceEvery, "demo-new-device-every", time.Minute, "demo mode: simulate a sign-in from a new device this often (0 disables)")
@@ -78,6 +84,12 @@ func parseFlags(args []string) (flags, error) {
 	}
 	if f.syncInterval < time.Second {
 		return f, errors.New("-sync-interval must be at least 1s")
+	}
+	if f.caFile != "" {
+		// Refuse a wrong path now rather than at the first sign-in.
+		if _, err := platform.New("https://platform.invalid", platform.Options{CAFile: f.caFile}); err != nil {
+			return f, fmt.Errorf("-ca-file: %w", err)
+		}
 	}
 	if f.newDeviceEvery < 0 {
 		return f, errors.New("-demo-new-device-every must not be negative")
@@ -111,6 +123,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if f.version {
+		// The same string the About dialog shows (bind.AppInfo.Version).
+		fmt.Println("sessiondesk", version)
+		return nil
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	dd, err := resolveDirs(f.dataDir)
 	if err != nil {
@@ -131,6 +148,8 @@ func run() error {
 		Events:       events,
 		SyncInterval: f.syncInterval,
 		Log:          log,
+		// The default for accounts whose profile names no CA file.
+		Client: platform.Options{CAFile: f.caFile},
 	})
 	if err != nil {
 		return err

@@ -19,6 +19,9 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || f.server != "" || f.syncInterval != 30*time.Second || f.newDeviceEvery != time.Minute {
 		t.Fatalf("defaults = %+v %v", f, err)
 	}
+	if f, err := parseFlags([]string{"-version"}); err != nil || !f.version {
+		t.Fatalf("-version = %+v %v", f, err)
+	}
 	if _, err := parseFlags([]string{"-sync-interval", "1ms"}); err == nil {
 		t.Fatal("accepted a 1ms sync interval")
 	}

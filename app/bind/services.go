@@ -80,7 +80,7 @@ func (s *AuthService) SignIn(req SignInRequest) (AuthState, error) {
 	defer cancel()
 	st, err := s.d.SignIn(ctx, desk.SignInRequest{
 		ServerURL: req.ServerURL, Org: req.Org, Email: req.Email, Password: req.Password,
-		TOTP: req.TOTP, TrustDevice: req.TrustDevice,
+		TOTP: req.TOTP, TrustDevice: req.TrustDevice, CAFile: req.CAFile,
 	})
 	if err != nil {
 		return authState(st), uiError(err)
@@ -93,6 +93,12 @@ func (s *AuthService) SignOut(purgeCache bool) error {
 	ctx, cancel := s.call()
 	defer cancel()
 	return uiError(s.d.SignOut(ctx, purgeCache))
+}
+
+// DismissNotice clears the cache-loss notice (AuthState.notice) once read.
+func (s *AuthService) DismissNotice() error {
+	s.d.DismissNotice()
+	return nil
 }
 
 // SessionsService lists and ends sessions.

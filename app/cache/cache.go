@@ -26,8 +26,10 @@
 // retention limit, by Open.
 //
 // Retention. Ended sessions and audit events older than the retention limit
-// (default 14 days) are dropped at every sync; a cache whose last sync is
-// older than that is emptied when opened.
+// (default 14 days) are dropped at every sync, measured on the platform's
+// clock (Snapshot.ServerNow). Opening never empties a cache, however old its
+// last sync looks to the workstation's clock: that clock may have jumped,
+// and offline the cache is the only copy there is.
 package cache
 
 import (
@@ -152,7 +154,7 @@ func Open(ctx context.Context, o Options) (st *Store, notice string, err error) 
 	if err != nil {
 		return nil, "", err
 	}
-	return st, fmt.Sprintf("The offline cache could not be read and was rebuilt; the old file was kept as %s.", filepath.Base(aside)), nil
+	return st, damagedNotice(aside), nil
 }
 
 func open(ctx context.Context, path string, sl *sealer, o Options) (*Store, error) {
@@ -205,26 +207,15 @@ func open(ctx context.Context, path string, sl *sealer, o Options) (*Store, erro
 // conn is the open database (Rebuild replaces it).
 func (s *Store) conn() *sql.DB { return s.db.Load() }
 
-// check proves the file is a database under this key, migrates it, and
-// applies the whole-cache retention rule. It reads only the pages it needs:
+// check proves the file is a database under this key and migrates it. It
+// reads only the pages it needs:
 // the full structural check (Verify) reads every page, about 0.1–0.5 s for
 // 100,000 sessions, so it runs after the first screen, not before.
 func (s *Store) check(ctx context.Context) error {
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
-	if err := s.checkKey(ctx); err != nil {
-		return err
-	}
-	st, err := s.State(ctx)
-	if err != nil {
-		return err
-	}
-	if !st.SnapshotAt.IsZero() && s.now().Sub(st.SnapshotAt) > s.retention {
-		s.log.Info("offline cache older than the retention limit; emptying it", "snapshot_at", st.SnapshotAt)
-		return s.wipe(ctx)
-	}
-	return nil
+	return s.checkKey(ctx)
 }
 
 // Verify runs SQLite's structural check over the whole file. An error for
@@ -269,7 +260,13 @@ func (s *Store) Rebuild(ctx context.Context) (notice string, err error) {
 	}
 	s.db.Store(ns.conn())
 	s.log.Warn("offline cache damaged; moved aside and rebuilt", "aside", aside)
-	return fmt.Sprintf("The offline cache could not be read and was rebuilt; the old file was kept as %s.", filepath.Base(aside)), nil
+	return damagedNotice(aside), nil
+}
+
+// damagedNotice tells the user what a damaged file cost: what was lost, why,
+// where the old file is, and what happens next.
+func damagedNotice(aside string) string {
+	return fmt.Sprintf("The cached sessions, devices and audit log were lost: the cache file was damaged and could not be read, so it was set aside (kept as %s) and rebuilt empty. Everything is fetched again from the platform at the next sync.", filepath.Base(aside))
 }
 
 const keyCheckValue = "sessiondesk cache key check v1"
@@ -390,15 +387,6 @@ func Remove(dir, profile string) error {
 	// Copies moved aside as damaged go too.
 	errs = append(errs, removeDamaged(dir, profile, time.Time{}))
 	return errors.Join(errs...)
-}
-
-func (s *Store) wipe(ctx context.Context) error {
-	_, err := s.conn().ExecContext(ctx, `DELETE FROM sessions; DELETE FROM devices; DELETE FROM audit;
-		DELETE FROM meta WHERE key IN ('snapshot_at', 'sessions_mark', 'devices_mark', 'audit_resume', 'event_id')`)
-	if err != nil {
-		return fmt.Errorf("cache: wipe: %w", err)
-	}
-	return nil
 }
 
 // State returns the bookkeeping of the last sync.

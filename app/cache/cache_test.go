@@ -227,12 +227,27 @@ func TestRetention(t *testing.T) {
 	}
 	st.Close()
 
-	// A cache not synced for longer than the retention is emptied.
+	// The workstation's clock jumps 15 days ahead: opening keeps the only
+	// copy, and a sync whose platform time is still "now" prunes nothing
+	// more.
 	now = now.Add(15 * 24 * time.Hour)
 	st, _ = open(t, dir, k, clock)
 	defer st.Close()
+	if got, _ := st.Sessions(context.Background()); len(got) != 1 {
+		t.Fatalf("a clock jump on open left %d sessions, want 1", len(got))
+	}
+	if _, err := st.Apply(context.Background(), cache.Snapshot{Complete: true, ServerNow: now.Add(-15 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Sessions(context.Background()); len(got) != 1 {
+		t.Fatalf("retention on the platform's clock left %d sessions, want 1", len(got))
+	}
+	// Measured on the platform's clock, retention still works.
+	if _, err := st.Apply(context.Background(), cache.Snapshot{Complete: true, ServerNow: now.Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := st.Sessions(context.Background()); len(got) != 0 {
-		t.Fatalf("stale cache kept %d sessions", len(got))
+		t.Fatalf("retention on the platform's clock 16 days on kept %d expired sessions", len(got))
 	}
 }
 

@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"database/sql"
 	"errors"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,4 +54,24 @@ func damagedBefore(path, rest string, cutoff time.Time) bool {
 	}
 	fi, err := os.Stat(path)
 	return err == nil && fi.ModTime().Before(cutoff)
+}
+
+// Peek tells whether profile has a cache file in dir and how many sessions
+// it holds (-1 when the file cannot be read), without its key: ids and
+// status are clear columns. It is for telling the user what is lost when
+// the key is gone.
+func Peek(dir, profile string) (sessions int, found bool) {
+	path := filepath.Join(dir, profile+".db")
+	if _, err := os.Stat(path); err != nil {
+		return 0, false
+	}
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return -1, true
+	}
+	defer db.Close()
+	if err := db.QueryRow("SELECT COUNT(*) FROM sessions").Scan(&sessions); err != nil {
+		return -1, true
+	}
+	return sessions, true
 }

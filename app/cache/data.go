@@ -30,6 +30,11 @@ type Snapshot struct {
 	// EventID, when not nil, replaces the live stream's resume token (the
 	// id of the last event applied; "" forgets it); nil leaves it.
 	EventID *string
+	// ServerNow is the platform's clock when the snapshot was read (see
+	// platform.Client.Now); retention is measured on it, so a workstation
+	// clock that jumped does not delete what the platform still reports.
+	// Zero: the store's clock.
+	ServerNow time.Time
 }
 
 // Applied tells the caller what a snapshot changed.
@@ -133,7 +138,11 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 		}
 		out.SnapshotAt = now
 	}
-	if err := s.prune(ctx, tx, now); err != nil {
+	pruneAt := now
+	if !snap.ServerNow.IsZero() {
+		pruneAt = snap.ServerNow.UTC()
+	}
+	if err := s.prune(ctx, tx, pruneAt); err != nil {
 		return out, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -22,6 +22,7 @@ package desk
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,7 +47,9 @@ import (
 const (
 	CodeOffline    = "offline"
 	CodeNoKeychain = "no_keychain"
-	CodeSignedOut  = api.CodeUnauthenticated
+	// CodeUntrustedCertificate: the platform's TLS certificate was refused.
+	CodeUntrustedCertificate = "untrusted_certificate"
+	CodeSignedOut            = api.CodeUnauthenticated
 )
 
 // Error is a failure meant for the user: a code the UI branches on, a
@@ -80,6 +83,10 @@ type AuthState struct {
 	// Message explains the last change to the user (e.g. "your session was
 	// ended"); empty when there is nothing to say.
 	Message string
+	// Notice tells the signed-in user that cached data was lost and why
+	// (a damaged file, a cache key gone from the keychain). It stays until
+	// DismissNotice; the sync status never overwrites it.
+	Notice string
 }
 
 // Config wires a Desk.
@@ -120,6 +127,7 @@ type Desk struct {
 	kcOK      bool
 	kcMessage string
 	message   string
+	notice    string // see AuthState.Notice
 	ws        *workspace
 }
 
@@ -171,6 +179,9 @@ func New(cfg Config) (*Desk, error) {
 	}
 	if cfg.Client.Log == nil {
 		cfg.Client.Log = cfg.Log
+	}
+	if cfg.Client.Clock == nil {
+		cfg.Client.Clock = cfg.Clock
 	}
 	ps, err := profile.Open(cfg.ConfigDir)
 	if err != nil {
@@ -264,7 +275,7 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	client, err := platform.New(p.ServerURL, d.cfg.Client)
+	client, err := platform.New(p.ServerURL, d.clientOptions(p.CAFile))
 	if err != nil {
 		return false, err
 	}
@@ -314,6 +325,25 @@ func (d *Desk) setMessage(m string) {
 	d.mu.Unlock()
 }
 
+// setNotice records a cache loss for the user (see AuthState.Notice); a
+// second loss before the first was dismissed is told too.
+func (d *Desk) setNotice(n string) {
+	d.mu.Lock()
+	if d.notice != "" && d.notice != n {
+		n = d.notice + " " + n
+	}
+	d.notice = n
+	d.mu.Unlock()
+}
+
+// DismissNotice clears the cache-loss notice once the user has read it.
+func (d *Desk) DismissNotice() {
+	d.mu.Lock()
+	d.notice = ""
+	d.mu.Unlock()
+	d.emitAuth()
+}
+
 // SignedInAs reports whether profile id is the open one.
 func (d *Desk) SignedInAs(id string) bool {
 	d.mu.Lock()
@@ -325,7 +355,7 @@ func (d *Desk) SignedInAs(id string) bool {
 func (d *Desk) State() AuthState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st := AuthState{KeychainAvailable: d.kcOK, KeychainMessage: d.kcMessage, Message: d.message}
+	st := AuthState{KeychainAvailable: d.kcOK, KeychainMessage: d.kcMessage, Message: d.message, Notice: d.notice}
 	if w := d.ws; w != nil {
 		p := w.prof
 		me := w.Me()
@@ -355,6 +385,18 @@ type SignInRequest struct {
 	TOTP        string
 	TrustDevice bool
 	Demo        bool
+	// CAFile is the PEM file of an organization's own certificate
+	// authority, trusted besides the system's ("" for Config.Client's).
+	CAFile string
+}
+
+// clientOptions are the platform client's options for a profile's CA file.
+func (d *Desk) clientOptions(caFile string) platform.Options {
+	opts := d.cfg.Client
+	if caFile = strings.TrimSpace(caFile); caFile != "" {
+		opts.CAFile = caFile
+	}
+	return opts
 }
 
 // SignIn signs in through the platform, stores the token and device id in the
@@ -371,14 +413,23 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	case req.Password == "":
 		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "password", Message: "Enter your password."}
 	}
-	client, err := platform.New(req.ServerURL, d.cfg.Client)
-	if err != nil {
+	opts := d.clientOptions(req.CAFile)
+	if _, err := platform.ParseServerURL(req.ServerURL); err != nil {
 		msg := "The server address must look like https://host:port."
 		var pe *platform.Error
 		if errors.As(err, &pe) && pe.Message != "" {
 			msg = pe.Message // e.g. why plain http is refused
 		}
 		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: msg, Err: err}
+	}
+	client, err := platform.New(req.ServerURL, opts)
+	if err != nil { // the address is fine, so it is the CA file
+		msg := "The CA file cannot be used."
+		var pe *platform.Error
+		if errors.As(err, &pe) && pe.Message != "" {
+			msg = pe.Message
+		}
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "caFile", Message: msg, Err: err}
 	}
 	opened := false
 	defer func() {
@@ -390,6 +441,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	demo := req.Demo || (d.demoURL != "" && client.BaseURL() == d.demoURL)
 	d.mu.Unlock()
 	p := profile.New(client.BaseURL(), req.Org, req.Email, demo)
+	p.CAFile = opts.CAFile
 	kc := d.keychain()
 	deviceID, err := kc.DeviceID(p.ID)
 	if err != nil && !errors.Is(err, keychain.ErrNotFound) {
@@ -457,6 +509,15 @@ func signInError(err error, withTOTP bool) error {
 	if platform.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Field: "server", Message: "The platform cannot be reached at this address.", Err: err}
 	}
+	var ce *platform.CertificateError
+	if errors.As(err, &ce) {
+		field := "server"
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) {
+			field = "caFile" // what fixes it
+		}
+		return &Error{Code: CodeUntrustedCertificate, Field: field, Message: ce.Message(), Err: err}
+	}
 	var pe *platform.Error
 	if !errors.As(err, &pe) {
 		return err
@@ -500,7 +561,12 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 			return &Error{Code: CodeNoKeychain, Message: "The keychain did not give the cache key: " + err.Error(), Err: err}
 		}
 		if created {
-			// A new key cannot read an old file: start from nothing.
+			// A new key cannot read an old file: start from nothing, and
+			// say so when there was something.
+			if n, found := cache.Peek(d.cfg.CacheDir, p.ID); found {
+				d.setNotice(keyLostNotice(n))
+				d.cfg.Log.Warn("offline cache key missing from the keychain; the cache cannot be read and is deleted", "sessions", n)
+			}
 			_ = cache.Remove(d.cfg.CacheDir, p.ID)
 		}
 		opts.Dir, opts.Key = d.cfg.CacheDir, key
@@ -515,14 +581,24 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 		notice = "The offline cache could not be opened; this run keeps it in memory only."
 	}
 	if notice != "" {
-		d.setMessage(notice)
+		d.setNotice(notice)
 	}
 	if me != nil {
 		if err := store.SetMe(ctx, *me); err != nil {
 			d.cfg.Log.Warn("identity not cached", "err", err)
 		}
+		d.rememberIdentity(p.ID, client, *me)
 	} else if m, ok, _ := store.Me(ctx); ok {
 		me = &m
+	}
+	// The identity is kept outside the cache too, so that losing the cache
+	// does not lose who is signed in (an offline start then still shows
+	// who you are and a way to sign out).
+	if ident, ok, err := d.profiles.Identity(p.ID); err == nil && ok {
+		client.SeedClockOffset(time.Duration(ident.ClockOffsetMS) * time.Millisecond)
+		if me == nil {
+			me = &ident.Me
+		}
 	}
 	w := &workspace{
 		prof: p, client: client, store: store,
@@ -537,7 +613,8 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	w.sync = syncer.New(syncer.Config{
 		Source: client, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
 		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
-		Interval: d.cfg.SyncInterval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, Log: d.cfg.Log,
+		Interval: d.cfg.SyncInterval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: client.Now, Log: d.cfg.Log,
+		CacheNotice: d.setNoticeAndEmit,
 	})
 	if err := w.sync.Load(ctx); err != nil {
 		// The cache opened but a row does not decrypt: start it over.
@@ -549,7 +626,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 		if err := cache.Remove(opts.Dir, p.ID); err != nil {
 			return err
 		}
-		d.setMessage("The offline cache could not be read and was rebuilt.")
+		d.setNotice("The offline cache could not be read (" + err.Error() + ") and was deleted; everything is fetched again from the platform at the next sync.")
 		return d.openLocked(ctx, p, client, me, offline)
 	}
 	if offline {
@@ -572,6 +649,35 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	}()
 	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
 	return nil
+}
+
+// rememberIdentity keeps me (and the platform's clock offset) in the
+// profile file, outside the cache.
+func (d *Desk) rememberIdentity(id string, client *platform.Client, me api.Me) {
+	ident := profile.Identity{Me: me}
+	if off, ok := client.ClockOffset(); ok {
+		ident.ClockOffsetMS = off.Milliseconds()
+	}
+	if err := d.profiles.SetIdentity(id, ident); err != nil {
+		d.cfg.Log.Warn("identity not kept in the profile file", "err", err)
+	}
+}
+
+// setNoticeAndEmit is the syncer's way to report a cache loss it found
+// while the app runs.
+func (d *Desk) setNoticeAndEmit(n string) {
+	d.setNotice(n)
+	d.emitAuth()
+}
+
+// keyLostNotice tells what was lost when the cache's key is missing from
+// the keychain (n: sessions the file held, -1 when it could not be told).
+func keyLostNotice(n int) string {
+	what := "The offline cache"
+	if n >= 0 {
+		what = fmt.Sprintf("The offline cache (%d sessions)", n)
+	}
+	return what + " was deleted: its key was missing from the keychain, so it could not be read. Everything is fetched again from the platform at the next sync; until then nothing is cached."
 }
 
 func cacheKind(s *cache.Store) string {
@@ -644,8 +750,14 @@ func (d *Desk) SignOut(ctx context.Context, purge bool) error {
 			d.cfg.Log.Warn("profile secrets not deleted", "err", err)
 		}
 	}
+	if err := d.profiles.ForgetIdentity(w.prof.ID); err != nil {
+		d.cfg.Log.Warn("identity not forgotten", "err", err)
+	}
 	_ = d.profiles.ClearLast()
 	d.setMessage("")
+	d.mu.Lock()
+	d.notice = ""
+	d.mu.Unlock()
 	d.emitAuth()
 	return nil
 }
@@ -666,6 +778,9 @@ func (d *Desk) endedOnce(w *workspace) {
 	d.mu.Unlock()
 	if err := d.keychain().DeleteToken(w.prof.ID); err != nil {
 		d.cfg.Log.Warn("rejected token not deleted from keychain", "err", err)
+	}
+	if err := d.profiles.ForgetIdentity(w.prof.ID); err != nil {
+		d.cfg.Log.Warn("identity not forgotten", "err", err)
 	}
 	d.cfg.Log.Info("platform rejected the stored token; signed out", "profile", w.prof.ID)
 	d.setMessage("Your session has ended. Sign in again.")
@@ -730,6 +845,7 @@ func (d *Desk) refreshMe(w *workspace) {
 	if err := w.store.SetMe(ctx, me); err != nil {
 		d.cfg.Log.Warn("identity not cached", "err", err)
 	}
+	d.rememberIdentity(w.prof.ID, w.client, me)
 	if d.SignedInAs(w.prof.ID) {
 		d.emitAuth()
 	}
@@ -749,6 +865,19 @@ func (d *Desk) current() (*workspace, error) {
 
 // actionError turns a platform error into a user error and reacts to it.
 func (d *Desk) actionError(err error) error {
+	if platform.Answered(err) {
+		// The platform is there: busy (503), or the link broke off after
+		// it answered, when the action may well have been done.
+		var pe *platform.Error
+		if errors.As(err, &pe) {
+			msg := "The platform is busy, so nothing was changed. Try again in a moment."
+			if wait, ok := platform.RetryAfterOf(err); ok {
+				msg = fmt.Sprintf("The platform is busy, so nothing was changed. Try again in %s.", wait.Round(time.Second))
+			}
+			return &Error{Code: api.CodeUnavailable, Message: msg, Err: err}
+		}
+		return &Error{Code: api.CodeUnavailable, Message: "The connection to the platform broke off while it answered, so whether it was done is not known; the next sync shows it.", Err: err}
+	}
 	if platform.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Message: "The platform cannot be reached, so nothing was changed. Try again when you are back online.", Err: err}
 	}
@@ -763,8 +892,11 @@ func (d *Desk) fail(w *workspace, err error) error {
 	if platform.IsUnauthenticated(err) {
 		d.ended(w)
 	}
-	if platform.IsUnreachable(err) {
+	if platform.IsUnreachable(err) && !platform.Answered(err) {
 		w.sync.SetOnline(false, "The platform cannot be reached.")
+	}
+	if platform.Answered(err) {
+		w.sync.Trigger() // an answer that broke off may hide a change
 	}
 	return d.actionError(err)
 }

@@ -438,7 +438,7 @@ func TestCorruptCacheRebuiltWithMessage(t *testing.T) {
 	}
 	d2 := e.open(t) // must not panic or fail
 	s := d2.State()
-	if !s.SignedIn || !strings.Contains(s.Message, "rebuilt") {
+	if !s.SignedIn || !strings.Contains(s.Notice, "rebuilt") {
 		t.Fatalf("state after a corrupt cache: %+v", s)
 	}
 	if aside, _ := filepath.Glob(path + ".damaged-*"); len(aside) == 0 {

@@ -105,7 +105,7 @@ func newEnv(t *testing.T) *env {
 		Events:    ev,
 		Log:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Client: platform.Options{
-			CallTimeout: 3 * time.Second, AttemptTimeout: time.Second,
+			CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second,
 			RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond,
 		},
 		SyncInterval: time.Hour, // tests sync explicitly unless they say otherwise

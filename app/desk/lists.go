@@ -45,7 +45,9 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 	if q.Status != "all" && q.Status != "" && q.Status != api.StatusActive {
 		return SessionPage{}, &Error{Code: api.CodeInvalidArgument, Message: "status must be active or all"}
 	}
-	now := d.cfg.Clock()
+	// Expiry is judged on the platform's clock (from its Date headers),
+	// not the workstation's, which may be hours off.
+	now := w.client.Now()
 	activeOnly := q.Status != "all"
 	iq := index.Query[api.Session]{
 		Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit),
@@ -97,7 +99,9 @@ func (d *Desk) AllSessions(q SessionQuery) ([]api.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := d.cfg.Clock()
+	// Expiry is judged on the platform's clock (from its Date headers),
+	// not the workstation's, which may be hours off.
+	now := w.client.Now()
 	nowNano := now.UnixNano()
 	iq := index.Query[api.Session]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Limit: w.sessions.Len() + 1, FilterKey: "export"}
 	if q.Sort == "" {

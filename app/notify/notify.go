@@ -1,7 +1,10 @@
-// Package notify raises the app's native desktop notifications on Linux
-// through the freedesktop notification service (org.freedesktop.Notifications
-// on the D-Bus session bus) with esiqveland/notify. Wails v2 has no
-// notification API of its own on Linux.
+// Package notify raises the app's native desktop notifications: on Linux
+// (and other freedesktop systems) through the notification service
+// (org.freedesktop.Notifications on the D-Bus session bus) with
+// esiqveland/notify, on Windows as toast notifications with
+// jackmordaunt/go-toast. Wails v2 has no notification API of its own. Each
+// platform's Notifier (dbus.go, toast_windows.go) has the same methods —
+// NewDevice, NewDevices, Close — and Connect, and builds its text here.
 //
 // A desktop without a notification service, or without a session bus, is
 // normal (a server, a minimal window manager): the notifier then logs what it
@@ -10,16 +13,11 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
-
-	"github.com/esiqveland/notify"
-	"github.com/godbus/dbus/v5"
 
 	"sessiondesk/backend/api"
 )
@@ -30,46 +28,27 @@ const AppName = "Sessions Desk"
 // callTimeout bounds one Notify call, so a stuck service cannot hold a sync.
 const callTimeout = 5 * time.Second
 
-// Notifier sends notifications over one private D-Bus connection.
-type Notifier struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	conn *dbus.Conn // nil: no bus; notifications are only logged
-}
-
-// Connect opens a private connection to the bus at address ("" = the user's
-// session bus). Failing to connect is logged and yields a Notifier that only
-// logs.
-func Connect(address string, log *slog.Logger) *Notifier {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	n := &Notifier{log: log}
-	var conn *dbus.Conn
-	var err error
-	if address == "" {
-		conn, err = dbus.ConnectSessionBus()
-	} else {
-		conn, err = dbus.Connect(address)
-	}
-	if err != nil {
-		log.Warn("no D-Bus session bus; desktop notifications disabled", "err", err)
-		return n
-	}
-	n.conn = conn
-	return n
-}
-
-// Close ends the connection.
-func (n *Notifier) Close() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.conn == nil {
+// deliver runs push, one platform's call that shows a notification, for at
+// most callTimeout, and logs the outcome; logKey and logValue say what it was
+// about (an id or a count, never the text). The call goes on in the
+// background after a time-out: neither D-Bus nor WinRT can cancel it.
+func deliver(ctx context.Context, log *slog.Logger, logKey string, logValue any, push func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- push() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Warn("desktop notification failed", logKey, logValue, "err", err)
+			return fmt.Errorf("notify: %w", err)
+		}
+		log.Info("new device notified", logKey, logValue)
 		return nil
+	case <-ctx.Done():
+		log.Warn("desktop notification timed out", logKey, logValue)
+		return fmt.Errorf("notify: %w", ctx.Err())
 	}
-	err := n.conn.Close()
-	n.conn = nil
-	return err
 }
 
 // Length caps, in characters, of the fields of a notification. The fields
@@ -83,11 +62,38 @@ const (
 	maxLocation = 64
 )
 
-// NewDeviceMessage builds the text of the new-device notification: who, which
-// device, from where. Every field is cleaned (see text): device names and
-// user names are chosen by whoever signs in, and notification servers render
-// the body as markup.
+// escape makes a cleaned notification text safe for one notification
+// service's format: freedesktop servers render the body as markup, Windows
+// takes it inside an XML CDATA section.
+type escape func(string) string
+
+// markup escapes &, < and > for the freedesktop body markup, so that the
+// server shows them as the characters they are.
+var markup escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+
+// cdata keeps a text inside the CDATA section go-toast puts it in: "]]>"
+// would end the section and let the rest be read as toast XML. Nothing else
+// is special in CDATA.
+var cdata escape = strings.NewReplacer("]]>", "]] >").Replace
+
+// NewDeviceMessage builds the text of the new-device notification for the
+// freedesktop markup: who, which device, from where. Every field is cleaned
+// (see text): device names and user names are chosen by whoever signs in.
 func NewDeviceMessage(d api.Device, location string) (summary, body string) {
+	summary, body = newDeviceText(d, location)
+	return markup(summary), markup(body)
+}
+
+// NewDevicesMessage builds the text of the summary notification for many new
+// devices at once (a sync after a long offline gap) for the freedesktop
+// markup: how many, and who on which device for the first few.
+func NewDevicesMessage(ds []api.Device) (summary, body string) {
+	summary, body = newDevicesText(ds)
+	return markup(summary), markup(body)
+}
+
+// newDeviceText is NewDeviceMessage's text before a format's escaping.
+func newDeviceText(d api.Device, location string) (summary, body string) {
 	who := text(d.User.Name, maxName)
 	if email := text(d.User.Email, maxEmail); who == "" {
 		who = email
@@ -112,11 +118,11 @@ func NewDeviceMessage(d api.Device, location string) (summary, body string) {
 	return "New device signed in", body + "."
 }
 
-// text makes an untrusted value safe for a notification body: control and
-// bidirectional-override characters become spaces (no line breaks, no text
-// that reads backwards), runs of spaces collapse, the result is cut to max
-// characters (with an ellipsis), and &, < and > are escaped last, so that the
-// server's markup shows them as the characters they are and a cut never
+// text makes an untrusted value plain, short text for a notification body:
+// control and bidirectional-override characters become spaces (no line
+// breaks, no text that reads backwards), runs of spaces collapse, and the
+// result is cut to max characters (with an ellipsis). The format's escaping
+// (markup, cdata) comes after, on the whole message, so that a cut never
 // splits an entity.
 func text(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
@@ -130,10 +136,8 @@ func text(s string, max int) string {
 	if r := []rune(s); len(r) > max {
 		s = strings.TrimSpace(string(r[:max-1])) + "…"
 	}
-	return markupEscaper.Replace(s)
+	return s
 }
-
-var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func isBidiControl(r rune) bool {
 	return r == '\u061C' || r == '\u200E' || r == '\u200F' ||
@@ -143,10 +147,9 @@ func isBidiControl(r rune) bool {
 // summaryListed is how many devices a summary notification names.
 const summaryListed = 3
 
-// NewDevicesMessage builds the text of the summary notification for many new
-// devices at once (a sync after a long offline gap): how many, and who on
-// which device for the first few. Fields are cleaned like NewDeviceMessage's.
-func NewDevicesMessage(ds []api.Device) (summary, body string) {
+// newDevicesText is NewDevicesMessage's text before a format's escaping.
+// Fields are cleaned like newDeviceText's.
+func newDevicesText(ds []api.Device) (summary, body string) {
 	summary = fmt.Sprintf("%d new devices signed in", len(ds))
 	var items []string
 	for _, d := range ds[:min(len(ds), summaryListed)] {
@@ -168,60 +171,4 @@ func NewDevicesMessage(ds []api.Device) (summary, body string) {
 		body += fmt.Sprintf("; and %d more", more)
 	}
 	return summary, body + ". Open Sessions Desk to review them."
-}
-
-// NewDevice announces a device never seen before. The error is returned for
-// the caller's log; a missing service is not worth more than that.
-func (n *Notifier) NewDevice(ctx context.Context, d api.Device, location string) error {
-	summary, body := NewDeviceMessage(d, location)
-	return n.send(ctx, summary, body, "device_id", d.ID)
-}
-
-// NewDevices announces many devices never seen before in one notification.
-func (n *Notifier) NewDevices(ctx context.Context, ds []api.Device) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	summary, body := NewDevicesMessage(ds)
-	return n.send(ctx, summary, body, "devices", len(ds))
-}
-
-// send shows one notification; logKey and logValue say what it was about in
-// the log (an id or a count, never the text).
-func (n *Notifier) send(ctx context.Context, summary, body, logKey string, logValue any) error {
-	n.mu.Lock()
-	conn := n.conn
-	n.mu.Unlock()
-	if conn == nil {
-		n.log.Info("new device (no notification service)", logKey, logValue)
-		return errors.New("notify: no session bus")
-	}
-	note := notify.Notification{
-		AppName:       AppName,
-		AppIcon:       "dialog-information",
-		Summary:       summary,
-		Body:          body,
-		ExpireTimeout: notify.ExpireTimeoutSetByNotificationServer,
-	}
-	note.SetUrgency(notify.UrgencyNormal)
-
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := notify.SendNotification(conn, note)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			n.log.Warn("desktop notification failed", logKey, logValue, "err", err)
-			return fmt.Errorf("notify: %w", err)
-		}
-		n.log.Info("new device notified", logKey, logValue)
-		return nil
-	case <-ctx.Done():
-		n.log.Warn("desktop notification timed out", logKey, logValue)
-		return fmt.Errorf("notify: %w", ctx.Err())
-	}
 }

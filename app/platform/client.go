@@ -3,16 +3,29 @@
 //
 // Retry policy. Reads and the actions this platform makes idempotent
 // (terminate a session, terminate all, untrust a device, logout) are retried on
-// connection errors, timeouts, 5xx (except 501) and 429, with exponential
-// backoff and jitter; a Retry-After header on 429/503 is honoured, and when it
-// points past the call's time budget the call gives up at once instead of
-// sleeping into a certain timeout. Sign-in is not idempotent (every success
-// creates a session), so it is retried only when the connection was refused,
-// which proves the request never reached the server. Other 4xx answers are
-// final. Every call has a total time budget (Options.CallTimeout) that covers
-// all attempts, and each attempt has its own (Options.AttemptTimeout), so a
-// hanging server costs a bounded time; cancelling the caller's context stops
-// the call and its waits immediately.
+// connection errors, time limits, an answer whose body broke off half way,
+// 5xx (except 501) and 429, with exponential backoff and jitter; a Retry-After
+// header on 429/503 is honoured, and when it points past the call's time
+// budget the call gives up at once instead of sleeping into a certain
+// timeout (the error then carries the wait, see RetryAfterOf). Sign-in is not
+// idempotent (every success creates a session), so it is retried only when
+// the connection was refused, which proves the request never reached the
+// server. Other 4xx answers are final.
+//
+// Time limits tell a dead link from a slow one. Each attempt must see the
+// answer's headers within FirstByteTimeout (connecting included), and then
+// its body must never stall for longer than IdleTimeout; a body that keeps
+// arriving, however slowly, is never cut. The whole body is read inside the
+// attempt, so a connection reset in the middle of it is retried like any
+// other failed attempt. CallTimeout is the budget for starting attempts and
+// waiting between them: no attempt starts after it, so a hanging server
+// costs about CallTimeout + FirstByteTimeout. Cancelling the caller's context
+// stops the call and its waits immediately.
+//
+// The platform's clock. Every answer's Date header updates the client's
+// estimate of the platform's clock (Now, ClockOffset); the app computes
+// anything time-dependent (expiry, retention) on that clock, not on the
+// workstation's, which may be hours or days off.
 //
 // Errors. A non-2xx answer becomes *Error carrying the contract's code; a
 // platform that cannot be reached (connection error, time budget spent, or
@@ -48,23 +61,31 @@ import (
 
 // Options tune a Client. Zero values take the defaults below.
 type Options struct {
-	CallTimeout    time.Duration // total time for one call, all attempts included (default 30s)
-	AttemptTimeout time.Duration // time for one HTTP attempt (default 10s)
-	RetryMax       int           // retries after the first attempt (default 4)
-	RetryWaitMin   time.Duration // first backoff (default 250ms)
-	RetryWaitMax   time.Duration // backoff cap when no Retry-After is given (default 5s)
-	Log            *slog.Logger  // default: discard
-	UserAgent      string        // default DefaultUserAgent()
-	Transport      http.RoundTripper
+	CallTimeout      time.Duration // budget for starting attempts and waiting between them (default 30s)
+	FirstByteTimeout time.Duration // per attempt: connect, send, and receive the headers (default 10s)
+	IdleTimeout      time.Duration // per attempt: longest stall while the body arrives (default 10s)
+	RetryMax         int           // retries after the first attempt (default 4)
+	RetryWaitMin     time.Duration // first backoff (default 250ms)
+	RetryWaitMax     time.Duration // backoff cap when no Retry-After is given (default 5s)
+	Log              *slog.Logger  // default: discard
+	UserAgent        string        // default DefaultUserAgent()
+	Transport        http.RoundTripper
+	// Clock is the workstation's clock (default time.Now); the platform's
+	// is estimated from it and the answers' Date headers.
+	Clock func() time.Time
+	// CAFile is a PEM file of certificate authorities trusted besides the
+	// system's (an organization's internal CA); "" trusts the system's only.
+	CAFile string
 }
 
 // Defaults used when Options leaves a field zero.
 const (
-	DefaultCallTimeout    = 30 * time.Second
-	DefaultAttemptTimeout = 10 * time.Second
-	DefaultRetryMax       = 4
-	DefaultRetryWaitMin   = 250 * time.Millisecond
-	DefaultRetryWaitMax   = 5 * time.Second
+	DefaultCallTimeout      = 30 * time.Second
+	DefaultFirstByteTimeout = 10 * time.Second
+	DefaultIdleTimeout      = 10 * time.Second
+	DefaultRetryMax         = 4
+	DefaultRetryWaitMin     = 250 * time.Millisecond
+	DefaultRetryWaitMax     = 5 * time.Second
 )
 
 // maxResponseBytes bounds what the client reads from one answer. A page of
@@ -80,6 +101,7 @@ type Client struct {
 	rc    *retryablehttp.Client
 	opts  Options
 	log   *slog.Logger
+	clock *serverClock // shared with every client derived by WithToken
 }
 
 // retryPolicy says how far a request may be retried; it travels in the
@@ -103,8 +125,14 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultCallTimeout
 	}
-	if opts.AttemptTimeout <= 0 {
-		opts.AttemptTimeout = DefaultAttemptTimeout
+	if opts.FirstByteTimeout <= 0 {
+		opts.FirstByteTimeout = DefaultFirstByteTimeout
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	if opts.RetryMax == 0 {
 		opts.RetryMax = DefaultRetryMax
@@ -131,11 +159,17 @@ func New(baseURL string, opts Options) (*Client, error) {
 		t.MaxIdleConnsPerHost = 4
 		transport = t
 	}
-	c := &Client{base: u, opts: opts, log: log}
+	if opts.CAFile != "" {
+		if transport, err = trustCAFile(transport, opts.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	c := &Client{base: u, opts: opts, log: log, clock: &serverClock{local: opts.Clock}}
 	c.rc = &retryablehttp.Client{
 		HTTPClient: &http.Client{
-			Timeout:   opts.AttemptTimeout,
-			Transport: transport,
+			// No whole-request Timeout: it would cut a slow but live
+			// body. attemptTransport enforces the two limits instead.
+			Transport: &attemptTransport{base: transport, firstByte: opts.FirstByteTimeout, idle: opts.IdleTimeout, clock: c.clock},
 			// The API never redirects; following one could carry the
 			// Authorization header somewhere unexpected.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -240,13 +274,16 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	}
 	policy, _ := ctx.Value(policyKey{}).(retryPolicy)
 	if err != nil {
+		if errors.Is(err, errBudgetSpent) || budgetSpent(ctx) {
+			return false, nil
+		}
 		if policy == retryRefusedOnly {
 			return isConnRefused(err), nil
 		}
 		ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 		return ok, nil
 	}
-	if policy == retryRefusedOnly {
+	if policy == retryRefusedOnly || budgetSpent(ctx) {
 		return false, nil
 	}
 	switch {
@@ -254,6 +291,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		// Waiting past the budget only to time out would hide the server's
 		// real answer ("rate_limited"); give it to the caller now.
 		if wait, ok := retryAfter(resp); ok {
+			if dl, has := budgetOf(ctx); has && time.Until(dl) < wait {
+				return false, nil
+			}
 			if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
 				return false, nil
 			}
@@ -307,9 +347,8 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 // do sends one call: method, path (relative to the base URL), optional query,
 // JSON body and JSON answer.
 func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string, query url.Values, body, out any) error {
-	callCtx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
-	defer cancel()
-	callCtx = context.WithValue(callCtx, policyKey{}, policy)
+	callCtx := context.WithValue(ctx, policyKey{}, policy)
+	callCtx = withBudget(callCtx, time.Now().Add(c.opts.CallTimeout))
 
 	u := *c.base
 	u.Path = c.base.Path + path
@@ -345,7 +384,11 @@ func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string
 		if ctx.Err() != nil { // the caller gave up: not an outage
 			return fmt.Errorf("platform: %s %s: %w", method, path, ctx.Err())
 		}
-		return &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err))}
+		if ce := certificateError(err); ce != nil { // not offline: a trust to fix
+			return ce
+		}
+		var be *bodyError
+		return &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err)), Answered: errors.As(err, &be)}
 	}
 	defer resp.Body.Close()
 	return c.decode(resp, method, path, out)
@@ -364,9 +407,12 @@ func (c *Client) decode(resp *http.Response, method, path string, out any) error
 		} else {
 			pe.Code, pe.Message = codeForStatus(resp.StatusCode), http.StatusText(resp.StatusCode)
 		}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			pe.RetryAfter, _ = retryAfter(resp)
+		}
 		switch resp.StatusCode {
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return &UnreachableError{Err: pe}
+			return &UnreachableError{Err: pe, Answered: resp.StatusCode == http.StatusServiceUnavailable}
 		}
 		return pe
 	}

@@ -46,12 +46,12 @@ func newFaulty(t *testing.T, p *platformtest.Platform, fault func(n int32, w htt
 
 func fastOptions(log *slog.Logger) platform.Options {
 	return platform.Options{
-		CallTimeout:    3 * time.Second,
-		AttemptTimeout: 500 * time.Millisecond,
-		RetryMax:       4,
-		RetryWaitMin:   10 * time.Millisecond,
-		RetryWaitMax:   50 * time.Millisecond,
-		Log:            log,
+		CallTimeout:      3 * time.Second,
+		FirstByteTimeout: 500 * time.Millisecond,
+		RetryMax:         4,
+		RetryWaitMin:     10 * time.Millisecond,
+		RetryWaitMax:     50 * time.Millisecond,
+		Log:              log,
 	}
 }
 
@@ -213,7 +213,7 @@ func TestHangIsBounded(t *testing.T) {
 	})
 	opts := fastOptions(nil)
 	opts.CallTimeout = 1500 * time.Millisecond
-	opts.AttemptTimeout = 400 * time.Millisecond
+	opts.FirstByteTimeout = 400 * time.Millisecond
 	c, _ := platform.New(srv.URL, opts)
 	start := time.Now()
 	_, err := c.WithToken(token).ListDevices(context.Background(), platform.ListParams{})
@@ -232,7 +232,7 @@ func TestHangIsBounded(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		opts := fastOptions(nil)
-		opts.AttemptTimeout = 5 * time.Second
+		opts.FirstByteTimeout = 5 * time.Second
 		c, _ := platform.New(srv.URL, opts)
 		start := time.Now()
 		_, err := c.WithToken(token).Me(ctx)

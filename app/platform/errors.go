@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 
 	"sessiondesk/backend/api"
 )
@@ -14,6 +15,8 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// RetryAfter is the wait a 429 or 503 asked for (Retry-After), if any.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -25,6 +28,10 @@ func (e *Error) Error() string {
 // Callers treat it as "offline".
 type UnreachableError struct {
 	Err error
+	// Answered: the platform did answer (its headers arrived, or it said
+	// 503), but the answer broke off or it is too busy. The link or the
+	// platform is unreliable, not gone.
+	Answered bool
 }
 
 func (e *UnreachableError) Error() string {
@@ -46,6 +53,23 @@ func CodeOf(err error) string {
 func IsUnreachable(err error) bool {
 	var ue *UnreachableError
 	return errors.As(err, &ue)
+}
+
+// Answered reports whether err, an unreachable error, still came with signs
+// that the platform is there (see UnreachableError.Answered).
+func Answered(err error) bool {
+	var ue *UnreachableError
+	return errors.As(err, &ue) && ue.Answered
+}
+
+// RetryAfterOf returns the wait the platform asked for with a 429 or 503
+// (Retry-After), when err carries one.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var pe *Error
+	if errors.As(err, &pe) && pe.RetryAfter > 0 {
+		return pe.RetryAfter, true
+	}
+	return 0, false
 }
 
 // IsUnauthenticated reports whether the platform rejected the token or the

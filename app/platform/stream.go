@@ -31,7 +31,14 @@ func (c *Client) OpenEvents(ctx context.Context, lastEventID string) (*http.Resp
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
-	hc := &http.Client{Transport: c.rc.HTTPClient.Transport, CheckRedirect: c.rc.HTTPClient.CheckRedirect}
+	// Not through attemptTransport: it reads a whole body within an
+	// attempt's limits, and a stream's body never ends. The caller (app/live)
+	// tells a dead stream from a quiet one by its pings instead.
+	rt := c.rc.HTTPClient.Transport
+	if at, ok := rt.(*attemptTransport); ok {
+		rt = at.base
+	}
+	hc := &http.Client{Transport: rt, CheckRedirect: c.rc.HTTPClient.CheckRedirect}
 	c.log.Debug("platform request", "method", http.MethodGet, "path", path)
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -3,6 +3,13 @@
 // small JSON file (mode 0600, directory 0700) in the user's config directory.
 // Secrets belong to the keychain, keyed by the profile's id.
 //
+// Beside each profile the file keeps who its signed-in account is (user,
+// organization, permissions, as the platform last said; no secret) and how
+// far the platform's clock was from this computer's. They live here, not
+// only in the offline cache, so that an offline start after the cache was
+// lost still knows who is signed in and can show the offline screen with
+// a way to sign out.
+//
 // A profile's id is derived from what identifies the account, so signing in
 // again with the same account finds the same keychain items and the same
 // offline cache. Demo profiles are keyed without the server address, because
@@ -21,6 +28,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"sessiondesk/backend/api"
 )
 
 // Profile is one account on one platform.
@@ -30,6 +39,11 @@ type Profile struct {
 	Org       string `json:"org"`
 	Email     string `json:"email"`
 	Demo      bool   `json:"demo,omitempty"`
+	// CAFile is a PEM file of the certificate authority (an organization's
+	// internal CA) trusted for this platform besides the system's; "" for
+	// none. Not part of the id: the account is the same whoever signed the
+	// certificate.
+	CAFile string `json:"caFile,omitempty"`
 }
 
 // New builds a profile with its derived id.
@@ -45,11 +59,21 @@ func New(serverURL, org, email string, demo bool) Profile {
 	return Profile{ID: hex.EncodeToString(sum[:8]), ServerURL: server, Org: org, Email: email, Demo: demo}
 }
 
+// Identity is what the platform last said about a profile's signed-in
+// account (GET /me), and its clock's offset from this computer's.
+type Identity struct {
+	Me api.Me `json:"me"`
+	// ClockOffsetMS is the platform's clock minus this computer's, in
+	// milliseconds, as last measured (see platform.Client.ClockOffset).
+	ClockOffsetMS int64 `json:"clockOffsetMs,omitempty"`
+}
+
 // file is the on-disk shape.
 type file struct {
-	Version  int       `json:"version"`
-	Last     string    `json:"last,omitempty"`
-	Profiles []Profile `json:"profiles"`
+	Version    int                 `json:"version"`
+	Last       string              `json:"last,omitempty"`
+	Profiles   []Profile           `json:"profiles"`
+	Identities map[string]Identity `json:"identities,omitempty"`
 }
 
 // Store reads and writes the profiles file. It is safe for concurrent use.
@@ -182,6 +206,48 @@ func (s *Store) Save(p Profile) error {
 		f.Profiles = append(f.Profiles, p)
 	}
 	f.Last = p.ID
+	return s.write(f)
+}
+
+// SetIdentity records who profile id is signed in as.
+func (s *Store) SetIdentity(id string, ident Identity) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	if f.Identities == nil {
+		f.Identities = map[string]Identity{}
+	}
+	f.Identities[id] = ident
+	return s.write(f)
+}
+
+// Identity returns who profile id was last signed in as, if known.
+func (s *Store) Identity(id string) (Identity, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return Identity{}, false, err
+	}
+	ident, ok := f.Identities[id]
+	return ident, ok, nil
+}
+
+// ForgetIdentity drops what is kept about profile id's account (sign-out).
+func (s *Store) ForgetIdentity(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	if _, ok := f.Identities[id]; !ok {
+		return nil
+	}
+	delete(f.Identities, id)
 	return s.write(f)
 }
 

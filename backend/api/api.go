@@ -60,9 +60,12 @@ const (
 	// CodeMethodNotAllowed answers a known path called with the wrong method
 	// (405, with an Allow header).
 	CodeMethodNotAllowed = "method_not_allowed"
-	CodeRateLimited      = "rate_limited"
-	CodeInternal         = "internal"
-	CodeUnavailable      = "unavailable"
+	// CodeUnsupportedMediaType answers a request whose body is not sent as
+	// application/json (v1.1); nothing is changed.
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeRateLimited          = "rate_limited"
+	CodeInternal             = "internal"
+	CodeUnavailable          = "unavailable"
 )
 
 // StatusOf is the one table from error code to HTTP status.
@@ -78,6 +81,8 @@ func StatusOf(code string) int {
 		return 404
 	case CodeMethodNotAllowed:
 		return 405
+	case CodeUnsupportedMediaType:
+		return 415
 	case CodeRateLimited:
 		return 429
 	case CodeUnavailable:
@@ -266,3 +271,12 @@ const (
 
 // MaxReasonLen bounds the free-text reason recorded in the audit log.
 const MaxReasonLen = 500
+
+// Limits of client-set fields of a sign-in (v1.1). The User-Agent header is
+// cut to MaxUserAgentBytes on a UTF-8 boundary, never refused; a longer device
+// name or platform (in characters) is refused with 400.
+const (
+	MaxUserAgentBytes    = 512
+	MaxDeviceNameLen     = 200
+	MaxDevicePlatformLen = 100
+)

@@ -25,6 +25,8 @@ package platformtest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -79,6 +81,9 @@ type Options struct {
 	// ReadTimeout and WriteTimeout of the http.Server (zero: none), as
 	// platformd sets them, for tests of long-lived answers.
 	ReadTimeout, WriteTimeout time.Duration
+	// TLS, when set, serves HTTPS with it (see NewCA for a test CA and
+	// certificate); URL then starts with https://.
+	TLS *tls.Config
 }
 
 // EventsConfig tunes GET /api/v1/events (server.EventsConfig), so that
@@ -94,6 +99,7 @@ type Platform struct {
 	opts     Options
 	addr     string
 	clock    func() time.Time
+	tls      *tls.Config
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -152,7 +158,7 @@ func Start(t testing.TB, opts Options) *Platform {
 	if err != nil {
 		t.Fatalf("platformtest: listen: %v", err)
 	}
-	p := &Platform{store: db, handler: h, servers: servers, replicas: handlers, opts: opts, addr: ln.Addr().String(), clock: clock}
+	p := &Platform{store: db, handler: h, servers: servers, replicas: handlers, opts: opts, addr: ln.Addr().String(), clock: clock, tls: opts.TLS}
 	p.serve(ln)
 	t.Cleanup(p.Stop) // runs before the stores' cleanups: LIFO
 	return p
@@ -224,6 +230,9 @@ func alternate(hs []http.Handler) http.Handler {
 func (p *Platform) serve(ln net.Listener) {
 	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: p.opts.ReadTimeout, WriteTimeout: p.opts.WriteTimeout}
+	if p.tls != nil {
+		ln = tls.NewListener(ln, p.tls)
+	}
 	p.mu.Lock()
 	p.srv = srv
 	p.mu.Unlock()
@@ -234,9 +243,14 @@ func (p *Platform) serve(ln net.Listener) {
 	}()
 }
 
-// URL is the base URL, "http://127.0.0.1:PORT", without a trailing slash
-// and without /api/v1.
-func (p *Platform) URL() string { return "http://" + p.addr }
+// URL is the base URL, "http://127.0.0.1:PORT" (https:// with Options.TLS),
+// without a trailing slash and without /api/v1.
+func (p *Platform) URL() string {
+	if p.tls != nil {
+		return "https://" + p.addr
+	}
+	return "http://" + p.addr
+}
 
 // Stop closes the listener and every connection, in flight or idle. The
 // database stays; Restart serves it again.
@@ -271,6 +285,17 @@ func (p *Platform) Restart() {
 // Server is the platform's handler (with replicas: the first replica's),
 // for its counters (OpenStreams).
 func (p *Platform) Server() *server.Server { return p.servers[0] }
+
+// httpClient is the client of Login: with TLS it trusts the platform's own
+// certificate (as an anchor), so that Login needs no CA.
+func (p *Platform) httpClient() *http.Client {
+	if p.tls == nil || len(p.tls.Certificates) == 0 || p.tls.Certificates[0].Leaf == nil {
+		return http.DefaultClient
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(p.tls.Certificates[0].Leaf)
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+}
 
 // Store is the platform's store, to arrange data directly.
 func (p *Platform) Store() store.Store { return p.store }
@@ -318,7 +343,7 @@ func (p *Platform) login(req api.LoginRequest) (api.LoginResponse, string, error
 	if err != nil {
 		return out, "", err
 	}
-	res, err := http.Post(p.URL()+api.BasePath+"/auth/login", "application/json", bytes.NewReader(body))
+	res, err := p.httpClient().Post(p.URL()+api.BasePath+"/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return out, "", err
 	}

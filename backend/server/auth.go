@@ -22,7 +22,7 @@ import (
 const (
 	maxEmailLen    = 320
 	maxPasswordLen = 1024
-	maxNameLen     = 200
+	maxNameLen     = 200 // of the organization slug
 )
 
 // NewToken returns a fresh session token (32 random bytes, base64url) and the
@@ -162,7 +162,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 			return err
 		}
 	}
-	ua := r.UserAgent()
+	ua := cutUserAgent(r.UserAgent())
 	info := useragent.Parse(ua)
 	in := store.SignIn{
 		UserID:          user.ID,
@@ -240,8 +240,11 @@ func validateLogin(req *api.LoginRequest) error {
 	if len(req.Org) > maxNameLen || len(req.Email) > maxEmailLen || len(req.Password) > maxPasswordLen {
 		return errorf(api.CodeInvalidArgument, "org, email or password is too long")
 	}
-	if utf8.RuneCountInString(req.Device.Name) > maxNameLen || utf8.RuneCountInString(req.Device.Platform) > maxNameLen {
-		return errorf(api.CodeInvalidArgument, "device name and platform are limited to %d characters", maxNameLen)
+	if utf8.RuneCountInString(req.Device.Name) > api.MaxDeviceNameLen {
+		return errorf(api.CodeInvalidArgument, "device name is limited to %d characters", api.MaxDeviceNameLen)
+	}
+	if utf8.RuneCountInString(req.Device.Platform) > api.MaxDevicePlatformLen {
+		return errorf(api.CodeInvalidArgument, "device platform is limited to %d characters", api.MaxDevicePlatformLen)
 	}
 	if len(req.Device.Secret) > api.MaxDeviceSecretLen {
 		req.Device.Secret = "" // cannot be one we issued; like an absent one

@@ -241,6 +241,9 @@ func timeParam(name, v string) (*time.Time, error) {
 		return nil, errorf(api.CodeInvalidArgument, "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z", name)
 	}
 	t = t.UTC()
+	if t.Before(minUpdatedSince) || t.After(maxUpdatedSince) {
+		return nil, errorf(api.CodeInvalidArgument, "%s must be a time from 1970 to 9999 (UTC)", name)
+	}
 	return &t, nil
 }
 
@@ -268,7 +271,7 @@ func toSession(s store.Session, now time.Time, currentID string) api.Session {
 		ID:           s.ID,
 		User:         toUser(s.User),
 		IP:           s.IP,
-		UserAgent:    s.UserAgent,
+		UserAgent:    cutUserAgent(s.UserAgent), // rows stored before the cut existed
 		Client:       s.Client,
 		Location:     s.Location,
 		CreatedAt:    s.CreatedAt,

@@ -160,6 +160,7 @@ func TestLoginThrottleIPKey(t *testing.T) {
 		body := `{"org":"acme","email":"u` + strconv.Itoa(i) + `@acme.test","password":"guess"}`
 		req := httptest.NewRequest("POST", api.BasePath+"/auth/login", strings.NewReader(body))
 		req.RemoteAddr = remote
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec.Code

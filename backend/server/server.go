@@ -12,8 +12,14 @@
 // slides the idle expiry) at most once per minute per session.
 //
 // Errors are one table: store.ENotFound → 404, store.EInvalid → 400,
-// store.EConflict → 400; anything else is logged with slog and answered as a
-// bare 500 internal whose message never carries details.
+// store.EConflict → 400, store.EUnavailable (disk full, I/O error) → 503
+// with its message, which /healthz also reports until a write succeeds;
+// anything else is logged with slog and answered as a bare 500 internal
+// whose message never carries details.
+//
+// Before a handler runs, a route's class (sign-in, reads, writes) may shed
+// the request (shed.go), and a body that is not JSON is refused with 415
+// (harden.go). Every answer carries nosniff and no-store.
 package server
 
 import (
@@ -24,10 +30,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -65,6 +73,9 @@ type Config struct {
 	PasswordCost int
 	// Events configures GET /api/v1/events (events.go).
 	Events EventsConfig
+	// Shed bounds the requests served at once per route class (shed.go);
+	// the zero value means DefaultShed.
+	Shed ShedConfig
 }
 
 // Server serves Platform API v1.
@@ -81,6 +92,10 @@ type Server struct {
 	bufs       bufPool // response buffers of the list encoders (jsonenc.go)
 	notifier   store.ChangeNotifier
 	events     *hub // live streams (events.go)
+	shed       *shedder
+	// unwritable is why the store last failed to write (nil: it writes).
+	// /healthz reports it until a write succeeds again.
+	unwritable atomic.Pointer[string]
 }
 
 // New builds a Server.
@@ -97,6 +112,7 @@ func New(cfg Config) (*Server, error) {
 		trustProxy: cfg.TrustProxy,
 		mux:        http.NewServeMux(),
 		bufs:       newBufPool(),
+		shed:       newShedder(cfg.Shed),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -200,7 +216,7 @@ func (c *caller) has(perm string) bool {
 type Error struct {
 	Code       string
 	Message    string
-	RetryAfter time.Duration // for rate_limited
+	RetryAfter time.Duration // for rate_limited and a shed unavailable
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -213,6 +229,7 @@ func errorf(code, format string, args ...any) *Error {
 // unknown routes and methods with JSON errors.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	setSafetyHeaders(w.Header())
 	rec := &statusWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {
@@ -226,6 +243,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	}()
+	// The mux answers a path that is not in canonical form (//x, /a/../b)
+	// with a redirect to the cleaned one, and would do so before any route
+	// runs. No route of the API has such a path, and a redirect (with an
+	// HTML body) is not an answer an API client can use: it is a 404.
+	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+		s.writeError(rec, r, errorf(api.CodeNotFound, "no such endpoint"))
+		return
+	}
 	// Handler only tells whether a route matches; ServeHTTP of the mux is
 	// what sets the path values.
 	h, pattern := s.mux.Handler(r)
@@ -251,7 +276,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // endpoint wraps a route's handler with authentication, authorization and
 // error writing.
 func (s *Server) endpoint(rt Route) http.Handler {
+	lim := s.shed.limiterFor(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lim != nil {
+			if !lim.acquire(r.Context()) {
+				s.writeError(w, r, s.shed.busy())
+				return
+			}
+			defer lim.release()
+		}
+		if err := checkContentType(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		var c *caller
 		if rt.Auth {
 			var err error
@@ -277,6 +314,8 @@ func (s *Server) endpoint(rt Route) http.Handler {
 		}
 		if err != nil {
 			s.writeError(w, r, err)
+		} else if rt.Method != "GET" {
+			s.unwritable.Store(nil) // a write went through
 		}
 	})
 }
@@ -292,10 +331,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		case store.EInvalid, store.EConflict:
 			e = errorf(api.CodeInvalidArgument, "%s", store.ErrorMessage(err))
 		case store.EUnavailable:
-			// The database is unreachable (e.g. a lost PostgreSQL
-			// connection): 503, retryable, with no internals.
-			s.log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-			e = errorf(api.CodeUnavailable, "the service is temporarily unavailable; try again")
+			// The cause (disk full, I/O error) goes to the log; the caller
+			// and /healthz get the message an operator can act on.
+			s.log.Error("store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			msg := store.ErrorMessage(err)
+			s.unwritable.Store(&msg)
+			e = errorf(api.CodeUnavailable, "%s", msg)
 		default:
 			if errors.Is(err, context.Canceled) {
 				// The client went away; nobody reads the answer.
@@ -306,7 +347,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			e = errorf(api.CodeInternal, "internal error")
 		}
 	}
-	if e.Code == api.CodeRateLimited {
+	if e.Code == api.CodeRateLimited || e.RetryAfter > 0 {
 		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	}
@@ -343,6 +384,23 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *caller) erro
 	if _, err := s.store.IsEmpty(r.Context()); err != nil {
 		s.log.Error("health check failed", "err", err)
 		return errorf(api.CodeUnavailable, "the database is not available")
+	}
+	if why := s.unwritable.Load(); why != nil {
+		// Try a write, so that a replica a load balancer took out of
+		// service (and so gets no writes) still comes back by itself.
+		wc, ok := s.store.(store.WriteChecker)
+		if !ok {
+			return errorf(api.CodeUnavailable, "%s", *why)
+		}
+		if err := wc.CheckWritable(r.Context()); err != nil {
+			s.log.Warn("the database is still not writable", "err", err)
+			if msg := store.ErrorMessage(err); store.ErrorCode(err) == store.EUnavailable {
+				return errorf(api.CodeUnavailable, "%s", msg)
+			}
+			return errorf(api.CodeUnavailable, "%s", *why)
+		}
+		s.unwritable.CompareAndSwap(why, nil)
+		s.log.Info("the database is writable again")
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil

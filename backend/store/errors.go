@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -11,11 +12,21 @@ const (
 	ENotFound = "not_found"
 	EInvalid  = "invalid"
 	EConflict = "conflict"
-	// EUnavailable: the database cannot be reached right now (connection
-	// refused or lost mid-request). The request may be retried; the HTTP
+	// EUnavailable: the store cannot do this now: its disk is full or its
+	// file cannot be written (the message tells an operator what to fix),
+	// or the database cannot be reached (connection refused or lost
+	// mid-request). It passes by itself once the cause is gone; the HTTP
 	// layer answers 503 unavailable.
 	EUnavailable = "unavailable"
 )
+
+// WriteChecker is implemented by stores that can check, with a real but
+// harmless write, whether they can write again after an EUnavailable error.
+// The health check uses it so that a replica recovers by itself, even when
+// no client write reaches it meanwhile.
+type WriteChecker interface {
+	CheckWritable(ctx context.Context) error
+}
 
 // Error is a domain error: a machine code and a message that is safe to show
 // to the caller.

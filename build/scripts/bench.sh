@@ -13,9 +13,9 @@ ensure_wails
 ensure_node_modules
 generate_bindings
 build_frontend
-say "building platformd, the dev app and the bench"
-(cd "$ROOT" && go build -o build/bin/platformd ./backend/cmd/platformd \
-  && go build -tags dev,webkit2_41 -o build/bin/sessiondesk-dev . \
+build_platformd
+say "building the dev app and the bench"
+(cd "$ROOT" && go build -tags dev,webkit2_41 -ldflags "$(version_ldflags)" -o build/bin/sessiondesk-dev . \
   && go build -o build/bin/sdbench ./app/cmd/sdbench)
 # platformd's rows run on SQLite and, side by side, on a throwaway
 # PostgreSQL cluster (the same helper as test.sh), removed on any exit.

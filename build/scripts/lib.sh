@@ -16,11 +16,33 @@ export GOCACHE GOMODCACHE GOPATH
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
+# project_version is the one version of every build (both binaries, the
+# About dialog, the packages): the release tag without its "v" when HEAD is
+# tagged (v1.2.0 -> 1.2.0), else 0.0.0+<short commit>, which sorts below
+# every release in both semver and Debian's ordering. VERSION overrides it.
+project_version() {
+  if [ -n "${VERSION:-}" ]; then
+    echo "$VERSION"
+    return
+  fi
+  local tag commit
+  if tag="$(git -C "$ROOT" describe --tags --exact-match 2>/dev/null)"; then
+    echo "${tag#v}"
+    return
+  fi
+  commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "0.0.0+$commit"
+}
+
+# version_ldflags sets main.version, which sessiondesk and platformd both
+# report (-version, "platformd version", the About dialog).
+version_ldflags() { echo "-X main.version=$(project_version)"; }
+
 # Debian packages: the GTK/WebKit toolchain Wails links against.
 BUILD_PACKAGES=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 # What the window needs without a desktop, and what the tests drive it with.
 HEADLESS_PACKAGES=(xvfb xauth dbus gnome-keyring libglib2.0-bin)
-TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core postgresql)
+TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl postgresql)
 
 # ensure_apt PKG… installs the packages that are missing, and only those.
 ensure_apt() {
@@ -39,7 +61,9 @@ ensure_apt() {
 }
 
 ensure_wails() {
-  if [ -x "$WAILS" ] && "$WAILS" version 2>/dev/null | grep -q "^$WAILS_VERSION"; then
+  # Not `wails version | grep -q`: grep's early exit can kill wails with
+  # SIGPIPE, and under pipefail that read as "not installed" (a reinstall).
+  if [ -x "$WAILS" ] && [[ "$("$WAILS" version 2>/dev/null)" == "$WAILS_VERSION"* ]]; then
     return
   fi
   say "installing the Wails CLI $WAILS_VERSION (a few minutes the first time)"
@@ -76,11 +100,21 @@ build_app() {
   ensure_node_modules
   generate_bindings
   build_frontend
-  say "building the app (wails build -tags webkit2_41)"
+  build_app_binary
+}
+
+# build_app_binary is build_app's last step, for callers that have built the
+# bindings and the frontend already (test.sh before package.sh).
+build_app_binary() {
+  say "building the app $(project_version) (wails build -tags webkit2_41)"
   # -s: the frontend is built above; -m/-nosyncgomod: never rewrite go.mod.
-  local version
-  version="$(sed -n 's/.*"productVersion": *"\([^"]*\)".*/\1/p' "$ROOT/wails.json")+$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo local)"
-  (cd "$ROOT" && "$WAILS" build -tags webkit2_41 -s -m -skipbindings -nosyncgomod -ldflags "-X main.version=$version" >/dev/null)
+  (cd "$ROOT" && "$WAILS" build -tags webkit2_41 -s -m -skipbindings -nosyncgomod -ldflags "$(version_ldflags)" >/dev/null)
+}
+
+# build_platformd makes build/bin/platformd, carrying the same version.
+build_platformd() {
+  say "building platformd $(project_version)"
+  (cd "$ROOT" && go build -ldflags "$(version_ldflags)" -o build/bin/platformd ./backend/cmd/platformd)
 }
 
 # with_private_session_bus CMD… runs CMD on a private D-Bus session with an

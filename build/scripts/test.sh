@@ -2,7 +2,9 @@
 # Runs every test of Sessions Desk: Go vet and the race-enabled Go tests (on a
 # private D-Bus with a real gnome-keyring), short fuzz runs, the frontend's
 # type check and component tests, and the end-to-end suite that drives the
-# real app binary in Chromium. Installs what it needs first.
+# real app binary in Chromium, and the packages (package.sh, then
+# check-packages.sh installs, runs and purges them). Installs what it needs
+# first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_apt "${BUILD_PACKAGES[@]}" "${HEADLESS_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
@@ -12,6 +14,7 @@ generate_bindings
 
 say "go vet"
 (cd "$ROOT" && go vet -tags webkit2_41 ./...)
+(cd "$ROOT/build/package" && go vet ./...)
 
 say "frontend: type check (svelte-check)"
 (cd "$ROOT/frontend" && npm run --silent check)
@@ -20,7 +23,8 @@ say "frontend: component tests (vitest)"
 
 build_frontend
 say "building the dev app binary and platformd for the end-to-end suite"
-(cd "$ROOT" && go build -tags dev,webkit2_41 -o build/bin/sessiondesk-dev . && go build -o build/bin/platformd ./backend/cmd/platformd)
+(cd "$ROOT" && go build -tags dev,webkit2_41 -ldflags "$(version_ldflags)" -o build/bin/sessiondesk-dev .)
+build_platformd
 
 # Fuzz targets run briefly so that they cannot rot; FUZZTIME=1m for a real hunt.
 FUZZ_TARGETS=()
@@ -53,4 +57,7 @@ with_private_session_bus bash -c '
   echo "==> end-to-end suite (real app under Xvfb, Chromium through playwright-core)"
   (cd frontend && npm run --silent e2e)
 ' bash "$ROOT" "${FUZZ_TARGETS[@]}"
+say "packages: build the .deb files and the Windows installer, then install, run and purge them"
+FRONTEND_BUILT=1 bash "$ROOT/build/scripts/package.sh"
+bash "$ROOT/build/scripts/check-packages.sh"
 say "all tests passed"

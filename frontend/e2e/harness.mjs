@@ -6,8 +6,9 @@
 // Every process started here runs in its own process group and is killed as a
 // group on stop(), and on process exit, so a failing test leaves nothing
 // behind.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, openSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -155,13 +156,45 @@ export async function startApp(opts = {}) {
 
 const platformBinary = process.env.PLATFORMD_BINARY ?? join(repoRoot, 'build', 'bin', 'platformd');
 
-async function waitForHealthy(url, child, logPath, timeoutMs) {
+/**
+ * Makes a throwaway certificate authority (like an organization's internal
+ * CA, which no system trusts) and a server certificate for 127.0.0.1 signed
+ * by it, with openssl, in dir. Returns the PEM file paths.
+ */
+export function makeTestCA(dir) {
+  const f = (name) => join(dir, name);
+  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  const steps = [
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'),
+      '-days', '2', '-subj', '/CN=E2E Org Internal CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'],
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key.pem'), '-out', f('req.csr'), '-subj', '/CN=127.0.0.1'],
+    ['x509', '-req', '-in', f('req.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '2', '-extfile', f('ext.cnf')],
+  ];
+  for (const args of steps) {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.status} ${r.stderr}`);
+  }
+  return { caFile: f('ca.pem'), certFile: f('cert.pem'), keyFile: f('key.pem') };
+}
+
+/** GET url, trusting ca (PEM text) for https; resolves to the status. */
+function getStatus(url, ca) {
+  if (!url.startsWith('https:')) return fetch(url).then((res) => res.status);
+  return new Promise((resolveStatus, reject) => {
+    const req = httpsGet(url, { ca }, (res) => {
+      res.resume();
+      resolveStatus(res.statusCode);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function waitForHealthy(url, child, logPath, timeoutMs, ca) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`platformd exited with ${child.exitCode}; see ${logPath}`);
     try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
+      if ((await getStatus(`${url}/healthz`, ca)) === 200) return;
     } catch {
       /* not up yet */
     }
@@ -193,7 +226,9 @@ function waitExit(child, ms = 5000) {
  * own temporary folder. stop() ends it (the database stays, so restart()
  * brings the same platform back on the same port); cleanup() stops it and
  * removes the folder.
- * @param {{seed?: string|null, args?: string[]}} [opts]
+ * With tls: true it serves HTTPS with a certificate from a fresh test CA
+ * (makeTestCA); the returned caFile is that CA's PEM file.
+ * @param {{seed?: string|null, args?: string[], tls?: boolean}} [opts]
  */
 export async function startPlatform(opts = {}) {
   if (!existsSync(platformBinary)) {
@@ -203,16 +238,19 @@ export async function startPlatform(opts = {}) {
   const db = join(workDir, 'p.db');
   const logPath = join(workDir, 'platformd.log');
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const tls = opts.tls ? makeTestCA(workDir) : null;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const ca = tls ? readFileSync(tls.caFile, 'utf8') : undefined;
+  const tlsArgs = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [];
   let child = null;
 
   async function launch(seed) {
     const log = openSync(logPath, 'a');
-    const args = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, ...(seed ? ['--seed', seed] : []), ...(opts.args ?? [])];
+    const args = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, ...(seed ? ['--seed', seed] : []), ...tlsArgs, ...(opts.args ?? [])];
     child = spawn(platformBinary, args, { detached: true, stdio: ['ignore', log, log] });
     live.add(child);
     try {
-      await waitForHealthy(url, child, logPath, 30_000);
+      await waitForHealthy(url, child, logPath, 30_000, ca);
     } catch (err) {
       killGroup(child);
       live.delete(child);
@@ -236,6 +274,7 @@ export async function startPlatform(opts = {}) {
     db,
     logPath,
     workDir,
+    caFile: tls?.caFile,
     stop,
     /** Starts the same platform (same database, same port) again. */
     async restart() {

@@ -350,8 +350,34 @@ describe('sign-in', () => {
       password: 'demo-password',
       totp: '123456',
       trustDevice: true,
+      caFile: '',
     });
     expect(await screen.findByRole('tab', { name: /^Sessions/ })).toBeInTheDocument();
+  });
+
+  it('offers an organization CA file for an https platform and reports an untrusted certificate there', async () => {
+    resetFake({ auth: signedOut() });
+    api.signIn.mockRejectedValueOnce({
+      code: 'untrusted_certificate',
+      message: "The platform's certificate is signed by an authority this computer does not trust.",
+      field: 'caFile',
+    });
+    const user = userEvent.setup();
+    render(App);
+    const server = await screen.findByRole('textbox', { name: 'Server URL' });
+    expect(screen.queryByRole('textbox', { name: /CA certificate file/ })).not.toBeInTheDocument();
+    await user.clear(server);
+    await user.type(server, 'https://platform.acme.test');
+    await user.type(screen.getByRole('textbox', { name: 'Organization' }), 'acme');
+    await user.type(screen.getByRole('textbox', { name: 'Email' }), 'admin@acme.test');
+    await user.type(screen.getByLabelText('Password'), 'demo-password');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    const ca = screen.getByRole('textbox', { name: /CA certificate file/ });
+    expect(ca).toHaveAttribute('aria-invalid', 'true');
+    expect(await screen.findByText(/authority this computer does not trust/)).toBeInTheDocument();
+    await user.type(ca, '/etc/ssl/acme-ca.pem');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(api.signIn).toHaveBeenLastCalledWith(expect.objectContaining({ caFile: '/etc/ssl/acme-ca.pem', serverUrl: 'https://platform.acme.test' }));
   });
 
   it('shows an error next to the field it concerns', async () => {

@@ -42,6 +42,12 @@ type config struct {
 	appBinary   string
 	postgres    string // admin URL of a PostgreSQL cluster; "" measures SQLite only
 	live        liveConfig
+	// faultClients ask for 1000-row pages at once for faultFor (the load
+	// shedding row, faults_platform.go); 0 clients skips it.
+	faultClients int
+	faultFor     time.Duration
+	syncFaults  bool // the app's sync through the fault-injecting proxy
+	short       bool
 }
 
 func main() {
@@ -68,15 +74,20 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.live.signIns, "live-signins", cfg.live.signIns, "sign-ins timed from the platform to the app's notification")
 	fs.IntVar(&cfg.live.streams, "live-streams", cfg.live.streams, "event streams held on one organization in the streams soak")
 	fs.DurationVar(&cfg.live.soakFor, "live-soak", cfg.live.soakFor, "how long an admin terminates sessions while the streams are held (0 skips the live rows)")
+	fs.IntVar(&cfg.faultClients, "fault-clients", 1000, "concurrent clients asking for 1000-row pages in the load-shedding row (0 skips it)")
+	fs.DurationVar(&cfg.faultFor, "fault-for", 10*time.Second, "how long the load-shedding row runs")
+	fs.BoolVar(&cfg.syncFaults, "sync-faults", true, "measure the app's full sync through resets and a 256 KB/s link (the 'faults' rows)")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.short = *short
 	if *short {
 		cfg.sessions, cfg.devices, cfg.runs, cfg.samples = 2000, 400, 1, 10
 		if cfg.live.soakFor > 0 {
 			cfg.live.signIns, cfg.live.streams, cfg.live.soakFor = 3, 20, 2*time.Second
 		}
+		cfg.faultClients, cfg.faultFor = min(cfg.faultClients, 20), 2*time.Second
 		if cfg.soak > 0 {
 			cfg.soak, cfg.soakClients = 3*time.Second, 10
 		}
@@ -168,6 +179,22 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
+	}
+	if cfg.faultClients > 0 {
+		fmt.Fprintf(os.Stderr, "measuring load shedding: %d clients for %s…\n", cfg.faultClients, cfg.faultFor)
+		r, err = benchShedding(ctx, cfg, p)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if cfg.syncFaults {
+		fmt.Fprintln(os.Stderr, "measuring the app's sync through network faults…")
+		r, err = benchFaults(ctx, cfg, p, dir, cfg.short)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
 	}
 	if cfg.ui != "" {
 		fmt.Fprintln(os.Stderr, "measuring the UI in the real app…")

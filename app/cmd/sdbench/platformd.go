@@ -59,7 +59,7 @@ func startPlatform(ctx context.Context, bin, db string, extra ...string) (*platf
 	p.cmd = exec.Command(bin, append([]string{"serve", "--db", db, "--listen", addr}, extra...)...)
 	p.cmd.Stdout = &p.logs
 	p.cmd.Stderr = &p.logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start platformd: %w", err)
 	}
@@ -125,8 +125,9 @@ func newAPIClient(base string, conns int) *apiClient {
 
 // statusError is a non-2xx answer.
 type statusError struct {
-	Status int
-	Body   string
+	Status     int
+	Body       string
+	RetryAfter time.Duration // from the Retry-After header, 0 without one
 }
 
 func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Body) }
@@ -166,7 +167,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		return nil, err
 	}
 	if res.StatusCode/100 != 2 {
-		return raw, &statusError{Status: res.StatusCode, Body: strings.TrimSpace(string(raw))}
+		return raw, &statusError{Status: res.StatusCode, Body: strings.TrimSpace(string(raw)), RetryAfter: retryAfterOf(res.Header)}
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {

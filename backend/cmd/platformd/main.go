@@ -2,7 +2,7 @@
 // organizations, users, sessions and devices in a SQLite file and serves
 // Platform API v1 over HTTP.
 //
-//	platformd serve  --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--pprof 127.0.0.1:6060]
+//	platformd serve  --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--tls-cert FILE --tls-key FILE] [--pprof 127.0.0.1:6060]
 //	platformd seed   --db FILE (--demo | --large-org SLUG --sessions N --devices M)
 //	platformd copy   --from FILE --to postgres://USER@HOST:PORT/DB
 //	platformd org create  --db FILE --slug S --name N
@@ -10,6 +10,7 @@
 //	platformd user passwd --db FILE --org S --email E [--password-stdin]
 //	platformd user totp   --db FILE --org S --email E
 //	platformd user list   --db FILE --org S
+//	platformd version
 //
 // --db is a SQLite file or a PostgreSQL URL (postgres://…); any number of
 // serve processes may share one PostgreSQL database. copy moves a SQLite
@@ -17,7 +18,9 @@
 // nobody is signed out.
 //
 // Every command takes --help. The database file is created with mode 0600.
-// serve drains in-flight requests on SIGINT or SIGTERM and exits 0. Logs are
+// serve drains in-flight requests on SIGINT or SIGTERM (refusing new
+// connections at once), closes the database and exits 0; with --tls-cert and
+// --tls-key it serves HTTPS and reloads the pair on SIGHUP. Logs are
 // slog text on stderr; passwords, tokens and TOTP secrets are never logged
 // (a generated password or an enrolled secret is printed once on stdout).
 //
@@ -61,7 +64,8 @@ import (
 const usage = `platformd — the Sessions Desk platform service
 
 Usage:
-  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--retain-ended 720h] [--trust-proxy] [--pprof HOST:PORT]
+  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--retain-ended 720h]
+                        [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--pprof HOST:PORT] [load-shedding flags]
   platformd seed        --db FILE (--demo | --large-org SLUG --sessions N --devices M)
   platformd copy        --from FILE --to postgres://USER@HOST:PORT/DB
   platformd org create  --db FILE --slug SLUG --name NAME
@@ -69,10 +73,16 @@ Usage:
   platformd user passwd --db FILE --org SLUG --email EMAIL [--password-stdin]
   platformd user totp   --db FILE --org SLUG --email EMAIL
   platformd user list   --db FILE --org SLUG
+  platformd version
 
 Roles: security_admin, auditor, member.
 Run "platformd COMMAND --help" for a command's flags.
 `
+
+// version is set at build time with -ldflags "-X main.version=…" by
+// build/scripts/lib.sh (project_version: the git tag or 0.0.0+commit), the
+// same value the app and the packages carry.
+var version = "dev"
 
 // gcPercent is the GC target unless GOGC is set. platformd's live heap is
 // 1-2 MB while a page of 1000 sessions allocates a few MB, so at Go's
@@ -138,6 +148,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdUserTOTP(ctx, rest, stdout, stderr)
 	case "user list":
 		return cmdUserList(ctx, rest, stdout, stderr)
+	case "version ", "--version ", "-version ":
+		fmt.Fprintln(stdout, "platformd", version)
+		return nil
 	case "help ", "-h ", "--help ", "-help ":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -231,8 +244,32 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	streamsPerSession := fs.Int("events-max-per-session", ev.MaxPerSession, "open event streams (GET /api/v1/events) per session")
 	streamsPerOrg := fs.Int("events-max-per-org", ev.MaxPerOrg, "open event streams per organization on this process")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `address` (a separate listener; off by default)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `file` (leaf first, then intermediates); reloaded on SIGHUP")
+	tlsKey := fs.String("tls-key", "", "PEM private key `file` of --tls-cert; reloaded on SIGHUP")
+	shed := server.DefaultShed()
+	fs.IntVar(&shed.Reads.Concurrent, "concurrent-reads", shed.Reads.Concurrent, "list and other read requests served at once")
+	fs.IntVar(&shed.Writes.Concurrent, "concurrent-writes", shed.Writes.Concurrent, "terminate, untrust, logout and other writes served at once")
+	fs.IntVar(&shed.Logins.Concurrent, "concurrent-logins", shed.Logins.Concurrent, "sign-ins served at once (each spends ~50 ms of CPU in bcrypt)")
+	queue := fs.Int("queue", shed.Reads.Queue, "requests of each class (reads, writes, sign-ins) that may wait for a slot; beyond that 503 unavailable with Retry-After")
+	fs.DurationVar(&shed.MaxWait, "queue-wait", shed.MaxWait, "longest a request waits for a slot before 503 unavailable with Retry-After")
+	noShed := fs.Bool("no-shed", false, "serve every request however many are running (no 503 for load)")
+	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM or SIGINT, wait this long for in-flight requests before closing them")
 	if err := parse(fs, args, "db", "listen"); err != nil {
 		return err
+	}
+	if shed.Reads.Concurrent < 1 || shed.Writes.Concurrent < 1 || shed.Logins.Concurrent < 1 || *queue < 0 || shed.MaxWait <= 0 {
+		fmt.Fprintln(stderr, "--concurrent-* must be at least 1, --queue at least 0 and --queue-wait positive")
+		return errUsage
+	}
+	shed.Reads.Queue, shed.Writes.Queue, shed.Logins.Queue = *queue, *queue, *queue
+	if *queue == 0 {
+		// ClassLimit reads 0 as "the default" and <0 as "no queue".
+		shed.Reads.Queue, shed.Writes.Queue, shed.Logins.Queue = -1, -1, -1
+	}
+	shed.Off = *noShed
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(stderr, "--tls-cert and --tls-key go together")
+		return errUsage
 	}
 	if *pprofAddr != "" && !loopback(*pprofAddr) {
 		fmt.Fprintln(stderr, "--pprof must be a loopback address such as 127.0.0.1:6060")
@@ -262,9 +299,16 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		Store: db, Logger: log, IdleTimeout: *idle, AbsoluteTimeout: *absolute, TrustProxy: *trustProxy,
 		Throttle: server.ThrottleConfig{AccountLimit: *accountLimit, IPLimit: *ipLimit, Window: *window},
 		Events:   server.EventsConfig{MaxPerSession: *streamsPerSession, MaxPerOrg: *streamsPerOrg, Notifier: notifierOf(db)},
+		Shed:     shed,
 	})
 	if err != nil {
 		return err
+	}
+	var certs *certReloader
+	if *tlsCert != "" {
+		if certs, err = newCertReloader(*tlsCert, *tlsKey); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -293,20 +337,39 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	defer stopHousekeeping()
 	go server.RunHousekeeping(hkCtx, server.HousekeepingConfig{Store: db, Log: log, Retention: *retain,
 		Pause: 50 * time.Millisecond, AttemptWindow: max(24*time.Hour, *window)})
+	// SIGHUP reloads the certificate pair. It is caught even without TLS so
+	// that a habitual "kill -HUP" does not end the service.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	done := make(chan struct{})
+	defer close(done)
+	go certs.reloadOnHUP(hup, done, log)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("platformd listening", "addr", ln.Addr().String(), "db", redactDB(*dbPath),
+	scheme := "http"
+	if certs != nil {
+		scheme = "https"
+		srv.TLSConfig = certs.tlsConfig()
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
+	log.Info("platformd listening", "addr", ln.Addr().String(), "scheme", scheme, "db", redactDB(*dbPath),
 		"idle_timeout", idle.String(), "absolute_timeout", absolute.String())
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down; draining in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Shutdown closes the listener at once (new connections are refused),
+	// closes idle connections, and waits for the in-flight requests to
+	// finish; the deferred db.Close then closes the store after them.
+	log.Info("shutting down; draining in-flight requests", "drain_timeout", drain.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %s: %w", *drain, err)
 	}
 	log.Info("stopped")
 	return nil

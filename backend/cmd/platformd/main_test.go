@@ -56,3 +56,14 @@ func TestCLI(t *testing.T) {
 		t.Errorf("unknown command exit %d", code)
 	}
 }
+
+// TestVersion checks that "platformd version" prints the build's version,
+// the one lib.sh passes with -ldflags -X main.version.
+func TestVersion(t *testing.T) {
+	old := version
+	version = "1.2.3+test"
+	t.Cleanup(func() { version = old })
+	if code, out, _ := runCmd(t, "", "version"); code != 0 || out != "platformd 1.2.3+test\n" {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}

@@ -298,7 +298,8 @@ func isUnique(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
-func nanos(t time.Time) int64 { return t.UnixNano() }
+// nanos is t as unix nanoseconds, clamped (see store.UnixNano).
+func nanos(t time.Time) int64 { return store.UnixNano(t) }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
@@ -547,4 +548,18 @@ func (d *DB) UseTOTPStep(ctx context.Context, userID string, step int64) (bool, 
 		return false, wrap("use totp step", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+var _ store.WriteChecker = (*DB)(nil)
+
+// CheckWritable makes a real but harmless write: a transaction that is
+// given a transaction ID (which a read-only server, such as a standby,
+// refuses) and commits. /healthz calls it after an EUnavailable error, so a
+// replica reports healthy again by itself once the database is back.
+func (d *DB) CheckWritable(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT pg_current_xact_id()`)
+		return err
+	})
+	return wrap("check writable", err)
 }

@@ -74,6 +74,10 @@ export function signOut(purgeCache = false): Promise<void> {
   return call<void>(AuthService.SignOut(purgeCache));
 }
 
+export function dismissNotice(): Promise<void> {
+  return call<void>(AuthService.DismissNotice());
+}
+
 // ---- SessionsService -------------------------------------------------------------
 
 export async function listSessions(q: SessionQuery): Promise<SessionPage> {

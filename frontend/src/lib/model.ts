@@ -13,10 +13,12 @@ export type ErrorCode =
   | 'rate_limited'
   | 'offline'
   | 'no_keychain'
+  | 'untrusted_certificate'
+  | 'unavailable'
   | 'internal'
   | (string & {});
 
-export type SignInField = 'server' | 'org' | 'email' | 'password' | 'totp';
+export type SignInField = 'server' | 'caFile' | 'org' | 'email' | 'password' | 'totp';
 
 /** What a failed call rejects with, whatever the Go side or the transport sent. */
 export class UIError extends Error {
@@ -142,6 +144,8 @@ export interface Profile {
   serverUrl: string;
   org: string;
   email: string;
+  /** PEM file of the organization's own certificate authority, if any. */
+  caFile?: string;
 }
 
 export interface SignInRequest {
@@ -151,6 +155,8 @@ export interface SignInRequest {
   password: string;
   totp: string;
   trustDevice: boolean;
+  /** PEM file of the organization's own certificate authority (optional). */
+  caFile?: string;
 }
 
 export interface AuthState {
@@ -162,6 +168,8 @@ export interface AuthState {
   keychainMessage: string;
   /** Not in the spec; shown on the sign-in screen if the Go side ever sends it. */
   message?: string;
+  /** What cached data was lost and why; shown until dismissed. */
+  notice?: string;
 }
 
 export type SessionSortKey =
@@ -248,6 +256,10 @@ export interface SyncStatus {
   lastEventAt: string | null;
   /** Why changes are polled instead of streamed ('' when live or unknown). */
   liveNote: string;
+  /** The platform asked to wait (429/503 Retry-After) until then. */
+  retryAt?: string | null;
+  /** The platform's clock minus this computer's (from its Date headers). */
+  clockOffsetMs?: number;
 }
 
 // ---- events ----------------------------------------------------------------------------------

@@ -179,6 +179,12 @@ export const signOut = vi.fn(async (purge = false): Promise<void> => {
   fake.auth = signedOut();
 });
 
+// As the Go side: the notice goes and auth:changed says so.
+export const dismissNotice = vi.fn(async (): Promise<void> => {
+  fake.auth = { ...fake.auth, notice: '' };
+  emit('auth:changed', fake.auth);
+});
+
 export const listSessions = vi.fn(async (q: SessionQuery): Promise<SessionPage> => {
   const rows = filterSessions(q);
   return {
@@ -268,6 +274,7 @@ const spies = [
   listProfiles,
   signIn,
   signOut,
+  dismissNotice,
   listSessions,
   terminateSession,
   terminateAllSessions,

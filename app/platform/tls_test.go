@@ -1,0 +1,83 @@
+package platform_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sessiondesk/app/platform"
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+)
+
+// TestSignInOverHTTPSWithOrgCA runs the real platform over HTTPS on
+// loopback with a certificate from a test CA (an organization's internal
+// CA, unknown to the system): the real client signs in when given the CA
+// file, and without it fails at once with a certificate error that says
+// what to do, not "offline".
+func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
+	ca := platformtest.NewCA(t, "Acme Internal CA")
+	p := platformtest.Start(t, platformtest.Options{TLS: ca.ServerTLS(t)})
+	if !strings.HasPrefix(p.URL(), "https://127.0.0.1:") {
+		t.Fatalf("platform URL %s", p.URL())
+	}
+	login := api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}
+	ctx := context.Background()
+
+	c, err := platform.New(p.URL(), platform.Options{CAFile: ca.CertFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Login(ctx, login)
+	if err != nil {
+		t.Fatalf("sign-in with the CA file: %v", err)
+	}
+	me, err := c.WithToken(resp.Token).Me(ctx)
+	if err != nil || me.User.Email != "admin@acme.test" {
+		t.Fatalf("me over HTTPS: %+v %v", me, err)
+	}
+
+	// Without the CA file: the system's store does not know the test CA.
+	bare, err := platform.New(p.URL(), platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = bare.Login(ctx, login)
+	var ce *platform.CertificateError
+	if err == nil || !platform.IsCertificate(err) || platform.IsUnreachable(err) {
+		t.Fatalf("sign-in without the CA file: %v (want a certificate error, not offline)", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a refused certificate was retried for %v", took)
+	}
+	if errors.As(err, &ce); !strings.Contains(ce.Message(), "authority this computer does not trust") || !strings.Contains(ce.Message(), "CA file") {
+		t.Errorf("message %q does not say what to do", ce.Message())
+	}
+
+	// A CA that did not sign the platform's certificate does not help.
+	other := platformtest.NewCA(t, "Some Other CA")
+	wrong, err := platform.New(p.URL(), platform.Options{CAFile: other.CertFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wrong.Login(ctx, login); !platform.IsCertificate(err) {
+		t.Errorf("sign-in trusting another CA: %v", err)
+	}
+
+	// A file that is not a CA certificate is refused when the client is made.
+	junk := filepath.Join(t.TempDir(), "junk.pem")
+	if err := os.WriteFile(junk, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{junk, filepath.Join(t.TempDir(), "missing.pem")} {
+		_, err := platform.New(p.URL(), platform.Options{CAFile: f})
+		if platform.CodeOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), f) {
+			t.Errorf("CA file %s: %v", f, err)
+		}
+	}
+}

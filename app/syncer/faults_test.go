@@ -1,0 +1,198 @@
+package syncer_test
+
+import (
+	"context"
+	"crypto/rand"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sessiondesk/app/cache"
+	"sessiondesk/app/index"
+	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/platform"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+)
+
+// firstPages counts the sessions requests that start the feed over (no
+// cursor): a sync that resumes asks for page one only once.
+type firstPages struct {
+	*platform.Client
+	starts atomic.Int32
+}
+
+func (f *firstPages) ListSessions(ctx context.Context, p platform.ListParams) (api.SessionList, error) {
+	if p.Cursor == "" {
+		f.starts.Add(1)
+	}
+	return f.Client.ListSessions(ctx, p)
+}
+
+func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.Time) (*syncer.Syncer, *index.Table[api.Session]) {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	st, _, err := cache.Open(context.Background(), cache.Options{Dir: t.TempDir(), Profile: "p", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sessions := index.NewSessions()
+	s := syncer.New(syncer.Config{Source: src, Store: st, Sessions: sessions, Devices: index.NewDevices(),
+		Audit: syncer.NewAuditTable(), PageSize: pageSize, Clock: clock})
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, sessions
+}
+
+func proxied(t *testing.T, p *platformtest.Platform, f faultproxy.Faults) *faultproxy.Proxy {
+	t.Helper()
+	fp, err := faultproxy.Start(p.URL(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fp.Close() })
+	return fp
+}
+
+func countAll(t *testing.T, c *platform.Client) int {
+	t.Helper()
+	n, p := 0, platform.ListParams{Status: "all", Limit: api.MaxLimit}
+	for {
+		page, err := c.ListSessions(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Items)
+		if page.NextCursor == nil {
+			return n
+		}
+		p.Cursor = *page.NextCursor
+	}
+}
+
+// With many answers cut mid-body (more than the client's retries can hide),
+// a full sync still completes: each sync resumes from the last good cursor
+// with the pages gathered so far, and the status never says the platform
+// cannot be reached while it answers.
+func TestFullSyncResumesThroughMidBodyResets(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	fp := proxied(t, p, faultproxy.Faults{Match: func(path string) bool { return strings.HasSuffix(path, "/sessions") }, ResetRate: 0.5})
+	fp.Seed(3)
+	c, _ := platform.New(fp.URL(), platform.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	src := &firstPages{Client: c.WithToken(token)}
+	s, sessions := faultRig(t, src, 10, nil)
+
+	var failed int
+	for attempt := 0; ; attempt++ {
+		if attempt > 60 {
+			t.Fatalf("no complete sync in %d attempts (%d resets)", attempt, fp.Resets.Load())
+		}
+		st, err := s.SyncNow(context.Background())
+		if err == nil {
+			break
+		}
+		failed++
+		if !platform.Answered(err) {
+			t.Fatalf("sync %d: %v, want an answered-but-broken error", attempt, err)
+		}
+		if !st.Online || strings.Contains(st.LastError, "cannot be reached") {
+			t.Fatalf("sync %d: status %+v while the platform answers", attempt, st)
+		}
+	}
+	if failed == 0 {
+		t.Fatalf("no sync broke off (%d resets): the test proves nothing", fp.Resets.Load())
+	}
+	if got := src.starts.Load(); got != 1 {
+		t.Fatalf("the sessions feed was started %d times over %d broken syncs; want once (resume)", got, failed)
+	}
+	direct, _ := platform.New(p.URL(), platform.Options{})
+	if want := countAll(t, direct.WithToken(token)); sessions.Len() != want {
+		t.Fatalf("synced %d sessions, the platform has %d", sessions.Len(), want)
+	}
+}
+
+// A link too slow for a 1000-row page within the limits still syncs: the
+// body is not cut while it arrives, and the page size shrinks.
+func TestSlowLinkSyncsWithSmallerPages(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	fp := proxied(t, p, faultproxy.Faults{BytesPerSec: 48 << 10})
+	c, _ := platform.New(fp.URL(), platform.Options{CallTimeout: time.Second, FirstByteTimeout: time.Second, IdleTimeout: time.Second})
+	c = c.WithToken(token)
+	s, sessions := faultRig(t, c, api.MaxLimit, nil)
+	if _, err := s.SyncNow(context.Background()); err != nil {
+		t.Fatalf("sync over a 48 KB/s link: %v", err)
+	}
+	if got := s.PageSize(); got >= api.MaxLimit {
+		t.Fatalf("page size %d after slow pages; want it smaller", got)
+	}
+	direct, _ := platform.New(p.URL(), platform.Options{})
+	if want := countAll(t, direct.WithToken(token)); sessions.Len() != want {
+		t.Fatalf("synced %d sessions, the platform has %d", sessions.Len(), want)
+	}
+}
+
+// After a 429 (and a 503) with Retry-After: 120, nothing is sent for two
+// minutes (on the syncer's clock), and the status says so.
+func TestRetryAfterIsWaitedOut(t *testing.T) {
+	for _, status := range []int{429, 503} {
+		p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+		token := p.Login(t, "acme", "admin@acme.test").Token
+		fp := proxied(t, p, faultproxy.Faults{Status: status, StatusCount: 1, RetryAfter: 120 * time.Second})
+		c, _ := platform.New(fp.URL(), platform.Options{})
+		var now atomic.Int64
+		now.Store(time.Now().UnixNano())
+		clock := func() time.Time { return time.Unix(0, now.Load()) }
+		s, _ := faultRig(t, c.WithToken(token), 100, clock)
+
+		st, err := s.SyncNow(context.Background())
+		if err == nil {
+			t.Fatalf("%d: sync passed through the injected status", status)
+		}
+		if st.LastError != "Platform busy — retrying in 2 min" || !st.Online || st.RetryAt == nil {
+			t.Fatalf("%d: status %+v", status, st)
+		}
+		sent := fp.Requests.Load()
+
+		// The loop and explicit syncs alike wait.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); s.Run(ctx) }()
+		time.Sleep(300 * time.Millisecond)
+		now.Add(int64(60 * time.Second))
+		st, _ = s.SyncNow(context.Background())
+		cancel()
+		<-done
+		if got := fp.Requests.Load(); got != sent {
+			t.Fatalf("%d: %d requests sent during the wait", status, got-sent)
+		}
+		if st.LastError != "Platform busy — retrying in 60 s" {
+			t.Fatalf("%d: status during the wait %+v", status, st)
+		}
+
+		now.Add(int64(61 * time.Second))
+		if st, err := s.SyncNow(context.Background()); err != nil || st.LastError != "" || st.RetryAt != nil {
+			t.Fatalf("%d: sync after the wait: %v %+v", status, err, st)
+		}
+	}
+}
+
+// A 503 without Retry-After, left after the retries, is "busy", not
+// "cannot be reached": the platform answered.
+func TestBusyWithoutRetryAfterIsNotOffline(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	fp := proxied(t, p, faultproxy.Faults{Status: 503, StatusCount: 100})
+	c, _ := platform.New(fp.URL(), platform.Options{RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	s, _ := faultRig(t, c.WithToken(token), 100, nil)
+	st, err := s.SyncNow(context.Background())
+	if err == nil || !st.Online || st.LastError != "Platform busy — the next sync tries again." || st.RetryAt != nil {
+		t.Fatalf("after 503s: %v %+v", err, st)
+	}
+}

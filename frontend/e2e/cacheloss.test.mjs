@@ -1,0 +1,77 @@
+// Cache loss, end to end: a damaged cache is rebuilt and the user is told in
+// a notice that stays through syncs until dismissed; an offline start after
+// the cache was lost still shows who is signed in (the offline screen with
+// Sign out), and the empty list says nothing is cached yet.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
+
+let platform;
+let app;
+const dataDir = mkdtempSync(join(tmpdir(), 'sessiondesk-cacheloss-'));
+const shots = process.env.SESSIONDESK_SHOTS; // a folder to keep screenshots in, if set
+
+function args() {
+  // -data-dir comes last, so it wins over the harness's own: the three app
+  // runs share one profile file and cache folder (and the test keychain).
+  return ['-server', platform.url, '-demo-new-device-every', '0', '-sync-interval', '1s', '-data-dir', dataDir];
+}
+
+function cacheFiles() {
+  const dir = join(dataDir, 'cache');
+  return readdirSync(dir).filter((f) => /^[0-9a-f]+\.db/.test(f)).map((f) => join(dir, f));
+}
+
+before(async () => {
+  platform = await startPlatform();
+});
+after(async () => {
+  await app?.stop();
+  await platform?.cleanup();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a damaged cache is told until dismissed; an offline start after losing it still knows who you are', async () => {
+  app = await startApp({ args: args() });
+  let { page } = app;
+  await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
+  const rows = page.getByRole('table', { name: 'Sessions' }).getByRole('row').filter({ hasText: '@acme.test' });
+  await rows.first().waitFor({ timeout: 30_000 });
+  await app.stop();
+
+  // Damage the file: the next start moves it aside, rebuilds and says so.
+  const [db] = cacheFiles().filter((f) => f.endsWith('.db'));
+  for (const f of cacheFiles()) if (f !== db) rmSync(f, { force: true });
+  writeFileSync(db, 'not a database '.repeat(1000));
+  app = await startApp({ args: args() });
+  page = app.page;
+  const notice = page.getByRole('alert').filter({ hasText: 'Cached data lost' });
+  await notice.waitFor({ timeout: 30_000 });
+  assert.match(await notice.textContent(), /damaged and could not be read.*rebuilt empty/);
+  await page.getByRole('table', { name: 'Sessions' }).getByRole('row').filter({ hasText: '@acme.test' }).first().waitFor({ timeout: 30_000 });
+  // Several syncs later (every second) the notice is still there.
+  await page.waitForTimeout(3000);
+  assert.equal(await notice.count(), 1, 'the notice survives syncs');
+  if (shots) await page.screenshot({ path: join(shots, 'cache-notice.png') });
+  await notice.getByRole('button', { name: 'Dismiss' }).click();
+  await notice.waitFor({ state: 'detached', timeout: 10_000 });
+  await app.stop();
+
+  // The cache is gone and the platform is down: the offline screen, with
+  // who you are and Sign out, not "Loading your account…".
+  for (const f of cacheFiles()) rmSync(f, { force: true });
+  await platform.stop();
+  app = await startApp({ args: args() });
+  page = app.page;
+  await page.getByRole('status').filter({ hasText: 'Offline' }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByText('Loading your account…').count(), 0);
+  await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
+  await page.getByText('Nothing cached yet').waitFor({ timeout: 10_000 });
+  await page.getByText('nothing is cached on this computer yet').waitFor({ timeout: 10_000 });
+  if (shots) await page.screenshot({ path: join(shots, 'offline-lost-cache.png') });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 30_000 });
+});
