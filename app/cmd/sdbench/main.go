@@ -46,8 +46,8 @@ type config struct {
 	// shedding row, faults_platform.go); 0 clients skips it.
 	faultClients int
 	faultFor     time.Duration
-	syncFaults  bool // the app's sync through the fault-injecting proxy
-	short       bool
+	syncFaults   bool // the app's sync through the fault-injecting proxy
+	short        bool
 }
 
 func main() {
