@@ -1,7 +1,8 @@
 // Package store defines the platform's domain: organizations, users, sessions,
 // devices and the audit log, and the Store interface that the HTTP layer
-// consumes. Implementations live in sub-packages (store/sqlite today; a
-// PostgreSQL one can follow without touching the handlers).
+// consumes. Implementations live in sub-packages: store/sqlite (one
+// process on a file) and store/postgres (any number of processes on one
+// database); store/storetest checks these rules on both with the same cases.
 //
 // Rules every implementation keeps:
 //
@@ -11,7 +12,8 @@
 //     increases across the whole store (max(now, last+1µs)); rows changed by
 //     one transaction share its timestamp and are ordered by id. The
 //     updated_since feed therefore never misses a change: a change committed
-//     later always carries a larger timestamp.
+//     later always carries a larger timestamp — also when several processes
+//     write (timestamps are handed out in commit order; see each store).
 //   - Expiry by the mere passage of time is not a write and does not bump
 //     updated_at: clients compute "expired" from expires_at. Recording use
 //     (last_active_at, which also slides expires_at) is a write and does.
