@@ -160,6 +160,7 @@ func run() error {
 	devices := bind.NewDevicesService(d, nil)
 	audit := bind.NewAuditService(d)
 	syncSvc := bind.NewSyncService(d)
+	settingsSvc := bind.NewSettingsService(d)
 
 	// Background work (demo platform, resume, sync loops) lives until
 	// shutdown, not merely as long as a bound call.
@@ -236,6 +237,7 @@ func run() error {
 			devices.Start(ctx)
 			audit.Start(ctx)
 			syncSvc.Start(ctx)
+			settingsSvc.Start(ctx)
 			log.Info("window started", "demo", isDemo, "data_dir", dd.config)
 			// The platform start and the sign-in talk to the network and the
 			// keychain: never block the window on them. auth:changed tells
@@ -264,7 +266,7 @@ func run() error {
 				log.Warn("notifier close", "err", err)
 			}
 		},
-		Bind:           []any{appSvc, auth, sessions, devices, audit, syncSvc},
+		Bind:           []any{appSvc, auth, sessions, devices, audit, syncSvc, settingsSvc},
 		ErrorFormatter: bind.FormatError,
 		Linux:          &linux.Options{ProgramName: "sessiondesk"},
 	})

@@ -1,8 +1,8 @@
 package bind
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"strconv"
@@ -58,18 +58,17 @@ func writeCSV(path string, records [][]string) error {
 		f.Close()
 		return fmt.Errorf("export: %w", err)
 	}
-	w := csv.NewWriter(f)
+	w := bufio.NewWriter(f)
 	for _, r := range records {
-		for i := range r {
-			r[i] = neutralize(r[i])
+		for i, cell := range r {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteString(csvField(cell))
 		}
-		if err := w.Write(r); err != nil {
-			f.Close()
-			return fmt.Errorf("export: %w", err)
-		}
+		w.WriteString("\r\n")
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err := w.Flush(); err != nil {
 		f.Close()
 		return fmt.Errorf("export: %w", err)
 	}
@@ -79,13 +78,49 @@ func writeCSV(path string, records [][]string) error {
 	return nil
 }
 
-// neutralize keeps a spreadsheet from running a cell as a formula (a user
-// agent or a reason is attacker-controlled text).
-func neutralize(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+// csvSeparators are the characters a spreadsheet may split a line on: the
+// comma, the semicolon (the default in many European locales), the tab, and
+// line ends. encoding/csv quotes only for the comma, so a field such as
+// "Work laptop;=cmd|' /C calc'!A0" went out bare and became a formula in a
+// spreadsheet that splits on ";".
+const csvSeparators = ",;\t\r\n"
+
+// csvField neutralizes s and quotes it when it holds a separator, a quote,
+// or edge spaces (which some spreadsheets trim, moving a formula character
+// to the front).
+func csvField(s string) string {
+	s = neutralize(s)
+	if s == "" || (!strings.ContainsAny(s, csvSeparators+`"`) && strings.TrimSpace(s) == s) {
+		return s
 	}
-	return s
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// formulaStarts are the characters that make a spreadsheet read a cell as a
+// formula (or, for tab and CR, strip them and look at what follows).
+const formulaStarts = "=+-@\t\r"
+
+// neutralize keeps a spreadsheet from running any part of a cell as a
+// formula (a user agent, a device name or a reason is attacker-controlled
+// text): it puts an apostrophe, which spreadsheets read as "this is text",
+// before a formula character at the start of the cell and at the start of
+// every piece a separator could cut the cell into, spaces skipped.
+func neutralize(s string) string {
+	var b strings.Builder
+	atStart := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if atStart && c == ' ' {
+			b.WriteByte(c)
+			continue
+		}
+		if atStart && strings.IndexByte(formulaStarts, c) >= 0 {
+			b.WriteByte('\'')
+		}
+		b.WriteByte(c)
+		atStart = strings.IndexByte(csvSeparators, c) >= 0
+	}
+	return b.String()
 }
 
 func ts(t time.Time) string {

@@ -129,6 +129,7 @@ type Desk struct {
 	message   string
 	notice    string // see AuthState.Notice
 	ws        *workspace
+	prefs     prefs // see settings.go
 }
 
 // workspace is everything that exists while one profile is signed in.
@@ -187,7 +188,15 @@ func New(cfg Config) (*Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Desk{cfg: cfg, profiles: ps, ctx: context.Background(), kc: keychain.Memory()}, nil
+	pr, err := openPrefs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := &Desk{cfg: cfg, profiles: ps, ctx: context.Background(), kc: keychain.Memory(), prefs: pr}
+	if cfg.Notifier != nil {
+		d.cfg.Notifier = gatedNotifier{inner: cfg.Notifier, d: d}
+	}
+	return d, nil
 }
 
 func platformName() string {
@@ -554,7 +563,8 @@ func (d *Desk) open(ctx context.Context, p profile.Profile, client *platform.Cli
 func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platform.Client, me *api.Me, offline bool) error {
 	d.closeLocked(nil) // one workspace at a time
 	kc := d.keychain()
-	opts := cache.Options{Profile: p.ID, Retention: d.cfg.Retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
+	retention, interval := d.retentionAndInterval()
+	opts := cache.Options{Profile: p.ID, Retention: retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
 	if kc.Persistent() {
 		key, created, err := kc.CacheKey(p.ID)
 		if err != nil {
@@ -613,7 +623,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	w.sync = syncer.New(syncer.Config{
 		Source: client, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
 		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
-		Interval: d.cfg.SyncInterval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: client.Now, Log: d.cfg.Log,
+		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: client.Now, Log: d.cfg.Log,
 		CacheNotice: d.setNoticeAndEmit,
 	})
 	if err := w.sync.Load(ctx); err != nil {

@@ -132,6 +132,12 @@ func (k *Keychain) CacheKey(profile string) (key []byte, created bool, err error
 	return key, true, nil
 }
 
+// DeleteCacheKey forgets the profile's cache key: a cache sealed under it
+// can no longer be read, even from a copy of the file.
+func (k *Keychain) DeleteCacheKey(profile string) error {
+	return ignoreNotFound(k.b.delete(profile + ":cache-key"))
+}
+
 // DeleteProfile forgets every secret of profile.
 func (k *Keychain) DeleteProfile(profile string) error {
 	var errs []error

@@ -263,3 +263,18 @@ func (s *Store) ClearLast() error {
 	f.Last = ""
 	return s.write(f)
 }
+
+// Delete forgets the profile (a remembered account removed in Settings).
+func (s *Store) Delete(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	f.Profiles = slices.DeleteFunc(f.Profiles, func(p Profile) bool { return p.ID == id })
+	if f.Last == id {
+		f.Last = ""
+	}
+	return s.write(f)
+}

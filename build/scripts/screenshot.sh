@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the production app under Xvfb on the embedded demo platform and writes
-# PNGs of the real window, one per tab: sessions.png, devices.png, audit.png.
+# PNGs of the real window, one per tab: sessions.png, devices.png, audit.png,
+# and the Settings view: settings.png.
 # Usage: screenshot.sh [OUT_DIR] [-- app flags…]
 # SHOT_DELAY (seconds, default 10) is how long to let it start and sync first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,7 +27,10 @@ with_private_session_bus xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   import -window root "$3/devices.png"
   xdotool key Right; sleep 1.5
   import -window root "$3/audit.png"
+  # The Settings button sits in the header, left of Sign out.
+  xdotool mousemove 1151 19 click 1; sleep 1.5
+  import -window root "$3/settings.png"
   kill $app; wait $app 2>/dev/null || true
 ' bash "$BIN" "$DATA" "$OUT" "$@"
 rm -rf "$DATA"
-say "wrote $OUT/sessions.png, devices.png, audit.png"
+say "wrote $OUT/sessions.png, devices.png, audit.png, settings.png"

@@ -159,7 +159,10 @@ try {
     }
   }
 
-  const pid = Number(/pid (\d+)/.exec(await page.getByTestId('app-info').textContent())?.[1]);
+  // The app's pid is in the About dialog (the footer shows only the version).
+  await page.getByRole('button', { name: 'About' }).click();
+  const pid = Number(await page.getByTestId('about-pid').textContent());
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
   const web = descendants(pid).filter((p) => /WebKit/.test(readFileSync(`/proc/${p}/comm`, 'utf8')));
   const result = {
     paintMs,

@@ -72,6 +72,10 @@ test('mfa@acme.test signs in with the TOTP step and "Trust this device"; the tru
     await page.getByRole('heading', { name: 'No access' }).waitFor({ timeout: 30_000 });
 
     await page.getByRole('button', { name: 'Sign out' }).click();
+    // Keep this workstation's copy (the default): the trusted-device secret stays.
+    const ask = page.getByRole('dialog', { name: 'Sign out of Sessions Desk?' });
+    assert.equal(await ask.getByRole('checkbox', { name: /Also forget/ }).isChecked(), false);
+    await ask.getByRole('button', { name: 'Sign out' }).click();
     // The remembered profile fills the form; only the password is asked again.
     const email = page.getByRole('textbox', { name: 'Email' });
     await email.waitFor({ timeout: 15_000 });

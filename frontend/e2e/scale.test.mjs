@@ -20,11 +20,37 @@ after(async () => {
 
 test('the Sessions table stays small and responsive with 100,000 rows', async () => {
   const { page } = app;
+  // Watch the first sync from before sign-in: it must show progress, never
+  // an empty state, and say "Synced" only once rows are on screen.
+  await page.getByRole('textbox', { name: 'Server URL' }).waitFor({ timeout: 30_000 });
+  await page.evaluate(() => {
+    const seen = { empty: [], syncedWithoutRows: 0, progress: [] };
+    window.__firstSync = seen;
+    const check = () => {
+      const table = document.querySelector('table[aria-label="Sessions"]');
+      if (!table) return;
+      const count = document.querySelector('.toolbar .count')?.textContent ?? '';
+      const badge = document.querySelector('[role="tab"]')?.textContent?.trim() ?? '';
+      if (/No sessions\./.test(table.textContent)) seen.empty.push('No sessions.');
+      if (/^0 sessions/.test(count)) seen.empty.push('0 sessions');
+      if (/^Sessions\s*0$/.test(badge)) seen.empty.push('badge 0');
+      const rows = table.querySelectorAll('tr.row td:not(.placeholder)').length;
+      const status = document.querySelector('[aria-label="Sync status"]')?.textContent ?? '';
+      if (/Synced/.test(status) && rows === 0) seen.syncedWithoutRows++;
+      const m = /Loading sessions… ([\d,]+)/.exec(table.textContent);
+      if (m && seen.progress.at(-1) !== m[1]) seen.progress.push(m[1]);
+    };
+    new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await signInThroughUI(page, { server: platform.url, org: 'big', email: 'admin@big.test' });
   await page.getByRole('tab', { name: /^Sessions/ }).waitFor({ timeout: 60_000 });
   // The whole list is synced into the cache (100,000 seeded + the caller's own).
   await page.getByText('100,001 sessions').waitFor({ timeout: 300_000 });
   assert.match(await page.getByRole('tab', { name: /^Sessions/ }).textContent(), /100,001/);
+  const first = await page.evaluate(() => window.__firstSync);
+  assert.deepEqual(first.empty, [], 'an empty state showed during the first sync');
+  assert.equal(first.syncedWithoutRows, 0, '"Synced" showed before the rows');
+  assert.ok(first.progress.some((n) => Number(n.replaceAll(',', '')) > 0), `no progress shown: ${JSON.stringify(first.progress)}`);
 
   const table = page.getByRole('table', { name: 'Sessions' });
   assert.equal(await table.getAttribute('aria-rowcount'), '100002');

@@ -34,13 +34,19 @@ test('a value only the Go side knows reaches the page through the bindings', asy
   const { page } = app;
   const info = page.getByTestId('app-info');
   await info.waitFor();
-  const text = await info.textContent();
+  // The footer shows the version only; build details live in About.
+  assert.doesNotMatch(await info.textContent(), /pid|go1\./);
+  await page.getByRole('button', { name: 'About' }).click();
+  const about = page.getByRole('dialog', { name: 'About Sessions Desk' });
+  await about.waitFor();
   // The Go runtime version and the app process id cannot come from the browser.
-  assert.match(text, /go1\.\d+/);
-  const pid = Number(/pid (\d+)/.exec(text)?.[1]);
-  assert.ok(pid > 1, `no pid in ${text}`);
+  assert.match(await about.getByTestId('about-go').textContent(), /go1\.\d+/);
+  const pid = Number(await about.getByTestId('about-pid').textContent());
+  assert.ok(pid > 1, `no pid in the About dialog`);
   // And it is the pid of a live sessiondesk-dev process.
   const { readFileSync } = await import('node:fs');
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   assert.match(cmdline, /sessiondesk-dev/);
+  await about.getByRole('button', { name: 'Close' }).click();
+  await about.waitFor({ state: 'detached' });
 });

@@ -37,7 +37,8 @@ describe('cache loss', () => {
     resetFake({ sessions: 0 });
     fake.sessions = [];
     fake.snapshotAt = null;
-    fake.sync = { ...fake.sync, lastSyncAt: null };
+    // Never synced and the platform cannot be reached (a lost cache, offline).
+    fake.sync = { ...fake.sync, online: false, lastSyncAt: null, lastError: 'The platform cannot be reached.' };
     render(App);
     expect(await screen.findByText(/Nothing cached yet/)).toBeInTheDocument();
     expect(screen.queryByText('No sessions.')).not.toBeInTheDocument();

@@ -12,6 +12,7 @@ import * as SessionsService from './wailsjs/go/bind/SessionsService';
 import * as DevicesService from './wailsjs/go/bind/DevicesService';
 import * as AuditService from './wailsjs/go/bind/AuditService';
 import * as SyncService from './wailsjs/go/bind/SyncService';
+import * as SettingsService from './wailsjs/go/bind/SettingsService';
 import { EventsOn } from './wailsjs/runtime/runtime';
 
 export * from './model';
@@ -21,6 +22,7 @@ import {
   type AppInfo,
   type AuditPage,
   type AuthState,
+  type CacheInfo,
   type Device,
   type DevicePage,
   type DeviceQuery,
@@ -30,6 +32,7 @@ import {
   type Session,
   type SessionPage,
   type SessionQuery,
+  type Settings,
   type SignInRequest,
   type SyncStatus,
   type TerminateAllResult,
@@ -125,6 +128,29 @@ export function syncStatus(): Promise<SyncStatus> {
 
 export function syncNow(): Promise<SyncStatus> {
   return call<SyncStatus>(SyncService.SyncNow());
+}
+
+// ---- SettingsService ------------------------------------------------------------------------
+
+export function getSettings(): Promise<Settings> {
+  return call<Settings>(SettingsService.Get());
+}
+
+export function saveSettings(s: Settings): Promise<Settings> {
+  return call<Settings>(SettingsService.Save(s as never));
+}
+
+export function cacheInfo(): Promise<CacheInfo> {
+  return call<CacheInfo>(SettingsService.CacheInfo());
+}
+
+export function forgetCachedData(): Promise<void> {
+  return call<void>(SettingsService.ForgetCachedData());
+}
+
+/** Forgets a remembered account: keychain entries, cache and profile entry. */
+export function removeProfile(id: string): Promise<void> {
+  return call<void>(SettingsService.RemoveProfile(id));
 }
 
 // ---- events ----------------------------------------------------------------------------------

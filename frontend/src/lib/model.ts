@@ -262,6 +262,34 @@ export interface SyncStatus {
   clockOffsetMs?: number;
 }
 
+// ---- settings (app/bind SettingsService) ------------------------------------
+
+export type TimeStyle = 'relative' | 'exact';
+export type TimeZoneChoice = 'local' | 'utc';
+
+export interface Settings {
+  retentionDays: number;
+  syncIntervalSeconds: number;
+  notifications: boolean;
+  sharedWorkstation: boolean;
+  timeStyle: TimeStyle;
+  timeZone: TimeZoneChoice;
+}
+
+export interface CacheInfo {
+  folder: string;
+  /** "" when the cache is kept in memory only (no keychain). */
+  file: string;
+  bytes: number;
+  oldest: string | null;
+  encrypted: boolean;
+  keyInKeychain: boolean;
+  retentionDays: number;
+  settingsFile: string;
+  profilesFile: string;
+  keychainNotice: string;
+}
+
 // ---- events ----------------------------------------------------------------------------------
 
 export interface EventPayloads {

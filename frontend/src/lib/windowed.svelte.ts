@@ -39,6 +39,7 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
   #forced = new Set<number>();
   #first = 0;
   #last = 0;
+  #waiters: (() => void)[] = [];
 
   constructor(fetch: Fetcher<P>, onPage?: (p: P) => void) {
     this.#fetch = fetch;
@@ -60,9 +61,11 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
   /**
    * Fetches the visible window again, for a new query (pass its fetcher) or
    * because the data changed. Rows on screen stay until their fresh block
-   * arrives, so a refresh never flashes empty.
+   * arrives, so a refresh never flashes empty. The promise settles once
+   * the first answer of this (or a later) reload is in, failed or not.
    */
-  reload(fetch?: Fetcher<P>) {
+  reload(fetch?: Fetcher<P>): Promise<void> {
+    const settled = new Promise<void>((resolve) => this.#waiters.push(resolve));
     if (fetch) {
       // A new query starts at the top (the table scrolls there too).
       this.#fetch = fetch;
@@ -78,6 +81,13 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
     for (const [k, v] of this.#blocks) if (k >= a && k <= b) kept.set(k, v);
     this.#blocks = kept;
     this.#ensure(true);
+    return settled;
+  }
+
+  #settle() {
+    const ws = this.#waiters;
+    this.#waiters = [];
+    for (const w of ws) w();
   }
 
   #blockRange(): [number, number] {
@@ -116,6 +126,7 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
           this.loaded = true;
           this.error = null;
           this.#onPage?.(p);
+          this.#settle();
           // Next: what is in view now (the total may also have grown into it).
           this.#pump();
         },
@@ -123,6 +134,7 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
           if (gen !== this.#gen) return;
           this.#inflight.delete(k);
           this.error = toUIError(e);
+          this.#settle();
         },
       );
     }

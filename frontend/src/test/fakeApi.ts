@@ -14,6 +14,7 @@ import {
   type AuditEvent,
   type AuditPage,
   type AuthState,
+  type CacheInfo,
   type Device,
   type DevicePage,
   type DeviceQuery,
@@ -24,6 +25,7 @@ import {
   type Session,
   type SessionPage,
   type SessionQuery,
+  type Settings,
   type SignInRequest,
   type SyncStatus,
   type TerminateAllResult,
@@ -108,6 +110,7 @@ export interface FakeState {
   offline: boolean;
   snapshotAt: string | null;
   sync: SyncStatus;
+  settings: Settings;
 }
 
 export const fake: FakeState = {} as FakeState;
@@ -132,6 +135,14 @@ export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?:
   fake.offline = false;
   fake.snapshotAt = iso(0);
   fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '' };
+  fake.settings = {
+    retentionDays: 14,
+    syncIntervalSeconds: 30,
+    notifications: true,
+    sharedWorkstation: false,
+    timeStyle: 'relative',
+    timeZone: 'local',
+  };
   listeners.clear();
   for (const f of spies) f.mockClear();
 }
@@ -260,6 +271,33 @@ export const listAudit = vi.fn(
 export const syncStatus = vi.fn(async (): Promise<SyncStatus> => fake.sync);
 export const syncNow = vi.fn(async (): Promise<SyncStatus> => fake.sync);
 
+export const getSettings = vi.fn(async (): Promise<Settings> => structuredClone(fake.settings));
+export const saveSettings = vi.fn(async (v: Settings): Promise<Settings> => {
+  if (v.retentionDays < 1 || v.retentionDays > 30) {
+    throw new UIError('invalid_argument', 'Keep cached data between 1 and 30 days.');
+  }
+  fake.settings = structuredClone(v);
+  return structuredClone(v);
+});
+export const cacheInfo = vi.fn(
+  async (): Promise<CacheInfo> => ({
+    folder: '/home/test/.cache/sessiondesk',
+    file: '/home/test/.cache/sessiondesk/p1.db',
+    bytes: 2_400_000,
+    oldest: iso(60 * 24 * 3),
+    encrypted: true,
+    keyInKeychain: true,
+    retentionDays: fake.settings.retentionDays,
+    settingsFile: '/home/test/.config/sessiondesk/settings.json',
+    profilesFile: '/home/test/.config/sessiondesk/profiles.json',
+    keychainNotice: '',
+  }),
+);
+export const forgetCachedData = vi.fn(async (): Promise<void> => {});
+export const removeProfile = vi.fn(async (id: string): Promise<void> => {
+  fake.profiles = fake.profiles.filter((p) => p.id !== id);
+});
+
 export function onEvent<E extends EventName>(name: E, cb: (payload: EventPayloads[E]) => void): () => void {
   const set = listeners.get(name) ?? new Set();
   listeners.set(name, set);
@@ -285,4 +323,9 @@ const spies = [
   listAudit,
   syncStatus,
   syncNow,
+  getSettings,
+  saveSettings,
+  cacheInfo,
+  forgetCachedData,
+  removeProfile,
 ];

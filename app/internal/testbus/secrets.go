@@ -1,0 +1,37 @@
+package testbus
+
+import (
+	"sort"
+	"testing"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// KeychainAccounts lists the account names ("username" attribute, as
+// go-keyring stores them) of every Secret Service item of service on the
+// session bus: what a look into the real keychain finds, not what the app
+// says it stored.
+func KeychainAccounts(t testing.TB, service string) []string {
+	t.Helper()
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatalf("testbus: session bus: %v", err)
+	}
+	defer conn.Close()
+	svc := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	var unlocked, locked []dbus.ObjectPath
+	if err := svc.Call("org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&unlocked, &locked); err != nil {
+		t.Fatalf("testbus: SearchItems: %v", err)
+	}
+	var out []string
+	for _, p := range append(unlocked, locked...) {
+		v, err := conn.Object("org.freedesktop.secrets", p).GetProperty("org.freedesktop.Secret.Item.Attributes")
+		if err != nil {
+			t.Fatalf("testbus: attributes of %s: %v", p, err)
+		}
+		attrs, _ := v.Value().(map[string]string)
+		out = append(out, attrs["username"])
+	}
+	sort.Strings(out)
+	return out
+}
