@@ -128,7 +128,7 @@ type SyncStatus struct {
 	Live        bool       `json:"live"`
 	LastEventAt *time.Time `json:"lastEventAt"`
 	LiveNote    string     `json:"liveNote"`
-	RetryAt    *time.Time `json:"retryAt"` // the platform asked to wait until then
+	RetryAt     *time.Time `json:"retryAt"` // the platform asked to wait until then
 	// ClockOffsetMS is the platform's clock minus this computer's.
 	ClockOffsetMS int64 `json:"clockOffsetMs"`
 }

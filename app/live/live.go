@@ -161,6 +161,14 @@ func (s *Stream) Run(ctx context.Context) {
 			s.cfg.Log.Info("live stream interrupted; reconnecting", "err", err, "in", wait)
 			t.SetLive(false, "")
 			t.SetInterval(0)
+			if held {
+				// The syncer's timer still runs on the long live interval:
+				// sync once now, so that a platform that went away shows as
+				// offline at once, and what changed meanwhile arrives.
+				if _, err := t.SyncNow(ctx); err != nil {
+					s.cfg.Log.Info("sync after the stream broke did not complete", "err", err)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():

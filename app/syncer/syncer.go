@@ -133,7 +133,9 @@ type Syncer struct {
 	cfg     Config // Interval guarded by mu
 	base    time.Duration
 	trigger chan struct{}
-	runMu   sync.Mutex // one sync at a time
+	// rescheduled tells Run that SetInterval shortened the interval.
+	rescheduled chan struct{}
+	runMu       sync.Mutex // one sync at a time
 
 	// Guarded by runMu: the sync interrupted half way, the page size
 	// learned from the link, and when the platform may be asked again.
@@ -174,7 +176,7 @@ func New(cfg Config) *Syncer {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{cfg: cfg, base: cfg.Interval, trigger: make(chan struct{}, 1), status: Status{Online: true}, pageSize: cfg.PageSize}
+	return &Syncer{cfg: cfg, base: cfg.Interval, trigger: make(chan struct{}, 1), rescheduled: make(chan struct{}, 1), status: Status{Online: true}, pageSize: cfg.PageSize}
 }
 
 // NewAuditTable returns the index of audit events (newest first by "at").
@@ -359,20 +361,30 @@ func (s *Syncer) Trigger() {
 func (s *Syncer) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	stop := func() {
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+	var err error
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
 		case <-s.trigger:
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
+			stop()
+		case <-s.rescheduled:
+			// The interval shrank (the event stream broke): the next sync
+			// comes after the new interval, not the long one still running.
+			stop()
+			timer.Reset(s.nextWait(err))
+			continue
 		}
-		_, err := s.SyncNow(ctx)
+		_, err = s.SyncNow(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.cfg.Log.Info("sync did not complete", "err", err)
 		}
@@ -412,7 +424,14 @@ func (s *Syncer) SetInterval(d time.Duration) {
 	if d <= 0 {
 		d = s.base
 	}
+	shorter := d < s.cfg.Interval
 	s.cfg.Interval = d
+	if shorter {
+		select {
+		case s.rescheduled <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // SetLive records the state of the event stream for the sync status.

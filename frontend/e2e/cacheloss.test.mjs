@@ -73,5 +73,6 @@ test('a damaged cache is told until dismissed; an offline start after losing it 
   await page.getByText('nothing is cached on this computer yet').waitFor({ timeout: 10_000 });
   if (shots) await page.screenshot({ path: join(shots, 'offline-lost-cache.png') });
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('dialog', { name: 'Sign out of Sessions Desk?' }).getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 30_000 });
 });
