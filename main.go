@@ -41,8 +41,8 @@ var assets embed.FS
 // build/scripts/lib.sh (project_version: the git tag or 0.0.0+commit).
 var version = "dev"
 
-// Demo account the app signs in with in demo mode (the seed's, see
-// shared/docs/platform-api.md).
+// Demo account the app signs in with in demo mode (the demo seed's, see
+// backend/seed).
 const (
 	demoOrg      = "acme"
 	demoEmail    = "admin@acme.test"
@@ -154,13 +154,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	appSvc := bind.NewAppService(version, time.Now())
-	auth := bind.NewAuthService(d)
-	sessions := bind.NewSessionsService(d, nil)
-	devices := bind.NewDevicesService(d, nil)
-	audit := bind.NewAuditService(d)
-	syncSvc := bind.NewSyncService(d)
-	settingsSvc := bind.NewSettingsService(d)
+	services := bind.NewServices(d, version, time.Now())
 
 	// Background work (demo platform, resume, sync loops) lives until
 	// shutdown, not merely as long as a bound call.
@@ -174,7 +168,7 @@ func run() error {
 	)
 
 	ready := make(chan struct{})
-	bind.AwaitStartup(auth, ready)
+	bind.AwaitStartup(services.Auth, ready)
 	startup := func() {
 		defer close(ready)
 		if isDemo {
@@ -203,7 +197,7 @@ func run() error {
 				log.Warn("stored demo sign-in not resumed", "err", err)
 			}
 			if !ok {
-				st, err := auth.SignIn(bind.SignInRequest{ServerURL: demoP.URL(), Org: demoOrg, Email: demoEmail, Password: demoPassword})
+				st, err := services.Auth.SignIn(bind.SignInRequest{ServerURL: demoP.URL(), Org: demoOrg, Email: demoEmail, Password: demoPassword})
 				if err != nil {
 					log.Error("demo sign-in failed", "err", err)
 				} else {
@@ -231,13 +225,7 @@ func run() error {
 		BackgroundColour: &options.RGBA{R: 255, G: 255, B: 255, A: 255},
 		OnStartup: func(ctx context.Context) {
 			events.SetEmitter(bind.WailsEmitter(ctx))
-			appSvc.Start(ctx)
-			auth.Start(ctx)
-			sessions.Start(ctx)
-			devices.Start(ctx)
-			audit.Start(ctx)
-			syncSvc.Start(ctx)
-			settingsSvc.Start(ctx)
+			bind.Start(ctx, services.Bound()...)
 			log.Info("window started", "demo", isDemo, "data_dir", dd.config)
 			// The platform start and the sign-in talk to the network and the
 			// keychain: never block the window on them. auth:changed tells
@@ -266,7 +254,7 @@ func run() error {
 				log.Warn("notifier close", "err", err)
 			}
 		},
-		Bind:           []any{appSvc, auth, sessions, devices, audit, syncSvc, settingsSvc},
+		Bind:           services.Bound(),
 		ErrorFormatter: bind.FormatError,
 		Linux:          &linux.Options{ProgramName: "sessiondesk"},
 	})

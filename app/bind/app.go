@@ -40,8 +40,8 @@ func NewAppService(version string, startedAt time.Time) *AppService {
 	}}
 }
 
-// Start is called once the window exists.
-func (s *AppService) Start(ctx context.Context) {}
+// start is called once the window exists (see Start).
+func (s *AppService) start(context.Context) {}
 
 // Info returns facts about this app process.
 func (s *AppService) Info() (AppInfo, error) {

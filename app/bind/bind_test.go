@@ -99,9 +99,7 @@ func TestServicesAgainstPlatform(t *testing.T) {
 	csvPath := filepath.Join(dir, "out.csv")
 	sessions := bind.NewSessionsService(d, fakeDialogs{path: csvPath})
 	syncSvc := bind.NewSyncService(d)
-	for _, s := range []interface{ Start(context.Context) }{auth, sessions, syncSvc} {
-		s.Start(context.Background())
-	}
+	bind.Start(context.Background(), auth, sessions, syncSvc)
 
 	_, err = auth.SignIn(bind.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password})
 	var ue *bind.UIError
@@ -134,7 +132,7 @@ func TestServicesAgainstPlatform(t *testing.T) {
 		t.Fatalf("csv rows %d, want %d (%v)", len(rows), page.Total+1, err)
 	}
 	devices := bind.NewDevicesService(d, fakeDialogs{path: filepath.Join(dir, "devices.csv")})
-	devices.Start(context.Background())
+	bind.Start(context.Background(), devices)
 	dp, err := devices.List(bind.DeviceQuery{Trusted: "all", Sort: "name", Limit: 3})
 	if err != nil || len(dp.Items) != 3 || dp.TrustedCount == 0 {
 		t.Fatalf("devices: %+v %v", dp, err)

@@ -19,8 +19,8 @@ type base struct {
 	ctx context.Context
 }
 
-// Start is called once the window exists.
-func (b *base) Start(ctx context.Context) { b.ctx = ctx }
+// start is called once the window exists (see Start).
+func (b *base) start(ctx context.Context) { b.ctx = ctx }
 
 func (b *base) call() (context.Context, context.CancelFunc) {
 	ctx := b.ctx
@@ -104,8 +104,9 @@ func (s *AuthService) DismissNotice() error {
 // SessionsService lists and ends sessions.
 type SessionsService struct {
 	base
-	dialogs Dialogs
-	now     func() time.Time
+	dialogs  Dialogs
+	progress Emitter // "Terminate selected" progress; see SetProgressEmitter
+	now      func() time.Time
 }
 
 // NewSessionsService binds the sessions list. dialogs may be nil (then
@@ -114,11 +115,14 @@ func NewSessionsService(d *desk.Desk, dialogs Dialogs) *SessionsService {
 	return &SessionsService{base: base{d: d}, dialogs: dialogs, now: time.Now}
 }
 
-// Start is called once the window exists.
-func (s *SessionsService) Start(ctx context.Context) {
-	s.base.Start(ctx)
+// start is called once the window exists (see Start).
+func (s *SessionsService) start(ctx context.Context) {
+	s.base.start(ctx)
 	if s.dialogs == nil {
 		s.dialogs = WailsDialogs(ctx)
+	}
+	if s.progress == nil {
+		s.progress = WailsEmitter(ctx)
 	}
 }
 
@@ -172,9 +176,9 @@ func NewDevicesService(d *desk.Desk, dialogs Dialogs) *DevicesService {
 	return &DevicesService{base: base{d: d}, dialogs: dialogs, now: time.Now}
 }
 
-// Start is called once the window exists.
-func (s *DevicesService) Start(ctx context.Context) {
-	s.base.Start(ctx)
+// start is called once the window exists (see Start).
+func (s *DevicesService) start(ctx context.Context) {
+	s.base.start(ctx)
 	if s.dialogs == nil {
 		s.dialogs = WailsDialogs(ctx)
 	}
@@ -207,10 +211,29 @@ func (s *DevicesService) ExportCSV(q DeviceQuery) (string, error) {
 }
 
 // AuditService lists the cached audit log.
-type AuditService struct{ base }
+type AuditService struct {
+	base
+	dialogs Dialogs
+	now     func() time.Time
+}
 
-// NewAuditService binds the audit log.
-func NewAuditService(d *desk.Desk) *AuditService { return &AuditService{base{d: d}} }
+// NewAuditService binds the audit log. Its CSV export uses the Wails save
+// dialog; tests set another with SetAuditDialogs.
+func NewAuditService(d *desk.Desk) *AuditService {
+	return &AuditService{base: base{d: d}, now: time.Now}
+}
+
+// SetAuditDialogs replaces the audit export's save dialog (tests). A
+// function, not a method, so that Wails does not bind it.
+func SetAuditDialogs(s *AuditService, d Dialogs) { s.dialogs = d }
+
+// start is called once the window exists (see Start).
+func (s *AuditService) start(ctx context.Context) {
+	s.base.start(ctx)
+	if s.dialogs == nil {
+		s.dialogs = WailsDialogs(ctx)
+	}
+}
 
 // List returns a window of the audit log, newest first.
 func (s *AuditService) List(offset int, limit int) (AuditPage, error) {

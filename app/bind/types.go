@@ -63,14 +63,23 @@ func authState(st desk.AuthState) AuthState {
 	return out
 }
 
-// SessionQuery asks for a window of the sessions list.
+// SessionQuery asks for a window of the sessions list. The v1.1 filters
+// (see desk.SessionQuery) combine with the search and the sort; "-" as
+// country or platform selects the unknown ones.
 type SessionQuery struct {
-	Search string `json:"search"`
-	Status string `json:"status"`
-	Sort   string `json:"sort"`
-	Desc   bool   `json:"desc"`
-	Offset int    `json:"offset"`
-	Limit  int    `json:"limit"`
+	Search      string `json:"search"`
+	Status      string `json:"status"`
+	Sort        string `json:"sort"`
+	Desc        bool   `json:"desc"`
+	Offset      int    `json:"offset"`
+	Limit       int    `json:"limit"`
+	UserID      string `json:"userId"`
+	MFA         string `json:"mfa"`
+	Country     string `json:"country"`
+	Platform    string `json:"platform"`
+	Browser     string `json:"browser"`
+	CreatedFrom int64  `json:"createdFrom"`
+	CreatedTo   int64  `json:"createdTo"`
 }
 
 // SessionPage is a window of sessions and the list's totals.
@@ -89,12 +98,16 @@ type TerminateAllResult struct {
 
 // DeviceQuery asks for a window of the devices list.
 type DeviceQuery struct {
-	Search  string `json:"search"`
-	Trusted string `json:"trusted"`
-	Sort    string `json:"sort"`
-	Desc    bool   `json:"desc"`
-	Offset  int    `json:"offset"`
-	Limit   int    `json:"limit"`
+	Search         string `json:"search"`
+	Trusted        string `json:"trusted"`
+	Sort           string `json:"sort"`
+	Desc           bool   `json:"desc"`
+	Offset         int    `json:"offset"`
+	Limit          int    `json:"limit"`
+	DeviceID       string `json:"deviceId"`
+	UserID         string `json:"userId"`
+	Platform       string `json:"platform"`
+	FirstSeenHours int    `json:"firstSeenHours"`
 }
 
 // DevicePage is a window of devices and the list's totals.

@@ -111,7 +111,14 @@ func encodeAudit(b []byte, e *api.AuditEvent) []byte {
 	b = putStr(b, e.Action)
 	b = putOptStr(b, e.TargetID)
 	b = binary.AppendVarint(b, int64(e.Count))
-	return putStr(b, e.Reason)
+	b = putStr(b, e.Reason)
+	// v1.1 fields, appended so that rows written before them still open.
+	if e.TargetUser == nil {
+		b = append(b, 0)
+	} else {
+		b = putUser(append(b, 1), e.TargetUser)
+	}
+	return putStr(b, e.TargetLabel)
 }
 
 // reader walks one plaintext; the first error sticks and later reads
@@ -270,5 +277,12 @@ func decodeAudit(plain string, e *api.AuditEvent) error {
 	e.TargetID = r.optStr()
 	e.Count = int(r.varint())
 	e.Reason = r.str()
+	if r.err == nil && r.pos < len(r.s) { // absent in rows cached before v1.1
+		if r.bool() {
+			e.TargetUser = &api.User{}
+			r.user(e.TargetUser)
+		}
+		e.TargetLabel = r.str()
+	}
 	return r.done()
 }

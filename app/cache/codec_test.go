@@ -14,7 +14,7 @@ import (
 func TestCodecCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
 		reflect.TypeFor[api.Session](): 16, reflect.TypeFor[api.Device](): 10,
-		reflect.TypeFor[api.AuditEvent](): 7, reflect.TypeFor[api.User](): 3,
+		reflect.TypeFor[api.AuditEvent](): 9, reflect.TypeFor[api.User](): 3,
 	} {
 		if typ.NumField() != want {
 			t.Errorf("%s has %d fields, the codec knows %d: extend codec.go", typ, typ.NumField(), want)
@@ -42,10 +42,22 @@ func TestCodecCoversEveryField(t *testing.T) {
 	if err := decodeDevice(string(encodeDevice(nil, &d)), &gd); err != nil || !reflect.DeepEqual(gd, d) {
 		t.Errorf("device round trip: %v\n got %+v\nwant %+v", err, gd, d)
 	}
-	e := api.AuditEvent{ID: "aud_1", At: at, Actor: by, Action: api.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r"}
-	var ge api.AuditEvent
-	if err := decodeAudit(string(encodeAudit(nil, &e)), &ge); err != nil || !reflect.DeepEqual(ge, e) {
-		t.Errorf("audit round trip: %v\n got %+v\nwant %+v", err, ge, e)
+	for _, e := range []api.AuditEvent{
+		{ID: "aud_1", At: at, Actor: by, Action: api.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r",
+			TargetUser: &api.User{ID: "usr_t", Email: "t@x.test", Name: "T"}, TargetLabel: "Firefox on Linux, 10.0.0.1"},
+		{ID: "aud_2", At: at, Actor: by, Action: api.ActionSessionsTerminateAll},
+	} {
+		var ge api.AuditEvent
+		if err := decodeAudit(string(encodeAudit(nil, &e)), &ge); err != nil || !reflect.DeepEqual(ge, e) {
+			t.Errorf("audit round trip: %v\n got %+v\nwant %+v", err, ge, e)
+		}
+	}
+	// An audit row sealed before v1.1 (no target user and label) still opens.
+	pre := api.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: api.ActionDeviceUntrust, TargetID: &target, Count: 1, Reason: "old"}
+	full := encodeAudit(nil, &pre)
+	var gp api.AuditEvent
+	if err := decodeAudit(string(full[:len(full)-2]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
+		t.Errorf("pre-v1.1 audit row: %v %+v", err, gp)
 	}
 	// Truncated input is an error, never a panic.
 	b := encodeSession(nil, &sessions[0])

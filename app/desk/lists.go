@@ -16,11 +16,22 @@ const MaxWindow = 1000
 // SessionQuery is a window of the sessions list.
 type SessionQuery struct {
 	Search string
-	Status string // "active" (default) | "all"
+	Status string // "active" (default) | "all" | "expired" | "terminated"
 	Sort   string
 	Desc   bool
 	Offset int
 	Limit  int
+	// Filters (v1.1), combinable with each other, the search and the sort;
+	// see sessionFilter. Empty values do not filter.
+	UserID   string
+	MFA      string // "yes" | "no"
+	Country  string // country code ("DE"); "-" for sessions without a place
+	Platform string // OS part of the client ("Windows"); "-" for unknown
+	Browser  string // browser part of the client ("Firefox")
+	// CreatedFrom/CreatedTo (Unix milliseconds) keep sessions created in
+	// [from, to): the Overview's sign-ins bars link here.
+	CreatedFrom int64
+	CreatedTo   int64
 }
 
 // SessionPage is a window of sessions with the list's totals.
@@ -42,29 +53,16 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 	if err != nil {
 		return SessionPage{}, err
 	}
-	if q.Status != "all" && q.Status != "" && q.Status != api.StatusActive {
-		return SessionPage{}, &Error{Code: api.CodeInvalidArgument, Message: "status must be active or all"}
-	}
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
 	now := w.client.Now()
-	activeOnly := q.Status != "all"
-	iq := index.Query[api.Session]{
-		Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit),
+	iq, err := sessionFilter(q, now)
+	if err != nil {
+		return SessionPage{}, err
 	}
+	iq.Search, iq.Sort, iq.Desc, iq.Offset, iq.Limit = q.Search, q.Sort, q.Desc, q.Offset, window(q.Limit)
 	if q.Sort == "" {
 		iq.Sort, iq.Desc = index.DefaultSessionSort, true
-	}
-	// Expiry depends on the clock; the filter key changes once a second
-	// so a remembered result is never more than a second stale.
-	if activeOnly {
-		iq.FilterKey = "active@" + now.Truncate(time.Second).Format(time.RFC3339)
-		nowNano := now.UnixNano()
-		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
-		iq.Clear = cache.SessionFilter{ActiveAt: nowNano}
-	} else {
-		iq.FilterKey = "all"
-		iq.Clear = cache.SessionFilter{}
 	}
 	res := w.sessions.Find(iq, index.DefaultSessionSort)
 	// "current" was computed for whichever token fetched the row; the
@@ -102,13 +100,13 @@ func (d *Desk) AllSessions(q SessionQuery) ([]api.Session, error) {
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
 	now := w.client.Now()
-	nowNano := now.UnixNano()
-	iq := index.Query[api.Session]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Limit: w.sessions.Len() + 1, FilterKey: "export"}
+	iq, err := sessionFilter(q, now)
+	if err != nil {
+		return nil, err
+	}
+	iq.Search, iq.Sort, iq.Desc, iq.Limit, iq.FilterKey = q.Search, q.Sort, q.Desc, w.sessions.Len()+1, "export"
 	if q.Sort == "" {
 		iq.Sort, iq.Desc = index.DefaultSessionSort, true
-	}
-	if q.Status != "all" {
-		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
 	}
 	// An export must not leave its result as the remembered query (its
 	// FilterKey does not carry the time).
@@ -132,6 +130,13 @@ type DeviceQuery struct {
 	Desc    bool
 	Offset  int
 	Limit   int
+	// Filters (v1.1); empty values do not filter.
+	DeviceID string // one device: a session's details link here
+	UserID   string
+	Platform string
+	// FirstSeenHours keeps devices first seen in the last so many hours
+	// (24: "first seen in the last 24 h").
+	FirstSeenHours int
 }
 
 // DevicePage is a window of devices with the list's totals.
@@ -149,7 +154,7 @@ func (d *Desk) ListDevices(q DeviceQuery) (DevicePage, error) {
 	if err != nil {
 		return DevicePage{}, err
 	}
-	iq, err := deviceQuery(q)
+	iq, err := deviceQuery(q, w.client.Now())
 	if err != nil {
 		return DevicePage{}, err
 	}
@@ -166,7 +171,7 @@ func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
 		return nil, err
 	}
 	q.Offset, q.Limit = 0, w.devices.Len()+1
-	iq, err := deviceQuery(q)
+	iq, err := deviceQuery(q, w.client.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +179,7 @@ func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
 	return w.devices.Find(iq, index.DefaultDeviceSort).Items, nil
 }
 
-func deviceQuery(q DeviceQuery) (index.Query[api.Device], error) {
+func deviceQuery(q DeviceQuery, now time.Time) (index.Query[api.Device], error) {
 	iq := index.Query[api.Device]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit), FilterKey: q.Trusted}
 	if q.Sort == "" {
 		iq.Sort, iq.Desc = index.DefaultDeviceSort, true
@@ -188,7 +193,7 @@ func deviceQuery(q DeviceQuery) (index.Query[api.Device], error) {
 	default:
 		return iq, &Error{Code: api.CodeInvalidArgument, Message: "trusted must be all, true or false"}
 	}
-	return iq, nil
+	return deviceFilters(iq, q, now)
 }
 
 // AuditPage is a window of the cached audit log, newest first.

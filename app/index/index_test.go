@@ -146,3 +146,22 @@ func BenchmarkFind100k(b *testing.B) {
 		tb.Find(qs[i%2], index.DefaultSessionSort)
 	}
 }
+
+func TestLabels(t *testing.T) {
+	for _, tc := range []struct{ client, platform, browser string }{
+		{"Firefox 133 on Windows", "Windows", "Firefox"},
+		{"Sessions Desk 1.2.3 on Linux", "Linux", "Sessions Desk"},
+		{"Unknown client", "", "Unknown client"},
+		{"Safari on iOS", "iOS", "Safari"},
+		{"", "", ""},
+	} {
+		if p, b := index.ClientPlatform(tc.client), index.ClientBrowser(tc.client); p != tc.platform || b != tc.browser {
+			t.Errorf("%q: platform %q browser %q, want %q %q", tc.client, p, b, tc.platform, tc.browser)
+		}
+	}
+	for loc, want := range map[string]string{"Berlin, DE": "DE", "": "", "Washington, D.C., US": "US"} {
+		if got := index.Country(loc); got != want {
+			t.Errorf("Country(%q) = %q, want %q", loc, got, want)
+		}
+	}
+}

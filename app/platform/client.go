@@ -1,5 +1,5 @@
-// Package platform is the desktop app's client for Platform API v1 (see
-// shared/docs/platform-api.md), built on hashicorp/go-retryablehttp.
+// Package platform is the desktop app's client for Platform API v1.1 (the
+// contract is backend/api/openapi.yaml), built on hashicorp/go-retryablehttp.
 //
 // Retry policy. Reads and the actions this platform makes idempotent
 // (terminate a session, terminate all, untrust a device, logout) are retried on

@@ -182,8 +182,14 @@ func New(cfg Config) *Syncer {
 // NewAuditTable returns the index of audit events (newest first by "at").
 func NewAuditTable() *index.Table[api.AuditEvent] {
 	return index.New(index.Spec[api.AuditEvent]{
-		ID:   func(e *api.AuditEvent) string { return e.ID },
-		Text: func(e *api.AuditEvent) string { return e.Actor.Email + "\n" + e.Action + "\n" + e.Reason },
+		ID: func(e *api.AuditEvent) string { return e.ID },
+		Text: func(e *api.AuditEvent) string {
+			t := e.Actor.Email + "\n" + e.Actor.Name + "\n" + e.Action + "\n" + e.Reason + "\n" + e.TargetLabel
+			if e.TargetUser != nil {
+				t += "\n" + e.TargetUser.Email + "\n" + e.TargetUser.Name
+			}
+			return t
+		},
 		Sorts: map[string]func(*api.AuditEvent) index.Key{
 			"at": func(e *api.AuditEvent) index.Key { return index.Key{Num: e.At.UnixNano()} },
 		},

@@ -3,9 +3,8 @@
 // permission names of Platform API v1. It is the only backend package the
 // desktop app may import, so it depends on nothing but the standard library.
 //
-// The human-readable contract is shared/docs/platform-api.md; the
-// machine-readable one is openapi.yaml beside this file. A change to one is a
-// change to all three.
+// The contract these types follow is openapi.yaml beside this file (tested
+// against the server both ways); a change to one is a change to both.
 package api
 
 import "time"
@@ -42,6 +41,11 @@ const (
 	// untrusted in the same step.
 	ActionUserPasswordReset = "user.password_reset"
 	ActionUserTOTPReset     = "user.totp_reset"
+	// v1.1: POST /users/{id}/sessions/terminate (target_id the user) and
+	// POST /sessions/terminate (no target_id; target_user set when every
+	// ended session was one person's).
+	ActionUserSessionsTerminate     = "user.sessions.terminate"
+	ActionSessionsTerminateSelected = "sessions.terminate_selected"
 )
 
 // SystemActorID is AuditEvent.Actor.ID of events recorded by the platform's
@@ -152,14 +156,21 @@ type Device struct {
 }
 
 // AuditEvent records one destructive action.
+//
+// TargetUser (v1.1) is whose session, device or account it was, null for
+// actions on several people; TargetLabel names the target for people (a
+// session's "client, IP", a device's name, "" otherwise). Both are recorded
+// with the event and do not change afterwards.
 type AuditEvent struct {
-	ID       string    `json:"id"`
-	At       time.Time `json:"at"`
-	Actor    User      `json:"actor"`
-	Action   string    `json:"action"`
-	TargetID *string   `json:"target_id"`
-	Count    int       `json:"count"`
-	Reason   string    `json:"reason"`
+	ID          string    `json:"id"`
+	At          time.Time `json:"at"`
+	Actor       User      `json:"actor"`
+	Action      string    `json:"action"`
+	TargetID    *string   `json:"target_id"`
+	TargetUser  *User     `json:"target_user"`
+	TargetLabel string    `json:"target_label"`
+	Count       int       `json:"count"`
+	Reason      string    `json:"reason"`
 }
 
 // LoginDevice identifies the client device at sign-in. An empty or unknown ID
@@ -257,6 +268,31 @@ type TerminateAllRequest struct {
 	KeepCurrent *bool  `json:"keep_current,omitempty"`
 	Reason      string `json:"reason,omitempty"`
 }
+
+// TerminateUserRequest is the body of POST /users/{id}/sessions/terminate.
+// KeepCurrent defaults to true when absent; it matters only when the user is
+// the caller.
+type TerminateUserRequest = TerminateAllRequest
+
+// TerminateSelectedRequest is the body of POST /sessions/terminate: 1 to
+// MaxSelected session IDs (duplicates count once).
+type TerminateSelectedRequest struct {
+	IDs    []string `json:"ids"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+// MaxSelected bounds TerminateSelectedRequest.IDs.
+const MaxSelected = 1000
+
+// TerminateSelectedResponse tells how many sessions were ended and which IDs
+// name no session of the caller's organization.
+type TerminateSelectedResponse struct {
+	Terminated int      `json:"terminated"`
+	NotFound   []string `json:"not_found"`
+}
+
+// MaxActionLen bounds the action filter of GET /audit.
+const MaxActionLen = 64
 
 // TerminateAllResponse tells how many sessions were ended.
 type TerminateAllResponse struct {

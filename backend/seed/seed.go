@@ -1,7 +1,7 @@
 // Package seed fills a store with demonstration data.
 //
 // Demo builds the two organizations of the contract (acme "Acme Health" and
-// globex "Globex Clinic") with the named users of platform-api.md and a few
+// globex "Globex Clinic") with the named users of the contract's demo seed and a few
 // dozen generated people per organization, their devices (some trusted) and
 // a few hundred sessions (varied browsers, operating systems, IPs from the
 // documentation ranges, locations, some expired and some terminated). The

@@ -34,6 +34,9 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET", b + "/events", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"POST", b + "/sessions/{id}/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"POST", b + "/devices/{id}/untrust", want{admin: 200, auditor: 403, member: 403, anon: 401}},
+		// v1.1: like ending each session one by one, these need only view.
+		{"POST", b + "/sessions/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"POST", b + "/users/{id}/sessions/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
 		{"POST", b + "/sessions/terminate-all", want{admin: 200, auditor: 403, member: 403, anon: 401}},
 		{"POST", b + "/auth/logout", want{admin: 204, auditor: 204, member: 204, anon: 401}},
 	}
@@ -72,9 +75,15 @@ func TestPermissionMatrix(t *testing.T) {
 				if strings.HasPrefix(m.pattern, b+"/devices/") {
 					path = strings.Replace(m.pattern, "{id}", device.ID, 1)
 				}
+				if strings.HasPrefix(m.pattern, b+"/users/") {
+					path = strings.Replace(m.pattern, "{id}", victim.User.ID, 1)
+				}
 				var body any
-				if m.pattern == b+"/auth/login" {
+				switch m.pattern {
+				case b + "/auth/login":
 					body = api.LoginRequest{Org: "acme", Email: "member@acme.test", Password: platformtest.Password}
+				case b + "/sessions/terminate":
+					body = api.TerminateSelectedRequest{IDs: []string{victim.ID}}
 				}
 				var res response
 				if m.pattern == b+"/events" {
@@ -168,6 +177,28 @@ func TestTenantIsolation(t *testing.T) {
 		if res.status != 404 || res.errCode() != api.CodeNotFound {
 			t.Errorf("POST %s = %d %s, want 404 not_found", path, res.status, res.body)
 		}
+	}
+	// v1.1: another organization's user is 404 like an unknown one; its
+	// sessions in a selection are not_found and stay active.
+	unknownUser := "usr_" + strings.Repeat("a", 26)
+	for _, id := range []string{gs.User.ID, unknownUser} {
+		res := acme.do("POST", api.BasePath+"/users/"+id+"/sessions/terminate", nil)
+		if res.status != 404 || res.errCode() != api.CodeNotFound {
+			t.Errorf("sign out %s everywhere = %d %s, want 404 not_found", id, res.status, res.body)
+		}
+	}
+	var sel api.TerminateSelectedResponse
+	acme.do("POST", api.BasePath+"/sessions/terminate", api.TerminateSelectedRequest{IDs: []string{gs.ID, unknownSession}}).decode(t, 200, &sel)
+	if sel.Terminated != 0 || len(sel.NotFound) != 2 || sel.NotFound[0] != gs.ID || sel.NotFound[1] != unknownSession {
+		t.Errorf("selecting globex's session from acme = %+v", sel)
+	}
+	if got, err := p.Store().GetSession(ctx, orgID(t, p, "globex"), gs.ID); err != nil || got.TerminatedAt != nil {
+		t.Errorf("globex session after acme's selection: %+v %v", got, err)
+	}
+	var audited api.AuditList
+	acme.do("GET", api.BasePath+"/audit?target_user_id="+gs.User.ID, nil).decode(t, 200, &audited)
+	if len(audited.Items) != 0 {
+		t.Errorf("acme audit filtered by a globex user = %+v", audited.Items)
 	}
 	// Filtering by another org's user finds nothing.
 	var page api.SessionList

@@ -178,6 +178,18 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	var f store.AuditFilter
+	if f.Action, err = actionParam(q.Get("action")); err != nil {
+		return err
+	}
+	if f.ActorID = q.Get("actor_id"); f.ActorID != "" && f.ActorID != store.SystemActorID && !store.ValidID(store.PrefixUser, f.ActorID) {
+		return errorf(api.CodeInvalidArgument, "actor_id %q is not a user ID (or %q)", truncate(f.ActorID), store.SystemActorID)
+	}
+	if f.TargetUserID, err = userIDParam(q.Get("target_user_id")); err != nil {
+		return err
+	}
+	if f.Query, err = queryParam(q.Get("q")); err != nil {
+		return err
+	}
 	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
 		return err
 	}
@@ -195,6 +207,21 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *caller) er
 	out.NextCursor = encodeCursor(cursorAudit, page.Next)
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// actionParam accepts any well-formed action name, known or not: the list of
+// actions may grow, and an unknown one simply matches nothing.
+func actionParam(v string) (string, error) {
+	if len(v) > api.MaxActionLen {
+		return "", errorf(api.CodeInvalidArgument, "action is at most %d characters", api.MaxActionLen)
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c == '.' || c == '_') {
+			return "", errorf(api.CodeInvalidArgument, "action must be an action name such as %s", api.ActionSessionTerminate)
+		}
+	}
+	return v, nil
 }
 
 // query parses the query string strictly: a malformed one is a 400, not a
@@ -310,10 +337,15 @@ func toDevice(d store.Device) api.Device {
 }
 
 func toAuditEvent(e store.AuditEvent) api.AuditEvent {
-	ev := api.AuditEvent{ID: e.ID, At: e.At, Actor: toUser(e.Actor), Action: e.Action, Count: e.Count, Reason: e.Reason}
+	ev := api.AuditEvent{ID: e.ID, At: e.At, Actor: toUser(e.Actor), Action: e.Action, Count: e.Count,
+		Reason: e.Reason, TargetLabel: e.TargetLabel}
 	if e.TargetID != "" {
 		t := e.TargetID
 		ev.TargetID = &t
+	}
+	if e.TargetUser != nil {
+		u := toUser(*e.TargetUser)
+		ev.TargetUser = &u
 	}
 	return ev
 }

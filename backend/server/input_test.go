@@ -56,6 +56,30 @@ func TestBadInput(t *testing.T) {
 		{"terminate-all wrong type", "POST", b + "/sessions/terminate-all", `{"keep_current":"yes"}`, admin},
 		{"terminate-all unknown field", "POST", b + "/sessions/terminate-all", `{"everyone":true}`, admin},
 		{"terminate-all reason too long", "POST", b + "/sessions/terminate-all", map[string]string{"reason": strings.Repeat("r", api.MaxReasonLen+1)}, admin},
+		{"selected no body", "POST", b + "/sessions/terminate", ``, admin},
+		{"selected null", "POST", b + "/sessions/terminate", `null`, admin},
+		{"selected no ids", "POST", b + "/sessions/terminate", `{"reason":"x"}`, admin},
+		{"selected empty ids", "POST", b + "/sessions/terminate", `{"ids":[]}`, admin},
+		{"selected ids not a list", "POST", b + "/sessions/terminate", `{"ids":"` + goodSession + `"}`, admin},
+		{"selected ids of numbers", "POST", b + "/sessions/terminate", `{"ids":[1]}`, admin},
+		{"selected over 1000 ids", "POST", b + "/sessions/terminate", api.TerminateSelectedRequest{IDs: repeatID(goodSession, api.MaxSelected+1)}, admin},
+		{"selected malformed id", "POST", b + "/sessions/terminate", api.TerminateSelectedRequest{IDs: []string{goodSession, "ses_abc"}}, admin},
+		{"selected device id", "POST", b + "/sessions/terminate", api.TerminateSelectedRequest{IDs: []string{"dev_" + strings.Repeat("a", 26)}}, admin},
+		{"selected unknown field", "POST", b + "/sessions/terminate", `{"ids":["` + goodSession + `"],"all":true}`, admin},
+		{"selected reason too long", "POST", b + "/sessions/terminate", api.TerminateSelectedRequest{IDs: []string{goodSession}, Reason: strings.Repeat("r", api.MaxReasonLen+1)}, admin},
+		{"user sign-out bad ID", "POST", b + "/users/admin/sessions/terminate", nil, admin},
+		{"user sign-out session ID", "POST", b + "/users/" + goodSession + "/sessions/terminate", nil, admin},
+		{"user sign-out wrong type", "POST", b + "/users/usr_" + strings.Repeat("a", 26) + "/sessions/terminate", `{"keep_current":1}`, admin},
+		{"user sign-out unknown field", "POST", b + "/users/usr_" + strings.Repeat("a", 26) + "/sessions/terminate", `{"devices":true}`, admin},
+		{"user sign-out reason too long", "POST", b + "/users/usr_" + strings.Repeat("a", 26) + "/sessions/terminate", map[string]string{"reason": strings.Repeat("r", api.MaxReasonLen+1)}, admin},
+		{"audit action upper-case", "GET", b + "/audit?action=SESSION.TERMINATE", nil, admin},
+		{"audit action too long", "GET", b + "/audit?action=" + strings.Repeat("a", api.MaxActionLen+1), nil, admin},
+		{"audit action injection", "GET", b + "/audit?action=" + url.QueryEscape("x' OR 1=1"), nil, admin},
+		{"audit actor_id malformed", "GET", b + "/audit?actor_id=admin", nil, admin},
+		{"audit actor_id session", "GET", b + "/audit?actor_id=" + goodSession, nil, admin},
+		{"audit target_user_id malformed", "GET", b + "/audit?target_user_id=system", nil, admin},
+		{"audit q too long", "GET", b + "/audit?q=" + strings.Repeat("q", 201), nil, admin},
+		{"audit q invalid UTF-8", "GET", b + "/audit?q=%ff", nil, admin},
 		{"limit zero", "GET", b + "/sessions?limit=0", nil, admin},
 		{"limit negative", "GET", b + "/sessions?limit=-1", nil, admin},
 		{"limit too big", "GET", b + "/sessions?limit=1001", nil, admin},
@@ -106,6 +130,14 @@ func TestBadInput(t *testing.T) {
 	if len(page.Items) != 0 {
 		t.Errorf("q=%%_ matched %d sessions", len(page.Items))
 	}
+}
+
+func repeatID(id string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = id
+	}
+	return out
 }
 
 func truncateBody(b []byte) string {

@@ -95,9 +95,17 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{admin.Token, "POST", b + "/sessions/{id}/terminate", b + "/sessions/ses_" + strings.Repeat("b", 26) + "/terminate", "", 404},
 		{admin.Token, "GET", b + "/devices", b + "/devices?limit=300", "", 200},
 		{admin.Token, "POST", b + "/devices/{id}/untrust", b + "/devices/" + device.ID + "/untrust", "", 200},
+		{admin.Token, "POST", b + "/sessions/terminate", b + "/sessions/terminate", `{"ids":["` + victim.ID + `","ses_` + strings.Repeat("c", 26) + `"],"reason":"picked"}`, 200},
+		{admin.Token, "POST", b + "/sessions/terminate", b + "/sessions/terminate", `{"ids":[]}`, 400},
+		{member.Token, "POST", b + "/sessions/terminate", b + "/sessions/terminate", `{"ids":["` + victim.ID + `"]}`, 403},
+		{admin.Token, "POST", b + "/users/{id}/sessions/terminate", b + "/users/" + victim.User.ID + "/sessions/terminate", `{"reason":"left"}`, 200},
+		{admin.Token, "POST", b + "/users/{id}/sessions/terminate", b + "/users/usr_" + strings.Repeat("c", 26) + "/sessions/terminate", "", 404},
 		{admin.Token, "GET", b + "/audit", b + "/audit", "", 200},
+		{admin.Token, "GET", b + "/audit", b + "/audit?action=session.terminate&q=test&actor_id=" + admin.User.ID, "", 200},
+		{admin.Token, "GET", b + "/audit", b + "/audit?action=BAD", "", 400},
 		{member.Token, "POST", b + "/sessions/terminate-all", b + "/sessions/terminate-all", "", 403},
 		{admin.Token, "POST", b + "/sessions/terminate-all", b + "/sessions/terminate-all", `{"keep_current":true,"reason":"drill"}`, 200},
+		{admin.Token, "GET", b + "/audit", b + "/audit?limit=20", "", 200}, // every action, with targets
 		{admin.Token, "POST", b + "/auth/logout", b + "/auth/logout", "", 204},
 		{admin.Token, "GET", b + "/me", b + "/me", "", 401},
 	}

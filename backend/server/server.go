@@ -176,6 +176,10 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Pattern: b + "/sessions", Auth: true, Permission: api.PermSessionsView, handle: s.listSessions},
 		{Method: "POST", Pattern: b + "/sessions/{id}/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateSession},
 		{Method: "POST", Pattern: b + "/sessions/terminate-all", Auth: true, Permission: api.PermSessionsTerminateOrg, handle: s.terminateAll},
+		// Ending chosen sessions or one person's needs only view, like
+		// ending each of them one by one.
+		{Method: "POST", Pattern: b + "/sessions/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateSelected},
+		{Method: "POST", Pattern: b + "/users/{id}/sessions/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateUserSessions},
 		{Method: "GET", Pattern: b + "/devices", Auth: true, Permission: api.PermSessionsView, handle: s.listDevices},
 		{Method: "POST", Pattern: b + "/devices/{id}/untrust", Auth: true, Permission: api.PermDevicesRevokeTrust, handle: s.untrustDevice},
 		{Method: "GET", Pattern: b + "/audit", Auth: true, Permission: api.PermSessionsView, handle: s.listAudit},

@@ -87,6 +87,19 @@ type Store interface {
 	// keepSessionID (may be empty) and audits it with the count. Sessions
 	// that already expired are left as they are.
 	TerminateAll(ctx context.Context, orgID, keepSessionID string, by Actor) (int, error)
+	// TerminateUserSessions ends every active session of one user of the
+	// organization except keepSessionID (may be empty) and records one audit
+	// event (ActionUserSessionsTerminate, target the user, count the sessions
+	// ended), even when nothing was ended. A user of another organization is
+	// NotFound.
+	TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by Actor) (int, error)
+	// TerminateSessions ends each listed active session of the organization
+	// in one transaction and records one audit event
+	// (ActionSessionsTerminateSelected, count the sessions ended). IDs that
+	// name no session of the organization are returned in NotFound (in the
+	// order given, once each); already ended sessions count as neither;
+	// duplicates count once.
+	TerminateSessions(ctx context.Context, orgID string, ids []string, by Actor) (Selected, error)
 
 	GetDevice(ctx context.Context, orgID, id string) (Device, error)
 	ListDevices(ctx context.Context, orgID string, f DeviceFilter) (Page[Device], error)
@@ -236,8 +249,33 @@ type AuditEvent struct {
 	Actor    User
 	Action   string
 	TargetID string // "" for actions without a single target
-	Count    int
-	Reason   string
+	// TargetUser is whose session, device or account it was (nil for
+	// actions on several people, such as terminate-all). TargetLabel names
+	// the target for people ("Chrome 131 on Windows, 203.0.113.10" for a
+	// session, the device name for a device, "" otherwise). Both are written
+	// with the event, so the log keeps saying what was ended even after the
+	// row changes.
+	TargetUser  *User
+	TargetLabel string
+	Count       int
+	Reason      string
+}
+
+// SessionLabel is the TargetLabel of an audited session: its client and IP.
+func SessionLabel(client, ip string) string {
+	switch {
+	case client == "":
+		return ip
+	case ip == "":
+		return client
+	}
+	return client + ", " + ip
+}
+
+// Selected is what TerminateSessions did.
+type Selected struct {
+	Terminated int
+	NotFound   []string
 }
 
 // Audit actions; they equal the wire values.
@@ -247,6 +285,9 @@ const (
 	ActionDeviceUntrust        = "device.untrust"
 	ActionUserPasswordReset    = "user.password_reset"
 	ActionUserTOTPReset        = "user.totp_reset"
+	// v1.1
+	ActionUserSessionsTerminate     = "user.sessions.terminate"
+	ActionSessionsTerminateSelected = "sessions.terminate_selected"
 )
 
 // Actor is who performs a destructive action, and why. An empty UserID is
@@ -344,8 +385,16 @@ type DeviceFilter struct {
 	UpdatedSince *time.Time
 }
 
-// AuditFilter pages the audit log, newest first.
+// AuditFilter selects and pages the audit log, newest first. Empty fields
+// do not filter.
 type AuditFilter struct {
+	Action string
+	// ActorID is a user ID, or SystemActorID for the command line's events.
+	ActorID      string
+	TargetUserID string
+	// Query is a case-insensitive substring of the reason, the target label,
+	// or the actor's or target user's e-mail or name.
+	Query string
 	Limit int
 	After *Key
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the production app under Xvfb on the embedded demo platform and writes
-# PNGs of the real window, one per tab: sessions.png, devices.png, audit.png,
-# and the Settings view: settings.png.
+# PNGs of the real window, one per tab: overview.png, sessions.png,
+# devices.png, audit.png, and the Settings view: settings.png.
 # Usage: screenshot.sh [OUT_DIR] [-- app flags…]
 # SHOT_DELAY (seconds, default 10) is how long to let it start and sync first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,7 +22,9 @@ with_private_session_bus xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   app=$!
   sleep "${SHOT_DELAY:-10}"
   import -window root "$3/sessions.png"
-  xdotool mousemove 70 64 click 1; sleep 0.3
+  xdotool mousemove 50 64 click 1; sleep 1.5
+  import -window root "$3/overview.png"
+  xdotool key Right; sleep 0.5
   xdotool key Right; sleep 1.5
   import -window root "$3/devices.png"
   xdotool key Right; sleep 1.5
@@ -33,4 +35,4 @@ with_private_session_bus xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   kill $app; wait $app 2>/dev/null || true
 ' bash "$BIN" "$DATA" "$OUT" "$@"
 rm -rf "$DATA"
-say "wrote $OUT/sessions.png, devices.png, audit.png, settings.png"
+say "wrote $OUT/overview.png, sessions.png, devices.png, audit.png, settings.png"

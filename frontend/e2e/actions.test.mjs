@@ -178,7 +178,11 @@ test('Terminate all sessions ends everyone else and keeps the caller signed in',
   assert.equal(await keep.isChecked(), true, 'keeping my own session is the default');
   assert.match(await dialog.textContent(), /This ends [\d,]+ active sessions? in Acme Health/);
   await dialog.getByRole('textbox', { name: /Reason/ }).fill('e2e: incident sweep');
-  await dialog.getByRole('button', { name: 'Terminate all sessions' }).click();
+  // Over 50 sessions: the button enables only once the organization's slug is typed.
+  const confirm = dialog.getByRole('button', { name: 'Terminate all sessions' });
+  assert.equal(await confirm.isDisabled(), true);
+  await dialog.getByRole('textbox', { name: /type the organization's short name/ }).fill('acme');
+  await confirm.click();
   await dialog.waitFor({ state: 'detached', timeout: 30_000 });
   await page.getByRole('status').filter({ hasText: /Terminated [\d,]+ sessions?; your own session stays signed in/ }).waitFor();
 

@@ -10,8 +10,9 @@ after(async () => {
   await app?.stop();
 });
 
-test('the window shows the Sessions and Devices tabs, switchable by click and keyboard', async () => {
+test('the window shows the Overview, Sessions and Devices tabs, switchable by click and keyboard', async () => {
   const { page } = app;
+  const overview = page.getByRole('tab', { name: 'Overview' });
   const sessions = page.getByRole('tab', { name: /^Sessions/ });
   const devices = page.getByRole('tab', { name: /^Devices/ });
   await sessions.waitFor();
@@ -22,12 +23,14 @@ test('the window shows the Sessions and Devices tabs, switchable by click and ke
   assert.equal(await page.getByRole('tabpanel', { name: /^Devices/ }).isVisible(), true);
 
   await page.getByRole('tab').last().focus();
-  await page.keyboard.press('ArrowRight'); // wraps from the last tab to the first
+  await page.keyboard.press('ArrowRight'); // wraps from the last tab to the first: Overview
+  assert.equal(await overview.getAttribute('aria-selected'), 'true');
+  await page.keyboard.press('ArrowRight');
   assert.equal(await sessions.getAttribute('aria-selected'), 'true');
   await page.keyboard.press('End');
   assert.equal(await page.getByRole('tab').last().getAttribute('aria-selected'), 'true');
   await page.keyboard.press('Home');
-  assert.equal(await sessions.getAttribute('aria-selected'), 'true');
+  assert.equal(await overview.getAttribute('aria-selected'), 'true');
 });
 
 test('a value only the Go side knows reaches the page through the bindings', async () => {

@@ -26,7 +26,7 @@ function rowOf(table: HTMLElement, text: string): HTMLElement {
 }
 
 describe('the desk', () => {
-  it('shows three tabs with the active count on Sessions, switchable by keyboard', async () => {
+  it('shows four tabs (Overview first) with the active count on Sessions, switchable by keyboard', async () => {
     const { user } = await renderDesk();
     const sessions = screen.getByRole('tab', { name: /^Sessions/ });
     await waitFor(() => expect(sessions).toHaveTextContent('Sessions6'));
@@ -39,6 +39,8 @@ describe('the desk', () => {
     expect(await screen.findByRole('table', { name: 'Devices' })).toBeInTheDocument();
     await user.keyboard('{End}');
     expect(await screen.findByRole('table', { name: 'Audit log' })).toBeInTheDocument();
+    await user.keyboard('{ArrowRight}');
+    expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
     await user.keyboard('{ArrowRight}');
     expect(sessions).toHaveAttribute('aria-selected', 'true');
   });

@@ -304,7 +304,8 @@ describe('column widths', () => {
     await user.keyboard('{ArrowRight}{ArrowRight}');
     const stored = JSON.parse(localStorage.getItem('sessiondesk.columns.Sessions') ?? '{}');
     expect(stored.ip).toBe(140); // jsdom has no layout: 120 px assumed, +2 × 10
-    const col = () => screen.getByRole('table', { name: 'Sessions' }).querySelectorAll('col')[2] as HTMLElement;
+    // Columns: select (checkbox), user, device, IP, …
+    const col = () => screen.getByRole('table', { name: 'Sessions' }).querySelectorAll('col')[3] as HTMLElement;
     expect(col().style.width).toBe('140px');
     await user.keyboard('{Shift>}{ArrowLeft}{/Shift}');
     expect(col().style.width).toBe('90px');
@@ -314,7 +315,7 @@ describe('column widths', () => {
     localStorage.setItem('sessiondesk.columns.Sessions', JSON.stringify({ client: 260 }));
     await renderDesk();
     const cols = screen.getByRole('table', { name: 'Sessions' }).querySelectorAll('col');
-    expect((cols[1] as HTMLElement).style.width).toBe('260px');
+    expect((cols[2] as HTMLElement).style.width).toBe('260px'); // after the select column and User
     localStorage.clear();
   });
 });

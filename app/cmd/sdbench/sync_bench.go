@@ -265,5 +265,6 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 		return rows, err
 	}
 	rows = append(rows, row{"app offline", fmt.Sprintf("search over %d sessions (new string each time), p50", total), ms(median(searches)), "< 50 ms", fmt.Sprintf("%d searches", len(searches))})
-	return rows, nil
+	r, err := benchOverview(cfg, last)
+	return append(rows, r...), err
 }

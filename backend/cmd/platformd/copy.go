@@ -35,7 +35,8 @@ var copyTables = []copyTable{
 		"updated_at", "trust_secret_hash"}, "tttttiiitib"},
 	{"sessions", []string{"id", "org_id", "user_id", "device_id", "token_hash", "ip", "user_agent", "client", "location", "mfa",
 		"created_at", "last_active_at", "expires_at", "absolute_expires_at", "updated_at", "terminated_at", "terminated_by"}, "ttttbttttBiiiiiit"},
-	{"audit_events", []string{"id", "org_id", "at", "actor_id", "action", "target_id", "count", "reason"}, "ttittiit"},
+	{"audit_events", []string{"id", "org_id", "at", "actor_id", "action", "target_id", "count", "reason",
+		"target_user_id", "target_label"}, "ttittiittt"},
 }
 
 func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {

@@ -156,13 +156,16 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 		if err != nil {
 			return err
 		}
-		tag, err := w.Exec(ctx, `UPDATE devices SET trusted_at = NULL, trust_secret_hash = NULL, updated_at = $1
-			WHERE id = $2 AND trusted_at IS NOT NULL`, ts, id)
-		if err != nil {
+		var userID, name string
+		err = w.QueryRow(ctx, `UPDATE devices SET trusted_at = NULL, trust_secret_hash = NULL, updated_at = $1
+			WHERE id = $2 AND trusted_at IS NOT NULL RETURNING user_id, name`, ts, id).Scan(&userID, &name)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // already untrusted: unchanged, no event
+		case err != nil:
 			return err
-		}
-		if tag.RowsAffected() == 1 {
-			if err := insertAudit(w, orgID, ts, by, store.ActionDeviceUntrust, id, 1); err != nil {
+		default:
+			target := auditTarget{ID: id, UserID: userID, Label: name}
+			if err := insertAudit(w, orgID, ts, by, store.ActionDeviceUntrust, target, 1); err != nil {
 				return err
 			}
 		}
@@ -175,17 +178,18 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 	return dev, nil
 }
 
-const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.count, a.reason, u.id, u.email, u.name`
+const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.count, a.reason,
+	u.id, u.email, u.name, t.id, t.email, t.name`
 
-const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id `
+const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id `
 
 func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 	var e store.AuditEvent
 	var at int64
 	var count int32
-	var target, actorID, actorEmail, actorName *string
-	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &count, &e.Reason,
-		&actorID, &actorEmail, &actorName); err != nil {
+	var target, actorID, actorEmail, actorName, tuID, tuEmail, tuName *string
+	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &count, &e.Reason,
+		&actorID, &actorEmail, &actorName, &tuID, &tuEmail, &tuName); err != nil {
 		return e, err
 	}
 	e.At = fromNanos(at)
@@ -197,14 +201,40 @@ func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 		e.Actor = store.SystemActor() // the command line
 	}
 	e.Actor.OrgID = e.OrgID
+	if tuID != nil {
+		e.TargetUser = &store.User{ID: *tuID, OrgID: e.OrgID, Email: deref(tuEmail), Name: deref(tuName)}
+	}
 	return e, nil
 }
 
-// ListAudit pages through the audit log, newest first.
+// ListAudit pages through the audit log, newest first, filtered.
 func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (store.Page[store.AuditEvent], error) {
 	var page store.Page[store.AuditEvent]
 	var a args
 	where := `WHERE a.org_id = ` + a.add(orgID)
+	if f.Action != "" {
+		where += ` AND a.action = ` + a.add(f.Action)
+	}
+	switch f.ActorID {
+	case "":
+	case store.SystemActorID:
+		where += ` AND a.actor_id IS NULL`
+	default:
+		where += ` AND a.actor_id = ` + a.add(f.ActorID)
+	}
+	if f.TargetUserID != "" {
+		where += ` AND a.target_user_id = ` + a.add(f.TargetUserID)
+	}
+	if f.Query != "" {
+		// strpos, not LIKE: % and _ in the query are plain characters. The
+		// command line's events have no actor row; their actor's name
+		// (store.SystemActor) is searchable like any other.
+		q := `lower(` + a.add(f.Query) + `)`
+		sys := a.add(store.SystemActor().Name)
+		where += ` AND (strpos(lower(a.reason), ` + q + `) > 0 OR strpos(lower(a.target_label), ` + q + `) > 0
+			OR strpos(lower(COALESCE(u.email, '')), ` + q + `) > 0 OR strpos(lower(COALESCE(u.name, ` + sys + `)), ` + q + `) > 0
+			OR strpos(lower(COALESCE(t.email, '')), ` + q + `) > 0 OR strpos(lower(COALESCE(t.name, '')), ` + q + `) > 0)`
+	}
 	if f.After != nil {
 		where += ` AND (a.at, a.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`
 	}

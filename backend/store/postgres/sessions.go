@@ -220,11 +220,19 @@ func (d *DB) Logout(ctx context.Context, sessionID string) error {
 	return nil
 }
 
+// auditTarget is what an audit event names as its target: the row's ID (""
+// for actions without one), whose it was ("" for several people) and a label
+// for people.
+type auditTarget struct {
+	ID, UserID, Label string
+}
+
 // insertAudit records an audit event; an Actor without UserID is the command
 // line (actor_id NULL).
-func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action, target string, count int) error {
-	_, err := w.Exec(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, count, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, store.NewID(store.PrefixAudit), orgID, ts, nullString(by.UserID), action, nullString(target), count, by.Reason)
+func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action string, target auditTarget, count int) error {
+	_, err := w.Exec(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, target_user_id,
+		target_label, count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, store.NewID(store.PrefixAudit), orgID, ts,
+		nullString(by.UserID), action, nullString(target.ID), nullString(target.UserID), target.Label, count, by.Reason)
 	if err != nil {
 		return errors.Join(errors.New("insert audit event"), err)
 	}
@@ -248,13 +256,16 @@ func (d *DB) TerminateSession(ctx context.Context, orgID, id string, by store.Ac
 		}
 		// Under the clock lock no other stamping write runs, so the row
 		// read here is the one this UPDATE sees.
-		tag, err := w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
-			WHERE id = $3 AND terminated_at IS NULL`, ts, by.UserID, id)
-		if err != nil {
+		var userID, client, ip string
+		err = w.QueryRow(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			WHERE id = $3 AND terminated_at IS NULL RETURNING user_id, client, ip`, ts, by.UserID, id).Scan(&userID, &client, &ip)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // already terminated: unchanged, no event
+		case err != nil:
 			return err
-		}
-		if tag.RowsAffected() == 1 {
-			if err := insertAudit(w, orgID, ts, by, store.ActionSessionTerminate, id, 1); err != nil {
+		default:
+			target := auditTarget{ID: id, UserID: userID, Label: store.SessionLabel(client, ip)}
+			if err := insertAudit(w, orgID, ts, by, store.ActionSessionTerminate, target, 1); err != nil {
 				return err
 			}
 		}
@@ -283,12 +294,110 @@ func (d *DB) TerminateAll(ctx context.Context, orgID, keepSessionID string, by s
 			return err
 		}
 		n = tag.RowsAffected()
-		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateAll, "", int(n))
+		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateAll, auditTarget{}, int(n))
 	})
 	if err != nil {
 		return 0, wrap("terminate all", err)
 	}
 	return int(n), nil
+}
+
+// TerminateUserSessions ends one user's active sessions but one, with a
+// single UPDATE (on the sessions_org_user index) and one audit row.
+func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by store.Actor) (int, error) {
+	var n int64
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		var found bool
+		if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND org_id = $2)`, userID, orgID).Scan(&found); err != nil {
+			return err
+		}
+		if !found {
+			return store.Errorf(store.ENotFound, "user not found")
+		}
+		tag, err := w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			WHERE org_id = $3 AND user_id = $4 AND terminated_at IS NULL AND expires_at > $1 AND id <> $5`,
+			ts, by.UserID, orgID, userID, keepSessionID)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		return insertAudit(w, orgID, ts, by, store.ActionUserSessionsTerminate, auditTarget{ID: userID, UserID: userID}, int(n))
+	})
+	if err != nil {
+		return 0, wrap("terminate user sessions", err)
+	}
+	return int(n), nil
+}
+
+// TerminateSessions ends the listed sessions of the organization with one
+// UPDATE over the ID list, and one audit row.
+func (d *DB) TerminateSessions(ctx context.Context, orgID string, ids []string, by store.Actor) (store.Selected, error) {
+	out := store.Selected{NotFound: []string{}}
+	uniq := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	if len(uniq) == 0 {
+		return out, nil
+	}
+	err := d.write(ctx, func(w *writeTx) error {
+		out = store.Selected{NotFound: []string{}}
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		rows, err := w.Query(ctx, `SELECT id FROM sessions WHERE org_id = $1 AND id = ANY($2)`, orgID, uniq)
+		if err != nil {
+			return err
+		}
+		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		have := make(map[string]bool, len(found))
+		for _, id := range found {
+			have[id] = true
+		}
+		for _, id := range uniq {
+			if !have[id] {
+				out.NotFound = append(out.NotFound, id)
+			}
+		}
+		rows, err = w.Query(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			WHERE org_id = $3 AND id = ANY($4) AND terminated_at IS NULL AND expires_at > $1 RETURNING user_id`,
+			ts, by.UserID, orgID, uniq)
+		if err != nil {
+			return err
+		}
+		owners, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		out.Terminated = len(owners)
+		// The event names a person only when every ended session was theirs.
+		var target auditTarget
+		for i, u := range owners {
+			if i == 0 {
+				target.UserID = u
+			} else if u != target.UserID {
+				target.UserID = ""
+				break
+			}
+		}
+		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateSelected, target, out.Terminated)
+	})
+	if err != nil {
+		return store.Selected{}, wrap("terminate sessions", err)
+	}
+	return out, nil
 }
 
 // SignIn records a login: device created or refreshed (and maybe trusted),

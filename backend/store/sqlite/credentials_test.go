@@ -43,6 +43,10 @@ func TestMigrationFromVersion1(t *testing.T) {
 	if err != nil || len(page.Items) != 1 || page.Items[0].Actor.ID != "usr_a" || page.Items[0].Reason != "old" {
 		t.Fatalf("audit after migration = %+v %v", page.Items, err)
 	}
+	// v1.1 (migration 4) fills the target of earlier events from their rows.
+	if e := page.Items[0]; e.TargetUser == nil || e.TargetUser.ID != "usr_a" || e.TargetLabel != "d" {
+		t.Errorf("audit target after migration = %+v label %q", e.TargetUser, e.TargetLabel)
+	}
 	d, err := db.DeviceOfUser(ctx, "usr_a", "dev_a")
 	if err != nil || !d.Trusted() || d.TrustSecretHash != nil {
 		t.Errorf("device after migration = %+v %v", d, err)

@@ -161,7 +161,8 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 	var dev store.Device
 	err := d.write(ctx, func(w *writeTx) error {
 		var trusted sql.NullInt64
-		err := w.QueryRowContext(ctx, `SELECT trusted_at FROM devices WHERE id = ? AND org_id = ?`, id, orgID).Scan(&trusted)
+		var userID, name string
+		err := w.QueryRowContext(ctx, `SELECT trusted_at, user_id, name FROM devices WHERE id = ? AND org_id = ?`, id, orgID).Scan(&trusted, &userID, &name)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.Errorf(store.ENotFound, "device not found")
 		}
@@ -176,7 +177,7 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 			if _, err := w.ExecContext(ctx, `UPDATE devices SET trusted_at = NULL, trust_secret_hash = NULL, updated_at = ? WHERE id = ?`, ts, id); err != nil {
 				return err
 			}
-			if err := insertAudit(w, orgID, ts, by, store.ActionDeviceUntrust, id, 1); err != nil {
+			if err := insertAudit(w, orgID, ts, by, store.ActionDeviceUntrust, auditTarget{ID: id, UserID: userID, Label: name}, 1); err != nil {
 				return err
 			}
 		}
@@ -189,16 +190,17 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 	return dev, nil
 }
 
-const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.count, a.reason, u.id, u.email, u.name`
+const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.count, a.reason,
+	u.id, u.email, u.name, t.id, t.email, t.name`
 
-const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id `
+const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id `
 
 func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 	var e store.AuditEvent
 	var at int64
-	var target, actorID, actorEmail, actorName sql.NullString
-	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.Count, &e.Reason,
-		&actorID, &actorEmail, &actorName); err != nil {
+	var target, actorID, actorEmail, actorName, tuID, tuEmail, tuName sql.NullString
+	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &e.Count, &e.Reason,
+		&actorID, &actorEmail, &actorName, &tuID, &tuEmail, &tuName); err != nil {
 		return e, err
 	}
 	e.At = fromNanos(at)
@@ -209,14 +211,42 @@ func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 		e.Actor = store.SystemActor() // the command line
 	}
 	e.Actor.OrgID = e.OrgID
+	if tuID.Valid {
+		e.TargetUser = &store.User{ID: tuID.String, OrgID: e.OrgID, Email: tuEmail.String, Name: tuName.String}
+	}
 	return e, nil
 }
 
-// ListAudit pages through the audit log, newest first.
+// ListAudit pages through the audit log, newest first, filtered.
 func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (store.Page[store.AuditEvent], error) {
 	var page store.Page[store.AuditEvent]
 	args := []any{orgID}
 	where := `WHERE a.org_id = ?`
+	if f.Action != "" {
+		where += ` AND a.action = ?`
+		args = append(args, f.Action)
+	}
+	switch f.ActorID {
+	case "":
+	case store.SystemActorID:
+		where += ` AND a.actor_id IS NULL`
+	default:
+		where += ` AND a.actor_id = ?`
+		args = append(args, f.ActorID)
+	}
+	if f.TargetUserID != "" {
+		where += ` AND a.target_user_id = ?`
+		args = append(args, f.TargetUserID)
+	}
+	if f.Query != "" {
+		q := asciiLower(f.Query)
+		// The command line's events have no actor row; their actor's name
+		// (store.SystemActor) is searchable like any other.
+		where += ` AND (instr(lower(a.reason), ?) > 0 OR instr(lower(a.target_label), ?) > 0
+			OR instr(lower(COALESCE(u.email, '')), ?) > 0 OR instr(lower(COALESCE(u.name, ?)), ?) > 0
+			OR instr(lower(COALESCE(t.email, '')), ?) > 0 OR instr(lower(COALESCE(t.name, '')), ?) > 0)`
+		args = append(args, q, q, q, asciiLower(store.SystemActor().Name), q, q, q)
+	}
 	if f.After != nil {
 		where += ` AND (a.at, a.id) < (?, ?)`
 		args = append(args, nanos(f.After.At), f.After.ID)

@@ -218,11 +218,19 @@ func (d *DB) Logout(ctx context.Context, sessionID string) error {
 	return nil
 }
 
+// auditTarget is what an audit event names as its target: the row's ID (""
+// for actions without one), whose it was ("" for several people) and a label
+// for people.
+type auditTarget struct {
+	ID, UserID, Label string
+}
+
 // insertAudit records an audit event; an Actor without UserID is the command
 // line (actor_id NULL).
-func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action, target string, count int) error {
-	_, err := w.ExecContext(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, count, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, store.NewID(store.PrefixAudit), orgID, ts, nullString(by.UserID), action, nullString(target), count, by.Reason)
+func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action string, target auditTarget, count int) error {
+	_, err := w.ExecContext(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, target_user_id,
+		target_label, count, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, store.NewID(store.PrefixAudit), orgID, ts,
+		nullString(by.UserID), action, nullString(target.ID), nullString(target.UserID), target.Label, count, by.Reason)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
@@ -234,7 +242,9 @@ func (d *DB) TerminateSession(ctx context.Context, orgID, id string, by store.Ac
 	var s store.Session
 	err := d.write(ctx, func(w *writeTx) error {
 		var terminated sql.NullInt64
-		err := w.QueryRowContext(ctx, `SELECT terminated_at FROM sessions WHERE id = ? AND org_id = ?`, id, orgID).Scan(&terminated)
+		var userID, client, ip string
+		err := w.QueryRowContext(ctx, `SELECT terminated_at, user_id, client, ip FROM sessions WHERE id = ? AND org_id = ?`,
+			id, orgID).Scan(&terminated, &userID, &client, &ip)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.Errorf(store.ENotFound, "session not found")
 		}
@@ -250,7 +260,8 @@ func (d *DB) TerminateSession(ctx context.Context, orgID, id string, by store.Ac
 				ts, by.UserID, ts, id); err != nil {
 				return err
 			}
-			if err := insertAudit(w, orgID, ts, by, store.ActionSessionTerminate, id, 1); err != nil {
+			target := auditTarget{ID: id, UserID: userID, Label: store.SessionLabel(client, ip)}
+			if err := insertAudit(w, orgID, ts, by, store.ActionSessionTerminate, target, 1); err != nil {
 				return err
 			}
 		}
@@ -282,12 +293,127 @@ func (d *DB) TerminateAll(ctx context.Context, orgID, keepSessionID string, by s
 		if err != nil {
 			return err
 		}
-		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateAll, "", int(n))
+		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateAll, auditTarget{}, int(n))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: terminate all: %w", err)
 	}
 	return int(n), nil
+}
+
+// TerminateUserSessions ends one user's active sessions but one, with a
+// single UPDATE (on the sessions_org_user index) and one audit row.
+func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by store.Actor) (int, error) {
+	var n int64
+	err := d.write(ctx, func(w *writeTx) error {
+		var found int
+		err := w.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ? AND org_id = ?`, userID, orgID).Scan(&found)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.Errorf(store.ENotFound, "user not found")
+		}
+		if err != nil {
+			return err
+		}
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		res, err := w.ExecContext(ctx, `UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
+			WHERE org_id = ? AND user_id = ? AND terminated_at IS NULL AND expires_at > ? AND id <> ?`,
+			ts, by.UserID, ts, orgID, userID, ts, keepSessionID)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return insertAudit(w, orgID, ts, by, store.ActionUserSessionsTerminate, auditTarget{ID: userID, UserID: userID}, int(n))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: terminate user sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+// TerminateSessions ends the listed sessions of the organization with one
+// SELECT and one UPDATE over the ID list, and one audit row.
+func (d *DB) TerminateSessions(ctx context.Context, orgID string, ids []string, by store.Actor) (store.Selected, error) {
+	var out store.Selected
+	uniq := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	out.NotFound = []string{}
+	if len(uniq) == 0 {
+		return out, nil
+	}
+	in := "?" + strings.Repeat(", ?", len(uniq)-1)
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, len(uniq)+2)
+		args = append(args, orgID)
+		for _, id := range uniq {
+			args = append(args, id)
+		}
+		rows, err := w.QueryContext(ctx, `SELECT id, user_id, terminated_at IS NULL AND expires_at > ? FROM sessions
+			WHERE org_id = ? AND id IN (`+in+`)`, append([]any{ts}, args...)...)
+		if err != nil {
+			return err
+		}
+		found := make(map[string]bool, len(uniq))
+		users := map[string]bool{}
+		var userID string
+		for rows.Next() {
+			var id, uid string
+			var active bool
+			if err := rows.Scan(&id, &uid, &active); err != nil {
+				rows.Close()
+				return err
+			}
+			found[id] = true
+			if active {
+				users[uid] = true
+				userID = uid
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range uniq {
+			if !found[id] {
+				out.NotFound = append(out.NotFound, id)
+			}
+		}
+		res, err := w.ExecContext(ctx, `UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
+			WHERE org_id = ? AND id IN (`+in+`) AND terminated_at IS NULL AND expires_at > ?`,
+			append(append([]any{ts, by.UserID, ts}, args...), ts)...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		out.Terminated = int(n)
+		// The event names a person only when every ended session was theirs.
+		var target auditTarget
+		if len(users) == 1 {
+			target.UserID = userID
+		}
+		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateSelected, target, out.Terminated)
+	})
+	if err != nil {
+		return store.Selected{}, fmt.Errorf("sqlite: terminate sessions: %w", err)
+	}
+	return out, nil
 }
 
 // SignIn records a login: device created or refreshed (and maybe trusted),

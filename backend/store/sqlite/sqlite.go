@@ -598,7 +598,7 @@ func (d *DB) resetCredential(ctx context.Context, op, action, userID string, by 
 			return err
 		}
 		rv.Devices = int(n)
-		return insertAudit(w, orgID, ts, by, action, userID, rv.Sessions)
+		return insertAudit(w, orgID, ts, by, action, auditTarget{ID: userID, UserID: userID}, rv.Sessions)
 	})
 	if err != nil {
 		return store.Revocation{}, fmt.Errorf("sqlite: %s: %w", op, err)

@@ -46,6 +46,8 @@ func Run(t *testing.T, open Opener) {
 		{"ThrottleIsAtomicAcrossHandles", testThrottleAtomic},
 		{"HousekeepingDeletesOnlyLongEndedSessions", testHousekeeping},
 		{"ChangeFeedOrderAndPaging", testChangeFeed},
+		{"BulkEnds", testBulkEnds},
+		{"AuditTargetsAndFilters", testAuditTargetsAndFilters},
 		{"ChangeFeedNeverSkipsLateCommits", testChangeFeedUnderWriters},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })

@@ -12,16 +12,25 @@ import * as SessionsService from './wailsjs/go/bind/SessionsService';
 import * as DevicesService from './wailsjs/go/bind/DevicesService';
 import * as AuditService from './wailsjs/go/bind/AuditService';
 import * as SyncService from './wailsjs/go/bind/SyncService';
+import * as PeopleService from './wailsjs/go/bind/PeopleService';
+import * as OverviewService from './wailsjs/go/bind/OverviewService';
+import { ClipboardSetText, EventsOn } from './wailsjs/runtime/runtime';
 import * as SettingsService from './wailsjs/go/bind/SettingsService';
-import { EventsOn } from './wailsjs/runtime/runtime';
 
 export * from './model';
 import {
   normalizeAuthState,
   toUIError,
   type AppInfo,
+  type AuditFacets,
   type AuditPage,
+  type AuditQuery,
   type AuthState,
+  type Overview,
+  type Person,
+  type SelectedResult,
+  type SelectionSummary,
+  type SessionDetails,
   type CacheInfo,
   type Device,
   type DevicePage,
@@ -118,6 +127,62 @@ export function exportDevicesCSV(q: DeviceQuery): Promise<string> {
 
 export async function listAudit(offset: number, limit: number): Promise<AuditPage> {
   return pageItems(await call<AuditPage>(AuditService.List(offset, limit)));
+}
+
+// ---- v1.1: investigation ---------------------------------------------------------------
+
+/** "Select all N matching": the IDs of every session matching q, in its order. */
+export async function matchingSessionIds(q: SessionQuery): Promise<string[]> {
+  return (await call<string[] | null>(SessionsService.MatchingIDs(q as never))) ?? [];
+}
+
+export async function summarizeSelection(ids: string[]): Promise<SelectionSummary> {
+  const s = await call<SelectionSummary>(SessionsService.Summarize(ids));
+  return { ...s, people: s.people ?? [] };
+}
+
+/** Ends the chosen sessions (in batches of 1,000; progress comes as 'sessions:terminate-progress'). */
+export function terminateSelected(ids: string[], reason: string): Promise<SelectedResult> {
+  return call<SelectedResult>(SessionsService.TerminateSelected(ids, reason));
+}
+
+export function sessionDetails(id: string): Promise<SessionDetails> {
+  return call<SessionDetails>(SessionsService.Details(id));
+}
+
+export function getPerson(userId: string): Promise<Person> {
+  return call<Person>(PeopleService.Get(userId));
+}
+
+export function signOutEverywhere(userId: string, keepCurrent: boolean, reason: string): Promise<TerminateAllResult> {
+  return call<TerminateAllResult>(PeopleService.SignOutEverywhere(userId, keepCurrent, reason));
+}
+
+export async function getOverview(): Promise<Overview> {
+  const o = await call<Overview>(OverviewService.Get());
+  return { ...o, signIns: o.signIns ?? [], byCountry: o.byCountry ?? [], byPlatform: o.byPlatform ?? [] };
+}
+
+export async function findAudit(q: AuditQuery): Promise<AuditPage> {
+  return pageItems(await call<AuditPage>(AuditService.Find(q as never)));
+}
+
+export async function auditFacets(): Promise<AuditFacets> {
+  const f = await call<AuditFacets>(AuditService.Facets());
+  return { actions: f.actions ?? [], actors: f.actors ?? [], targets: f.targets ?? [] };
+}
+
+export function exportAuditCSV(q: AuditQuery): Promise<string> {
+  return call<string>(AuditService.ExportCSV(q as never));
+}
+
+/** Copies text to the clipboard: the browser's API, else the window's own. */
+export async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    if (!(await ClipboardSetText(text))) throw new Error('The clipboard is not available.');
+  }
 }
 
 // ---- SyncService -------------------------------------------------------------------------

@@ -118,8 +118,18 @@ export interface AuditEvent {
   id: string;
   at: string;
   actor: User;
-  action: 'session.terminate' | 'sessions.terminate_all' | 'device.untrust' | (string & {});
+  action:
+    | 'session.terminate'
+    | 'sessions.terminate_all'
+    | 'device.untrust'
+    | 'user.sessions.terminate'
+    | 'sessions.terminate_selected'
+    | (string & {});
   target_id: string | null;
+  /** v1.1: whose session, device or account it was (null: several people). */
+  target_user?: User | null;
+  /** v1.1: "Chrome 131 on Windows, 203.0.113.10", a device name, or "". */
+  target_label?: string;
   count: number;
   reason: string;
 }
@@ -183,9 +193,23 @@ export type SessionSortKey =
   | 'mfa'
   | 'status';
 
-export interface SessionQuery {
+/** The v1.1 filters of the sessions list; empty means "do not filter". */
+export interface SessionFilters {
+  userId?: string;
+  mfa?: '' | 'yes' | 'no';
+  /** Country code ("DE"); "-" selects sessions without a known place. */
+  country?: string;
+  /** OS part of the client ("Windows"); "-" selects unknown ones. */
+  platform?: string;
+  browser?: string;
+  /** Unix ms: sessions created in [createdFrom, createdTo). */
+  createdFrom?: number;
+  createdTo?: number;
+}
+
+export interface SessionQuery extends SessionFilters {
   search: string;
-  status: 'active' | 'all';
+  status: 'active' | 'all' | 'expired' | 'terminated';
   sort: SessionSortKey;
   desc: boolean;
   offset: number;
@@ -223,6 +247,11 @@ export interface DeviceQuery {
   desc: boolean;
   offset: number;
   limit: number;
+  deviceId?: string;
+  userId?: string;
+  platform?: string;
+  /** Devices first seen in the last so many hours (24: "new today"). */
+  firstSeenHours?: number;
 }
 
 export type DeviceFilter = Omit<DeviceQuery, 'offset' | 'limit'>;
@@ -240,6 +269,74 @@ export interface AuditPage {
   total: number;
   offline: boolean;
   snapshotAt: string | null;
+}
+
+export interface AuditQuery {
+  search: string;
+  action: string;
+  actorId: string;
+  targetUserId: string;
+  offset: number;
+  limit: number;
+}
+
+export type AuditFilter = Omit<AuditQuery, 'offset' | 'limit'>;
+
+export interface AuditFacets {
+  actions: string[];
+  actors: User[];
+  targets: User[];
+}
+
+export interface SelectionSummary {
+  count: number;
+  active: number;
+  people: User[];
+  morePeople: number;
+  includesMe: boolean;
+}
+
+export interface SelectedResult {
+  terminated: number;
+  notFound: number;
+  skippedMe: boolean;
+  batches: number;
+}
+
+export interface SessionDetails {
+  session: Session;
+  device: Device | null;
+  ended: AuditEvent | null;
+}
+
+export interface Person {
+  user: User;
+  isMe: boolean;
+  activeSessions: number;
+  sessions: number;
+  devices: number;
+}
+
+export interface KeyCount {
+  key: string;
+  count: number;
+}
+
+export interface Overview {
+  at: string;
+  activeSessions: number;
+  withoutMfa: number;
+  shareWithoutMfa: number;
+  newDevices24h: number;
+  newDevices7d: number;
+  signIns: { start: string; count: number }[];
+  byCountry: KeyCount[];
+  byPlatform: KeyCount[];
+}
+
+export interface TerminateProgress {
+  done: number;
+  total: number;
 }
 
 export interface SyncStatus {
@@ -298,6 +395,7 @@ export interface EventPayloads {
   'audit:changed': undefined;
   'sync:status': SyncStatus;
   'auth:changed': AuthState;
+  'sessions:terminate-progress': TerminateProgress;
 }
 
 export type EventName = keyof EventPayloads;

@@ -12,8 +12,15 @@ import {
   PERM_VIEW,
   type AppInfo,
   type AuditEvent,
+  type AuditFacets,
   type AuditPage,
+  type AuditQuery,
   type AuthState,
+  type Overview,
+  type Person,
+  type SelectedResult,
+  type SelectionSummary,
+  type SessionDetails,
   type CacheInfo,
   type Device,
   type DevicePage,
@@ -156,10 +163,16 @@ const offlineError = () => new UIError('offline', 'The platform cannot be reache
 
 function filterSessions(q: SessionQuery): Session[] {
   const s = q.search.toLowerCase();
+  const country = (loc: string) => (loc.includes(', ') ? loc.slice(loc.lastIndexOf(', ') + 2) : '-');
+  const platform = (c: string) => (c.includes(' on ') ? c.slice(c.lastIndexOf(' on ') + 4) : '-');
   let rows = fake.sessions.filter(
     (r) =>
-      (q.status === 'all' || r.status === 'active') &&
-      (!s || [r.user.email, r.user.name, r.ip, r.client].some((v) => v.toLowerCase().includes(s))),
+      (q.status === 'all' || r.status === (q.status || 'active')) &&
+      (!s || [r.user.email, r.user.name, r.ip, r.client].some((v) => v.toLowerCase().includes(s))) &&
+      (!q.userId || r.user.id === q.userId) &&
+      (!q.mfa || r.mfa === (q.mfa === 'yes')) &&
+      (!q.country || country(r.location) === q.country) &&
+      (!q.platform || platform(r.client) === q.platform),
   );
   const key = (r: Session): string | number | boolean =>
     q.sort === 'user' ? r.user.email : ((r as unknown as Record<string, string>)[q.sort] ?? r.last_active_at);
@@ -268,6 +281,104 @@ export const listAudit = vi.fn(
   }),
 );
 
+// ---- v1.1 -------------------------------------------------------------------
+
+export const findAudit = vi.fn(async (q: AuditQuery): Promise<AuditPage> => {
+  const s = q.search.toLowerCase();
+  const rows = fake.audit.filter(
+    (e) =>
+      (!q.action || e.action === q.action) &&
+      (!q.actorId || e.actor.id === q.actorId) &&
+      (!q.targetUserId || e.target_user?.id === q.targetUserId) &&
+      (!s || [e.reason, e.actor.email, e.actor.name, e.target_label ?? '', e.target_user?.name ?? ''].some((v) => v.toLowerCase().includes(s))),
+  );
+  return { items: structuredClone(rows.slice(q.offset, q.offset + q.limit)), total: rows.length, offline: fake.offline, snapshotAt: fake.snapshotAt };
+});
+export const auditFacets = vi.fn(
+  async (): Promise<AuditFacets> => ({
+    actions: [...new Set(fake.audit.map((e) => e.action))],
+    actors: [...new Map(fake.audit.map((e) => [e.actor.id, e.actor])).values()],
+    targets: [...new Map(fake.audit.filter((e) => e.target_user).map((e) => [e.target_user!.id, e.target_user!])).values()],
+  }),
+);
+export const exportAuditCSV = vi.fn(async (q: AuditQuery): Promise<string> => {
+  void q;
+  return '/home/test/audit.csv';
+});
+export const matchingSessionIds = vi.fn(async (q: SessionQuery): Promise<string[]> => filterSessions(q).map((r) => r.id));
+export const summarizeSelection = vi.fn(async (ids: string[]): Promise<SelectionSummary> => {
+  const rows = fake.sessions.filter((r) => ids.includes(r.id) && r.status === 'active' && r.id !== 's-me');
+  const people = [...new Map(rows.map((r) => [r.user.id, r.user])).values()];
+  return { count: new Set(ids).size, active: rows.length, people: people.slice(0, 5), morePeople: Math.max(0, people.length - 5), includesMe: ids.includes('s-me') };
+});
+export const terminateSelected = vi.fn(async (ids: string[], reason: string): Promise<SelectedResult> => {
+  void reason;
+  if (fake.offline) throw offlineError();
+  let n = 0;
+  for (const r of fake.sessions) {
+    if (ids.includes(r.id) && r.status === 'active' && r.id !== 's-me') {
+      r.status = 'terminated';
+      n++;
+    }
+  }
+  emit('sessions:terminate-progress', { done: ids.length, total: ids.length });
+  return { terminated: n, notFound: 0, skippedMe: ids.includes('s-me'), batches: 1 };
+});
+export const sessionDetails = vi.fn(async (id: string): Promise<SessionDetails> => {
+  const s = fake.sessions.find((r) => r.id === id);
+  if (!s) throw new UIError('not_found', 'This session is not in the cached data.');
+  const ended = fake.audit.find((e) => e.target_id === id) ?? null;
+  return { session: structuredClone(s), device: fake.devices.find((d) => d.id === s.device_id) ?? null, ended };
+});
+export const getPerson = vi.fn(async (userId: string): Promise<Person> => {
+  const rows = fake.sessions.filter((r) => r.user.id === userId);
+  const devs = fake.devices.filter((d) => d.user.id === userId);
+  const user = rows[0]?.user ?? devs[0]?.user;
+  if (!user) throw new UIError('not_found', 'This person is not in the cached data.');
+  return {
+    user,
+    isMe: userId === fake.auth.me?.user.id,
+    activeSessions: rows.filter((r) => r.status === 'active').length,
+    sessions: rows.length,
+    devices: devs.length,
+  };
+});
+export const signOutEverywhere = vi.fn(async (userId: string, keep: boolean, reason: string): Promise<TerminateAllResult> => {
+  void reason;
+  if (fake.offline) throw offlineError();
+  let n = 0;
+  for (const r of fake.sessions) {
+    if (r.user.id === userId && r.status === 'active' && !(keep && r.id === 's-me')) {
+      r.status = 'terminated';
+      n++;
+    }
+  }
+  return { terminated: n };
+});
+export const getOverview = vi.fn(async (): Promise<Overview> => {
+  const active = fake.sessions.filter((r) => r.status === 'active');
+  const count = (key: (r: Session) => string) => {
+    const m = new Map<string, number>();
+    for (const r of active) m.set(key(r), (m.get(key(r)) ?? 0) + 1);
+    return [...m].map(([k, n]) => ({ key: k, count: n })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+  };
+  const start = Math.floor(NOW / 3_600_000) * 3_600_000 - 167 * 3_600_000;
+  return {
+    at: iso(0),
+    activeSessions: active.length,
+    withoutMfa: active.filter((r) => !r.mfa).length,
+    shareWithoutMfa: active.length ? active.filter((r) => !r.mfa).length / active.length : 0,
+    newDevices24h: 1,
+    newDevices7d: 2,
+    signIns: Array.from({ length: 168 }, (_, i) => ({ start: new Date(start + i * 3_600_000).toISOString(), count: i % 5 })),
+    byCountry: count((r) => (r.location.includes(', ') ? r.location.slice(r.location.lastIndexOf(', ') + 2) : '')),
+    byPlatform: count((r) => (r.client.includes(' on ') ? r.client.slice(r.client.lastIndexOf(' on ') + 4) : '')),
+  };
+});
+export const copyText = vi.fn(async (text: string): Promise<void> => {
+  void text;
+});
+
 export const syncStatus = vi.fn(async (): Promise<SyncStatus> => fake.sync);
 export const syncNow = vi.fn(async (): Promise<SyncStatus> => fake.sync);
 
@@ -323,6 +434,17 @@ const spies = [
   listAudit,
   syncStatus,
   syncNow,
+  findAudit,
+  auditFacets,
+  exportAuditCSV,
+  matchingSessionIds,
+  summarizeSelection,
+  terminateSelected,
+  sessionDetails,
+  getPerson,
+  signOutEverywhere,
+  getOverview,
+  copyText,
   getSettings,
   saveSettings,
   cacheInfo,

@@ -81,9 +81,15 @@ CREATE TABLE audit_events (
 	action    TEXT NOT NULL,
 	target_id TEXT COLLATE "C",
 	count     INTEGER NOT NULL,
-	reason    TEXT NOT NULL
+	reason    TEXT NOT NULL,
+	-- v1.1: whose session, device or account it was (NULL for several
+	-- people), and a label for people written with the event.
+	target_user_id TEXT COLLATE "C" REFERENCES users(id),
+	target_label   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_org_at ON audit_events (org_id, at DESC, id DESC);
+-- The person page asks for one user's events.
+CREATE INDEX audit_org_target_user ON audit_events (org_id, target_user_id, at DESC, id DESC);
 
 -- The store-wide write clock: the last updated_at handed out. One row. Every
 -- write transaction that stamps rows updates it first and holds its row

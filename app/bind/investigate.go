@@ -1,0 +1,212 @@
+package bind
+
+import (
+	"context"
+	"strconv"
+
+	"sessiondesk/app/desk"
+	"sessiondesk/app/overview"
+	"sessiondesk/backend/api"
+)
+
+// EventTerminateProgress reports a running "Terminate selected" after each
+// batch: {done, total}.
+const EventTerminateProgress = "sessions:terminate-progress"
+
+// TerminateProgress is the payload of EventTerminateProgress.
+type TerminateProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// SetProgressEmitter makes s report "Terminate selected" progress through e
+// (tests; the app uses the window's emitter from Start). A function, not a
+// method, so that Wails does not bind it.
+func SetProgressEmitter(s *SessionsService, e Emitter) { s.progress = e }
+
+// SelectionSummary tells the confirmation dialog what a selection holds.
+type SelectionSummary struct {
+	Count      int        `json:"count"`
+	Active     int        `json:"active"`
+	People     []api.User `json:"people"`
+	MorePeople int        `json:"morePeople"`
+	IncludesMe bool       `json:"includesMe"`
+}
+
+// SelectedResult is what "Terminate selected" did.
+type SelectedResult struct {
+	Terminated int  `json:"terminated"`
+	NotFound   int  `json:"notFound"`
+	SkippedMe  bool `json:"skippedMe"`
+	Batches    int  `json:"batches"`
+}
+
+// SessionDetails is one session in full, with its device and the audit event
+// that ended it (null when none is cached).
+type SessionDetails struct {
+	Session api.Session     `json:"session"`
+	Device  *api.Device     `json:"device"`
+	Ended   *api.AuditEvent `json:"ended"`
+}
+
+// MatchingIDs returns the ID of every session matching q ("select all N
+// matching"), in q's order.
+func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
+	ids, err := s.d.MatchingSessionIDs(desk.SessionQuery(q))
+	if err != nil {
+		return nil, uiError(err)
+	}
+	return ids, nil
+}
+
+// Summarize describes a selection for the confirmation dialog.
+func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
+	sum, err := s.d.SummarizeSelection(ids)
+	if err != nil {
+		return SelectionSummary{}, uiError(err)
+	}
+	if sum.People == nil {
+		sum.People = []api.User{}
+	}
+	return SelectionSummary(sum), nil
+}
+
+// TerminateSelected ends the chosen sessions, up to 1,000 per request to the
+// platform, emitting EventTerminateProgress after each batch.
+func (s *SessionsService) TerminateSelected(ids []string, reason string) (SelectedResult, error) {
+	// Many batches may take longer than one call's timeout; each request
+	// has its own budget in the client.
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	res, err := s.d.TerminateSelected(ctx, ids, reason, func(done, total int) {
+		if s.progress != nil {
+			s.progress.Emit(EventTerminateProgress, TerminateProgress{Done: done, Total: total})
+		}
+	})
+	if err != nil {
+		return SelectedResult{}, uiError(err)
+	}
+	return SelectedResult(res), nil
+}
+
+// Details returns one cached session in full.
+func (s *SessionsService) Details(id string) (SessionDetails, error) {
+	d, err := s.d.SessionDetails(id)
+	if err != nil {
+		return SessionDetails{}, uiError(err)
+	}
+	return SessionDetails(d), nil
+}
+
+// PeopleService shows one person and signs them out everywhere.
+type PeopleService struct{ base }
+
+// NewPeopleService binds the person page.
+func NewPeopleService(d *desk.Desk) *PeopleService { return &PeopleService{base{d: d}} }
+
+// Person is one person as the cache knows them.
+type Person struct {
+	User           api.User `json:"user"`
+	IsMe           bool     `json:"isMe"`
+	ActiveSessions int      `json:"activeSessions"`
+	Sessions       int      `json:"sessions"`
+	Devices        int      `json:"devices"`
+}
+
+// Get returns the person with the user ID.
+func (s *PeopleService) Get(userID string) (Person, error) {
+	p, err := s.d.Person(userID)
+	if err != nil {
+		return Person{}, uiError(err)
+	}
+	return Person(p), nil
+}
+
+// SignOutEverywhere ends every active session of the person (keeping the
+// caller's own when it is theirs and keepCurrent).
+func (s *PeopleService) SignOutEverywhere(userID string, keepCurrent bool, reason string) (TerminateAllResult, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	n, err := s.d.SignOutEverywhere(ctx, userID, keepCurrent, reason)
+	if err != nil {
+		return TerminateAllResult{}, uiError(err)
+	}
+	return TerminateAllResult{Terminated: n}, nil
+}
+
+// OverviewService computes the Overview tab from the cache.
+type OverviewService struct{ base }
+
+// NewOverviewService binds the overview.
+func NewOverviewService(d *desk.Desk) *OverviewService { return &OverviewService{base{d: d}} }
+
+// Get returns the organization's picture now.
+func (s *OverviewService) Get() (overview.Overview, error) {
+	o, err := s.d.Overview()
+	if err != nil {
+		return overview.Overview{}, uiError(err)
+	}
+	return o, nil
+}
+
+// AuditQuery asks for a filtered window of the audit log.
+type AuditQuery struct {
+	Search       string `json:"search"`
+	Action       string `json:"action"`
+	ActorID      string `json:"actorId"`
+	TargetUserID string `json:"targetUserId"`
+	Offset       int    `json:"offset"`
+	Limit        int    `json:"limit"`
+}
+
+// AuditFacets are the values the audit log's filters offer.
+type AuditFacets struct {
+	Actions []string   `json:"actions"`
+	Actors  []api.User `json:"actors"`
+	Targets []api.User `json:"targets"`
+}
+
+// Find returns a filtered window of the audit log, newest first.
+func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
+	p, err := s.d.FindAudit(desk.AuditQuery(q))
+	if err != nil {
+		return AuditPage{}, uiError(err)
+	}
+	return AuditPage(p), nil
+}
+
+// Facets lists the actions, actors and target people in the cached log.
+func (s *AuditService) Facets() (AuditFacets, error) {
+	f, err := s.d.AuditFacets()
+	if err != nil {
+		return AuditFacets{}, uiError(err)
+	}
+	return AuditFacets(f), nil
+}
+
+// ExportCSV writes every event matching q to a file the user picks.
+func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
+	rows, err := s.d.AllAudit(desk.AuditQuery(q))
+	if err != nil {
+		return "", uiError(err)
+	}
+	return exportCSV(s.dialogs, "Export audit log", "audit-"+s.now().Format("2006-01-02")+".csv", auditCSV(rows))
+}
+
+func auditCSV(rows []api.AuditEvent) [][]string {
+	out := [][]string{{"id", "at", "action", "actor_email", "actor_name", "target_id", "target_email", "target_name", "target_label", "count", "reason"}}
+	for _, e := range rows {
+		var target, email, name string
+		if e.TargetID != nil {
+			target = *e.TargetID
+		}
+		if e.TargetUser != nil {
+			email, name = e.TargetUser.Email, e.TargetUser.Name
+		}
+		out = append(out, []string{e.ID, ts(e.At), e.Action, e.Actor.Email, e.Actor.Name, target, email, name, e.TargetLabel,
+			strconv.Itoa(e.Count), e.Reason})
+	}
+	return out
+}

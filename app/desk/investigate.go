@@ -1,0 +1,398 @@
+package desk
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"sessiondesk/app/index"
+	"sessiondesk/app/overview"
+	"sessiondesk/backend/api"
+)
+
+// The investigation workflows (v1.1): a person, a session's details, a
+// selection and its termination, the filtered audit log and the overview.
+// Reads answer from the in-memory index (so they work offline); actions go
+// to the platform.
+
+// MaxSelection bounds the IDs one TerminateSelected call takes from the UI:
+// an organization's worth of sessions, sent to the platform in batches of
+// api.MaxSelected.
+const MaxSelection = 1_000_000
+
+// Person is one person as the cache knows them.
+type Person struct {
+	User           api.User
+	IsMe           bool
+	ActiveSessions int
+	Sessions       int // of every status, as cached
+	Devices        int
+}
+
+// Person finds a user in the cached sessions, devices and audit log.
+func (d *Desk) Person(userID string) (Person, error) {
+	w, err := d.current()
+	if err != nil {
+		return Person{}, err
+	}
+	p := Person{IsMe: w.Me().User.ID == userID}
+	found := false
+	nowNano := w.client.Now().UnixNano()
+	for _, s := range w.sessions.All() {
+		if s.User.ID == userID {
+			p.User, found = s.User, true
+			p.Sessions++
+			if s.Status == api.StatusActive && s.ExpiresAt.UnixNano() > nowNano {
+				p.ActiveSessions++
+			}
+		}
+	}
+	for _, dev := range w.devices.All() {
+		if dev.User.ID == userID {
+			p.User, found = dev.User, true
+			p.Devices++
+		}
+	}
+	if !found {
+		for _, e := range w.audit.All() {
+			switch {
+			case e.TargetUser != nil && e.TargetUser.ID == userID:
+				p.User, found = *e.TargetUser, true
+			case e.Actor.ID == userID:
+				p.User, found = e.Actor, true
+			}
+			if found {
+				break
+			}
+		}
+	}
+	if !found {
+		return Person{}, &Error{Code: api.CodeNotFound, Message: "This person is not in the cached data."}
+	}
+	return p, nil
+}
+
+// SessionDetails is everything known about one session.
+type SessionDetails struct {
+	Session api.Session
+	Device  *api.Device // nil when the session has none or it is not cached
+	// Ended is the audit event that ended the session (nil when it was not
+	// ended by an action, or the event is not cached). Bulk ends have no
+	// target_id; their sessions carry terminated_at equal to the event's at.
+	Ended *api.AuditEvent
+}
+
+// SessionDetails returns one cached session with its device and the audit
+// event that ended it.
+func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
+	w, err := d.current()
+	if err != nil {
+		return SessionDetails{}, err
+	}
+	s, ok := w.sessions.Get(id)
+	if !ok {
+		return SessionDetails{}, &Error{Code: api.CodeNotFound, Message: "This session is not in the cached data."}
+	}
+	s.Status = index.EffectiveStatus(&s, w.client.Now())
+	s.Current = s.ID == w.Me().SessionID
+	out := SessionDetails{Session: s}
+	if s.DeviceID != nil {
+		if dev, ok := w.devices.Get(*s.DeviceID); ok {
+			out.Device = &dev
+		}
+	}
+	if s.TerminatedAt != nil {
+		for _, e := range w.audit.All() {
+			byTarget := e.Action == api.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID
+			byTime := e.At.Equal(*s.TerminatedAt) && e.Action != api.ActionSessionTerminate && e.Action != api.ActionDeviceUntrust
+			if byTarget || byTime {
+				e := e
+				out.Ended = &e
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// MatchingSessionIDs is the ID of every session matching q, in q's order:
+// "select all N matching".
+func (d *Desk) MatchingSessionIDs(q SessionQuery) ([]string, error) {
+	rows, err := d.AllSessions(q)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].ID
+	}
+	return ids, nil
+}
+
+// SelectionSummary tells a confirmation dialog what a selection holds.
+type SelectionSummary struct {
+	Count      int        // distinct IDs
+	Active     int        // of them, active sessions (what would end)
+	People     []api.User // up to 5 people whose active sessions would end, most sessions first
+	MorePeople int        // people beyond People
+	IncludesMe bool       // the caller's own session is in the selection (it is kept)
+}
+
+// SummarizeSelection describes the selected sessions for the dialog.
+func (d *Desk) SummarizeSelection(ids []string) (SelectionSummary, error) {
+	w, err := d.current()
+	if err != nil {
+		return SelectionSummary{}, err
+	}
+	if len(ids) > MaxSelection {
+		return SelectionSummary{}, &Error{Code: api.CodeInvalidArgument, Message: "The selection is too large."}
+	}
+	now := w.client.Now()
+	own := w.Me().SessionID
+	var out SelectionSummary
+	seen := make(map[string]bool, len(ids))
+	per := map[string]int{}
+	users := map[string]api.User{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out.Count++
+		if id == own {
+			out.IncludesMe = true
+			continue
+		}
+		s, ok := w.sessions.Get(id)
+		if !ok || index.EffectiveStatus(&s, now) != api.StatusActive {
+			continue
+		}
+		out.Active++
+		per[s.User.ID]++
+		users[s.User.ID] = s.User
+	}
+	order := make([]string, 0, len(per))
+	for id := range per {
+		order = append(order, id)
+	}
+	slices.SortFunc(order, func(a, b string) int {
+		if per[a] != per[b] {
+			return per[b] - per[a]
+		}
+		return strings.Compare(users[a].Email, users[b].Email)
+	})
+	for i, id := range order {
+		if i == 5 {
+			out.MorePeople = len(order) - 5
+			break
+		}
+		out.People = append(out.People, users[id])
+	}
+	return out, nil
+}
+
+// SelectedResult is what TerminateSelected did.
+type SelectedResult struct {
+	Terminated int
+	NotFound   int
+	SkippedMe  bool // the caller's own session was selected and kept
+	Batches    int
+}
+
+// TerminateSelected ends the chosen sessions in batches of api.MaxSelected,
+// reporting progress (sessions sent so far, of total) after each batch. The
+// caller's own session is never ended this way (that is signing out). A
+// failing batch stops the run; what earlier batches ended stays ended and is
+// counted in the error's result.
+func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
+	w, err := d.current()
+	if err != nil {
+		return SelectedResult{}, err
+	}
+	if reason, err = checkReason(reason); err != nil {
+		return SelectedResult{}, err
+	}
+	if len(ids) == 0 || len(ids) > MaxSelection {
+		return SelectedResult{}, &Error{Code: api.CodeInvalidArgument, Message: "Select at least one session."}
+	}
+	own := w.Me().SessionID
+	var res SelectedResult
+	uniq := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id == own {
+			res.SkippedMe = true
+			continue
+		}
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	if progress != nil {
+		progress(0, len(uniq))
+	}
+	for start := 0; start < len(uniq); start += api.MaxSelected {
+		batch := uniq[start:min(start+api.MaxSelected, len(uniq))]
+		out, err := w.client.TerminateSelected(ctx, batch, reason)
+		if err != nil {
+			d.afterAction(ctx, w, nil, nil)
+			return res, d.fail(w, err)
+		}
+		res.Terminated += out.Terminated
+		res.NotFound += len(out.NotFound)
+		res.Batches++
+		if progress != nil {
+			progress(start+len(batch), len(uniq))
+		}
+	}
+	d.syncAfter(ctx, w)
+	return res, nil
+}
+
+// SignOutEverywhere ends every active session of one person. When the
+// person is the caller and keepCurrent is false, the caller is signed out
+// too.
+func (d *Desk) SignOutEverywhere(ctx context.Context, userID string, keepCurrent bool, reason string) (int, error) {
+	w, err := d.current()
+	if err != nil {
+		return 0, err
+	}
+	if reason, err = checkReason(reason); err != nil {
+		return 0, err
+	}
+	res, err := w.client.TerminateUserSessions(ctx, userID, keepCurrent, reason)
+	if err != nil {
+		return 0, d.fail(w, err)
+	}
+	if !keepCurrent && userID == w.Me().User.ID {
+		d.ended(w)
+		return res.Terminated, nil
+	}
+	d.syncAfter(ctx, w)
+	return res.Terminated, nil
+}
+
+// syncAfter brings the ended sessions and the new audit event into the
+// cache before the action returns, so the UI's next read shows them ended.
+// Offline by then is not the action's failure: the background sync retries.
+func (d *Desk) syncAfter(ctx context.Context, w *workspace) {
+	if _, err := w.sync.SyncNow(ctx); err != nil {
+		d.cfg.Log.Info("sync after an action failed; the background sync retries", "err", err)
+		w.sync.Trigger()
+	}
+}
+
+// Overview computes the organization's picture from the cache.
+func (d *Desk) Overview() (overview.Overview, error) {
+	w, err := d.current()
+	if err != nil {
+		return overview.Overview{}, err
+	}
+	return overview.Compute(w.sessions.All(), w.devices.All(), w.client.Now()), nil
+}
+
+// AuditQuery is a window of the cached audit log, filtered (v1.1).
+type AuditQuery struct {
+	Search       string
+	Action       string
+	ActorID      string
+	TargetUserID string
+	Offset       int
+	Limit        int
+}
+
+// AuditFacets are the values the audit log's filters offer: the actions,
+// actors and target people that occur in the cache.
+type AuditFacets struct {
+	Actions []string
+	Actors  []api.User
+	Targets []api.User
+}
+
+func auditQuery(q AuditQuery) (index.Query[api.AuditEvent], error) {
+	iq := index.Query[api.AuditEvent]{Search: q.Search, Sort: "at", Desc: true, Offset: q.Offset, Limit: window(q.Limit)}
+	for _, v := range []string{q.Action, q.ActorID, q.TargetUserID} {
+		if len(v) > maxFilterLen {
+			return iq, &Error{Code: api.CodeInvalidArgument, Message: "a filter value is too long"}
+		}
+	}
+	if q.Action == "" && q.ActorID == "" && q.TargetUserID == "" {
+		return iq, nil
+	}
+	iq.FilterKey = q.Action + "\x01" + q.ActorID + "\x01" + q.TargetUserID
+	iq.Keep = func(e *api.AuditEvent) bool {
+		return (q.Action == "" || e.Action == q.Action) && (q.ActorID == "" || e.Actor.ID == q.ActorID) &&
+			(q.TargetUserID == "" || e.TargetUser != nil && e.TargetUser.ID == q.TargetUserID)
+	}
+	return iq, nil
+}
+
+// FindAudit answers a filtered window of the cached audit log.
+func (d *Desk) FindAudit(q AuditQuery) (AuditPage, error) {
+	w, err := d.current()
+	if err != nil {
+		return AuditPage{}, err
+	}
+	iq, err := auditQuery(q)
+	if err != nil {
+		return AuditPage{}, err
+	}
+	res := w.audit.Find(iq, "at")
+	page := AuditPage{Items: res.Items, Total: res.Total}
+	page.Offline, page.SnapshotAt = d.freshness(w)
+	return page, nil
+}
+
+// AllAudit is every cached event matching q, for export.
+func (d *Desk) AllAudit(q AuditQuery) ([]api.AuditEvent, error) {
+	w, err := d.current()
+	if err != nil {
+		return nil, err
+	}
+	iq, err := auditQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	iq.Offset, iq.Limit, iq.FilterKey = 0, w.audit.Len()+1, "export\x01"+iq.FilterKey
+	defer w.audit.Forget()
+	return w.audit.Find(iq, "at").Items, nil
+}
+
+// AuditFacets lists the filter values present in the cached audit log.
+func (d *Desk) AuditFacets() (AuditFacets, error) {
+	w, err := d.current()
+	if err != nil {
+		return AuditFacets{}, err
+	}
+	actions := map[string]bool{}
+	actors := map[string]api.User{}
+	targets := map[string]api.User{}
+	for _, e := range w.audit.All() {
+		actions[e.Action] = true
+		actors[e.Actor.ID] = e.Actor
+		if e.TargetUser != nil {
+			targets[e.TargetUser.ID] = *e.TargetUser
+		}
+	}
+	out := AuditFacets{Actions: []string{}, Actors: sortedUsers(actors), Targets: sortedUsers(targets)}
+	for a := range actions {
+		out.Actions = append(out.Actions, a)
+	}
+	slices.Sort(out.Actions)
+	return out, nil
+}
+
+func sortedUsers(m map[string]api.User) []api.User {
+	out := make([]api.User, 0, len(m))
+	for _, u := range m {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b api.User) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}

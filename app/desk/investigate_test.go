@@ -1,0 +1,296 @@
+package desk_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"sessiondesk/app/desk"
+	"sessiondesk/app/index"
+	"sessiondesk/app/keychain"
+	"sessiondesk/app/platform"
+	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
+)
+
+// Every combination of the v1.1 filters with search and sort gives exactly
+// the rows a plain scan of all cached sessions gives, in the same order and
+// with the same total.
+func TestSessionFiltersCombine(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	d := newEnv(t).open(t)
+	signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	all, err := d.AllSessions(desk.SessionQuery{Status: "all", Sort: "created_at"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	someone := all[len(all)/2].User.ID
+	hour := all[len(all)/3].CreatedAt.Truncate(time.Hour)
+	queries := []desk.SessionQuery{
+		{Status: "active", MFA: "no"},
+		{Status: "all", MFA: "yes", Country: "DE"},
+		{Status: "active", Platform: "Windows", Browser: "Firefox"},
+		{Status: "expired"},
+		{Status: "terminated", Search: "acme"},
+		{Status: "all", UserID: someone},
+		{Status: "all", Country: desk.Unknown},
+		{Status: "all", CreatedFrom: hour.UnixMilli(), CreatedTo: hour.Add(time.Hour).UnixMilli()},
+		{Status: "active", MFA: "no", Platform: "macOS", Search: "1"},
+	}
+	for _, q := range queries {
+		q.Sort, q.Limit = "created_at", 1000
+		page, err := d.ListSessions(q)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		var want []string
+		for _, s := range all {
+			if matches(s, q, now) {
+				want = append(want, s.ID)
+			}
+		}
+		var got []string
+		for _, s := range page.Items {
+			got = append(got, s.ID)
+		}
+		if page.Total != len(want) || !slices.Equal(got, want) {
+			t.Errorf("%+v: %d rows (total %d), want %d", q, len(got), page.Total, len(want))
+		}
+		if q.Status != "terminated" && q.Status != "expired" && len(want) == 0 {
+			t.Errorf("%+v matches nothing in the demo: the test proves little", q)
+		}
+		ids, err := d.MatchingSessionIDs(q)
+		if err != nil || !slices.Equal(ids, want) {
+			t.Errorf("%+v: matching IDs differ from the list (%d vs %d)", q, len(ids), len(want))
+		}
+	}
+	for _, bad := range []desk.SessionQuery{{MFA: "maybe"}, {Status: "gone"}, {CreatedFrom: 10, CreatedTo: 5}, {Country: strings.Repeat("x", 201)}} {
+		if _, err := d.ListSessions(bad); codeOf(err) != api.CodeInvalidArgument {
+			t.Errorf("%+v: %v, want invalid_argument", bad, err)
+		}
+	}
+	// Devices first seen in the last 24 h, and one person's devices.
+	devs, err := d.AllDevices(desk.DeviceQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []desk.DeviceQuery{{FirstSeenHours: 24}, {UserID: devs[0].User.ID}, {Platform: devs[0].Platform, Trusted: "true"}, {DeviceID: devs[1].ID}} {
+		q.Limit = 1000
+		page, err := d.ListDevices(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, dv := range devs {
+			if (q.FirstSeenHours == 0 || dv.FirstSeenAt.After(time.Now().Add(-24*time.Hour))) &&
+				(q.UserID == "" || dv.User.ID == q.UserID) && (q.Platform == "" || dv.Platform == q.Platform) &&
+				(q.Trusted == "" || dv.Trusted) && (q.DeviceID == "" || dv.ID == q.DeviceID) {
+				want++
+			}
+		}
+		if page.Total != want {
+			t.Errorf("%+v: %d devices, want %d", q, page.Total, want)
+		}
+	}
+}
+
+func matches(s api.Session, q desk.SessionQuery, now time.Time) bool {
+	st := index.EffectiveStatus(&s, now)
+	if q.Status != "all" && st != q.Status {
+		return false
+	}
+	unk := func(v string) string {
+		if v == desk.Unknown {
+			return ""
+		}
+		return v
+	}
+	hay := strings.ToLower(s.User.Email + "\n" + s.User.Name + "\n" + s.IP + "\n" + s.Client + "\n" + s.Location)
+	return (q.Search == "" || strings.Contains(hay, strings.ToLower(q.Search))) &&
+		(q.UserID == "" || s.User.ID == q.UserID) &&
+		(q.MFA == "" || s.MFA == (q.MFA == "yes")) &&
+		(q.Country == "" || index.Country(s.Location) == unk(q.Country)) &&
+		(q.Platform == "" || index.ClientPlatform(s.Client) == unk(q.Platform)) &&
+		(q.Browser == "" || index.ClientBrowser(s.Client) == q.Browser) &&
+		(q.CreatedFrom == 0 || s.CreatedAt.UnixMilli() >= q.CreatedFrom) &&
+		(q.CreatedTo == 0 || s.CreatedAt.UnixMilli() < q.CreatedTo)
+}
+
+// A filter, a selection and Terminate selected, checked against the
+// platform: the chosen sessions end there (in batches of 1,000), the others
+// and the caller's own do not; the audit log and the details panel then say
+// who ended them and why.
+func TestTerminateSelectedAndDetails(t *testing.T) {
+	ctx := context.Background()
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	d := newEnv(t).open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	q := desk.SessionQuery{Status: "active", MFA: "no", Platform: "Windows"}
+	ids, err := d.MatchingSessionIDs(q)
+	if err != nil || len(ids) < 2 {
+		t.Fatalf("matching = %d %v", len(ids), err)
+	}
+	chosen := ids[:len(ids)/2+1]
+	sum, err := d.SummarizeSelection(append(slices.Clone(chosen), chosen[0], st.Me.SessionID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Count != len(chosen)+1 || sum.Active != len(chosen) || !sum.IncludesMe || len(sum.People) == 0 || len(sum.People) > 5 {
+		t.Errorf("summary = %+v", sum)
+	}
+	// Pad past one batch with well-formed IDs the platform does not know.
+	sent := append(slices.Clone(chosen), st.Me.SessionID)
+	for i := 0; len(sent) < 1500; i++ {
+		sent = append(sent, "ses_"+strings.Repeat("q", 23)+string(rune('a'+i/676))+string(rune('a'+i/26%26))+string(rune('a'+i%26)))
+	}
+	var progress [][2]int
+	res, err := d.TerminateSelected(ctx, sent, "sweep of Windows sessions without MFA", func(done, total int) {
+		progress = append(progress, [2]int{done, total})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Terminated != len(chosen) || res.Batches != 2 || !res.SkippedMe || res.NotFound != 1500-len(chosen)-1 {
+		t.Errorf("result = %+v, want %d ended in 2 batches", res, len(chosen))
+	}
+	if len(progress) != 3 || progress[2] != [2]int{1499, 1499} || progress[1][0] != 1000 {
+		t.Errorf("progress = %v", progress)
+	}
+	// On the platform.
+	token := mustToken(t, st)
+	c, _ := platform.New(p.URL(), platform.Options{})
+	active := map[string]bool{}
+	cursor := ""
+	for {
+		l, err := c.WithToken(token).ListSessions(ctx, platform.ListParams{Limit: 1000, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range l.Items {
+			active[s.ID] = true
+		}
+		if l.NextCursor == nil {
+			break
+		}
+		cursor = *l.NextCursor
+	}
+	for _, id := range chosen {
+		if active[id] {
+			t.Errorf("chosen session %s is still active on the platform", id)
+		}
+	}
+	for _, id := range ids[len(chosen):] {
+		if !active[id] {
+			t.Errorf("unchosen session %s was ended", id)
+		}
+	}
+	if !active[st.Me.SessionID] {
+		t.Error("the caller's own session was ended")
+	}
+	// The cache already knows (TerminateSelected syncs before returning).
+	det, err := d.SessionDetails(chosen[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det.Session.Status != api.StatusTerminated || det.Ended == nil || det.Ended.Action != api.ActionSessionsTerminateSelected ||
+		det.Ended.Reason != "sweep of Windows sessions without MFA" || det.Ended.Actor.Email != "admin@acme.test" {
+		t.Errorf("details of an ended session = %+v ended by %+v", det.Session.Status, det.Ended)
+	}
+	if det.Session.DeviceID != nil && (det.Device == nil || det.Device.ID != *det.Session.DeviceID) {
+		t.Errorf("details device = %+v for %v", det.Device, det.Session.DeviceID)
+	}
+	page, err := d.FindAudit(desk.AuditQuery{Action: api.ActionSessionsTerminateSelected, Limit: 10})
+	if err != nil || page.Total != 2 {
+		t.Errorf("audit of the two batches = %d %v", page.Total, err)
+	}
+	if _, err := d.TerminateSelected(ctx, nil, "", nil); codeOf(err) != api.CodeInvalidArgument {
+		t.Errorf("empty selection: %v", err)
+	}
+}
+
+func mustToken(t *testing.T, st desk.AuthState) string {
+	t.Helper()
+	tok, err := keychain.OS().Token(st.Profile.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Sign out everywhere: the person's tokens get 401, the caller's does not;
+// the person page counts, the audit log names the person, and the overview
+// agrees with the lists.
+func TestSignOutEverywhereAndPerson(t *testing.T) {
+	ctx := context.Background()
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	d := newEnv(t).open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	victim1, victim2 := p.Login(t, "acme", "auditor@acme.test"), p.Login(t, "acme", "auditor@acme.test")
+	syncNow(t, d)
+	person, err := d.Person(victim1.User.ID)
+	if err != nil || person.User.Email != "auditor@acme.test" || person.ActiveSessions < 2 || person.IsMe {
+		t.Fatalf("person = %+v %v", person, err)
+	}
+	n, err := d.SignOutEverywhere(ctx, victim1.User.ID, true, "account compromised")
+	if err != nil || n != person.ActiveSessions {
+		t.Fatalf("sign out everywhere = %d %v, want %d", n, err, person.ActiveSessions)
+	}
+	c, _ := platform.New(p.URL(), platform.Options{})
+	for _, tok := range []string{victim1.Token, victim2.Token} {
+		if _, err := c.WithToken(tok).Me(ctx); err == nil {
+			t.Error("a signed-out token still works")
+		}
+	}
+	if _, err := c.WithToken(mustToken(t, st)).Me(ctx); err != nil {
+		t.Errorf("the caller's token: %v", err)
+	}
+	if after, _ := d.Person(victim1.User.ID); after.ActiveSessions != 0 {
+		t.Errorf("person after = %+v", after)
+	}
+	page, err := d.FindAudit(desk.AuditQuery{TargetUserID: victim1.User.ID, Search: "compromised", Limit: 10})
+	if err != nil || page.Total != 1 || page.Items[0].TargetUser.Name == "" {
+		t.Errorf("audit for the person = %+v %v", page.Items, err)
+	}
+	facets, err := d.AuditFacets()
+	if err != nil || !slices.Contains(facets.Actions, api.ActionUserSessionsTerminate) || len(facets.Actors) == 0 || len(facets.Targets) == 0 {
+		t.Errorf("facets = %+v %v", facets, err)
+	}
+	// Signing myself out everywhere keeps my session by default.
+	me, _ := d.Person(st.Me.User.ID)
+	if !me.IsMe {
+		t.Errorf("my person page: %+v", me)
+	}
+	if _, err := d.SignOutEverywhere(ctx, st.Me.User.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !d.State().SignedIn {
+		t.Error("keeping my own session signed me out")
+	}
+
+	o, err := d.Overview()
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, _ := d.ListSessions(desk.SessionQuery{Status: "active", Limit: 1})
+	noMFA, _ := d.ListSessions(desk.SessionQuery{Status: "active", MFA: "no", Limit: 1})
+	new24, _ := d.ListDevices(desk.DeviceQuery{FirstSeenHours: 24, Limit: 1})
+	if o.ActiveSessions != act.Total || o.WithoutMFA != noMFA.Total || o.NewDevices24h != new24.Total || len(o.ByCountry) == 0 {
+		t.Errorf("overview %d/%d/%d, lists %d/%d/%d", o.ActiveSessions, o.WithoutMFA, o.NewDevices24h, act.Total, noMFA.Total, new24.Total)
+	}
+	// Each country bar's count is what its link (a filter) shows.
+	for _, b := range o.ByCountry {
+		key := b.Key
+		if key == "" {
+			key = desk.Unknown
+		}
+		page, _ := d.ListSessions(desk.SessionQuery{Status: "active", Country: key, Limit: 1})
+		if page.Total != b.Count {
+			t.Errorf("country %q: bar %d, filtered list %d", b.Key, b.Count, page.Total)
+		}
+	}
+}

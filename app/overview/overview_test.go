@@ -1,0 +1,68 @@
+package overview_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"sessiondesk/app/overview"
+	"sessiondesk/backend/api"
+)
+
+func TestCompute(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 30, 0, 0, time.UTC)
+	ses := func(created time.Time, status string, expires time.Time, mfa bool, client, loc string) api.Session {
+		return api.Session{CreatedAt: created, Status: status, ExpiresAt: expires, MFA: mfa, Client: client, Location: loc}
+	}
+	later := now.Add(time.Hour)
+	sessions := []api.Session{
+		ses(now.Add(-10*time.Minute), api.StatusActive, later, true, "Firefox 133 on Windows", "Berlin, DE"),
+		ses(now.Add(-70*time.Minute), api.StatusActive, later, false, "Chrome 131 on Windows", "Munich, DE"),
+		ses(now.Add(-2*time.Hour), api.StatusActive, later, false, "Safari on iOS", "Austin, US"),
+		ses(now.Add(-3*time.Hour), api.StatusActive, now.Add(-time.Minute), false, "Safari on iOS", "Austin, US"), // expired by time
+		ses(now.Add(-4*time.Hour), api.StatusTerminated, later, false, "Edge 131 on Windows", ""),
+		ses(now.Add(-8*24*time.Hour), api.StatusActive, later, true, "Unknown client", ""), // before the chart
+	}
+	devices := []api.Device{
+		{FirstSeenAt: now.Add(-time.Hour)},
+		{FirstSeenAt: now.Add(-25 * time.Hour)},
+		{FirstSeenAt: now.Add(-8 * 24 * time.Hour)},
+	}
+	o := overview.Compute(sessions, devices, now)
+	if o.ActiveSessions != 4 || o.WithoutMFA != 2 || o.ShareWithoutMFA != 0.5 {
+		t.Errorf("active %d without MFA %d share %v", o.ActiveSessions, o.WithoutMFA, o.ShareWithoutMFA)
+	}
+	if o.NewDevices24h != 1 || o.NewDevices7d != 2 {
+		t.Errorf("new devices %d / %d", o.NewDevices24h, o.NewDevices7d)
+	}
+	if len(o.SignIns) != overview.Hours || !o.SignIns[overview.Hours-1].Start.Equal(now.Truncate(time.Hour)) {
+		t.Fatalf("sign-in buckets %d, last starts %v", len(o.SignIns), o.SignIns[len(o.SignIns)-1].Start)
+	}
+	total := 0
+	for _, h := range o.SignIns {
+		total += h.Count
+	}
+	last := func(k int) int { return o.SignIns[overview.Hours-1-k].Count }
+	if total != 5 || last(0) != 1 || last(1) != 1 || last(2) != 1 || last(3) != 1 || last(4) != 1 {
+		t.Errorf("sign-ins total %d, last hours %d %d %d %d %d", total, last(0), last(1), last(2), last(3), last(4))
+	}
+	want := func(got []overview.KeyCount, w string) {
+		t.Helper()
+		if fmt.Sprint(got) != w {
+			t.Errorf("got %v, want %s", got, w)
+		}
+	}
+	want(o.ByCountry, "[{DE 2} { 1} {US 1}]")
+	want(o.ByPlatform, "[{Windows 2} { 1} {iOS 1}]")
+}
+
+// BenchmarkCompute measures the overview of 100,000 sessions and 20,000
+// devices; the budget is 50 ms.
+func BenchmarkCompute(b *testing.B) {
+	now := time.Now()
+	sessions, devices := overview.Sample(100_000, 20_000, now)
+	b.ResetTimer()
+	for b.Loop() {
+		overview.Compute(sessions, devices, now)
+	}
+}

@@ -1,0 +1,185 @@
+// Component tests of the v1.1 investigation views, through the whole desk
+// against the fake api: Overview, the person page, the details panel, filter
+// chips, selection and Terminate selected, Terminate all friction, the audit
+// log and the time setting.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import App from '../App.svelte';
+import * as api from '../test/fakeApi';
+import { fake, resetFake } from '../test/fakeApi';
+import { settings, DEFAULT_SETTINGS } from '../lib/settings.svelte';
+
+vi.mock('../lib/api', () => import('../test/fakeApi'));
+
+beforeEach(() => {
+  resetFake();
+  settings.current = { ...DEFAULT_SETTINGS };
+});
+
+async function renderDesk() {
+  const user = userEvent.setup();
+  render(App);
+  const table = await screen.findByRole('table', { name: 'Sessions' });
+  await within(table).findByText('user1@acme.test');
+  return { user, table };
+}
+
+function rowOf(table: HTMLElement, text: string): HTMLElement {
+  return within(table).getByText(text).closest('tr') as HTMLElement;
+}
+
+describe('Overview', () => {
+  it('shows the figures and charts, each chart also as a table, and a bar opens the filtered list', async () => {
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('tab', { name: 'Overview' }));
+    expect(await screen.findByText('active sessions')).toBeInTheDocument();
+    const countries = screen.getByRole('table', { name: 'Active sessions by country' });
+    expect(within(countries).getByRole('rowheader', { name: 'DE' })).toBeInTheDocument();
+    expect(screen.getByRole('table', { name: 'Active sessions by platform' })).toBeInTheDocument();
+    const bar = screen.getByRole('link', { name: /^DE: 4 sessions — show these sessions$/ });
+    await user.click(bar);
+    expect(screen.getByRole('tab', { name: /^Sessions/ })).toHaveAttribute('aria-selected', 'true');
+    expect(await screen.findByText('Country: DE')).toBeInTheDocument();
+    await waitFor(() => expect(api.listSessions).toHaveBeenLastCalledWith(expect.objectContaining({ country: 'DE', status: 'active' })));
+  });
+});
+
+describe('the person page', () => {
+  it('opens from a name, signs the person out everywhere through a dialog naming them and the count, and Back keeps the search', async () => {
+    const { user, table } = await renderDesk();
+    const search = screen.getByRole('searchbox', { name: 'Search sessions' });
+    await user.type(search, 'user1');
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('button', { name: 'User 1' }));
+    expect(await screen.findByRole('heading', { name: 'User 1' })).toBeInTheDocument();
+    await user.click(await screen.findByRole('button', { name: 'Sign out everywhere' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Sign User 1 out everywhere?' });
+    expect(dialog).toHaveTextContent('This ends 1 active session of User 1');
+    expect(within(dialog).queryByRole('checkbox', { name: 'Keep my own session' })).toBeNull();
+    await user.type(within(dialog).getByRole('textbox'), 'phished');
+    await user.click(within(dialog).getByRole('button', { name: 'Sign out everywhere' }));
+    await waitFor(() => expect(api.signOutEverywhere).toHaveBeenCalledWith('u-1', true, 'phished'));
+    await user.click(screen.getByRole('button', { name: '← Back' }));
+    await waitFor(() => expect(screen.queryByRole('heading', { name: 'User 1' })).toBeNull());
+    expect(screen.getByRole('searchbox', { name: 'Search sessions' })).toHaveValue('user1');
+  });
+
+  it('offers "Keep my own session" on your own page', async () => {
+    fake.sessions.push({ ...fake.sessions[0], id: 's-me-2', current: false, client: 'Firefox 133 on Linux' });
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'Sessions Desk on Linux')).getByRole('button', { name: 'Ada Admin' }));
+    await user.click(await screen.findByRole('button', { name: 'Sign out everywhere' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Sign Ada Admin out everywhere?' });
+    expect(within(dialog).getByRole('checkbox', { name: 'Keep my own session' })).toBeChecked();
+    expect(dialog).toHaveTextContent('This ends 1 active session of Ada Admin');
+  });
+});
+
+describe('the details panel', () => {
+  it('shows every field in full with a copy button, and closes with Escape', async () => {
+    fake.sessions[1].user_agent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) a very long user agent that a table cuts';
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('button', { name: /^Details of the session of User 1/ }));
+    const panel = await screen.findByRole('complementary', { name: 'Session details' });
+    await within(panel).findByText(fake.sessions[1].user_agent);
+    expect(panel).toHaveTextContent('s-1');
+    expect(panel).toHaveTextContent(/\d{4}.*\d\d:\d\d:\d\d/);
+    await user.click(within(panel).getByRole('button', { name: 'Copy IP address' }));
+    expect(api.copyText).toHaveBeenCalledWith(fake.sessions[1].ip);
+    within(panel).getByRole('heading', { name: 'Session details' }).focus();
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('complementary', { name: 'Session details' })).toBeNull());
+  });
+});
+
+describe('filters and selection', () => {
+  it('filter chips narrow the list and come off again; the toolbar says Terminate all ignores them', async () => {
+    const { user } = await renderDesk();
+    await user.selectOptions(screen.getByRole('combobox', { name: 'MFA' }), 'no');
+    const chips = await screen.findByRole('list', { name: 'Active filters' });
+    expect(within(chips).getByText('MFA not used')).toBeInTheDocument();
+    await waitFor(() => expect(api.listSessions).toHaveBeenLastCalledWith(expect.objectContaining({ mfa: 'no' })));
+    expect(screen.getByText(/“Terminate all sessions” ignores the filters/)).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: /^Terminate the \d+ matching$/ })).toBeInTheDocument();
+    await user.click(within(chips).getByRole('button', { name: 'Remove filter MFA not used' }));
+    await waitFor(() => expect(screen.queryByRole('list', { name: 'Active filters' })).toBeNull());
+  });
+
+  it('selects rows by checkbox and Terminate selected names the people', async () => {
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('checkbox'));
+    await user.click(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox'));
+    expect(screen.getByText((_, el) => el?.textContent === '2 sessions selected.')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Terminate selected' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Terminate selected sessions?' });
+    await within(dialog).findByText(/This ends/);
+    expect(dialog).toHaveTextContent(/This ends 2 active sessions of User \d and User \d/);
+    await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
+    await waitFor(() => expect(api.terminateSelected).toHaveBeenCalledWith(expect.arrayContaining(['s-1', 's-2']), ''));
+  });
+
+  it('"Select all N matching" takes every matching ID from the Go side', async () => {
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user3@acme.test')).getByRole('checkbox'));
+    await user.click(screen.getByRole('button', { name: 'Select all 6 matching' }));
+    expect(api.matchingSessionIds).toHaveBeenCalled();
+    expect(await screen.findByText((_, el) => el?.textContent === '6 sessions selected.')).toBeInTheDocument();
+  });
+});
+
+describe('Terminate all friction', () => {
+  it('over 50 sessions, the button enables only once the organization slug is typed', async () => {
+    resetFake({ sessions: 60 });
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('button', { name: 'Terminate all sessions' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Terminate all sessions?' });
+    const confirm = within(dialog).getByRole('button', { name: 'Terminate all sessions' });
+    expect(confirm).toBeDisabled();
+    await user.type(within(dialog).getByRole('textbox', { name: /type the organization's short name/ }), 'acm');
+    expect(confirm).toBeDisabled();
+    await user.type(within(dialog).getByRole('textbox', { name: /type the organization's short name/ }), 'e');
+    expect(confirm).toBeEnabled();
+  });
+
+  it('at 50 or fewer, no typing is asked', async () => {
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('button', { name: 'Terminate all sessions' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Terminate all sessions?' });
+    expect(within(dialog).queryByRole('textbox', { name: /short name/ })).toBeNull();
+    expect(within(dialog).getByRole('button', { name: 'Terminate all sessions' })).toBeEnabled();
+  });
+});
+
+describe('the audit log', () => {
+  it('names people and devices, filters by action, reads a reason in full and opens a person', async () => {
+    const admin = { id: 'u-me', email: 'admin@acme.test', name: 'Ada Admin' };
+    fake.audit = [
+      { id: 'a1', at: new Date().toISOString(), actor: admin, action: 'user.sessions.terminate', target_id: 'u-1',
+        target_user: fake.sessions[1].user, target_label: '', count: 1, reason: 'phished '.repeat(40).trim() },
+      { id: 'a2', at: new Date().toISOString(), actor: admin, action: 'device.untrust', target_id: 'd-2',
+        target_user: fake.sessions[2].user, target_label: 'Chrome on macOS #2', count: 1, reason: '' },
+    ];
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('tab', { name: 'Audit log' }));
+    const table = await screen.findByRole('table', { name: 'Audit log' });
+    await within(table).findByText('Chrome on macOS #2');
+    expect(within(table).getByRole('button', { name: 'User 2' })).toBeInTheDocument();
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Action' }), 'user.sessions.terminate');
+    await waitFor(() => expect(within(table).queryByText('Chrome on macOS #2')).toBeNull());
+    await user.click(within(table).getByRole('button', { name: /Read the event in full/ }));
+    const panel = screen.getByRole('complementary', { name: 'Audit event' });
+    expect(panel).toHaveTextContent(fake.audit[0].reason);
+    await user.click(within(table).getByRole('button', { name: 'User 1' }));
+    expect(await screen.findByRole('heading', { name: 'User 1' })).toBeInTheDocument();
+  });
+});
+
+describe('the time setting', () => {
+  it('new views show exact times in UTC with the zone written out when the setting says so', async () => {
+    fake.settings = { ...fake.settings, timeStyle: 'exact', timeZone: 'utc' };
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('button', { name: /^Details of the session of User 1/ }));
+    const panel = await screen.findByRole('complementary', { name: 'Session details' });
+    await waitFor(() => expect(panel).toHaveTextContent(/Signed in.*\d\d:\d\d:\d\d( [AP]M)? UTC/));
+  });
+});
