@@ -152,8 +152,12 @@ start_test_postgres() {
     chown postgres "$PG_TEST_DIR"
     run=(runuser -u postgres --)
   fi
-  # A free port: bind port 0, read what the kernel gave, close.
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+  # A free port: bind port 0, read what the kernel gave, close (Go is there
+  # anyway; python3 may not be on a fresh machine).
+  printf '%s\n' 'package main' 'import ("fmt"; "net")' \
+    'func main() { l, err := net.Listen("tcp", "127.0.0.1:0"); if err != nil { panic(err) }; fmt.Println(l.Addr().(*net.TCPAddr).Port); l.Close() }' \
+    >"$PG_TEST_DIR/freeport.go"
+  port="$(go run "$PG_TEST_DIR/freeport.go")"
   "${run[@]}" "$bin/initdb" -D "$PG_TEST_DIR/data" -U postgres --auth=trust -E UTF8 >"$PG_TEST_DIR/initdb.log" 2>&1
   "${run[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/log" \
     -o "-k $PG_TEST_DIR -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
