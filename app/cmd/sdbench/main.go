@@ -211,6 +211,14 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 		if err != nil {
 			return rows, err
 		}
+		if cluster != nil {
+			fmt.Fprintf(os.Stderr, "measuring live changes across two PostgreSQL replicas: %d terminations…\n", cfg.live.signIns)
+			r, err = benchCrossReplica(ctx, cfg, cluster, cfg.live.signIns)
+			rows = append(rows, r...)
+			if err != nil {
+				return rows, err
+			}
+		}
 	}
 	if cfg.soak > 0 {
 		p.stop()
