@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"sessiondesk/app/desk"
 	"sessiondesk/app/internal/testbus"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/notify"
+	"sessiondesk/app/profile"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -97,6 +99,71 @@ func TestRemoveProfileLeavesNothingBehind(t *testing.T) {
 	}
 	if got := leftovers(t, e, other.Profile.ID, "auditor@acme.test"); len(got) > 0 {
 		t.Fatalf("after removing the open account these remain:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// authHook is a recorder that also calls signedOut whenever a signed-out
+// state is announced.
+type authHook struct {
+	*recorder
+	signedOut func()
+}
+
+func (h *authHook) AuthChanged(st desk.AuthState) {
+	h.recorder.AuthChanged(st)
+	if !st.SignedIn {
+		h.signedOut()
+	}
+}
+
+// The UI shows the sign-in form, with the remembered accounts, as soon as
+// it hears that the open account was signed out. When that account is being
+// removed, it must be gone by then: otherwise the form lists it again, and
+// the profiles file still names it when the user looks.
+func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	var (
+		mu        sync.Mutex
+		id        string // armed once set
+		announced int
+		seen      []string
+		listed    int
+	)
+	e.cfg.Events = &authHook{recorder: e.events, signedOut: func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if id == "" {
+			return
+		}
+		announced++
+		seen = append(seen, leftovers(t, e, id, "admin@acme.test")...)
+		// What the sign-in form lists at that moment.
+		if ps, err := profile.Open(e.cfg.ConfigDir); err == nil {
+			all, _ := ps.List()
+			listed = len(all)
+		}
+	}}
+	d := e.open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	if got := leftovers(t, e, st.Profile.ID, "admin@acme.test"); len(got) == 0 {
+		t.Fatal("nothing of the account found before removal, so the check after it would pass vacuously")
+	}
+	mu.Lock()
+	id = st.Profile.ID
+	mu.Unlock()
+
+	if err := d.RemoveProfile(context.Background(), st.Profile.ID); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if announced == 0 {
+		t.Fatal("removing the open account did not announce the sign-out")
+	}
+	if len(seen) > 0 || listed > 0 {
+		t.Fatalf("when the sign-out was announced, the removed account was still there (%d remembered accounts):\n%s", listed, strings.Join(seen, "\n"))
 	}
 }
 

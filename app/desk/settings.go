@@ -197,17 +197,17 @@ func (d *Desk) forgetCache(id string) error {
 
 // RemoveProfile forgets a remembered account: it signs it out if it is the
 // open one, then deletes its keychain entries (token, device id and secret,
-// cache key), its cache files and its entry in the profiles file.
+// cache key), its cache files and its entry in the profiles file. The UI
+// hears of the sign-out only after all that: it then shows the sign-in form
+// with the remembered accounts, which must no longer list this one.
 func (d *Desk) RemoveProfile(ctx context.Context, id string) error {
 	if _, ok, err := d.profiles.Get(id); err != nil {
 		return err
 	} else if !ok {
 		return &Error{Code: api.CodeNotFound, Message: "No such remembered account."}
 	}
-	if d.SignedInAs(id) {
-		if err := d.SignOut(ctx, true); err != nil {
-			return err
-		}
+	if d.SignedInAs(id) && d.signOut(ctx, true) {
+		defer d.emitAuth()
 	}
 	var errs []error
 	if err := d.keychain().DeleteProfile(id); err != nil {

@@ -224,11 +224,21 @@ func (d *Desk) closeLocked(only *workspace) bool {
 // the token, closes the workspace and, with purge, deletes the profile's
 // cache and its key.
 func (d *Desk) SignOut(ctx context.Context, purge bool) error {
+	if d.signOut(ctx, purge) {
+		d.emitAuth()
+	}
+	return nil
+}
+
+// signOut is SignOut without telling the UI, for callers that have more to
+// do before the UI may show the signed-out state; it reports whether a
+// workspace was open.
+func (d *Desk) signOut(ctx context.Context, purge bool) bool {
 	d.mu.Lock()
 	w := d.ws
 	d.mu.Unlock()
 	if w == nil {
-		return nil
+		return false
 	}
 	if err := w.client.Logout(ctx); err != nil && !platform.IsUnauthenticated(err) {
 		d.cfg.Log.Info("platform logout failed; forgetting the token anyway", "err", err)
@@ -254,8 +264,7 @@ func (d *Desk) SignOut(ctx context.Context, purge bool) error {
 	d.mu.Lock()
 	d.notice = ""
 	d.mu.Unlock()
-	d.emitAuth()
-	return nil
+	return true
 }
 
 // ended handles a 401 on the stored token (or the event stream's

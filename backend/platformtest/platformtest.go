@@ -13,6 +13,13 @@
 // Stop and Restart simulate an outage: the listener and every open
 // connection close, the database stays, and Restart serves again on the same
 // port.
+//
+// With SESSIONDESK_PLATFORMTEST=postgres-replicas in the environment (the
+// test command sets it for a second run of the platform's HTTP tests) every
+// Start serves two replicas instead: two handlers, each with its own
+// connection pool, on one fresh PostgreSQL database (see pgtest), behind one
+// listener that alternates requests between them. So every HTTP test also
+// proves that replicas on one database behave as one.
 package platformtest
 
 import (
@@ -26,8 +33,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +44,8 @@ import (
 	"sessiondesk/backend/seed"
 	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/postgres"
+	"sessiondesk/backend/store/postgres/pgtest"
 	"sessiondesk/backend/store/sqlite"
 	"sessiondesk/backend/totp"
 )
@@ -59,6 +70,10 @@ type Options struct {
 	LoginThrottle *server.ThrottleConfig
 	// Logger receives the platform's logs; nil discards them.
 	Logger *slog.Logger
+	// Replicas, when 2 or more, serves that many replicas on one fresh
+	// PostgreSQL database whatever the environment says (tests of replica
+	// behaviour); 0 follows the environment (see the package comment).
+	Replicas int
 	// Events configures the live event streams; zero fields take defaults.
 	Events EventsConfig
 	// ReadTimeout and WriteTimeout of the http.Server (zero: none), as
@@ -75,12 +90,14 @@ type EventsConfig = server.EventsConfig
 
 // Platform is a running platform.
 type Platform struct {
-	store   *sqlite.DB
-	handler *server.Server
-	opts    Options
-	addr    string
-	clock   func() time.Time
-	tls     *tls.Config
+	store    store.Store
+	handler  http.Handler     // what the listener serves: the one server, or alternate(servers)
+	servers  []*server.Server // one per replica
+	replicas []http.Handler
+	opts     Options
+	addr     string
+	clock    func() time.Time
+	tls      *tls.Config
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -95,49 +112,117 @@ func Start(t testing.TB, opts Options) *Platform {
 	if clock == nil {
 		clock = time.Now
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "platform.db"), sqlite.Options{Clock: clock})
-	if err != nil {
-		t.Fatalf("platformtest: %v", err)
-	}
+	dbs := openStores(t, clock, opts.Replicas)
+	db := dbs[0]
 	switch opts.Seed {
 	case "", "demo":
 		hash, err := store.HashPassword(seed.DemoPassword, store.MinPasswordCost)
 		if err != nil {
-			db.Close()
 			t.Fatalf("platformtest: %v", err)
 		}
 		if _, err := seed.DemoWithHash(ctx, db, clock(), hash); err != nil {
-			db.Close()
 			t.Fatalf("platformtest: %v", err)
 		}
 	case "none":
 	default:
-		db.Close()
 		t.Fatalf("platformtest: unknown seed %q (want demo or none)", opts.Seed)
 	}
-	cfg := server.Config{Store: db, Logger: opts.Logger, Clock: clock,
-		IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: store.MinPasswordCost,
-		Events: opts.Events}
-	if opts.LoginThrottle != nil {
-		cfg.Throttle = *opts.LoginThrottle
+	var handlers []http.Handler
+	var servers []*server.Server
+	for _, st := range dbs {
+		cfg := server.Config{Store: st, Logger: opts.Logger, Clock: clock,
+			IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: store.MinPasswordCost,
+			Events: opts.Events}
+		if pg, ok := st.(*postgres.DB); ok && cfg.Events.Notifier == nil {
+			// Replicas wake each other's event streams through the
+			// database, as platformd serve does.
+			cfg.Events.Notifier = pg.Notifier()
+		}
+		if opts.LoginThrottle != nil {
+			cfg.Throttle = *opts.LoginThrottle
+		}
+		h, err := server.New(cfg)
+		if err != nil {
+			t.Fatalf("platformtest: %v", err)
+		}
+		handlers = append(handlers, h)
+		servers = append(servers, h)
 	}
-	h, err := server.New(cfg)
-	if err != nil {
-		db.Close()
-		t.Fatalf("platformtest: %v", err)
+	var h http.Handler = handlers[0]
+	if len(handlers) > 1 {
+		h = alternate(handlers)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		db.Close()
 		t.Fatalf("platformtest: listen: %v", err)
 	}
-	p := &Platform{store: db, handler: h, opts: opts, addr: ln.Addr().String(), clock: clock, tls: opts.TLS}
+	p := &Platform{store: db, handler: h, servers: servers, replicas: handlers, opts: opts, addr: ln.Addr().String(), clock: clock, tls: opts.TLS}
 	p.serve(ln)
-	t.Cleanup(func() {
-		p.Stop()
-		db.Close()
-	})
+	t.Cleanup(p.Stop) // runs before the stores' cleanups: LIFO
 	return p
+}
+
+// EnvBackend names the variable that selects the backend of Start.
+const EnvBackend = "SESSIONDESK_PLATFORMTEST"
+
+// Replica is the handler of replica i (0-based), to address one replica
+// directly; Start's listener alternates between all of them.
+func (p *Platform) Replica(i int) http.Handler { return p.replicas[i] }
+
+// openStores opens the store(s) Start serves: one SQLite file, or n (by
+// default two) handles on one fresh PostgreSQL database. They close at
+// cleanup.
+func openStores(t testing.TB, clock func() time.Time, n int) []store.Store {
+	t.Helper()
+	ctx := context.Background()
+	v := os.Getenv(EnvBackend)
+	if n >= 2 {
+		v = "postgres-replicas"
+	} else {
+		n = 2
+	}
+	switch v {
+	case "", "sqlite":
+		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "platform.db"), sqlite.Options{Clock: clock})
+		if err != nil {
+			t.Fatalf("platformtest: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return []store.Store{db}
+	case "postgres-replicas":
+		url := pgtest.NewDatabase(t)
+		var out []store.Store
+		for range n {
+			db, err := postgres.Open(ctx, url, postgres.Options{Clock: clock})
+			if err != nil {
+				t.Fatalf("platformtest: %v", err)
+			}
+			t.Cleanup(func() { db.Close() })
+			out = append(out, db)
+		}
+		return out
+	default:
+		t.Fatalf("platformtest: %s=%q (want sqlite or postgres-replicas)", EnvBackend, v)
+		return nil
+	}
+}
+
+// alternate sends request i to handler i mod n: a load balancer in front
+// of replicas, at its most unforgiving (consecutive requests of one client
+// never reach the same replica). Event streams (GET /api/v1/events) all go
+// to the first replica, as long-lived connections stay where they landed:
+// their caps and counters are per process (Server() is the first
+// replica's), and every change written through the other replica must
+// still reach them, woken through the database.
+func alternate(hs []http.Handler) http.Handler {
+	var n atomic.Uint64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == api.BasePath+"/events" {
+			hs[0].ServeHTTP(w, r)
+			return
+		}
+		hs[(n.Add(1)-1)%uint64(len(hs))].ServeHTTP(w, r)
+	})
 }
 
 func (p *Platform) serve(ln net.Listener) {
@@ -195,8 +280,9 @@ func (p *Platform) Restart() {
 	p.serve(ln)
 }
 
-// Server is the platform's handler, for its counters (OpenStreams).
-func (p *Platform) Server() *server.Server { return p.handler }
+// Server is the platform's handler (with replicas: the first replica's),
+// for its counters (OpenStreams).
+func (p *Platform) Server() *server.Server { return p.servers[0] }
 
 // httpClient is the client of Login: with TLS it trusts the platform's own
 // certificate (as an anchor), so that Login needs no CA.

@@ -89,12 +89,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	accountKey := strings.ToLower(req.Org) + "\x00" + strings.ToLower(strings.TrimSpace(req.Email))
 	// Reserve this attempt against the account's and the IP's limits before
 	// any credential is checked; it is given back unless the attempt fails.
-	att, wait, ok := s.throttle.begin(accountKey, ip)
+	att, wait, ok, err := s.throttle.begin(ctx, accountKey, ip)
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
 	if !ok {
 		return &Error{Code: api.CodeRateLimited, Message: "too many failed sign-ins; try again later", RetryAfter: wait}
 	}
 	result := attemptVoid
-	defer func() { s.throttle.end(att, result) }()
+	defer func() { s.throttle.end(ctx, att, result) }()
 	fail := func() error {
 		result = attemptFailed
 		return errorf(api.CodeUnauthenticated, "wrong organization, e-mail or password")

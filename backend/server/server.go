@@ -124,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 	if s.absolute <= 0 {
 		s.absolute = DefaultAbsoluteTimeout
 	}
-	s.throttle = newThrottle(cfg.Throttle, s.clock)
+	s.throttle = newThrottle(cfg.Throttle, s.clock, s.store, s.log)
 	// Unknown users are compared against this hash so that they take as long
 	// as known ones and timing does not reveal which e-mails exist.
 	h, err := store.HashPassword("not-a-password", cfg.PasswordCost)

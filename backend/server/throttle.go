@@ -1,9 +1,15 @@
 package server
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"net/netip"
-	"sync"
 	"time"
+
+	"sessiondesk/backend/store"
 )
 
 // ThrottleConfig limits failed sign-ins. A failure (wrong organization,
@@ -21,8 +27,9 @@ import (
 // gives its reservation back. So at most the limit of attempts are ever
 // checked per window, however many arrive at once.
 //
-// Counters live in memory: a restart forgets them, and several platformd
-// processes each count on their own.
+// The marks live in the store (store.ReserveAttempt), so every platformd
+// process on one database counts together: five failures spread over two
+// replicas throttle the account on both, and a restart forgets nothing.
 type ThrottleConfig struct {
 	AccountLimit int           // failures per account per Window; 0 means 5
 	IPLimit      int           // failures per client IP per Window; 0 means 50
@@ -37,25 +44,14 @@ func DefaultThrottle() ThrottleConfig {
 type throttle struct {
 	cfg   ThrottleConfig
 	clock func() time.Time
-
-	mu     sync.Mutex
-	fails  map[string][]mark // key → failures and reservations, oldest first
-	nextID uint64
-	ops    int
-}
-
-// mark is a counted failure, or a reservation of an attempt in flight
-// (pending) that will become a failure or be given back.
-type mark struct {
-	at      time.Time
-	id      uint64
-	pending bool
+	store store.Store
+	log   *slog.Logger
 }
 
 // attempt is a reservation made by begin; end settles it.
 type attempt struct {
-	keys [2]string
-	id   uint64
+	id         string
+	accountKey string
 }
 
 // Outcomes of an attempt.
@@ -67,7 +63,7 @@ const (
 	attemptSucceeded                // signed in: give it back and clear the account's failures
 )
 
-func newThrottle(cfg ThrottleConfig, clock func() time.Time) *throttle {
+func newThrottle(cfg ThrottleConfig, clock func() time.Time, st store.Store, log *slog.Logger) *throttle {
 	def := DefaultThrottle()
 	if cfg.AccountLimit <= 0 {
 		cfg.AccountLimit = def.AccountLimit
@@ -78,7 +74,7 @@ func newThrottle(cfg ThrottleConfig, clock func() time.Time) *throttle {
 	if cfg.Window <= 0 {
 		cfg.Window = def.Window
 	}
-	return &throttle{cfg: cfg, clock: clock, fails: map[string][]mark{}}
+	return &throttle{cfg: cfg, clock: clock, store: st, log: log}
 }
 
 // ipKey is the throttling key of a client address: an IPv4 address (also
@@ -96,83 +92,39 @@ func ipKey(ip string) string {
 	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
-// prune drops marks older than the window; the caller holds mu.
-func (t *throttle) prune(key string, now time.Time) []mark {
-	f := t.fails[key]
-	i := 0
-	for i < len(f) && !f[i].at.After(now.Add(-t.cfg.Window)) {
-		i++
-	}
-	f = f[i:]
-	if len(f) == 0 {
-		delete(t.fails, key)
-		return nil
-	}
-	t.fails[key] = f
-	return f
-}
-
 // begin checks the account's and the IP's limits and, when neither is
-// reached, reserves one attempt against both in the same locked step. When a
-// limit is reached it reports how long until the oldest counted mark that
-// matters leaves the window.
-func (t *throttle) begin(account, ip string) (*attempt, time.Duration, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.clock()
-	a := &attempt{keys: [2]string{"a:" + account, "i:" + ipKey(ip)}}
-	limits := [2]int{t.cfg.AccountLimit, t.cfg.IPLimit}
-	var wait time.Duration
-	for i, key := range a.keys {
-		f := t.prune(key, now)
-		if len(f) >= limits[i] {
-			// The limit-th newest mark must leave the window.
-			wait = max(wait, f[len(f)-limits[i]].at.Add(t.cfg.Window).Sub(now), time.Second)
-		}
+// reached, reserves one attempt against both in the same atomic step of
+// the store. When a limit is reached it reports how long until the oldest
+// counted mark that matters leaves the window.
+func (t *throttle) begin(ctx context.Context, account, ip string) (*attempt, time.Duration, bool, error) {
+	// The store keeps the SHA-256 of the account (organization and e-mail,
+	// NUL-separated): no e-mail addresses in the throttle table, and no NUL
+	// byte, which PostgreSQL text cannot hold.
+	sum := sha256.Sum256([]byte(account))
+	a := &attempt{accountKey: "a:" + hex.EncodeToString(sum[:])}
+	keys := []store.ThrottleKey{{Key: a.accountKey, Limit: t.cfg.AccountLimit}, {Key: "i:" + ipKey(ip), Limit: t.cfg.IPLimit}}
+	r, err := t.store.ReserveAttempt(ctx, keys, t.clock(), t.cfg.Window)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("throttle: %w", err)
 	}
-	if wait > 0 {
-		return nil, wait, false
+	if !r.OK {
+		return nil, r.Wait, false, nil
 	}
-	t.nextID++
-	a.id = t.nextID
-	for _, key := range a.keys {
-		t.fails[key] = append(t.fails[key], mark{at: now, id: a.id, pending: true})
-	}
-	// Forget idle keys now and then, so a spray of e-mails cannot grow the
-	// map without bound.
-	t.ops++
-	if t.ops%1024 == 0 {
-		for k := range t.fails {
-			t.prune(k, now)
-		}
-	}
-	return a, 0, true
+	a.id = r.ID
+	return a, 0, true, nil
 }
 
-// end settles an attempt: a failure keeps its mark (no longer pending);
-// anything else removes it, and a success also clears the account's settled
-// failures (other attempts still in flight keep their reservations).
-func (t *throttle) end(a *attempt, o outcome) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for i, key := range a.keys {
-		f := t.fails[key]
-		out := f[:0]
-		for _, m := range f {
-			switch {
-			case m.id == a.id && o == attemptFailed:
-				m.pending = false
-			case m.id == a.id:
-				continue
-			case i == 0 && o == attemptSucceeded && !m.pending:
-				continue
-			}
-			out = append(out, m)
-		}
-		if len(out) == 0 {
-			delete(t.fails, key)
-		} else {
-			t.fails[key] = out
-		}
+// end settles an attempt: a failure keeps its marks; anything else removes
+// them, and a success also clears the account's settled failures (other
+// attempts still in flight keep their reservations). It runs even when the
+// client has gone away; a failure to settle is logged, and an unsettled
+// reservation simply counts until it leaves the window.
+func (t *throttle) end(ctx context.Context, a *attempt, o outcome) {
+	clear := ""
+	if o == attemptSucceeded {
+		clear = a.accountKey
+	}
+	if err := t.store.SettleAttempt(context.WithoutCancel(ctx), a.id, o == attemptFailed, clear); err != nil {
+		t.log.Warn("settling a sign-in attempt failed", "err", err)
 	}
 }

@@ -12,9 +12,11 @@ const (
 	ENotFound = "not_found"
 	EInvalid  = "invalid"
 	EConflict = "conflict"
-	// EUnavailable: the store cannot do this now (its disk is full, its
-	// file cannot be written); the message tells an operator what to fix.
-	// It passes by itself once the cause is gone.
+	// EUnavailable: the store cannot do this now: its disk is full or its
+	// file cannot be written (the message tells an operator what to fix),
+	// or the database cannot be reached (connection refused or lost
+	// mid-request). It passes by itself once the cause is gone; the HTTP
+	// layer answers 503 unavailable.
 	EUnavailable = "unavailable"
 )
 

@@ -17,6 +17,7 @@ const (
 	PrefixSession = "ses"
 	PrefixDevice  = "dev"
 	PrefixAudit   = "aud"
+	PrefixAttempt = "att" // sign-in throttle reservations
 )
 
 const idBodyLen = 26

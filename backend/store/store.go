@@ -1,7 +1,8 @@
 // Package store defines the platform's domain: organizations, users, sessions,
 // devices and the audit log, and the Store interface that the HTTP layer
-// consumes. Implementations live in sub-packages (store/sqlite today; a
-// PostgreSQL one can follow without touching the handlers).
+// consumes. Implementations live in sub-packages: store/sqlite (one
+// process on a file) and store/postgres (any number of processes on one
+// database); store/storetest checks these rules on both with the same cases.
 //
 // Rules every implementation keeps:
 //
@@ -11,7 +12,8 @@
 //     increases across the whole store (max(now, last+1µs)); rows changed by
 //     one transaction share its timestamp and are ordered by id. The
 //     updated_since feed therefore never misses a change: a change committed
-//     later always carries a larger timestamp.
+//     later always carries a larger timestamp — also when several processes
+//     write (timestamps are handed out in commit order; see each store).
 //   - Expiry by the mere passage of time is not a write and does not bump
 //     updated_at: clients compute "expired" from expires_at. Recording use
 //     (last_active_at, which also slides expires_at) is a write and does.
@@ -108,6 +110,30 @@ type Store interface {
 
 	ListAudit(ctx context.Context, orgID string, f AuditFilter) (Page[AuditEvent], error)
 
+	// ReserveAttempt is the sign-in throttle's one atomic step, shared by
+	// every process on the database: it forgets marks of the keys older than
+	// window, and when every key has fewer marks (counted failures and
+	// reservations of attempts in flight) than its Limit, it adds one
+	// pending mark to each key under a new reservation ID. Otherwise it adds
+	// nothing and reports in Wait how long until the Limit-th newest mark of
+	// a full key leaves the window (at least a second). Two processes can
+	// never both pass the check on the last free slot.
+	ReserveAttempt(ctx context.Context, keys []ThrottleKey, now time.Time, window time.Duration) (Reservation, error)
+	// SettleAttempt ends a reservation: failed keeps its marks as counted
+	// failures; otherwise they are removed. clearKey (may be "") also loses
+	// its settled failures (a successful sign-in clears its account), while
+	// other reservations in flight keep theirs.
+	SettleAttempt(ctx context.Context, reservationID string, failed bool, clearKey string) error
+	// PruneAttempts deletes throttle marks older than before (housekeeping).
+	PruneAttempts(ctx context.Context, before time.Time) (int, error)
+	// DeleteEndedSessions deletes at most limit sessions that ended before
+	// endedBefore: terminated before it, or expired (expires_at) before it.
+	// The audit log is kept. Housekeeping calls it in small batches, off the
+	// request path; a delta-feed client that synced after endedBefore has
+	// already seen every deleted session end (a termination bumps
+	// updated_at; an expiry is computed from expires_at), so its view stays
+	// right.
+	DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error)
 	// ChangeFeed is the change order live streams read (changes.go).
 	ChangeFeed
 
@@ -371,6 +397,20 @@ type AuditFilter struct {
 	Query string
 	Limit int
 	After *Key
+}
+
+// ThrottleKey is one counter a sign-in attempt counts against.
+type ThrottleKey struct {
+	Key   string
+	Limit int
+}
+
+// Reservation is the answer of ReserveAttempt: OK with the ID to settle, or
+// refused with how long to wait.
+type Reservation struct {
+	ID   string
+	OK   bool
+	Wait time.Duration
 }
 
 // Bulk is the input of BulkLoad. Sessions carry their token hash; rows get the

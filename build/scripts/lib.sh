@@ -42,7 +42,7 @@ version_ldflags() { echo "-X main.version=$(project_version)"; }
 BUILD_PACKAGES=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 # What the window needs without a desktop, and what the tests drive it with.
 HEADLESS_PACKAGES=(xvfb xauth dbus gnome-keyring libglib2.0-bin)
-TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl)
+TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl postgresql)
 
 # ensure_apt PKG… installs the packages that are missing, and only those.
 ensure_apt() {
@@ -132,3 +132,49 @@ with_private_session_bus() {
 }
 
 have_display() { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }
+
+# start_test_postgres starts a throwaway PostgreSQL cluster (initdb in a
+# temporary directory, its own free port on 127.0.0.1, fsync off: nothing in
+# it must survive) and exports its URL as SESSIONDESK_TEST_POSTGRES. It is
+# never the system's service. Call stop_test_postgres from an EXIT trap so a
+# failing or interrupted run leaves no cluster behind. initdb refuses root, so
+# as root the cluster runs as the `postgres` user the package creates.
+PG_TEST_DIR=""
+start_test_postgres() {
+  local bin port run=()
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  if [ -z "$bin" ]; then
+    echo "start_test_postgres: PostgreSQL is not installed (ensure_apt postgresql)" >&2
+    return 1
+  fi
+  PG_TEST_DIR="$(mktemp -d /tmp/sessiondesk-pg.XXXXXX)"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$PG_TEST_DIR"
+    run=(runuser -u postgres --)
+  fi
+  # A free port: bind port 0, read what the kernel gave, close (Go is there
+  # anyway; python3 may not be on a fresh machine).
+  printf '%s\n' 'package main' 'import ("fmt"; "net")' \
+    'func main() { l, err := net.Listen("tcp", "127.0.0.1:0"); if err != nil { panic(err) }; fmt.Println(l.Addr().(*net.TCPAddr).Port); l.Close() }' \
+    >"$PG_TEST_DIR/freeport.go"
+  port="$(go run "$PG_TEST_DIR/freeport.go")"
+  "${run[@]}" "$bin/initdb" -D "$PG_TEST_DIR/data" -U postgres --auth=trust -E UTF8 >"$PG_TEST_DIR/initdb.log" 2>&1
+  "${run[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/log" \
+    -o "-k $PG_TEST_DIR -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -w start >/dev/null
+  PG_TEST_BIN="$bin"
+  export SESSIONDESK_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+  say "throwaway PostgreSQL cluster on 127.0.0.1:$port ($PG_TEST_DIR)"
+}
+
+# stop_test_postgres stops the cluster start_test_postgres started and
+# removes its directory; safe to call twice or when none was started.
+stop_test_postgres() {
+  if [ -n "$PG_TEST_DIR" ] && [ -d "$PG_TEST_DIR" ]; then
+    local run=()
+    if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi
+    "${run[@]}" "$PG_TEST_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$PG_TEST_DIR"
+  fi
+  PG_TEST_DIR=""
+}

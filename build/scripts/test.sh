@@ -32,18 +32,28 @@ if [ -d "$ROOT/backend/server" ]; then
   while read -r name; do FUZZ_TARGETS+=("$name"); done < <(cd "$ROOT" && grep -ho '^func Fuzz[A-Za-z0-9_]*' backend/server/*_test.go 2>/dev/null | sed 's/^func //')
 fi
 
+# A throwaway PostgreSQL cluster for the PostgreSQL store's tests and the
+# two-replica runs; the trap removes it also when a test fails or the run is
+# interrupted.
+trap stop_test_postgres EXIT
+trap 'exit 130' INT TERM
+start_test_postgres
+export SESSIONDESK_REQUIRE_POSTGRES=1
+
 say "go test -race ./... and the end-to-end suite, on a private D-Bus with gnome-keyring"
 export SESSIONDESK_REQUIRE_KEYCHAIN=1
 with_private_session_bus bash -c '
   set -euo pipefail
   cd "$1"; shift
   go test -race -count=1 ./...
+  echo "==> the platform HTTP tests again, against two replicas on one PostgreSQL database"
+  SESSIONDESK_PLATFORMTEST=postgres-replicas go test -race -count=1 ./backend/server/... ./backend/platformtest/...
   for t in "$@"; do
     echo "==> fuzzing $t for ${FUZZTIME:-5s}"
     go test -run=NONE -fuzz="^$t\$" -fuzztime="${FUZZTIME:-5s}" ./backend/server
   done
   echo "==> bench, short: every measurement of build/scripts/bench.sh at a tiny size, results checked, timings not"
-  go run ./app/cmd/sdbench -short -soak 3s -platformd build/bin/platformd -app build/bin/sessiondesk-dev -ui frontend/bench/ui.mjs
+  go run ./app/cmd/sdbench -short -soak 3s -platformd build/bin/platformd -app build/bin/sessiondesk-dev -ui frontend/bench/ui.mjs -postgres "$SESSIONDESK_TEST_POSTGRES"
   echo "==> end-to-end suite (real app under Xvfb, Chromium through playwright-core)"
   (cd frontend && npm run --silent e2e)
 ' bash "$ROOT" "${FUZZ_TARGETS[@]}"

@@ -202,6 +202,39 @@ describe('first sync of a large organization', () => {
     api.listSessions.mockImplementation(real);
   });
 
+  it('shows no empty state when the next sync starts before the first one\'s rows are on screen', async () => {
+    // The live stream asks for a delta sync right after the first full
+    // sync: its first status (syncing, with the new lastSyncAt) can arrive
+    // before the rows the full sync wrote.
+    const rows = fake.sessions;
+    fake.sessions = [];
+    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'saving', done: 100_001, total: 0, live: true, lastEventAt: null, liveNote: '' };
+    render(App);
+    const table = await screen.findByRole('table', { name: 'Sessions' });
+    expect(await within(table).findByText(/saving them to the offline cache/)).toBeInTheDocument();
+
+    fake.sessions = rows;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const real = api.listSessions.getMockImplementation()!;
+    api.listSessions.mockImplementation(async (q) => {
+      await gate;
+      return real(q);
+    });
+    const done = new Date().toISOString();
+    emit('sessions:changed');
+    emit('sync:status', { ...fake.sync, syncing: false, phase: '', done: 0, lastSyncAt: done });
+    emit('sync:status', { ...fake.sync, syncing: true, phase: 'sessions', done: 0, lastSyncAt: done });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(screen.queryByText('No sessions.')).toBeNull();
+    expect(screen.queryByText('0 sessions')).toBeNull();
+    expect(screen.getByRole('tab', { name: /^Sessions/ })).toHaveTextContent(/^Sessions$/);
+    open();
+    expect(await within(table).findByText('user1@acme.test')).toBeInTheDocument();
+    expect(screen.getByRole('group', { name: 'Sync status' })).toHaveTextContent('Syncing sessions…');
+    api.listSessions.mockImplementation(real);
+  });
+
   it('says "nothing cached yet" when the first sync cannot run, and "No sessions." once one did', async () => {
     fake.sessions = [];
     fake.sync = { online: false, syncing: false, lastSyncAt: null, lastError: 'The platform cannot be reached.', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '' };

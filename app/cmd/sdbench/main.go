@@ -40,6 +40,7 @@ type config struct {
 	soakClients int
 	ui          string // the UI bench script, run with node; "" skips the UI rows
 	appBinary   string
+	postgres    string // admin URL of a PostgreSQL cluster; "" measures SQLite only
 	live        liveConfig
 	// faultClients ask for 1000-row pages at once for faultFor (the load
 	// shedding row, faults_platform.go); 0 clients skips it.
@@ -68,6 +69,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.soakClients, "soak-clients", 200, "concurrent clients in the soak")
 	fs.StringVar(&cfg.ui, "ui", "", "node script of the UI bench (frontend/e2e/bench-ui.mjs); empty skips the UI rows")
 	fs.StringVar(&cfg.appBinary, "app", "build/bin/sessiondesk-dev", "the dev app binary the UI bench drives")
+	fs.StringVar(&cfg.postgres, "postgres", "", "admin `URL` of a PostgreSQL cluster: also measure platformd on PostgreSQL (side by side) and soak two replicas on it")
 	cfg.live = liveConfig{signIns: 50, streams: 1000, soakFor: time.Minute, pollEvery: 30 * time.Second}
 	fs.IntVar(&cfg.live.signIns, "live-signins", cfg.live.signIns, "sign-ins timed from the platform to the app's notification")
 	fs.IntVar(&cfg.live.streams, "live-streams", cfg.live.streams, "event streams held on one organization in the streams soak")
@@ -99,12 +101,15 @@ func run(args []string, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 
-	rows, err := measure(ctx, cfg, dir)
-	printTable(stdout, cfg, rows)
+	pg := map[int]string{}
+	rows, err := measure(ctx, cfg, dir, pg)
+	printTable(stdout, cfg, rows, pg)
 	return err
 }
 
-func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
+// measure runs every measurement. pg receives, by row index, the
+// PostgreSQL value of the platformd rows measured on both stores.
+func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]row, error) {
 	base := filepath.Join(dir, "base.db")
 	fmt.Fprintf(os.Stderr, "seeding %d sessions and %d devices…\n", cfg.sessions, cfg.devices)
 	seedTook, err := seedLarge(ctx, cfg.platformd, base, cfg.slug, cfg.sessions, cfg.devices)
@@ -112,8 +117,24 @@ func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
 		return nil, err
 	}
 	rows := []row{{"seed", fmt.Sprintf("platformd seed of %d sessions + %d devices", cfg.sessions, cfg.devices), ms(seedTook), "< 60 s", "one run"}}
+	sqliteFresh := func(name string) (string, error) { return freshCopy(base, dir, name+".db") }
 
-	db, err := freshCopy(base, dir, "reads.db")
+	// With -postgres the platformd rows run on PostgreSQL too, on the same
+	// organization, and the table shows both side by side.
+	var cluster *pgCluster
+	if cfg.postgres != "" {
+		cluster = newPGCluster(cfg.postgres)
+		defer cluster.dropAll()
+		fmt.Fprintln(os.Stderr, "seeding the same organization into PostgreSQL…")
+		took, err := cluster.seed(ctx, cfg)
+		if err != nil {
+			return rows, fmt.Errorf("postgres: %w", err)
+		}
+		pg[0] = ms(took)
+	}
+	pgFresh := func(name string) (string, error) { return cluster.fresh(ctx, name) }
+
+	db, err := sqliteFresh("reads")
 	if err != nil {
 		return rows, err
 	}
@@ -125,12 +146,30 @@ func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
 
 	fmt.Fprintln(os.Stderr, "measuring platformd reads…")
 	r, err := benchPlatform(ctx, cfg, p)
+	if err == nil && cluster != nil {
+		fmt.Fprintln(os.Stderr, "measuring platformd reads on PostgreSQL…")
+		err = sideBySide(pg, len(rows), r, func() ([]row, error) {
+			db, err := pgFresh("reads")
+			if err != nil {
+				return nil, err
+			}
+			pp, err := startPlatform(ctx, cfg.platformd, db)
+			if err != nil {
+				return nil, err
+			}
+			defer pp.stop()
+			return benchPlatform(ctx, cfg, pp)
+		})
+	}
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
 	}
 	fmt.Fprintln(os.Stderr, "measuring terminate-all…")
-	r, err = benchTerminateAll(ctx, cfg, cfg.platformd, base, dir)
+	r, err = benchTerminateAll(ctx, cfg, cfg.platformd, sqliteFresh)
+	if err == nil && cluster != nil {
+		err = sideBySide(pg, len(rows), r, func() ([]row, error) { return benchTerminateAll(ctx, cfg, cfg.platformd, pgFresh) })
+	}
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
@@ -172,10 +211,18 @@ func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
 		if err != nil {
 			return rows, err
 		}
+		if cluster != nil {
+			fmt.Fprintf(os.Stderr, "measuring live changes across two PostgreSQL replicas: %d terminations…\n", cfg.live.signIns)
+			r, err = benchCrossReplica(ctx, cfg, cluster, cfg.live.signIns)
+			rows = append(rows, r...)
+			if err != nil {
+				return rows, err
+			}
+		}
 	}
 	if cfg.soak > 0 {
 		p.stop()
-		db, err := freshCopy(base, dir, "soak.db")
+		db, err := sqliteFresh("soak")
 		if err != nil {
 			return rows, err
 		}
@@ -185,36 +232,98 @@ func measure(ctx context.Context, cfg config, dir string) ([]row, error) {
 		}
 		defer sp.stop()
 		fmt.Fprintf(os.Stderr, "soaking: %d clients for %s…\n", cfg.soakClients, cfg.soak)
-		res, err := soak(ctx, cfg, sp, cfg.soakClients, cfg.soak)
-		rows = append(rows,
-			row{"soak", fmt.Sprintf("%d clients × %s: requests served", cfg.soakClients, cfg.soak), fmt.Sprint(res.Requests), "", fmt.Sprintf("%.0f req/s", float64(res.Requests)/cfg.soak.Seconds())},
-			row{"soak", "request latency p50 / p99", ms(res.P50) + " / " + ms(res.P99), "", ""},
-			row{"soak", "sessions terminated meanwhile", fmt.Sprint(res.Terminated), "", ""},
-			row{"soak", "5xx / other errors", fmt.Sprintf("%d / %d", res.ServerErrs, res.OtherErrs), "0 / 0", ""},
-			row{"soak", "lost / duplicated updates", fmt.Sprintf("%d / %d", res.Lost, res.Duplicated), "0 / 0", "over every client's view"},
-		)
+		r, err := soakRows(ctx, cfg, "soak", []string{sp.URL})
+		rows = append(rows, r...)
 		if err != nil {
 			return rows, err
 		}
-		if res.ServerErrs+res.OtherErrs+res.Lost+res.Duplicated > 0 {
-			return rows, fmt.Errorf("soak: %d 5xx, %d other errors, %d lost, %d duplicated", res.ServerErrs, res.OtherErrs, res.Lost, res.Duplicated)
-		}
-		if res.Terminated == 0 {
-			return rows, fmt.Errorf("soak: the admin terminated nothing")
+		sp.stop()
+		if cluster != nil {
+			// Two replicas on one PostgreSQL database; every client's
+			// requests alternate between them.
+			db, err := pgFresh("soak")
+			if err != nil {
+				return rows, err
+			}
+			var urls []string
+			for range 2 {
+				rp, err := startPlatform(ctx, cfg.platformd, db)
+				if err != nil {
+					return rows, err
+				}
+				defer rp.stop()
+				urls = append(urls, rp.URL)
+			}
+			fmt.Fprintf(os.Stderr, "soaking two PostgreSQL replicas: %d clients for %s…\n", cfg.soakClients, cfg.soak)
+			r, err := soakRows(ctx, cfg, "soak, 2 PG replicas", urls)
+			for i := range r { // its results belong in the PostgreSQL column
+				pg[len(rows)+i], r[i].Value = r[i].Value, ""
+			}
+			rows = append(rows, r...)
+			if err != nil {
+				return rows, err
+			}
 		}
 	}
 	return rows, nil
 }
 
-func printTable(w io.Writer, cfg config, rows []row) {
+// sideBySide runs the PostgreSQL twin of a set of rows (same measurements,
+// same order) and records its values in pg beside the SQLite rows, which
+// start at index at of the table.
+func sideBySide(pg map[int]string, at int, sqliteRows []row, runPG func() ([]row, error)) error {
+	pgRows, err := runPG()
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if len(pgRows) != len(sqliteRows) {
+		return fmt.Errorf("postgres: %d rows, want %d", len(pgRows), len(sqliteRows))
+	}
+	for i := range pgRows {
+		pg[at+i] = pgRows[i].Value
+	}
+	return nil
+}
+
+// soakRows runs the soak against the platform(s) at urls and checks it.
+func soakRows(ctx context.Context, cfg config, part string, urls []string) ([]row, error) {
+	res, err := soak(ctx, cfg, urls, cfg.soakClients, cfg.soak)
+	rows := []row{
+		{part, fmt.Sprintf("%d clients × %s: requests served", cfg.soakClients, cfg.soak), fmt.Sprint(res.Requests), "", fmt.Sprintf("%.0f req/s", float64(res.Requests)/cfg.soak.Seconds())},
+		{part, "request latency p50 / p99", ms(res.P50) + " / " + ms(res.P99), "", ""},
+		{part, "sessions terminated meanwhile", fmt.Sprint(res.Terminated), "", ""},
+		{part, "5xx / other errors", fmt.Sprintf("%d / %d", res.ServerErrs, res.OtherErrs), "0 / 0", ""},
+		{part, "lost / duplicated updates", fmt.Sprintf("%d / %d", res.Lost, res.Duplicated), "0 / 0", "over every client's view"},
+	}
+	if err != nil {
+		return rows, err
+	}
+	if res.ServerErrs+res.OtherErrs+res.Lost+res.Duplicated > 0 {
+		return rows, fmt.Errorf("%s: %d 5xx, %d other errors, %d lost, %d duplicated", part, res.ServerErrs, res.OtherErrs, res.Lost, res.Duplicated)
+	}
+	if res.Terminated == 0 {
+		return rows, fmt.Errorf("%s: the admin terminated nothing", part)
+	}
+	return rows, nil
+}
+
+func printTable(w io.Writer, cfg config, rows []row, pg map[int]string) {
 	host, _ := os.Hostname()
 	fmt.Fprintf(w, "\nSessions Desk bench — %d sessions, %d devices, %d runs; %s, %d CPUs, %s (%s)\n\n",
 		cfg.sessions, cfg.devices, cfg.runs, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), host)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "| part\t| measurement\t| result\t| target\t| note\t|")
-	fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t|\n", r.Section, r.Metric, r.Value, r.Target, r.Note)
+	if cfg.postgres == "" {
+		fmt.Fprintln(tw, "| part\t| measurement\t| result\t| target\t| note\t|")
+		fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t|\n", r.Section, r.Metric, r.Value, r.Target, r.Note)
+		}
+	} else {
+		fmt.Fprintln(tw, "| part\t| measurement\t| SQLite\t| PostgreSQL\t| target\t| note\t|")
+		fmt.Fprintln(tw, "|---\t|---\t|---\t|---\t|---\t|---\t|")
+		for i, r := range rows {
+			fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t|\n", r.Section, r.Metric, r.Value, pg[i], r.Target, r.Note)
+		}
 	}
 	tw.Flush()
 }

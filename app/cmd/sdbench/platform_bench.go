@@ -95,11 +95,11 @@ func benchPlatform(ctx context.Context, cfg config, p *platformProc) ([]row, err
 }
 
 // benchTerminateAll ends every session of the large organization, once per
-// run, each run on a fresh copy of the seeded database.
-func benchTerminateAll(ctx context.Context, cfg config, bin, baseDB, dir string) ([]row, error) {
+// run, each run on a fresh copy of the seeded database (fresh makes one).
+func benchTerminateAll(ctx context.Context, cfg config, bin string, fresh func(name string) (string, error)) ([]row, error) {
 	var runs []time.Duration
 	for i := range cfg.runs {
-		db, err := freshCopy(baseDB, dir, fmt.Sprintf("terminate-all-%d.db", i))
+		db, err := fresh(fmt.Sprintf("terminate_all_%d", i))
 		if err != nil {
 			return nil, err
 		}

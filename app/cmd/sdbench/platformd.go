@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -103,6 +104,16 @@ type apiClient struct {
 	base  string
 	token string
 	http  *http.Client
+	alt   []string // when set, requests go to these bases in turn
+	next  atomic.Uint64
+}
+
+// alternate sends the client's requests to each of bases in turn (replicas
+// behind an imaginary load balancer); one base changes nothing.
+func (c *apiClient) alternate(bases []string) {
+	if len(bases) > 1 {
+		c.alt = bases
+	}
 }
 
 func newAPIClient(base string, conns int) *apiClient {
@@ -132,7 +143,11 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	base := c.base
+	if len(c.alt) > 0 {
+		base = c.alt[(c.next.Add(1)-1)%uint64(len(c.alt))]
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return nil, err
 	}

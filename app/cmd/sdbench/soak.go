@@ -100,8 +100,12 @@ func (sc *soakClient) catchUp(ctx context.Context) error {
 // soak runs clients that poll the delta feed and list pages while one admin
 // terminates sessions, for d. Every request goes to loopback; the loops stop
 // at the deadline or on the first transport failure of a client.
-func soak(ctx context.Context, cfg config, p *platformProc, clients int, d time.Duration) (soakResult, error) {
-	admin := newAPIClient(p.URL, 2)
+//
+// With several urls (replicas of one database) every client, the admin
+// too, sends its requests to them in turn.
+func soak(ctx context.Context, cfg config, urls []string, clients int, d time.Duration) (soakResult, error) {
+	admin := newAPIClient(urls[0], 2)
+	admin.alternate(urls)
 	adminLogin, err := admin.login(ctx, cfg.slug, "admin@"+cfg.slug+".test")
 	if err != nil {
 		return soakResult{}, err
@@ -132,7 +136,8 @@ func soak(ctx context.Context, cfg config, p *platformProc, clients int, d time.
 	start := time.Now().UTC().Format(time.RFC3339Nano)
 	scs := make([]*soakClient, clients)
 	for i := range scs {
-		c := newAPIClient(p.URL, 2)
+		c := newAPIClient(urls[0], 2)
+		c.alternate(urls)
 		if _, err := c.login(ctx, cfg.slug, "admin@"+cfg.slug+".test"); err != nil {
 			return soakResult{}, err
 		}

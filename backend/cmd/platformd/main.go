@@ -4,12 +4,18 @@
 //
 //	platformd serve  --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--tls-cert FILE --tls-key FILE] [--pprof 127.0.0.1:6060]
 //	platformd seed   --db FILE (--demo | --large-org SLUG --sessions N --devices M)
+//	platformd copy   --from FILE --to postgres://USER@HOST:PORT/DB
 //	platformd org create  --db FILE --slug S --name N
 //	platformd user add    --db FILE --org S --email E --name N --role R [--password-stdin]
 //	platformd user passwd --db FILE --org S --email E [--password-stdin]
 //	platformd user totp   --db FILE --org S --email E
 //	platformd user list   --db FILE --org S
 //	platformd version
+//
+// --db is a SQLite file or a PostgreSQL URL (postgres://…); any number of
+// serve processes may share one PostgreSQL database. copy moves a SQLite
+// platform into an empty PostgreSQL database, token hashes included, so
+// nobody is signed out.
 //
 // Every command takes --help. The database file is created with mode 0600.
 // serve drains in-flight requests on SIGINT or SIGTERM (refusing new
@@ -50,6 +56,7 @@ import (
 	"sessiondesk/backend/seed"
 	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/postgres"
 	"sessiondesk/backend/store/sqlite"
 	"sessiondesk/backend/totp"
 )
@@ -57,9 +64,10 @@ import (
 const usage = `platformd — the Sessions Desk platform service
 
 Usage:
-  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h]
+  platformd serve       --db FILE --listen HOST:PORT [--seed demo] [--idle-timeout 12h] [--absolute-timeout 168h] [--retain-ended 720h]
                         [--tls-cert FILE --tls-key FILE] [--trust-proxy] [--pprof HOST:PORT] [load-shedding flags]
   platformd seed        --db FILE (--demo | --large-org SLUG --sessions N --devices M)
+  platformd copy        --from FILE --to postgres://USER@HOST:PORT/DB
   platformd org create  --db FILE --slug SLUG --name NAME
   platformd user add    --db FILE --org SLUG --email EMAIL --name NAME --role ROLE [--password-stdin]
   platformd user passwd --db FILE --org SLUG --email EMAIL [--password-stdin]
@@ -128,6 +136,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdServe(ctx, rest, stderr, log)
 	case "seed ":
 		return cmdSeed(ctx, rest, stdout, stderr, log)
+	case "copy ":
+		return cmdCopy(ctx, rest, stdout, stderr, log)
 	case "org create":
 		return cmdOrgCreate(ctx, rest, stdout, stderr)
 	case "user add":
@@ -184,13 +194,43 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 	return nil
 }
 
-func openDB(ctx context.Context, path string) (*sqlite.DB, error) {
+// openDB opens the store --db names: a postgres:// (or postgresql://) URL
+// is a PostgreSQL database, anything else a SQLite file.
+func openDB(ctx context.Context, path string) (store.Store, error) {
+	if postgres.IsURL(path) {
+		return postgres.Open(ctx, path, postgres.Options{})
+	}
 	return sqlite.Open(ctx, path, sqlite.Options{})
 }
 
+// notifierOf is the change notifier of the store: on PostgreSQL the one
+// that also wakes the event streams of the other replicas (LISTEN/NOTIFY);
+// nil (in-process) for SQLite, which has one process.
+func notifierOf(db store.Store) store.ChangeNotifier {
+	if pg, ok := db.(*postgres.DB); ok {
+		return pg.Notifier()
+	}
+	return nil
+}
+
+// redactDB is --db as it may be logged: a URL without its password.
+func redactDB(db string) string {
+	if !postgres.IsURL(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// dbFlagHelp is the help of every --db flag.
+const dbFlagHelp = "SQLite database `file` (created with mode 0600) or PostgreSQL URL (postgres://user@host:port/db)"
+
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
 	fs := newFlags("serve", "serve --db FILE --listen HOST:PORT [flags]", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file` (created with mode 0600)")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 	seedName := fs.String("seed", "", "seed the empty database first: demo")
 	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "end sessions unused for this long")
@@ -199,6 +239,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	accountLimit := fs.Int("login-account-limit", server.DefaultThrottle().AccountLimit, "failed sign-ins per account per window")
 	ipLimit := fs.Int("login-ip-limit", server.DefaultThrottle().IPLimit, "failed sign-ins per client IP per window")
 	window := fs.Duration("login-window", server.DefaultThrottle().Window, "sign-in throttling window")
+	retain := fs.Duration("retain-ended", server.DefaultRetention, "delete sessions this long after they ended (expired or terminated); the audit log is kept")
 	ev := server.DefaultEvents()
 	streamsPerSession := fs.Int("events-max-per-session", ev.MaxPerSession, "open event streams (GET /api/v1/events) per session")
 	streamsPerOrg := fs.Int("events-max-per-org", ev.MaxPerOrg, "open event streams per organization on this process")
@@ -238,8 +279,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		fmt.Fprintf(stderr, "unknown seed %q (want demo)\n", *seedName)
 		return errUsage
 	}
-	if *idle <= 0 || *absolute <= 0 {
-		fmt.Fprintln(stderr, "timeouts must be positive")
+	if *idle <= 0 || *absolute <= 0 || *retain <= 0 {
+		fmt.Fprintln(stderr, "timeouts and --retain-ended must be positive")
 		return errUsage
 	}
 	db, err := openDB(ctx, *dbPath)
@@ -257,7 +298,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	h, err := server.New(server.Config{
 		Store: db, Logger: log, IdleTimeout: *idle, AbsoluteTimeout: *absolute, TrustProxy: *trustProxy,
 		Throttle: server.ThrottleConfig{AccountLimit: *accountLimit, IPLimit: *ipLimit, Window: *window},
-		Events:   server.EventsConfig{MaxPerSession: *streamsPerSession, MaxPerOrg: *streamsPerOrg},
+		Events:   server.EventsConfig{MaxPerSession: *streamsPerSession, MaxPerOrg: *streamsPerOrg, Notifier: notifierOf(db)},
 		Shed:     shed,
 	})
 	if err != nil {
@@ -291,6 +332,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 		}
 		defer stopPprof()
 	}
+	// Housekeeping runs off the request path until serve stops.
+	hkCtx, stopHousekeeping := context.WithCancel(ctx)
+	defer stopHousekeeping()
+	go server.RunHousekeeping(hkCtx, server.HousekeepingConfig{Store: db, Log: log, Retention: *retain,
+		Pause: 50 * time.Millisecond, AttemptWindow: max(24*time.Hour, *window)})
 	// SIGHUP reloads the certificate pair. It is caught even without TLS so
 	// that a habitual "kill -HUP" does not end the service.
 	hup := make(chan os.Signal, 1)
@@ -308,7 +354,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	} else {
 		go func() { served <- srv.Serve(ln) }()
 	}
-	log.Info("platformd listening", "addr", ln.Addr().String(), "scheme", scheme, "db", *dbPath,
+	log.Info("platformd listening", "addr", ln.Addr().String(), "scheme", scheme, "db", redactDB(*dbPath),
 		"idle_timeout", idle.String(), "absolute_timeout", absolute.String())
 	select {
 	case err := <-served:
@@ -331,7 +377,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 
 func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	fs := newFlags("seed", "seed --db FILE (--demo | --large-org SLUG --sessions N --devices M)", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file`")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	demo := fs.Bool("demo", false, "seed the demo organizations (needs an empty database)")
 	large := fs.String("large-org", "", "create one large organization with this `slug`")
 	name := fs.String("name", "", "display name of the large organization (default: the slug)")
@@ -371,7 +417,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 
 func cmdOrgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("org create", "org create --db FILE --slug SLUG --name NAME", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file`")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	slug := fs.String("slug", "", "short `name` used to sign in, e.g. acme")
 	name := fs.String("name", "", "display `name`, e.g. \"Acme Health\"")
 	if err := parse(fs, args, "db", "slug", "name"); err != nil {
@@ -413,7 +459,7 @@ type userFlags struct {
 
 func addUserFlags(fs *flag.FlagSet) userFlags {
 	return userFlags{
-		db:    fs.String("db", "", "SQLite database `file`"),
+		db:    fs.String("db", "", dbFlagHelp),
 		org:   fs.String("org", "", "organization `slug`"),
 		email: fs.String("email", "", "the user's e-mail `address`"),
 	}
@@ -565,7 +611,7 @@ func cmdUserTOTP(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func cmdUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user list", "user list --db FILE --org SLUG", stderr)
-	dbPath := fs.String("db", "", "SQLite database `file`")
+	dbPath := fs.String("db", "", dbFlagHelp)
 	org := fs.String("org", "", "organization `slug`")
 	if err := parse(fs, args, "db", "org"); err != nil {
 		return err

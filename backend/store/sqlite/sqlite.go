@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -373,23 +372,8 @@ func isUnique(err error) bool {
 	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 }
 
-// nanos is t as unix nanoseconds, clamped to what an int64 holds (years
-// 1678-2262): UnixNano of a later time is undefined, and an updated_since of
-// the year 9999 must still mean "after every change".
-func nanos(t time.Time) int64 {
-	switch {
-	case t.After(maxNanosTime):
-		return math.MaxInt64
-	case t.Before(minNanosTime):
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	maxNanosTime = time.Unix(0, math.MaxInt64)
-	minNanosTime = time.Unix(0, math.MinInt64)
-)
+// nanos is t as unix nanoseconds, clamped (see store.UnixNano).
+func nanos(t time.Time) int64 { return store.UnixNano(t) }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sessiondesk/backend/seed"
+	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/postgres"
+	"sessiondesk/backend/store/postgres/pgtest"
+	"sessiondesk/backend/store/sqlite"
+)
+
+// copy moves a SQLite platform into an empty PostgreSQL database: every
+// session keeps its token hash (its holder stays signed in), devices keep
+// their secrets, users their TOTP state, the audit log its events, and the
+// feed its updated_at values; a second copy into the now full database is
+// refused.
+func TestCopySQLiteToPostgres(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	path := filepath.Join(t.TempDir(), "platform.db")
+	src, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Demo(ctx, src, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	org, err := src.OrgBySlug(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := src.UserByEmail(ctx, org.ID, "mfa@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := sha256.Sum256([]byte("a token"))
+	secret := sha256.Sum256([]byte("a device secret"))
+	ses, dev, err := src.SignIn(ctx, store.SignIn{UserID: u.ID, TokenHash: token[:], DeviceName: "d", DevicePlatform: "p",
+		TrustDevice: true, TrustSecretHash: secret[:], IP: "192.0.2.1", MFA: true, Idle: time.Hour, Absolute: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := src.UseTOTPStep(ctx, u.ID, 1000); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	srcSessions := everySession(t, src, org.ID)
+	srcAudit, err := src.ListAudit(ctx, org.ID, store.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+
+	code, out, errOut := runCmd(t, "", "copy", "--from", path, "--to", url)
+	if code != 0 {
+		t.Fatalf("copy: %d %s", code, errOut)
+	}
+	if !strings.Contains(out, "the counts match") {
+		t.Errorf("copy said %q", out)
+	}
+	dst, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	p, err := dst.Authenticate(ctx, token[:])
+	if err != nil || p.Session.ID != ses.ID || p.Session.Status(time.Now()) != store.StatusActive {
+		t.Errorf("the copied session does not authenticate: %+v %v", p.Session, err)
+	}
+	if d, err := dst.DeviceOfUser(ctx, u.ID, dev.ID); err != nil || !d.Trusted() || string(d.TrustSecretHash) != string(secret[:]) {
+		t.Errorf("copied device = %+v %v", d, err)
+	}
+	if pu, err := dst.UserByEmail(ctx, org.ID, "mfa@acme.test"); err != nil || pu.TOTPSecret != u.TOTPSecret || string(pu.PasswordHash) != string(u.PasswordHash) {
+		t.Errorf("copied user = %+v %v", pu, err)
+	}
+	if ok, _ := dst.UseTOTPStep(ctx, u.ID, 1000); ok {
+		t.Error("a TOTP step used before the copy was accepted again")
+	}
+	if got := everySession(t, dst, org.ID); !reflect.DeepEqual(got, srcSessions) {
+		t.Errorf("sessions differ after the copy: %d vs %d", len(got), len(srcSessions))
+	}
+	if got, err := dst.ListAudit(ctx, org.ID, store.AuditFilter{Limit: 1000}); err != nil || !reflect.DeepEqual(got.Items, srcAudit.Items) {
+		t.Errorf("audit differs after the copy: %d vs %d (%v)", len(got.Items), len(srcAudit.Items), err)
+	}
+	// New changes sort after every copied one.
+	ended, err := dst.TerminateSession(ctx, org.ID, ses.ID, store.Actor{UserID: u.ID})
+	if err != nil || !ended.UpdatedAt.After(srcSessions[len(srcSessions)-1].UpdatedAt) {
+		t.Errorf("a change after the copy at %v, not after the newest copied one: %v", ended.UpdatedAt, err)
+	}
+
+	code, _, errOut = runCmd(t, "", "copy", "--from", path, "--to", url)
+	if code != 1 || !strings.Contains(errOut, "not empty") {
+		t.Errorf("a copy into a full database: %d %s", code, errOut)
+	}
+	if code, _, _ := runCmd(t, "", "copy", "--from", filepath.Join(t.TempDir(), "missing.db"), "--to", pgtest.NewDatabase(t)); code != 1 {
+		t.Errorf("a copy of a missing file: %d", code)
+	}
+}
+
+// everySession is the org's feed from the beginning (every status, in
+// updated_at order).
+func everySession(t *testing.T, s store.Store, orgID string) []store.Session {
+	t.Helper()
+	var out []store.Session
+	since := time.Unix(0, 0)
+	f := store.SessionFilter{UpdatedSince: &since, Limit: 1000}
+	for {
+		page, err := s.ListSessions(context.Background(), orgID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Items...)
+		if page.Next == nil {
+			return out
+		}
+		f.After = page.Next
+	}
+}

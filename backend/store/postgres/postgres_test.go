@@ -1,0 +1,81 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/postgres"
+	"sessiondesk/backend/store/postgres/pgtest"
+	"sessiondesk/backend/store/storetest"
+)
+
+// TestStore runs the shared store suite on PostgreSQL: each test gets its
+// own database, and "another handle" is a second pool on it, as a second
+// replica would have.
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t testing.TB, clock func() time.Time) (store.Store, func() store.Store) {
+		url := pgtest.NewDatabase(t)
+		open := func() store.Store {
+			db, err := postgres.Open(context.Background(), url, postgres.Options{Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		return open(), open
+	})
+}
+
+// When the audit event cannot be written, no destructive write changes
+// anything: the event and the change are one transaction. (A trigger makes
+// the audit insert fail.)
+func TestDestructiveWritesRollBackWithoutTheirAuditEvent(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	org, err := db.CreateOrg(ctx, "a", "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: "u@a.test", Name: "U", Role: "member", PasswordHash: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, d, err := db.SignIn(ctx, store.SignIn{UserID: u.ID, TokenHash: []byte("tok"), TrustDevice: true, Idle: time.Hour, Absolute: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+		CREATE TRIGGER no_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION no_audit()`); err != nil {
+		t.Fatal(err)
+	}
+	by := store.Actor{UserID: u.ID}
+	for name, write := range map[string]func() error{
+		"terminate":      func() error { _, err := db.TerminateSession(ctx, org.ID, s.ID, by); return err },
+		"terminate all":  func() error { _, err := db.TerminateAll(ctx, org.ID, "", by); return err },
+		"user sessions":  func() error { _, err := db.TerminateUserSessions(ctx, org.ID, u.ID, "", by); return err },
+		"selected":       func() error { _, err := db.TerminateSessions(ctx, org.ID, []string{s.ID}, by); return err },
+		"untrust":        func() error { _, err := db.UntrustDevice(ctx, org.ID, d.ID, by); return err },
+		"password reset": func() error { _, err := db.SetPassword(ctx, u.ID, []byte("new"), by); return err },
+	} {
+		if err := write(); err == nil {
+			t.Errorf("%s succeeded without its audit event", name)
+		}
+	}
+	if got, _ := db.GetSession(ctx, org.ID, s.ID); got.TerminatedAt != nil || !got.UpdatedAt.Equal(s.UpdatedAt) {
+		t.Errorf("the session changed although every audit event failed: %+v", got)
+	}
+	if got, _ := db.DeviceOfUser(ctx, u.ID, d.ID); !got.Trusted() {
+		t.Error("the device lost its trust although its audit event failed")
+	}
+	if got, _ := db.UserByEmail(ctx, org.ID, "u@a.test"); string(got.PasswordHash) != "x" {
+		t.Error("the password changed although its audit event failed")
+	}
+}

@@ -1,0 +1,500 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"sessiondesk/backend/store"
+)
+
+const sessionCols = `s.id, s.org_id, s.device_id, s.ip, s.user_agent, s.client, s.location, s.mfa,
+	s.created_at, s.last_active_at, s.expires_at, s.absolute_expires_at, s.updated_at, s.terminated_at,
+	u.id, u.email, u.name, tb.id, tb.email, tb.name`
+
+const sessionFrom = ` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN users tb ON tb.id = s.terminated_by `
+
+// sessionScan holds the scan targets of sessionCols.
+type sessionScan struct {
+	s                                        store.Session
+	device, tbID, tbEmail, tbName            *string
+	created, lastActive, expires, absExpires int64
+	updated                                  int64
+	terminated                               *int64
+}
+
+func (x *sessionScan) dest() []any {
+	s := &x.s
+	return []any{&s.ID, &s.OrgID, &x.device, &s.IP, &s.UserAgent, &s.Client, &s.Location, &s.MFA,
+		&x.created, &x.lastActive, &x.expires, &x.absExpires, &x.updated, &x.terminated,
+		&s.User.ID, &s.User.Email, &s.User.Name, &x.tbID, &x.tbEmail, &x.tbName}
+}
+
+func (x *sessionScan) session() store.Session {
+	s := x.s
+	s.User.OrgID = s.OrgID
+	s.DeviceID = deref(x.device)
+	s.CreatedAt = fromNanos(x.created)
+	s.LastActiveAt = fromNanos(x.lastActive)
+	s.ExpiresAt = fromNanos(x.expires)
+	s.AbsoluteExpiresAt = fromNanos(x.absExpires)
+	s.UpdatedAt = fromNanos(x.updated)
+	s.TerminatedAt = fromNullNanos(x.terminated)
+	if x.tbID != nil {
+		s.TerminatedBy = &store.User{ID: *x.tbID, Email: deref(x.tbEmail), Name: deref(x.tbName), OrgID: s.OrgID}
+	}
+	return s
+}
+
+func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
+	var x sessionScan
+	if err := sc.Scan(x.dest()...); err != nil {
+		return store.Session{}, err
+	}
+	return x.session(), nil
+}
+
+func getSession(ctx context.Context, q querier, orgID, id string) (store.Session, error) {
+	s, err := scanSession(q.QueryRow(ctx, `SELECT `+sessionCols+sessionFrom+`WHERE s.id = $1 AND s.org_id = $2`, id, orgID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, store.Errorf(store.ENotFound, "session not found")
+	}
+	return s, err
+}
+
+// GetSession returns one session of the organization.
+func (d *DB) GetSession(ctx context.Context, orgID, id string) (store.Session, error) {
+	s, err := getSession(ctx, d.pool, orgID, id)
+	if err != nil {
+		return s, wrap("get session", err)
+	}
+	return s, nil
+}
+
+// ListSessions pages through an organization's sessions (see
+// store.SessionFilter for the two orders).
+func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilter) (store.Page[store.Session], error) {
+	var page store.Page[store.Session]
+	var a args
+	var where strings.Builder
+	where.WriteString(`WHERE s.org_id = ` + a.add(orgID))
+	if f.UpdatedSince == nil && f.ActiveOnly {
+		where.WriteString(` AND s.terminated_at IS NULL AND s.expires_at > ` + a.add(nanos(f.Now)))
+	}
+	if f.UserID != "" {
+		where.WriteString(` AND s.user_id = ` + a.add(f.UserID))
+	}
+	if f.Query != "" {
+		q := a.add(f.Query)
+		where.WriteString(` AND (strpos(lower(u.email), lower(` + q + `)) > 0 OR strpos(lower(u.name), lower(` + q + `)) > 0
+			OR strpos(lower(s.ip), lower(` + q + `)) > 0 OR strpos(lower(s.client), lower(` + q + `)) > 0)`)
+	}
+	var order string
+	keyOf := func(s store.Session) store.Key { return store.Key{At: s.CreatedAt, ID: s.ID} }
+	if f.UpdatedSince != nil {
+		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
+			// The cursor implies updated_at > UpdatedSince. Given alone,
+			// the row comparison is where the index scan starts; beside a
+			// separate updated_at > $n the scan could start at that bound
+			// and step over every entry of a timestamp shared by a
+			// terminate-all (as SQLite did; see the SQLite store).
+			where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+		} else {
+			where.WriteString(` AND s.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
+			if f.After != nil {
+				where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+			}
+		}
+		order = ` ORDER BY s.updated_at, s.id`
+		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
+	} else {
+		if f.After != nil {
+			where.WriteString(` AND (s.created_at, s.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+		}
+		order = ` ORDER BY s.created_at DESC, s.id DESC`
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	lim := a.add(limit + 1)
+	rows, err := d.pool.Query(ctx, `SELECT `+sessionCols+sessionFrom+where.String()+order+` LIMIT `+lim, a...)
+	if err != nil {
+		return page, wrap("list sessions", err)
+	}
+	defer rows.Close()
+	page.Items = make([]store.Session, 0, min(limit, 1000))
+	var x sessionScan
+	dest := x.dest()
+	for rows.Next() {
+		x = sessionScan{}
+		if err := rows.Scan(dest...); err != nil {
+			return page, wrap("list sessions", err)
+		}
+		page.Items = append(page.Items, x.session())
+	}
+	if err := rows.Err(); err != nil {
+		return page, wrap("list sessions", err)
+	}
+	// One row more than asked for tells that another page exists without a
+	// COUNT.
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		k := keyOf(page.Items[limit-1])
+		page.Next = &k
+	}
+	return page, nil
+}
+
+// Authenticate resolves a token hash. It always reads the database (no
+// cache): a session ended through any replica is refused by every replica
+// on the very next request.
+func (d *DB) Authenticate(ctx context.Context, tokenHash []byte) (store.Principal, error) {
+	var p store.Principal
+	var x sessionScan
+	dest := append(x.dest(), &x.s.User.Role, &p.Org.ID, &p.Org.Slug, &p.Org.Name)
+	err := d.pool.QueryRow(ctx, `SELECT `+sessionCols+`, u.role, o.id, o.slug, o.name`+sessionFrom+
+		` JOIN orgs o ON o.id = s.org_id WHERE s.token_hash = $1`, tokenHash).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, store.Errorf(store.ENotFound, "session not found")
+	}
+	if err != nil {
+		return p, wrap("authenticate", err)
+	}
+	p.Session = x.session()
+	p.User = p.Session.User
+	return p, nil
+}
+
+// TouchSession slides last_active_at and expires_at, at most once per
+// minInterval.
+func (d *DB) TouchSession(ctx context.Context, sessionID string, idle, minInterval time.Duration) error {
+	// Check outside any transaction first, so a touch another request (or
+	// replica) already did costs no clock lock.
+	now := nanos(d.clock())
+	var due bool
+	err := d.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND terminated_at IS NULL
+		AND expires_at > $2 AND last_active_at <= $3)`, sessionID, now, now-int64(minInterval)).Scan(&due)
+	if err != nil {
+		return wrap("touch session", err)
+	}
+	if !due {
+		return nil
+	}
+	err = d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		// The condition again: another touch or a termination may have
+		// committed meanwhile.
+		_, err = w.Exec(ctx, `UPDATE sessions SET last_active_at = $1,
+			expires_at = LEAST(absolute_expires_at, $2), updated_at = $1
+			WHERE id = $3 AND terminated_at IS NULL AND expires_at > $1 AND last_active_at <= $4`,
+			ts, ts+int64(idle), sessionID, ts-int64(minInterval))
+		return err
+	})
+	if err != nil {
+		return wrap("touch session", err)
+	}
+	return nil
+}
+
+// Logout terminates the caller's own session.
+func (d *DB) Logout(ctx context.Context, sessionID string) error {
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		_, err = w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = user_id, updated_at = $1
+			WHERE id = $2 AND terminated_at IS NULL`, ts, sessionID)
+		return err
+	})
+	if err != nil {
+		return wrap("logout", err)
+	}
+	return nil
+}
+
+// auditTarget is what an audit event names as its target: the row's ID (""
+// for actions without one), whose it was ("" for several people) and a label
+// for people.
+type auditTarget struct {
+	ID, UserID, Label string
+}
+
+// insertAudit records an audit event; an Actor without UserID is the command
+// line (actor_id NULL).
+func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action string, target auditTarget, count int) error {
+	_, err := w.Exec(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, target_user_id,
+		target_label, count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, store.NewID(store.PrefixAudit), orgID, ts,
+		nullString(by.UserID), action, nullString(target.ID), nullString(target.UserID), target.Label, count, by.Reason)
+	if err != nil {
+		return errors.Join(errors.New("insert audit event"), err)
+	}
+	return nil
+}
+
+// TerminateSession ends one session and audits it in the same transaction.
+func (d *DB) TerminateSession(ctx context.Context, orgID, id string, by store.Actor) (store.Session, error) {
+	var s store.Session
+	err := d.write(ctx, func(w *writeTx) error {
+		var exists bool
+		if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND org_id = $2)`, id, orgID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return store.Errorf(store.ENotFound, "session not found")
+		}
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		// Under the clock lock no other stamping write runs, so the row
+		// read here is the one this UPDATE sees.
+		var userID, client, ip string
+		err = w.QueryRow(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			WHERE id = $3 AND terminated_at IS NULL RETURNING user_id, client, ip`, ts, by.UserID, id).Scan(&userID, &client, &ip)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // already terminated: unchanged, no event
+		case err != nil:
+			return err
+		default:
+			target := auditTarget{ID: id, UserID: userID, Label: store.SessionLabel(client, ip)}
+			if err := insertAudit(w, orgID, ts, by, store.ActionSessionTerminate, target, 1); err != nil {
+				return err
+			}
+		}
+		s, err = getSession(ctx, w, orgID, id)
+		return err
+	})
+	if err != nil {
+		return s, wrap("terminate session", err)
+	}
+	return s, nil
+}
+
+// TerminateAll ends every active session of the organization but one, with a
+// single UPDATE and one audit row.
+func (d *DB) TerminateAll(ctx context.Context, orgID, keepSessionID string, by store.Actor) (int, error) {
+	var n int64
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		tag, err := w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			WHERE org_id = $3 AND terminated_at IS NULL AND expires_at > $1 AND id <> $4`,
+			ts, by.UserID, orgID, keepSessionID)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateAll, auditTarget{}, int(n))
+	})
+	if err != nil {
+		return 0, wrap("terminate all", err)
+	}
+	return int(n), nil
+}
+
+// TerminateUserSessions ends one user's active sessions but one, with a
+// single UPDATE (on the sessions_org_user index) and one audit row.
+func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by store.Actor) (int, error) {
+	var n int64
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		var found bool
+		if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND org_id = $2)`, userID, orgID).Scan(&found); err != nil {
+			return err
+		}
+		if !found {
+			return store.Errorf(store.ENotFound, "user not found")
+		}
+		tag, err := w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			WHERE org_id = $3 AND user_id = $4 AND terminated_at IS NULL AND expires_at > $1 AND id <> $5`,
+			ts, by.UserID, orgID, userID, keepSessionID)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		return insertAudit(w, orgID, ts, by, store.ActionUserSessionsTerminate, auditTarget{ID: userID, UserID: userID}, int(n))
+	})
+	if err != nil {
+		return 0, wrap("terminate user sessions", err)
+	}
+	return int(n), nil
+}
+
+// TerminateSessions ends the listed sessions of the organization with one
+// UPDATE over the ID list, and one audit row.
+func (d *DB) TerminateSessions(ctx context.Context, orgID string, ids []string, by store.Actor) (store.Selected, error) {
+	out := store.Selected{NotFound: []string{}}
+	uniq := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	if len(uniq) == 0 {
+		return out, nil
+	}
+	err := d.write(ctx, func(w *writeTx) error {
+		out = store.Selected{NotFound: []string{}}
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		rows, err := w.Query(ctx, `SELECT id FROM sessions WHERE org_id = $1 AND id = ANY($2)`, orgID, uniq)
+		if err != nil {
+			return err
+		}
+		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		have := make(map[string]bool, len(found))
+		for _, id := range found {
+			have[id] = true
+		}
+		for _, id := range uniq {
+			if !have[id] {
+				out.NotFound = append(out.NotFound, id)
+			}
+		}
+		rows, err = w.Query(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			WHERE org_id = $3 AND id = ANY($4) AND terminated_at IS NULL AND expires_at > $1 RETURNING user_id`,
+			ts, by.UserID, orgID, uniq)
+		if err != nil {
+			return err
+		}
+		owners, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		out.Terminated = len(owners)
+		// The event names a person only when every ended session was theirs.
+		var target auditTarget
+		for i, u := range owners {
+			if i == 0 {
+				target.UserID = u
+			} else if u != target.UserID {
+				target.UserID = ""
+				break
+			}
+		}
+		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateSelected, target, out.Terminated)
+	})
+	if err != nil {
+		return store.Selected{}, wrap("terminate sessions", err)
+	}
+	return out, nil
+}
+
+// SignIn records a login: device created or refreshed (and maybe trusted),
+// session created, in one transaction.
+func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.Device, error) {
+	var s store.Session
+	var dev store.Device
+	err := d.write(ctx, func(w *writeTx) error {
+		ts, err := w.now()
+		if err != nil {
+			return err
+		}
+		var orgID string
+		if err := w.QueryRow(ctx, `SELECT org_id FROM users WHERE id = $1`, in.UserID).Scan(&orgID); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return store.Errorf(store.ENotFound, "user not found")
+			}
+			return err
+		}
+		deviceID := in.DeviceID
+		if deviceID != "" {
+			tag, err := w.Exec(ctx, `UPDATE devices SET last_seen_at = $1, last_ip = $2, updated_at = $1,
+				trusted_at = CASE WHEN $3 THEN COALESCE(trusted_at, $1) ELSE trusted_at END,
+				trust_secret_hash = CASE WHEN $3 THEN $4 ELSE trust_secret_hash END
+				WHERE id = $5 AND user_id = $6`, ts, in.IP, in.TrustDevice, in.TrustSecretHash, deviceID, in.UserID)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				deviceID = ""
+			}
+		}
+		if deviceID == "" {
+			deviceID = store.NewID(store.PrefixDevice)
+			var trusted *int64
+			var secretHash []byte
+			if in.TrustDevice {
+				trusted, secretHash = &ts, in.TrustSecretHash
+			}
+			if _, err := w.Exec(ctx, `INSERT INTO devices (id, org_id, user_id, name, platform, trusted_at,
+				first_seen_at, last_seen_at, last_ip, updated_at, trust_secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $7, $9)`,
+				deviceID, orgID, in.UserID, in.DeviceName, in.DevicePlatform, trusted, ts, in.IP, secretHash); err != nil {
+				return err
+			}
+		}
+		sessionID := store.NewID(store.PrefixSession)
+		abs := ts + int64(in.Absolute)
+		exp := min(abs, ts+int64(in.Idle))
+		if _, err := w.Exec(ctx, `INSERT INTO sessions (id, org_id, user_id, device_id, token_hash, ip, user_agent,
+			client, location, mfa, created_at, last_active_at, expires_at, absolute_expires_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $11)`,
+			sessionID, orgID, in.UserID, deviceID, in.TokenHash, in.IP, in.UserAgent, in.Client, in.Location, in.MFA,
+			ts, exp, abs); err != nil {
+			return err
+		}
+		if s, err = getSession(ctx, w, orgID, sessionID); err != nil {
+			return err
+		}
+		dev, err = getDevice(ctx, w, orgID, deviceID)
+		return err
+	})
+	if err != nil {
+		return s, dev, wrap("sign in", err)
+	}
+	return s, dev, nil
+}
+
+// DeleteEndedSessions deletes at most limit sessions that ended before
+// endedBefore (see store.Store). It stamps nothing, so it takes no clock.
+//
+// A session that ended before the horizon was last written before it too
+// (a termination is a session's last write; touches stop at expiry), so
+// updated_at < horizon holds for each, and the feed index (org_id,
+// updated_at, id) finds them, organization by organization, without an
+// index of its own that every terminate-all would have to maintain.
+func (d *DB) DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error) {
+	rows, err := d.pool.Query(ctx, `SELECT id FROM orgs ORDER BY id`)
+	if err != nil {
+		return 0, wrap("delete ended sessions", err)
+	}
+	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, wrap("delete ended sessions", err)
+	}
+	total := 0
+	for _, org := range orgs {
+		if total >= limit {
+			break
+		}
+		tag, err := d.pool.Exec(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions
+			WHERE org_id = $1 AND updated_at < $2
+			AND (terminated_at < $2 OR (terminated_at IS NULL AND expires_at < $2)) LIMIT $3)`,
+			org, nanos(endedBefore), limit-total)
+		if err != nil {
+			return total, wrap("delete ended sessions", err)
+		}
+		total += int(tag.RowsAffected())
+	}
+	return total, nil
+}
