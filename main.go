@@ -129,92 +129,11 @@ func run() error {
 		return nil
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	dd, err := resolveDirs(f.dataDir)
+	a, err := newApp(f, log)
 	if err != nil {
 		return err
 	}
-	for _, dir := range []string{dd.config, dd.cache} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-	}
-
-	notifier := notify.Connect("", log.With("component", "notify"))
-	events := &bind.Events{}
-	d, err := desk.New(desk.Config{
-		ConfigDir:    dd.config,
-		CacheDir:     dd.cache,
-		Notifier:     notifier,
-		Events:       events,
-		SyncInterval: f.syncInterval,
-		Log:          log,
-		// The default for accounts whose profile names no CA file.
-		Client: platform.Options{CAFile: f.caFile},
-	})
-	if err != nil {
-		return err
-	}
-	services := bind.NewServices(d, version, time.Now())
-
-	// Background work (demo platform, resume, sync loops) lives until
-	// shutdown, not merely as long as a bound call.
-	bg, stopBg := context.WithCancel(context.Background())
-	defer stopBg()
-	var (
-		mu     sync.Mutex
-		demoP  *demo.Platform
-		wg     sync.WaitGroup
-		isDemo = f.server == ""
-	)
-
-	ready := make(chan struct{})
-	bind.AwaitStartup(services.Auth, ready)
-	startup := func() {
-		defer close(ready)
-		if isDemo {
-			// The embedded platform logs every request at Info; in the app's
-			// log only its warnings and errors are worth a line.
-			platformLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("component", "demo-platform")
-			p, err := demo.Start(bg, dd.demoDB, platformLog)
-			if err != nil {
-				log.Error("demo platform did not start; sign in to a platform instead", "err", err)
-				isDemo = false
-			} else {
-				mu.Lock()
-				demoP = p
-				mu.Unlock()
-				d.SetDemoServer(p.URL())
-				log.Info("demo platform started", "url", p.URL(), "db", dd.demoDB)
-			}
-		}
-		d.Start(bg)
-		if !isDemo {
-			return
-		}
-		if st := d.State(); !st.SignedIn || !st.Demo {
-			ok, err := d.ResumeProfile(bg, d.DemoProfile(demoOrg, demoEmail))
-			if err != nil {
-				log.Warn("stored demo sign-in not resumed", "err", err)
-			}
-			if !ok {
-				st, err := services.Auth.SignIn(bind.SignInRequest{ServerURL: demoP.URL(), Org: demoOrg, Email: demoEmail, Password: demoPassword})
-				if err != nil {
-					log.Error("demo sign-in failed", "err", err)
-				} else {
-					log.Info("demo: signed in", "signed_in", st.SignedIn)
-				}
-			}
-		}
-		if f.newDeviceEvery > 0 {
-			log.Info("demo: a simulated sign-in from a new device will arrive about every", "period", f.newDeviceEvery)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				simulateNewDevices(bg, demoP, f.newDeviceEvery, log)
-			}()
-		}
-	}
-
+	defer a.stopBg() // when the window never started
 	return wails.Run(&options.App{
 		Title:            "Sessions Desk",
 		Width:            1280,
@@ -224,40 +143,160 @@ func run() error {
 		AssetServer:      &assetserver.Options{Assets: assets},
 		BackgroundColour: &options.RGBA{R: 255, G: 255, B: 255, A: 255},
 		OnStartup: func(ctx context.Context) {
-			events.SetEmitter(bind.WailsEmitter(ctx))
-			bind.Start(ctx, services.Bound()...)
-			log.Info("window started", "demo", isDemo, "data_dir", dd.config)
+			a.events.SetEmitter(bind.WailsEmitter(ctx))
+			bind.Start(ctx, a.services.Bound()...)
+			a.log.Info("window started", "demo", a.flags.server == "", "data_dir", a.dirs.config)
 			// The platform start and the sign-in talk to the network and the
 			// keychain: never block the window on them. auth:changed tells
 			// the UI when they are done.
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				startup()
-			}()
+			a.startInBackground()
 		},
-		OnShutdown: func(context.Context) {
-			stopBg()
-			wg.Wait()
-			d.Close()
-			mu.Lock()
-			p := demoP
-			mu.Unlock()
-			if p != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				if err := p.Close(ctx); err != nil {
-					log.Warn("demo platform close", "err", err)
-				}
-				cancel()
-			}
-			if err := notifier.Close(); err != nil {
-				log.Warn("notifier close", "err", err)
-			}
-		},
-		Bind:           services.Bound(),
+		OnShutdown:     func(context.Context) { a.shutdown() },
+		Bind:           a.services.Bound(),
 		ErrorFormatter: bind.FormatError,
 		Linux:          &linux.Options{ProgramName: "sessiondesk"},
 	})
+}
+
+// app is the app's start-up and shutdown: the services the window binds,
+// the embedded demo platform, and the background work that outlives single
+// bound calls. It knows nothing of Wails (run hands its parts to the
+// window), so tests drive it without one.
+type app struct {
+	flags    flags
+	dirs     dirs
+	log      *slog.Logger
+	notifier *notify.Notifier
+	events   *bind.Events
+	desk     *desk.Desk
+	services *bind.Services
+
+	// Background work (demo platform, resume, sync loops) lives until
+	// shutdown, not merely as long as a bound call.
+	bg     context.Context
+	stopBg context.CancelFunc
+	wg     sync.WaitGroup
+	ready  chan struct{} // closed when start has finished
+
+	mu    sync.Mutex
+	demoP *demo.Platform // nil unless the demo platform runs
+}
+
+// newApp makes the directories and builds the services; nothing runs yet.
+func newApp(f flags, log *slog.Logger) (*app, error) {
+	dd, err := resolveDirs(f.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{dd.config, dd.cache} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	a := &app{flags: f, dirs: dd, log: log, events: &bind.Events{}, ready: make(chan struct{})}
+	a.notifier = notify.Connect("", log.With("component", "notify"))
+	a.desk, err = desk.New(desk.Config{
+		ConfigDir:    dd.config,
+		CacheDir:     dd.cache,
+		Notifier:     a.notifier,
+		Events:       a.events,
+		SyncInterval: f.syncInterval,
+		Log:          log,
+		// The default for accounts whose profile names no CA file.
+		Client: platform.Options{CAFile: f.caFile},
+	})
+	if err != nil {
+		_ = a.notifier.Close()
+		return nil, err
+	}
+	a.services = bind.NewServices(a.desk, version, time.Now())
+	a.bg, a.stopBg = context.WithCancel(context.Background())
+	bind.AwaitStartup(a.services.Auth, a.ready)
+	return a, nil
+}
+
+// startInBackground runs start apart; shutdown waits for it.
+func (a *app) startInBackground() {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.start()
+	}()
+}
+
+// start starts the demo platform (without -server), resumes the last
+// sign-in, and in demo mode signs in as the demo account and starts the
+// simulated new-device sign-ins.
+func (a *app) start() {
+	defer close(a.ready)
+	isDemo := a.flags.server == ""
+	if isDemo {
+		// The embedded platform logs every request at Info; in the app's
+		// log only its warnings and errors are worth a line.
+		platformLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("component", "demo-platform")
+		p, err := demo.Start(a.bg, a.dirs.demoDB, platformLog)
+		if err != nil {
+			a.log.Error("demo platform did not start; sign in to a platform instead", "err", err)
+			isDemo = false
+		} else {
+			a.mu.Lock()
+			a.demoP = p
+			a.mu.Unlock()
+			a.desk.SetDemoServer(p.URL())
+			a.log.Info("demo platform started", "url", p.URL(), "db", a.dirs.demoDB)
+		}
+	}
+	a.desk.Start(a.bg)
+	if !isDemo {
+		return
+	}
+	p := a.demoPlatform()
+	if st := a.desk.State(); !st.SignedIn || !st.Demo {
+		ok, err := a.desk.ResumeProfile(a.bg, a.desk.DemoProfile(demoOrg, demoEmail))
+		if err != nil {
+			a.log.Warn("stored demo sign-in not resumed", "err", err)
+		}
+		if !ok {
+			st, err := a.services.Auth.SignIn(bind.SignInRequest{ServerURL: p.URL(), Org: demoOrg, Email: demoEmail, Password: demoPassword})
+			if err != nil {
+				a.log.Error("demo sign-in failed", "err", err)
+			} else {
+				a.log.Info("demo: signed in", "signed_in", st.SignedIn)
+			}
+		}
+	}
+	if every := a.flags.newDeviceEvery; every > 0 {
+		a.log.Info("demo: a simulated sign-in from a new device will arrive about every", "period", every)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			simulateNewDevices(a.bg, p, every, a.log)
+		}()
+	}
+}
+
+func (a *app) demoPlatform() *demo.Platform {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.demoP
+}
+
+// shutdown ends the background work, closes the workspace (sync, cache),
+// stops the demo platform and lets go of the notification service.
+func (a *app) shutdown() {
+	a.stopBg()
+	a.wg.Wait()
+	a.desk.Close()
+	if p := a.demoPlatform(); p != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := p.Close(ctx); err != nil {
+			a.log.Warn("demo platform close", "err", err)
+		}
+		cancel()
+	}
+	if err := a.notifier.Close(); err != nil {
+		a.log.Warn("notifier close", "err", err)
+	}
 }
 
 // simulateNewDevices makes a seeded user sign in from a new device every

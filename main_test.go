@@ -1,6 +1,8 @@
 package main
 
 import (
+	"log/slog"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -28,5 +30,48 @@ func TestParseFlags(t *testing.T) {
 	d, _ := resolveDirs("/data")
 	if d.config != "/data" || d.cache != filepath.Join("/data", "cache") || d.demoDB != filepath.Join("/data", "demo-platform.db") {
 		t.Fatalf("dirs = %+v", d)
+	}
+}
+
+// The app's start-up without a window: the demo platform starts, the app
+// signs in as the demo account through the real sign-in path, and shutdown
+// stops the sync and the demo platform. A second start on the same data
+// directory signs in again (resumed from the stored token, or anew when
+// there is no keychain).
+func TestAppStartsTheDemoAndShutsDown(t *testing.T) {
+	dir := t.TempDir()
+	f, err := parseFlags([]string{"-data-dir", dir, "-demo-new-device-every", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		a, err := newApp(f, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.startInBackground()
+		select {
+		case <-a.ready:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("start did not finish")
+		}
+		st := a.desk.State()
+		if !st.SignedIn || !st.Demo || st.Me == nil || st.Me.User.Email != demoEmail {
+			t.Fatalf("run %d: after start: %+v", run, st)
+		}
+		url := a.demoPlatform().URL()
+		if resp, err := http.Get(url + "/healthz"); err != nil {
+			t.Fatalf("run %d: demo platform not answering: %v", run, err)
+		} else {
+			resp.Body.Close()
+		}
+		a.shutdown()
+		if a.desk.State().SignedIn {
+			t.Errorf("run %d: workspace still open after shutdown", run)
+		}
+		if resp, err := http.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			t.Errorf("run %d: demo platform still answers after shutdown", run)
+		}
 	}
 }
