@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -39,11 +37,12 @@ var copyTables = []copyTable{
 		"target_user_id", "target_label"}, "ttittiittt"},
 }
 
-func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	fs := newFlags("copy", "copy --from FILE --to postgres://…", stderr)
+func cmdCopy(ctx context.Context, args []string, c *cli) error {
+	stdout, stderr, log := c.stdout, c.stderr, c.log
+	fs := c.flags()
 	from := fs.String("from", "", "the SQLite database `file` to copy (stop the platformd serving it first)")
 	to := fs.String("to", "", "the `URL` of an empty PostgreSQL database (postgres://user@host:port/db)")
-	if err := parse(fs, args, "from", "to"); err != nil {
+	if err := c.parse(args, "from", "to"); err != nil {
 		return err
 	}
 	if !postgres.IsURL(*to) {
