@@ -42,24 +42,32 @@ func findUser(ctx context.Context, db store.Store, org, email string) (store.Use
 	return u, nil
 }
 
-// password reads the first line of stdin, or generates one.
-func password(fromStdin bool, stdin io.Reader) (pw string, generated bool, err error) {
+// passwordFlag is --password-stdin of the commands that set a password.
+func passwordFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("password-stdin", false, "read the password from the first line of stdin (otherwise one is generated and printed once)")
+}
+
+// password reads the first line of stdin, or generates one, and hashes it
+// for the store.
+func password(fromStdin bool, stdin io.Reader) (pw string, hash []byte, generated bool, err error) {
 	if fromStdin {
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
-			return "", false, fmt.Errorf("read password: %w", err)
+			return "", nil, false, fmt.Errorf("read password: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
 		if len(pw) < 8 || len(pw) > 72 {
-			return "", false, errors.New("the password must be 8 to 72 bytes")
+			return "", nil, false, errors.New("the password must be 8 to 72 bytes")
 		}
-		return pw, false, nil
+	} else {
+		var b [18]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", nil, false, fmt.Errorf("generate password: %w", err)
+		}
+		pw, generated = base64.RawURLEncoding.EncodeToString(b[:]), true
 	}
-	var b [18]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", false, fmt.Errorf("generate password: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), true, nil
+	hash, err = store.HashPassword(pw, 0)
+	return pw, hash, generated, err
 }
 
 func cmdUserAdd(ctx context.Context, args []string, c *cli) error {
@@ -68,7 +76,7 @@ func cmdUserAdd(ctx context.Context, args []string, c *cli) error {
 	uf := addUserFlags(fs)
 	name := fs.String("name", "", "display `name`")
 	role := fs.String("role", "", "the user's `role`: "+store.RoleList())
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (otherwise one is generated and printed once)")
+	fromStdin := passwordFlag(fs)
 	if err := c.parse(args, "db", "org", "email", "name", "role"); err != nil {
 		return err
 	}
@@ -80,11 +88,7 @@ func cmdUserAdd(ctx context.Context, args []string, c *cli) error {
 		fmt.Fprintln(stderr, "--email must be an e-mail address")
 		return errUsage
 	}
-	pw, generated, err := password(*fromStdin, stdin)
-	if err != nil {
-		return err
-	}
-	hash, err := store.HashPassword(pw, 0)
+	pw, hash, generated, err := password(*fromStdin, stdin)
 	if err != nil {
 		return err
 	}
@@ -112,15 +116,11 @@ func cmdUserPasswd(ctx context.Context, args []string, c *cli) error {
 	stdin, stdout := c.stdin, c.stdout
 	fs := c.flags()
 	uf := addUserFlags(fs)
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (otherwise one is generated and printed once)")
+	fromStdin := passwordFlag(fs)
 	if err := c.parse(args, "db", "org", "email"); err != nil {
 		return err
 	}
-	pw, generated, err := password(*fromStdin, stdin)
-	if err != nil {
-		return err
-	}
-	hash, err := store.HashPassword(pw, 0)
+	pw, hash, generated, err := password(*fromStdin, stdin)
 	if err != nil {
 		return err
 	}
