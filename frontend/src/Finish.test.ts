@@ -208,7 +208,7 @@ describe('first sync of a large organization', () => {
     // before the rows the full sync wrote.
     const rows = fake.sessions;
     fake.sessions = [];
-    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'saving', done: 100_001, total: 0, live: true, lastEventAt: null, liveNote: '' };
+    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'saving', done: 100_001, total: 0, live: true, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
     render(App);
     const table = await screen.findByRole('table', { name: 'Sessions' });
     expect(await within(table).findByText(/saving them to the offline cache/)).toBeInTheDocument();
