@@ -18,41 +18,59 @@ import { ClipboardSetText, EventsOn } from './wailsjs/runtime/runtime';
 import * as SettingsService from './wailsjs/go/bind/SettingsService';
 
 export * from './model';
+import type { bind } from './wailsjs/go/models';
 import {
   normalizeAuthState,
+  normalizeSettings,
   toUIError,
   type AppInfo,
   type AuditFacets,
   type AuditPage,
   type AuditQuery,
   type AuthState,
-  type Overview,
-  type Person,
-  type SelectedResult,
-  type SelectionSummary,
-  type SessionDetails,
   type CacheInfo,
   type Device,
   type DevicePage,
   type DeviceQuery,
-  type EventName,
-  type EventPayloads,
+  type Overview,
+  type Person,
   type Profile,
+  type SelectedResult,
+  type SelectionSummary,
   type Session,
+  type SessionDetails,
   type SessionPage,
   type SessionQuery,
   type Settings,
   type SignInRequest,
   type SyncStatus,
   type TerminateAllResult,
+  type EventName,
+  type EventPayloads,
+  type Wire,
 } from './model';
 
-async function call<T>(p: Promise<unknown>): Promise<T> {
+/**
+ * Awaits a binding and types its result from the binding's own declaration:
+ * the generated class's fields (Wire), since the bridge hands back plain JSON.
+ * That is the one place the page trusts the Go side's shape, and the shape is
+ * the one generated from the Go types.
+ */
+async function call<T>(p: Promise<T>): Promise<Wire<T>> {
   try {
-    return (await p) as T;
+    return (await p) as Wire<T>;
   } catch (e) {
     throw toUIError(e);
   }
+}
+
+/**
+ * What a binding's parameter (a generated class) travels as: its fields. The
+ * bridge sends JSON, so a plain object with the class's fields is what the Go
+ * side decodes; fields left out decode as Go's zero value.
+ */
+function toGo<T>(fields: Partial<Wire<T>>): T {
+  return fields as unknown as T;
 }
 
 // Go's nil slices arrive as null; the UI always wants arrays.
@@ -65,115 +83,115 @@ const authState = normalizeAuthState;
 // ---- AppService -------------------------------------------------------------
 
 export function appInfo(): Promise<AppInfo> {
-  return call<AppInfo>(AppService.Info());
+  return call(AppService.Info());
 }
 
 // ---- AuthService --------------------------------------------------------------
 
 export async function getAuthState(): Promise<AuthState> {
-  return authState(await call<AuthState>(AuthService.State()));
+  return authState(await call(AuthService.State()));
 }
 
 export async function listProfiles(): Promise<Profile[]> {
-  return (await call<Profile[] | null>(AuthService.Profiles())) ?? [];
+  return (await call(AuthService.Profiles())) ?? [];
 }
 
 export async function signIn(req: SignInRequest): Promise<AuthState> {
-  return authState(await call<AuthState>(AuthService.SignIn(req as never)));
+  return authState(await call(AuthService.SignIn(toGo<bind.SignInRequest>(req))));
 }
 
 export function signOut(purgeCache = false): Promise<void> {
-  return call<void>(AuthService.SignOut(purgeCache));
+  return call(AuthService.SignOut(purgeCache));
 }
 
 export function dismissNotice(): Promise<void> {
-  return call<void>(AuthService.DismissNotice());
+  return call(AuthService.DismissNotice());
 }
 
 // ---- SessionsService -------------------------------------------------------------
 
 export async function listSessions(q: SessionQuery): Promise<SessionPage> {
-  return pageItems(await call<SessionPage>(SessionsService.List(q as never)));
+  return pageItems(await call(SessionsService.List(toGo<bind.SessionQuery>(q))));
 }
 
 export function terminateSession(id: string, reason: string): Promise<Session> {
-  return call<Session>(SessionsService.Terminate(id, reason));
+  return call(SessionsService.Terminate(id, reason));
 }
 
 export function terminateAllSessions(keepCurrent: boolean, reason: string): Promise<TerminateAllResult> {
-  return call<TerminateAllResult>(SessionsService.TerminateAll(keepCurrent, reason));
+  return call(SessionsService.TerminateAll(keepCurrent, reason));
 }
 
 /** Opens the native save dialog; resolves to the written path, or "" if cancelled. */
 export function exportSessionsCSV(q: SessionQuery): Promise<string> {
-  return call<string>(SessionsService.ExportCSV(q as never));
+  return call(SessionsService.ExportCSV(toGo<bind.SessionQuery>(q)));
 }
 
 // ---- DevicesService --------------------------------------------------------------
 
 export async function listDevices(q: DeviceQuery): Promise<DevicePage> {
-  return pageItems(await call<DevicePage>(DevicesService.List(q as never)));
+  return pageItems(await call(DevicesService.List(toGo<bind.DeviceQuery>(q))));
 }
 
 export function revokeDeviceTrust(id: string, reason: string): Promise<Device> {
-  return call<Device>(DevicesService.RevokeTrust(id, reason));
+  return call(DevicesService.RevokeTrust(id, reason));
 }
 
 export function exportDevicesCSV(q: DeviceQuery): Promise<string> {
-  return call<string>(DevicesService.ExportCSV(q as never));
+  return call(DevicesService.ExportCSV(toGo<bind.DeviceQuery>(q)));
 }
 
 // ---- AuditService ---------------------------------------------------------------------
 
 export async function listAudit(offset: number, limit: number): Promise<AuditPage> {
-  return pageItems(await call<AuditPage>(AuditService.List(offset, limit)));
+  return pageItems(await call(AuditService.List(offset, limit)));
 }
 
 // ---- v1.1: investigation ---------------------------------------------------------------
 
 /** "Select all N matching": the IDs of every session matching q, in its order. */
 export async function matchingSessionIds(q: SessionQuery): Promise<string[]> {
-  return (await call<string[] | null>(SessionsService.MatchingIDs(q as never))) ?? [];
+  return (await call(SessionsService.MatchingIDs(toGo<bind.SessionQuery>(q)))) ?? [];
 }
 
 export async function summarizeSelection(ids: string[]): Promise<SelectionSummary> {
-  const s = await call<SelectionSummary>(SessionsService.Summarize(ids));
+  const s = await call(SessionsService.Summarize(ids));
   return { ...s, people: s.people ?? [] };
 }
 
 /** Ends the chosen sessions (in batches of 1,000; progress comes as 'sessions:terminate-progress'). */
 export function terminateSelected(ids: string[], reason: string): Promise<SelectedResult> {
-  return call<SelectedResult>(SessionsService.TerminateSelected(ids, reason));
+  return call(SessionsService.TerminateSelected(ids, reason));
 }
 
 export function sessionDetails(id: string): Promise<SessionDetails> {
-  return call<SessionDetails>(SessionsService.Details(id));
+  return call(SessionsService.Details(id));
 }
 
 export function getPerson(userId: string): Promise<Person> {
-  return call<Person>(PeopleService.Get(userId));
+  return call(PeopleService.Get(userId));
 }
 
 export function signOutEverywhere(userId: string, keepCurrent: boolean, reason: string): Promise<TerminateAllResult> {
-  return call<TerminateAllResult>(PeopleService.SignOutEverywhere(userId, keepCurrent, reason));
+  return call(PeopleService.SignOutEverywhere(userId, keepCurrent, reason));
 }
 
 export async function getOverview(): Promise<Overview> {
-  const o = await call<Overview>(OverviewService.Get());
+  const o = await call(OverviewService.Get());
   return { ...o, signIns: o.signIns ?? [], byCountry: o.byCountry ?? [], byPlatform: o.byPlatform ?? [] };
 }
 
 export async function findAudit(q: AuditQuery): Promise<AuditPage> {
-  return pageItems(await call<AuditPage>(AuditService.Find(q as never)));
+  return pageItems(await call(AuditService.Find(toGo<bind.AuditQuery>(q))));
 }
 
 export async function auditFacets(): Promise<AuditFacets> {
-  const f = await call<AuditFacets>(AuditService.Facets());
+  const f = await call(AuditService.Facets());
   return { actions: f.actions ?? [], actors: f.actors ?? [], targets: f.targets ?? [] };
 }
 
 export function exportAuditCSV(q: AuditQuery): Promise<string> {
-  return call<string>(AuditService.ExportCSV(q as never));
+  return call(AuditService.ExportCSV(toGo<bind.AuditQuery>(q)));
 }
 
 /** Copies text to the clipboard: the browser's API, else the window's own. */
@@ -188,34 +206,34 @@ export async function copyText(text: string): Promise<void> {
 // ---- SyncService -------------------------------------------------------------------------
 
 export function syncStatus(): Promise<SyncStatus> {
-  return call<SyncStatus>(SyncService.Status());
+  return call(SyncService.Status());
 }
 
 export function syncNow(): Promise<SyncStatus> {
-  return call<SyncStatus>(SyncService.SyncNow());
+  return call(SyncService.SyncNow());
 }
 
 // ---- SettingsService ------------------------------------------------------------------------
 
-export function getSettings(): Promise<Settings> {
-  return call<Settings>(SettingsService.Get());
+export async function getSettings(): Promise<Settings> {
+  return normalizeSettings(await call(SettingsService.Get()));
 }
 
-export function saveSettings(s: Settings): Promise<Settings> {
-  return call<Settings>(SettingsService.Save(s as never));
+export async function saveSettings(s: Settings): Promise<Settings> {
+  return normalizeSettings(await call(SettingsService.Save(toGo<bind.Settings>(s))));
 }
 
 export function cacheInfo(): Promise<CacheInfo> {
-  return call<CacheInfo>(SettingsService.CacheInfo());
+  return call(SettingsService.CacheInfo());
 }
 
 export function forgetCachedData(): Promise<void> {
-  return call<void>(SettingsService.ForgetCachedData());
+  return call(SettingsService.ForgetCachedData());
 }
 
 /** Forgets a remembered account: keychain entries, cache and profile entry. */
 export function removeProfile(id: string): Promise<void> {
-  return call<void>(SettingsService.RemoveProfile(id));
+  return call(SettingsService.RemoveProfile(id));
 }
 
 // ---- events ----------------------------------------------------------------------------------

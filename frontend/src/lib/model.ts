@@ -1,6 +1,9 @@
 // Types and pure helpers shared by api.ts and its test double. Components
 // import them through api.ts (which re-exports this module); this file holds
-// nothing that touches the Go side, so tests can load it as it is.
+// nothing that touches the Go side at run time (the generated models are
+// imported for their types only), so tests can load it as it is.
+
+import type { api, bind, overview } from './wailsjs/go/models';
 
 // ---- errors -------------------------------------------------------------
 
@@ -59,128 +62,71 @@ export function toUIError(value: unknown): UIError {
   return new UIError('internal', typeof v === 'string' && v ? v : 'Something went wrong.');
 }
 
-// ---- platform objects (backend/api, snake_case wire names) ---------------
+// ---- the Go types, as the page sees them ---------------------------------
+//
+// Every type the bound services take or return comes from the models Wails
+// generates from the Go structs (src/lib/wailsjs/go/models.ts, written by
+// `wails generate module`; see README). Nothing here restates a field: a
+// renamed json tag on the Go side renames the field here, and svelte-check
+// fails wherever the page or the test double still uses the old name.
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-}
+/**
+ * The JSON a generated model describes: its fields without the class's
+ * methods (the bindings hand back plain objects, never class instances).
+ * Wails types time.Time as `any`, and every `any` in the models is a time,
+ * so `any` becomes the RFC 3339 string the Go side sends. Pointer fields are
+ * optional in the models and arrive as null.
+ */
+export type Wire<T> = 0 extends 1 & T
+  ? string
+  : T extends readonly (infer E)[]
+    ? Wire<E>[]
+    : T extends object
+      ? {
+          [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: {} extends Pick<T, K>
+            ? Wire<Exclude<T[K], undefined>> | null
+            : Wire<T[K]>;
+        }
+      : T;
 
-export interface Org {
-  id: string;
-  slug: string;
-  name: string;
-}
+/**
+ * T with some fields narrowed to what the UI knows about them (a union of the
+ * strings the Go side accepts). Each narrowed field must exist on T and fit its
+ * Go type, so a rename on the Go side still fails the check here.
+ */
+type Narrow<T, R extends { [K in keyof R]: K extends keyof T ? T[K] : never }> = Omit<T, keyof R> & R;
 
-export interface Me {
-  user: User;
-  org: Org;
-  permissions: string[];
-  session_id: string;
-}
+/** A request where the Go side takes a missing field as its zero value ("do not filter"). */
+type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+// backend/api: the platform's objects (snake_case wire names).
+export type User = Wire<api.User>;
+export type Org = Wire<api.Org>;
+export type Me = Wire<api.Me>;
+export type Session = Wire<api.Session>;
+export type Device = Wire<api.Device>;
+export type AuditEvent = Wire<api.AuditEvent>;
 
 export type SessionStatus = 'active' | 'expired' | 'terminated';
 
-export interface Session {
-  id: string;
-  user: User;
-  device_id: string | null;
-  ip: string;
-  user_agent: string;
-  client: string;
-  location: string;
-  created_at: string;
-  last_active_at: string;
-  expires_at: string;
-  updated_at: string;
-  status: SessionStatus | (string & {});
-  terminated_at: string | null;
-  terminated_by: User | null;
-  mfa: boolean;
-  current: boolean;
-}
-
-export interface Device {
-  id: string;
-  user: User;
-  name: string;
-  platform: string;
-  trusted: boolean;
-  trusted_at: string | null;
-  first_seen_at: string;
-  last_seen_at: string;
-  last_ip: string;
-  updated_at: string;
-}
-
-export interface AuditEvent {
-  id: string;
-  at: string;
-  actor: User;
-  action:
-    | 'session.terminate'
-    | 'sessions.terminate_all'
-    | 'device.untrust'
-    | 'user.sessions.terminate'
-    | 'sessions.terminate_selected'
-    | (string & {});
-  target_id: string | null;
-  /** v1.1: whose session, device or account it was (null: several people). */
-  target_user?: User | null;
-  /** v1.1: "Chrome 131 on Windows, 203.0.113.10", a device name, or "". */
-  target_label?: string;
-  count: number;
-  reason: string;
-}
+/** The audit actions the UI names; others are shown as they come. */
+export type AuditAction =
+  | 'session.terminate'
+  | 'sessions.terminate_all'
+  | 'device.untrust'
+  | 'user.sessions.terminate'
+  | 'sessions.terminate_selected'
+  | (string & {});
 
 export const PERM_VIEW = 'platform.sessions.view';
 export const PERM_TERMINATE_ORG = 'pf.sessions.terminate_org';
 export const PERM_REVOKE_TRUST = 'pf.devices.revoke_trust';
 
-// ---- bound DTOs (app/bind, camelCase) -------------------------------------
-
-export interface AppInfo {
-  name: string;
-  version: string;
-  goVersion: string;
-  platform: string;
-  pid: number;
-  startedAt: string;
-}
-
-export interface Profile {
-  id: string;
-  serverUrl: string;
-  org: string;
-  email: string;
-  /** PEM file of the organization's own certificate authority, if any. */
-  caFile?: string;
-}
-
-export interface SignInRequest {
-  serverUrl: string;
-  org: string;
-  email: string;
-  password: string;
-  totp: string;
-  trustDevice: boolean;
-  /** PEM file of the organization's own certificate authority (optional). */
-  caFile?: string;
-}
-
-export interface AuthState {
-  signedIn: boolean;
-  demo: boolean;
-  profile: Profile | null;
-  me: Me | null;
-  keychainAvailable: boolean;
-  keychainMessage: string;
-  /** Not in the spec; shown on the sign-in screen if the Go side ever sends it. */
-  message?: string;
-  /** What cached data was lost and why; shown until dismissed. */
-  notice?: string;
-}
+// app/bind: the bound services' own types (camelCase).
+export type AppInfo = Wire<bind.AppInfo>;
+export type Profile = Wire<bind.Profile>;
+export type SignInRequest = Wire<bind.SignInRequest>;
+export type AuthState = Wire<bind.AuthState>;
 
 export type SessionSortKey =
   | 'user'
@@ -193,201 +139,82 @@ export type SessionSortKey =
   | 'mfa'
   | 'status';
 
-/** The v1.1 filters of the sessions list; empty means "do not filter". */
-export interface SessionFilters {
-  userId?: string;
-  mfa?: '' | 'yes' | 'no';
-  /** Country code ("DE"); "-" selects sessions without a known place. */
-  country?: string;
-  /** OS part of the client ("Windows"); "-" selects unknown ones. */
-  platform?: string;
-  browser?: string;
-  /** Unix ms: sessions created in [createdFrom, createdTo). */
-  createdFrom?: number;
-  createdTo?: number;
-}
+type SessionFilterKey = 'userId' | 'mfa' | 'country' | 'platform' | 'browser' | 'createdFrom' | 'createdTo';
 
-export interface SessionQuery extends SessionFilters {
-  search: string;
-  status: 'active' | 'all' | 'expired' | 'terminated';
-  sort: SessionSortKey;
-  desc: boolean;
-  offset: number;
-  limit: number;
-}
+/**
+ * A sessions query. The v1.1 filters may be left out (empty: "do not filter");
+ * country and platform take "-" for "not known"; createdFrom/To are Unix ms,
+ * [from, to).
+ */
+export type SessionQuery = Optional<
+  Narrow<
+    Wire<bind.SessionQuery>,
+    { status: 'active' | 'all' | 'expired' | 'terminated'; sort: SessionSortKey; mfa: '' | 'yes' | 'no' }
+  >,
+  SessionFilterKey
+>;
+
+/** The v1.1 filters of the sessions list. */
+export type SessionFilters = Pick<SessionQuery, SessionFilterKey>;
 
 /** A session query without its window: what the toolbar and headers set. */
 export type SessionFilter = Omit<SessionQuery, 'offset' | 'limit'>;
 
-export interface SessionPage {
-  items: Session[];
-  total: number;
-  activeCount: number;
-  offline: boolean;
-  snapshotAt: string | null;
-}
+export type SessionPage = Wire<bind.SessionPage>;
+export type TerminateAllResult = Wire<bind.TerminateAllResult>;
 
-export interface TerminateAllResult {
-  terminated: number;
-}
+export type DeviceSortKey = 'name' | 'user' | 'platform' | 'first_seen_at' | 'last_seen_at' | 'last_ip' | 'trusted';
 
-export type DeviceSortKey =
-  | 'name'
-  | 'user'
-  | 'platform'
-  | 'first_seen_at'
-  | 'last_seen_at'
-  | 'last_ip'
-  | 'trusted';
-
-export interface DeviceQuery {
-  search: string;
-  trusted: 'all' | 'true' | 'false';
-  sort: DeviceSortKey;
-  desc: boolean;
-  offset: number;
-  limit: number;
-  deviceId?: string;
-  userId?: string;
-  platform?: string;
-  /** Devices first seen in the last so many hours (24: "new today"). */
-  firstSeenHours?: number;
-}
+/** A devices query; firstSeenHours: first seen in the last so many hours (24: "new today"). */
+export type DeviceQuery = Optional<
+  Narrow<Wire<bind.DeviceQuery>, { trusted: 'all' | 'true' | 'false'; sort: DeviceSortKey }>,
+  'deviceId' | 'userId' | 'platform' | 'firstSeenHours'
+>;
 
 export type DeviceFilter = Omit<DeviceQuery, 'offset' | 'limit'>;
 
-export interface DevicePage {
-  items: Device[];
-  total: number;
-  trustedCount: number;
-  offline: boolean;
-  snapshotAt: string | null;
-}
-
-export interface AuditPage {
-  items: AuditEvent[];
-  total: number;
-  offline: boolean;
-  snapshotAt: string | null;
-}
-
-export interface AuditQuery {
-  search: string;
-  action: string;
-  actorId: string;
-  targetUserId: string;
-  offset: number;
-  limit: number;
-}
-
+export type DevicePage = Wire<bind.DevicePage>;
+export type AuditPage = Wire<bind.AuditPage>;
+export type AuditQuery = Wire<bind.AuditQuery>;
 export type AuditFilter = Omit<AuditQuery, 'offset' | 'limit'>;
-
-export interface AuditFacets {
-  actions: string[];
-  actors: User[];
-  targets: User[];
-}
-
-export interface SelectionSummary {
-  count: number;
-  active: number;
-  people: User[];
-  morePeople: number;
-  includesMe: boolean;
-}
-
-export interface SelectedResult {
-  terminated: number;
-  notFound: number;
-  skippedMe: boolean;
-  batches: number;
-}
-
-export interface SessionDetails {
-  session: Session;
-  device: Device | null;
-  ended: AuditEvent | null;
-}
-
-export interface Person {
-  user: User;
-  isMe: boolean;
-  activeSessions: number;
-  sessions: number;
-  devices: number;
-}
-
-export interface KeyCount {
-  key: string;
-  count: number;
-}
-
-export interface Overview {
-  at: string;
-  activeSessions: number;
-  withoutMfa: number;
-  shareWithoutMfa: number;
-  newDevices24h: number;
-  newDevices7d: number;
-  signIns: { start: string; count: number }[];
-  byCountry: KeyCount[];
-  byPlatform: KeyCount[];
-}
-
-export interface TerminateProgress {
-  done: number;
-  total: number;
-}
-
-export interface SyncStatus {
-  online: boolean;
-  syncing: boolean;
-  lastSyncAt: string | null;
-  lastError: string;
-  phase: string;
-  done: number;
-  total: number;
-  /** The platform's event stream is held: changes arrive as they happen. */
-  live: boolean;
-  /** When the stream's last change arrived. */
-  lastEventAt: string | null;
-  /** Why changes are polled instead of streamed ('' when live or unknown). */
-  liveNote: string;
-  /** The platform asked to wait (429/503 Retry-After) until then. */
-  retryAt?: string | null;
-  /** The platform's clock minus this computer's (from its Date headers). */
-  clockOffsetMs?: number;
-}
+export type AuditFacets = Wire<bind.AuditFacets>;
+export type SelectionSummary = Wire<bind.SelectionSummary>;
+export type SelectedResult = Wire<bind.SelectedResult>;
+export type SessionDetails = Wire<bind.SessionDetails>;
+export type Person = Wire<bind.Person>;
+export type KeyCount = Wire<overview.KeyCount>;
+export type Overview = Wire<overview.Overview>;
+export type SyncStatus = Wire<bind.SyncStatus>;
 
 // ---- settings (app/bind SettingsService) ------------------------------------
 
 export type TimeStyle = 'relative' | 'exact';
 export type TimeZoneChoice = 'local' | 'utc';
 
-export interface Settings {
-  retentionDays: number;
-  syncIntervalSeconds: number;
-  notifications: boolean;
-  sharedWorkstation: boolean;
-  timeStyle: TimeStyle;
-  timeZone: TimeZoneChoice;
+export type Settings = Narrow<Wire<bind.Settings>, { timeStyle: TimeStyle; timeZone: TimeZoneChoice }>;
+
+/** The Go side stores the two choices as strings; anything else reads as the default. */
+export function normalizeSettings(s: Wire<bind.Settings>): Settings {
+  return {
+    ...s,
+    timeStyle: s.timeStyle === 'exact' ? 'exact' : 'relative',
+    timeZone: s.timeZone === 'utc' ? 'utc' : 'local',
+  };
 }
 
-export interface CacheInfo {
-  folder: string;
-  /** "" when the cache is kept in memory only (no keychain). */
-  file: string;
-  bytes: number;
-  oldest: string | null;
-  encrypted: boolean;
-  keyInKeychain: boolean;
-  retentionDays: number;
-  settingsFile: string;
-  profilesFile: string;
-  keychainNotice: string;
-}
+export type CacheInfo = Wire<bind.CacheInfo>;
 
 // ---- events ----------------------------------------------------------------------------------
+
+/**
+ * The payload of 'sessions:terminate-progress' (bind.TerminateProgress). Wails
+ * generates models only for what bound methods take and return, not for event
+ * payloads, so this one is spelled here.
+ */
+export interface TerminateProgress {
+  done: number;
+  total: number;
+}
 
 export interface EventPayloads {
   'sessions:changed': undefined;

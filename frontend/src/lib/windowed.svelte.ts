@@ -10,7 +10,7 @@ export interface PageLike<T> {
   items: T[];
   total: number;
   offline: boolean;
-  snapshotAt: string | null;
+  snapshotAt?: string | null;
 }
 
 export type Fetcher<P> = (offset: number, limit: number) => Promise<P>;

@@ -63,11 +63,13 @@ export function signedIn(permissions = ADMIN): AuthState {
     me: makeMe(permissions),
     keychainAvailable: true,
     keychainMessage: '',
+    message: '',
+    notice: '',
   };
 }
 
 export function signedOut(): AuthState {
-  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '' };
+  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '', message: '', notice: '' };
 }
 
 function session(i: number, over: Partial<Session> = {}): Session {
@@ -141,7 +143,7 @@ export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?:
   fake.audit = [];
   fake.offline = false;
   fake.snapshotAt = iso(0);
-  fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '' };
+  fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
   fake.settings = {
     retentionDays: 14,
     syncIntervalSeconds: 30,
