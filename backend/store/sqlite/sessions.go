@@ -24,9 +24,12 @@ func scanSession(sc interface{ Scan(...any) error }, extra ...any) (store.Sessio
 	var device, tbID, tbEmail, tbName sql.NullString
 	var created, lastActive, expires, absExpires, updated int64
 	var terminated sql.NullInt64
-	err := sc.Scan(append([]any{&s.ID, &s.OrgID, &device, &s.IP, &s.UserAgent, &s.Client, &s.Location, &s.MFA,
+	// One destination slice, sized for the extra columns too (this scan
+	// runs for every row of every list page).
+	dest := append(make([]any, 0, 20+len(extra)), &s.ID, &s.OrgID, &device, &s.IP, &s.UserAgent, &s.Client, &s.Location, &s.MFA,
 		&created, &lastActive, &expires, &absExpires, &updated, &terminated,
-		&s.User.ID, &s.User.Email, &s.User.Name, &tbID, &tbEmail, &tbName}, extra...)...)
+		&s.User.ID, &s.User.Email, &s.User.Name, &tbID, &tbEmail, &tbName)
+	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return s, err
 	}
@@ -148,15 +151,14 @@ func (d *DB) Authenticate(ctx context.Context, tokenHash []byte) (store.Principa
 	var p store.Principal
 	row := d.db.QueryRowContext(ctx, `SELECT `+sessionCols+`, u.role, o.id, o.slug, o.name`+sessionFrom+
 		` JOIN orgs o ON o.id = s.org_id WHERE s.token_hash = ?`, tokenHash)
-	var role string
-	s, err := scanSession(row, &role, &p.Org.ID, &p.Org.Slug, &p.Org.Name)
+	s, err := scanSession(row, &p.User.Role, &p.Org.ID, &p.Org.Slug, &p.Org.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, store.Errorf(store.ENotFound, "session not found")
 	}
 	if err != nil {
 		return p, fmt.Errorf("sqlite: authenticate: %w", err)
 	}
-	s.User.Role = role
+	s.User.Role = p.User.Role
 	p.Session = s
 	p.User = s.User
 	return p, nil
