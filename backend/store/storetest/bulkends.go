@@ -12,21 +12,23 @@ import (
 	"sessiondesk/backend/store"
 )
 
-// bulkFixture is two organizations: in "a" the users alice and bob, in "b" carol.
-type bulkFixture struct {
-	a, b              store.Org
-	alice, bob, carol store.User
+// BulkFixture is two organizations: in "a" the users Alice and Bob, in "b"
+// Carol (exported for a store's own tests of the same rules).
+type BulkFixture struct {
+	A, B              store.Org
+	Alice, Bob, Carol store.User
 }
 
-func arrangeBulkFixture(t *testing.T, s store.Store) bulkFixture {
+// ArrangeBulkFixture creates the BulkFixture in s.
+func ArrangeBulkFixture(t *testing.T, s store.Store) BulkFixture {
 	t.Helper()
 	ctx := context.Background()
-	var f bulkFixture
+	var f BulkFixture
 	var err error
-	if f.a, err = s.CreateOrg(ctx, "a", "A"); err != nil {
+	if f.A, err = s.CreateOrg(ctx, "a", "A"); err != nil {
 		t.Fatal(err)
 	}
-	if f.b, err = s.CreateOrg(ctx, "b", "B"); err != nil {
+	if f.B, err = s.CreateOrg(ctx, "b", "B"); err != nil {
 		t.Fatal(err)
 	}
 	mk := func(org store.Org, email, name string) store.User {
@@ -36,15 +38,15 @@ func arrangeBulkFixture(t *testing.T, s store.Store) bulkFixture {
 		}
 		return u
 	}
-	f.alice = mk(f.a, "alice@a.test", "Alice Adams")
-	f.bob = mk(f.a, "bob@a.test", "Bob Brown")
-	f.carol = mk(f.b, "carol@b.test", "Carol Clark")
+	f.Alice = mk(f.A, "alice@a.test", "Alice Adams")
+	f.Bob = mk(f.A, "bob@a.test", "Bob Brown")
+	f.Carol = mk(f.B, "carol@b.test", "Carol Clark")
 	return f
 }
 
-// signIn creates a session of u from a new device; idle sets how long it
+// SignInAs creates a session of u from a new device; idle sets how long it
 // lives.
-func signInAs(t *testing.T, s store.Store, u store.User, client, ip string, idle time.Duration) (store.Session, store.Device) {
+func SignInAs(t *testing.T, s store.Store, u store.User, client, ip string, idle time.Duration) (store.Session, store.Device) {
 	t.Helper()
 	ses, dev, err := s.SignIn(context.Background(), store.SignIn{UserID: u.ID, TokenHash: []byte(store.NewID("tok")),
 		DeviceName: client, DevicePlatform: "Linux", IP: ip, UserAgent: "UA " + client, Client: client,
@@ -68,19 +70,19 @@ func auditOf(t *testing.T, s store.Store, orgID string, f store.AuditFilter) []s
 func testBulkEnds(t *testing.T, open Opener) {
 	s, _ := open(t, nil)
 	ctx := context.Background()
-	f := arrangeBulkFixture(t, s)
-	a1, _ := signInAs(t, s, f.alice, "Firefox 133 on Linux", "192.0.2.1", time.Hour)
-	a2, _ := signInAs(t, s, f.alice, "Chrome 131 on Windows", "2001:db8::1", time.Hour)
-	a3, _ := signInAs(t, s, f.alice, "Safari on iOS", "192.0.2.3", time.Hour)
-	aOld, _ := signInAs(t, s, f.alice, "Old", "192.0.2.4", time.Nanosecond) // expires at once
-	b1, _ := signInAs(t, s, f.bob, "Edge 131 on Windows", "192.0.2.5", time.Hour)
-	b2, _ := signInAs(t, s, f.bob, "Firefox 133 on macOS", "192.0.2.6", time.Hour)
-	c1, _ := signInAs(t, s, f.carol, "Chrome 131 on Linux", "192.0.2.7", time.Hour)
+	f := ArrangeBulkFixture(t, s)
+	a1, _ := SignInAs(t, s, f.Alice, "Firefox 133 on Linux", "192.0.2.1", time.Hour)
+	a2, _ := SignInAs(t, s, f.Alice, "Chrome 131 on Windows", "2001:db8::1", time.Hour)
+	a3, _ := SignInAs(t, s, f.Alice, "Safari on iOS", "192.0.2.3", time.Hour)
+	aOld, _ := SignInAs(t, s, f.Alice, "Old", "192.0.2.4", time.Nanosecond) // expires at once
+	b1, _ := SignInAs(t, s, f.Bob, "Edge 131 on Windows", "192.0.2.5", time.Hour)
+	b2, _ := SignInAs(t, s, f.Bob, "Firefox 133 on macOS", "192.0.2.6", time.Hour)
+	c1, _ := SignInAs(t, s, f.Carol, "Chrome 131 on Linux", "192.0.2.7", time.Hour)
 	time.Sleep(time.Millisecond) // aOld is now expired
-	byBob := store.Actor{UserID: f.bob.ID, Reason: "phishing"}
+	byBob := store.Actor{UserID: f.Bob.ID, Reason: "phishing"}
 
 	// Sign Alice out everywhere while she keeps the session she acts from.
-	n, err := s.TerminateUserSessions(ctx, f.a.ID, f.alice.ID, a3.ID, store.Actor{UserID: f.alice.ID, Reason: "mine"})
+	n, err := s.TerminateUserSessions(ctx, f.A.ID, f.Alice.ID, a3.ID, store.Actor{UserID: f.Alice.ID, Reason: "mine"})
 	if err != nil || n != 2 {
 		t.Fatalf("terminate alice's sessions = %d %v, want 2", n, err)
 	}
@@ -88,48 +90,48 @@ func testBulkEnds(t *testing.T, open Opener) {
 		id    string
 		ended bool
 	}{{a1.ID, true}, {a2.ID, true}, {a3.ID, false}, {aOld.ID, false}, {b1.ID, false}} {
-		got, err := s.GetSession(ctx, f.a.ID, tc.id)
+		got, err := s.GetSession(ctx, f.A.ID, tc.id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if (got.TerminatedAt != nil) != tc.ended {
 			t.Errorf("session %s terminated %v, want %v", got.Client, got.TerminatedAt, tc.ended)
 		}
-		if tc.ended && (got.TerminatedBy == nil || got.TerminatedBy.ID != f.alice.ID) {
+		if tc.ended && (got.TerminatedBy == nil || got.TerminatedBy.ID != f.Alice.ID) {
 			t.Errorf("session %s terminated by %+v", got.Client, got.TerminatedBy)
 		}
 	}
-	ev := auditOf(t, s, f.a.ID, store.AuditFilter{})
-	if len(ev) != 1 || ev[0].Action != store.ActionUserSessionsTerminate || ev[0].TargetID != f.alice.ID ||
+	ev := auditOf(t, s, f.A.ID, store.AuditFilter{})
+	if len(ev) != 1 || ev[0].Action != store.ActionUserSessionsTerminate || ev[0].TargetID != f.Alice.ID ||
 		ev[0].TargetUser == nil || ev[0].TargetUser.Email != "alice@a.test" || ev[0].Count != 2 || ev[0].Reason != "mine" {
 		t.Fatalf("audit after sign-out everywhere = %+v", ev)
 	}
 	// The ended sessions carry the event's time: that is how a client finds
 	// why a session ended.
-	if got, _ := s.GetSession(ctx, f.a.ID, a1.ID); !got.TerminatedAt.Equal(ev[0].At) {
+	if got, _ := s.GetSession(ctx, f.A.ID, a1.ID); !got.TerminatedAt.Equal(ev[0].At) {
 		t.Errorf("terminated_at %v, audit at %v", got.TerminatedAt, ev[0].At)
 	}
 	// Another organization's user, or an unknown one, is NotFound and changes nothing.
-	for _, id := range []string{f.carol.ID, store.NewID(store.PrefixUser)} {
-		if _, err := s.TerminateUserSessions(ctx, f.a.ID, id, "", byBob); store.ErrorCode(err) != store.ENotFound {
+	for _, id := range []string{f.Carol.ID, store.NewID(store.PrefixUser)} {
+		if _, err := s.TerminateUserSessions(ctx, f.A.ID, id, "", byBob); store.ErrorCode(err) != store.ENotFound {
 			t.Errorf("terminate user %s of another org: %v, want not found", id, err)
 		}
 	}
-	if got, _ := s.GetSession(ctx, f.b.ID, c1.ID); got.TerminatedAt != nil {
+	if got, _ := s.GetSession(ctx, f.B.ID, c1.ID); got.TerminatedAt != nil {
 		t.Error("carol's session was ended through org a")
 	}
 	// Nothing left to end is still one event, with count 0.
-	if n, err := s.TerminateUserSessions(ctx, f.a.ID, f.alice.ID, a3.ID, byBob); err != nil || n != 0 {
+	if n, err := s.TerminateUserSessions(ctx, f.A.ID, f.Alice.ID, a3.ID, byBob); err != nil || n != 0 {
 		t.Errorf("again = %d %v", n, err)
 	}
-	if ev := auditOf(t, s, f.a.ID, store.AuditFilter{}); len(ev) != 2 || ev[0].Count != 0 {
+	if ev := auditOf(t, s, f.A.ID, store.AuditFilter{}); len(ev) != 2 || ev[0].Count != 0 {
 		t.Errorf("audit after a no-op sign-out = %+v", ev)
 	}
 
 	// End chosen sessions: duplicates count once, ended and expired count as
 	// neither, another org's and unknown IDs are not found (in order, once).
 	unknown := store.NewID(store.PrefixSession)
-	sel, err := s.TerminateSessions(ctx, f.a.ID, []string{b1.ID, c1.ID, b1.ID, a1.ID, aOld.ID, unknown, c1.ID, a3.ID}, byBob)
+	sel, err := s.TerminateSessions(ctx, f.A.ID, []string{b1.ID, c1.ID, b1.ID, a1.ID, aOld.ID, unknown, c1.ID, a3.ID}, byBob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,32 +139,32 @@ func testBulkEnds(t *testing.T, open Opener) {
 		t.Errorf("terminate selected = %+v, want 2 ended, not found [carol's, unknown]", sel)
 	}
 	for _, id := range []string{b1.ID, a3.ID} {
-		if got, _ := s.GetSession(ctx, f.a.ID, id); got.TerminatedAt == nil || got.TerminatedBy.ID != f.bob.ID {
+		if got, _ := s.GetSession(ctx, f.A.ID, id); got.TerminatedAt == nil || got.TerminatedBy.ID != f.Bob.ID {
 			t.Errorf("selected session %s not ended by bob: %+v", got.Client, got.TerminatedBy)
 		}
 	}
-	if got, _ := s.GetSession(ctx, f.a.ID, b2.ID); got.TerminatedAt != nil {
+	if got, _ := s.GetSession(ctx, f.A.ID, b2.ID); got.TerminatedAt != nil {
 		t.Error("an unselected session was ended")
 	}
-	if got, _ := s.GetSession(ctx, f.b.ID, c1.ID); got.TerminatedAt != nil {
+	if got, _ := s.GetSession(ctx, f.B.ID, c1.ID); got.TerminatedAt != nil {
 		t.Error("carol's session was ended by a selection in org a")
 	}
-	if got, _ := s.GetSession(ctx, f.a.ID, aOld.ID); got.TerminatedAt != nil {
+	if got, _ := s.GetSession(ctx, f.A.ID, aOld.ID); got.TerminatedAt != nil {
 		t.Error("an expired session was marked terminated")
 	}
-	ev = auditOf(t, s, f.a.ID, store.AuditFilter{Action: store.ActionSessionsTerminateSelected})
-	if len(ev) != 1 || ev[0].Count != 2 || ev[0].TargetID != "" || ev[0].TargetUser != nil || ev[0].Actor.ID != f.bob.ID {
+	ev = auditOf(t, s, f.A.ID, store.AuditFilter{Action: store.ActionSessionsTerminateSelected})
+	if len(ev) != 1 || ev[0].Count != 2 || ev[0].TargetID != "" || ev[0].TargetUser != nil || ev[0].Actor.ID != f.Bob.ID {
 		t.Errorf("selected audit = %+v (two people's sessions: no target user)", ev)
 	}
 	// One person's sessions only: the event names that person.
-	if sel, err := s.TerminateSessions(ctx, f.a.ID, []string{b2.ID}, byBob); err != nil || sel.Terminated != 1 || len(sel.NotFound) != 0 {
+	if sel, err := s.TerminateSessions(ctx, f.A.ID, []string{b2.ID}, byBob); err != nil || sel.Terminated != 1 || len(sel.NotFound) != 0 {
 		t.Fatalf("terminate one = %+v %v", sel, err)
 	}
-	ev = auditOf(t, s, f.a.ID, store.AuditFilter{Action: store.ActionSessionsTerminateSelected})
-	if len(ev) != 2 || ev[0].TargetUser == nil || ev[0].TargetUser.ID != f.bob.ID {
+	ev = auditOf(t, s, f.A.ID, store.AuditFilter{Action: store.ActionSessionsTerminateSelected})
+	if len(ev) != 2 || ev[0].TargetUser == nil || ev[0].TargetUser.ID != f.Bob.ID {
 		t.Errorf("one person's selection audit = %+v", ev[0])
 	}
-	if ev := auditOf(t, s, f.b.ID, store.AuditFilter{}); len(ev) != 0 {
+	if ev := auditOf(t, s, f.B.ID, store.AuditFilter{}); len(ev) != 0 {
 		t.Errorf("org b has %d audit events from org a", len(ev))
 	}
 }
@@ -170,29 +172,29 @@ func testBulkEnds(t *testing.T, open Opener) {
 func testAuditTargetsAndFilters(t *testing.T, open Opener) {
 	s, _ := open(t, nil)
 	ctx := context.Background()
-	f := arrangeBulkFixture(t, s)
-	a1, ad := signInAs(t, s, f.alice, "Chrome 131 on Windows", "203.0.113.10", time.Hour)
-	_, bd := signInAs(t, s, f.bob, "Firefox 133 on Linux", "192.0.2.2", time.Hour)
+	f := ArrangeBulkFixture(t, s)
+	a1, ad := SignInAs(t, s, f.Alice, "Chrome 131 on Windows", "203.0.113.10", time.Hour)
+	_, bd := SignInAs(t, s, f.Bob, "Firefox 133 on Linux", "192.0.2.2", time.Hour)
 	// Bob's device is trusted at his next sign-in from it.
-	if _, _, err := s.SignIn(ctx, store.SignIn{UserID: f.bob.ID, TokenHash: []byte(store.NewID("tok")), DeviceID: bd.ID,
+	if _, _, err := s.SignIn(ctx, store.SignIn{UserID: f.Bob.ID, TokenHash: []byte(store.NewID("tok")), DeviceID: bd.ID,
 		TrustDevice: true, TrustSecretHash: []byte("h"), IP: "192.0.2.2", Idle: time.Hour, Absolute: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.TerminateSession(ctx, f.a.ID, a1.ID, store.Actor{UserID: f.bob.ID, Reason: "Lost LAPTOP at the airport"}); err != nil {
+	if _, err := s.TerminateSession(ctx, f.A.ID, a1.ID, store.Actor{UserID: f.Bob.ID, Reason: "Lost LAPTOP at the airport"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UntrustDevice(ctx, f.a.ID, bd.ID, store.Actor{UserID: f.alice.ID, Reason: "routine"}); err != nil {
+	if _, err := s.UntrustDevice(ctx, f.A.ID, bd.ID, store.Actor{UserID: f.Alice.ID, Reason: "routine"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.TerminateAll(ctx, f.a.ID, "", store.Actor{UserID: f.alice.ID, Reason: "incident 7"}); err != nil {
+	if _, err := s.TerminateAll(ctx, f.A.ID, "", store.Actor{UserID: f.Alice.ID, Reason: "incident 7"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetPassword(ctx, f.bob.ID, []byte("new"), store.Actor{Reason: "helpdesk"}); err != nil {
+	if _, err := s.SetPassword(ctx, f.Bob.ID, []byte("new"), store.Actor{Reason: "helpdesk"}); err != nil {
 		t.Fatal(err)
 	}
 	_ = ad
 
-	all := auditOf(t, s, f.a.ID, store.AuditFilter{})
+	all := auditOf(t, s, f.A.ID, store.AuditFilter{})
 	if len(all) != 4 {
 		t.Fatalf("audit = %+v", all)
 	}
@@ -232,19 +234,19 @@ func testAuditTargetsAndFilters(t *testing.T, open Opener) {
 	}{
 		{"action", store.AuditFilter{Action: store.ActionDeviceUntrust}, []string{store.ActionDeviceUntrust}},
 		{"unknown action", store.AuditFilter{Action: "no.such"}, nil},
-		{"actor", store.AuditFilter{ActorID: f.alice.ID}, []string{store.ActionSessionsTerminateAll, store.ActionDeviceUntrust}},
+		{"actor", store.AuditFilter{ActorID: f.Alice.ID}, []string{store.ActionSessionsTerminateAll, store.ActionDeviceUntrust}},
 		{"system actor", store.AuditFilter{ActorID: store.SystemActorID}, []string{store.ActionUserPasswordReset}},
-		{"target user", store.AuditFilter{TargetUserID: f.bob.ID}, []string{store.ActionUserPasswordReset, store.ActionDeviceUntrust}},
+		{"target user", store.AuditFilter{TargetUserID: f.Bob.ID}, []string{store.ActionUserPasswordReset, store.ActionDeviceUntrust}},
 		{"q reason, any case", store.AuditFilter{Query: "lost laptop"}, []string{store.ActionSessionTerminate}},
 		{"q label", store.AuditFilter{Query: "203.0.113"}, []string{store.ActionSessionTerminate}},
 		{"q actor name", store.AuditFilter{Query: "bob brown"}, []string{store.ActionUserPasswordReset, store.ActionDeviceUntrust, store.ActionSessionTerminate}},
 		{"q target email", store.AuditFilter{Query: "alice@"}, []string{store.ActionSessionsTerminateAll, store.ActionDeviceUntrust, store.ActionSessionTerminate}},
 		{"q system actor name", store.AuditFilter{Query: "command line"}, []string{store.ActionUserPasswordReset}},
 		{"q LIKE characters are plain", store.AuditFilter{Query: "%"}, nil},
-		{"combined", store.AuditFilter{ActorID: f.alice.ID, TargetUserID: f.bob.ID, Query: "ROUTINE"}, []string{store.ActionDeviceUntrust}},
-		{"other org's user", store.AuditFilter{TargetUserID: f.carol.ID}, nil},
+		{"combined", store.AuditFilter{ActorID: f.Alice.ID, TargetUserID: f.Bob.ID, Query: "ROUTINE"}, []string{store.ActionDeviceUntrust}},
+		{"other org's user", store.AuditFilter{TargetUserID: f.Carol.ID}, nil},
 	} {
-		if got := ids(auditOf(t, s, f.a.ID, tc.f)); !slices.Equal(got, tc.want) {
+		if got := ids(auditOf(t, s, f.A.ID, tc.f)); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -252,7 +254,7 @@ func testAuditTargetsAndFilters(t *testing.T, open Opener) {
 	var walked []string
 	var after *store.Key
 	for {
-		page, err := s.ListAudit(ctx, f.a.ID, store.AuditFilter{Query: "a.test", Limit: 1, After: after})
+		page, err := s.ListAudit(ctx, f.A.ID, store.AuditFilter{Query: "a.test", Limit: 1, After: after})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +267,7 @@ func testAuditTargetsAndFilters(t *testing.T, open Opener) {
 		after = page.Next
 	}
 	var want []string
-	for _, e := range auditOf(t, s, f.a.ID, store.AuditFilter{Query: "a.test"}) {
+	for _, e := range auditOf(t, s, f.A.ID, store.AuditFilter{Query: "a.test"}) {
 		want = append(want, e.ID)
 	}
 	if len(want) != 4 || !slices.Equal(walked, want) {

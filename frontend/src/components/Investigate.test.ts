@@ -92,6 +92,18 @@ describe('the details panel', () => {
   });
 });
 
+describe('the details panel of an ended session', () => {
+  it('says when it ended and counts down to no expiry', async () => {
+    const ended = { ...structuredClone(fake.sessions[1]), status: 'terminated', terminated_at: new Date(Date.now() - 60_000).toISOString() };
+    api.sessionDetails.mockResolvedValueOnce({ session: ended, device: null, ended: null });
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('button', { name: /^Details of the session of User 1/ }));
+    const panel = await screen.findByRole('complementary', { name: 'Session details' });
+    await within(panel).findByText('Ended');
+    expect(within(panel).queryByText('Expires')).toBeNull();
+  });
+});
+
 describe('filters and selection', () => {
   it('filter chips narrow the list and come off again; the toolbar says Terminate all ignores them', async () => {
     const { user } = await renderDesk();
