@@ -32,7 +32,7 @@ func ArrangeBulkFixture(t *testing.T, s store.Store) BulkFixture {
 		t.Fatal(err)
 	}
 	mk := func(org store.Org, email, name string) store.User {
-		u, err := s.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: email, Name: name, Role: "member", PasswordHash: []byte("x")})
+		u, err := s.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: email, Name: name, Role: store.RoleMember, PasswordHash: []byte("x")})
 		if err != nil {
 			t.Fatal(err)
 		}
