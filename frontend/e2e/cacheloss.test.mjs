@@ -66,7 +66,7 @@ test('a damaged cache is told until dismissed; an offline start after losing it 
   await platform.stop();
   app = await startApp({ args: args() });
   page = app.page;
-  await page.getByRole('status').filter({ hasText: 'Offline' }).first().waitFor({ timeout: 30_000 });
+  await page.getByRole('status').filter({ hasText: /Offline —/ }).first().waitFor({ timeout: 30_000 });
   assert.equal(await page.getByText('Loading your account…').count(), 0);
   await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
   await page.getByText('Nothing cached yet').waitFor({ timeout: 10_000 });

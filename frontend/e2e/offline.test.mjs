@@ -25,7 +25,8 @@ test('stopping the platform shows the offline banner over cached rows, with acti
   const table = page.getByRole('table', { name: 'Sessions' });
   const rows = table.getByRole('row').filter({ hasText: '@acme.test' });
   await rows.first().waitFor({ timeout: 30_000 });
-  const banner = page.getByRole('status').filter({ hasText: 'Offline' });
+  // Case-sensitive: a string would also match "Saving to the offline cache…".
+  const banner = page.getByRole('status').filter({ hasText: /Offline —/ });
   assert.equal(await banner.count(), 0);
 
   await platform.stop();
