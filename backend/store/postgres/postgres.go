@@ -518,8 +518,9 @@ func (d *DB) resetCredential(ctx context.Context, op, action, userID string, by 
 		if _, err := w.Exec(ctx, query, qargs...); err != nil {
 			return err
 		}
-		tag, err := w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
-			WHERE user_id = $3 AND terminated_at IS NULL AND expires_at > $1`, ts, nullString(by.UserID), userID)
+		tag, err := w.Exec(ctx, `UPDATE sessions s SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			FROM session_keys k WHERE s.id = k.id AND k.org_id = $4 AND k.user_id = $3
+			AND s.terminated_at IS NULL AND s.expires_at > $1`, ts, nullString(by.UserID), userID, orgID)
 		if err != nil {
 			return err
 		}

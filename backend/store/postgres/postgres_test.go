@@ -79,3 +79,81 @@ func TestDestructiveWritesRollBackWithoutTheirAuditEvent(t *testing.T) {
 		t.Error("the password changed although its audit event failed")
 	}
 }
+
+// session_keys holds the lookups by token, creation order and owner so that
+// a terminate-all writes only sessions and its two indexes (see the
+// migration). It must follow sessions through every insert and delete, a
+// termination must leave it untouched, and its copied columns must never
+// change under it.
+func TestSessionKeysFollowSessions(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	org, err := db.CreateOrg(ctx, "a", "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: "u@a.test", Name: "U", Role: "admin", PasswordHash: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		s, _, err := db.SignIn(ctx, store.SignIn{UserID: u.ID, TokenHash: []byte{byte(i)}, Idle: time.Hour, Absolute: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	keys := func() map[string]string { // session ID → the row version (xmin) of its keys row
+		rows, err := db.Pool().Query(ctx, `SELECT id, xmin::text FROM session_keys`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for rows.Next() {
+			var id, xmin string
+			if err := rows.Scan(&id, &xmin); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = xmin
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := keys()
+	if len(before) != 3 {
+		t.Fatalf("session_keys has %d rows after 3 sign-ins, want 3", len(before))
+	}
+	if n, err := db.TerminateAll(ctx, org.ID, ids[0], store.Actor{UserID: u.ID}); err != nil || n != 2 {
+		t.Fatalf("terminate all: %d %v", n, err)
+	}
+	after := keys()
+	for id, xmin := range before {
+		if after[id] != xmin {
+			t.Errorf("terminate-all rewrote session_keys row %s (xmin %s → %s)", id, xmin, after[id])
+		}
+	}
+	// A terminated session is still found by its token (the server tells
+	// "ended" from "unknown"), through session_keys.
+	if p, err := db.Authenticate(ctx, []byte{1}); err != nil || p.Session.TerminatedAt == nil {
+		t.Errorf("authenticate a terminated session's token: %+v %v", p.Session, err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE sessions SET token_hash = '\x99' WHERE id = $1`, ids[0]); err == nil {
+		t.Error("changing a session's token hash was accepted; session_keys would disagree")
+	}
+	now = now.Add(48 * time.Hour)
+	if n, err := db.DeleteEndedSessions(ctx, now.Add(-time.Hour), 100); err != nil || n != 3 {
+		t.Fatalf("delete ended sessions: %d %v", n, err)
+	}
+	if left := keys(); len(left) != 0 {
+		t.Errorf("session_keys kept %d rows of deleted sessions", len(left))
+	}
+}

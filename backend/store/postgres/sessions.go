@@ -17,6 +17,12 @@ const sessionCols = `s.id, s.org_id, s.device_id, s.ip, s.user_agent, s.client, 
 
 const sessionFrom = ` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN users tb ON tb.id = s.terminated_by `
 
+// sessionFromKeys is sessionFrom reached through session_keys k, for the
+// lookups by token, creation order and owner, whose indexes live there
+// (see the migration: a terminate-all never writes that table).
+const sessionFromKeys = ` FROM session_keys k JOIN sessions s ON s.id = k.id JOIN users u ON u.id = s.user_id
+	LEFT JOIN users tb ON tb.id = s.terminated_by `
+
 // sessionScan holds the scan targets of sessionCols.
 type sessionScan struct {
 	s                                        store.Session
@@ -80,12 +86,18 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 	var page store.Page[store.Session]
 	var a args
 	var where strings.Builder
-	where.WriteString(`WHERE s.org_id = ` + a.add(orgID))
+	// The feed walks sessions_org_updated; the pages in creation order walk
+	// session_keys' indexes (k) and join each row's sessions row.
+	from, key := sessionFrom, "s"
+	if f.UpdatedSince == nil {
+		from, key = sessionFromKeys, "k"
+	}
+	where.WriteString(`WHERE ` + key + `.org_id = ` + a.add(orgID))
 	if f.UpdatedSince == nil && f.ActiveOnly {
 		where.WriteString(` AND s.terminated_at IS NULL AND s.expires_at > ` + a.add(nanos(f.Now)))
 	}
 	if f.UserID != "" {
-		where.WriteString(` AND s.user_id = ` + a.add(f.UserID))
+		where.WriteString(` AND ` + key + `.user_id = ` + a.add(f.UserID))
 	}
 	if f.Query != "" {
 		q := a.add(f.Query)
@@ -112,16 +124,16 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
 	} else {
 		if f.After != nil {
-			where.WriteString(` AND (s.created_at, s.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
+			where.WriteString(` AND (k.created_at, k.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
 		}
-		order = ` ORDER BY s.created_at DESC, s.id DESC`
+		order = ` ORDER BY k.created_at DESC, k.id DESC`
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	lim := a.add(limit + 1)
-	rows, err := d.pool.Query(ctx, `SELECT `+sessionCols+sessionFrom+where.String()+order+` LIMIT `+lim, a...)
+	rows, err := d.pool.Query(ctx, `SELECT `+sessionCols+from+where.String()+order+` LIMIT `+lim, a...)
 	if err != nil {
 		return page, wrap("list sessions", err)
 	}
@@ -156,8 +168,8 @@ func (d *DB) Authenticate(ctx context.Context, tokenHash []byte) (store.Principa
 	var p store.Principal
 	var x sessionScan
 	dest := append(x.dest(), &x.s.User.Role, &p.Org.ID, &p.Org.Slug, &p.Org.Name)
-	err := d.pool.QueryRow(ctx, `SELECT `+sessionCols+`, u.role, o.id, o.slug, o.name`+sessionFrom+
-		` JOIN orgs o ON o.id = s.org_id WHERE s.token_hash = $1`, tokenHash).Scan(dest...)
+	err := d.pool.QueryRow(ctx, `SELECT `+sessionCols+`, u.role, o.id, o.slug, o.name`+sessionFromKeys+
+		` JOIN orgs o ON o.id = s.org_id WHERE k.token_hash = $1`, tokenHash).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, store.Errorf(store.ENotFound, "session not found")
 	}
@@ -303,7 +315,7 @@ func (d *DB) TerminateAll(ctx context.Context, orgID, keepSessionID string, by s
 }
 
 // TerminateUserSessions ends one user's active sessions but one, with a
-// single UPDATE (on the sessions_org_user index) and one audit row.
+// single UPDATE (found through session_keys_org_user) and one audit row.
 func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by store.Actor) (int, error) {
 	var n int64
 	err := d.write(ctx, func(w *writeTx) error {
@@ -318,8 +330,9 @@ func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessi
 		if !found {
 			return store.Errorf(store.ENotFound, "user not found")
 		}
-		tag, err := w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
-			WHERE org_id = $3 AND user_id = $4 AND terminated_at IS NULL AND expires_at > $1 AND id <> $5`,
+		tag, err := w.Exec(ctx, `UPDATE sessions s SET terminated_at = $1, terminated_by = $2, updated_at = $1
+			FROM session_keys k WHERE s.id = k.id AND k.org_id = $3 AND k.user_id = $4
+			AND s.terminated_at IS NULL AND s.expires_at > $1 AND s.id <> $5`,
 			ts, by.UserID, orgID, userID, keepSessionID)
 		if err != nil {
 			return err
