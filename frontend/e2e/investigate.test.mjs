@@ -220,6 +220,9 @@ test('the audit log names people, filters by action, and opens a person', async 
   const table = page.getByRole('table', { name: 'Audit log' });
   const row = table.getByRole('row').filter({ hasText: 'account phished' });
   await row.waitFor();
+  // The filter applies asynchronously (the row above was there before it):
+  // wait until no row of another action is left, rather than count once.
+  await table.getByRole('row').filter({ hasText: 'Terminated selected sessions' }).first().waitFor({ state: 'detached', timeout: 10_000 });
   assert.equal(await table.getByRole('row').filter({ hasText: 'Terminated selected sessions' }).count(), 0, 'filtered');
   const auditor = (await platformLogin(platform.url, { email: 'auditor@acme.test' })).user;
   await row.getByRole('button', { name: auditor.name, exact: true }).waitFor();
