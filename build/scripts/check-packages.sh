@@ -113,7 +113,8 @@ say "starting the installed /usr/bin/sessiondesk under Xvfb on the demo platform
 # A fresh HOME (with_private_session_bus) is a first start: the app makes its
 # config and demo database there and signs in through the real keychain.
 with_private_session_bus xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
-  /usr/bin/sessiondesk -demo-new-device-every 0 >"$1/app.log" 2>&1 &
+  # setsid: the app leads its own process group, with its WebKit helpers in it.
+  setsid /usr/bin/sessiondesk -demo-new-device-every 0 >"$1/app.log" 2>&1 &
   app=$!
   for _ in $(seq 120); do
     grep -q "demo: signed in" "$1/app.log" && break
@@ -121,7 +122,11 @@ with_private_session_bus xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
     sleep 0.5
   done
   if [ -n "$2" ] && grep -q "demo: signed in" "$1/app.log"; then sleep 3; import -window root "$2"; fi
-  kill $app 2>/dev/null; wait $app 2>/dev/null || true
+  # End the whole group and wait for it, so no helper is still writing in the
+  # throwaway HOME when with_private_session_bus removes it.
+  kill -TERM -- -$app 2>/dev/null; wait $app 2>/dev/null || true
+  for _ in $(seq 20); do kill -0 -- -$app 2>/dev/null || break; sleep 0.25; done
+  kill -KILL -- -$app 2>/dev/null || true
 ' bash "$WORK" "${SCREENSHOT:-}"
 grep -q 'msg="window started"' "$WORK/app.log" || fail "the installed app opened no window; its log:
 $(cat "$WORK/app.log")"

@@ -127,8 +127,22 @@ with_private_session_bus() {
   HOME="$home" XDG_DATA_HOME="$home/.local/share" XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache" \
     dbus-run-session -- sh -c 'echo -n sessiondesk | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
       && gdbus wait --session --timeout 10 org.freedesktop.secrets && exec "$@"' sh "$@" || rc=$?
-  rm -rf "$home"
+  remove_tree "$home"
   return $rc
+}
+
+# remove_tree DIR removes a throwaway directory whose last writers may still be
+# exiting: a WebKit helper process outlives the app it served by a moment and
+# can add to ~/.cache/mesa_shader_cache while `rm -rf` walks it ("Directory not
+# empty" failed a CI run). It retries for a few seconds, then warns instead of
+# failing the run over a temporary directory.
+remove_tree() {
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    rm -rf "$1" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  echo "warning: could not remove $1 (a process is still writing in it)" >&2
 }
 
 have_display() { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }

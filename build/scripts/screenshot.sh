@@ -34,5 +34,5 @@ with_private_session_bus xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   import -window root "$3/settings.png"
   kill $app; wait $app 2>/dev/null || true
 ' bash "$BIN" "$DATA" "$OUT" "$@"
-rm -rf "$DATA"
+remove_tree "$DATA"
 say "wrote $OUT/overview.png, sessions.png, devices.png, audit.png, settings.png"
