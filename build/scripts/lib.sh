@@ -85,7 +85,16 @@ ensure_node_modules() {
 # (frontend/src/lib/wailsjs, not committed: the Go code is their one source).
 generate_bindings() {
   say "generating the Wails bindings from the Go services"
-  (cd "$ROOT" && "$WAILS" generate module -tags webkit2_41 >/dev/null)
+  local err rc=0
+  # The generator prints its struct list and "Not found: time.Time" once per
+  # bound method on stderr (time.Time becomes string through Wire<T> in
+  # frontend/src/lib/model.ts). Show stderr whole only when it fails.
+  err="$( (cd "$ROOT" && "$WAILS" generate module -tags webkit2_41) 2>&1 >/dev/null)" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    printf '%s\n' "$err" >&2
+    return "$rc"
+  fi
+  grep -Ev '^(KnownStructs:|Not found: time\.Time|.\[0m$|.*no D-Bus session bus)' <<<"$err" >&2 || true
 }
 
 build_frontend() {
