@@ -31,7 +31,16 @@ func (f *firstPages) ListSessions(ctx context.Context, p platform.ListParams) (a
 	return f.Client.ListSessions(ctx, p)
 }
 
-func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.Time) (*syncer.Syncer, *index.Table[api.Session]) {
+// faultSync is a syncer on a real cache file, with its indexes.
+type faultSync struct {
+	sync     *syncer.Syncer
+	store    *cache.Store
+	sessions *index.Table[api.Session]
+	audit    *index.Table[api.AuditEvent]
+}
+
+// openFaultSync fills cfg's cache and indexes and loads the syncer.
+func openFaultSync(t *testing.T, cfg syncer.Config) *faultSync {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -40,13 +49,19 @@ func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.T
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sessions := index.NewSessions()
-	s := syncer.New(syncer.Config{Source: src, Store: st, Sessions: sessions, Devices: index.NewDevices(),
-		Audit: syncer.NewAuditTable(), PageSize: pageSize, Clock: clock})
-	if err := s.Load(context.Background()); err != nil {
+	r := &faultSync{store: st, sessions: index.NewSessions(), audit: syncer.NewAuditTable()}
+	cfg.Store, cfg.Sessions, cfg.Devices, cfg.Audit = st, r.sessions, index.NewDevices(), r.audit
+	r.sync = syncer.New(cfg)
+	if err := r.sync.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return s, sessions
+	return r
+}
+
+func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.Time) (*syncer.Syncer, *index.Table[api.Session]) {
+	t.Helper()
+	r := openFaultSync(t, syncer.Config{Source: src, PageSize: pageSize, Clock: clock})
+	return r.sync, r.sessions
 }
 
 func proxied(t *testing.T, p *platformtest.Platform, f faultproxy.Faults) *faultproxy.Proxy {

@@ -35,4 +35,10 @@ func TestPageSizeAdaptsBothWays(t *testing.T) {
 			t.Fatalf("step %d (%v, %d rows): page size %d, want %d", i, st.took, st.rows, s.pageSize, st.want)
 		}
 	}
+	// A quick full page asked smaller than the adapted size (the audit
+	// log's probe) does not grow it.
+	s.pageSize = 100
+	if s.adapt(100*time.Millisecond, auditProbe, auditProbe); s.pageSize != 100 {
+		t.Fatalf("after a quick probe: page size %d, want 100", s.pageSize)
+	}
 }

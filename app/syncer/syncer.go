@@ -12,8 +12,10 @@
 // (applyDelta), so a sync that fails half way leaves the previous snapshot
 // whole. The pages it gathered are kept in memory with the cursor after the
 // last good one, and the next sync resumes there instead of starting over
-// (the feed is keyset-paged, so a cursor stays valid): on a link that drops
-// one answer in twenty, a full sync of 100,000 sessions still completes.
+// (the feeds and the audit log are keyset-paged, so a cursor stays valid):
+// on a link that drops one answer in twenty, a full sync of 100,000
+// sessions still completes. Sessions, devices and the audit log are read
+// by one page walker (walkFeed) and resume alike.
 //
 // Networks. The page size adapts to the link: a page that takes longer
 // than slowPage halves the next one (down to minPage), a quick full page
@@ -39,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -574,19 +577,45 @@ func (s *Syncer) progress(phase string, done int) {
 }
 
 // pending is a sync that broke off half way: the pages it gathered and
-// where each feed goes on. It is resumed only from the same cache state.
+// where each walk goes on. It is resumed only from the same cache state.
 type pending struct {
 	from     cache.State
 	sessions feedWalk[api.Session]
 	devices  feedWalk[api.Device]
+	// The audit log is walked from the newest event down (audit) and from
+	// the first stored resume cursor down (auditGap, done at once when
+	// there is none); auditRest are the other stored cursors, kept as they
+	// are (see syncAudit).
+	audit     feedWalk[api.AuditEvent]
+	auditGap  feedWalk[api.AuditEvent]
+	auditRest []string
 }
 
-// feedWalk is one feed read page by page: the rows so far and the cursor
-// after the last good page.
+// feedWalk is one list read page by page: the rows so far, the cursor
+// after the last good page and how many pages that took. It is done when
+// the list ended or a stop row was met; a walk that ran out of its page
+// budget is not done, and its cursor is where a later sync goes on.
 type feedWalk[T any] struct {
 	items  []T
 	cursor string
+	pages  int
 	done   bool
+}
+
+// feed is how a list is walked (see walkFeed).
+type feed[T any] struct {
+	phase string
+	list  func(ctx context.Context, limit int, cursor string) ([]T, *string, error)
+	// maxLimit, when not 0, caps the page size the link allows.
+	maxLimit int
+	// probe, when not 0, is the size of the walk's first page, which does
+	// not count towards budget.
+	probe int
+	// budget, when not 0, is how many pages the walk reads.
+	budget int
+	// stop, when set, ends the walk at the first row it holds true for;
+	// that row and the rest of its page are not kept.
+	stop func(T) bool
 }
 
 // Page sizes the link adapts between (see the package comment).
@@ -604,37 +633,59 @@ func (s *Syncer) PageSize() int {
 }
 
 // adapt learns from one page: how long it took, and whether it was full.
+// Only a page of the adapted size grows it: a quick page asked smaller (the
+// audit log's probe, or its pages capped at 200) says nothing about room
+// for more.
 func (s *Syncer) adapt(took time.Duration, rows int, asked int) {
 	switch {
 	case took > slowPage && s.pageSize > minPage:
 		s.pageSize = max(minPage, s.pageSize/2)
 		s.cfg.Log.Info("slow link: smaller pages", "page_size", s.pageSize, "took", took)
-	case took < quickPage && rows >= asked && s.pageSize < s.cfg.PageSize:
+	case took < quickPage && rows >= asked && asked >= s.pageSize && s.pageSize < s.cfg.PageSize:
 		s.pageSize = min(s.cfg.PageSize, s.pageSize*2)
 	}
 }
 
-// walkFeed reads a feed from where w stopped until its end. A page that
-// fails leaves w at the last good cursor; one that failed on a time limit
-// also halves the page size, so the resumed walk asks for less.
-func walkFeed[T any](ctx context.Context, s *Syncer, phase string, mark time.Time, w *feedWalk[T],
-	list func(context.Context, platform.ListParams) ([]T, *string, error)) error {
-	for !w.done {
-		p := platform.ListParams{Limit: s.pageSize, UpdatedSince: since(mark), Cursor: w.cursor}
+// walkFeed reads a list from where w stopped until its end, a stop row or
+// its page budget. A page that fails leaves w at the last good cursor, so
+// that the next sync asks for no page it already has; one that failed on a
+// time limit also halves the page size, so the resumed walk asks for less.
+func walkFeed[T any](ctx context.Context, s *Syncer, w *feedWalk[T], f feed[T]) error {
+	budget := f.budget
+	if budget > 0 && f.probe > 0 {
+		budget++
+	}
+	for !w.done && (budget == 0 || w.pages < budget) {
+		limit := s.pageSize
+		if f.maxLimit > 0 {
+			limit = min(limit, f.maxLimit)
+		}
+		if f.probe > 0 && w.pages == 0 {
+			limit = min(limit, f.probe)
+		}
 		start := time.Now()
-		items, next, err := list(ctx, p)
+		items, next, err := f.list(ctx, limit, w.cursor)
 		if err != nil {
 			if platform.Answered(err) || platform.IsUnreachable(err) {
-				s.pageSize = max(minPage, s.pageSize/2)
+				// Never below the configured size: that is the most a
+				// page may hold.
+				s.pageSize = max(min(minPage, s.cfg.PageSize), s.pageSize/2)
 			}
-			return fmt.Errorf("sync %s: %w", phase, err)
+			return fmt.Errorf("sync %s: %w", f.phase, err)
 		}
-		s.adapt(time.Since(start), len(items), p.Limit)
+		s.adapt(time.Since(start), len(items), limit)
+		w.pages++
+		for i, it := range items {
+			if f.stop != nil && f.stop(it) {
+				items, w.done = items[:i], true
+				break
+			}
+		}
 		w.items = append(w.items, items...)
-		s.progress(phase, len(w.items))
+		s.progress(f.phase, len(w.items))
 		if next == nil || *next == "" || len(items) == 0 {
 			w.done = true
-		} else {
+		} else if !w.done {
 			w.cursor = *next
 		}
 	}
@@ -657,38 +708,60 @@ func (s *Syncer) syncOnce(ctx context.Context, forceFull bool) error {
 	// later pages push past its change.
 	pend := s.pending
 	if pend == nil || pend.from != st {
-		pend = &pending{from: st}
+		if pend, err = s.newPending(ctx, st); err != nil {
+			return err
+		}
 	} else {
-		s.cfg.Log.Info("resuming an interrupted sync", "sessions", len(pend.sessions.items), "devices", len(pend.devices.items))
+		s.cfg.Log.Info("resuming an interrupted sync", "sessions", len(pend.sessions.items), "devices", len(pend.devices.items),
+			"audit", len(pend.audit.items)+len(pend.auditGap.items))
 	}
 	s.pending = pend
 	s.progress("sessions", len(pend.sessions.items))
-	if err := walkFeed(ctx, s, "sessions", st.SessionsMark, &pend.sessions, func(ctx context.Context, p platform.ListParams) ([]api.Session, *string, error) {
-		page, err := s.cfg.Source.ListSessions(ctx, p)
-		return page.Items, page.NextCursor, err
-	}); err != nil {
+	if err := walkFeed(ctx, s, &pend.sessions, feed[api.Session]{phase: "sessions",
+		list: func(ctx context.Context, limit int, cursor string) ([]api.Session, *string, error) {
+			page, err := s.cfg.Source.ListSessions(ctx, platform.ListParams{Limit: limit, Cursor: cursor, UpdatedSince: since(st.SessionsMark)})
+			return page.Items, page.NextCursor, err
+		}}); err != nil {
 		return err
 	}
 	s.progress("devices", len(pend.devices.items))
-	if err := walkFeed(ctx, s, "devices", st.DevicesMark, &pend.devices, func(ctx context.Context, p platform.ListParams) ([]api.Device, *string, error) {
-		page, err := s.cfg.Source.ListDevices(ctx, p)
-		return page.Items, page.NextCursor, err
-	}); err != nil {
+	if err := walkFeed(ctx, s, &pend.devices, feed[api.Device]{phase: "devices",
+		list: func(ctx context.Context, limit int, cursor string) ([]api.Device, *string, error) {
+			page, err := s.cfg.Source.ListDevices(ctx, platform.ListParams{Limit: limit, Cursor: cursor, UpdatedSince: since(st.DevicesMark)})
+			return page.Items, page.NextCursor, err
+		}}); err != nil {
 		return err
 	}
 
 	// Audit: newest first, no delta feed; read until a known event (see
 	// syncAudit).
-	s.progress("audit", 0)
-	snap := cache.Snapshot{Full: full, Complete: true, Sessions: pend.sessions.items, Devices: pend.devices.items}
-	if snap.AuditResume, err = s.syncAudit(ctx, &snap.Audit); err != nil {
+	s.progress("audit", len(pend.audit.items)+len(pend.auditGap.items))
+	if err := s.syncAudit(ctx, pend); err != nil {
 		return err
 	}
+	snap := cache.Snapshot{Full: full, Complete: true, Sessions: pend.sessions.items, Devices: pend.devices.items,
+		Audit: slices.Concat(pend.audit.items, pend.auditGap.items), AuditResume: pend.auditResume()}
 	if err := s.applyDelta(ctx, st, snap); err != nil {
 		return err
 	}
 	s.pending = nil
 	return nil
+}
+
+// newPending starts a sync from cache state st: every walk at its start,
+// the audit log's gap walk at the first stored resume cursor.
+func (s *Syncer) newPending(ctx context.Context, st cache.State) (*pending, error) {
+	resume, err := s.cfg.Store.AuditResume(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pend := &pending{from: st}
+	if len(resume) > 0 {
+		pend.auditGap.cursor, pend.auditRest = resume[0], resume[1:]
+	} else {
+		pend.auditGap.done = true
+	}
+	return pend, nil
 }
 
 // applyDelta stores what a sync or a live event brought home since state st
@@ -748,8 +821,8 @@ func (s *Syncer) applyDelta(ctx context.Context, st cache.State, snap cache.Snap
 	return nil
 }
 
-// syncAudit reads the audit events newer than those held into *out and
-// returns the resume cursors to keep with them.
+// syncAudit reads into pend the audit events newer than those held, going
+// on from where an interrupted sync stopped, like the feeds (walkFeed).
 //
 // The log is newest first, without a delta feed: a sync reads from the
 // newest event down to one already held. The first request is a small
@@ -761,60 +834,41 @@ func (s *Syncer) applyDelta(ctx context.Context, st cache.State, snap cache.Snap
 // the cache, with the data, and the next syncs read on from there, one
 // stretch per sync, until the gap is closed: stopping for good at the newest
 // known event would leave a permanent hole in the log.
-func (s *Syncer) syncAudit(ctx context.Context, out *[]api.AuditEvent) (*[]string, error) {
-	resume, err := s.cfg.Store.AuditResume(ctx)
-	if err != nil {
-		return nil, err
-	}
+//
+// A walk resumed after a broken page misses nothing: the log is keyset
+// paged, so its cursor still points below the events read, and events
+// written meanwhile are above the newest one read, which the next sync's
+// probe reaches down to.
+func (s *Syncer) syncAudit(ctx context.Context, pend *pending) error {
 	cutoff := s.cfg.ServerNow().Add(-s.cfg.Store.Retention())
-	// walk reads from cursor towards older events; it returns where it
-	// stopped when the page budget ran out, "" when it got to the end.
-	walk := func(cursor string, probe bool) (string, error) {
-		first, limit := 0, min(s.cfg.PageSize, 200)
-		if probe {
-			first, limit = -1, min(s.cfg.PageSize, auditProbe)
-		}
-		for i := first; i < s.cfg.AuditPages; i++ {
-			if i >= 0 {
-				limit = min(s.cfg.PageSize, 200)
-			}
+	f := feed[api.AuditEvent]{phase: "audit", maxLimit: 200, budget: s.cfg.AuditPages,
+		list: func(ctx context.Context, limit int, cursor string) ([]api.AuditEvent, *string, error) {
 			page, err := s.cfg.Source.ListAudit(ctx, limit, cursor)
-			if err != nil {
-				return "", fmt.Errorf("sync audit: %w", err)
-			}
-			for _, e := range page.Items {
-				if _, known := s.cfg.Audit.Get(e.ID); known || e.At.Before(cutoff) {
-					return "", nil
-				}
-				*out = append(*out, e)
-			}
-			s.progress("audit", len(*out))
-			if page.NextCursor == nil || *page.NextCursor == "" || len(page.Items) == 0 {
-				return "", nil
-			}
-			cursor = *page.NextCursor
-		}
-		return cursor, nil
+			return page.Items, page.NextCursor, err
+		},
+		stop: func(e api.AuditEvent) bool {
+			_, known := s.cfg.Audit.Get(e.ID)
+			return known || e.At.Before(cutoff)
+		}}
+	head := f
+	head.probe = auditProbe
+	if err := walkFeed(ctx, s, &pend.audit, head); err != nil {
+		return err
 	}
+	return walkFeed(ctx, s, &pend.auditGap, f)
+}
+
+// auditResume is the audit log's resume cursors after pend's walks: where
+// each ran out of its page budget, then the stored cursors not walked.
+func (p *pending) auditResume() *[]string {
 	keep := []string{}
-	rest, err := walk("", true)
-	if err != nil {
-		return nil, err
-	}
-	if rest != "" {
-		keep = append(keep, rest)
-	}
-	if len(resume) > 0 {
-		rest, err := walk(resume[0], false)
-		if err != nil {
-			return nil, err
+	for _, w := range []*feedWalk[api.AuditEvent]{&p.audit, &p.auditGap} {
+		if !w.done {
+			keep = append(keep, w.cursor)
 		}
-		if rest != "" {
-			keep = append(keep, rest)
-		}
-		keep = append(keep, resume[1:]...)
 	}
-	return &keep, nil
+	keep = append(keep, p.auditRest...)
+	return &keep
 }
 
 // announce notifies each new device, or all of them in one summary when

@@ -46,6 +46,13 @@ type Faults struct {
 	Status      int
 	StatusCount int
 	RetryAfter  time.Duration
+	// Watch, when set, hears every request forwarded to the target (whatever
+	// its path) just before its answer goes back; cut says the proxy cuts
+	// that answer mid-body. Tests count with it which pages a client asked
+	// for and which it got. It is called before the answer is relayed, so
+	// that a client's next request is never heard before this one. It runs
+	// on the proxy's connection goroutines.
+	Watch func(r *http.Request, cut bool)
 }
 
 // Proxy is a running fault-injecting proxy. Close stops it.
@@ -157,13 +164,14 @@ type decision struct {
 	retryAfter time.Duration
 	reset      bool
 	link       *pacer
+	watch      func(*http.Request, bool)
 }
 
 func (p *Proxy) decide(path string) decision {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := p.faults
-	d := decision{link: p.link}
+	d := decision{link: p.link, watch: f.Watch}
 	if f.Match != nil && !f.Match(path) {
 		return d
 	}
@@ -224,6 +232,9 @@ func (p *Proxy) serve(client net.Conn) {
 		resp, err := http.ReadResponse(ur, req)
 		if err != nil {
 			return
+		}
+		if d.watch != nil {
+			d.watch(req, d.reset)
 		}
 		err = p.relay(client, resp, d)
 		resp.Body.Close()

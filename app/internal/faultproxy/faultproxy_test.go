@@ -1,10 +1,13 @@
 package faultproxy_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,6 +76,31 @@ func TestFaults(t *testing.T) {
 		}
 		if took := time.Since(start); took < 400*time.Millisecond {
 			t.Fatalf("64 KB at 128 KB/s took %v", took)
+		}
+	})
+	t.Run("watched", func(t *testing.T) {
+		var mu sync.Mutex
+		var seen []string
+		fp.Set(faultproxy.Faults{Match: func(path string) bool { return path == "/cut" }, ResetRate: 1,
+			Watch: func(r *http.Request, cut bool) {
+				mu.Lock()
+				defer mu.Unlock()
+				seen = append(seen, fmt.Sprintf("%s?%s cut=%v", r.URL.Path, r.URL.RawQuery, cut))
+			}})
+		if _, _, err := get(); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := client.Get(fp.URL() + "/cut?cursor=c1"); err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				t.Fatal("the matched answer was not cut")
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if want := []string{"/x? cut=false", "/cut?cursor=c1 cut=true"}; !slices.Equal(seen, want) {
+			t.Fatalf("watched %q, want %q", seen, want)
 		}
 	})
 	t.Run("black hole", func(t *testing.T) {
