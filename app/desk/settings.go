@@ -183,7 +183,7 @@ func (d *Desk) runContext() context.Context {
 // forgetCache deletes a profile's cache files and its cache key.
 func (d *Desk) forgetCache(id string) error {
 	var errs []error
-	if err := cache.Remove(d.cfg.CacheDir, id); err != nil {
+	if err := d.removeCache(id); err != nil {
 		errs = append(errs, fmt.Errorf("cache files: %w", err))
 	}
 	if err := d.keychain().DeleteCacheKey(id); err != nil {
@@ -213,7 +213,7 @@ func (d *Desk) RemoveProfile(ctx context.Context, id string) error {
 	if err := d.keychain().DeleteProfile(id); err != nil {
 		errs = append(errs, fmt.Errorf("keychain: %w", err))
 	}
-	if err := cache.Remove(d.cfg.CacheDir, id); err != nil {
+	if err := d.removeCache(id); err != nil {
 		errs = append(errs, fmt.Errorf("cache files: %w", err))
 	}
 	if err := d.profiles.Delete(id); err != nil {
