@@ -177,3 +177,23 @@ func TestOwnCacheDeletionsAreNotTold(t *testing.T) {
 		t.Fatalf("restart: signedIn=%v notice=%q", s.SignedIn, s.Notice)
 	}
 }
+
+// Files deleted while the app runs are found when the workspace opens again
+// (here: a new retention reopens it), and the UI hears of it then, not only
+// at the next sign-in.
+func TestCacheDeletedWhileOpenIsToldAtReopen(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	d := e.open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	deleteCacheFiles(t, e, st.Profile.ID)
+	s := d.Settings()
+	s.RetentionDays = 3
+	if _, err := d.SaveSettings(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if last, ok := e.events.lastAuth(); !ok || !last.SignedIn || !strings.Contains(last.Notice, outsideMark) {
+		t.Fatalf("the UI was not told at the reopen: %+v", last)
+	}
+}

@@ -144,6 +144,7 @@ func (d *Desk) reopen(ctx context.Context, forget bool) error {
 	}
 	me := w.Me()
 	offline := !w.sync.Status().Online
+	noticeBefore := d.State().Notice
 	d.closeLocked(w)
 	if forget {
 		if err := d.forgetCache(w.prof.ID); err != nil {
@@ -170,6 +171,11 @@ func (d *Desk) reopen(ctx context.Context, forget bool) error {
 		if nw != nil {
 			d.cfg.Events.SyncStatus(nw.sync.Status())
 		}
+	}
+	// Opening again may have found a loss (files deleted meanwhile, a
+	// damaged file): the UI hears of it now, not at the next sign-in.
+	if d.State().Notice != noticeBefore {
+		d.emitAuth()
 	}
 	return nil
 }
