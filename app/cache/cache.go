@@ -92,6 +92,10 @@ type State struct {
 	EventID      string    // the live stream's resume token ("" none)
 }
 
+// FilePath is where profile's cache file lives in dir (its journals and
+// copies moved aside take this name plus a suffix).
+func FilePath(dir, profile string) string { return filepath.Join(dir, profile+".db") }
+
 // Path returns the file's location, or "" for an in-memory cache.
 func (s *Store) Path() string { return s.path }
 
@@ -136,7 +140,7 @@ func Open(ctx context.Context, o Options) (st *Store, notice string, err error) 
 	if err := removeDamaged(o.Dir, o.Profile, o.Clock().Add(-o.Retention)); err != nil {
 		o.Log.Warn("old damaged cache files not deleted", "err", err)
 	}
-	path := filepath.Join(o.Dir, o.Profile+".db")
+	path := FilePath(o.Dir, o.Profile)
 	st, err = open(ctx, path, sl, o)
 	if err == nil {
 		return st, "", nil
@@ -248,7 +252,7 @@ func (s *Store) Rebuild(ctx context.Context) (notice string, err error) {
 			return "", err
 		}
 		s.db.Store(ns.conn())
-		return "The offline cache could not be read and was rebuilt.", nil
+		return LostNotice("The cached sessions, devices and audit log were lost", "the offline cache could not be read and was rebuilt empty"), nil
 	}
 	aside, err := moveAside(s.path, s.now())
 	if err != nil {
@@ -266,7 +270,8 @@ func (s *Store) Rebuild(ctx context.Context) (notice string, err error) {
 // damagedNotice tells the user what a damaged file cost: what was lost, why,
 // where the old file is, and what happens next.
 func damagedNotice(aside string) string {
-	return fmt.Sprintf("The cached sessions, devices and audit log were lost: the cache file was damaged and could not be read, so it was set aside (kept as %s) and rebuilt empty. Everything is fetched again from the platform at the next sync.", filepath.Base(aside))
+	return LostNotice("The cached sessions, devices and audit log were lost",
+		fmt.Sprintf("the cache file was damaged and could not be read, so it was set aside (kept as %s) and rebuilt empty", filepath.Base(aside)))
 }
 
 const keyCheckValue = "sessiondesk cache key check v1"
@@ -377,7 +382,7 @@ func (s *Store) Close() error { return s.conn().Close() }
 // Remove deletes the profile's cache files in dir (sign-out with purge). The
 // store must be closed first.
 func Remove(dir, profile string) error {
-	path := filepath.Join(dir, profile+".db")
+	path := FilePath(dir, profile)
 	var errs []error
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {

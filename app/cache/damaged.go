@@ -61,7 +61,7 @@ func damagedBefore(path, rest string, cutoff time.Time) bool {
 // status are clear columns. It is for telling the user what is lost when
 // the key is gone.
 func Peek(dir, profile string) (sessions int, found bool) {
-	path := filepath.Join(dir, profile+".db")
+	path := FilePath(dir, profile)
 	if _, err := os.Stat(path); err != nil {
 		return 0, false
 	}

@@ -94,6 +94,11 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 	if !s.SignedIn || !strings.Contains(s.Notice, "key was missing from the keychain") || !strings.Contains(s.Notice, "("+strconv.Itoa(held.Total)+" sessions)") {
 		t.Fatalf("notice after the cache key was lost: %q (held %d)", s.Notice, held.Total)
 	}
+	// The app deleted the unreadable file itself: that is not told as a
+	// deletion outside it, now or at the next start.
+	if strings.Contains(s.Notice, outsideMark) {
+		t.Fatalf("a lost key told as files removed outside the app: %q", s.Notice)
+	}
 	syncNow(t, d2)
 	syncNow(t, d2)
 	if d2.State().Notice != s.Notice {

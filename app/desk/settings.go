@@ -144,6 +144,7 @@ func (d *Desk) reopen(ctx context.Context, forget bool) error {
 	}
 	me := w.Me()
 	offline := !w.sync.Status().Online
+	noticeBefore := d.State().Notice
 	d.closeLocked(w)
 	if forget {
 		if err := d.forgetCache(w.prof.ID); err != nil {
@@ -171,6 +172,11 @@ func (d *Desk) reopen(ctx context.Context, forget bool) error {
 			d.cfg.Events.SyncStatus(nw.sync.Status())
 		}
 	}
+	// Opening again may have found a loss (files deleted meanwhile, a
+	// damaged file): the UI hears of it now, not at the next sign-in.
+	if d.State().Notice != noticeBefore {
+		d.emitAuth()
+	}
 	return nil
 }
 
@@ -183,7 +189,7 @@ func (d *Desk) runContext() context.Context {
 // forgetCache deletes a profile's cache files and its cache key.
 func (d *Desk) forgetCache(id string) error {
 	var errs []error
-	if err := cache.Remove(d.cfg.CacheDir, id); err != nil {
+	if err := d.removeCache(id); err != nil {
 		errs = append(errs, fmt.Errorf("cache files: %w", err))
 	}
 	if err := d.keychain().DeleteCacheKey(id); err != nil {
@@ -213,7 +219,7 @@ func (d *Desk) RemoveProfile(ctx context.Context, id string) error {
 	if err := d.keychain().DeleteProfile(id); err != nil {
 		errs = append(errs, fmt.Errorf("keychain: %w", err))
 	}
-	if err := cache.Remove(d.cfg.CacheDir, id); err != nil {
+	if err := d.removeCache(id); err != nil {
 		errs = append(errs, fmt.Errorf("cache files: %w", err))
 	}
 	if err := d.profiles.Delete(id); err != nil {

@@ -6,7 +6,10 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -37,6 +40,8 @@ type workspace struct {
 	mu      sync.Mutex
 	me      api.Me
 	meStale bool // opened or went offline: ask /me again once back online
+
+	cacheMarked bool // guarded by Desk.mu; see markCacheWritten
 }
 
 func (w *workspace) Me() api.Me {
@@ -59,6 +64,8 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	retention, interval := d.retentionAndInterval()
 	opts := cache.Options{Profile: p.ID, Retention: retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
 	if kc.Persistent() {
+		// Before anything creates the file: was it deleted behind our back?
+		d.checkCacheGone(p)
 		key, created, err := kc.CacheKey(p.ID)
 		if err != nil {
 			return &Error{Code: CodeNoKeychain, Message: "The keychain did not give the cache key: " + err.Error(), Err: err}
@@ -70,7 +77,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 				d.setNotice(keyLostNotice(n))
 				d.cfg.Log.Warn("offline cache key missing from the keychain; the cache cannot be read and is deleted", "sessions", n)
 			}
-			_ = cache.Remove(d.cfg.CacheDir, p.ID)
+			_ = d.removeCache(p.ID)
 		}
 		opts.Dir, opts.Key = d.cfg.CacheDir, key
 	}
@@ -126,10 +133,10 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 			return err
 		}
 		d.cfg.Log.Warn("offline cache rows unreadable; rebuilding", "err", err)
-		if err := cache.Remove(opts.Dir, p.ID); err != nil {
+		if err := d.removeCache(p.ID); err != nil {
 			return err
 		}
-		d.setNotice("The offline cache could not be read (" + err.Error() + ") and was deleted; everything is fetched again from the platform at the next sync.")
+		d.setNotice(cache.LostNotice("The offline cache was deleted", "its rows could not be read ("+err.Error()+")"))
 		return d.openLocked(ctx, p, client, me, offline)
 	}
 	if offline {
@@ -140,6 +147,11 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	w.cancel = cancel
 	d.ws = w
 	d.mu.Unlock()
+	// A cache that already holds a sync is marked now (a file written
+	// before the mark existed); a new one at its first sync (listener).
+	if w.sync.Status().LastSyncAt != nil {
+		d.markCacheWritten(w)
+	}
 	go func() {
 		defer close(w.done)
 		w.sync.Run(runCtx)
@@ -173,7 +185,64 @@ func keyLostNotice(n int) string {
 	if n >= 0 {
 		what = fmt.Sprintf("The offline cache (%d sessions)", n)
 	}
-	return what + " was deleted: its key was missing from the keychain, so it could not be read. Everything is fetched again from the platform at the next sync; until then nothing is cached."
+	return cache.LostNotice(what+" was deleted", "its key was missing from the keychain, so it could not be read")
+}
+
+// goneNotice tells what was lost when p's cache file is missing although
+// the profile file says one was written: deleted outside the app.
+func goneNotice(p profile.Profile, path string) string {
+	return cache.LostNotice(fmt.Sprintf("The offline cache of %s at %s was not found", p.Email, p.Org),
+		fmt.Sprintf("its file %s was removed outside Sessions Desk", path))
+}
+
+// checkCacheGone tells the user when p's cache file was deleted outside the
+// app. The profile file marks a cache once it holds a sync, and every
+// deletion by the app itself clears that mark first (removeCache), so a
+// mark without its file is a loss nobody here chose. The mark is dropped
+// once told; the next sync writes the file and marks it again.
+func (d *Desk) checkCacheGone(p profile.Profile) {
+	if _, marked, err := d.profiles.CacheWritten(p.ID); err != nil || !marked {
+		return
+	}
+	path := cache.FilePath(d.cfg.CacheDir, p.ID)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return // there, or not knowable (permissions): nothing to claim
+	}
+	d.cfg.Log.Warn("offline cache file deleted outside the app", "path", path)
+	d.setNotice(goneNotice(p, path))
+	if err := d.profiles.ForgetCacheWritten(p.ID); err != nil {
+		d.cfg.Log.Warn("cache mark not cleared in the profile file", "err", err)
+	}
+}
+
+// removeCache is every deletion of a profile's cache files by the app
+// itself (forget, sign-out forgetting, account removal, a key or rows that
+// no longer open). It clears the profile file's mark first, so that the
+// missing file is not later told as deleted outside the app.
+func (d *Desk) removeCache(id string) error {
+	if err := d.profiles.ForgetCacheWritten(id); err != nil {
+		return fmt.Errorf("desk: clearing the cache mark: %w", err)
+	}
+	return cache.Remove(d.cfg.CacheDir, id)
+}
+
+// markCacheWritten records in the profile file that w's cache file holds
+// a sync, once per workspace and only while w is the open one: a closed
+// workspace's late sync status must not mark a cache the app has since
+// deleted. d.mu is held across the write for that reason.
+func (d *Desk) markCacheWritten(w *workspace) {
+	if w.store.Path() == "" {
+		return // in memory: nothing on disk to lose
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ws != w || w.cacheMarked {
+		return
+	}
+	w.cacheMarked = true
+	if err := d.profiles.MarkCacheWritten(w.prof.ID, d.cfg.Clock()); err != nil {
+		d.cfg.Log.Warn("cache mark not kept in the profile file", "err", err)
+	}
 }
 
 func cacheKind(s *cache.Store) string {
@@ -249,7 +318,7 @@ func (d *Desk) signOut(ctx context.Context, purge bool) bool {
 	}
 	d.closeIf(w)
 	if purge {
-		if err := cache.Remove(d.cfg.CacheDir, w.prof.ID); err != nil {
+		if err := d.removeCache(w.prof.ID); err != nil {
 			d.cfg.Log.Warn("cache not purged", "err", err)
 		}
 		if err := kc.DeleteProfile(w.prof.ID); err != nil {
@@ -313,6 +382,9 @@ func (l *listener) Changed(domain string) {
 func (l *listener) Status(st syncer.Status) {
 	if l.d.cfg.Events != nil {
 		l.d.cfg.Events.SyncStatus(st)
+	}
+	if st.LastSyncAt != nil {
+		l.d.markCacheWritten(l.w)
 	}
 	l.w.mu.Lock()
 	refresh := false

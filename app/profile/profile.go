@@ -10,6 +10,11 @@
 // lost still knows who is signed in and can show the offline screen with
 // a way to sign out.
 //
+// It also keeps, per profile, when an offline cache was last known to be
+// written for it (CacheWritten). The app's own deletions of a cache clear
+// this mark with the files, so a mark whose file is missing means the files
+// were deleted outside the app, and the user is told (see app/desk).
+//
 // A profile's id is derived from what identifies the account, so signing in
 // again with the same account finds the same keychain items and the same
 // offline cache. Demo profiles are keyed without the server address, because
@@ -28,6 +33,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"sessiondesk/backend/api"
 )
@@ -74,6 +80,9 @@ type file struct {
 	Last       string              `json:"last,omitempty"`
 	Profiles   []Profile           `json:"profiles"`
 	Identities map[string]Identity `json:"identities,omitempty"`
+	// CacheWritten: profile id → when its cache file was first seen
+	// holding a sync, for the open that wrote it. See MarkCacheWritten.
+	CacheWritten map[string]time.Time `json:"cacheWritten,omitempty"`
 }
 
 // Store reads and writes the profiles file. It is safe for concurrent use.
@@ -273,8 +282,54 @@ func (s *Store) Delete(id string) error {
 		return err
 	}
 	f.Profiles = slices.DeleteFunc(f.Profiles, func(p Profile) bool { return p.ID == id })
+	delete(f.Identities, id)
+	delete(f.CacheWritten, id)
 	if f.Last == id {
 		f.Last = ""
 	}
+	return s.write(f)
+}
+
+// MarkCacheWritten records that profile id's offline cache file holds
+// synced data (at: when that was seen). It is kept until ForgetCacheWritten.
+func (s *Store) MarkCacheWritten(id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	if f.CacheWritten == nil {
+		f.CacheWritten = map[string]time.Time{}
+	}
+	f.CacheWritten[id] = at.UTC()
+	return s.write(f)
+}
+
+// CacheWritten tells whether profile id's cache was marked written, and when.
+func (s *Store) CacheWritten(id string) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	at, ok := f.CacheWritten[id]
+	return at, ok, nil
+}
+
+// ForgetCacheWritten drops the mark: the app deletes the cache itself, or
+// has told the user that it is gone.
+func (s *Store) ForgetCacheWritten(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	if _, ok := f.CacheWritten[id]; !ok {
+		return nil
+	}
+	delete(f.CacheWritten, id)
 	return s.write(f)
 }

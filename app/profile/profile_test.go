@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"sessiondesk/app/profile"
 )
@@ -52,5 +53,47 @@ func TestSaveListLastAndMode(t *testing.T) {
 	os.WriteFile(s.Path(), []byte("{not json"), 0o600)
 	if list, err := s.List(); err != nil || len(list) != 0 {
 		t.Fatalf("damaged file: %v %v", list, err)
+	}
+}
+
+// The cache mark is per profile, survives a reopen of the file, and goes
+// with ForgetCacheWritten or with the profile.
+func TestCacheWrittenMark(t *testing.T) {
+	s, err := profile.Open(filepath.Join(t.TempDir(), "cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := profile.New("https://p.example", "acme", "admin@acme.test", false)
+	b := profile.New("https://p.example", "acme", "auditor@acme.test", false)
+	for _, p := range []profile.Profile{a, b} {
+		if err := s.Save(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.MarkCacheWritten(a.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkCacheWritten(b.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := profile.Open(filepath.Dir(s.Path()))
+	if got, ok, err := s2.CacheWritten(a.ID); err != nil || !ok || !got.Equal(at) {
+		t.Fatalf("mark read back: %v %v %v", got, ok, err)
+	}
+	if err := s2.ForgetCacheWritten(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s2.CacheWritten(a.ID); ok {
+		t.Fatal("mark kept after ForgetCacheWritten")
+	}
+	if _, ok, _ := s2.CacheWritten(b.ID); !ok {
+		t.Fatal("forgetting one profile's mark dropped another's")
+	}
+	if err := s2.Delete(b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s2.CacheWritten(b.ID); ok {
+		t.Fatal("mark kept after the profile was deleted")
 	}
 }

@@ -1,7 +1,8 @@
 // Cache loss, end to end: a damaged cache is rebuilt and the user is told in
 // a notice that stays through syncs until dismissed; an offline start after
-// the cache was lost still shows who is signed in (the offline screen with
-// Sign out), and the empty list says nothing is cached yet.
+// the cache files were deleted outside the app tells that too (where, and
+// that it was not the app), still shows who is signed in (the offline screen
+// with Sign out), and the empty list says nothing is cached yet.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ test('a damaged cache is told until dismissed; an offline start after losing it 
   await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
   const rows = page.getByRole('table', { name: 'Sessions' }).getByRole('row').filter({ hasText: '@acme.test' });
   await rows.first().waitFor({ timeout: 30_000 });
+  // A first sign-in loses nothing, so it tells of no loss.
+  assert.equal(await page.getByRole('alert').filter({ hasText: 'Cached data lost' }).count(), 0, 'no loss notice at a first sign-in');
   await app.stop();
 
   // Damage the file: the next start moves it aside, rebuilds and says so.
@@ -69,6 +72,17 @@ test('a damaged cache is told until dismissed; an offline start after losing it 
   await page.getByRole('status').filter({ hasText: /Offline —/ }).first().waitFor({ timeout: 30_000 });
   assert.equal(await page.getByText('Loading your account…').count(), 0);
   await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
+  // The profile file knew a cache had been written for this account, so
+  // its deletion outside the app is told, with where the file was, and the
+  // notice outlasts the failing syncs (one a second).
+  const gone = page.getByRole('alert').filter({ hasText: 'Cached data lost' });
+  await gone.waitFor({ timeout: 10_000 });
+  const said = await gone.textContent();
+  assert.match(said, /offline cache of admin@acme\.test at acme was not found/);
+  assert.match(said, /removed outside Sessions Desk/);
+  assert.ok(said.includes(join(dataDir, 'cache')), `the notice names the cache folder: ${said}`);
+  await page.waitForTimeout(2500);
+  assert.equal(await gone.count(), 1, 'the notice survives syncs');
   await page.getByText('Nothing cached yet').waitFor({ timeout: 10_000 });
   await page.getByText('nothing is cached on this computer yet').waitFor({ timeout: 10_000 });
   if (shots) await page.screenshot({ path: join(shots, 'offline-lost-cache.png') });
