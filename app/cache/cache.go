@@ -380,7 +380,9 @@ func IsDamaged(err error) bool {
 func (s *Store) Close() error { return s.conn().Close() }
 
 // Remove deletes the profile's cache files in dir (sign-out with purge). The
-// store must be closed first.
+// store must be closed first. The app calls it only through desk's
+// removeCache, which first clears the profile's "cache written" mark: files
+// missing while that mark is set are reported as removed outside the app.
 func Remove(dir, profile string) error {
 	path := FilePath(dir, profile)
 	var errs []error
