@@ -179,7 +179,7 @@ func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
 	if !slices.Equal(res.NotEnded, rest) {
 		t.Errorf("not ended = %d sessions, want the %d of the second batch in order", len(res.NotEnded), len(rest))
 	}
-	const want = "The platform cannot be reached, so the rest were not ended. Try the rest again when you are back online."
+	const want = "The platform cannot be reached. Try them again when you are back online."
 	if res.Failure == nil || res.Failure.Code != desk.CodeOffline || res.Failure.Message != want {
 		t.Errorf("failure = %+v, want %q", res.Failure, want)
 	}

@@ -80,23 +80,23 @@ func (d *Desk) actionError(err error) error { return actionErrorFor(err, wholeAc
 // sentence is true: a single action changed nothing, but when a run of
 // batches fails part-way, the earlier batches did end their sessions.
 type outcome struct {
-	notDone   string // after "The platform is busy, so …"
-	retry     string // "Try again …" (without the time to wait)
+	so        string // after "The platform is busy": what was not done
+	retry     string // "Try again" (before "in a moment", "when …")
 	uncertain string // when the answer broke off
 }
 
 var (
 	wholeAction = outcome{
-		notDone:   "nothing was changed",
+		so:        ", so nothing was changed",
 		retry:     "Try again",
 		uncertain: "whether it was done is not known",
 	}
 	// restOfBatches is a "Terminate selected" whose earlier batches went
-	// through: the UI says how many ended and how many did not before this.
+	// through. The UI says first how many ended and how many did not (and
+	// stay selected); this is why, and what to do with "them".
 	restOfBatches = outcome{
-		notDone:   "the rest were not ended",
-		retry:     "Try the rest again",
-		uncertain: "some of the rest may have ended after all",
+		retry:     "Try them again",
+		uncertain: "some of them may have ended after all",
 	}
 )
 
@@ -106,16 +106,16 @@ func actionErrorFor(err error, o outcome) error {
 		// it answered, when the action may well have been done.
 		var pe *platform.Error
 		if errors.As(err, &pe) {
-			msg := fmt.Sprintf("The platform is busy, so %s. %s in a moment.", o.notDone, o.retry)
+			msg := fmt.Sprintf("The platform is busy%s. %s in a moment.", o.so, o.retry)
 			if wait, ok := platform.RetryAfterOf(err); ok {
-				msg = fmt.Sprintf("The platform is busy, so %s. %s in %s.", o.notDone, o.retry, wait.Round(time.Second))
+				msg = fmt.Sprintf("The platform is busy%s. %s in %s.", o.so, o.retry, wait.Round(time.Second))
 			}
 			return &Error{Code: api.CodeUnavailable, Message: msg, Err: err}
 		}
 		return &Error{Code: api.CodeUnavailable, Message: fmt.Sprintf("The connection to the platform broke off while it answered, so %s; the next sync shows it.", o.uncertain), Err: err}
 	}
 	if platform.IsUnreachable(err) {
-		return &Error{Code: CodeOffline, Message: fmt.Sprintf("The platform cannot be reached, so %s. %s when you are back online.", o.notDone, o.retry), Err: err}
+		return &Error{Code: CodeOffline, Message: fmt.Sprintf("The platform cannot be reached%s. %s when you are back online.", o.so, o.retry), Err: err}
 	}
 	if errors.As(err, new(*platform.Error)) {
 		return UserError(err)
