@@ -65,11 +65,12 @@ export function signedIn(permissions = ADMIN): AuthState {
     keychainMessage: '',
     message: '',
     notice: '',
+    defaultServer: '',
   };
 }
 
 export function signedOut(): AuthState {
-  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '', message: '', notice: '' };
+  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '', message: '', notice: '', defaultServer: '' };
 }
 
 function session(i: number, over: Partial<Session> = {}): Session {
