@@ -85,6 +85,12 @@ func parseFlags(args []string) (flags, error) {
 	if f.syncInterval < time.Second {
 		return f, errors.New("-sync-interval must be at least 1s")
 	}
+	if f.server != "" {
+		// Refuse a wrong address now rather than leave it in the sign-in form.
+		if _, err := platform.ParseServerURL(f.server); err != nil {
+			return f, fmt.Errorf("-server: %w", err)
+		}
+	}
 	if f.caFile != "" {
 		// Refuse a wrong path now rather than at the first sign-in.
 		if _, err := platform.New("https://platform.invalid", platform.Options{CAFile: f.caFile}); err != nil {
@@ -201,6 +207,7 @@ func newApp(f flags, log *slog.Logger) (*app, error) {
 		Notifier:     a.notifier,
 		Events:       a.events,
 		SyncInterval: f.syncInterval,
+		Server:       f.server, // the sign-in form starts there
 		Log:          log,
 		// The default for accounts whose profile names no CA file.
 		Client: platform.Options{CAFile: f.caFile},

@@ -27,6 +27,9 @@ func TestParseFlags(t *testing.T) {
 	if _, err := parseFlags([]string{"-sync-interval", "1ms"}); err == nil {
 		t.Fatal("accepted a 1ms sync interval")
 	}
+	if _, err := parseFlags([]string{"-server", "ftp://p.example"}); err == nil {
+		t.Fatal("accepted an ftp:// server")
+	}
 	d, _ := resolveDirs("/data")
 	if d.config != "/data" || d.cache != filepath.Join("/data", "cache") || d.demoDB != filepath.Join("/data", "demo-platform.db") {
 		t.Fatalf("dirs = %+v", d)
@@ -73,5 +76,27 @@ func TestAppStartsTheDemoAndShutsDown(t *testing.T) {
 			resp.Body.Close()
 			t.Errorf("run %d: demo platform still answers after shutdown", run)
 		}
+	}
+}
+
+// Started with -server, the app's sign-in form starts with that address:
+// the bound AuthState carries it to the UI once the start has finished.
+func TestServerFlagReachesTheSignInForm(t *testing.T) {
+	f, err := parseFlags([]string{"-data-dir", t.TempDir(), "-server", "http://127.0.0.1:9/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(f, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.startInBackground()
+	defer a.shutdown()
+	st, err := a.services.Auth.State() // waits for the start
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.SignedIn || st.DefaultServer != "http://127.0.0.1:9" {
+		t.Fatalf("state = signed in %v, default server %q; want the -server address", st.SignedIn, st.DefaultServer)
 	}
 }

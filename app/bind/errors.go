@@ -29,6 +29,11 @@ func uiError(err error) error {
 	if err == nil {
 		return nil
 	}
+	return toUIError(err)
+}
+
+// toUIError is uiError for a non-nil err, typed (a result can carry it).
+func toUIError(err error) *UIError {
 	var ue *UIError
 	if errors.As(err, &ue) {
 		return ue

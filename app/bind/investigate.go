@@ -39,6 +39,11 @@ type SelectedResult struct {
 	NotFound   int  `json:"notFound"`
 	SkippedMe  bool `json:"skippedMe"`
 	Batches    int  `json:"batches"`
+	// NotEnded are the selected sessions a failed batch left as they were,
+	// for the UI to keep selected; Failure says why (null when every batch
+	// went through).
+	NotEnded []string `json:"notEnded"`
+	Failure  *UIError `json:"failure"`
 }
 
 // SessionDetails is one session in full, with its device and the audit event
@@ -85,10 +90,20 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 			s.progress.Emit(EventTerminateProgress, TerminateProgress{Done: done, Total: total})
 		}
 	})
-	if err != nil {
-		return SelectedResult{}, uiError(err)
+	if err != nil && res.Batches == 0 {
+		return SelectedResult{}, uiError(err) // nothing was ended
 	}
-	return SelectedResult(res), nil
+	out := SelectedResult{Terminated: res.Terminated, NotFound: res.NotFound, SkippedMe: res.SkippedMe, Batches: res.Batches, NotEnded: res.NotEnded}
+	if out.NotEnded == nil {
+		out.NotEnded = []string{}
+	}
+	if err != nil {
+		// Earlier batches went through: the user must learn how many ended
+		// and which were not, which a rejected call would lose, so the
+		// failure travels in the result.
+		out.Failure = toUIError(err)
+	}
+	return out, nil
 }
 
 // Details returns one cached session in full.

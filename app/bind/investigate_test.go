@@ -3,13 +3,17 @@ package bind_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"sessiondesk/app/bind"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/platform"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
@@ -103,5 +107,95 @@ func TestInvestigationServices(t *testing.T) {
 	facets, err := audit.Facets()
 	if err != nil || len(facets.Actions) == 0 {
 		t.Errorf("facets = %+v %v", facets, err)
+	}
+}
+
+// emitterFunc is an Emitter that calls a function: here, to stop the
+// platform between two batches of a Terminate selected.
+type emitterFunc func(name string, data ...any)
+
+func (f emitterFunc) Emit(name string, data ...any) { f(name, data...) }
+
+// A Terminate selected whose second batch the platform never gets (it is
+// stopped between the batches): the result says exactly how many the first
+// batch ended and lists the sessions left as they were, with the reason
+// phrased for them, so the UI can keep them selected; retried once the
+// platform is back, exactly those end. When the first batch already fails,
+// nothing was ended and the call fails as a single action does.
+func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	dir := t.TempDir()
+	d, err := desk.New(desk.Config{
+		ConfigDir: filepath.Join(dir, "cfg"), CacheDir: filepath.Join(dir, "cache"), SyncInterval: time.Hour,
+		Client: platform.Options{CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Start(context.Background())
+	defer d.Close()
+	st, err := bind.NewAuthService(d).SignIn(bind.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bind.NewSyncService(d).SyncNow(); err != nil {
+		t.Fatal(err)
+	}
+	sessions := bind.NewSessionsService(d, nil)
+	all, err := sessions.MatchingIDs(bind.SessionQuery{Status: "active"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others []string
+	for _, id := range all {
+		if id != st.Me.SessionID {
+			others = append(others, id)
+		}
+	}
+	if len(others) < 80 {
+		t.Fatalf("only %d active sessions to end", len(others))
+	}
+	first, rest := others[:40], others[40:80]
+	// The first batch: 40 real sessions and 960 well-formed IDs the platform
+	// does not know; the second: 40 more real ones.
+	sent := slices.Clone(first)
+	for i := 0; len(sent) < api.MaxSelected; i++ {
+		sent = append(sent, "ses_"+strings.Repeat("q", 23)+string(rune('a'+i/676))+string(rune('a'+i/26%26))+string(rune('a'+i%26)))
+	}
+	sent = append(sent, rest...)
+	bind.SetProgressEmitter(sessions, emitterFunc(func(name string, data ...any) {
+		if pr, ok := data[0].(bind.TerminateProgress); ok && name == bind.EventTerminateProgress && pr.Done == api.MaxSelected {
+			p.Stop()
+		}
+	}))
+
+	res, err := sessions.TerminateSelected(sent, "sweep")
+	if err != nil {
+		t.Fatalf("a run whose first batch went through failed as a whole: %v", err)
+	}
+	if res.Terminated != len(first) || res.NotFound != api.MaxSelected-len(first) || res.Batches != 1 {
+		t.Errorf("result = terminated %d, not found %d, batches %d; want %d, %d, 1", res.Terminated, res.NotFound, res.Batches, len(first), api.MaxSelected-len(first))
+	}
+	if !slices.Equal(res.NotEnded, rest) {
+		t.Errorf("not ended = %d sessions, want the %d of the second batch in order", len(res.NotEnded), len(rest))
+	}
+	const want = "The platform cannot be reached. Try them again when you are back online."
+	if res.Failure == nil || res.Failure.Code != desk.CodeOffline || res.Failure.Message != want {
+		t.Errorf("failure = %+v, want %q", res.Failure, want)
+	}
+
+	p.Restart()
+	bind.SetProgressEmitter(sessions, nil)
+	again, err := sessions.TerminateSelected(res.NotEnded, "sweep, the rest")
+	if err != nil || again.Terminated != len(rest) || again.NotFound != 0 || again.Failure != nil || len(again.NotEnded) != 0 {
+		t.Fatalf("retrying the rest = %+v %v; want all %d ended", again, err, len(rest))
+	}
+
+	// Nothing ended: the call fails, in a single action's words.
+	p.Stop()
+	_, err = sessions.TerminateSelected(others[80:81], "")
+	var ue *bind.UIError
+	if !errors.As(err, &ue) || ue.Code != desk.CodeOffline || !strings.Contains(ue.Message, "so nothing was changed") {
+		t.Errorf("first batch refused: %v", err)
 	}
 }

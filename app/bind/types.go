@@ -49,12 +49,16 @@ type AuthState struct {
 	// Notice says what cached data was lost and why; it stays until
 	// DismissNotice.
 	Notice string `json:"notice"`
+	// DefaultServer is the address the sign-in form starts with (the
+	// app's -server), "" without one.
+	DefaultServer string `json:"defaultServer"`
 }
 
 func authState(st desk.AuthState) AuthState {
 	out := AuthState{
 		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me,
 		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message, Notice: st.Notice,
+		DefaultServer: st.DefaultServer,
 	}
 	if st.Profile != nil {
 		p := toProfile(*st.Profile)

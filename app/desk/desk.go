@@ -55,6 +55,9 @@ type AuthState struct {
 	// Message explains the last change to the user (e.g. "your session was
 	// ended"); empty when there is nothing to say.
 	Message string
+	// DefaultServer is the address the sign-in form starts with: the
+	// platform the app was started for (Config.Server), "" without one.
+	DefaultServer string
 	// Notice tells the signed-in user that cached data was lost and why
 	// (a damaged file, a cache key gone from the keychain). It stays until
 	// DismissNotice; the sync status never overwrites it.
@@ -76,6 +79,9 @@ type Config struct {
 	Retention     time.Duration
 	Clock         func() time.Time
 	Log           *slog.Logger
+	// Server is the platform the app was started for (-server; "" in demo
+	// mode). Sign-in starts there: see startProfile.
+	Server string
 	// DeviceName and DevicePlatform describe this computer at sign-in.
 	DeviceName     string
 	DevicePlatform string
@@ -125,6 +131,7 @@ func New(cfg Config) (*Desk, error) {
 	if cfg.DevicePlatform == "" {
 		cfg.DevicePlatform = platformName()
 	}
+	cfg.Server = profile.CleanServerURL(cfg.Server)
 	if cfg.Client.Log == nil {
 		cfg.Client.Log = cfg.Log
 	}
@@ -208,7 +215,7 @@ func (d *Desk) SignedInAs(id string) bool {
 func (d *Desk) State() AuthState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st := AuthState{KeychainAvailable: d.kcOK, KeychainMessage: d.kcMessage, Message: d.message, Notice: d.notice}
+	st := AuthState{KeychainAvailable: d.kcOK, KeychainMessage: d.kcMessage, Message: d.message, Notice: d.notice, DefaultServer: d.cfg.Server}
 	if w := d.ws; w != nil {
 		p := w.prof
 		me := w.Me()

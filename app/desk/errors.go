@@ -74,22 +74,48 @@ func signInError(err error, withTOTP bool) error {
 }
 
 // actionError turns a platform error into a user error and reacts to it.
-func (d *Desk) actionError(err error) error {
+func (d *Desk) actionError(err error) error { return actionErrorFor(err, wholeAction) }
+
+// outcome says what became of the part of an action that failed, so the
+// sentence is true: a single action changed nothing, but when a run of
+// batches fails part-way, the earlier batches did end their sessions.
+type outcome struct {
+	so        string // after "The platform is busy": what was not done
+	retry     string // "Try again" (before "in a moment", "when …")
+	uncertain string // when the answer broke off
+}
+
+var (
+	wholeAction = outcome{
+		so:        ", so nothing was changed",
+		retry:     "Try again",
+		uncertain: "whether it was done is not known",
+	}
+	// restOfBatches is a "Terminate selected" whose earlier batches went
+	// through. The UI says first how many ended and how many did not (and
+	// stay selected); this is why, and what to do with "them".
+	restOfBatches = outcome{
+		retry:     "Try them again",
+		uncertain: "some of them may have ended after all",
+	}
+)
+
+func actionErrorFor(err error, o outcome) error {
 	if platform.Answered(err) {
 		// The platform is there: busy (503), or the link broke off after
 		// it answered, when the action may well have been done.
 		var pe *platform.Error
 		if errors.As(err, &pe) {
-			msg := "The platform is busy, so nothing was changed. Try again in a moment."
+			msg := fmt.Sprintf("The platform is busy%s. %s in a moment.", o.so, o.retry)
 			if wait, ok := platform.RetryAfterOf(err); ok {
-				msg = fmt.Sprintf("The platform is busy, so nothing was changed. Try again in %s.", wait.Round(time.Second))
+				msg = fmt.Sprintf("The platform is busy%s. %s in %s.", o.so, o.retry, wait.Round(time.Second))
 			}
 			return &Error{Code: api.CodeUnavailable, Message: msg, Err: err}
 		}
-		return &Error{Code: api.CodeUnavailable, Message: "The connection to the platform broke off while it answered, so whether it was done is not known; the next sync shows it.", Err: err}
+		return &Error{Code: api.CodeUnavailable, Message: fmt.Sprintf("The connection to the platform broke off while it answered, so %s; the next sync shows it.", o.uncertain), Err: err}
 	}
 	if platform.IsUnreachable(err) {
-		return &Error{Code: CodeOffline, Message: "The platform cannot be reached, so nothing was changed. Try again when you are back online.", Err: err}
+		return &Error{Code: CodeOffline, Message: fmt.Sprintf("The platform cannot be reached%s. %s when you are back online.", o.so, o.retry), Err: err}
 	}
 	if errors.As(err, new(*platform.Error)) {
 		return UserError(err)

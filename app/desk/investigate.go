@@ -196,14 +196,21 @@ type SelectedResult struct {
 	Terminated int
 	NotFound   int
 	SkippedMe  bool // the caller's own session was selected and kept
-	Batches    int
+	Batches    int  // batches the platform took
+	// NotEnded lists, in the order given, the sessions of the batch that
+	// failed and of every batch after it: none of them was ended (unless
+	// the failed batch's answer broke off), so the user can retry them.
+	// Empty when every batch went through.
+	NotEnded []string
 }
 
 // TerminateSelected ends the chosen sessions in batches of api.MaxSelected,
 // reporting progress (sessions sent so far, of total) after each batch. The
 // caller's own session is never ended this way (that is signing out). A
-// failing batch stops the run; what earlier batches ended stays ended and is
-// counted in the error's result.
+// failing batch stops the run: the result then counts what earlier batches
+// ended (which stays ended) and lists the rest in NotEnded, and the error
+// says why, phrased for the rest when earlier batches went through (the
+// action's usual "nothing was changed" would be untrue).
 func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
 	w, err := d.current()
 	if err != nil {
@@ -237,7 +244,11 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 		out, err := w.client.TerminateSelected(ctx, batch, reason)
 		if err != nil {
 			d.afterAction(ctx, w, nil, nil)
-			return res, d.fail(w, err)
+			res.NotEnded = slices.Clone(uniq[start:])
+			if res.Batches == 0 {
+				return res, d.fail(w, err)
+			}
+			return res, d.failAs(w, err, restOfBatches)
 		}
 		res.Terminated += out.Terminated
 		res.NotFound += len(out.NotFound)

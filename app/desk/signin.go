@@ -25,14 +25,37 @@ func (d *Desk) SetDemoServer(url string) {
 	d.mu.Unlock()
 }
 
-// Resume signs the last used profile back in with its stored token.
+// Resume signs the last used profile back in with its stored token (see
+// startProfile for which one that is).
 func (d *Desk) Resume(ctx context.Context) error {
-	p, ok, err := d.profiles.Last()
+	p, ok, err := d.startProfile()
 	if err != nil || !ok {
 		return err
 	}
 	_, err = d.ResumeProfile(ctx, p)
 	return err
+}
+
+// startProfile is the remembered account a start resumes. Started for a
+// platform (-server), the user expects that platform, not whichever account
+// they used last: an account elsewhere is neither resumed nor filled into
+// the sign-in form (SignIn.svelte picks by the same rule), which then
+// offers -server's address with the other fields empty. An account on that
+// platform is used as it would be without -server: the last used first.
+func (d *Desk) startProfile() (profile.Profile, bool, error) {
+	if d.cfg.Server == "" {
+		return d.profiles.Last()
+	}
+	ps, err := d.profiles.List() // the last used first
+	if err != nil {
+		return profile.Profile{}, false, err
+	}
+	for _, p := range ps {
+		if !p.Demo && p.ServerURL == d.cfg.Server {
+			return p, true, nil
+		}
+	}
+	return profile.Profile{}, false, nil
 }
 
 // DemoProfile is the profile of the demo account on the embedded platform.

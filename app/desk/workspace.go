@@ -440,7 +440,12 @@ func (d *Desk) current() (*workspace, error) {
 	return d.ws, nil
 }
 
-func (d *Desk) fail(w *workspace, err error) error {
+// fail reacts to an action's failure (signed out, offline, a sync to see
+// what an answer that broke off hid) and says what went wrong.
+func (d *Desk) fail(w *workspace, err error) error { return d.failAs(w, err, wholeAction) }
+
+// failAs is fail for an outcome other than the whole action's.
+func (d *Desk) failAs(w *workspace, err error, o outcome) error {
 	if platform.IsUnauthenticated(err) {
 		d.ended(w)
 	}
@@ -450,5 +455,5 @@ func (d *Desk) fail(w *workspace, err error) error {
 	if platform.Answered(err) {
 		w.sync.Trigger() // an answer that broke off may hide a change
 	}
-	return d.actionError(err)
+	return actionErrorFor(err, o)
 }

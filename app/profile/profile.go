@@ -56,7 +56,7 @@ type Profile struct {
 func New(serverURL, org, email string, demo bool) Profile {
 	org = strings.ToLower(strings.TrimSpace(org))
 	email = strings.ToLower(strings.TrimSpace(email))
-	server := strings.TrimRight(strings.TrimSpace(serverURL), "/")
+	server := CleanServerURL(serverURL)
 	key := server
 	if demo {
 		key = "demo"
@@ -64,6 +64,10 @@ func New(serverURL, org, email string, demo bool) Profile {
 	sum := sha256.Sum256([]byte(key + "\x00" + org + "\x00" + email))
 	return Profile{ID: hex.EncodeToString(sum[:8]), ServerURL: server, Org: org, Email: email, Demo: demo}
 }
+
+// CleanServerURL is a platform address as profiles keep it (no spaces, no
+// trailing slash), so that two spellings of one address compare equal.
+func CleanServerURL(s string) string { return strings.TrimRight(strings.TrimSpace(s), "/") }
 
 // Identity is what the platform last said about a profile's signed-in
 // account (GET /me), and its clock's offset from this computer's.

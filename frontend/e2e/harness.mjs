@@ -69,7 +69,10 @@ async function waitForHTTP(url, child, logPath, timeoutMs) {
 
 /**
  * Starts the app and a browser page on it.
- * @param {{args?: string[], env?: Record<string,string>}} [opts]
+ * showScrollbars keeps Chromium's classic scrollbars, which headless mode
+ * hides by default: they take room, as they do in the real window, so a
+ * layout that only fits without them shows its overflow.
+ * @param {{args?: string[], env?: Record<string,string>, showScrollbars?: boolean}} [opts]
  */
 export async function startApp(opts = {}) {
   if (!existsSync(binary)) {
@@ -104,6 +107,7 @@ export async function startApp(opts = {}) {
     browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
+      ignoreDefaultArgs: opts.showScrollbars ? ['--hide-scrollbars'] : undefined,
       args: [
         '--no-sandbox',
         '--disable-gpu',

@@ -359,6 +359,30 @@ describe('sign-in', () => {
     expect(await screen.findByRole('tab', { name: /^Sessions/ })).toBeInTheDocument();
   });
 
+  it('starts with the -server address; a remembered account fills the form only when it is on that platform', async () => {
+    const a = { id: 'pa', serverUrl: 'https://a.example', org: 'alpha', email: 'ada@alpha.test' };
+    const b = { id: 'pb', serverUrl: 'https://b.example', org: 'beta', email: 'bo@beta.test' };
+    resetFake({ auth: { ...signedOut(), defaultServer: 'https://b.example' } });
+    fake.profiles = [a, b]; // a was used last
+    const first = render(App);
+    const email = await screen.findByRole('textbox', { name: 'Email' });
+    await waitFor(() => expect(email).toHaveValue('bo@beta.test'));
+    expect(screen.getByRole('textbox', { name: 'Server URL' })).toHaveValue('https://b.example');
+    expect(screen.getByRole('textbox', { name: 'Organization' })).toHaveValue('beta');
+    await waitFor(() => expect(screen.getByLabelText('Password')).toHaveFocus());
+    first.unmount();
+
+    // No account on that platform: only the address, and typing starts at Organization.
+    resetFake({ auth: { ...signedOut(), defaultServer: 'https://c.example' } });
+    fake.profiles = [a, b];
+    render(App);
+    const server = await screen.findByRole('textbox', { name: 'Server URL' });
+    expect(server).toHaveValue('https://c.example');
+    await waitFor(() => expect(screen.getByRole('textbox', { name: 'Organization' })).toHaveFocus());
+    expect(screen.getByRole('textbox', { name: 'Organization' })).toHaveValue('');
+    expect(screen.getByRole('textbox', { name: 'Email' })).toHaveValue('');
+  });
+
   it('offers an organization CA file for an https platform and reports an untrusted certificate there', async () => {
     resetFake({ auth: signedOut() });
     api.signIn.mockRejectedValueOnce({

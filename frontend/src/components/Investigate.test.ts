@@ -130,6 +130,33 @@ describe('filters and selection', () => {
     await waitFor(() => expect(api.terminateSelected).toHaveBeenCalledWith(expect.arrayContaining(['s-1', 's-2']), ''));
   });
 
+  it('a batch failing part-way says how many ended and how many not; those stay selected and end on retry', async () => {
+    const { user, table } = await renderDesk();
+    fake.selectedFailAfter = 2; // the platform stops answering after the first "batch"
+    for (const who of ['user1', 'user2', 'user3', 'user4']) {
+      await user.click(within(rowOf(table, `${who}@acme.test`)).getByRole('checkbox'));
+    }
+    await user.click(screen.getByRole('button', { name: 'Terminate selected' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Terminate selected sessions?' });
+    await waitFor(() => expect(dialog).toHaveTextContent(/This ends 4 active sessions/));
+    await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+      'Terminated 2 sessions; 2 were not ended and stay selected. The platform cannot be reached. Try them again when you are back online.',
+    );
+    expect(screen.getByText((_, el) => el?.textContent === '2 sessions selected.')).toBeInTheDocument();
+    expect(within(rowOf(table, 'user3@acme.test')).getByRole('checkbox')).toBeChecked();
+    // The ended ones leave the list of active sessions.
+    await waitFor(() => expect(within(table).queryByText('user1@acme.test')).toBeNull());
+    await waitFor(() => expect(dialog).toHaveTextContent(/This ends 2 active sessions/));
+
+    fake.selectedFailAfter = 0; // back online: confirming again ends the rest
+    await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
+    expect(api.terminateSelected).toHaveBeenLastCalledWith(['s-3', 's-4'], '');
+    expect(await screen.findByText('Terminated 2 sessions.')).toBeInTheDocument();
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(screen.queryByText(/sessions? selected\./)).toBeNull();
+  });
+
   it('"Select all N matching" takes every matching ID from the Go side', async () => {
     const { user, table } = await renderDesk();
     await user.click(within(rowOf(table, 'user3@acme.test')).getByRole('checkbox'));

@@ -65,11 +65,12 @@ export function signedIn(permissions = ADMIN): AuthState {
     keychainMessage: '',
     message: '',
     notice: '',
+    defaultServer: '',
   };
 }
 
 export function signedOut(): AuthState {
-  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '', message: '', notice: '' };
+  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '', message: '', notice: '', defaultServer: '' };
 }
 
 function session(i: number, over: Partial<Session> = {}): Session {
@@ -117,6 +118,8 @@ export interface FakeState {
   devices: Device[];
   audit: AuditEvent[];
   offline: boolean;
+  /** Terminate selected: the platform stops answering after this many IDs (0: never), as after a first batch. */
+  selectedFailAfter: number;
   snapshotAt: string | null;
   sync: SyncStatus;
   settings: Settings;
@@ -142,6 +145,7 @@ export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?:
   fake.devices = Array.from({ length: opts.devices ?? 4 }, (_, i) => device(i));
   fake.audit = [];
   fake.offline = false;
+  fake.selectedFailAfter = 0;
   fake.snapshotAt = iso(0);
   fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
   fake.settings = {
@@ -316,15 +320,20 @@ export const summarizeSelection = vi.fn(async (ids: string[]): Promise<Selection
 export const terminateSelected = vi.fn(async (ids: string[], reason: string): Promise<SelectedResult> => {
   void reason;
   if (fake.offline) throw offlineError();
+  const cut = fake.selectedFailAfter > 0 && ids.length > fake.selectedFailAfter ? fake.selectedFailAfter : ids.length;
+  const sent = ids.slice(0, cut);
   let n = 0;
   for (const r of fake.sessions) {
-    if (ids.includes(r.id) && r.status === 'active' && r.id !== 's-me') {
+    if (sent.includes(r.id) && r.status === 'active' && r.id !== 's-me') {
       r.status = 'terminated';
       n++;
     }
   }
-  emit('sessions:terminate-progress', { done: ids.length, total: ids.length });
-  return { terminated: n, notFound: 0, skippedMe: ids.includes('s-me'), batches: 1 };
+  emit('sessions:terminate-progress', { done: sent.length, total: ids.length });
+  const notEnded = ids.slice(cut);
+  // Go's wording for the rest of a run (desk.restOfBatches).
+  const failure = notEnded.length > 0 ? { code: 'offline', message: 'The platform cannot be reached. Try them again when you are back online.' } : undefined;
+  return { terminated: n, notFound: 0, skippedMe: ids.includes('s-me'), batches: 1, notEnded, failure };
 });
 export const sessionDetails = vi.fn(async (id: string): Promise<SessionDetails> => {
   const s = fake.sessions.find((r) => r.id === id);

@@ -1,0 +1,115 @@
+// No view scrolls sideways at the window sizes we support: on each tab
+// (Overview, Sessions, Devices, Audit log) and in Settings, at 1280×800 (the
+// window's default) and 1024×768 (its minimum width), every scrolling
+// container — the page itself and each element with overflow auto/scroll —
+// is no wider inside than it is on screen. Chromium keeps its classic
+// scrollbars here (showScrollbars), so a layout that leaves no room for the
+// vertical scrollbar fails as it would in the real window.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
+
+let platform;
+let app;
+before(async () => {
+  platform = await startPlatform();
+  app = await startApp({
+    args: ['-server', platform.url, '-demo-new-device-every', '0'],
+    showScrollbars: true,
+  });
+});
+after(async () => {
+  await app?.stop();
+  await platform?.cleanup();
+});
+
+/** The scrolling containers wider inside than on screen, described. Runs in the page. */
+function overflowing() {
+  const name = (el) =>
+    el.tagName.toLowerCase() +
+    (el.id ? `#${el.id}` : '') +
+    [...el.classList].filter((c) => !c.startsWith('svelte-')).map((c) => `.${c}`).join('') +
+    (el.getAttribute('aria-label') ? `[aria-label="${el.getAttribute('aria-label')}"]` : '');
+  const out = [];
+  const page = document.scrollingElement;
+  for (const el of [page, ...document.querySelectorAll('body *')]) {
+    if (el !== page) {
+      const cs = getComputedStyle(el);
+      // overflow hidden or clip does not scroll for the user; visible never scrolls.
+      if (!/auto|scroll/.test(`${cs.overflowX} ${cs.overflowY}`)) continue;
+      if (el.getClientRects().length === 0) continue; // not rendered
+    }
+    if (el.scrollWidth > el.clientWidth) out.push(`${name(el)}: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`);
+  }
+  return out;
+}
+
+/** Waits for the layout to settle (charts size themselves after a resize), then asserts no overflow. */
+async function assertNoSidewaysScroll(page, where) {
+  let found = [];
+  const deadline = Date.now() + 3000;
+  do {
+    await page.waitForTimeout(200);
+    found = await page.evaluate(overflowing);
+  } while (found.length > 0 && Date.now() < deadline);
+  assert.deepEqual(found, [], `${where} scrolls sideways`);
+}
+
+const views = [
+  {
+    name: 'Overview',
+    async open(page) {
+      await page.getByRole('tab', { name: 'Overview' }).click();
+      await page.getByRole('list', { name: 'Key figures' }).waitFor({ timeout: 15_000 });
+      await page.getByRole('link', { name: /sessions — show these sessions$/ }).first().waitFor();
+    },
+  },
+  {
+    name: 'Sessions',
+    async open(page) {
+      await page.getByRole('tab', { name: /^Sessions/ }).click();
+      await page.getByRole('table', { name: 'Sessions' }).getByRole('button', { name: 'Terminate' }).first().waitFor({ timeout: 15_000 });
+    },
+  },
+  {
+    name: 'Devices',
+    async open(page) {
+      await page.getByRole('tab', { name: 'Devices' }).click();
+      await page.getByRole('table', { name: 'Devices' }).getByRole('button', { name: 'Revoke trust' }).first().waitFor({ timeout: 15_000 });
+    },
+  },
+  {
+    name: 'Audit log',
+    async open(page) {
+      await page.getByRole('tab', { name: 'Audit log' }).click();
+      await page.getByRole('table', { name: 'Audit log' }).getByRole('row').nth(1).waitFor({ timeout: 15_000 });
+    },
+  },
+  {
+    name: 'Settings',
+    async open(page) {
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.getByTestId('cache-info').waitFor({ timeout: 15_000 });
+    },
+    async close(page) {
+      await page.getByRole('button', { name: 'Close settings' }).click();
+    },
+  },
+];
+
+test('no tab or Settings scrolls sideways at 1280×800 and 1024×768', async () => {
+  const { page } = app;
+  await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
+  await page.getByRole('table', { name: 'Sessions' }).getByRole('button', { name: 'Terminate' }).first().waitFor({ timeout: 30_000 });
+  for (const [width, height] of [
+    [1280, 800],
+    [1024, 768],
+  ]) {
+    await page.setViewportSize({ width, height });
+    for (const view of views) {
+      await view.open(page);
+      await assertNoSidewaysScroll(page, `${view.name} at ${width}×${height}`);
+      await view.close?.(page);
+    }
+  }
+});
