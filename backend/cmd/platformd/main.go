@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"sessiondesk/backend/store"
@@ -79,7 +80,10 @@ func notifierOf(db store.Store) store.ChangeNotifier {
 	return nil
 }
 
-// redactDB is --db as it may be logged: a URL without its password.
+// redactDB is --db as it may be logged: a URL without its passwords. pgx
+// takes a password from the userinfo and also from the query (password=,
+// and sslpassword= for the client key), so every query parameter whose name
+// holds "password" is masked too.
 func redactDB(db string) string {
 	if !postgres.IsURL(db) {
 		return db
@@ -87,6 +91,16 @@ func redactDB(db string) string {
 	u, err := url.Parse(db)
 	if err != nil {
 		return "postgres://(unparsable URL)"
+	}
+	if q, err := url.ParseQuery(u.RawQuery); err != nil {
+		u.RawQuery = "(unparsable query)"
+	} else {
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
