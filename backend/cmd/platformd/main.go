@@ -106,4 +106,7 @@ func redactDB(db string) string {
 }
 
 // dbFlagHelp is the help of every --db flag.
-const dbFlagHelp = "SQLite database `file` (created with mode 0600) or PostgreSQL URL (postgres://user@host:port/db)"
+const dbFlagHelp = "SQLite database `file` (created with mode 0600) or PostgreSQL URL (postgres://user@host:port/db); when left out, $" + envDB + " (keeps a password off the command line, which every local user can read)"
+
+// envDB names the environment variable a left-out --db is read from.
+const envDB = "PLATFORMD_DB"
