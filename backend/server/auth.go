@@ -50,7 +50,8 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	if len(token) > 256 {
 		return nil, errorf(api.CodeUnauthenticated, "the token is not valid")
 	}
-	p, err := s.store.Authenticate(r.Context(), HashToken(token))
+	hash := HashToken(token)
+	p, err := s.store.Authenticate(r.Context(), hash)
 	if store.IsNotFound(err) {
 		return nil, errorf(api.CodeUnauthenticated, "the token is not valid")
 	}
@@ -73,7 +74,7 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 			s.notifier.Notify(r.Context(), p.Org.ID)
 		}
 	}
-	return &caller{Principal: p, perms: PermissionsOf(p.User.Role)}, nil
+	return &caller{Principal: p, perms: PermissionsOf(p.User.Role), tokenHash: hash}, nil
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error {

@@ -198,7 +198,8 @@ func PermissionsOf(role string) []string {
 // caller is the authenticated principal of a request.
 type caller struct {
 	store.Principal
-	perms []string
+	perms     []string
+	tokenHash []byte // for a long-lived request to authenticate again
 }
 
 func (c *caller) has(perm string) bool {
