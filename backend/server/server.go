@@ -301,10 +301,12 @@ func (s *Server) endpoint(rt Route) http.Handler {
 			}
 		}
 		err := rt.handle(w, r, c)
-		if r.Method != http.MethodGet {
+		if r.Method != http.MethodGet && err == nil {
 			// Every route that writes is a POST: wake the live streams to
 			// read the change order (a request that changed nothing costs
-			// them one empty read).
+			// them one empty read). A refused one wrote nothing, and must
+			// not let anyone who can send a malformed sign-in make every
+			// organization's hub read the store.
 			org := ""
 			if c != nil {
 				org = c.Org.ID
