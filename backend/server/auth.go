@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -189,6 +190,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 		return fmt.Errorf("login: %w", err)
 	}
 	result = attemptSucceeded
+	s.notifier.Notify(context.WithoutCancel(ctx), user.OrgID)
 	s.log.Info("signed in", "org", req.Org, "user_id", user.ID, "session_id", sess.ID, "device_id", dev.ID, "mfa", mfa)
 	writeJSON(w, http.StatusOK, api.LoginResponse{
 		Token:        token,

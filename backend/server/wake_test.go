@@ -22,10 +22,13 @@ import (
 type countingStore struct {
 	store.Store
 	changes *atomic.Int64
+	org     string // when set, only this organization's reads count
 }
 
 func (c countingStore) Changes(ctx context.Context, orgID string, after store.ChangePos, limit int) ([]store.Change, error) {
-	c.changes.Add(1)
+	if c.org == "" || c.org == orgID {
+		c.changes.Add(1)
+	}
 	return c.Store.Changes(ctx, orgID, after, limit)
 }
 
@@ -40,7 +43,7 @@ func (c countingStore) Changes(ctx context.Context, orgID string, after store.Ch
 func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
 	var changes atomic.Int64
-	h, err := server.New(server.Config{Store: countingStore{p.Store(), &changes}, PasswordCost: bcrypt.MinCost,
+	h, err := server.New(server.Config{Store: countingStore{Store: p.Store(), changes: &changes}, PasswordCost: bcrypt.MinCost,
 		// No safety poll within the test: every read is a wake-up.
 		Events: server.EventsConfig{PollInterval: time.Hour}})
 	if err != nil {
@@ -88,6 +91,55 @@ func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 	for changes.Load() == before {
 		if time.Now().After(deadline) {
 			t.Fatal("a terminate did not wake the hub")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSignInWakesOnlyItsOrganization signs in to one organization again and
+// again while another organization has a stream open. A sign-in has no
+// caller when the endpoint wakes the hubs, so it woke every organization's
+// (and, on PostgreSQL, every replica's): any member's password was enough
+// to make every other tenant's hubs read the store once per sign-in.
+func TestSignInWakesOnlyItsOrganization(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	globex, err := p.Store().OrgBySlug(context.Background(), "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes atomic.Int64
+	h, err := server.New(server.Config{Store: countingStore{Store: p.Store(), changes: &changes, org: globex.ID},
+		PasswordCost: bcrypt.MinCost, Events: server.EventsConfig{PollInterval: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.CloseStreams)
+	anon := &client{t: t, base: srv.URL}
+	var g api.LoginResponse
+	login(anon, api.LoginRequest{Org: "globex", Email: "admin@globex.test", Password: platformtest.Password}).decode(t, 200, &g)
+	_, res := tryEvents(t, srv.URL, g.Token, "", nil, false)
+	if res.StatusCode != 200 {
+		t.Fatalf("events: %d", res.StatusCode)
+	}
+	time.Sleep(100 * time.Millisecond)
+	before := changes.Load()
+	const n = 30
+	for i := 0; i < n; i++ {
+		login(anon, api.LoginRequest{Org: "acme", Email: "member@acme.test", Password: platformtest.Password}).decode(t, 200, nil)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := changes.Load() - before; got > 2 {
+		t.Fatalf("%d sign-ins to acme made globex's hub read the change feed %d times", n, got)
+	}
+	// A sign-in to globex itself wakes it at once.
+	before = changes.Load()
+	login(anon, api.LoginRequest{Org: "globex", Email: "admin@globex.test", Password: platformtest.Password}).decode(t, 200, nil)
+	deadline := time.Now().Add(time.Second)
+	for changes.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("a sign-in to globex did not wake its hub")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
