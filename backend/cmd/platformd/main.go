@@ -5,7 +5,9 @@
 // see cli.go); what they do beyond that:
 //
 // --db is a SQLite file or a PostgreSQL URL (postgres://…); any number of
-// serve processes may share one PostgreSQL database. copy moves a SQLite
+// serve processes may share one PostgreSQL database. Left out, it is read
+// from $PLATFORMD_DB, which keeps a URL's password off the command line
+// (every local user can read a process's arguments); logs mask passwords. copy moves a SQLite
 // platform into an empty PostgreSQL database, token hashes included, so
 // nobody is signed out.
 //
