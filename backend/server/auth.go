@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -50,7 +51,8 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	if len(token) > 256 {
 		return nil, errorf(api.CodeUnauthenticated, "the token is not valid")
 	}
-	p, err := s.store.Authenticate(r.Context(), HashToken(token))
+	hash := HashToken(token)
+	p, err := s.store.Authenticate(r.Context(), hash)
 	if store.IsNotFound(err) {
 		return nil, errorf(api.CodeUnauthenticated, "the token is not valid")
 	}
@@ -73,7 +75,7 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 			s.notifier.Notify(r.Context(), p.Org.ID)
 		}
 	}
-	return &caller{Principal: p, perms: PermissionsOf(p.User.Role)}, nil
+	return &caller{Principal: p, perms: PermissionsOf(p.User.Role), tokenHash: hash}, nil
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error {
@@ -188,6 +190,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 		return fmt.Errorf("login: %w", err)
 	}
 	result = attemptSucceeded
+	s.notifier.Notify(context.WithoutCancel(ctx), user.OrgID)
 	s.log.Info("signed in", "org", req.Org, "user_id", user.ID, "session_id", sess.ID, "device_id", dev.ID, "mfa", mfa)
 	writeJSON(w, http.StatusOK, api.LoginResponse{
 		Token:        token,

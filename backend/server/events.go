@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +40,8 @@ type EventsConfig struct {
 	MaxPerSession int
 	MaxPerOrg     int
 	// PingInterval is how long a stream stays silent before a ": ping"
-	// comment (the contract promises one at least every 15 s).
+	// comment (the contract promises one at least every 15 s). It is also
+	// how often a stream authenticates its caller again (see recheck).
 	PingInterval time.Duration
 	// PollInterval is the safety poll of each organization's hub.
 	PollInterval time.Duration
@@ -438,6 +440,32 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *caller)
 		_ = st.event("session_ended", "", []byte("{}"))
 		return true
 	}
+	// recheck authenticates the caller again, as the next request would
+	// be: a stream outlives the check made when it opened, and a caller
+	// whose role no longer grants the view permission must stop getting
+	// the organization's changes as every list route stops answering it.
+	// Such a stream just ends; reconnecting gets 403. It reports whether
+	// the stream goes on; a store error keeps it (the next check retries).
+	recheck := func() bool {
+		p, err := s.store.Authenticate(ctx, c.tokenHash)
+		if store.IsNotFound(err) {
+			_ = st.event("session_ended", "", []byte("{}"))
+			return false
+		}
+		if err != nil {
+			return true
+		}
+		if p.Session.Status(s.clock()) != store.StatusActive {
+			own = p.Session
+			return !ended()
+		}
+		if !slices.Contains(PermissionsOf(p.User.Role), api.PermSessionsView) {
+			s.log.Info("event stream ended: the caller lost the permission", "org_id", c.Org.ID, "user_id", c.User.ID, "session_id", own.ID)
+			return false
+		}
+		return true
+	}
+	checked := time.Now()
 	// deliver sends one change unless it was sent already.
 	deliver := func(ev *liveEvent) (stop bool, err error) {
 		if !last.Less(ev.pos) {
@@ -530,6 +558,12 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *caller)
 		case <-tick.C:
 			if ended() {
 				return nil
+			}
+			if time.Since(checked) >= h.cfg.PingInterval {
+				checked = time.Now()
+				if !recheck() {
+					return nil
+				}
 			}
 			if time.Since(st.wrote) >= h.cfg.PingInterval {
 				if err := st.send([]byte(": ping\n\n")); err != nil {

@@ -198,7 +198,8 @@ func PermissionsOf(role string) []string {
 // caller is the authenticated principal of a request.
 type caller struct {
 	store.Principal
-	perms []string
+	perms     []string
+	tokenHash []byte // for a long-lived request to authenticate again
 }
 
 func (c *caller) has(perm string) bool {
@@ -300,15 +301,14 @@ func (s *Server) endpoint(rt Route) http.Handler {
 			}
 		}
 		err := rt.handle(w, r, c)
-		if r.Method != http.MethodGet {
-			// Every route that writes is a POST: wake the live streams to
-			// read the change order (a request that changed nothing costs
-			// them one empty read).
-			org := ""
-			if c != nil {
-				org = c.Org.ID
-			}
-			s.notifier.Notify(context.WithoutCancel(r.Context()), org)
+		if r.Method != http.MethodGet && err == nil && c != nil {
+			// Every route that writes is a POST: wake the caller's
+			// organization's live streams to read the change order (a
+			// request that changed nothing costs them one empty read). A
+			// refused one wrote nothing, and must not let anyone who can
+			// send a malformed sign-in make the hubs read the store. The
+			// sign-in has no caller here; it wakes its own organization.
+			s.notifier.Notify(context.WithoutCancel(r.Context()), c.Org.ID)
 		}
 		if err != nil {
 			s.writeError(w, r, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"sessiondesk/backend/store"
@@ -134,6 +135,17 @@ func (c *cli) parse(args []string, required ...string) error {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
 		return errUsage
+	}
+	// A --db left out comes from $PLATFORMD_DB: a PostgreSQL URL may hold
+	// a password, and a process's arguments are readable by every local
+	// user (ps, /proc/PID/cmdline) while its environment is readable only
+	// by its own user and root. The packaged unit passes it this way.
+	if f := fs.Lookup("db"); f != nil && f.Value.String() == "" {
+		if v := os.Getenv(envDB); v != "" {
+			if err := fs.Set("db", v); err != nil {
+				return errUsage
+			}
+		}
 	}
 	for _, name := range required {
 		if fs.Lookup(name).Value.String() == "" {

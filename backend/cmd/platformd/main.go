@@ -5,7 +5,9 @@
 // see cli.go); what they do beyond that:
 //
 // --db is a SQLite file or a PostgreSQL URL (postgres://…); any number of
-// serve processes may share one PostgreSQL database. copy moves a SQLite
+// serve processes may share one PostgreSQL database. Left out, it is read
+// from $PLATFORMD_DB, which keeps a URL's password off the command line
+// (every local user can read a process's arguments); logs mask passwords. copy moves a SQLite
 // platform into an empty PostgreSQL database, token hashes included, so
 // nobody is signed out.
 //
@@ -30,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"sessiondesk/backend/store"
@@ -79,7 +82,10 @@ func notifierOf(db store.Store) store.ChangeNotifier {
 	return nil
 }
 
-// redactDB is --db as it may be logged: a URL without its password.
+// redactDB is --db as it may be logged: a URL without its passwords. pgx
+// takes a password from the userinfo and also from the query (password=,
+// and sslpassword= for the client key), so every query parameter whose name
+// holds "password" is masked too.
 func redactDB(db string) string {
 	if !postgres.IsURL(db) {
 		return db
@@ -88,8 +94,21 @@ func redactDB(db string) string {
 	if err != nil {
 		return "postgres://(unparsable URL)"
 	}
+	if q, err := url.ParseQuery(u.RawQuery); err != nil {
+		u.RawQuery = "(unparsable query)"
+	} else {
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
 	return u.Redacted()
 }
 
 // dbFlagHelp is the help of every --db flag.
-const dbFlagHelp = "SQLite database `file` (created with mode 0600) or PostgreSQL URL (postgres://user@host:port/db)"
+const dbFlagHelp = "SQLite database `file` (created with mode 0600) or PostgreSQL URL (postgres://user@host:port/db); when left out, $" + envDB + " (keeps a password off the command line, which every local user can read)"
+
+// envDB names the environment variable a left-out --db is read from.
+const envDB = "PLATFORMD_DB"
