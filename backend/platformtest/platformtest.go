@@ -169,6 +169,9 @@ const EnvBackend = "SESSIONDESK_PLATFORMTEST"
 // directly; Start's listener alternates between all of them.
 func (p *Platform) Replica(i int) http.Handler { return p.replicas[i] }
 
+// Replicas is the number of replicas Start serves (1 on SQLite).
+func (p *Platform) Replicas() int { return len(p.replicas) }
+
 // openStores opens the store(s) Start serves: one SQLite file, or n (by
 // default two) handles on one fresh PostgreSQL database. They close at
 // cleanup.
@@ -211,9 +214,10 @@ func openStores(t testing.TB, clock func() time.Time, n int) []store.Store {
 // of replicas, at its most unforgiving (consecutive requests of one client
 // never reach the same replica). Event streams (GET /api/v1/events) all go
 // to the first replica, as long-lived connections stay where they landed:
-// their caps and counters are per process (Server() is the first
-// replica's), and every change written through the other replica must
-// still reach them, woken through the database.
+// their counters are per process (Server() is the first replica's; the
+// caps count every replica's streams through the store), and every change
+// written through the other replica must still reach them, woken through
+// the database.
 func alternate(hs []http.Handler) http.Handler {
 	var n atomic.Uint64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

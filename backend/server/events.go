@@ -36,9 +36,15 @@ import (
 // defaults of DefaultEvents.
 type EventsConfig struct {
 	// MaxPerSession and MaxPerOrg cap the open streams of one session and
-	// of one organization (on this process); past the cap the answer is 429.
+	// of one organization, counted over every process on the store
+	// (streamcaps.go); past the cap the answer is 429.
 	MaxPerSession int
 	MaxPerOrg     int
+	// LeaseTTL is how long a stream's place under the caps outlives the
+	// last renewal by its process; the process renews its streams every
+	// LeaseTTL/3. So a process that dies frees its streams' places within
+	// LeaseTTL by itself.
+	LeaseTTL time.Duration
 	// PingInterval is how long a stream stays silent before a ": ping"
 	// comment (the contract promises one at least every 15 s). It is also
 	// how often a stream authenticates its caller again (see recheck).
@@ -63,6 +69,7 @@ func DefaultEvents() EventsConfig {
 	return EventsConfig{
 		MaxPerSession: 4,
 		MaxPerOrg:     5000,
+		LeaseTTL:      45 * time.Second,
 		PingInterval:  10 * time.Second,
 		PollInterval:  time.Second,
 		MaxResumeAge:  24 * time.Hour,
@@ -78,6 +85,9 @@ func (c EventsConfig) withDefaults() EventsConfig {
 	}
 	if c.MaxPerOrg <= 0 {
 		c.MaxPerOrg = d.MaxPerOrg
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = d.LeaseTTL
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = d.PingInterval
@@ -107,16 +117,17 @@ const hubBatch = 500
 // has expired; expiry is not a write, so no change announces it.
 const sessionCheckInterval = 250 * time.Millisecond
 
-// hub holds the organizations' hubs and the stream counts.
+// hub holds the organizations' hubs and this process's streams' leases.
 type hub struct {
-	s   *Server
-	cfg EventsConfig
+	s      *Server
+	cfg    EventsConfig
+	leases *leases // the places under the caps, in the store (streamcaps.go)
 
-	mu         sync.Mutex
-	orgs       map[string]*orgHub
-	perSession map[string]int
-	closing    chan struct{} // closed by CloseStreams
-	closed     bool
+	mu      sync.Mutex
+	orgs    map[string]*orgHub
+	open    int           // streams subscribed on this process
+	closing chan struct{} // closed by CloseStreams
+	closed  bool
 }
 
 // orgHub reads one organization's changes and fans them out.
@@ -130,10 +141,9 @@ type orgHub struct {
 
 // subscriber is one stream's end of its hub.
 type subscriber struct {
-	org       *orgHub
-	sessionID string
-	ch        chan *liveEvent
-	dropped   chan struct{} // closed when the hub gave up on it
+	org     *orgHub
+	ch      chan *liveEvent
+	dropped chan struct{} // closed when the hub gave up on it
 }
 
 // liveEvent is one change, encoded once for every stream.
@@ -146,7 +156,8 @@ type liveEvent struct {
 }
 
 func newHub(s *Server, cfg EventsConfig) *hub {
-	h := &hub{s: s, cfg: cfg, orgs: map[string]*orgHub{}, perSession: map[string]int{}, closing: make(chan struct{})}
+	h := &hub{s: s, cfg: cfg, orgs: map[string]*orgHub{}, closing: make(chan struct{}),
+		leases: newLeases(s.store, s.log, s.clock, store.StreamCaps{PerSession: cfg.MaxPerSession, PerOrg: cfg.MaxPerOrg}, cfg.LeaseTTL)}
 	cfg.Notifier.Subscribe(h.wake)
 	return h
 }
@@ -165,43 +176,36 @@ func (h *hub) wake(orgID string) {
 	}
 }
 
-// subscribe registers a stream and returns the hub's position: the stream
-// gets every change after it. head is the store's head, the position of a
-// hub that starts now.
-func (h *hub) subscribe(orgID, sessionID string, head store.ChangePos) (*subscriber, store.ChangePos, error) {
+// subscribe registers a stream, which holds a lease under the caps
+// already, and returns the hub's position: the stream gets every change
+// after it. head is the store's head, the position of a hub that starts
+// now.
+func (h *hub) subscribe(orgID string, head store.ChangePos) (*subscriber, store.ChangePos, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, store.ChangePos{}, errorf(api.CodeUnavailable, "the server is shutting down")
 	}
 	o := h.orgs[orgID]
-	if h.perSession[sessionID] >= h.cfg.MaxPerSession {
-		return nil, store.ChangePos{}, &Error{Code: api.CodeRateLimited, RetryAfter: 5 * time.Second,
-			Message: "this session has too many open event streams; close one first"}
-	}
-	if o != nil && len(o.subs) >= h.cfg.MaxPerOrg {
-		return nil, store.ChangePos{}, &Error{Code: api.CodeRateLimited, RetryAfter: 5 * time.Second,
-			Message: "the organization has too many open event streams; try again later"}
-	}
 	if o == nil {
 		o = &orgHub{orgID: orgID, wake: make(chan struct{}, 1), stop: make(chan struct{}),
 			subs: map[*subscriber]struct{}{}, pos: head}
 		h.orgs[orgID] = o
 		go h.run(o)
 	}
-	sub := &subscriber{org: o, sessionID: sessionID, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
+	sub := &subscriber{org: o, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
 	o.subs[sub] = struct{}{}
-	h.perSession[sessionID]++
+	h.open++
 	return sub, o.pos, nil
 }
 
-// resubscribe replaces a dropped subscriber of the same stream (its place
-// under the caps stays taken) and returns the hub's position.
+// resubscribe replaces a dropped subscriber of the same stream (its lease
+// under the caps stays held) and returns the hub's position.
 func (h *hub) resubscribe(old *subscriber) (*subscriber, store.ChangePos) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	o := old.org // alive: only unsubscribe stops it
-	sub := &subscriber{org: o, sessionID: old.sessionID, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
+	sub := &subscriber{org: o, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
 	o.subs[sub] = struct{}{}
 	return sub, o.pos
 }
@@ -209,9 +213,7 @@ func (h *hub) resubscribe(old *subscriber) (*subscriber, store.ChangePos) {
 func (h *hub) unsubscribe(sub *subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.perSession[sub.sessionID]--; h.perSession[sub.sessionID] <= 0 {
-		delete(h.perSession, sub.sessionID)
-	}
+	h.open--
 	o := sub.org
 	delete(o.subs, sub)
 	if len(o.subs) == 0 && h.orgs[o.orgID] == o {
@@ -398,11 +400,20 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	h := s.events
-	sub, last, err := h.subscribe(c.Org.ID, c.Session.ID, head)
+	// The stream's place under the caps, counted with every other
+	// process's streams; 429 when full, 503 when it cannot be counted.
+	lease, err := h.leases.acquire(ctx, c.Org.ID, c.Session.ID)
 	if err != nil {
 		return err
 	}
-	defer func() { h.unsubscribe(sub) }()
+	sub, last, err := h.subscribe(c.Org.ID, head)
+	if err != nil {
+		h.leases.release(lease)
+		return err
+	}
+	// The lease goes first, so that a stream no longer counted here
+	// (OpenStreams) no longer counts anywhere.
+	defer func() { h.leases.release(lease); h.unsubscribe(sub) }()
 
 	rc := http.NewResponseController(w)
 	// The http.Server's ReadTimeout would end the connection's background
@@ -587,9 +598,5 @@ func (s *Server) CloseStreams() { s.events.closeAll() }
 func (s *Server) OpenStreams() int {
 	s.events.mu.Lock()
 	defer s.events.mu.Unlock()
-	n := 0
-	for _, c := range s.events.perSession {
-		n += c
-	}
-	return n
+	return s.events.open
 }

@@ -18,6 +18,7 @@ const (
 	PrefixDevice  = "dev"
 	PrefixAudit   = "aud"
 	PrefixAttempt = "att" // sign-in throttle reservations
+	PrefixStream  = "stm" // event-stream leases
 )
 
 const idBodyLen = 26

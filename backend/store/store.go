@@ -126,6 +126,24 @@ type Store interface {
 	SettleAttempt(ctx context.Context, reservationID string, failed bool, clearKey string) error
 	// PruneAttempts deletes throttle marks older than before (housekeeping).
 	PruneAttempts(ctx context.Context, before time.Time) (int, error)
+	// AcquireStream is the event-stream caps' one atomic step, shared by
+	// every process on the database: it counts the organization's and the
+	// session's leases that expire after now and, when both counts are
+	// below their caps, stores the lease to expire at expires. Otherwise it
+	// stores nothing and reports the cap that is full (StreamCapSession or
+	// StreamCapOrg; "" when granted). Two processes can never both pass the
+	// check on the last free slot. On the way it deletes a bounded number
+	// of expired leases (of any organization), so a crashed process's
+	// leases leave the table by themselves.
+	AcquireStream(ctx context.Context, l StreamLease, caps StreamCaps, now, expires time.Time) (full string, err error)
+	// RenewStreams sets the expiry of one process's open streams' leases to
+	// expires in one step, storing again any lease that is missing (one
+	// that expired and was deleted while this process could not reach the
+	// database): the table then again counts every stream that is open.
+	RenewStreams(ctx context.Context, ls []StreamLease, expires time.Time) error
+	// ReleaseStream deletes a lease when its stream closes; a missing lease
+	// is no error.
+	ReleaseStream(ctx context.Context, id string) error
 	// DeleteEndedSessions deletes at most limit sessions that ended before
 	// endedBefore: terminated before it, or expired (expires_at) before it.
 	// The audit log is kept. Housekeeping calls it in small batches, off the
@@ -412,6 +430,26 @@ type Reservation struct {
 	OK   bool
 	Wait time.Duration
 }
+
+// StreamLease is one open event stream's place under the stream caps.
+type StreamLease struct {
+	ID        string // PrefixStream
+	OrgID     string
+	SessionID string
+}
+
+// StreamCaps are the most unexpired leases one session and one
+// organization may hold.
+type StreamCaps struct {
+	PerSession int
+	PerOrg     int
+}
+
+// The caps AcquireStream reports as full.
+const (
+	StreamCapSession = "session"
+	StreamCapOrg     = "org"
+)
 
 // Bulk is the input of BulkLoad. Sessions carry their token hash; rows get the
 // transaction's updated_at.

@@ -30,8 +30,8 @@
 // storetest's TestFeedNeverSkipsLateCommits drives many concurrent writers
 // on separate connections against a feed reader to prove it.
 //
-// Writes that stamp nothing (TOTP steps, throttle marks) do not take the
-// clock. Every stamping transaction takes the clock as its first lock, so
+// Writes that stamp nothing (TOTP steps, throttle marks, stream leases) do
+// not take the clock. Every stamping transaction takes the clock as its first lock, so
 // two of them can never wait for each other in opposite orders.
 //
 // # Migrations

@@ -45,6 +45,8 @@ func Run(t *testing.T, open Opener) {
 		{"FeedNeverSkipsLateCommits", testFeedNeverSkipsLateCommits},
 		{"ThrottleReservations", testThrottleReservations},
 		{"ThrottleIsAtomicAcrossHandles", testThrottleAtomic},
+		{"StreamLeases", testStreamLeases},
+		{"StreamLeasesAreAtomicAcrossHandles", testStreamLeasesAtomic},
 		{"HousekeepingDeletesOnlyLongEndedSessions", testHousekeeping},
 		{"ChangeFeedOrderAndPaging", testChangeFeed},
 		{"BulkEnds", testBulkEnds},
