@@ -113,3 +113,37 @@ test('no tab or Settings scrolls sideways at 1280×800 and 1024×768', async () 
     }
   }
 });
+
+/** Table cells holding a button whose content is cut (the cell is wider inside than on screen), described. Runs in the page. */
+function clippedButtonCells() {
+  const out = [];
+  for (const td of document.querySelectorAll('tbody td')) {
+    if (td.getClientRects().length === 0 || !td.querySelector('button')) continue;
+    // A button cut by the cell's ellipsis is drawn as "…": the user cannot see it.
+    if (td.scrollWidth > td.clientWidth) {
+      const table = td.closest('table')?.getAttribute('aria-label');
+      const buttons = [...td.querySelectorAll('button')].map((b) => b.textContent.trim()).join(', ');
+      out.push(`${table}: cell with [${buttons}] scrollWidth ${td.scrollWidth} > clientWidth ${td.clientWidth}`);
+    }
+  }
+  return [...new Set(out)];
+}
+
+test('every row button is whole at 1024×768 and 1280×800: Terminate, Details, Revoke trust', async () => {
+  const { page } = app;
+  await page.getByRole('button', { name: 'Close settings' }).click().catch(() => {});
+  for (const [width, height] of [
+    [1024, 768],
+    [1280, 800],
+  ]) {
+    // Fresh widths: nothing remembered from a resize.
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.setViewportSize({ width, height });
+    for (const view of views.filter((v) => v.name === 'Sessions' || v.name === 'Devices')) {
+      await view.open(page);
+      await page.waitForTimeout(300);
+      assert.deepEqual(await page.evaluate(clippedButtonCells), [], `${view.name} at ${width}×${height} cuts a row button`);
+    }
+  }
+});
