@@ -59,6 +59,8 @@ describe('the person page', () => {
     await user.type(within(dialog).getByRole('textbox'), 'phished');
     await user.click(within(dialog).getByRole('button', { name: 'Sign out everywhere' }));
     await waitFor(() => expect(api.signOutEverywhere).toHaveBeenCalledWith('u-1', true, 'phished'));
+    // The button goes disabled with nothing left to end: focus lands on the person's sessions, not on nothing.
+    await waitFor(() => expect(screen.getByRole('region', { name: 'Sessions of User 1 table' })).toHaveFocus());
     await user.click(screen.getByRole('button', { name: '← Back' }));
     await waitFor(() => expect(screen.queryByRole('heading', { name: 'User 1' })).toBeNull());
     expect(screen.getByRole('searchbox', { name: 'Search sessions' })).toHaveValue('user1');
@@ -128,6 +130,8 @@ describe('filters and selection', () => {
     expect(dialog).toHaveTextContent(/This ends 2 active sessions of User \d and User \d/);
     await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
     await waitFor(() => expect(api.terminateSelected).toHaveBeenCalledWith(expect.arrayContaining(['s-1', 's-2']), ''));
+    // "Terminate selected" leaves with the selection: focus goes to the table, as after Terminate.
+    await waitFor(() => expect(screen.getByRole('region', { name: 'Sessions table' })).toHaveFocus());
   });
 
   it('a batch failing part-way says how many ended and how many not; those stay selected and end on retry', async () => {
