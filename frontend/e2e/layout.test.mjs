@@ -55,6 +55,19 @@ async function assertNoSidewaysScroll(page, where) {
   assert.deepEqual(found, [], `${where} scrolls sideways`);
 }
 
+/**
+ * The window itself never scrolls: each view scrolls inside its own
+ * container, so a second scrollbar on the page is a leak (an absolutely
+ * placed element, such as visually hidden text, escaping its scroller).
+ */
+async function assertPageDoesNotScroll(page, where) {
+  const sizes = await page.evaluate(() => {
+    const el = document.scrollingElement;
+    return { scrollHeight: el.scrollHeight, clientHeight: el.clientHeight };
+  });
+  assert.ok(sizes.scrollHeight <= sizes.clientHeight, `${where}: the page itself scrolls (${sizes.scrollHeight} > ${sizes.clientHeight})`);
+}
+
 const views = [
   {
     name: 'Overview',
@@ -97,7 +110,7 @@ const views = [
   },
 ];
 
-test('no tab or Settings scrolls sideways at 1280×800 and 1024×768', async () => {
+test('no tab or Settings scrolls sideways, nor the window itself, at 1280×800 and 1024×768', async () => {
   const { page } = app;
   await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
   await page.getByRole('table', { name: 'Sessions' }).getByRole('button', { name: 'Terminate' }).first().waitFor({ timeout: 30_000 });
@@ -109,6 +122,7 @@ test('no tab or Settings scrolls sideways at 1280×800 and 1024×768', async () 
     for (const view of views) {
       await view.open(page);
       await assertNoSidewaysScroll(page, `${view.name} at ${width}×${height}`);
+      await assertPageDoesNotScroll(page, `${view.name} at ${width}×${height}`);
       await view.close?.(page);
     }
   }
