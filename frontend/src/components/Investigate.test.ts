@@ -57,6 +57,10 @@ describe('the person page', () => {
     expect(dialog).toHaveTextContent('This ends 1 active session of User 1');
     expect(within(dialog).queryByRole('checkbox', { name: 'Keep my own session' })).toBeNull();
     await user.type(within(dialog).getByRole('textbox'), 'phished');
+    const personSessions = await screen.findByRole('table', { name: 'Sessions of User 1' });
+    // Statuses read as in the Sessions table: "Active", not the wire's "active".
+    expect((await within(personSessions).findAllByText('Active'))[0]).toHaveClass('pill');
+    expect(within(personSessions).queryByText('active')).toBeNull();
     await user.click(within(dialog).getByRole('button', { name: 'Sign out everywhere' }));
     await waitFor(() => expect(api.signOutEverywhere).toHaveBeenCalledWith('u-1', true, 'phished'));
     // The button goes disabled with nothing left to end: focus lands on the person's sessions, not on nothing.
@@ -103,6 +107,8 @@ describe('the details panel of an ended session', () => {
     const panel = await screen.findByRole('complementary', { name: 'Session details' });
     await within(panel).findByText('Ended');
     expect(within(panel).queryByText('Expires')).toBeNull();
+    // The status reads as in the Sessions table ("Terminated"), not the wire's "terminated".
+    expect(within(panel).getByText('Terminated')).toHaveClass('pill');
   });
 });
 
