@@ -134,18 +134,30 @@ function clippedButtonCells() {
   for (const td of document.querySelectorAll('tbody td')) {
     if (td.getClientRects().length === 0 || !td.querySelector('button')) continue;
     // A button cut by the cell's ellipsis is drawn as "…": the user cannot see it.
+    const table = td.closest('table')?.getAttribute('aria-label');
     if (td.scrollWidth > td.clientWidth) {
-      const table = td.closest('table')?.getAttribute('aria-label');
       const buttons = [...td.querySelectorAll('button')].map((b) => b.textContent.trim()).join(', ');
       out.push(`${table}: cell with [${buttons}] scrollWidth ${td.scrollWidth} > clientWidth ${td.clientWidth}`);
+    }
+    // A button or badge running past the cell's edge is cut mid-letter (a
+    // long name) or dropped for "…" (the "You" badge): each must end inside
+    // the cell, a long name shortened by its own ellipsis.
+    const edge = td.getBoundingClientRect().right - parseFloat(getComputedStyle(td).paddingRight);
+    for (const el of td.querySelectorAll('button, .pill')) {
+      const right = el.getBoundingClientRect().right;
+      if (right > edge + 0.5) out.push(`${table}: "${el.textContent.trim()}" ends at ${Math.round(right)}, past its cell's edge ${Math.round(edge)}`);
     }
   }
   return [...new Set(out)];
 }
 
-test('every row button is whole at 1024×768 and 1280×800: Terminate, Details, Revoke trust', async () => {
+test('every row button and badge is whole at 1024×768 and 1280×800: Terminate, Details, Revoke trust, a person\'s name, You', async () => {
   const { page } = app;
-  await page.getByRole('button', { name: 'Close settings' }).click().catch(() => {});
+  // Signed in by the test above, or (run alone) here.
+  if (await page.getByRole('textbox', { name: 'Server URL' }).isVisible()) {
+    await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
+  }
+  await page.getByRole('button', { name: 'Close settings' }).click({ timeout: 2000 }).catch(() => {});
   for (const [width, height] of [
     [1024, 768],
     [1280, 800],
