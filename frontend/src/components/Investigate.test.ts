@@ -213,6 +213,8 @@ describe('the audit log', () => {
     const table = await screen.findByRole('table', { name: 'Audit log' });
     await within(table).findByText('Chrome on macOS #2');
     expect(within(table).getByRole('button', { name: 'User 2' })).toBeInTheDocument();
+    // A cut action label reads whole on hover, not as the wire's code alone.
+    expect(within(table).getByText('Revoked device trust')).toHaveAttribute('title', 'Revoked device trust (device.untrust)');
     await user.selectOptions(screen.getByRole('combobox', { name: 'Action' }), 'user.sessions.terminate');
     await waitFor(() => expect(within(table).queryByText('Chrome on macOS #2')).toBeNull());
     await user.click(within(table).getByRole('button', { name: /Read the event in full/ }));
