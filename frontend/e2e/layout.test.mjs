@@ -4,7 +4,10 @@
 // container — the page itself and each element with overflow auto/scroll —
 // is no wider inside than it is on screen. Chromium keeps its classic
 // scrollbars here (showScrollbars), so a layout that leaves no room for the
-// vertical scrollbar fails as it would in the real window.
+// vertical scrollbar fails as it would in the real window. The window itself
+// never scrolls (each view scrolls inside), and no row button or badge
+// (Terminate, Details, Revoke trust, a person's name, "You") runs past its
+// cell, where the cell's ellipsis would hide it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
