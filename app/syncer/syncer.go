@@ -444,8 +444,19 @@ func (s *Syncer) SetInterval(d time.Duration) {
 }
 
 // SetLive records the state of the event stream for the sync status.
+// A stream held again while the last sync failed (the platform was away and
+// is back) asks for a sync at once: only a sync that succeeds clears
+// LastError, and on the long live interval the header would show "Live"
+// beside "Last sync failed" for minutes.
 func (s *Syncer) SetLive(live bool, note string) {
-	s.setStatus(func(st *Status) { st.Live, st.LiveNote = live, note })
+	var retry bool
+	s.setStatus(func(st *Status) {
+		retry = live && !st.Live && st.LastError != ""
+		st.Live, st.LiveNote = live, note
+	})
+	if retry {
+		s.Trigger()
+	}
 }
 
 // Changes is one batch of live events, in stream order.

@@ -4,7 +4,10 @@
 // container — the page itself and each element with overflow auto/scroll —
 // is no wider inside than it is on screen. Chromium keeps its classic
 // scrollbars here (showScrollbars), so a layout that leaves no room for the
-// vertical scrollbar fails as it would in the real window.
+// vertical scrollbar fails as it would in the real window. The window itself
+// never scrolls (each view scrolls inside), and no row button or badge
+// (Terminate, Details, Revoke trust, a person's name, "You") runs past its
+// cell, where the cell's ellipsis would hide it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
@@ -55,6 +58,19 @@ async function assertNoSidewaysScroll(page, where) {
   assert.deepEqual(found, [], `${where} scrolls sideways`);
 }
 
+/**
+ * The window itself never scrolls: each view scrolls inside its own
+ * container, so a second scrollbar on the page is a leak (an absolutely
+ * placed element, such as visually hidden text, escaping its scroller).
+ */
+async function assertPageDoesNotScroll(page, where) {
+  const sizes = await page.evaluate(() => {
+    const el = document.scrollingElement;
+    return { scrollHeight: el.scrollHeight, clientHeight: el.clientHeight };
+  });
+  assert.ok(sizes.scrollHeight <= sizes.clientHeight, `${where}: the page itself scrolls (${sizes.scrollHeight} > ${sizes.clientHeight})`);
+}
+
 const views = [
   {
     name: 'Overview',
@@ -97,7 +113,7 @@ const views = [
   },
 ];
 
-test('no tab or Settings scrolls sideways at 1280×800 and 1024×768', async () => {
+test('no tab or Settings scrolls sideways, nor the window itself, at 1280×800 and 1024×768', async () => {
   const { page } = app;
   await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
   await page.getByRole('table', { name: 'Sessions' }).getByRole('button', { name: 'Terminate' }).first().waitFor({ timeout: 30_000 });
@@ -109,7 +125,54 @@ test('no tab or Settings scrolls sideways at 1280×800 and 1024×768', async () 
     for (const view of views) {
       await view.open(page);
       await assertNoSidewaysScroll(page, `${view.name} at ${width}×${height}`);
+      await assertPageDoesNotScroll(page, `${view.name} at ${width}×${height}`);
       await view.close?.(page);
+    }
+  }
+});
+
+/** Table cells holding a button whose content is cut (the cell is wider inside than on screen), described. Runs in the page. */
+function clippedButtonCells() {
+  const out = [];
+  for (const td of document.querySelectorAll('tbody td')) {
+    if (td.getClientRects().length === 0 || !td.querySelector('button')) continue;
+    // A button cut by the cell's ellipsis is drawn as "…": the user cannot see it.
+    const table = td.closest('table')?.getAttribute('aria-label');
+    if (td.scrollWidth > td.clientWidth) {
+      const buttons = [...td.querySelectorAll('button')].map((b) => b.textContent.trim()).join(', ');
+      out.push(`${table}: cell with [${buttons}] scrollWidth ${td.scrollWidth} > clientWidth ${td.clientWidth}`);
+    }
+    // A button or badge running past the cell's edge is cut mid-letter (a
+    // long name) or dropped for "…" (the "You" badge): each must end inside
+    // the cell, a long name shortened by its own ellipsis.
+    const edge = td.getBoundingClientRect().right - parseFloat(getComputedStyle(td).paddingRight);
+    for (const el of td.querySelectorAll('button, .pill')) {
+      const right = el.getBoundingClientRect().right;
+      if (right > edge + 0.5) out.push(`${table}: "${el.textContent.trim()}" ends at ${Math.round(right)}, past its cell's edge ${Math.round(edge)}`);
+    }
+  }
+  return [...new Set(out)];
+}
+
+test('every row button and badge is whole at 1024×768 and 1280×800: Terminate, Details, Revoke trust, a person\'s name, You', async () => {
+  const { page } = app;
+  // Signed in by the test above, or (run alone) here.
+  if (await page.getByRole('textbox', { name: 'Server URL' }).isVisible()) {
+    await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
+  }
+  await page.getByRole('button', { name: 'Close settings' }).click({ timeout: 2000 }).catch(() => {});
+  for (const [width, height] of [
+    [1024, 768],
+    [1280, 800],
+  ]) {
+    // Fresh widths: nothing remembered from a resize.
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.setViewportSize({ width, height });
+    for (const view of views.filter((v) => v.name === 'Sessions' || v.name === 'Devices')) {
+      await view.open(page);
+      await page.waitForTimeout(300);
+      assert.deepEqual(await page.evaluate(clippedButtonCells), [], `${view.name} at ${width}×${height} cuts a row button`);
     }
   }
 });

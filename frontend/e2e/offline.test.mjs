@@ -71,3 +71,32 @@ test('stopping the platform shows the offline banner over cached rows, with acti
   await page.getByRole('tab', { name: /^Sessions/ }).click();
   assert.equal(await page.getByRole('button', { name: 'Terminate all sessions' }).isDisabled(), false);
 });
+
+// With the default sync interval, as a user runs it: once the event stream
+// is held again the app polls only every 5 min, so recovery must not wait
+// for a poll. Before, the header kept "Last sync failed" (or the Offline
+// banner, when no change arrived) beside a working stream for minutes.
+test('back from an outage with the default interval: Live, no banner and no "Last sync failed" within seconds', async () => {
+  const own = await startPlatform();
+  const desk = await startApp({ args: ['-server', own.url, '-demo-new-device-every', '0'] });
+  try {
+    const { page } = desk;
+    await signInThroughUI(page, { server: own.url, email: 'admin@acme.test' });
+    const status = page.getByRole('group', { name: 'Sync status' });
+    await status.getByTestId('live-status').waitFor({ timeout: 30_000 });
+    const banner = page.getByRole('status').filter({ hasText: /Offline —/ });
+    const failed = status.getByText('Last sync failed');
+
+    await own.stop();
+    await banner.waitFor({ timeout: 30_000 });
+    await failed.waitFor({ timeout: 10_000 });
+
+    await own.restart();
+    await status.getByTestId('live-status').waitFor({ timeout: 20_000 });
+    await banner.waitFor({ state: 'detached', timeout: 10_000 });
+    await failed.waitFor({ state: 'detached', timeout: 10_000 });
+  } finally {
+    await desk.stop();
+    await own.cleanup();
+  }
+});

@@ -423,6 +423,35 @@ describe('sign-in', () => {
     expect(server).toHaveAccessibleDescription(/Not a URL\.$/);
   });
 
+  it('after a refused sign-in puts the caret on the field to correct, or on Sign in, never on nothing', async () => {
+    resetFake({ auth: signedOut() });
+    api.signIn
+      .mockRejectedValueOnce({ code: 'unauthenticated', message: 'The organization, e-mail or password is not right.' })
+      .mockRejectedValueOnce({ code: 'invalid_argument', message: 'Not a URL.', field: 'server' })
+      .mockRejectedValueOnce({ code: 'unavailable', message: 'The platform is busy.' });
+    const user = userEvent.setup();
+    render(App);
+    const server = await screen.findByRole('textbox', { name: 'Server URL' });
+    await user.type(server, 'https://platform.acme.test');
+    await user.type(screen.getByRole('textbox', { name: 'Organization' }), 'acme');
+    await user.type(screen.getByRole('textbox', { name: 'Email' }), 'a@acme.test');
+    const password = screen.getByLabelText('Password');
+    await user.type(password, 'wrong');
+    const signInButton = screen.getByRole('button', { name: 'Sign in' });
+
+    await user.click(signInButton);
+    await waitFor(() => expect(password).toHaveAttribute('aria-invalid', 'true'));
+    await waitFor(() => expect(password).toHaveFocus());
+
+    await user.click(signInButton);
+    await waitFor(() => expect(server).toHaveAttribute('aria-invalid', 'true'));
+    await waitFor(() => expect(server).toHaveFocus());
+
+    await user.click(signInButton);
+    expect(await screen.findByRole('alert')).toHaveTextContent('The platform is busy.');
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Sign in' })).toHaveFocus());
+  });
+
   it('in demo mode waits for the auth:changed event after a loading state', async () => {
     resetFake({ auth: { ...signedOut(), demo: true } });
     render(App);

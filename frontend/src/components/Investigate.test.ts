@@ -57,8 +57,14 @@ describe('the person page', () => {
     expect(dialog).toHaveTextContent('This ends 1 active session of User 1');
     expect(within(dialog).queryByRole('checkbox', { name: 'Keep my own session' })).toBeNull();
     await user.type(within(dialog).getByRole('textbox'), 'phished');
+    const personSessions = await screen.findByRole('table', { name: 'Sessions of User 1' });
+    // Statuses read as in the Sessions table: "Active", not the wire's "active".
+    expect((await within(personSessions).findAllByText('Active'))[0]).toHaveClass('pill');
+    expect(within(personSessions).queryByText('active')).toBeNull();
     await user.click(within(dialog).getByRole('button', { name: 'Sign out everywhere' }));
     await waitFor(() => expect(api.signOutEverywhere).toHaveBeenCalledWith('u-1', true, 'phished'));
+    // The button goes disabled with nothing left to end: focus lands on the person's sessions, not on nothing.
+    await waitFor(() => expect(screen.getByRole('region', { name: 'Sessions of User 1 table' })).toHaveFocus());
     await user.click(screen.getByRole('button', { name: '← Back' }));
     await waitFor(() => expect(screen.queryByRole('heading', { name: 'User 1' })).toBeNull());
     expect(screen.getByRole('searchbox', { name: 'Search sessions' })).toHaveValue('user1');
@@ -101,6 +107,8 @@ describe('the details panel of an ended session', () => {
     const panel = await screen.findByRole('complementary', { name: 'Session details' });
     await within(panel).findByText('Ended');
     expect(within(panel).queryByText('Expires')).toBeNull();
+    // The status reads as in the Sessions table ("Terminated"), not the wire's "terminated".
+    expect(within(panel).getByText('Terminated')).toHaveClass('pill');
   });
 });
 
@@ -128,6 +136,8 @@ describe('filters and selection', () => {
     expect(dialog).toHaveTextContent(/This ends 2 active sessions of User \d and User \d/);
     await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
     await waitFor(() => expect(api.terminateSelected).toHaveBeenCalledWith(expect.arrayContaining(['s-1', 's-2']), ''));
+    // "Terminate selected" leaves with the selection: focus goes to the table, as after Terminate.
+    await waitFor(() => expect(screen.getByRole('region', { name: 'Sessions table' })).toHaveFocus());
   });
 
   it('a batch failing part-way says how many ended and how many not; those stay selected and end on retry', async () => {
@@ -203,6 +213,8 @@ describe('the audit log', () => {
     const table = await screen.findByRole('table', { name: 'Audit log' });
     await within(table).findByText('Chrome on macOS #2');
     expect(within(table).getByRole('button', { name: 'User 2' })).toBeInTheDocument();
+    // A cut action label reads whole on hover, not as the wire's code alone.
+    expect(within(table).getByText('Revoked device trust')).toHaveAttribute('title', 'Revoked device trust (device.untrust)');
     await user.selectOptions(screen.getByRole('combobox', { name: 'Action' }), 'user.sessions.terminate');
     await waitFor(() => expect(within(table).queryByText('Chrome on macOS #2')).toBeNull());
     await user.click(within(table).getByRole('button', { name: /Read the event in full/ }));

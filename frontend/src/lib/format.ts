@@ -61,3 +61,8 @@ export function cacheAge(t: string | null | undefined, now: number): string {
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
+
+/** A session's status as every view shows it: "active" reads "Active". */
+export function statusLabel(status: string): string {
+  return status ? status[0].toUpperCase() + status.slice(1) : '';
+}
