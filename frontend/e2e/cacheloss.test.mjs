@@ -13,7 +13,7 @@ import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
 let platform;
 let app;
 const dataDir = mkdtempSync(join(tmpdir(), 'sessiondesk-cacheloss-'));
-const shots = process.env.SESSIONDESK_SHOTS; // a folder to keep screenshots in, if set
+const shots = process.env.SESSIONDESK_SCREENSHOTS; // a folder to keep screenshots in, if set (as in investigate.test.mjs)
 
 function args() {
   // -data-dir comes last, so it wins over the harness's own: the three app
