@@ -43,10 +43,24 @@ type bodyError struct{ err error }
 func (e *bodyError) Error() string { return "reading answer: " + e.err.Error() }
 func (e *bodyError) Unwrap() error { return e.err }
 
-func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if budgetSpent(req.Context()) {
-		return nil, errBudgetSpent
+// RoundTrip makes one attempt. A failed attempt is noted in the call's
+// budget, so that a retry the backoff carries past the budget still says
+// what the platform did (for example "no answer within 10s"), not only that
+// time ran out.
+func (t *attemptTransport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	b := budgetFrom(req.Context())
+	if b.spent() {
+		return nil, b.spentError()
 	}
+	defer func() {
+		if err != nil {
+			b.note(err)
+		}
+	}()
+	return t.attempt(req)
+}
+
+func (t *attemptTransport) attempt(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(req.Context())
 	var fired *limitError
 	var firedMu sync.Mutex
@@ -162,19 +176,53 @@ func (c *Client) ClockOffset() (time.Duration, bool) {
 
 type budgetKey struct{}
 
+// callBudget is when a call's budget for starting attempts ends, and how
+// its last failed attempt ended. A nil *callBudget is a call without one.
+type callBudget struct {
+	end  time.Time
+	mu   sync.Mutex
+	last error
+}
+
 // withBudget records when the call's budget for starting attempts ends.
 func withBudget(ctx context.Context, end time.Time) context.Context {
-	return context.WithValue(ctx, budgetKey{}, end)
+	return context.WithValue(ctx, budgetKey{}, &callBudget{end: end})
+}
+
+func budgetFrom(ctx context.Context) *callBudget {
+	b, _ := ctx.Value(budgetKey{}).(*callBudget)
+	return b
 }
 
 func budgetOf(ctx context.Context) (time.Time, bool) {
-	t, ok := ctx.Value(budgetKey{}).(time.Time)
-	return t, ok
+	if b := budgetFrom(ctx); b != nil {
+		return b.end, true
+	}
+	return time.Time{}, false
 }
 
-func budgetSpent(ctx context.Context) bool {
-	end, ok := budgetOf(ctx)
-	return ok && !time.Now().Before(end)
+func budgetSpent(ctx context.Context) bool { return budgetFrom(ctx).spent() }
+
+func (b *callBudget) spent() bool { return b != nil && !time.Now().Before(b.end) }
+
+func (b *callBudget) note(err error) {
+	if b == nil || errors.Is(err, errBudgetSpent) {
+		return
+	}
+	b.mu.Lock()
+	b.last = err
+	b.mu.Unlock()
+}
+
+// spentError is errBudgetSpent with the last attempt's end in words (not
+// wrapped: the call failed on its budget, whatever that attempt was).
+func (b *callBudget) spentError() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last == nil {
+		return errBudgetSpent
+	}
+	return fmt.Errorf("%w; the last attempt: %s", errBudgetSpent, b.last.Error())
 }
 
 // CloseIdleConnections passes Client.CloseIdleConnections on to the pool.
