@@ -81,8 +81,8 @@ func TestDestructiveWritesRollBackWithoutTheirAuditEvent(t *testing.T) {
 }
 
 // session_keys holds the lookups by token, creation order and owner so that
-// a terminate-all writes only sessions and its two indexes (see the
-// migration). It must follow sessions through every insert and delete, a
+// a terminate-all writes only sessions and its two full indexes (see the
+// migrations). It must follow sessions through every insert and delete, a
 // termination must leave it untouched, and its copied columns must never
 // change under it.
 func TestSessionKeysFollowSessions(t *testing.T) {

@@ -604,6 +604,30 @@ func testKeysetUnderWrites(t *testing.T, open Opener) {
 		}()
 	}
 	for _, reader := range []store.Store{s, s2} {
+		// The active sessions in creation order (the default list; the
+		// PostgreSQL store reads them through an index of its own): none
+		// twice, and each one still active after the walk, so active all
+		// through it (an end is final), exactly once.
+		seen := map[string]int{}
+		for _, x := range allSessions(t, reader, f.org.ID, store.SessionFilter{Limit: 5, ActiveOnly: true, Now: time.Now()}) {
+			seen[x.ID]++
+		}
+		stillActive := 0
+		for _, x := range before {
+			now, err := reader.GetSession(ctx, f.org.ID, x.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if now.TerminatedAt == nil {
+				stillActive++
+				if seen[x.ID] != 1 {
+					t.Errorf("session %s, active all through the walk of active sessions, listed %d times", x.ID, seen[x.ID])
+				}
+			} else if seen[x.ID] > 1 {
+				t.Errorf("session %s listed %d times among the active", x.ID, seen[x.ID])
+			}
+		}
+		t.Logf("walk of active sessions: %d seen, %d of the %d sessions from before still active after it", len(seen), stillActive, len(before))
 		for _, filter := range []store.SessionFilter{{Limit: 7}, {Limit: 11, UserID: f.users[0].ID}} {
 			seen := map[string]int{}
 			for _, x := range allSessions(t, reader, f.org.ID, filter) {

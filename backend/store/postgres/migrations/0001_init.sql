@@ -70,7 +70,8 @@ CREATE TABLE sessions (
 -- per row: with the three lookups below also on this table it took 3.3 s
 -- at 100,000 sessions, two and a half times what the same UPDATE costs
 -- with only these two. Housekeeping finds ended sessions through
--- sessions_org_updated too (see DeleteEndedSessions).
+-- sessions_org_updated too (see DeleteEndedSessions). (0003 adds a third,
+-- partial index that a terminate-all does not write: sessions_org_active.)
 CREATE INDEX sessions_org_updated ON sessions (org_id, updated_at, id);
 
 -- The lookups by what never changes after sign-in (token, creation order,
