@@ -284,14 +284,45 @@ describe('Settings', () => {
       timeZone: 'utc',
     });
 
+    // Forgetting asks first, naming what is lost; Cancel has focus, Escape and Cancel change nothing.
     await user.click(within(view).getByRole('button', { name: 'Forget cached data now' }));
-    expect(api.forgetCachedData).toHaveBeenCalled();
+    let dlg = await screen.findByRole('dialog', { name: 'Forget the cached data?' });
+    expect(dlg).toHaveAccessibleDescription(/cached sessions, devices and audit events, and the key/);
+    expect(dlg).toHaveTextContent('2.3 MB');
+    expect(within(dlg).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    expect(within(dlg).queryByRole('textbox')).toBeNull(); // nothing is audited: no reason asked
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.forgetCachedData).not.toHaveBeenCalled();
+    await user.click(within(view).getByRole('button', { name: 'Forget cached data now' }));
+    dlg = await screen.findByRole('dialog', { name: 'Forget the cached data?' });
+    await user.click(within(dlg).getByRole('button', { name: 'Forget cached data' }));
+    await waitFor(() => expect(api.forgetCachedData).toHaveBeenCalled());
     expect(await within(view).findByText(/cached data and its key were deleted/)).toBeInTheDocument();
 
+    // Removing an account asks first, naming the account.
     await user.click(within(view).getByRole('button', { name: 'Remove auditor@acme.test (acme)' }));
+    dlg = await screen.findByRole('dialog', { name: 'Remove auditor@acme.test?' });
+    expect(dlg).toHaveAccessibleDescription(/the account auditor@acme\.test \(acme · http:\/\/127\.0\.0\.1:8443\).*token.*cached data/);
+    expect(within(dlg).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    await user.click(within(dlg).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.removeProfile).not.toHaveBeenCalled();
+    await user.click(within(view).getByRole('button', { name: 'Remove auditor@acme.test (acme)' }));
+    dlg = await screen.findByRole('dialog', { name: 'Remove auditor@acme.test?' });
+    await user.click(within(dlg).getByRole('button', { name: 'Remove' }));
     expect(api.removeProfile).toHaveBeenCalledWith('p2');
     await waitFor(() => expect(within(view).queryByText('auditor@acme.test')).toBeNull());
-    expect(within(view).getByRole('button', { name: 'Remove and sign out admin@acme.test (acme)' })).toBeInTheDocument();
+    await waitFor(() => expect(within(view).getByRole('heading', { name: 'Remembered accounts' })).toHaveFocus());
+
+    // The open account: the dialog says it signs you out, and nothing happens before you confirm.
+    await user.click(within(view).getByRole('button', { name: 'Remove and sign out admin@acme.test (acme)' }));
+    dlg = await screen.findByRole('dialog', { name: 'Remove admin@acme.test?' });
+    expect(dlg).toHaveTextContent('you are signed out of Sessions Desk');
+    expect(within(dlg).getByRole('button', { name: 'Remove and sign out' })).toBeInTheDocument();
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.removeProfile).toHaveBeenCalledTimes(1);
 
     // Times now show exact, in UTC.
     await user.click(within(view).getByRole('button', { name: 'Close settings' }));
