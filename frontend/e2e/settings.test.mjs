@@ -41,7 +41,14 @@ test('settings are saved, the cache can be forgotten, and a removed account leav
   await view.getByTestId('cache-info').waitFor({ timeout: 15_000 });
   assert.match(await view.getByTestId('cache-info').textContent(), /key is kept in the OS keychain/);
 
-  await view.getByRole('spinbutton', { name: /Keep ended sessions/ }).fill('7');
+  // Out of range: Go refuses it, and the field says why.
+  const days = view.getByRole('spinbutton', { name: /Keep ended sessions/ });
+  await days.fill('45');
+  await view.getByRole('button', { name: 'Save settings' }).click();
+  await view.getByText('Keep cached data between 1 and 30 days.').waitFor();
+  assert.equal(await days.getAttribute('aria-invalid'), 'true');
+  assert.match(await days.getAttribute('aria-describedby'), /err-retentionDays/);
+  await days.fill('7');
   await view.getByRole('checkbox', { name: /This is a shared workstation/ }).check();
   await view.getByRole('radio', { name: 'UTC' }).check();
   await view.getByRole('button', { name: 'Save settings' }).click();

@@ -265,7 +265,10 @@ describe('Settings', () => {
     await user.clear(days);
     await user.type(days, '45');
     await user.click(within(view).getByRole('button', { name: 'Save settings' }));
-    expect(await within(view).findByRole('alert')).toHaveTextContent('between 1 and 30 days');
+    // Told on the field, in Go's words, and the caret goes back there.
+    await waitFor(() => expect(days).toHaveAttribute('aria-invalid', 'true'));
+    expect(days).toHaveAccessibleDescription(/Keep cached data between 1 and 30 days\./);
+    expect(days).toHaveFocus();
     await user.clear(days);
     await user.type(days, '3');
     await user.selectOptions(within(view).getByRole('combobox', { name: /Sync with the platform every/ }), '300');
@@ -329,6 +332,28 @@ describe('Settings', () => {
     const table = await screen.findByRole('table', { name: 'Sessions' });
     expect(within(table).getAllByText(/UTC/).length).toBeGreaterThan(0);
     expect(within(table).queryByText('1 min ago')).toBeNull();
+  });
+});
+
+describe('Settings: a refused sync interval', () => {
+  it('is marked on its field with the message, and cleared by a good save', async () => {
+    // Started with an interval below what a user may pick (the -sync-interval flag allows it).
+    fake.settings.syncIntervalSeconds = 5;
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('button', { name: 'Settings' }));
+    const view = await screen.findByRole('region', { name: 'Settings' });
+    const every = within(view).getByRole('combobox', { name: /Sync with the platform every/ });
+    await waitFor(() => expect(every).toHaveValue('5'));
+    await user.click(within(view).getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(every).toHaveAttribute('aria-invalid', 'true'));
+    expect(every).toHaveAccessibleDescription('Sync every 10 seconds to 60 minutes.');
+    expect(every).toHaveFocus();
+    expect(within(view).queryByRole('alert')).toBeNull();
+    await user.selectOptions(every, '60');
+    await user.click(within(view).getByRole('button', { name: 'Save settings' }));
+    await within(view).findByText('Settings saved.');
+    expect(every).toHaveAttribute('aria-invalid', 'false');
+    expect(every).not.toHaveAccessibleDescription(/Sync every/);
   });
 });
 
