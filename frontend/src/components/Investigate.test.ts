@@ -98,6 +98,23 @@ describe('the details panel', () => {
   });
 });
 
+describe('Details', () => {
+  it('opens the panel without selecting the row: no "Terminate selected" appears', async () => {
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox'));
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('button', { name: /^Details of the session of User 1/ }));
+    await screen.findByRole('complementary', { name: 'Session details' });
+    // The selection is what it was: user2's row only, not user1's.
+    expect(screen.getByText((_, el) => el?.textContent === '1 session selected.')).toBeInTheDocument();
+    expect(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox')).toBeChecked();
+    expect(within(rowOf(table, 'user1@acme.test')).getByRole('checkbox')).not.toBeChecked();
+    await user.click(screen.getByRole('button', { name: 'Clear selection' }));
+    await user.click(within(rowOf(table, 'user2@acme.test')).getByRole('button', { name: /^Details of the session of User 2/ }));
+    expect(screen.queryByRole('button', { name: 'Terminate selected' })).toBeNull();
+    expect(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox')).not.toBeChecked();
+  });
+});
+
 describe('the details panel of an ended session', () => {
   it('says when it ended and counts down to no expiry', async () => {
     const ended = { ...structuredClone(fake.sessions[1]), status: 'terminated', terminated_at: new Date(Date.now() - 60_000).toISOString() };
