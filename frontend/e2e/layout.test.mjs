@@ -7,9 +7,14 @@
 // vertical scrollbar fails as it would in the real window. The window itself
 // never scrolls (each view scrolls inside), and no row button or badge
 // (Terminate, Details, Revoke trust, a person's name, "You") runs past its
-// cell, where the cell's ellipsis would hide it.
+// cell, where the cell's ellipsis would hide it. With a session's details
+// panel open, the Sessions table still fits beside it: nothing scrolls
+// sideways and each row's Details and Terminate are whole and in view.
+// With SESSIONDESK_SCREENSHOTS=<dir> that last check writes
+// details-open-<w>x<h>.png there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
 
 let platform;
@@ -174,5 +179,55 @@ test('every row button and badge is whole at 1024×768 and 1280×800: Terminate,
       await page.waitForTimeout(300);
       assert.deepEqual(await page.evaluate(clippedButtonCells), [], `${view.name} at ${width}×${height} cuts a row button`);
     }
+  }
+});
+
+/** Row buttons of the Sessions table not wholly inside the table's visible area, or covered by something else. Runs in the page. */
+function rowButtonsOutOfView() {
+  const scroller = document.querySelector('[aria-label="Sessions table"]');
+  const box = scroller.getBoundingClientRect();
+  const out = [];
+  for (const b of scroller.querySelectorAll('tbody tr.row button')) {
+    const r = b.getBoundingClientRect();
+    if (r.bottom <= box.top || r.top >= box.bottom) continue; // scrolled out vertically: fine
+    const label = b.getAttribute('aria-label') || b.textContent.trim();
+    if (r.left < box.left - 0.5 || r.right > box.right + 0.5) {
+      out.push(`"${label}" spans ${Math.round(r.left)}–${Math.round(r.right)}, the table shows ${Math.round(box.left)}–${Math.round(box.right)}`);
+      continue;
+    }
+    const top = document.elementFromPoint(r.left + r.width / 2, Math.min(r.top + r.height / 2, box.bottom - 1));
+    if (top && !b.contains(top)) out.push(`"${label}" is covered by ${top.tagName.toLowerCase()}.${[...top.classList].join('.')}`);
+  }
+  return out;
+}
+
+test('with the details panel open the Sessions table fits beside it: no sideways scroll, Details and Terminate whole and in view', async () => {
+  const { page } = app;
+  if (await page.getByRole('textbox', { name: 'Server URL' }).isVisible()) {
+    await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
+  }
+  await page.getByRole('button', { name: 'Close settings' }).click({ timeout: 2000 }).catch(() => {});
+  for (const [width, height] of [
+    [1280, 800],
+    [1024, 768],
+  ]) {
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.setViewportSize({ width, height });
+    await views.find((v) => v.name === 'Sessions').open(page);
+    const table = page.getByRole('table', { name: 'Sessions' });
+    await table.getByRole('button', { name: /^Details of the session/ }).first().click();
+    const panel = page.getByRole('complementary', { name: 'Session details' });
+    await panel.getByRole('button', { name: 'Copy IP address' }).waitFor({ timeout: 15_000 });
+    const where = `Sessions with the details panel at ${width}×${height}`;
+    await assertNoSidewaysScroll(page, where);
+    assert.deepEqual(await page.evaluate(rowButtonsOutOfView), [], `${where}: a row button is out of view`);
+    assert.ok((await table.getByRole('button', { name: 'Terminate' }).count()) > 0, `${where}: no Terminate button`);
+    assert.deepEqual(await page.evaluate(clippedButtonCells), [], `${where} cuts a row button`);
+    if (process.env.SESSIONDESK_SCREENSHOTS) {
+      await page.screenshot({ path: join(process.env.SESSIONDESK_SCREENSHOTS, `details-open-${width}x${height}.png`) });
+    }
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
   }
 });
