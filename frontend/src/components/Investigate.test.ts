@@ -36,6 +36,8 @@ describe('Overview', () => {
     expect(await screen.findByText('active sessions')).toBeInTheDocument();
     const countries = screen.getByRole('table', { name: 'Active sessions by country' });
     expect(within(countries).getByRole('rowheader', { name: 'DE' })).toBeInTheDocument();
+    // Headers start with a capital, as in every other table.
+    expect(within(countries).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['Group', 'Sessions']);
     expect(screen.getByRole('table', { name: 'Active sessions by platform' })).toBeInTheDocument();
     const bar = screen.getByRole('link', { name: /^DE: 4 sessions — show these sessions$/ });
     await user.click(bar);
