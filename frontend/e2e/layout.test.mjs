@@ -10,7 +10,8 @@
 // cell, where the cell's ellipsis would hide it. With a session's details
 // panel open, the Sessions table still fits beside it: nothing scrolls
 // sideways and each row's Details and Terminate are whole and in view.
-// With SESSIONDESK_SCREENSHOTS=<dir> that last check writes
+// A column header too long for its column ends in "…", never cut bare.
+// With SESSIONDESK_SCREENSHOTS=<dir> the panel check writes
 // details-open-<w>x<h>.png there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -159,6 +160,24 @@ function clippedButtonCells() {
   return [...new Set(out)];
 }
 
+/** Column headers whose label is cut without "…" (bare, mid-letter), described. Runs in the page. */
+function headersCutBare() {
+  const out = [];
+  for (const th of document.querySelectorAll('thead th')) {
+    if (th.getClientRects().length === 0) continue;
+    const table = th.closest('table')?.getAttribute('aria-label');
+    const label = th.textContent.trim();
+    // The element holding the label's text: where it is cut, if anywhere.
+    for (const el of [th, ...th.querySelectorAll('*')]) {
+      if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim())) continue;
+      const cs = getComputedStyle(el);
+      const cut = el.scrollWidth > el.clientWidth || el.getBoundingClientRect().right > th.getBoundingClientRect().right + 0.5;
+      if (cut && !(cs.textOverflow === 'ellipsis' && cs.overflowX !== 'visible')) out.push(`${table}: header "${label}" is cut without "…"`);
+    }
+  }
+  return out;
+}
+
 test('every row button and badge is whole at 1024×768 and 1280×800: Terminate, Details, Revoke trust, a person\'s name, You', async () => {
   const { page } = app;
   // Signed in by the test above, or (run alone) here.
@@ -178,6 +197,7 @@ test('every row button and badge is whole at 1024×768 and 1280×800: Terminate,
       await view.open(page);
       await page.waitForTimeout(300);
       assert.deepEqual(await page.evaluate(clippedButtonCells), [], `${view.name} at ${width}×${height} cuts a row button`);
+      assert.deepEqual(await page.evaluate(headersCutBare), [], `${view.name} at ${width}×${height}`);
     }
   }
 });
@@ -224,6 +244,7 @@ test('with the details panel open the Sessions table fits beside it: no sideways
     assert.deepEqual(await page.evaluate(rowButtonsOutOfView), [], `${where}: a row button is out of view`);
     assert.ok((await table.getByRole('button', { name: 'Terminate' }).count()) > 0, `${where}: no Terminate button`);
     assert.deepEqual(await page.evaluate(clippedButtonCells), [], `${where} cuts a row button`);
+    assert.deepEqual(await page.evaluate(headersCutBare), [], where);
     if (process.env.SESSIONDESK_SCREENSHOTS) {
       await page.screenshot({ path: join(process.env.SESSIONDESK_SCREENSHOTS, `details-open-${width}x${height}.png`) });
     }
