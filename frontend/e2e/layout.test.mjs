@@ -137,11 +137,11 @@ test('no tab or Settings scrolls sideways, nor the window itself, at 1280×800 a
   }
 });
 
-/** Table cells holding a button whose content is cut (the cell is wider inside than on screen), described. Runs in the page. */
+/** Table cells holding a button or a badge whose content is cut (the cell is wider inside than on screen), described. Runs in the page. */
 function clippedButtonCells() {
   const out = [];
   for (const td of document.querySelectorAll('tbody td')) {
-    if (td.getClientRects().length === 0 || !td.querySelector('button')) continue;
+    if (td.getClientRects().length === 0 || !td.querySelector('button, .pill')) continue;
     // A button cut by the cell's ellipsis is drawn as "…": the user cannot see it.
     const table = td.closest('table')?.getAttribute('aria-label');
     if (td.scrollWidth > td.clientWidth) {
