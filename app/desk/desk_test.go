@@ -209,6 +209,15 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	if e, ok := err.(*desk.Error); !ok || e.Field != "totp" {
 		t.Fatalf("mfa user with a bad code: %#v", err)
 	}
+	// A code of the wrong length or with letters says how many digits a
+	// code has, on the code field, before the platform is asked: it would
+	// answer "not valid" and count a failed attempt.
+	for _, code := range []string{"12", "1234567", "12345a"} {
+		_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code})
+		if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeInvalidArgument || e.Field != "totp" || !strings.Contains(e.Message, "6 digits") {
+			t.Fatalf("code %q: %#v", code, err)
+		}
+	}
 	// At the code step a refused sign-in is told on the code field, the one
 	// the form shows (the form relies on this and does not remap).
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: "wrong", TOTP: "000000"})

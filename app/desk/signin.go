@@ -8,12 +8,14 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/platform"
 	"sessiondesk/app/profile"
 	"sessiondesk/backend/api"
+	"sessiondesk/backend/totp"
 )
 
 // SetDemoServer tells Desk the embedded platform's current address. Demo
@@ -140,6 +142,24 @@ type SignInRequest struct {
 	CAFile string
 }
 
+// codeFormatMessage is what a code that is not 6 digits gets: how many the
+// platform's codes have, from the platform's own rule (totp.Digits).
+var codeFormatMessage = fmt.Sprintf("The code has %d digits. Enter all %d digits from your authenticator app.", totp.Digits, totp.Digits)
+
+// wellFormedCode reports whether code can be a code at all: totp.Digits
+// ASCII digits.
+func wellFormedCode(code string) bool {
+	if len(code) != totp.Digits {
+		return false
+	}
+	for _, c := range []byte(code) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // clientOptions are the platform client's options for a profile's CA file.
 func (d *Desk) clientOptions(caFile string) platform.Options {
 	opts := d.cfg.Client
@@ -162,6 +182,10 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "email", Message: "Enter your e-mail address."}
 	case req.Password == "":
 		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "password", Message: "Enter your password."}
+	case req.TOTP != "" && !wellFormedCode(req.TOTP):
+		// Told here, not by the platform: it would answer "not valid" (and
+		// count a failed attempt) for what is only a mistyped length.
+		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "totp", Message: codeFormatMessage}
 	}
 	opts := d.clientOptions(req.CAFile)
 	if _, err := platform.ParseServerURL(req.ServerURL); err != nil {

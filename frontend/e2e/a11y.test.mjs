@@ -38,6 +38,17 @@ test('sign-in, MFA, No access and the sign-out question pass axe in light and da
   await signInThroughUI(page, { server: platform.url, email: 'mfa@acme.test' });
   await page.getByRole('textbox', { name: 'Authentication code' }).waitFor({ timeout: 30_000 });
   await checkA11y(page, 'MFA');
+  // A code too short is told on its field: how many digits, not "not valid".
+  const code = page.getByRole('textbox', { name: 'Authentication code' });
+  await code.fill('12');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByText('The code has 6 digits.', { exact: false }).waitFor();
+  assert.equal(await code.getAttribute('aria-invalid'), 'true');
+  const described = await code.evaluate((el) =>
+    (el.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' '),
+  );
+  assert.match(described, /The code has 6 digits/);
+  await checkA11y(page, 'MFA with a code too short');
   await page.getByRole('button', { name: 'Back' }).click();
 
   await signInThroughUI(page, { server: platform.url, email: 'member@acme.test' });

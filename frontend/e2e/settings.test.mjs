@@ -1,6 +1,8 @@
 // Settings through the real app: a setting saved in the window reaches the
-// file on disk, "Forget cached data now" answers, and
-// removing the open account leaves no file of it in the data folder.
+// file on disk, "Forget cached data now" asks first and then answers, and
+// removing the open account asks first (naming it) and leaves no file of it
+// in the data folder. With SESSIONDESK_SCREENSHOTS=<dir> it also writes the
+// two confirmation dialogs there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
@@ -18,6 +20,11 @@ after(async () => {
   await platform?.cleanup();
 });
 
+const shots = process.env.SESSIONDESK_SCREENSHOTS;
+async function screenshot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
 const dataDir = () => join(app.workDir, 'data');
 const cacheFiles = () => (existsSync(join(dataDir(), 'cache')) ? readdirSync(join(dataDir(), 'cache')) : []);
 
@@ -34,7 +41,14 @@ test('settings are saved, the cache can be forgotten, and a removed account leav
   await view.getByTestId('cache-info').waitFor({ timeout: 15_000 });
   assert.match(await view.getByTestId('cache-info').textContent(), /key is kept in the OS keychain/);
 
-  await view.getByRole('spinbutton', { name: /Keep ended sessions/ }).fill('7');
+  // Out of range: Go refuses it, and the field says why.
+  const days = view.getByRole('spinbutton', { name: /Keep ended sessions/ });
+  await days.fill('45');
+  await view.getByRole('button', { name: 'Save settings' }).click();
+  await view.getByText('Keep cached data between 1 and 30 days.').waitFor();
+  assert.equal(await days.getAttribute('aria-invalid'), 'true');
+  assert.match(await days.getAttribute('aria-describedby'), /err-retentionDays/);
+  await days.fill('7');
   await view.getByRole('checkbox', { name: /This is a shared workstation/ }).check();
   await view.getByRole('radio', { name: 'UTC' }).check();
   await view.getByRole('button', { name: 'Save settings' }).click();
@@ -45,7 +59,17 @@ test('settings are saved, the cache can be forgotten, and a removed account leav
   assert.equal(saved.timeZone, 'utc');
   assert.equal(statSync(join(dataDir(), 'settings.json')).mode & 0o777, 0o600);
 
+  // Forgetting asks first: Cancel has focus and Escape leaves the cache as it was.
   await view.getByRole('button', { name: 'Forget cached data now' }).click();
+  let ask = page.getByRole('dialog', { name: 'Forget the cached data?' });
+  await ask.waitFor();
+  assert.equal(await ask.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement), true);
+  await screenshot(page, 'settings-forget-dialog');
+  await page.keyboard.press('Escape');
+  await ask.waitFor({ state: 'detached' });
+  assert.equal(await view.getByText(/cached data and its key were deleted/).count(), 0);
+  await view.getByRole('button', { name: 'Forget cached data now' }).click();
+  await ask.getByRole('button', { name: 'Forget cached data' }).click();
   await view.getByText(/cached data and its key were deleted/).waitFor({ timeout: 15_000 });
   // A new cache file, under a new key (the Go tests check the key itself).
   assert.ok(existsSync(dbPath));
@@ -53,12 +77,21 @@ test('settings are saved, the cache can be forgotten, and a removed account leav
   // The sign-out question defaults to forgetting on a shared workstation.
   await view.getByRole('button', { name: 'Close settings' }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
-  const ask = page.getByRole('dialog', { name: 'Sign out of Sessions Desk?' });
+  ask = page.getByRole('dialog', { name: 'Sign out of Sessions Desk?' });
   assert.equal(await ask.getByRole('checkbox', { name: /Also forget/ }).isChecked(), true);
   await ask.getByRole('button', { name: 'Cancel' }).click();
 
   await page.getByRole('button', { name: 'Settings' }).click();
+  // Removing the open account asks first, naming it; Cancel keeps everything.
   await view.getByRole('button', { name: 'Remove and sign out admin@acme.test (acme)' }).click();
+  ask = page.getByRole('dialog', { name: 'Remove admin@acme.test?' });
+  await ask.getByText(/you are signed out of Sessions Desk/).waitFor();
+  await screenshot(page, 'settings-remove-dialog');
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await ask.waitFor({ state: 'detached' });
+  assert.deepEqual(cacheFiles().filter((f) => f.endsWith('.db')), before, 'Cancel removed the cache');
+  await view.getByRole('button', { name: 'Remove and sign out admin@acme.test (acme)' }).click();
+  await ask.getByRole('button', { name: 'Remove and sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
   assert.deepEqual(cacheFiles(), [], 'cache files remain after removing the account');
   const profiles = readFileSync(join(dataDir(), 'profiles.json'), 'utf8');

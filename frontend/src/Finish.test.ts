@@ -265,7 +265,10 @@ describe('Settings', () => {
     await user.clear(days);
     await user.type(days, '45');
     await user.click(within(view).getByRole('button', { name: 'Save settings' }));
-    expect(await within(view).findByRole('alert')).toHaveTextContent('between 1 and 30 days');
+    // Told on the field, in Go's words, and the caret goes back there.
+    await waitFor(() => expect(days).toHaveAttribute('aria-invalid', 'true'));
+    expect(days).toHaveAccessibleDescription(/Keep cached data between 1 and 30 days\./);
+    expect(days).toHaveFocus();
     await user.clear(days);
     await user.type(days, '3');
     await user.selectOptions(within(view).getByRole('combobox', { name: /Sync with the platform every/ }), '300');
@@ -284,20 +287,73 @@ describe('Settings', () => {
       timeZone: 'utc',
     });
 
+    // Forgetting asks first, naming what is lost; Cancel has focus, Escape and Cancel change nothing.
     await user.click(within(view).getByRole('button', { name: 'Forget cached data now' }));
-    expect(api.forgetCachedData).toHaveBeenCalled();
+    let dlg = await screen.findByRole('dialog', { name: 'Forget the cached data?' });
+    expect(dlg).toHaveAccessibleDescription(/cached sessions, devices and audit events, and the key/);
+    expect(dlg).toHaveTextContent('2.3 MB');
+    expect(within(dlg).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    expect(within(dlg).queryByRole('textbox')).toBeNull(); // nothing is audited: no reason asked
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.forgetCachedData).not.toHaveBeenCalled();
+    await user.click(within(view).getByRole('button', { name: 'Forget cached data now' }));
+    dlg = await screen.findByRole('dialog', { name: 'Forget the cached data?' });
+    await user.click(within(dlg).getByRole('button', { name: 'Forget cached data' }));
+    await waitFor(() => expect(api.forgetCachedData).toHaveBeenCalled());
     expect(await within(view).findByText(/cached data and its key were deleted/)).toBeInTheDocument();
 
+    // Removing an account asks first, naming the account.
     await user.click(within(view).getByRole('button', { name: 'Remove auditor@acme.test (acme)' }));
+    dlg = await screen.findByRole('dialog', { name: 'Remove auditor@acme.test?' });
+    expect(dlg).toHaveAccessibleDescription(/the account auditor@acme\.test \(acme · http:\/\/127\.0\.0\.1:8443\).*token.*cached data/);
+    expect(within(dlg).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    await user.click(within(dlg).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.removeProfile).not.toHaveBeenCalled();
+    await user.click(within(view).getByRole('button', { name: 'Remove auditor@acme.test (acme)' }));
+    dlg = await screen.findByRole('dialog', { name: 'Remove auditor@acme.test?' });
+    await user.click(within(dlg).getByRole('button', { name: 'Remove' }));
     expect(api.removeProfile).toHaveBeenCalledWith('p2');
     await waitFor(() => expect(within(view).queryByText('auditor@acme.test')).toBeNull());
-    expect(within(view).getByRole('button', { name: 'Remove and sign out admin@acme.test (acme)' })).toBeInTheDocument();
+    await waitFor(() => expect(within(view).getByRole('heading', { name: 'Remembered accounts' })).toHaveFocus());
+
+    // The open account: the dialog says it signs you out, and nothing happens before you confirm.
+    await user.click(within(view).getByRole('button', { name: 'Remove and sign out admin@acme.test (acme)' }));
+    dlg = await screen.findByRole('dialog', { name: 'Remove admin@acme.test?' });
+    expect(dlg).toHaveTextContent('you are signed out of Sessions Desk');
+    expect(within(dlg).getByRole('button', { name: 'Remove and sign out' })).toBeInTheDocument();
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.removeProfile).toHaveBeenCalledTimes(1);
 
     // Times now show exact, in UTC.
     await user.click(within(view).getByRole('button', { name: 'Close settings' }));
     const table = await screen.findByRole('table', { name: 'Sessions' });
     expect(within(table).getAllByText(/UTC/).length).toBeGreaterThan(0);
     expect(within(table).queryByText('1 min ago')).toBeNull();
+  });
+});
+
+describe('Settings: a refused sync interval', () => {
+  it('is marked on its field with the message, and cleared by a good save', async () => {
+    // Started with an interval below what a user may pick (the -sync-interval flag allows it).
+    fake.settings.syncIntervalSeconds = 5;
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('button', { name: 'Settings' }));
+    const view = await screen.findByRole('region', { name: 'Settings' });
+    const every = within(view).getByRole('combobox', { name: /Sync with the platform every/ });
+    await waitFor(() => expect(every).toHaveValue('5'));
+    await user.click(within(view).getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(every).toHaveAttribute('aria-invalid', 'true'));
+    expect(every).toHaveAccessibleDescription('Sync every 10 seconds to 60 minutes.');
+    expect(every).toHaveFocus();
+    expect(within(view).queryByRole('alert')).toBeNull();
+    await user.selectOptions(every, '60');
+    await user.click(within(view).getByRole('button', { name: 'Save settings' }));
+    await within(view).findByText('Settings saved.');
+    expect(every).toHaveAttribute('aria-invalid', 'false');
+    expect(every).not.toHaveAccessibleDescription(/Sync every/);
   });
 });
 

@@ -36,6 +36,8 @@ describe('Overview', () => {
     expect(await screen.findByText('active sessions')).toBeInTheDocument();
     const countries = screen.getByRole('table', { name: 'Active sessions by country' });
     expect(within(countries).getByRole('rowheader', { name: 'DE' })).toBeInTheDocument();
+    // Headers start with a capital, as in every other table.
+    expect(within(countries).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['Group', 'Sessions']);
     expect(screen.getByRole('table', { name: 'Active sessions by platform' })).toBeInTheDocument();
     const bar = screen.getByRole('link', { name: /^DE: 4 sessions — show these sessions$/ });
     await user.click(bar);
@@ -95,6 +97,23 @@ describe('the details panel', () => {
     within(panel).getByRole('heading', { name: 'Session details' }).focus();
     await user.keyboard('{Escape}');
     await waitFor(() => expect(screen.queryByRole('complementary', { name: 'Session details' })).toBeNull());
+  });
+});
+
+describe('Details', () => {
+  it('opens the panel without selecting the row: no "Terminate selected" appears', async () => {
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox'));
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('button', { name: /^Details of the session of User 1/ }));
+    await screen.findByRole('complementary', { name: 'Session details' });
+    // The selection is what it was: user2's row only, not user1's.
+    expect(screen.getByText((_, el) => el?.textContent === '1 session selected.')).toBeInTheDocument();
+    expect(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox')).toBeChecked();
+    expect(within(rowOf(table, 'user1@acme.test')).getByRole('checkbox')).not.toBeChecked();
+    await user.click(screen.getByRole('button', { name: 'Clear selection' }));
+    await user.click(within(rowOf(table, 'user2@acme.test')).getByRole('button', { name: /^Details of the session of User 2/ }));
+    expect(screen.queryByRole('button', { name: 'Terminate selected' })).toBeNull();
+    expect(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox')).not.toBeChecked();
   });
 });
 

@@ -22,12 +22,16 @@ export type ErrorCode =
   | (string & {});
 
 export type SignInField = 'server' | 'caFile' | 'org' | 'email' | 'password' | 'totp';
+/** A Settings field Go names when it refuses a value (settings.FieldError). */
+export type SettingsField = keyof Settings;
+/** The form field an error concerns: the sign-in form's, or a setting's. */
+export type FormField = SignInField | SettingsField;
 
 /** What a failed call rejects with, whatever the Go side or the transport sent. */
 export class UIError extends Error {
   readonly code: ErrorCode;
-  readonly field?: SignInField;
-  constructor(code: ErrorCode, message: string, field?: SignInField) {
+  readonly field?: FormField;
+  constructor(code: ErrorCode, message: string, field?: FormField) {
     super(message);
     this.name = 'UIError';
     this.code = code;
@@ -53,7 +57,7 @@ export function toUIError(value: unknown): UIError {
     const o = v as { code?: unknown; message?: unknown; field?: unknown };
     if (typeof o.code === 'string') {
       const message = typeof o.message === 'string' && o.message ? o.message : o.code;
-      const field = typeof o.field === 'string' && o.field ? (o.field as SignInField) : undefined;
+      const field = typeof o.field === 'string' && o.field ? (o.field as FormField) : undefined;
       return new UIError(o.code, message, field);
     }
     if (v instanceof Error) return new UIError('internal', v.message || String(v));

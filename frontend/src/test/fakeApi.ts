@@ -395,8 +395,12 @@ export const syncNow = vi.fn(async (): Promise<SyncStatus> => fake.sync);
 
 export const getSettings = vi.fn(async (): Promise<Settings> => structuredClone(fake.settings));
 export const saveSettings = vi.fn(async (v: Settings): Promise<Settings> => {
+  // Go's rule and words (settings.Validate), with the field it names.
   if (v.retentionDays < 1 || v.retentionDays > 30) {
-    throw new UIError('invalid_argument', 'Keep cached data between 1 and 30 days.');
+    throw new UIError('invalid_argument', 'Keep cached data between 1 and 30 days.', 'retentionDays');
+  }
+  if (v.syncIntervalSeconds < 10 || v.syncIntervalSeconds > 3600) {
+    throw new UIError('invalid_argument', 'Sync every 10 seconds to 60 minutes.', 'syncIntervalSeconds');
   }
   fake.settings = structuredClone(v);
   return structuredClone(v);
