@@ -32,6 +32,23 @@ func (c countingStore) Changes(ctx context.Context, orgID string, after store.Ch
 	return c.Store.Changes(ctx, orgID, after, limit)
 }
 
+// startCountingServer serves p's store through a countingStore (counting
+// org's change-feed reads, every org's when ""), with no safety poll, so
+// that every read it counts is a wake-up.
+func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	changes := new(atomic.Int64)
+	h, err := server.New(server.Config{Store: countingStore{Store: p.Store(), changes: changes, org: org},
+		PasswordCost: bcrypt.MinCost, Events: server.EventsConfig{PollInterval: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.CloseStreams)
+	return srv, changes
+}
+
 // TestRefusedRequestsDoNotWakeTheEventHubs sends a flood of POSTs that
 // change nothing — malformed sign-ins, a wrong content type — without any
 // credential while an event stream is open. Every POST woke every
@@ -42,16 +59,7 @@ func (c countingStore) Changes(ctx context.Context, orgID string, after store.Ch
 // through may wake them.
 func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	var changes atomic.Int64
-	h, err := server.New(server.Config{Store: countingStore{Store: p.Store(), changes: &changes}, PasswordCost: bcrypt.MinCost,
-		// No safety poll within the test: every read is a wake-up.
-		Events: server.EventsConfig{PollInterval: time.Hour}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	t.Cleanup(h.CloseStreams)
+	srv, changes := startCountingServer(t, p, "")
 	anon := &client{t: t, base: srv.URL}
 	var lr api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}).decode(t, 200, &lr)
@@ -107,15 +115,7 @@ func TestSignInWakesOnlyItsOrganization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var changes atomic.Int64
-	h, err := server.New(server.Config{Store: countingStore{Store: p.Store(), changes: &changes, org: globex.ID},
-		PasswordCost: bcrypt.MinCost, Events: server.EventsConfig{PollInterval: time.Hour}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	t.Cleanup(h.CloseStreams)
+	srv, changes := startCountingServer(t, p, globex.ID)
 	anon := &client{t: t, base: srv.URL}
 	var g api.LoginResponse
 	login(anon, api.LoginRequest{Org: "globex", Email: "admin@globex.test", Password: platformtest.Password}).decode(t, 200, &g)
