@@ -148,6 +148,8 @@ test('the details panel shows every field in full and who ended a session, by ke
 
   const panel = page.getByRole('complementary', { name: 'Session details' });
   await panel.waitFor();
+  // The panel opens at once and fills in when Go has answered ("Loading…").
+  await panel.getByText('Loading…').waitFor({ state: 'detached' });
   const text = await panel.textContent();
   assert.ok(text.includes(v.session.user_agent), 'the full user agent');
   assert.ok(text.includes(v.session.id), 'the session id');
@@ -171,6 +173,8 @@ test('a filter, a selection and Terminate selected, checked against the platform
   const bystander = await openSession('member@acme.test', 74);
   await page.getByRole('tab', { name: /^Sessions/ }).click();
   await syncNow();
+  // Active sessions only, whatever an earlier test that failed left behind.
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('active');
   await page.getByRole('combobox', { name: 'MFA' }).selectOption('no');
   await page.getByRole('combobox', { name: 'Platform' }).selectOption('Linux');
   await page.getByRole('searchbox', { name: 'Search sessions' }).fill('Firefox 7');
