@@ -151,6 +151,21 @@ func (s *Store) write(f file) error {
 	return nil
 }
 
+// update reads the file, lets change edit it and writes it back when
+// change says it changed something, all under the store's lock.
+func (s *Store) update(change func(f *file) (changed bool)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	if !change(&f) {
+		return nil
+	}
+	return s.write(f)
+}
+
 // List returns every profile, the last used first.
 func (s *Store) List() ([]Profile, error) {
 	s.mu.Lock()
@@ -206,35 +221,27 @@ func (s *Store) Get(id string) (Profile, bool, error) {
 
 // Save adds or updates p and makes it the last used.
 func (s *Store) Save(p Profile) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(f.Profiles, func(q Profile) bool { return q.ID == p.ID })
-	if i >= 0 {
-		f.Profiles[i] = p
-	} else {
-		f.Profiles = append(f.Profiles, p)
-	}
-	f.Last = p.ID
-	return s.write(f)
+	return s.update(func(f *file) bool {
+		i := slices.IndexFunc(f.Profiles, func(q Profile) bool { return q.ID == p.ID })
+		if i >= 0 {
+			f.Profiles[i] = p
+		} else {
+			f.Profiles = append(f.Profiles, p)
+		}
+		f.Last = p.ID
+		return true
+	})
 }
 
 // SetIdentity records who profile id is signed in as.
 func (s *Store) SetIdentity(id string, ident Identity) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return err
-	}
-	if f.Identities == nil {
-		f.Identities = map[string]Identity{}
-	}
-	f.Identities[id] = ident
-	return s.write(f)
+	return s.update(func(f *file) bool {
+		if f.Identities == nil {
+			f.Identities = map[string]Identity{}
+		}
+		f.Identities[id] = ident
+		return true
+	})
 }
 
 // Identity returns who profile id was last signed in as, if known.
@@ -251,63 +258,45 @@ func (s *Store) Identity(id string) (Identity, bool, error) {
 
 // ForgetIdentity drops what is kept about profile id's account (sign-out).
 func (s *Store) ForgetIdentity(id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return err
-	}
-	if _, ok := f.Identities[id]; !ok {
-		return nil
-	}
-	delete(f.Identities, id)
-	return s.write(f)
+	return s.update(func(f *file) bool {
+		_, ok := f.Identities[id]
+		delete(f.Identities, id)
+		return ok
+	})
 }
 
 // ClearLast forgets which profile was used last (after sign-out), so the
 // next start shows the sign-in form.
 func (s *Store) ClearLast() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return err
-	}
-	f.Last = ""
-	return s.write(f)
+	return s.update(func(f *file) bool {
+		f.Last = ""
+		return true
+	})
 }
 
 // Delete forgets the profile (a remembered account removed in Settings).
 func (s *Store) Delete(id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return err
-	}
-	f.Profiles = slices.DeleteFunc(f.Profiles, func(p Profile) bool { return p.ID == id })
-	delete(f.Identities, id)
-	delete(f.CacheWritten, id)
-	if f.Last == id {
-		f.Last = ""
-	}
-	return s.write(f)
+	return s.update(func(f *file) bool {
+		f.Profiles = slices.DeleteFunc(f.Profiles, func(p Profile) bool { return p.ID == id })
+		delete(f.Identities, id)
+		delete(f.CacheWritten, id)
+		if f.Last == id {
+			f.Last = ""
+		}
+		return true
+	})
 }
 
 // MarkCacheWritten records that profile id's offline cache file holds
 // synced data (at: when that was seen). It is kept until ForgetCacheWritten.
 func (s *Store) MarkCacheWritten(id string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return err
-	}
-	if f.CacheWritten == nil {
-		f.CacheWritten = map[string]time.Time{}
-	}
-	f.CacheWritten[id] = at.UTC()
-	return s.write(f)
+	return s.update(func(f *file) bool {
+		if f.CacheWritten == nil {
+			f.CacheWritten = map[string]time.Time{}
+		}
+		f.CacheWritten[id] = at.UTC()
+		return true
+	})
 }
 
 // CacheWritten tells whether profile id's cache was marked written, and when.
@@ -325,15 +314,9 @@ func (s *Store) CacheWritten(id string) (time.Time, bool, error) {
 // ForgetCacheWritten drops the mark: the app deletes the cache itself, or
 // has told the user that it is gone.
 func (s *Store) ForgetCacheWritten(id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return err
-	}
-	if _, ok := f.CacheWritten[id]; !ok {
-		return nil
-	}
-	delete(f.CacheWritten, id)
-	return s.write(f)
+	return s.update(func(f *file) bool {
+		_, ok := f.CacheWritten[id]
+		delete(f.CacheWritten, id)
+		return ok
+	})
 }
