@@ -70,6 +70,35 @@ const (
 	CodeRateLimited          = "rate_limited"
 	CodeInternal             = "internal"
 	CodeUnavailable          = "unavailable"
+	// CodeRequestTimeout answers a request whose body did not arrive within
+	// BodyReadTimeout (v1.2); it held no load-shedding slot.
+	CodeRequestTimeout = "request_timeout"
+	// CodeHeadersTooLarge answers a request whose headers exceed
+	// MaxHeaderBytes (v1.2).
+	CodeHeadersTooLarge = "request_header_fields_too_large"
+)
+
+// Limits of v1.2 that keep one client from hurting everyone.
+const (
+	// BodyReadTimeout is how long a request may take to send its body; the
+	// body is read before the request takes a load-shedding slot.
+	BodyReadTimeout = 5 * time.Second
+	// MaxHeaderBytes bounds a request's headers (431 above).
+	MaxHeaderBytes = 16 << 10
+	// MaxLoggedPathBytes is how much of a request's path the access log keeps.
+	MaxLoggedPathBytes = 256
+	// MaxStreamsPerUser bounds a user's open event streams across all of the
+	// user's sessions and every replica.
+	MaxStreamsPerUser = 8
+	// DefaultMaxSessionsPerUser is how many active sessions one user may
+	// hold; a sign-in past it ends the least recently active one.
+	DefaultMaxSessionsPerUser = 100
+	// SessionLimitReason is the audit reason of a session ended by that cap.
+	SessionLimitReason = "session limit"
+	// DefaultRetainDevices is how long an untrusted device unseen is kept.
+	DefaultRetainDevices = 90 * 24 * time.Hour
+	// MaxTargetIDs bounds AuditEvent.TargetIDs.
+	MaxTargetIDs = 1000
 )
 
 // StatusOf is the one table from error code to HTTP status.
@@ -85,10 +114,14 @@ func StatusOf(code string) int {
 		return 404
 	case CodeMethodNotAllowed:
 		return 405
+	case CodeRequestTimeout:
+		return 408
 	case CodeUnsupportedMediaType:
 		return 415
 	case CodeRateLimited:
 		return 429
+	case CodeHeadersTooLarge:
+		return 431
 	case CodeUnavailable:
 		return 503
 	default:
@@ -161,6 +194,11 @@ type Device struct {
 // actions on several people; TargetLabel names the target for people (a
 // session's "client, IP", a device's name, "" otherwise). Both are recorded
 // with the event and do not change afterwards.
+//
+// TargetIDs (v1.2) lists the sessions a bulk action ended
+// (sessions.terminate_selected, user.sessions.terminate and the first
+// MaxTargetIDs of sessions.terminate_all), so that the history outlives the
+// housekeeping of ended sessions; empty for other actions.
 type AuditEvent struct {
 	ID          string    `json:"id"`
 	At          time.Time `json:"at"`
@@ -169,6 +207,7 @@ type AuditEvent struct {
 	TargetID    *string   `json:"target_id"`
 	TargetUser  *User     `json:"target_user"`
 	TargetLabel string    `json:"target_label"`
+	TargetIDs   []string  `json:"target_ids"`
 	Count       int       `json:"count"`
 	Reason      string    `json:"reason"`
 }
