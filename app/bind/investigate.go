@@ -5,8 +5,8 @@ import (
 	"strconv"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/overview"
-	"sessiondesk/backend/api"
 )
 
 // EventTerminateProgress reports a running "Terminate selected" after each
@@ -26,11 +26,11 @@ func SetProgressEmitter(s *SessionsService, e Emitter) { s.progress = e }
 
 // SelectionSummary tells the confirmation dialog what a selection holds.
 type SelectionSummary struct {
-	Count      int        `json:"count"`
-	Active     int        `json:"active"`
-	People     []api.User `json:"people"`
-	MorePeople int        `json:"morePeople"`
-	IncludesMe bool       `json:"includesMe"`
+	Count      int             `json:"count"`
+	Active     int             `json:"active"`
+	People     []domain.Person `json:"people"`
+	MorePeople int             `json:"morePeople"`
+	IncludesMe bool            `json:"includesMe"`
 }
 
 // SelectedResult is what "Terminate selected" did.
@@ -49,9 +49,9 @@ type SelectedResult struct {
 // SessionDetails is one session in full, with its device and the audit event
 // that ended it (null when none is cached).
 type SessionDetails struct {
-	Session api.Session     `json:"session"`
-	Device  *api.Device     `json:"device"`
-	Ended   *api.AuditEvent `json:"ended"`
+	Session domain.Session     `json:"session"`
+	Device  *domain.Device     `json:"device"`
+	Ended   *domain.AuditEvent `json:"ended"`
 }
 
 // MatchingIDs returns the ID of every session matching q ("select all N
@@ -71,7 +71,7 @@ func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
 		return SelectionSummary{}, uiError(err)
 	}
 	if sum.People == nil {
-		sum.People = []api.User{}
+		sum.People = []domain.Person{}
 	}
 	return SelectionSummary(sum), nil
 }
@@ -123,11 +123,11 @@ func NewPeopleService(d *desk.Desk) *PeopleService { return &PeopleService{base{
 
 // Person is one person as the cache knows them.
 type Person struct {
-	User           api.User `json:"user"`
-	IsMe           bool     `json:"isMe"`
-	ActiveSessions int      `json:"activeSessions"`
-	Sessions       int      `json:"sessions"`
-	Devices        int      `json:"devices"`
+	User           domain.Person `json:"user"`
+	IsMe           bool          `json:"isMe"`
+	ActiveSessions int           `json:"activeSessions"`
+	Sessions       int           `json:"sessions"`
+	Devices        int           `json:"devices"`
 }
 
 // Get returns the person with the user ID.
@@ -178,9 +178,9 @@ type AuditQuery struct {
 
 // AuditFacets are the values the audit log's filters offer.
 type AuditFacets struct {
-	Actions []string   `json:"actions"`
-	Actors  []api.User `json:"actors"`
-	Targets []api.User `json:"targets"`
+	Actions []string        `json:"actions"`
+	Actors  []domain.Person `json:"actors"`
+	Targets []domain.Person `json:"targets"`
 }
 
 // Find returns a filtered window of the audit log, newest first.
@@ -210,7 +210,7 @@ func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
 	return exportCSV(s.dialogs, "Export audit log", "audit-"+s.now().Format("2006-01-02")+".csv", auditCSV(rows))
 }
 
-func auditCSV(rows []api.AuditEvent) [][]string {
+func auditCSV(rows []domain.AuditEvent) [][]string {
 	out := [][]string{{"id", "at", "action", "actor_email", "actor_name", "target_id", "target_email", "target_name", "target_label", "count", "reason"}}
 	for _, e := range rows {
 		var target, email, name string

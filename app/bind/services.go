@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // callTimeout bounds a bound call that talks to the platform: the frontend
@@ -136,7 +136,7 @@ func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
 }
 
 // Terminate ends one session.
-func (s *SessionsService) Terminate(id string, reason string) (api.Session, error) {
+func (s *SessionsService) Terminate(id string, reason string) (domain.Session, error) {
 	ctx, cancel := s.call()
 	defer cancel()
 	out, err := s.d.Terminate(ctx, id, reason)
@@ -194,7 +194,7 @@ func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
 }
 
 // RevokeTrust takes a device's trust away.
-func (s *DevicesService) RevokeTrust(id string, reason string) (api.Device, error) {
+func (s *DevicesService) RevokeTrust(id string, reason string) (domain.Device, error) {
 	ctx, cancel := s.call()
 	defer cancel()
 	out, err := s.d.RevokeTrust(ctx, id, reason)

@@ -4,9 +4,9 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/profile"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // Profile is a known account. It never holds a password or token.
@@ -37,12 +37,12 @@ type SignInRequest struct {
 
 // AuthState is who is signed in and whether the keychain works.
 type AuthState struct {
-	SignedIn          bool     `json:"signedIn"`
-	Demo              bool     `json:"demo"`
-	Profile           *Profile `json:"profile"`
-	Me                *api.Me  `json:"me"`
-	KeychainAvailable bool     `json:"keychainAvailable"`
-	KeychainMessage   string   `json:"keychainMessage"`
+	SignedIn          bool       `json:"signedIn"`
+	Demo              bool       `json:"demo"`
+	Profile           *Profile   `json:"profile"`
+	Me                *domain.Me `json:"me"`
+	KeychainAvailable bool       `json:"keychainAvailable"`
+	KeychainMessage   string     `json:"keychainMessage"`
 	// Message explains the last change (session ended, cache rebuilt);
 	// empty when there is nothing to say.
 	Message string `json:"message"`
@@ -88,11 +88,11 @@ type SessionQuery struct {
 
 // SessionPage is a window of sessions and the list's totals.
 type SessionPage struct {
-	Items       []api.Session `json:"items"`
-	Total       int           `json:"total"`
-	ActiveCount int           `json:"activeCount"`
-	Offline     bool          `json:"offline"`
-	SnapshotAt  *time.Time    `json:"snapshotAt"`
+	Items       []domain.Session `json:"items"`
+	Total       int              `json:"total"`
+	ActiveCount int              `json:"activeCount"`
+	Offline     bool             `json:"offline"`
+	SnapshotAt  *time.Time       `json:"snapshotAt"`
 }
 
 // TerminateAllResult tells how many sessions were ended.
@@ -116,19 +116,19 @@ type DeviceQuery struct {
 
 // DevicePage is a window of devices and the list's totals.
 type DevicePage struct {
-	Items        []api.Device `json:"items"`
-	Total        int          `json:"total"`
-	TrustedCount int          `json:"trustedCount"`
-	Offline      bool         `json:"offline"`
-	SnapshotAt   *time.Time   `json:"snapshotAt"`
+	Items        []domain.Device `json:"items"`
+	Total        int             `json:"total"`
+	TrustedCount int             `json:"trustedCount"`
+	Offline      bool            `json:"offline"`
+	SnapshotAt   *time.Time      `json:"snapshotAt"`
 }
 
 // AuditPage is a window of the audit log, newest first.
 type AuditPage struct {
-	Items      []api.AuditEvent `json:"items"`
-	Total      int              `json:"total"`
-	Offline    bool             `json:"offline"`
-	SnapshotAt *time.Time       `json:"snapshotAt"`
+	Items      []domain.AuditEvent `json:"items"`
+	Total      int                 `json:"total"`
+	Offline    bool                `json:"offline"`
+	SnapshotAt *time.Time          `json:"snapshotAt"`
 }
 
 // SyncStatus is the state of the background sync.

@@ -3,18 +3,17 @@ package cache
 import (
 	"encoding/json"
 	"reflect"
+	"sessiondesk/app/domain"
 	"testing"
 	"time"
-
-	"sessiondesk/backend/api"
 )
 
 // The binary codec must carry every field of the api types: a field added
 // there and not here fails this test instead of vanishing from the cache.
 func TestCodecCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
-		reflect.TypeFor[api.Session](): 16, reflect.TypeFor[api.Device](): 10,
-		reflect.TypeFor[api.AuditEvent](): 9, reflect.TypeFor[api.User](): 3,
+		reflect.TypeFor[domain.Session](): 16, reflect.TypeFor[domain.Device](): 10,
+		reflect.TypeFor[domain.AuditEvent](): 9, reflect.TypeFor[domain.Person](): 3,
 	} {
 		if typ.NumField() != want {
 			t.Errorf("%s has %d fields, the codec knows %d: extend codec.go", typ, typ.NumField(), want)
@@ -23,46 +22,46 @@ func TestCodecCoversEveryField(t *testing.T) {
 	at := time.Date(2026, 11, 27, 8, 30, 1, 123456789, time.UTC)
 	later := at.Add(90 * time.Minute).In(time.FixedZone("", 2*3600))
 	dev, target := "dev_1", "ses_9"
-	by := api.User{ID: "usr_2", Email: "boss@x.test", Name: "Boss"}
-	sessions := []api.Session{
-		{ID: "ses_1", User: api.User{ID: "usr_1", Email: "a@x.test", Name: "Ä b"}, DeviceID: &dev, IP: "2001:db8::1",
+	by := domain.Person{ID: "usr_2", Email: "boss@x.test", Name: "Boss"}
+	sessions := []domain.Session{
+		{ID: "ses_1", User: domain.Person{ID: "usr_1", Email: "a@x.test", Name: "Ä b"}, DeviceID: &dev, IP: "2001:db8::1",
 			UserAgent: "UA", Client: "Firefox", Location: "Oslo, NO", CreatedAt: at, LastActiveAt: later, ExpiresAt: at.Add(time.Hour),
-			UpdatedAt: at, Status: api.StatusTerminated, TerminatedAt: &later, TerminatedBy: &by, MFA: true, Current: true},
+			UpdatedAt: at, Status: domain.StatusTerminated, TerminatedAt: &later, TerminatedBy: &by, MFA: true, Current: true},
 		{ID: "ses_2"}, // zero times, nil pointers, empty strings
 	}
 	for _, s := range sessions {
-		var got api.Session
+		var got domain.Session
 		if err := decodeSession(string(encodeSession(nil, &s)), &got); err != nil || !reflect.DeepEqual(got, s) {
 			t.Errorf("session round trip: %v\n got %+v\nwant %+v", err, got, s)
 		}
 	}
-	d := api.Device{ID: "dev_1", User: by, Name: "Laptop", Platform: "Linux", Trusted: true, TrustedAt: &at,
+	d := domain.Device{ID: "dev_1", User: by, Name: "Laptop", Platform: "Linux", Trusted: true, TrustedAt: &at,
 		FirstSeenAt: at, LastSeenAt: later, LastIP: "10.0.0.1", UpdatedAt: at}
-	var gd api.Device
+	var gd domain.Device
 	if err := decodeDevice(string(encodeDevice(nil, &d)), &gd); err != nil || !reflect.DeepEqual(gd, d) {
 		t.Errorf("device round trip: %v\n got %+v\nwant %+v", err, gd, d)
 	}
-	for _, e := range []api.AuditEvent{
-		{ID: "aud_1", At: at, Actor: by, Action: api.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r",
-			TargetUser: &api.User{ID: "usr_t", Email: "t@x.test", Name: "T"}, TargetLabel: "Firefox on Linux, 10.0.0.1"},
-		{ID: "aud_2", At: at, Actor: by, Action: api.ActionSessionsTerminateAll},
+	for _, e := range []domain.AuditEvent{
+		{ID: "aud_1", At: at, Actor: by, Action: domain.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r",
+			TargetUser: &domain.Person{ID: "usr_t", Email: "t@x.test", Name: "T"}, TargetLabel: "Firefox on Linux, 10.0.0.1"},
+		{ID: "aud_2", At: at, Actor: by, Action: domain.ActionSessionsTerminateAll},
 	} {
-		var ge api.AuditEvent
+		var ge domain.AuditEvent
 		if err := decodeAudit(string(encodeAudit(nil, &e)), &ge); err != nil || !reflect.DeepEqual(ge, e) {
 			t.Errorf("audit round trip: %v\n got %+v\nwant %+v", err, ge, e)
 		}
 	}
 	// An audit row sealed before v1.1 (no target user and label) still opens.
-	pre := api.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: api.ActionDeviceUntrust, TargetID: &target, Count: 1, Reason: "old"}
+	pre := domain.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: domain.ActionDeviceUntrust, TargetID: &target, Count: 1, Reason: "old"}
 	full := encodeAudit(nil, &pre)
-	var gp api.AuditEvent
+	var gp domain.AuditEvent
 	if err := decodeAudit(string(full[:len(full)-2]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
 		t.Errorf("pre-v1.1 audit row: %v %+v", err, gp)
 	}
 	// Truncated input is an error, never a panic.
 	b := encodeSession(nil, &sessions[0])
 	for n := 1; n < len(b); n++ {
-		var s api.Session
+		var s domain.Session
 		if err := decodeSession(string(b[:n]), &s); err == nil {
 			t.Fatalf("decoding %d of %d bytes succeeded", n, len(b))
 		}
@@ -77,8 +76,8 @@ func TestJSONRowsStillOpen(t *testing.T) {
 	}
 	defer st.Close()
 	at := time.Now().UTC().Truncate(time.Second)
-	old := api.Session{ID: "ses_old", User: api.User{Email: "old@x.test"}, Status: api.StatusActive, CreatedAt: at, LastActiveAt: at, ExpiresAt: at.Add(time.Hour), UpdatedAt: at}
-	if _, err := st.Apply(t.Context(), Snapshot{Full: true, Complete: true, Sessions: []api.Session{old, {ID: "ses_new", Status: api.StatusActive, ExpiresAt: at.Add(time.Hour)}}}); err != nil {
+	old := domain.Session{ID: "ses_old", User: domain.Person{Email: "old@x.test"}, Status: domain.StatusActive, CreatedAt: at, LastActiveAt: at, ExpiresAt: at.Add(time.Hour), UpdatedAt: at}
+	if _, err := st.Apply(t.Context(), Snapshot{Full: true, Complete: true, Sessions: []domain.Session{old, {ID: "ses_new", Status: domain.StatusActive, ExpiresAt: at.Add(time.Hour)}}}); err != nil {
 		t.Fatal(err)
 	}
 	legacy, err := st.seal.seal("session", old.ID, old) // the v1 format: JSON

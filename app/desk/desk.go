@@ -29,11 +29,11 @@ import (
 	"sync"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
 	"sessiondesk/app/profile"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // Events is how Desk tells the UI what happened. Implementations must not
@@ -49,7 +49,7 @@ type AuthState struct {
 	SignedIn          bool
 	Demo              bool
 	Profile           *profile.Profile
-	Me                *api.Me
+	Me                *domain.Me
 	KeychainAvailable bool
 	KeychainMessage   string
 	// Message explains the last change to the user (e.g. "your session was
@@ -73,7 +73,7 @@ type Config struct {
 	KeychainProbe func(context.Context) error
 	Notifier      syncer.Notifier
 	Events        Events
-	Client        platform.Options
+	Client        platformd.Options
 	SyncInterval  time.Duration
 	SyncPageSize  int
 	Retention     time.Duration

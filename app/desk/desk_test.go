@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -21,7 +21,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	e := newEnv(t)
 	d := e.open(t)
 	st := signIn(t, d, p, "admin@acme.test")
-	if !st.KeychainAvailable || st.Profile.Email != "admin@acme.test" || !st.Me.Has(api.PermSessionsTerminateOrg) {
+	if !st.KeychainAvailable || st.Profile.Email != "admin@acme.test" || !st.Me.Has(domain.PermSessionsTerminateOrg) {
 		t.Fatalf("state = %+v", st)
 	}
 	status := syncNow(t, d)
@@ -48,11 +48,11 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 		t.Fatalf("active total %d, activeCount %d, all %d", active.Total, page.ActiveCount, page.Total)
 	}
 	// The platform agrees on the active sessions.
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), platformd.Options{})
 	var onPlatform int
 	cursor := ""
 	for {
-		l, err := c.WithToken(token).ListSessions(context.Background(), platform.ListParams{Limit: 1000, Cursor: cursor})
+		l, err := c.WithToken(token).ListSessions(context.Background(), platformd.ListParams{Limit: 1000, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
 		t.Fatal("token still in keychain after sign-out")
 	}
-	if _, err := c.WithToken(token).Me(context.Background()); !platform.IsUnauthenticated(err) {
+	if _, err := c.WithToken(token).Me(context.Background()); !domain.IsUnauthenticated(err) {
 		t.Fatalf("token still valid on the platform after sign-out: %v", err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*.db*")); len(left) != 0 {
@@ -189,7 +189,7 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	d := e.open(t)
 	ctx := context.Background()
 	_, err := d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "admin@acme.test", Password: "wrong"})
-	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeUnauthenticated || e.Field != "password" {
+	if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindUnauthenticated || e.Field != "password" {
 		t.Fatalf("wrong password: %#v", err)
 	}
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: "ftp://x", Org: "acme", Email: "a", Password: "b"})
@@ -198,11 +198,11 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	}
 	// Plain http to another computer would send the password in clear text.
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: "http://platform.acme.test:8080", Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
-	if e, ok := err.(*desk.Error); !ok || e.Field != "server" || e.Code != api.CodeInvalidArgument || !strings.Contains(e.Message, "https://") {
+	if e, ok := err.(*desk.Error); !ok || e.Field != "server" || e.Code != domain.KindInvalid || !strings.Contains(e.Message, "https://") {
 		t.Fatalf("http to a remote host: %#v", err)
 	}
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password})
-	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeMFARequired || e.Field != "totp" {
+	if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindMFARequired || e.Field != "totp" {
 		t.Fatalf("mfa user without code: %#v", err)
 	}
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: "000000"})
@@ -214,14 +214,14 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	// answer "not valid" and count a failed attempt.
 	for _, code := range []string{"12", "1234567", "12345a"} {
 		_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code})
-		if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeInvalidArgument || e.Field != "totp" || !strings.Contains(e.Message, "6 digits") {
+		if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindInvalid || e.Field != "totp" || !strings.Contains(e.Message, "6 digits") {
 			t.Fatalf("code %q: %#v", code, err)
 		}
 	}
 	// At the code step a refused sign-in is told on the code field, the one
 	// the form shows (the form relies on this and does not remap).
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: "wrong", TOTP: "000000"})
-	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeUnauthenticated || e.Field != "totp" {
+	if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindUnauthenticated || e.Field != "totp" {
 		t.Fatalf("wrong password with a code: %#v", err)
 	}
 	if d.State().SignedIn {
@@ -237,7 +237,7 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	before, _ := d.ListSessions(desk.SessionQuery{Limit: 1000})
-	var victim api.Session
+	var victim domain.Session
 	for _, s := range before.Items {
 		if !s.Current {
 			victim = s
@@ -276,14 +276,14 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	p.Restart()
 	// Nothing changed on the platform.
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), platformd.Options{})
 	c = c.WithToken(token)
-	list, err := c.ListSessions(context.Background(), platform.ListParams{Status: "all", Limit: 1000})
+	list, err := c.ListSessions(context.Background(), platformd.ListParams{Status: "all", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range list.Items {
-		if s.ID == victim.ID && s.Status != api.StatusActive {
+		if s.ID == victim.ID && s.Status != domain.StatusActive {
 			t.Fatalf("victim is %s on the platform after a refused offline terminate", s.Status)
 		}
 	}
@@ -295,7 +295,7 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 		pg, _ := d.ListSessions(desk.SessionQuery{Status: "all", Search: victim.User.Email, Limit: 1000})
 		for _, s := range pg.Items {
 			if s.ID == victim.ID {
-				return s.Status == api.StatusTerminated && !pg.Offline
+				return s.Status == domain.StatusTerminated && !pg.Offline
 			}
 		}
 		return false
@@ -314,7 +314,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		st := signIn(t, d, p, "admin@acme.test")
 		syncNow(t, d)
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platform.New(p.URL(), platform.Options{})
+		c, _ := platformd.New(p.URL(), platformd.Options{})
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, "lost laptop"); err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +359,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		st := signIn(t, d, p, "admin@acme.test")
 		d.Close()
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platform.New(p.URL(), platform.Options{})
+		c, _ := platformd.New(p.URL(), platformd.Options{})
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -383,12 +383,12 @@ func TestActionsUpdateListsAndAudit(t *testing.T) {
 	victim := p.Login(t, "acme", "member@acme.test")
 	syncNow(t, d)
 	s, err := d.Terminate(context.Background(), victim.Session.ID, "test reason")
-	if err != nil || s.Status != api.StatusTerminated {
+	if err != nil || s.Status != domain.StatusTerminated {
 		t.Fatalf("Terminate: %+v %v", s, err)
 	}
 	pg, _ := d.ListSessions(desk.SessionQuery{Status: "all", Search: "member@acme.test", Limit: 1000})
 	for _, x := range pg.Items {
-		if x.ID == victim.Session.ID && x.Status != api.StatusTerminated {
+		if x.ID == victim.Session.ID && x.Status != domain.StatusTerminated {
 			t.Fatal("list not updated right after the action")
 		}
 	}
@@ -479,7 +479,7 @@ func TestOfflineStartReviewsCacheThenReconnects(t *testing.T) {
 	p.Stop()
 	d2 := e.open(t)
 	s := d2.State()
-	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(api.PermSessionsView) {
+	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(domain.PermSessionsView) {
 		t.Fatalf("offline start: %+v", s)
 	}
 	page, _ := d2.ListSessions(desk.SessionQuery{Status: "all"})

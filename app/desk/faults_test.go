@@ -12,10 +12,10 @@ import (
 
 	"sessiondesk/app/cache"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -36,7 +36,7 @@ func TestOfflineStartAfterLostCacheKnowsWhoYouAre(t *testing.T) {
 	p.Stop()
 	d2 := e.open(t)
 	s := d2.State()
-	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(api.PermSessionsView) || s.Me.Org.ID == "" {
+	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(domain.PermSessionsView) || s.Me.Org.ID == "" {
 		t.Fatalf("offline start after a lost cache: %+v", s)
 	}
 	if page, _ := d2.ListSessions(desk.SessionQuery{}); !page.Offline {
@@ -154,9 +154,9 @@ func TestWrongWorkstationClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), platformd.Options{})
 	var onPlatform int
-	lp := platform.ListParams{Limit: api.MaxLimit}
+	lp := platformd.ListParams{Limit: domain.MaxPage}
 	for {
 		l, err := c.WithToken(token).ListSessions(context.Background(), lp)
 		if err != nil {
@@ -214,7 +214,7 @@ func TestBusyPlatformIsNotOffline(t *testing.T) {
 	}
 	fp.Set(faultproxy.Faults{Status: 503, StatusCount: 100, RetryAfter: 30 * time.Second})
 	_, err = d.Terminate(context.Background(), victim, "")
-	if codeOf(err) != api.CodeUnavailable || !strings.Contains(err.Error(), "busy") || !strings.Contains(err.Error(), "30s") {
+	if codeOf(err) != domain.KindUnavailable || !strings.Contains(err.Error(), "busy") || !strings.Contains(err.Error(), "30s") {
 		t.Fatalf("terminate against a busy platform: %v (code %q)", err, codeOf(err))
 	}
 	if st := d.SyncStatus(); !st.Online || strings.Contains(st.LastError, "cannot be reached") {

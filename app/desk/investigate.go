@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/overview"
-	"sessiondesk/backend/api"
 )
 
 // The investigation workflows (v1.1): a person, a session's details, a
@@ -17,12 +17,12 @@ import (
 
 // MaxSelection bounds the IDs one TerminateSelected call takes from the UI:
 // an organization's worth of sessions, sent to the platform in batches of
-// api.MaxSelected.
+// domain.MaxSelected.
 const MaxSelection = 1_000_000
 
 // Person is one person as the cache knows them.
 type Person struct {
-	User           api.User
+	User           domain.Person
 	IsMe           bool
 	ActiveSessions int
 	Sessions       int // of every status, as cached
@@ -37,12 +37,12 @@ func (d *Desk) Person(userID string) (Person, error) {
 	}
 	p := Person{IsMe: w.Me().User.ID == userID}
 	found := false
-	nowNano := w.client.Now().UnixNano()
+	nowNano := w.prov.Now().UnixNano()
 	for _, s := range w.sessions.All() {
 		if s.User.ID == userID {
 			p.User, found = s.User, true
 			p.Sessions++
-			if s.Status == api.StatusActive && s.ExpiresAt.UnixNano() > nowNano {
+			if s.Status == domain.StatusActive && s.ExpiresAt.UnixNano() > nowNano {
 				p.ActiveSessions++
 			}
 		}
@@ -67,19 +67,19 @@ func (d *Desk) Person(userID string) (Person, error) {
 		}
 	}
 	if !found {
-		return Person{}, &Error{Code: api.CodeNotFound, Message: "This person is not in the cached data."}
+		return Person{}, &Error{Code: domain.KindNotFound, Message: "This person is not in the cached data."}
 	}
 	return p, nil
 }
 
 // SessionDetails is everything known about one session.
 type SessionDetails struct {
-	Session api.Session
-	Device  *api.Device // nil when the session has none or it is not cached
+	Session domain.Session
+	Device  *domain.Device // nil when the session has none or it is not cached
 	// Ended is the audit event that ended the session (nil when it was not
 	// ended by an action, or the event is not cached). Bulk ends have no
 	// target_id; their sessions carry terminated_at equal to the event's at.
-	Ended *api.AuditEvent
+	Ended *domain.AuditEvent
 }
 
 // SessionDetails returns one cached session with its device and the audit
@@ -91,9 +91,9 @@ func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
 	}
 	s, ok := w.sessions.Get(id)
 	if !ok {
-		return SessionDetails{}, &Error{Code: api.CodeNotFound, Message: "This session is not in the cached data."}
+		return SessionDetails{}, &Error{Code: domain.KindNotFound, Message: "This session is not in the cached data."}
 	}
-	s.Status = index.EffectiveStatus(&s, w.client.Now())
+	s.Status = index.EffectiveStatus(&s, w.prov.Now())
 	s.Current = s.ID == w.Me().SessionID
 	out := SessionDetails{Session: s}
 	if s.DeviceID != nil {
@@ -103,8 +103,8 @@ func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
 	}
 	if s.TerminatedAt != nil {
 		for _, e := range w.audit.All() {
-			byTarget := e.Action == api.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID
-			byTime := e.At.Equal(*s.TerminatedAt) && e.Action != api.ActionSessionTerminate && e.Action != api.ActionDeviceUntrust
+			byTarget := e.Action == domain.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID
+			byTime := e.At.Equal(*s.TerminatedAt) && e.Action != domain.ActionSessionTerminate && e.Action != domain.ActionDeviceUntrust
 			if byTarget || byTime {
 				e := e
 				out.Ended = &e
@@ -131,11 +131,11 @@ func (d *Desk) MatchingSessionIDs(q SessionQuery) ([]string, error) {
 
 // SelectionSummary tells a confirmation dialog what a selection holds.
 type SelectionSummary struct {
-	Count      int        // distinct IDs
-	Active     int        // of them, active sessions (what would end)
-	People     []api.User // up to 5 people whose active sessions would end, most sessions first
-	MorePeople int        // people beyond People
-	IncludesMe bool       // the caller's own session is in the selection (it is kept)
+	Count      int             // distinct IDs
+	Active     int             // of them, active sessions (what would end)
+	People     []domain.Person // up to 5 people whose active sessions would end, most sessions first
+	MorePeople int             // people beyond People
+	IncludesMe bool            // the caller's own session is in the selection (it is kept)
 }
 
 // SummarizeSelection describes the selected sessions for the dialog.
@@ -145,14 +145,14 @@ func (d *Desk) SummarizeSelection(ids []string) (SelectionSummary, error) {
 		return SelectionSummary{}, err
 	}
 	if len(ids) > MaxSelection {
-		return SelectionSummary{}, &Error{Code: api.CodeInvalidArgument, Message: "The selection is too large."}
+		return SelectionSummary{}, &Error{Code: domain.KindInvalid, Message: "The selection is too large."}
 	}
-	now := w.client.Now()
+	now := w.prov.Now()
 	own := w.Me().SessionID
 	var out SelectionSummary
 	seen := make(map[string]bool, len(ids))
 	per := map[string]int{}
-	users := map[string]api.User{}
+	users := map[string]domain.Person{}
 	for _, id := range ids {
 		if seen[id] {
 			continue
@@ -164,7 +164,7 @@ func (d *Desk) SummarizeSelection(ids []string) (SelectionSummary, error) {
 			continue
 		}
 		s, ok := w.sessions.Get(id)
-		if !ok || index.EffectiveStatus(&s, now) != api.StatusActive {
+		if !ok || index.EffectiveStatus(&s, now) != domain.StatusActive {
 			continue
 		}
 		out.Active++
@@ -204,7 +204,7 @@ type SelectedResult struct {
 	NotEnded []string
 }
 
-// TerminateSelected ends the chosen sessions in batches of api.MaxSelected,
+// TerminateSelected ends the chosen sessions in batches of domain.MaxSelected,
 // reporting progress (sessions sent so far, of total) after each batch. The
 // caller's own session is never ended this way (that is signing out). A
 // failing batch stops the run: the result then counts what earlier batches
@@ -220,7 +220,7 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 		return SelectedResult{}, err
 	}
 	if len(ids) == 0 || len(ids) > MaxSelection {
-		return SelectedResult{}, &Error{Code: api.CodeInvalidArgument, Message: "Select at least one session."}
+		return SelectedResult{}, &Error{Code: domain.KindInvalid, Message: "Select at least one session."}
 	}
 	own := w.Me().SessionID
 	var res SelectedResult
@@ -239,9 +239,9 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 	if progress != nil {
 		progress(0, len(uniq))
 	}
-	for start := 0; start < len(uniq); start += api.MaxSelected {
-		batch := uniq[start:min(start+api.MaxSelected, len(uniq))]
-		out, err := w.client.TerminateSelected(ctx, batch, reason)
+	for start := 0; start < len(uniq); start += domain.MaxSelected {
+		batch := uniq[start:min(start+domain.MaxSelected, len(uniq))]
+		out, err := w.prov.EndSessions(ctx, batch, reason)
 		if err != nil {
 			d.afterAction(ctx, w, nil, nil)
 			res.NotEnded = slices.Clone(uniq[start:])
@@ -272,7 +272,7 @@ func (d *Desk) SignOutEverywhere(ctx context.Context, userID string, keepCurrent
 	if reason, err = checkReason(reason); err != nil {
 		return 0, err
 	}
-	res, err := w.client.TerminateUserSessions(ctx, userID, keepCurrent, reason)
+	res, err := w.prov.EndPersonSessions(ctx, userID, keepCurrent, reason)
 	if err != nil {
 		return 0, d.fail(w, err)
 	}
@@ -300,7 +300,7 @@ func (d *Desk) Overview() (overview.Overview, error) {
 	if err != nil {
 		return overview.Overview{}, err
 	}
-	return overview.Compute(w.sessions.All(), w.devices.All(), w.client.Now()), nil
+	return overview.Compute(w.sessions.All(), w.devices.All(), w.prov.Now()), nil
 }
 
 // AuditQuery is a window of the cached audit log, filtered (v1.1).
@@ -317,22 +317,22 @@ type AuditQuery struct {
 // actors and target people that occur in the cache.
 type AuditFacets struct {
 	Actions []string
-	Actors  []api.User
-	Targets []api.User
+	Actors  []domain.Person
+	Targets []domain.Person
 }
 
-func auditQuery(q AuditQuery) (index.Query[api.AuditEvent], error) {
-	iq := index.Query[api.AuditEvent]{Search: q.Search, Sort: "at", Desc: true, Offset: q.Offset, Limit: window(q.Limit)}
+func auditQuery(q AuditQuery) (index.Query[domain.AuditEvent], error) {
+	iq := index.Query[domain.AuditEvent]{Search: q.Search, Sort: "at", Desc: true, Offset: q.Offset, Limit: window(q.Limit)}
 	for _, v := range []string{q.Action, q.ActorID, q.TargetUserID} {
 		if len(v) > maxFilterLen {
-			return iq, &Error{Code: api.CodeInvalidArgument, Message: "a filter value is too long"}
+			return iq, &Error{Code: domain.KindInvalid, Message: "a filter value is too long"}
 		}
 	}
 	if q.Action == "" && q.ActorID == "" && q.TargetUserID == "" {
 		return iq, nil
 	}
 	iq.FilterKey = q.Action + "\x01" + q.ActorID + "\x01" + q.TargetUserID
-	iq.Keep = func(e *api.AuditEvent) bool {
+	iq.Keep = func(e *domain.AuditEvent) bool {
 		return (q.Action == "" || e.Action == q.Action) && (q.ActorID == "" || e.Actor.ID == q.ActorID) &&
 			(q.TargetUserID == "" || e.TargetUser != nil && e.TargetUser.ID == q.TargetUserID)
 	}
@@ -356,7 +356,7 @@ func (d *Desk) FindAudit(q AuditQuery) (AuditPage, error) {
 }
 
 // AllAudit is every cached event matching q, for export.
-func (d *Desk) AllAudit(q AuditQuery) ([]api.AuditEvent, error) {
+func (d *Desk) AllAudit(q AuditQuery) ([]domain.AuditEvent, error) {
 	w, err := d.current()
 	if err != nil {
 		return nil, err
@@ -377,8 +377,8 @@ func (d *Desk) AuditFacets() (AuditFacets, error) {
 		return AuditFacets{}, err
 	}
 	actions := map[string]bool{}
-	actors := map[string]api.User{}
-	targets := map[string]api.User{}
+	actors := map[string]domain.Person{}
+	targets := map[string]domain.Person{}
 	for _, e := range w.audit.All() {
 		actions[e.Action] = true
 		actors[e.Actor.ID] = e.Actor
@@ -394,12 +394,12 @@ func (d *Desk) AuditFacets() (AuditFacets, error) {
 	return out, nil
 }
 
-func sortedUsers(m map[string]api.User) []api.User {
-	out := make([]api.User, 0, len(m))
+func sortedUsers(m map[string]domain.Person) []domain.Person {
+	out := make([]domain.Person, 0, len(m))
 	for _, u := range m {
 		out = append(out, u)
 	}
-	slices.SortFunc(out, func(a, b api.User) int {
+	slices.SortFunc(out, func(a, b domain.Person) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
 			return c
 		}

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -69,7 +69,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 		}
 	}
 	for _, bad := range []desk.SessionQuery{{MFA: "maybe"}, {Status: "gone"}, {CreatedFrom: 10, CreatedTo: 5}, {Country: strings.Repeat("x", 201)}} {
-		if _, err := d.ListSessions(bad); codeOf(err) != api.CodeInvalidArgument {
+		if _, err := d.ListSessions(bad); codeOf(err) != domain.KindInvalid {
 			t.Errorf("%+v: %v, want invalid_argument", bad, err)
 		}
 	}
@@ -98,7 +98,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 	}
 }
 
-func matches(s api.Session, q desk.SessionQuery, now time.Time) bool {
+func matches(s domain.Session, q desk.SessionQuery, now time.Time) bool {
 	st := index.EffectiveStatus(&s, now)
 	if q.Status != "all" && st != q.Status {
 		return false
@@ -163,11 +163,11 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	}
 	// On the platform.
 	token := mustToken(t, st)
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), platformd.Options{})
 	active := map[string]bool{}
 	cursor := ""
 	for {
-		l, err := c.WithToken(token).ListSessions(ctx, platform.ListParams{Limit: 1000, Cursor: cursor})
+		l, err := c.WithToken(token).ListSessions(ctx, platformd.ListParams{Limit: 1000, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,18 +197,18 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if det.Session.Status != api.StatusTerminated || det.Ended == nil || det.Ended.Action != api.ActionSessionsTerminateSelected ||
+	if det.Session.Status != domain.StatusTerminated || det.Ended == nil || det.Ended.Action != domain.ActionSessionsTerminateSelected ||
 		det.Ended.Reason != "sweep of Windows sessions without MFA" || det.Ended.Actor.Email != "admin@acme.test" {
 		t.Errorf("details of an ended session = %+v ended by %+v", det.Session.Status, det.Ended)
 	}
 	if det.Session.DeviceID != nil && (det.Device == nil || det.Device.ID != *det.Session.DeviceID) {
 		t.Errorf("details device = %+v for %v", det.Device, det.Session.DeviceID)
 	}
-	page, err := d.FindAudit(desk.AuditQuery{Action: api.ActionSessionsTerminateSelected, Limit: 10})
+	page, err := d.FindAudit(desk.AuditQuery{Action: domain.ActionSessionsTerminateSelected, Limit: 10})
 	if err != nil || page.Total != 2 {
 		t.Errorf("audit of the two batches = %d %v", page.Total, err)
 	}
-	if _, err := d.TerminateSelected(ctx, nil, "", nil); codeOf(err) != api.CodeInvalidArgument {
+	if _, err := d.TerminateSelected(ctx, nil, "", nil); codeOf(err) != domain.KindInvalid {
 		t.Errorf("empty selection: %v", err)
 	}
 }
@@ -240,7 +240,7 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 	if err != nil || n != person.ActiveSessions {
 		t.Fatalf("sign out everywhere = %d %v, want %d", n, err, person.ActiveSessions)
 	}
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), platformd.Options{})
 	for _, tok := range []string{victim1.Token, victim2.Token} {
 		if _, err := c.WithToken(tok).Me(ctx); err == nil {
 			t.Error("a signed-out token still works")
@@ -257,7 +257,7 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 		t.Errorf("audit for the person = %+v %v", page.Items, err)
 	}
 	facets, err := d.AuditFacets()
-	if err != nil || !slices.Contains(facets.Actions, api.ActionUserSessionsTerminate) || len(facets.Actors) == 0 || len(facets.Targets) == 0 {
+	if err != nil || !slices.Contains(facets.Actions, domain.ActionUserSessionsTerminate) || len(facets.Actors) == 0 || len(facets.Targets) == 0 {
 		t.Errorf("facets = %+v %v", facets, err)
 	}
 	// Signing myself out everywhere keeps my session by default.

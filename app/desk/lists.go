@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // MaxWindow bounds one List answer: the UI asks for what it shows.
@@ -36,7 +36,7 @@ type SessionQuery struct {
 
 // SessionPage is a window of sessions with the list's totals.
 type SessionPage struct {
-	Items       []api.Session
+	Items       []domain.Session
 	Total       int // rows matching the query
 	ActiveCount int // active sessions in the whole cached list
 	Offline     bool
@@ -55,7 +55,7 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 	}
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
-	now := w.client.Now()
+	now := w.prov.Now()
 	iq, err := sessionFilter(q, now)
 	if err != nil {
 		return SessionPage{}, err
@@ -92,14 +92,14 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 }
 
 // AllSessions is every row matching q (not only a window), for export.
-func (d *Desk) AllSessions(q SessionQuery) ([]api.Session, error) {
+func (d *Desk) AllSessions(q SessionQuery) ([]domain.Session, error) {
 	w, err := d.current()
 	if err != nil {
 		return nil, err
 	}
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
-	now := w.client.Now()
+	now := w.prov.Now()
 	iq, err := sessionFilter(q, now)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ type DeviceQuery struct {
 
 // DevicePage is a window of devices with the list's totals.
 type DevicePage struct {
-	Items        []api.Device
+	Items        []domain.Device
 	Total        int
 	TrustedCount int
 	Offline      bool
@@ -154,7 +154,7 @@ func (d *Desk) ListDevices(q DeviceQuery) (DevicePage, error) {
 	if err != nil {
 		return DevicePage{}, err
 	}
-	iq, err := deviceQuery(q, w.client.Now())
+	iq, err := deviceQuery(q, w.prov.Now())
 	if err != nil {
 		return DevicePage{}, err
 	}
@@ -165,13 +165,13 @@ func (d *Desk) ListDevices(q DeviceQuery) (DevicePage, error) {
 }
 
 // AllDevices is every row matching q, for export.
-func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
+func (d *Desk) AllDevices(q DeviceQuery) ([]domain.Device, error) {
 	w, err := d.current()
 	if err != nil {
 		return nil, err
 	}
 	q.Offset, q.Limit = 0, w.devices.Len()+1
-	iq, err := deviceQuery(q, w.client.Now())
+	iq, err := deviceQuery(q, w.prov.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +179,8 @@ func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
 	return w.devices.Find(iq, index.DefaultDeviceSort).Items, nil
 }
 
-func deviceQuery(q DeviceQuery, now time.Time) (index.Query[api.Device], error) {
-	iq := index.Query[api.Device]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit), FilterKey: q.Trusted}
+func deviceQuery(q DeviceQuery, now time.Time) (index.Query[domain.Device], error) {
+	iq := index.Query[domain.Device]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit), FilterKey: q.Trusted}
 	if q.Sort == "" {
 		iq.Sort, iq.Desc = index.DefaultDeviceSort, true
 	}
@@ -191,14 +191,14 @@ func deviceQuery(q DeviceQuery, now time.Time) (index.Query[api.Device], error) 
 	case "false":
 		iq.KeepFacet = func(f index.Key) bool { return !index.TrustedFacet(f) }
 	default:
-		return iq, &Error{Code: api.CodeInvalidArgument, Message: "trusted must be all, true or false"}
+		return iq, &Error{Code: domain.KindInvalid, Message: "trusted must be all, true or false"}
 	}
 	return deviceFilters(iq, q, now)
 }
 
 // AuditPage is a window of the cached audit log, newest first.
 type AuditPage struct {
-	Items      []api.AuditEvent
+	Items      []domain.AuditEvent
 	Total      int
 	Offline    bool
 	SnapshotAt *time.Time
@@ -210,7 +210,7 @@ func (d *Desk) ListAudit(offset, limit int) (AuditPage, error) {
 	if err != nil {
 		return AuditPage{}, err
 	}
-	res := w.audit.Find(index.Query[api.AuditEvent]{Sort: "at", Desc: true, Offset: offset, Limit: window(limit)}, "at")
+	res := w.audit.Find(index.Query[domain.AuditEvent]{Sort: "at", Desc: true, Offset: offset, Limit: window(limit)}, "at")
 	page := AuditPage{Items: res.Items, Total: res.Total}
 	page.Offline, page.SnapshotAt = d.freshness(w)
 	return page, nil
@@ -218,7 +218,7 @@ func (d *Desk) ListAudit(offset, limit int) (AuditPage, error) {
 
 func window(limit int) int {
 	if limit <= 0 {
-		return api.DefaultLimit
+		return domain.DefaultPage
 	}
 	return min(limit, MaxWindow)
 }
@@ -252,10 +252,10 @@ func (d *Desk) SyncNow(ctx context.Context) (syncer.Status, error) {
 }
 
 // Me returns the signed-in user's identity and permissions.
-func (d *Desk) Me() (api.Me, bool) {
+func (d *Desk) Me() (domain.Me, bool) {
 	w, err := d.current()
 	if err != nil {
-		return api.Me{}, false
+		return domain.Me{}, false
 	}
 	me := w.Me()
 	return me, me.User.ID != ""

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/totp"
 )
@@ -29,7 +29,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	ctx := context.Background()
 	req := desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password}
 
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("first sign-in without a code: %v", err)
 	}
 	code, err := totp.Code(platformtest.MFASecret, time.Now())
@@ -112,7 +112,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	if err := d.SignOut(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("sign-in with the device id but no secret: %v", err)
 	}
 	if err := kc.SetDeviceSecret(prof, secret); err != nil {
@@ -122,11 +122,11 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	// An admin revokes the device's trust: the next sign-in asks for the
 	// code again and the worthless secret leaves the keychain.
 	admin := p.Login(t, "acme", "admin@acme.test")
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), platformd.Options{})
 	if _, err := c.WithToken(admin.Token).UntrustDevice(ctx, deviceID, "lost laptop"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("sign-in after the trust was revoked: %v", err)
 	}
 	if _, err := kc.DeviceSecret(prof); !errors.Is(err, keychain.ErrNotFound) {

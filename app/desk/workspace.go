@@ -15,36 +15,35 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/app/live"
-	"sessiondesk/app/platform"
 	"sessiondesk/app/profile"
+	"sessiondesk/app/provider"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // workspace is everything that exists while one profile is signed in.
 type workspace struct {
 	prof     profile.Profile
-	client   *platform.Client
+	prov     provider.Provider
 	store    *cache.Store
 	sync     *syncer.Syncer
-	sessions *index.Table[api.Session]
-	devices  *index.Table[api.Device]
-	audit    *index.Table[api.AuditEvent]
+	sessions *index.Table[domain.Session]
+	devices  *index.Table[domain.Device]
+	audit    *index.Table[domain.AuditEvent]
 	cancel   context.CancelFunc
 	done     chan struct{}
 	liveDone chan struct{} // the event stream's goroutine ended
 	endOnce  sync.Once     // ended() acts once: the stream, a sync and an action can all learn it
 
 	mu      sync.Mutex
-	me      api.Me
+	me      domain.Me
 	meStale bool // opened or went offline: ask /me again once back online
 
 	cacheMarked bool // guarded by Desk.mu; see markCacheWritten
 }
 
-func (w *workspace) Me() api.Me {
+func (w *workspace) Me() domain.Me {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.me
@@ -52,13 +51,13 @@ func (w *workspace) Me() api.Me {
 
 // open builds the workspace for p and starts its sync. offline says the
 // platform did not answer; me is then nil and read from the cache.
-func (d *Desk) open(ctx context.Context, p profile.Profile, client *platform.Client, me *api.Me, offline bool) error {
+func (d *Desk) open(ctx context.Context, p profile.Profile, prov provider.Provider, me *domain.Me, offline bool) error {
 	d.life.Lock()
 	defer d.life.Unlock()
-	return d.openLocked(ctx, p, client, me, offline)
+	return d.openLocked(ctx, p, prov, me, offline)
 }
 
-func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platform.Client, me *api.Me, offline bool) error {
+func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.Provider, me *domain.Me, offline bool) error {
 	d.closeLocked(nil) // one workspace at a time
 	kc := d.keychain()
 	retention, interval := d.retentionAndInterval()
@@ -97,7 +96,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 		if err := store.SetMe(ctx, *me); err != nil {
 			d.cfg.Log.Warn("identity not cached", "err", err)
 		}
-		d.rememberIdentity(p.ID, client, *me)
+		d.rememberIdentity(p.ID, prov, *me)
 	} else if m, ok, _ := store.Me(ctx); ok {
 		me = &m
 	}
@@ -105,13 +104,13 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 	// does not lose who is signed in (an offline start then still shows
 	// who you are and a way to sign out).
 	if ident, ok, err := d.profiles.Identity(p.ID); err == nil && ok {
-		client.SeedClockOffset(time.Duration(ident.ClockOffsetMS) * time.Millisecond)
+		prov.SeedClockOffset(time.Duration(ident.ClockOffsetMS) * time.Millisecond)
 		if me == nil {
 			me = &ident.Me
 		}
 	}
 	w := &workspace{
-		prof: p, client: client, store: store,
+		prof: p, prov: prov, store: store,
 		sessions: index.NewSessions(), devices: index.NewDevices(), audit: syncer.NewAuditTable(),
 		done: make(chan struct{}), liveDone: make(chan struct{}),
 	}
@@ -121,9 +120,9 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 		w.meStale = true
 	}
 	w.sync = syncer.New(syncer.Config{
-		Source: client, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
+		Source: prov, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
 		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
-		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: client.Now, Log: d.cfg.Log,
+		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
 		CacheNotice: d.setNoticeAndEmit,
 	})
 	if err := w.sync.Load(ctx); err != nil {
@@ -137,7 +136,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 			return err
 		}
 		d.setNotice(cache.LostNotice("The offline cache was deleted", "its rows could not be read ("+err.Error()+")"))
-		return d.openLocked(ctx, p, client, me, offline)
+		return d.openLocked(ctx, p, prov, me, offline)
 	}
 	if offline {
 		w.sync.SetOnline(false, "The platform cannot be reached.")
@@ -156,11 +155,9 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 		defer close(w.done)
 		w.sync.Run(runCtx)
 	}()
-	stream := live.New(live.Config{Client: client, Target: w.sync, Log: d.cfg.Log,
-		SessionEnded: func() { d.ended(w) }})
 	go func() {
 		defer close(w.liveDone)
-		stream.Run(runCtx)
+		prov.Watch(runCtx, w.sync, func() { d.ended(w) })
 	}()
 	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
 	return nil
@@ -168,9 +165,9 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, client *platfo
 
 // rememberIdentity keeps me (and the platform's clock offset) in the
 // profile file, outside the cache.
-func (d *Desk) rememberIdentity(id string, client *platform.Client, me api.Me) {
+func (d *Desk) rememberIdentity(id string, prov provider.Clock, me domain.Me) {
 	ident := profile.Identity{Me: me}
-	if off, ok := client.ClockOffset(); ok {
+	if off, ok := prov.ClockOffset(); ok {
 		ident.ClockOffsetMS = off.Milliseconds()
 	}
 	if err := d.profiles.SetIdentity(id, ident); err != nil {
@@ -285,7 +282,7 @@ func (d *Desk) closeLocked(only *workspace) bool {
 	if err := w.store.Close(); err != nil {
 		d.cfg.Log.Warn("closing cache", "err", err)
 	}
-	w.client.CloseIdleConnections()
+	w.prov.Close()
 	return true
 }
 
@@ -309,7 +306,7 @@ func (d *Desk) signOut(ctx context.Context, purge bool) bool {
 	if w == nil {
 		return false
 	}
-	if err := w.client.Logout(ctx); err != nil && !platform.IsUnauthenticated(err) {
+	if err := w.prov.SignOut(ctx); err != nil && !domain.IsUnauthenticated(err) {
 		d.cfg.Log.Info("platform logout failed; forgetting the token anyway", "err", err)
 	}
 	kc := d.keychain()
@@ -406,9 +403,9 @@ func (d *Desk) refreshMe(w *workspace) {
 	d.mu.Lock()
 	ctx := d.ctx
 	d.mu.Unlock()
-	me, err := w.client.Me(ctx)
+	me, err := w.prov.Me(ctx)
 	if err != nil {
-		if platform.IsUnauthenticated(err) {
+		if domain.IsUnauthenticated(err) {
 			d.ended(w)
 		}
 		return
@@ -422,7 +419,7 @@ func (d *Desk) refreshMe(w *workspace) {
 	if err := w.store.SetMe(ctx, me); err != nil {
 		d.cfg.Log.Warn("identity not cached", "err", err)
 	}
-	d.rememberIdentity(w.prof.ID, w.client, me)
+	d.rememberIdentity(w.prof.ID, w.prov, me)
 	if d.SignedInAs(w.prof.ID) {
 		d.emitAuth()
 	}
@@ -446,13 +443,13 @@ func (d *Desk) fail(w *workspace, err error) error { return d.failAs(w, err, who
 
 // failAs is fail for an outcome other than the whole action's.
 func (d *Desk) failAs(w *workspace, err error, o outcome) error {
-	if platform.IsUnauthenticated(err) {
+	if domain.IsUnauthenticated(err) {
 		d.ended(w)
 	}
-	if platform.IsUnreachable(err) && !platform.Answered(err) {
+	if domain.IsUnreachable(err) && !domain.Answered(err) {
 		w.sync.SetOnline(false, "The platform cannot be reached.")
 	}
-	if platform.Answered(err) {
+	if domain.Answered(err) {
 		w.sync.Trigger() // an answer that broke off may hide a change
 	}
 	return actionErrorFor(err, o)

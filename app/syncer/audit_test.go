@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -21,7 +21,7 @@ import (
 func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platform.New(p.URL(), platform.Options{})
+	c, err := platformd.New(p.URL(), platformd.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 
 	type rig struct {
 		store *cache.Store
-		audit *index.Table[api.AuditEvent]
+		audit *index.Table[domain.AuditEvent]
 		sync  *syncer.Syncer
 	}
 	open := func() *rig {
@@ -44,7 +44,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		r := &rig{store: st, audit: syncer.NewAuditTable()}
 		// One sync reads a probe of 10 and 2 pages of 10 from each place.
-		r.sync = syncer.New(syncer.Config{Source: c, Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(),
+		r.sync = syncer.New(syncer.Config{Source: platformd.NewProvider(c), Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(),
 			Audit: r.audit, PageSize: 10, AuditPages: 2})
 		if err := r.sync.Load(ctx); err != nil {
 			t.Fatal(err)
@@ -70,7 +70,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 		out := map[string]bool{}
 		cursor := ""
 		for {
-			page, err := c.ListAudit(ctx, api.MaxLimit, cursor)
+			page, err := c.ListAudit(ctx, domain.MaxPage, cursor)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,14 +137,14 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platform.New(p.URL(), platform.Options{})
+	c, err := platformd.New(p.URL(), platformd.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	n := &notes{}
-	r := newRig(t, t.TempDir(), key, c.WithToken(token), n)
+	r := newRig(t, t.TempDir(), key, platformd.NewProvider(c.WithToken(token)), n)
 	ctx := context.Background()
 	if _, err := r.sync.SyncNow(ctx); err != nil {
 		t.Fatal(err)

@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"sessiondesk/app/live"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
 )
@@ -43,19 +43,19 @@ type noteClock struct {
 	wake  chan struct{}
 }
 
-func (n *noteClock) NewDevice(_ context.Context, d api.Device, _ string) error {
+func (n *noteClock) NewDevice(_ context.Context, d domain.Device, _ string) error {
 	n.record(d)
 	return nil
 }
 
-func (n *noteClock) NewDevices(_ context.Context, ds []api.Device) error {
+func (n *noteClock) NewDevices(_ context.Context, ds []domain.Device) error {
 	for _, d := range ds {
 		n.record(d)
 	}
 	return nil
 }
 
-func (n *noteClock) record(d api.Device) {
+func (n *noteClock) record(d domain.Device) {
 	n.mu.Lock()
 	if _, ok := n.calls[d.ID]; !ok {
 		n.calls[d.ID] = time.Now()
@@ -103,7 +103,7 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	if err != nil {
 		return nil, err
 	}
-	client, err := platform.New(p.URL, platform.Options{})
+	client, err := platformd.New(p.URL, platformd.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		live.New(live.Config{Client: client, Target: prof.sync}).Run(streamCtx)
+		platformd.NewStream(platformd.StreamConfig{Client: client, Target: prof.sync}).Run(streamCtx)
 	}()
 	defer func() { cancel(); <-done }()
 	for deadline := time.Now().Add(10 * time.Second); !prof.sync.Status().Live; {

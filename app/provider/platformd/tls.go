@@ -1,4 +1,4 @@
-package platform
+package platformd
 
 import (
 	"crypto/tls"
@@ -25,7 +25,7 @@ func trustCAFile(base http.RoundTripper, caFile string) (http.RoundTripper, erro
 		return nil, fmt.Errorf("platform: a CA file needs an *http.Transport, not %T", base)
 	}
 	fail := func(why string) error {
-		return &Error{Code: api.CodeInvalidArgument, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
+		return &Error{Kind: api.CodeInvalidArgument, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
 	}
 	st, err := os.Stat(caFile)
 	if err != nil {
@@ -48,43 +48,6 @@ func trustCAFile(base http.RoundTripper, caFile string) (http.RoundTripper, erro
 	t = t.Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	return t, nil
-}
-
-// CertificateError means the platform's TLS certificate was refused: signed
-// by an authority this computer does not trust, issued for another name, or
-// expired. Retrying does not help, and it is not "offline": the user (or an
-// administrator) must fix the trust.
-type CertificateError struct {
-	Err error
-}
-
-func (e *CertificateError) Error() string {
-	return "platform: certificate not trusted: " + e.Err.Error()
-}
-
-func (e *CertificateError) Unwrap() error { return e.Err }
-
-// Message says what is wrong and what to do, for the sign-in form.
-func (e *CertificateError) Message() string {
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case errors.As(e.Err, &unknown):
-		return "The platform's certificate is signed by an authority this computer does not trust. If your organization uses its own certificate authority, give its CA file (PEM)."
-	case errors.As(e.Err, &host):
-		return "The platform's certificate was issued for another name than this address. Check the address."
-	case errors.As(e.Err, &invalid) && invalid.Reason == x509.Expired:
-		return "The platform's certificate has expired or is not valid yet. Check this computer's clock, or ask the platform's administrator."
-	default:
-		return "The platform's certificate is not valid. Ask the platform's administrator."
-	}
-}
-
-// IsCertificate reports whether err is a refused platform certificate.
-func IsCertificate(err error) bool {
-	var ce *CertificateError
-	return errors.As(err, &ce)
 }
 
 // certificateError returns a *CertificateError when err is a certificate

@@ -36,7 +36,7 @@
 // path, attempt and status only: never headers (the Authorization header
 // carries the token), query strings (search terms may be e-mail addresses) or
 // bodies (sign-in carries the password).
-package platform
+package platformd
 
 import (
 	"context"
@@ -210,13 +210,13 @@ func DefaultUserAgent(version string) string {
 func ParseServerURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must look like https://host[:port]."}
+		return nil, &Error{Status: 0, Kind: api.CodeInvalidArgument, Message: "The server address must look like https://host[:port]."}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must not hold credentials, a query or a fragment."}
+		return nil, &Error{Status: 0, Kind: api.CodeInvalidArgument, Message: "The server address must not hold credentials, a query or a fragment."}
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
+		return nil, &Error{Status: 0, Kind: api.CodeInvalidArgument, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
@@ -403,9 +403,9 @@ func (c *Client) decode(resp *http.Response, method, path string, out any) error
 		pe := &Error{Status: resp.StatusCode}
 		var eb api.ErrorBody
 		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-			pe.Code, pe.Message = eb.Error.Code, eb.Error.Message
+			pe.Kind, pe.Message = eb.Error.Code, eb.Error.Message
 		} else {
-			pe.Code, pe.Message = codeForStatus(resp.StatusCode), http.StatusText(resp.StatusCode)
+			pe.Kind, pe.Message = codeForStatus(resp.StatusCode), http.StatusText(resp.StatusCode)
 		}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			pe.RetryAfter, _ = retryAfter(resp)
@@ -420,7 +420,7 @@ func (c *Client) decode(resp *http.Response, method, path string, out any) error
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return &Error{Status: resp.StatusCode, Code: api.CodeInternal, Message: fmt.Sprintf("unreadable answer to %s %s: %v", method, path, err)}
+		return &Error{Status: resp.StatusCode, Kind: api.CodeInternal, Message: fmt.Sprintf("unreadable answer to %s %s: %v", method, path, err)}
 	}
 	return nil
 }
