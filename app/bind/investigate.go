@@ -57,7 +57,11 @@ type SessionDetails struct {
 // MatchingIDs returns the ID of every session matching q ("select all N
 // matching"), in q's order.
 func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
-	ids, err := s.d.MatchingSessionIDs(desk.SessionQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return nil, uiError(err)
+	}
+	ids, err := w.MatchingSessionIDs(desk.SessionQuery(q))
 	if err != nil {
 		return nil, uiError(err)
 	}
@@ -66,7 +70,11 @@ func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
 
 // Summarize describes a selection for the confirmation dialog.
 func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
-	sum, err := s.d.SummarizeSelection(ids)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SelectionSummary{}, uiError(err)
+	}
+	sum, err := w.SummarizeSelection(ids)
 	if err != nil {
 		return SelectionSummary{}, uiError(err)
 	}
@@ -85,7 +93,11 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res, err := s.d.TerminateSelected(ctx, ids, reason, func(done, total int) {
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SelectedResult{}, uiError(err)
+	}
+	res, err := w.TerminateSelected(ctx, ids, reason, func(done, total int) {
 		if s.progress != nil {
 			s.progress.Emit(EventTerminateProgress, TerminateProgress{Done: done, Total: total})
 		}
@@ -108,7 +120,11 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 
 // Details returns one cached session in full.
 func (s *SessionsService) Details(id string) (SessionDetails, error) {
-	d, err := s.d.SessionDetails(id)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SessionDetails{}, uiError(err)
+	}
+	d, err := w.SessionDetails(id)
 	if err != nil {
 		return SessionDetails{}, uiError(err)
 	}
@@ -132,7 +148,11 @@ type Person struct {
 
 // Get returns the person with the user ID.
 func (s *PeopleService) Get(userID string) (Person, error) {
-	p, err := s.d.Person(userID)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return Person{}, uiError(err)
+	}
+	p, err := w.Person(userID)
 	if err != nil {
 		return Person{}, uiError(err)
 	}
@@ -144,7 +164,11 @@ func (s *PeopleService) Get(userID string) (Person, error) {
 func (s *PeopleService) SignOutEverywhere(userID string, keepCurrent bool, reason string) (TerminateAllResult, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	n, err := s.d.SignOutEverywhere(ctx, userID, keepCurrent, reason)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return TerminateAllResult{}, uiError(err)
+	}
+	n, err := w.SignOutEverywhere(ctx, userID, keepCurrent, reason)
 	if err != nil {
 		return TerminateAllResult{}, uiError(err)
 	}
@@ -159,7 +183,11 @@ func NewOverviewService(d *desk.Desk) *OverviewService { return &OverviewService
 
 // Get returns the organization's picture now.
 func (s *OverviewService) Get() (overview.Overview, error) {
-	o, err := s.d.Overview()
+	w, err := s.d.Workspace()
+	if err != nil {
+		return overview.Overview{}, uiError(err)
+	}
+	o, err := w.Overview()
 	if err != nil {
 		return overview.Overview{}, uiError(err)
 	}
@@ -185,7 +213,11 @@ type AuditFacets struct {
 
 // Find returns a filtered window of the audit log, newest first.
 func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
-	p, err := s.d.FindAudit(desk.AuditQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return AuditPage{}, uiError(err)
+	}
+	p, err := w.FindAudit(desk.AuditQuery(q))
 	if err != nil {
 		return AuditPage{}, uiError(err)
 	}
@@ -194,7 +226,11 @@ func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
 
 // Facets lists the actions, actors and target people in the cached log.
 func (s *AuditService) Facets() (AuditFacets, error) {
-	f, err := s.d.AuditFacets()
+	w, err := s.d.Workspace()
+	if err != nil {
+		return AuditFacets{}, uiError(err)
+	}
+	f, err := w.AuditFacets()
 	if err != nil {
 		return AuditFacets{}, uiError(err)
 	}
@@ -203,7 +239,11 @@ func (s *AuditService) Facets() (AuditFacets, error) {
 
 // ExportCSV writes every event matching q to a file the user picks.
 func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
-	rows, err := s.d.AllAudit(desk.AuditQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return "", uiError(err)
+	}
+	rows, err := w.AllAudit(desk.AuditQuery(q))
 	if err != nil {
 		return "", uiError(err)
 	}

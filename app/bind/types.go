@@ -37,12 +37,15 @@ type SignInRequest struct {
 
 // AuthState is who is signed in and whether the keychain works.
 type AuthState struct {
-	SignedIn          bool       `json:"signedIn"`
-	Demo              bool       `json:"demo"`
-	Profile           *Profile   `json:"profile"`
-	Me                *domain.Me `json:"me"`
-	KeychainAvailable bool       `json:"keychainAvailable"`
-	KeychainMessage   string     `json:"keychainMessage"`
+	SignedIn bool       `json:"signedIn"`
+	Demo     bool       `json:"demo"`
+	Profile  *Profile   `json:"profile"`
+	Me       *domain.Me `json:"me"`
+	// Capabilities is what the signed-in identity system can do: the UI
+	// offers an action only when it can and the permission is there.
+	Capabilities      *domain.Capabilities `json:"capabilities"`
+	KeychainAvailable bool                 `json:"keychainAvailable"`
+	KeychainMessage   string               `json:"keychainMessage"`
 	// Message explains the last change (session ended, cache rebuilt);
 	// empty when there is nothing to say.
 	Message string `json:"message"`
@@ -56,7 +59,7 @@ type AuthState struct {
 
 func authState(st desk.AuthState) AuthState {
 	out := AuthState{
-		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me,
+		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me, Capabilities: st.Capabilities,
 		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message, Notice: st.Notice,
 		DefaultServer: st.DefaultServer,
 	}

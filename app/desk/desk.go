@@ -46,10 +46,12 @@ type Events interface {
 
 // AuthState is who is signed in and whether secrets are safe.
 type AuthState struct {
-	SignedIn          bool
-	Demo              bool
-	Profile           *profile.Profile
-	Me                *domain.Me
+	SignedIn bool
+	Demo     bool
+	Profile  *profile.Profile
+	Me       *domain.Me
+	// Capabilities is what the signed-in provider can do (nil signed out).
+	Capabilities      *domain.Capabilities
 	KeychainAvailable bool
 	KeychainMessage   string
 	// Message explains the last change to the user (e.g. "your session was
@@ -106,7 +108,7 @@ type Desk struct {
 	kcMessage string
 	message   string
 	notice    string // see AuthState.Notice
-	ws        *workspace
+	ws        *Workspace
 	prefs     prefs // see settings.go
 }
 
@@ -219,7 +221,8 @@ func (d *Desk) State() AuthState {
 	if w := d.ws; w != nil {
 		p := w.prof
 		me := w.Me()
-		st.SignedIn, st.Demo, st.Profile = true, p.Demo, &p
+		caps := w.Capabilities()
+		st.SignedIn, st.Demo, st.Profile, st.Capabilities = true, p.Demo, &p, &caps
 		if me.User.ID != "" {
 			st.Me = &me
 		}

@@ -144,7 +144,7 @@ func signIn(t *testing.T, d *desk.Desk, p *platformtest.Platform, email string) 
 
 func syncNow(t *testing.T, d *desk.Desk) syncer.Status {
 	t.Helper()
-	st, err := d.SyncNow(context.Background())
+	st, err := ws(t, d).SyncNow(context.Background())
 	if err != nil {
 		t.Fatalf("SyncNow: %v", err)
 	}
@@ -167,4 +167,14 @@ func codeOf(err error) string {
 		return e.Code
 	}
 	return ""
+}
+
+// ws is d's open workspace; the test fails when none is open.
+func ws(t testing.TB, d *desk.Desk) *desk.Workspace {
+	t.Helper()
+	w, err := d.Workspace()
+	if err != nil {
+		t.Fatalf("no open workspace: %v", err)
+	}
+	return w
 }

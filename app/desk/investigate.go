@@ -30,11 +30,7 @@ type Person struct {
 }
 
 // Person finds a user in the cached sessions, devices and audit log.
-func (d *Desk) Person(userID string) (Person, error) {
-	w, err := d.current()
-	if err != nil {
-		return Person{}, err
-	}
+func (w *Workspace) Person(userID string) (Person, error) {
 	p := Person{IsMe: w.Me().User.ID == userID}
 	found := false
 	nowNano := w.prov.Now().UnixNano()
@@ -84,11 +80,7 @@ type SessionDetails struct {
 
 // SessionDetails returns one cached session with its device and the audit
 // event that ended it.
-func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
-	w, err := d.current()
-	if err != nil {
-		return SessionDetails{}, err
-	}
+func (w *Workspace) SessionDetails(id string) (SessionDetails, error) {
 	s, ok := w.sessions.Get(id)
 	if !ok {
 		return SessionDetails{}, &Error{Code: domain.KindNotFound, Message: "This session is not in the cached data."}
@@ -117,8 +109,8 @@ func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
 
 // MatchingSessionIDs is the ID of every session matching q, in q's order:
 // "select all N matching".
-func (d *Desk) MatchingSessionIDs(q SessionQuery) ([]string, error) {
-	rows, err := d.AllSessions(q)
+func (w *Workspace) MatchingSessionIDs(q SessionQuery) ([]string, error) {
+	rows, err := w.AllSessions(q)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +131,7 @@ type SelectionSummary struct {
 }
 
 // SummarizeSelection describes the selected sessions for the dialog.
-func (d *Desk) SummarizeSelection(ids []string) (SelectionSummary, error) {
-	w, err := d.current()
-	if err != nil {
-		return SelectionSummary{}, err
-	}
+func (w *Workspace) SummarizeSelection(ids []string) (SelectionSummary, error) {
 	if len(ids) > MaxSelection {
 		return SelectionSummary{}, &Error{Code: domain.KindInvalid, Message: "The selection is too large."}
 	}
@@ -211,12 +199,9 @@ type SelectedResult struct {
 // ended (which stays ended) and lists the rest in NotEnded, and the error
 // says why, phrased for the rest when earlier batches went through (the
 // action's usual "nothing was changed" would be untrue).
-func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
-	w, err := d.current()
+func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
+	reason, err := checkReason(reason)
 	if err != nil {
-		return SelectedResult{}, err
-	}
-	if reason, err = checkReason(reason); err != nil {
 		return SelectedResult{}, err
 	}
 	if len(ids) == 0 || len(ids) > MaxSelection {
@@ -243,12 +228,12 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 		batch := uniq[start:min(start+domain.MaxSelected, len(uniq))]
 		out, err := w.prov.EndSessions(ctx, batch, reason)
 		if err != nil {
-			d.afterAction(ctx, w, nil, nil)
+			w.afterAction(ctx, nil, nil)
 			res.NotEnded = slices.Clone(uniq[start:])
 			if res.Batches == 0 {
-				return res, d.fail(w, err)
+				return res, w.fail(err)
 			}
-			return res, d.failAs(w, err, restOfBatches)
+			return res, w.failAs(err, restOfBatches)
 		}
 		res.Terminated += out.Terminated
 		res.NotFound += len(out.NotFound)
@@ -257,49 +242,42 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 			progress(start+len(batch), len(uniq))
 		}
 	}
-	d.syncAfter(ctx, w)
+	w.syncAfter(ctx)
 	return res, nil
 }
 
 // SignOutEverywhere ends every active session of one person. When the
 // person is the caller and keepCurrent is false, the caller is signed out
 // too.
-func (d *Desk) SignOutEverywhere(ctx context.Context, userID string, keepCurrent bool, reason string) (int, error) {
-	w, err := d.current()
+func (w *Workspace) SignOutEverywhere(ctx context.Context, userID string, keepCurrent bool, reason string) (int, error) {
+	reason, err := checkReason(reason)
 	if err != nil {
-		return 0, err
-	}
-	if reason, err = checkReason(reason); err != nil {
 		return 0, err
 	}
 	res, err := w.prov.EndPersonSessions(ctx, userID, keepCurrent, reason)
 	if err != nil {
-		return 0, d.fail(w, err)
+		return 0, w.fail(err)
 	}
 	if !keepCurrent && userID == w.Me().User.ID {
-		d.ended(w)
+		w.end()
 		return res.Terminated, nil
 	}
-	d.syncAfter(ctx, w)
+	w.syncAfter(ctx)
 	return res.Terminated, nil
 }
 
 // syncAfter brings the ended sessions and the new audit event into the
 // cache before the action returns, so the UI's next read shows them ended.
 // Offline by then is not the action's failure: the background sync retries.
-func (d *Desk) syncAfter(ctx context.Context, w *workspace) {
+func (w *Workspace) syncAfter(ctx context.Context) {
 	if _, err := w.sync.SyncNow(ctx); err != nil {
-		d.cfg.Log.Info("sync after an action failed; the background sync retries", "err", err)
+		w.log.Info("sync after an action failed; the background sync retries", "err", err)
 		w.sync.Trigger()
 	}
 }
 
 // Overview computes the organization's picture from the cache.
-func (d *Desk) Overview() (overview.Overview, error) {
-	w, err := d.current()
-	if err != nil {
-		return overview.Overview{}, err
-	}
+func (w *Workspace) Overview() (overview.Overview, error) {
 	return overview.Compute(w.sessions.All(), w.devices.All(), w.prov.Now()), nil
 }
 
@@ -340,27 +318,19 @@ func auditQuery(q AuditQuery) (index.Query[domain.AuditEvent], error) {
 }
 
 // FindAudit answers a filtered window of the cached audit log.
-func (d *Desk) FindAudit(q AuditQuery) (AuditPage, error) {
-	w, err := d.current()
-	if err != nil {
-		return AuditPage{}, err
-	}
+func (w *Workspace) FindAudit(q AuditQuery) (AuditPage, error) {
 	iq, err := auditQuery(q)
 	if err != nil {
 		return AuditPage{}, err
 	}
 	res := w.audit.Find(iq, "at")
 	page := AuditPage{Items: res.Items, Total: res.Total}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
 // AllAudit is every cached event matching q, for export.
-func (d *Desk) AllAudit(q AuditQuery) ([]domain.AuditEvent, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+func (w *Workspace) AllAudit(q AuditQuery) ([]domain.AuditEvent, error) {
 	iq, err := auditQuery(q)
 	if err != nil {
 		return nil, err
@@ -371,11 +341,7 @@ func (d *Desk) AllAudit(q AuditQuery) ([]domain.AuditEvent, error) {
 }
 
 // AuditFacets lists the filter values present in the cached audit log.
-func (d *Desk) AuditFacets() (AuditFacets, error) {
-	w, err := d.current()
-	if err != nil {
-		return AuditFacets{}, err
-	}
+func (w *Workspace) AuditFacets() (AuditFacets, error) {
 	actions := map[string]bool{}
 	actors := map[string]domain.Person{}
 	targets := map[string]domain.Person{}

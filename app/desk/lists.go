@@ -48,11 +48,7 @@ type SessionPage struct {
 // default views (no search, a sort on a clear column) come from SQL over the
 // cache's clear columns instead, with the same rows in the same order (see
 // syncer.Load and cache.Store.SessionWindow).
-func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
-	w, err := d.current()
-	if err != nil {
-		return SessionPage{}, err
-	}
+func (w *Workspace) ListSessions(q SessionQuery) (SessionPage, error) {
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
 	now := w.prov.Now()
@@ -87,16 +83,12 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 		page.ActiveCount = w.sessions.CountFacet("active@"+now.Truncate(time.Second).Format(time.RFC3339),
 			func(f index.Key) bool { return index.ActiveFacet(f, nowNano) })
 	}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
 // AllSessions is every row matching q (not only a window), for export.
-func (d *Desk) AllSessions(q SessionQuery) ([]domain.Session, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+func (w *Workspace) AllSessions(q SessionQuery) ([]domain.Session, error) {
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
 	now := w.prov.Now()
@@ -149,27 +141,19 @@ type DevicePage struct {
 }
 
 // ListDevices answers from the in-memory index.
-func (d *Desk) ListDevices(q DeviceQuery) (DevicePage, error) {
-	w, err := d.current()
-	if err != nil {
-		return DevicePage{}, err
-	}
+func (w *Workspace) ListDevices(q DeviceQuery) (DevicePage, error) {
 	iq, err := deviceQuery(q, w.prov.Now())
 	if err != nil {
 		return DevicePage{}, err
 	}
 	res := w.devices.Find(iq, index.DefaultDeviceSort)
 	page := DevicePage{Items: res.Items, Total: res.Total, TrustedCount: w.devices.CountFacet("trusted", index.TrustedFacet)}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
 // AllDevices is every row matching q, for export.
-func (d *Desk) AllDevices(q DeviceQuery) ([]domain.Device, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+func (w *Workspace) AllDevices(q DeviceQuery) ([]domain.Device, error) {
 	q.Offset, q.Limit = 0, w.devices.Len()+1
 	iq, err := deviceQuery(q, w.prov.Now())
 	if err != nil {
@@ -205,14 +189,10 @@ type AuditPage struct {
 }
 
 // ListAudit answers from the cached audit log.
-func (d *Desk) ListAudit(offset, limit int) (AuditPage, error) {
-	w, err := d.current()
-	if err != nil {
-		return AuditPage{}, err
-	}
+func (w *Workspace) ListAudit(offset, limit int) (AuditPage, error) {
 	res := w.audit.Find(index.Query[domain.AuditEvent]{Sort: "at", Desc: true, Offset: offset, Limit: window(limit)}, "at")
 	page := AuditPage{Items: res.Items, Total: res.Total}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
@@ -223,40 +203,22 @@ func window(limit int) int {
 	return min(limit, MaxWindow)
 }
 
-func (d *Desk) freshness(w *workspace) (offline bool, at *time.Time) {
+func (w *Workspace) freshness() (offline bool, at *time.Time) {
 	st := w.sync.Status()
 	return !st.Online, st.LastSyncAt
 }
 
-// SyncStatus returns the sync state (signed out: offline, never synced).
-func (d *Desk) SyncStatus() syncer.Status {
-	w, err := d.current()
-	if err != nil {
-		return syncer.Status{}
-	}
+// SyncStatus returns the sync state.
+func (w *Workspace) SyncStatus() syncer.Status {
 	return w.sync.Status()
 }
 
 // SyncNow runs a sync at once.
-func (d *Desk) SyncNow(ctx context.Context) (syncer.Status, error) {
-	w, err := d.current()
-	if err != nil {
-		return syncer.Status{}, err
-	}
+func (w *Workspace) SyncNow(ctx context.Context) (syncer.Status, error) {
 	st, err := w.sync.SyncNow(ctx)
 	if err != nil && !platformOffline(err) {
-		return st, d.actionError(err)
+		return st, actionErrorFor(err, wholeAction)
 	}
 	// Offline is a state, shown in the status, not a failure of the call.
 	return st, nil
-}
-
-// Me returns the signed-in user's identity and permissions.
-func (d *Desk) Me() (domain.Me, bool) {
-	w, err := d.current()
-	if err != nil {
-		return domain.Me{}, false
-	}
-	me := w.Me()
-	return me, me.User.ID != ""
 }

@@ -94,7 +94,7 @@ type CacheInfo struct {
 
 // CacheInfo describes the open profile's cache.
 func (d *Desk) CacheInfo(ctx context.Context) (CacheInfo, error) {
-	w, err := d.current()
+	w, err := d.Workspace()
 	if err != nil {
 		return CacheInfo{}, err
 	}

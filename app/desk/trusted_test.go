@@ -53,7 +53,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	if err != nil || deviceID == "" {
 		t.Fatalf("device id: %q %v", deviceID, err)
 	}
-	d.SyncNow(ctx) // a member may not list; the cache is open all the same
+	ws(t, d).SyncNow(ctx) // a member may not list; the cache is open all the same
 
 	// The secret is a credential: not in the cache (while it is open, WAL
 	// included), the profile file or the logs.
@@ -102,7 +102,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	if got, _ := kc.DeviceSecret(prof); got != secret {
 		t.Fatal("device secret changed or dropped by a trusted sign-in")
 	}
-	d.SyncNow(ctx)
+	ws(t, d).SyncNow(ctx)
 	noSecretOnDisk("after the trusted sign-in")
 
 	// The id alone is not enough: it is public (every viewer sees it).
