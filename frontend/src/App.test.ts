@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import * as api from './test/fakeApi';
-import { AUDITOR, emit, fake, resetFake, signedIn, signedOut } from './test/fakeApi';
+import { AUDITOR, PLATFORMD, emit, fake, resetFake, signedIn, signedOut } from './test/fakeApi';
 
 vi.mock('./lib/api', () => import('./test/fakeApi'));
 
@@ -263,6 +263,18 @@ describe('confirmation dialogs', () => {
 describe('permission gating', () => {
   it('an auditor sees the lists but no "Terminate all sessions" nor "Revoke trust"', async () => {
     resetFake({ auth: signedIn(AUDITOR) });
+    const { user, table } = await renderDesk();
+    expect(within(table).getAllByRole('button', { name: 'Terminate' }).length).toBeGreaterThan(0);
+    expect(screen.queryByRole('button', { name: 'Terminate all sessions' })).not.toBeInTheDocument();
+    await user.click(screen.getByRole('tab', { name: 'Devices' }));
+    const devices = await screen.findByRole('table', { name: 'Devices' });
+    await within(devices).findByText('Chrome on macOS #2');
+    expect(within(devices).getAllByText('Trusted').length).toBeGreaterThan(0);
+    expect(screen.queryByRole('button', { name: 'Revoke trust' })).not.toBeInTheDocument();
+  });
+
+  it('a provider that cannot end all sessions nor revoke trust offers neither, whatever the permissions', async () => {
+    resetFake({ auth: signedIn(undefined, { ...PLATFORMD, endAll: false, revokeDeviceTrust: false }) });
     const { user, table } = await renderDesk();
     expect(within(table).getAllByRole('button', { name: 'Terminate' }).length).toBeGreaterThan(0);
     expect(screen.queryByRole('button', { name: 'Terminate all sessions' })).not.toBeInTheDocument();

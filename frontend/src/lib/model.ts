@@ -241,6 +241,18 @@ export function normalizeAuthState(s: AuthState): AuthState {
   return s;
 }
 
+/**
+ * Whether the signed-in identity system can take an action (its provider's
+ * capabilities). The UI offers an action only when this and the permission
+ * both hold; unknown capabilities offer nothing.
+ */
+export function canDo(s: AuthState | null, what: CapabilityAction): boolean {
+  return s?.capabilities?.[what] === true;
+}
+
+/** The capabilities that are actions (the others say where data comes from). */
+export type CapabilityAction = 'endSession' | 'endSelected' | 'endPerson' | 'endAll' | 'revokeDeviceTrust';
+
 export function hasPermission(s: AuthState | null, perm: string): boolean {
   return !!s?.me?.permissions?.includes(perm);
 }
