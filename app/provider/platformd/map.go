@@ -4,7 +4,9 @@ package platformd
 // domain types here and nowhere else. Each conversion names every field,
 // so that a field added to the wire is a compile-time or test-time
 // decision, not a silent loss (TestMappingCarriesEveryField fills every
-// field of the wire types and checks that each one arrives).
+// field of the wire types and checks that each one arrives). The sync's
+// list pages skip the copy and decode into the domain types (see
+// listPage); TestWirePagesDecodeAsMapped holds them to these conversions.
 
 import (
 	"sessiondesk/app/domain"
@@ -51,15 +53,6 @@ func auditEventOf(e *api.AuditEvent) domain.AuditEvent {
 		TargetUser: optPersonOf(e.TargetUser), TargetLabel: e.TargetLabel, TargetIDs: e.TargetIDs,
 		Count: e.Count, Reason: e.Reason,
 	}
-}
-
-// mapAll converts a page's items; the result never aliases the wire slice.
-func mapAll[W, D any](items []W, of func(*W) D) []D {
-	out := make([]D, len(items))
-	for i := range items {
-		out[i] = of(&items[i])
-	}
-	return out
 }
 
 func next(cursor *string) string {

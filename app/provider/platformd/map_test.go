@@ -1,8 +1,11 @@
 package platformd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 	"time"
@@ -143,5 +146,61 @@ func TestDomainNamesAreTheContracts(t *testing.T) {
 		if p.domain != p.wire {
 			t.Errorf("domain %v, contract %v", p.domain, p.wire)
 		}
+	}
+}
+
+// The sync's list pages decode the wire JSON straight into the domain
+// types (listPage). With every field of every wire type set (and a row
+// with every optional field absent), what they decode equals the explicit
+// mapping of the same wire page, so the shortcut cannot lose or misplace a
+// field the mapping carries.
+func TestWirePagesDecodeAsMapped(t *testing.T) {
+	n := 0
+	var ss [2]api.Session
+	var ds [2]api.Device
+	var es [2]api.AuditEvent
+	fill(reflect.ValueOf(&ss[0]).Elem(), &n)
+	fill(reflect.ValueOf(&ds[0]).Elem(), &n)
+	fill(reflect.ValueOf(&es[0]).Elem(), &n)
+	cursor := "next-page"
+	bodies := map[string]any{
+		api.BasePath + "/sessions": api.SessionList{Items: ss[:], NextCursor: &cursor},
+		api.BasePath + "/devices":  api.DeviceList{Items: ds[:]},
+		api.BasePath + "/audit":    api.AuditList{Items: es[:], NextCursor: &cursor},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(bodies[r.URL.Path])
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ctx := NewProvider(c.WithToken("t")), context.Background()
+
+	sp, err := p.Sessions(ctx, domain.PageRequest{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []domain.Session{sessionOf(&ss[0]), sessionOf(&ss[1])}; !reflect.DeepEqual(sp.Items, want) || sp.Next != cursor {
+		t.Errorf("sessions decoded\n%+v\nmapped\n%+v (next %q)", sp.Items, want, sp.Next)
+	}
+	dp, err := p.Devices(ctx, domain.PageRequest{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []domain.Device{deviceOf(&ds[0]), deviceOf(&ds[1])}; !reflect.DeepEqual(dp.Items, want) || dp.Next != "" {
+		t.Errorf("devices decoded\n%+v\nmapped\n%+v (next %q)", dp.Items, want, dp.Next)
+	}
+	ap, err := p.Audit(ctx, domain.PageRequest{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// JSON turns an empty target_ids into null either way; compare what
+	// both decode from the same bytes.
+	want := []domain.AuditEvent{auditEventOf(&es[0]), auditEventOf(&es[1])}
+	if !reflect.DeepEqual(ap.Items, want) || ap.Next != cursor {
+		t.Errorf("audit decoded\n%+v\nmapped\n%+v (next %q)", ap.Items, want, ap.Next)
 	}
 }

@@ -2,6 +2,8 @@ package platformd
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"time"
 
 	"sessiondesk/app/domain"
@@ -84,32 +86,42 @@ func (p *Provider) Me(ctx context.Context) (domain.Me, error) {
 	return meOf(m), nil
 }
 
+// The list pages of a sync are decoded straight into the domain types:
+// a full sync reads 100 pages of 1,000 sessions, and mapping each page from
+// the wire types cost 6 % more allocations and bytes per page
+// (BenchmarkSessionsPage1000 against ...Wire). The wire and domain shapes
+// agree field for field and name for name; TestWirePagesDecodeAsMapped
+// proves it (every field set, decoded both ways, compared), so this is the
+// explicit mapping's result without its copy.
+
+// page is a list answer (api.SessionList and its kin) in domain types.
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func listPage[T any](ctx context.Context, c *Client, path string, q url.Values) (domain.Page[T], error) {
+	var out page[T]
+	if err := c.do(ctx, retryIdempotent, http.MethodGet, api.BasePath+path, q, nil, &out); err != nil {
+		return domain.Page[T]{}, err
+	}
+	return domain.Page[T]{Items: out.Items, Next: next(out.NextCursor)}, nil
+}
+
 // Sessions reads one page of GET /sessions (the updated_since feed when
 // r.Since is set).
 func (p *Provider) Sessions(ctx context.Context, r domain.PageRequest) (domain.Page[domain.Session], error) {
-	page, err := p.c.ListSessions(ctx, ListParams{Limit: r.Limit, Cursor: r.Cursor, UpdatedSince: r.Since})
-	if err != nil {
-		return domain.Page[domain.Session]{}, err
-	}
-	return domain.Page[domain.Session]{Items: mapAll(page.Items, sessionOf), Next: next(page.NextCursor)}, nil
+	return listPage[domain.Session](ctx, p.c, "/sessions", ListParams{Limit: r.Limit, Cursor: r.Cursor, UpdatedSince: r.Since}.values())
 }
 
 // Devices reads one page of GET /devices.
 func (p *Provider) Devices(ctx context.Context, r domain.PageRequest) (domain.Page[domain.Device], error) {
-	page, err := p.c.ListDevices(ctx, ListParams{Limit: r.Limit, Cursor: r.Cursor, UpdatedSince: r.Since})
-	if err != nil {
-		return domain.Page[domain.Device]{}, err
-	}
-	return domain.Page[domain.Device]{Items: mapAll(page.Items, deviceOf), Next: next(page.NextCursor)}, nil
+	return listPage[domain.Device](ctx, p.c, "/devices", ListParams{Limit: r.Limit, Cursor: r.Cursor, UpdatedSince: r.Since}.values())
 }
 
 // Audit reads one page of GET /audit, newest first.
 func (p *Provider) Audit(ctx context.Context, r domain.PageRequest) (domain.Page[domain.AuditEvent], error) {
-	page, err := p.c.ListAudit(ctx, r.Limit, r.Cursor)
-	if err != nil {
-		return domain.Page[domain.AuditEvent]{}, err
-	}
-	return domain.Page[domain.AuditEvent]{Items: mapAll(page.Items, auditEventOf), Next: next(page.NextCursor)}, nil
+	return listPage[domain.AuditEvent](ctx, p.c, "/audit", ListParams{Limit: r.Limit, Cursor: r.Cursor}.values())
 }
 
 // EndSession terminates one session.
