@@ -53,7 +53,11 @@ func TestOnlyThePlatformdProviderImportsTheBackend(t *testing.T) {
 				if p == "sessiondesk/backend/api" && allowed(dir) {
 					continue
 				}
-				t.Errorf("%s imports %s: only the platformd provider (app/provider/platformd) speaks the wire contract; use app/domain", path, p)
+				if p == "sessiondesk/backend/api" {
+					t.Errorf("%s imports %s: only the platformd provider (app/provider/platformd) speaks the wire contract; use app/domain", path, p)
+				} else {
+					t.Errorf("%s imports %s: the app never builds on the platform's server or store", path, p)
+				}
 			}
 		}
 		return nil

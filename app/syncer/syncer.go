@@ -89,7 +89,7 @@ type Status struct {
 	Phase      string     `json:"phase"`
 	Done       int        `json:"done"`
 	Total      int        `json:"total"`
-	// Live is set while the platform's event stream is held (app/live);
+	// Live is set while the platform's event stream is held (a provider's live source, see provider.Provider.Watch);
 	// LastEventAt is when its last change arrived. LiveNote says why
 	// changes are polled instead, when the stream cannot be held.
 	Live        bool       `json:"live"`

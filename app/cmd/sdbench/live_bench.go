@@ -96,7 +96,7 @@ func benchLive(ctx context.Context, cfg config, lc liveConfig, dir string) ([]ro
 }
 
 // benchNotify times sign-ins on new devices until the app's notifier is
-// called, with the app's real syncer and stream (app/live).
+// called, with the app's real syncer and stream (the platformd provider's live source).
 func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string) ([]row, error) {
 	admin := newAPIClient(p.URL, 2)
 	login, err := admin.login(ctx, liveSlug, "admin@"+liveSlug+".test")
@@ -184,7 +184,7 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	pollP99 := time.Duration(float64(lc.pollEvery)*0.99) + syncMed
 	return []row{
 		{"live", fmt.Sprintf("new-device sign-in → notification, stream, p50 / p99 (%d sign-ins)", len(lat)),
-			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → app/live → syncer → cache → notifier"},
+			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → provider/platformd → syncer → cache → notifier"},
 		{"live", fmt.Sprintf("same with %s polling, p50 / p99", lc.pollEvery), ms(pollP50) + " / " + ms(pollP99), "",
 			fmt.Sprintf("computed: U(0, %s) wait + measured delta sync %s (median of %d)", lc.pollEvery, ms(syncMed), len(syncs))},
 	}, nil

@@ -32,7 +32,7 @@ func (c *Client) OpenEvents(ctx context.Context, lastEventID string) (*http.Resp
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
 	// Not through attemptTransport: it reads a whole body within an
-	// attempt's limits, and a stream's body never ends. The caller (app/live)
+	// attempt's limits, and a stream's body never ends. The caller (live.go)
 	// tells a dead stream from a quiet one by its pings instead.
 	rt := c.rc.HTTPClient.Transport
 	if at, ok := rt.(*attemptTransport); ok {
