@@ -1,7 +1,11 @@
-// Package desk is the app's state below the UI: which profile is signed in,
-// its platform client, its open offline cache and indexes, and its running
-// sync. The bound services of package bind are thin adapters over it; the
-// package itself knows nothing of Wails, so it is tested without a window.
+// Package desk is the app's state below the UI, in two parts. Desk is what
+// outlives a sign-in: the lifecycle, sign-in, the keychain, the remembered
+// profiles, the settings and the notices. Workspace is one signed-in
+// account: its provider (app/provider), its open offline cache and
+// indexes, its running sync, and the lists, actions and investigation the
+// UI asks for. The bound services of package bind are thin adapters over
+// both; the package itself knows nothing of Wails, so it is tested without
+// a window.
 //
 // Credentials. A profile's token, device id and trusted-device secret live
 // in the keychain only.
