@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sessiondesk/app/domain"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"sessiondesk/app/domain"
 )
 
 // Dialogs is the native file dialog, behind a seam for tests.

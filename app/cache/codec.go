@@ -3,8 +3,9 @@ package cache
 import (
 	"encoding/binary"
 	"errors"
-	"sessiondesk/app/domain"
 	"time"
+
+	"sessiondesk/app/domain"
 )
 
 // The plaintext inside a sealed row. Version 1 was the row's JSON; opening

@@ -3,9 +3,10 @@ package cache
 import (
 	"encoding/json"
 	"reflect"
-	"sessiondesk/app/domain"
 	"testing"
 	"time"
+
+	"sessiondesk/app/domain"
 )
 
 // The binary codec must carry every field of the api types: a field added

@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sessiondesk/app/domain"
 	"time"
+
+	"sessiondesk/app/domain"
 )
 
 // Snapshot is what one sync brings home.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+
 	"sessiondesk/app/domain"
 )
 

@@ -7,8 +7,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"sessiondesk/app/domain"
 	"time"
+
+	"sessiondesk/app/domain"
 )
 
 // Error codes Desk produces itself (the platform's codes pass through).

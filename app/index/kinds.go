@@ -2,9 +2,10 @@ package index
 
 import (
 	"net/netip"
-	"sessiondesk/app/domain"
 	"strings"
 	"time"
+
+	"sessiondesk/app/domain"
 )
 
 // Default sort keys, as the bound-services contract defines them.

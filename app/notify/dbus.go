@@ -6,11 +6,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sessiondesk/app/domain"
 	"sync"
 
 	"github.com/esiqveland/notify"
 	"github.com/godbus/dbus/v5"
+
+	"sessiondesk/app/domain"
 )
 
 // Notifier sends notifications over one private D-Bus connection.

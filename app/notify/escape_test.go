@@ -1,9 +1,10 @@
 package notify
 
 import (
-	"sessiondesk/app/domain"
 	"strings"
 	"testing"
+
+	"sessiondesk/app/domain"
 )
 
 // On Windows the text goes into a CDATA section of the toast XML

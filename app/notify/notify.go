@@ -15,10 +15,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sessiondesk/app/domain"
 	"strings"
 	"time"
 	"unicode"
+
+	"sessiondesk/app/domain"
 )
 
 // AppName is shown by the notification service as the sender.

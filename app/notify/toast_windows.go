@@ -3,10 +3,11 @@ package notify
 import (
 	"context"
 	"log/slog"
-	"sessiondesk/app/domain"
 	"sync"
 
 	toast "git.sr.ht/~jackmordaunt/go-toast"
+
+	"sessiondesk/app/domain"
 )
 
 // Notifier shows Windows toast notifications through the WinRT toast API

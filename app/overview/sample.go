@@ -2,8 +2,9 @@ package overview
 
 import (
 	"fmt"
-	"sessiondesk/app/domain"
 	"time"
+
+	"sessiondesk/app/domain"
 )
 
 // Sample builds n sessions and m devices spread over the last 10 days with

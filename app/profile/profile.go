@@ -30,11 +30,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sessiondesk/app/domain"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"sessiondesk/app/domain"
 )
 
 // Profile is one account on one platform.
