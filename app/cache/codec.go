@@ -18,7 +18,7 @@ import (
 //
 // Decoding takes one string of the whole plaintext and slices every field
 // out of it, so a row costs one allocation for its strings. The codec test
-// fails when an api type gains a field, so a new field cannot be dropped
+// fails when a domain type gains a field, so a new field cannot be dropped
 // silently.
 const codecV2 = 0x02
 

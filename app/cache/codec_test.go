@@ -9,7 +9,7 @@ import (
 	"sessiondesk/app/domain"
 )
 
-// The binary codec must carry every field of the api types: a field added
+// The binary codec must carry every field of the domain types: a field added
 // there and not here fails this test instead of vanishing from the cache.
 func TestCodecCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
