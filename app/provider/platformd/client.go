@@ -1,5 +1,8 @@
-// Package platform is the desktop app's client for Platform API v1.1 (the
-// contract is backend/api/openapi.yaml), built on hashicorp/go-retryablehttp.
+// Package platformd is the app's provider (app/provider) for platformd: its
+// client for Platform API v1.1 (the contract is backend/api/openapi.yaml),
+// built on hashicorp/go-retryablehttp, its event stream (live.go), and the
+// mapping of the wire types to the app's domain (map.go, provider.go). It is
+// the only app package that imports backend/api (app/seam_test.go).
 //
 // Retry policy. Reads and the actions this platform makes idempotent
 // (terminate a session, terminate all, untrust a device, logout) are retried on
@@ -7,7 +10,7 @@
 // 5xx (except 501) and 429, with exponential backoff and jitter; a Retry-After
 // header on 429/503 is honoured, and when it points past the call's time
 // budget the call gives up at once instead of sleeping into a certain
-// timeout (the error then carries the wait, see RetryAfterOf). Sign-in is not
+// timeout (the error then carries the wait, see domain.RetryAfterOf). Sign-in is not
 // idempotent (every success creates a session), so it is retried only when
 // the connection was refused, which proves the request never reached the
 // server. Other 4xx answers are final.

@@ -16,6 +16,7 @@
 // proxy that buffers — the syncer polls at its normal interval again, the
 // sync status says why, and the stream is tried again later. Other failures
 // reconnect with exponential backoff.
+
 package platformd
 
 import (
@@ -36,7 +37,7 @@ import (
 	"sessiondesk/backend/api"
 )
 
-// Defaults of Config.
+// Defaults of StreamConfig.
 const (
 	DefaultLiveInterval   = 5 * time.Minute
 	DefaultSilenceTimeout = 20 * time.Second
