@@ -160,7 +160,7 @@ export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?:
   fake.offline = false;
   fake.selectedFailAfter = 0;
   fake.snapshotAt = iso(0);
-  fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
+  fake.sync = { online: true, syncing: false, lastSyncAt: new Date(Date.now() - 60_000).toISOString(), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
   fake.settings = {
     retentionDays: 14,
     syncIntervalSeconds: 30,
