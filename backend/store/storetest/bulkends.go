@@ -291,7 +291,6 @@ func sortedIDs(ss ...store.Session) []string {
 // streams read; every other event has an empty, non-nil list.
 func testBulkEndsNameTheirSessions(t *testing.T, open Opener) {
 	s, _ := open(t, nil)
-	ctx := context.Background()
 	f := ArrangeBulkFixture(t, s)
 	a1, _ := SignInAs(t, s, f.Alice, "Firefox 133 on Linux", "192.0.2.1", time.Hour)
 	a2, _ := SignInAs(t, s, f.Alice, "Chrome 131 on Windows", "192.0.2.2", time.Hour)
@@ -417,7 +416,6 @@ func testBulkEndsNameTheirSessions(t *testing.T, open Opener) {
 // live streams.
 func testZeroEffectEndsAreNotAudited(t *testing.T, open Opener) {
 	s, _ := open(t, nil)
-	ctx := context.Background()
 	f := ArrangeBulkFixture(t, s)
 	a1, _ := SignInAs(t, s, f.Alice, "Firefox 133 on Linux", "192.0.2.1", time.Hour)
 	SignInAs(t, s, f.Alice, "Chrome 131 on Windows", "192.0.2.2", time.Hour)
