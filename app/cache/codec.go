@@ -118,7 +118,14 @@ func encodeAudit(b []byte, e *domain.AuditEvent) []byte {
 	} else {
 		b = putUser(append(b, 1), e.TargetUser)
 	}
-	return putStr(b, e.TargetLabel)
+	b = putStr(b, e.TargetLabel)
+	// v1.2: the sessions a bulk action ended (the workstation's own log of
+	// a Kratos profile keeps them too).
+	b = binary.AppendUvarint(b, uint64(len(e.TargetIDs)))
+	for _, id := range e.TargetIDs {
+		b = putStr(b, id)
+	}
+	return b
 }
 
 // reader walks one plaintext; the first error sticks and later reads
@@ -283,6 +290,15 @@ func decodeAudit(plain string, e *domain.AuditEvent) error {
 			r.user(e.TargetUser)
 		}
 		e.TargetLabel = r.str()
+	}
+	if r.err == nil && r.pos < len(r.s) { // absent in rows cached before v1.2
+		n := r.uvarint()
+		if n > uint64(len(r.s)-r.pos) { // each id takes a byte at least
+			r.fail()
+		}
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			e.TargetIDs = append(e.TargetIDs, r.str())
+		}
 	}
 	return r.done()
 }

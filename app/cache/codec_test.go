@@ -14,7 +14,7 @@ import (
 func TestCodecCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
 		reflect.TypeFor[domain.Session](): 16, reflect.TypeFor[domain.Device](): 10,
-		reflect.TypeFor[domain.AuditEvent](): 9, reflect.TypeFor[domain.Person](): 3,
+		reflect.TypeFor[domain.AuditEvent](): 10, reflect.TypeFor[domain.Person](): 3,
 	} {
 		if typ.NumField() != want {
 			t.Errorf("%s has %d fields, the codec knows %d: extend codec.go", typ, typ.NumField(), want)
@@ -46,6 +46,7 @@ func TestCodecCoversEveryField(t *testing.T) {
 		{ID: "aud_1", At: at, Actor: by, Action: domain.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r",
 			TargetUser: &domain.Person{ID: "usr_t", Email: "t@x.test", Name: "T"}, TargetLabel: "Firefox on Linux, 10.0.0.1"},
 		{ID: "aud_2", At: at, Actor: by, Action: domain.ActionSessionsTerminateAll},
+		{ID: "aud_4", At: at, Actor: by, Action: domain.ActionSessionsTerminateSelected, Count: 2, TargetIDs: []string{"ses_1", "ses_2"}},
 	} {
 		var ge domain.AuditEvent
 		if err := decodeAudit(string(encodeAudit(nil, &e)), &ge); err != nil || !reflect.DeepEqual(ge, e) {
@@ -56,8 +57,13 @@ func TestCodecCoversEveryField(t *testing.T) {
 	pre := domain.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: domain.ActionDeviceUntrust, TargetID: &target, Count: 1, Reason: "old"}
 	full := encodeAudit(nil, &pre)
 	var gp domain.AuditEvent
-	if err := decodeAudit(string(full[:len(full)-2]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
+	if err := decodeAudit(string(full[:len(full)-3]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
 		t.Errorf("pre-v1.1 audit row: %v %+v", err, gp)
+	}
+	// One sealed before v1.2 (no target IDs) too.
+	gp = domain.AuditEvent{}
+	if err := decodeAudit(string(full[:len(full)-1]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
+		t.Errorf("pre-v1.2 audit row: %v %+v", err, gp)
 	}
 	// Truncated input is an error, never a panic.
 	b := encodeSession(nil, &sessions[0])

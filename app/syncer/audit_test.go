@@ -169,14 +169,14 @@ func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 // addAuditEvents adds n events to the platform's audit log, each the end of
 // one active session (not the caller's): since v1.2 a bulk end that ends
 // nothing is not audited, so repeating terminate-all adds only one event.
-func addAuditEvents(t *testing.T, c *platform.Client, n int, what string) {
+func addAuditEvents(t *testing.T, c *platformd.Client, n int, what string) {
 	t.Helper()
 	ctx := context.Background()
 	me, err := c.Me(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := c.ListSessions(ctx, platform.ListParams{Status: "active", Limit: api.MaxLimit})
+	l, err := c.ListSessions(ctx, platformd.ListParams{Status: "active", Limit: domain.MaxPage})
 	if err != nil {
 		t.Fatal(err)
 	}
