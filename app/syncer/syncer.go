@@ -343,6 +343,7 @@ func (s *Syncer) setStatus(fn func(*Status)) {
 	s.mu.Lock()
 	fn(&s.status)
 	st := s.status
+	st.IntervalSeconds = int(s.cfg.Interval / time.Second)
 	s.mu.Unlock()
 	if s.cfg.Listener != nil {
 		s.cfg.Listener.Status(st)
