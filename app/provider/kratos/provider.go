@@ -635,8 +635,12 @@ func (p *Provider) EndPersonSessions(ctx context.Context, personID string, keepC
 	p.mu.Unlock()
 	slices.Sort(ids)
 	if len(ids) > 0 {
+		label := ""
+		if who != nil {
+			label = who.Email
+		}
 		p.record(domain.AuditEvent{Action: domain.ActionUserSessionsTerminate, TargetID: &personID, TargetUser: who,
-			TargetIDs: ids, Count: len(ids), Reason: reason})
+			TargetLabel: label, TargetIDs: ids, Count: len(ids), Reason: reason})
 	}
 	return domain.Ended{Terminated: len(ids)}, nil
 }
