@@ -150,7 +150,12 @@ type Route struct {
 	Auth bool
 	// Permission the caller must hold; "" means any signed-in caller.
 	Permission string
-	handle     func(w http.ResponseWriter, r *http.Request, c *caller) error
+	// PermissionForOthers, when set, is needed as well unless the path's
+	// {id} is the caller's own user ID: signing oneself out of one's other
+	// devices is one's own business (view is enough), signing out anyone
+	// else is a bulk termination.
+	PermissionForOthers string
+	handle              func(w http.ResponseWriter, r *http.Request, c *caller) error
 }
 
 // Routes lists every endpoint with its permission. Tests compare it with the
@@ -170,10 +175,12 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Pattern: b + "/sessions", Auth: true, Permission: api.PermSessionsView, handle: s.listSessions},
 		{Method: "POST", Pattern: b + "/sessions/{id}/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateSession},
 		{Method: "POST", Pattern: b + "/sessions/terminate-all", Auth: true, Permission: api.PermSessionsTerminateOrg, handle: s.terminateAll},
-		// Ending chosen sessions or one person's needs only view, like
-		// ending each of them one by one.
-		{Method: "POST", Pattern: b + "/sessions/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateSelected},
-		{Method: "POST", Pattern: b + "/users/{id}/sessions/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateUserSessions},
+		// v1.2: every bulk termination needs terminate_org (in v1.1 these
+		// needed only view, so a viewer could end the whole organization
+		// 1,000 at a time), except signing oneself out everywhere.
+		{Method: "POST", Pattern: b + "/sessions/terminate", Auth: true, Permission: api.PermSessionsTerminateOrg, handle: s.terminateSelected},
+		{Method: "POST", Pattern: b + "/users/{id}/sessions/terminate", Auth: true, Permission: api.PermSessionsView,
+			PermissionForOthers: api.PermSessionsTerminateOrg, handle: s.terminateUserSessions},
 		{Method: "GET", Pattern: b + "/devices", Auth: true, Permission: api.PermSessionsView, handle: s.listDevices},
 		{Method: "POST", Pattern: b + "/devices/{id}/untrust", Auth: true, Permission: api.PermDevicesRevokeTrust, handle: s.untrustDevice},
 		{Method: "GET", Pattern: b + "/audit", Auth: true, Permission: api.PermSessionsView, handle: s.listAudit},
@@ -297,6 +304,10 @@ func (s *Server) endpoint(rt Route) http.Handler {
 			}
 			if rt.Permission != "" && !c.has(rt.Permission) {
 				s.writeError(w, r, errorf(api.CodePermissionDenied, "this needs the permission %s", rt.Permission))
+				return
+			}
+			if rt.PermissionForOthers != "" && r.PathValue("id") != c.User.ID && !c.has(rt.PermissionForOthers) {
+				s.writeError(w, r, errorf(api.CodePermissionDenied, "this needs the permission %s unless it is your own account", rt.PermissionForOthers))
 				return
 			}
 		}

@@ -83,22 +83,25 @@ type Store interface {
 	// An already terminated session is returned unchanged, with no new audit
 	// event.
 	TerminateSession(ctx context.Context, orgID, id string, by Actor) (Session, error)
+	// The three bulk ends below record one audit event whose TargetIDs are
+	// the sessions it ended (at most api.MaxTargetIDs, in ID order), and no event
+	// at all when they ended nothing: a zero-effect action changed nothing,
+	// and an event would only reach every live stream as noise.
+	//
 	// TerminateAll ends every active session of the organization except
 	// keepSessionID (may be empty) and audits it with the count. Sessions
 	// that already expired are left as they are.
 	TerminateAll(ctx context.Context, orgID, keepSessionID string, by Actor) (int, error)
 	// TerminateUserSessions ends every active session of one user of the
-	// organization except keepSessionID (may be empty) and records one audit
-	// event (ActionUserSessionsTerminate, target the user, count the sessions
-	// ended), even when nothing was ended. A user of another organization is
-	// NotFound.
+	// organization except keepSessionID (may be empty) and audits it
+	// (ActionUserSessionsTerminate, target the user, count the sessions
+	// ended). A user of another organization is NotFound.
 	TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by Actor) (int, error)
 	// TerminateSessions ends each listed active session of the organization
-	// in one transaction and records one audit event
-	// (ActionSessionsTerminateSelected, count the sessions ended). IDs that
-	// name no session of the organization are returned in NotFound (in the
-	// order given, once each); already ended sessions count as neither;
-	// duplicates count once.
+	// in one transaction and audits it (ActionSessionsTerminateSelected,
+	// count the sessions ended). IDs that name no session of the
+	// organization are returned in NotFound (in the order given, once each);
+	// already ended sessions count as neither; duplicates count once.
 	TerminateSessions(ctx context.Context, orgID string, ids []string, by Actor) (Selected, error)
 
 	GetDevice(ctx context.Context, orgID, id string) (Device, error)
@@ -275,8 +278,13 @@ type AuditEvent struct {
 	// row changes.
 	TargetUser  *User
 	TargetLabel string
-	Count       int
-	Reason      string
+	// TargetIDs are the sessions a bulk end ended (ActionSessionsTerminateAll,
+	// ActionUserSessionsTerminate, ActionSessionsTerminateSelected): at most
+	// api.MaxTargetIDs, in ID order, so that the history outlives the
+	// housekeeping of ended sessions. Empty (not nil) for other actions.
+	TargetIDs []string
+	Count     int
+	Reason    string
 }
 
 // SessionLabel is the TargetLabel of an audited session: its client and IP.

@@ -50,10 +50,17 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	if ok, err := src.UseTOTPStep(ctx, u.ID, 1000); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
+	// A bulk end, so the copy carries an event's target_ids.
+	if n, err := src.TerminateAll(ctx, org.ID, ses.ID, store.Actor{UserID: u.ID}); err != nil || n == 0 {
+		t.Fatalf("terminate-all before the copy = %d %v", n, err)
+	}
 	srcSessions := everySession(t, src, org.ID)
 	srcAudit, err := src.ListAudit(ctx, org.ID, store.AuditFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(srcAudit.Items) == 0 || len(srcAudit.Items[0].TargetIDs) == 0 {
+		t.Fatalf("no audit event with target_ids to copy: %+v", srcAudit.Items)
 	}
 	src.Close()
 

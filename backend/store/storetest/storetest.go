@@ -51,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 		{"ChangeFeedOrderAndPaging", testChangeFeed},
 		{"BulkEnds", testBulkEnds},
 		{"AuditTargetsAndFilters", testAuditTargetsAndFilters},
+		{"BulkEndsNameTheirSessions", testBulkEndsNameTheirSessions},
+		{"ZeroEffectEndsAreNotAudited", testZeroEffectEndsAreNotAudited},
 		{"ChangeFeedNeverSkipsLateCommits", testChangeFeedUnderWriters},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
