@@ -35,10 +35,12 @@ import (
 // EventsConfig bounds and tunes the live streams. Zero fields take the
 // defaults of DefaultEvents.
 type EventsConfig struct {
-	// MaxPerSession and MaxPerOrg cap the open streams of one session and
-	// of one organization, counted over every process on the store
-	// (streamcaps.go); past the cap the answer is 429.
+	// MaxPerSession, MaxPerUser and MaxPerOrg cap the open streams of one
+	// session, of one user (over all of the user's sessions) and of one
+	// organization, counted over every process on the store
+	// (streamcaps.go); past a cap the answer is 429.
 	MaxPerSession int
+	MaxPerUser    int
 	MaxPerOrg     int
 	// LeaseTTL is how long a stream's place under the caps outlives the
 	// last renewal by its process; the process renews its streams every
@@ -68,6 +70,7 @@ type EventsConfig struct {
 func DefaultEvents() EventsConfig {
 	return EventsConfig{
 		MaxPerSession: 4,
+		MaxPerUser:    api.MaxStreamsPerUser,
 		MaxPerOrg:     5000,
 		LeaseTTL:      45 * time.Second,
 		PingInterval:  10 * time.Second,
@@ -82,6 +85,9 @@ func (c EventsConfig) withDefaults() EventsConfig {
 	d := DefaultEvents()
 	if c.MaxPerSession <= 0 {
 		c.MaxPerSession = d.MaxPerSession
+	}
+	if c.MaxPerUser <= 0 {
+		c.MaxPerUser = d.MaxPerUser
 	}
 	if c.MaxPerOrg <= 0 {
 		c.MaxPerOrg = d.MaxPerOrg
@@ -157,7 +163,7 @@ type liveEvent struct {
 
 func newHub(s *Server, cfg EventsConfig) *hub {
 	h := &hub{s: s, cfg: cfg, orgs: map[string]*orgHub{}, closing: make(chan struct{}),
-		leases: newLeases(s.store, s.log, s.clock, store.StreamCaps{PerSession: cfg.MaxPerSession, PerOrg: cfg.MaxPerOrg}, cfg.LeaseTTL)}
+		leases: newLeases(s.store, s.log, s.clock, store.StreamCaps{PerSession: cfg.MaxPerSession, PerUser: cfg.MaxPerUser, PerOrg: cfg.MaxPerOrg}, cfg.LeaseTTL)}
 	cfg.Notifier.Subscribe(h.wake)
 	return h
 }
@@ -402,7 +408,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *caller)
 	h := s.events
 	// The stream's place under the caps, counted with every other
 	// process's streams; 429 when full, 503 when it cannot be counted.
-	lease, err := h.leases.acquire(ctx, c.Org.ID, c.Session.ID)
+	lease, err := h.leases.acquire(ctx, c.Org.ID, c.Session.ID, c.User.ID)
 	if err != nil {
 		return err
 	}

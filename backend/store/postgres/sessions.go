@@ -444,6 +444,9 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 			}
 			return err
 		}
+		if err := endSessionsOverCap(w, orgID, in.UserID, ts, in.MaxSessions, in.LimitReason); err != nil {
+			return err
+		}
 		deviceID := in.DeviceID
 		if deviceID != "" {
 			tag, err := w.Exec(ctx, `UPDATE devices SET last_seen_at = $1, last_ip = $2, updated_at = $1,

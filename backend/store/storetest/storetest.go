@@ -52,6 +52,10 @@ func Run(t *testing.T, open Opener) {
 		{"BulkEnds", testBulkEnds},
 		{"AuditTargetsAndFilters", testAuditTargetsAndFilters},
 		{"ChangeFeedNeverSkipsLateCommits", testChangeFeedUnderWriters},
+		{"StreamLeasesPerUser", testStreamLeasesPerUser},
+		{"SessionCapEndsLeastRecentlyActive", testSessionCap},
+		{"SessionCapIsAtomicAcrossHandles", testSessionCapAtomic},
+		{"HousekeepingDeletesOnlyStaleDevices", testDeleteStaleDevices},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
