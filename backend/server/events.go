@@ -142,7 +142,14 @@ type orgHub struct {
 	wake  chan struct{} // capacity 1: wake-ups coalesce
 	stop  chan struct{}
 	subs  map[*subscriber]struct{} // guarded by hub.mu
-	pos   store.ChangePos          // written under hub.mu by run only
+	// streams counts the streams attached to this hub: those in subs and
+	// those it dropped that have not re-attached yet (resubscribe). The hub
+	// reads while any is attached. Counting subs alone stopped it when the
+	// last other stream left while a dropped one was still sending its
+	// buffer; that one then re-attached to a hub that never read again, and
+	// its stream went on pinging with no changes (issue 18, finding 8).
+	streams int             // guarded by hub.mu
+	pos     store.ChangePos // written under hub.mu by run only
 }
 
 // subscriber is one stream's end of its hub.
@@ -201,6 +208,7 @@ func (h *hub) subscribe(orgID string, head store.ChangePos) (*subscriber, store.
 	}
 	sub := &subscriber{org: o, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
 	o.subs[sub] = struct{}{}
+	o.streams++
 	h.open++
 	return sub, o.pos, nil
 }
@@ -210,7 +218,7 @@ func (h *hub) subscribe(orgID string, head store.ChangePos) (*subscriber, store.
 func (h *hub) resubscribe(old *subscriber) (*subscriber, store.ChangePos) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	o := old.org // alive: only unsubscribe stops it
+	o := old.org // alive: the dropped stream still counts in o.streams
 	sub := &subscriber{org: o, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
 	o.subs[sub] = struct{}{}
 	return sub, o.pos
@@ -222,7 +230,8 @@ func (h *hub) unsubscribe(sub *subscriber) {
 	h.open--
 	o := sub.org
 	delete(o.subs, sub)
-	if len(o.subs) == 0 && h.orgs[o.orgID] == o {
+	o.streams--
+	if o.streams == 0 && h.orgs[o.orgID] == o {
 		delete(h.orgs, o.orgID)
 		close(o.stop)
 	}
