@@ -72,27 +72,8 @@ func endSessionsOverCap(w *writeTx, orgID, userID string, ts int64, max int, rea
 // once that commits it is no longer stale), and two replicas' passes never
 // wait for each other.
 func (d *DB) DeleteStaleDevices(ctx context.Context, unseenBefore time.Time, limit int) (int, error) {
-	rows, err := d.pool.Query(ctx, `SELECT id FROM orgs ORDER BY id`)
-	if err != nil {
-		return 0, wrap("delete stale devices", err)
-	}
-	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return 0, wrap("delete stale devices", err)
-	}
-	total := 0
-	for _, org := range orgs {
-		if total >= limit {
-			break
-		}
-		tag, err := d.pool.Exec(ctx, `DELETE FROM devices WHERE id IN (SELECT d.id FROM devices d
-			WHERE d.org_id = $1 AND d.updated_at < $2 AND d.last_seen_at < $2 AND d.trusted_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM session_keys k WHERE k.device_id = d.id)
-			LIMIT $3 FOR UPDATE OF d SKIP LOCKED)`, org, nanos(unseenBefore), limit-total)
-		if err != nil {
-			return total, wrap("delete stale devices", err)
-		}
-		total += int(tag.RowsAffected())
-	}
-	return total, nil
+	return d.deletePerOrg(ctx, "delete stale devices", `DELETE FROM devices WHERE id IN (SELECT d.id FROM devices d
+		WHERE d.org_id = $1 AND d.updated_at < $2 AND d.last_seen_at < $2 AND d.trusted_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM session_keys k WHERE k.device_id = d.id)
+		LIMIT $3 FOR UPDATE OF d SKIP LOCKED)`, unseenBefore, limit)
 }

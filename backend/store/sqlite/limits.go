@@ -59,21 +59,9 @@ func endSessionsOverCap(w *writeTx, orgID, userID string, ts int64, max int, rea
 // organization, like DeleteEndedSessions; the sessions_device index answers
 // whether a session still refers to one.
 func (d *DB) DeleteStaleDevices(ctx context.Context, unseenBefore time.Time, limit int) (int, error) {
-	var n int64
-	err := d.write(ctx, func(w *writeTx) error {
-		t := nanos(unseenBefore)
-		res, err := w.ExecContext(ctx, `DELETE FROM devices WHERE id IN (
-			SELECT d.id FROM orgs o JOIN devices d ON d.org_id = o.id AND d.updated_at < ?
-			WHERE d.last_seen_at < ? AND d.trusted_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id) LIMIT ?)`, t, t, limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete stale devices: %w", err)
-	}
-	return int(n), nil
+	t := nanos(unseenBefore)
+	return d.deleteRows(ctx, "delete stale devices", `DELETE FROM devices WHERE id IN (
+		SELECT d.id FROM orgs o JOIN devices d ON d.org_id = o.id AND d.updated_at < ?
+		WHERE d.last_seen_at < ? AND d.trusted_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id) LIMIT ?)`, t, t, limit)
 }
