@@ -10,6 +10,7 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
+	"sessiondesk/backend/server"
 )
 
 // memberSessions lists member@acme.test's active sessions as an admin
@@ -33,7 +34,9 @@ func memberSessions(t *testing.T, admin *client, memberID string) []string {
 func TestSignInPastTheSessionCapEndsTheLeastRecentlyActive(t *testing.T) {
 	const max = 2
 	clock := newFakeClock()
-	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, MaxSessionsPerUser: max})
+	// The throttle counts sign-ins in flight; eight at once must pass it.
+	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, MaxSessionsPerUser: max,
+		LoginThrottle: &server.ThrottleConfig{AccountLimit: 20, IPLimit: 20, Window: time.Minute}})
 	anon := newClient(t, p, "")
 	signIn := func() api.LoginResponse {
 		t.Helper()
