@@ -21,7 +21,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/profile"
-	"sessiondesk/app/provider/platformd"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -216,7 +216,7 @@ func BenchmarkSessionsList(b *testing.B) {
 
 	// An offline start (nothing listens on port 1): the lists come from the cache.
 	d, err := desk.New(desk.Config{ConfigDir: cfgDir, CacheDir: cacheDir, SyncInterval: time.Hour,
-		Client: platformd.Options{RetryMax: -1, CallTimeout: time.Second}, Log: slog.New(slog.DiscardHandler)})
+		Client: httpx.Options{RetryMax: -1, CallTimeout: time.Second}, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

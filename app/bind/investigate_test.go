@@ -14,7 +14,7 @@ import (
 	"sessiondesk/app/bind"
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
-	"sessiondesk/app/provider/platformd"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -127,7 +127,7 @@ func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
 	dir := t.TempDir()
 	d, err := desk.New(desk.Config{
 		ConfigDir: filepath.Join(dir, "cfg"), CacheDir: filepath.Join(dir, "cache"), SyncInterval: time.Hour,
-		Client: platformd.Options{CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond},
+		Client: httpx.Options{CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)

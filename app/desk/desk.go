@@ -36,7 +36,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/profile"
-	"sessiondesk/app/provider/platformd"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/syncer"
 )
 
@@ -79,7 +79,7 @@ type Config struct {
 	KeychainProbe func(context.Context) error
 	Notifier      syncer.Notifier
 	Events        Events
-	Client        platformd.Options
+	Client        httpx.Options
 	SyncInterval  time.Duration
 	SyncPageSize  int
 	Retention     time.Duration

@@ -12,6 +12,7 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -48,7 +49,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 		t.Fatalf("active total %d, activeCount %d, all %d", active.Total, page.ActiveCount, page.Total)
 	}
 	// The platform agrees on the active sessions.
-	c, _ := platformd.New(p.URL(), platformd.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	var onPlatform int
 	cursor := ""
 	for {
@@ -276,7 +277,7 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	p.Restart()
 	// Nothing changed on the platform.
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platformd.New(p.URL(), platformd.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	c = c.WithToken(token)
 	list, err := c.ListSessions(context.Background(), platformd.ListParams{Status: "all", Limit: 1000})
 	if err != nil {
@@ -314,7 +315,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		st := signIn(t, d, p, "admin@acme.test")
 		syncNow(t, d)
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platformd.New(p.URL(), platformd.Options{})
+		c, _ := platformd.New(p.URL(), httpx.Options{})
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, "lost laptop"); err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +360,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		st := signIn(t, d, p, "admin@acme.test")
 		d.Close()
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platformd.New(p.URL(), platformd.Options{})
+		c, _ := platformd.New(p.URL(), httpx.Options{})
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}

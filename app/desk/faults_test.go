@@ -15,6 +15,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
 	"sessiondesk/app/keychain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -154,7 +155,7 @@ func TestWrongWorkstationClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platformd.New(p.URL(), platformd.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	var onPlatform int
 	lp := platformd.ListParams{Limit: domain.MaxPage}
 	for {

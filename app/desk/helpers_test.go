@@ -15,7 +15,7 @@ import (
 
 	"sessiondesk/app/desk"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/platformd"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
 )
@@ -104,7 +104,7 @@ func newEnv(t *testing.T) *env {
 		CacheDir:  filepath.Join(dir, "cache"),
 		Events:    ev,
 		Log:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Client: platformd.Options{
+		Client: httpx.Options{
 			CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second,
 			RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond,
 		},

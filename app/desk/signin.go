@@ -15,6 +15,7 @@ import (
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/profile"
 	"sessiondesk/app/provider"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/kratos"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/totp"
@@ -179,7 +180,7 @@ func wellFormedCode(code string) bool {
 }
 
 // clientOptions are the platform client's options for a profile's CA file.
-func (d *Desk) clientOptions(caFile string) platformd.Options {
+func (d *Desk) clientOptions(caFile string) httpx.Options {
 	opts := d.cfg.Client
 	if caFile = strings.TrimSpace(caFile); caFile != "" {
 		opts.CAFile = caFile
@@ -213,7 +214,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "totp", Message: codeFormatMessage}
 	}
 	opts := d.clientOptions(req.CAFile)
-	if _, err := platformd.ParseServerURL(req.ServerURL); err != nil {
+	if _, err := httpx.ParseServerURL(req.ServerURL); err != nil {
 		msg := "The server address must look like https://host:port."
 		var pe *domain.Error
 		if errors.As(err, &pe) && pe.Message != "" {

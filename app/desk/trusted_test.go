@@ -13,6 +13,7 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/totp"
@@ -122,7 +123,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	// An admin revokes the device's trust: the next sign-in asks for the
 	// code again and the worthless secret leaves the keychain.
 	admin := p.Login(t, "acme", "admin@acme.test")
-	c, _ := platformd.New(p.URL(), platformd.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	if _, err := c.WithToken(admin.Token).UntrustDevice(ctx, deviceID, "lost laptop"); err != nil {
 		t.Fatal(err)
 	}

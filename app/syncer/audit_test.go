@@ -9,6 +9,7 @@ import (
 	"sessiondesk/app/cache"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
@@ -21,7 +22,7 @@ import (
 func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platformd.New(p.URL(), platformd.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platformd.New(p.URL(), platformd.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

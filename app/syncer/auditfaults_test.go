@@ -11,6 +11,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
@@ -64,7 +65,7 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	ctx := context.Background()
-	direct, err := platformd.New(p.URL(), platformd.Options{})
+	direct, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 	pages := &auditPages{}
 	fp := proxied(t, p, faultproxy.Faults{Match: isAudit, ResetRate: 0.5, Watch: pages.watch})
 	fp.Seed(3)
-	c, err := platformd.New(fp.URL(), platformd.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	c, err := platformd.New(fp.URL(), httpx.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

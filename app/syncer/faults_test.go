@@ -12,6 +12,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
@@ -99,7 +100,7 @@ func TestFullSyncResumesThroughMidBodyResets(t *testing.T) {
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	fp := proxied(t, p, faultproxy.Faults{Match: func(path string) bool { return strings.HasSuffix(path, "/sessions") }, ResetRate: 0.5})
 	fp.Seed(3)
-	c, _ := platformd.New(fp.URL(), platformd.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	c, _ := platformd.New(fp.URL(), httpx.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	src := &firstPages{Provider: platformd.NewProvider(c.WithToken(token))}
 	s, sessions := faultRig(t, src, 10, nil)
 
@@ -126,7 +127,7 @@ func TestFullSyncResumesThroughMidBodyResets(t *testing.T) {
 	if got := src.starts.Load(); got != 1 {
 		t.Fatalf("the sessions feed was started %d times over %d broken syncs; want once (resume)", got, failed)
 	}
-	direct, _ := platformd.New(p.URL(), platformd.Options{})
+	direct, _ := platformd.New(p.URL(), httpx.Options{})
 	if want := countAll(t, direct.WithToken(token)); sessions.Len() != want {
 		t.Fatalf("synced %d sessions, the platform has %d", sessions.Len(), want)
 	}
@@ -138,7 +139,7 @@ func TestSlowLinkSyncsWithSmallerPages(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	fp := proxied(t, p, faultproxy.Faults{BytesPerSec: 48 << 10})
-	c, _ := platformd.New(fp.URL(), platformd.Options{CallTimeout: time.Second, FirstByteTimeout: time.Second, IdleTimeout: time.Second})
+	c, _ := platformd.New(fp.URL(), httpx.Options{CallTimeout: time.Second, FirstByteTimeout: time.Second, IdleTimeout: time.Second})
 	c = c.WithToken(token)
 	s, sessions := faultRig(t, platformd.NewProvider(c), domain.MaxPage, nil)
 	if _, err := s.SyncNow(context.Background()); err != nil {
@@ -147,7 +148,7 @@ func TestSlowLinkSyncsWithSmallerPages(t *testing.T) {
 	if got := s.PageSize(); got >= domain.MaxPage {
 		t.Fatalf("page size %d after slow pages; want it smaller", got)
 	}
-	direct, _ := platformd.New(p.URL(), platformd.Options{})
+	direct, _ := platformd.New(p.URL(), httpx.Options{})
 	if want := countAll(t, direct.WithToken(token)); sessions.Len() != want {
 		t.Fatalf("synced %d sessions, the platform has %d", sessions.Len(), want)
 	}
@@ -160,7 +161,7 @@ func TestRetryAfterIsWaitedOut(t *testing.T) {
 		p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 		token := p.Login(t, "acme", "admin@acme.test").Token
 		fp := proxied(t, p, faultproxy.Faults{Status: status, StatusCount: 1, RetryAfter: 120 * time.Second})
-		c, _ := platformd.New(fp.URL(), platformd.Options{})
+		c, _ := platformd.New(fp.URL(), httpx.Options{})
 		var now atomic.Int64
 		now.Store(time.Now().UnixNano())
 		clock := func() time.Time { return time.Unix(0, now.Load()) }
@@ -204,7 +205,7 @@ func TestBusyWithoutRetryAfterIsNotOffline(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	fp := proxied(t, p, faultproxy.Faults{Status: 503, StatusCount: 100})
-	c, _ := platformd.New(fp.URL(), platformd.Options{RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	c, _ := platformd.New(fp.URL(), httpx.Options{RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	s, _ := faultRig(t, platformd.NewProvider(c.WithToken(token)), 100, nil)
 	st, err := s.SyncNow(context.Background())
 	if err == nil || !st.Online || st.LastError != "Platform busy — the next sync tries again." || st.RetryAt != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -149,7 +150,7 @@ func TestFullSyncKeepsChangesMadeWhileItPages(t *testing.T) {
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo", Clock: clock})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platformd.New(p.URL(), platformd.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"sessiondesk/app/cache"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
@@ -122,7 +123,7 @@ func TestInterruptedSyncKeepsPreviousSnapshot(t *testing.T) {
 	cut := &cutter{proxy: httputil.NewSingleHostReverseProxy(u), allow: 2}
 	srv := httptest.NewServer(cut)
 	defer srv.Close()
-	c, _ := platformd.New(srv.URL, platformd.Options{CallTimeout: 2 * time.Second, RetryMax: 2,
+	c, _ := platformd.New(srv.URL, httpx.Options{CallTimeout: 2 * time.Second, RetryMax: 2,
 		RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond})
 	c = c.WithToken(token)
 

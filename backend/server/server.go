@@ -74,6 +74,12 @@ type Config struct {
 	// Shed bounds the requests served at once per route class (shed.go);
 	// the zero value means DefaultShed.
 	Shed ShedConfig
+	// MaxSessionsPerUser caps each user's active sessions: a sign-in past
+	// it ends the user's least recently active session(s) in the same
+	// step, audited as session.terminate by the system with the reason
+	// api.SessionLimitReason. 0 means api.DefaultMaxSessionsPerUser; below
+	// 0, no cap.
+	MaxSessionsPerUser int
 }
 
 // Server serves Platform API v1.
@@ -91,6 +97,7 @@ type Server struct {
 	notifier   store.ChangeNotifier
 	events     *hub // live streams (events.go)
 	shed       *shedder
+	maxActive  int // sessions per user; 0: no cap
 	// unwritable is why the store last failed to write (nil: it writes).
 	// /healthz reports it until a write succeeds again.
 	unwritable atomic.Pointer[string]
@@ -123,6 +130,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.absolute <= 0 {
 		s.absolute = DefaultAbsoluteTimeout
+	}
+	switch s.maxActive = cfg.MaxSessionsPerUser; {
+	case s.maxActive == 0:
+		s.maxActive = api.DefaultMaxSessionsPerUser
+	case s.maxActive < 0:
+		s.maxActive = 0
 	}
 	s.throttle = newThrottle(cfg.Throttle, s.clock, s.store, s.log)
 	// Unknown users are compared against this hash so that they take as long

@@ -9,6 +9,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 )
 
@@ -35,7 +36,7 @@ type faultSync struct {
 
 func syncThrough(ctx context.Context, fp *faultproxy.Proxy, token, dir, profile string, key []byte) (faultSync, error) {
 	var out faultSync
-	c, err := platformd.New(fp.URL(), platformd.Options{})
+	c, err := platformd.New(fp.URL(), httpx.Options{})
 	if err != nil {
 		return out, err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
@@ -103,7 +104,7 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	if err != nil {
 		return nil, err
 	}
-	client, err := platformd.New(p.URL, platformd.Options{})
+	client, err := platformd.New(p.URL, httpx.Options{})
 	if err != nil {
 		return nil, err
 	}

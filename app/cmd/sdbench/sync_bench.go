@@ -16,6 +16,7 @@ import (
 	"sessiondesk/app/cache"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
@@ -150,7 +151,7 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 	if err != nil {
 		return nil, err
 	}
-	client, err := platformd.New(p.URL, platformd.Options{})
+	client, err := platformd.New(p.URL, httpx.Options{})
 	if err != nil {
 		return nil, err
 	}

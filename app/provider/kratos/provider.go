@@ -69,7 +69,7 @@ import (
 	"sessiondesk/app/domain"
 	admin "sessiondesk/app/kratos"
 	"sessiondesk/app/provider"
-	platform "sessiondesk/app/provider/platformd"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/useragent"
 )
 
@@ -102,7 +102,7 @@ type Staff struct {
 
 // Options configure a Connector.
 type Options struct {
-	HTTP  platform.Options
+	HTTP  httpx.Options
 	Staff Staff
 	Log   *slog.Logger
 }

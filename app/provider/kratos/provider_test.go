@@ -18,8 +18,8 @@ import (
 	"sessiondesk/app/index"
 	"sessiondesk/app/kratos/kratostest"
 	"sessiondesk/app/provider"
+	"sessiondesk/app/provider/httpx"
 	kratosprov "sessiondesk/app/provider/kratos"
-	platform "sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 )
 
@@ -125,7 +125,7 @@ func alive(t *testing.T, k *kratostest.Server, s kratostest.Session) bool {
 func connect(t *testing.T, k *kratostest.Server) provider.Provider {
 	t.Helper()
 	cn, err := kratosprov.Dial(k.AdminURL, kratosprov.Options{Staff: kratosprov.Staff{Email: "sec@example.test", Name: "Sam Security"},
-		HTTP: platform.Options{RetryMax: 1, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond, CallTimeout: 5 * time.Second}})
+		HTTP: httpx.Options{RetryMax: 1, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond, CallTimeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestKratosProvider(t *testing.T) {
 func connect2(t *testing.T, adminURL string) provider.Provider {
 	t.Helper()
 	cn, err := kratosprov.Dial(adminURL, kratosprov.Options{Staff: kratosprov.Staff{Email: "sec@example.test"},
-		HTTP: platform.Options{RetryMax: -1, CallTimeout: 2 * time.Second}})
+		HTTP: httpx.Options{RetryMax: -1, CallTimeout: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

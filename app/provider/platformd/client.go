@@ -4,258 +4,61 @@
 // mapping of the wire types to the app's domain (map.go, provider.go). It is
 // the only app package that imports backend/api (app/seam_test.go).
 //
-// Retry policy. Reads and the actions this platform makes idempotent
-// (terminate a session, terminate all, untrust a device, logout) are retried on
-// connection errors, time limits, an answer whose body broke off half way,
-// 5xx (except 501) and 429, with exponential backoff and jitter; a Retry-After
-// header on 429/503 is honoured, and when it points past the call's time
-// budget the call gives up at once instead of sleeping into a certain
-// timeout (the error then carries the wait, see domain.RetryAfterOf). Sign-in is not
-// idempotent (every success creates a session), so it is retried only when
-// the connection was refused, which proves the request never reached the
-// server. Other 4xx answers are final.
+// Every call goes through httpx.Caller (app/provider/httpx: retries, time
+// limits, the call budget, the CA file, the platform's clock, the errors of
+// a call without an answer). Reads and the actions this platform makes
+// idempotent (terminate a session, terminate all, untrust a device,
+// logout) are sent as idempotent; sign-in is not (every success creates a
+// session), so it is retried only when the connection was refused.
 //
-// Time limits tell a dead link from a slow one. Each attempt must see the
-// answer's headers within FirstByteTimeout (connecting included), and then
-// its body must never stall for longer than IdleTimeout; a body that keeps
-// arriving, however slowly, is never cut. The whole body is read inside the
-// attempt, so a connection reset in the middle of it is retried like any
-// other failed attempt. CallTimeout is the budget for starting attempts and
-// waiting between them: no attempt starts after it, so a hanging server
-// costs about CallTimeout + FirstByteTimeout. Cancelling the caller's context
-// stops the call and its waits immediately.
-//
-// The platform's clock. Every answer's Date header updates the client's
-// estimate of the platform's clock (Now, ClockOffset); the app computes
-// anything time-dependent (expiry, retention) on that clock, not on the
-// workstation's, which may be hours or days off.
-//
-// Errors. A non-2xx answer becomes *Error carrying the contract's code; a
-// platform that cannot be reached (connection error, time budget spent, or
-// 502/503/504 left after the retries) becomes *UnreachableError, which the app
-// treats as offline.
-//
-// Logging. Requests are logged through the injected slog.Logger with method,
-// path, attempt and status only: never headers (the Authorization header
-// carries the token), query strings (search terms may be e-mail addresses) or
-// bodies (sign-in carries the password).
+// Errors. A non-2xx answer becomes *Error (domain.Error) carrying the
+// contract's code as its kind; a platform that cannot be reached
+// (connection error, time budget spent, or 502/503/504 left after the
+// retries) becomes *UnreachableError, which the app treats as offline.
 package platformd
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"runtime"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/api"
 )
 
-// Options tune a Client. Zero values take the defaults below.
-type Options struct {
-	CallTimeout      time.Duration // budget for starting attempts and waiting between them (default 30s)
-	FirstByteTimeout time.Duration // per attempt: connect, send, and receive the headers (default 10s)
-	IdleTimeout      time.Duration // per attempt: longest stall while the body arrives (default 10s)
-	RetryMax         int           // retries after the first attempt (default 4)
-	RetryWaitMin     time.Duration // first backoff (default 250ms)
-	RetryWaitMax     time.Duration // backoff cap when no Retry-After is given (default 5s)
-	Log              *slog.Logger  // default: discard
-	UserAgent        string        // default DefaultUserAgent()
-	Transport        http.RoundTripper
-	// Clock is the workstation's clock (default time.Now); the platform's
-	// is estimated from it and the answers' Date headers.
-	Clock func() time.Time
-	// CAFile is a PEM file of certificate authorities trusted besides the
-	// system's (an organization's internal CA); "" trusts the system's only.
-	CAFile string
-}
-
-// Defaults used when Options leaves a field zero.
+// Whether a call may be retried after it may have reached the platform
+// (see httpx.Caller.Send).
 const (
-	DefaultCallTimeout      = 30 * time.Second
-	DefaultFirstByteTimeout = 10 * time.Second
-	DefaultIdleTimeout      = 10 * time.Second
-	DefaultRetryMax         = 4
-	DefaultRetryWaitMin     = 250 * time.Millisecond
-	DefaultRetryWaitMax     = 5 * time.Second
+	retryIdempotent  = true
+	retryRefusedOnly = false
 )
-
-// maxResponseBytes bounds what the client reads from one answer. A page of
-// 1,000 sessions is well under 2 MiB.
-const maxResponseBytes = 32 << 20
 
 // Client calls one platform. It is safe for concurrent use. A Client without
 // a token can only sign in and check health; WithToken derives one that
 // authenticates.
 type Client struct {
-	base    *url.URL
-	token   string
-	*Caller // shared with every client derived by WithToken
+	base          *url.URL
+	token         string
+	*httpx.Caller // shared with every client derived by WithToken
 }
-
-// Caller is the HTTP machinery behind every call of a Client: the transport
-// with its two time limits and optional CA file, the retry policy and
-// backoff, the call budget, the estimate of the server's clock, and the
-// error kinds (*UnreachableError, *CertificateError). It is exported so that
-// the client of another identity system (app/kratos) goes through this same
-// machinery instead of a copy of it. It is safe for concurrent use.
-type Caller struct {
-	name  string // "platform": the prefix of its log lines and errors
-	rc    *retryablehttp.Client
-	opts  Options
-	log   *slog.Logger
-	clock *serverClock
-}
-
-// retryPolicy says how far a request may be retried; it travels in the
-// request context so that the one retryablehttp.Client serves every call.
-type retryPolicy int
-
-const (
-	retryIdempotent  retryPolicy = iota // connection errors, timeouts, 5xx, 429
-	retryRefusedOnly                    // only "connection refused": nothing was sent
-)
-
-type policyKey struct{}
 
 // New returns a client for the platform at baseURL (scheme and host, e.g.
 // "http://127.0.0.1:8080"; a path prefix is kept).
-func New(baseURL string, opts Options) (*Client, error) {
-	u, err := ParseServerURL(baseURL)
+func New(baseURL string, opts httpx.Options) (*Client, error) {
+	u, err := httpx.ParseServerURL(baseURL)
 	if err != nil {
 		return nil, err
 	}
-	caller, err := NewCaller("platform", opts)
+	caller, err := httpx.NewCaller("platform", opts)
 	if err != nil {
 		return nil, err
 	}
 	return &Client{base: u, Caller: caller}, nil
-}
-
-// NewCaller builds the machinery of a client (see Caller); name prefixes its
-// log lines ("<name> request") and its errors. Zero Options take the
-// package's defaults.
-func NewCaller(name string, opts Options) (*Caller, error) {
-	var err error
-	if opts.CallTimeout <= 0 {
-		opts.CallTimeout = DefaultCallTimeout
-	}
-	if opts.FirstByteTimeout <= 0 {
-		opts.FirstByteTimeout = DefaultFirstByteTimeout
-	}
-	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = DefaultIdleTimeout
-	}
-	if opts.Clock == nil {
-		opts.Clock = time.Now
-	}
-	if opts.RetryMax == 0 {
-		opts.RetryMax = DefaultRetryMax
-	}
-	if opts.RetryMax < 0 {
-		opts.RetryMax = 0
-	}
-	if opts.RetryWaitMin <= 0 {
-		opts.RetryWaitMin = DefaultRetryWaitMin
-	}
-	if opts.RetryWaitMax <= 0 {
-		opts.RetryWaitMax = DefaultRetryWaitMax
-	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = DefaultUserAgent("1.0")
-	}
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	transport := opts.Transport
-	if transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 4
-		transport = t
-	}
-	if opts.CAFile != "" {
-		if transport, err = trustCAFile(transport, opts.CAFile); err != nil {
-			return nil, err
-		}
-	}
-	c := &Caller{name: name, opts: opts, log: log, clock: &serverClock{local: opts.Clock}}
-	c.rc = &retryablehttp.Client{
-		HTTPClient: &http.Client{
-			// No whole-request Timeout: it would cut a slow but live
-			// body. attemptTransport enforces the two limits instead.
-			Transport: &attemptTransport{base: transport, firstByte: opts.FirstByteTimeout, idle: opts.IdleTimeout, clock: c.clock},
-			// The API never redirects; following one could carry the
-			// Authorization header somewhere unexpected.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		Logger:          nil, // its default logger prints URLs with queries; we log in the hooks
-		RetryWaitMin:    opts.RetryWaitMin,
-		RetryWaitMax:    opts.RetryWaitMax,
-		RetryMax:        opts.RetryMax,
-		CheckRetry:      checkRetry,
-		Backoff:         Backoff,
-		ErrorHandler:    retryablehttp.PassthroughErrorHandler,
-		RequestLogHook:  c.logRequest,
-		ResponseLogHook: c.logResponse,
-	}
-	return c, nil
-}
-
-// DefaultUserAgent names the app and this computer's OS the way the
-// platform recognizes ("SessionsDesk/1.0 (Linux x86_64)"), so that the app's
-// own sessions read "Sessions Desk 1 on Linux" in everyone's list.
-func DefaultUserAgent(version string) string {
-	osName := map[string]string{"linux": "Linux", "darwin": "Macintosh; Mac OS X", "windows": "Windows NT 10.0"}[runtime.GOOS]
-	if osName == "" {
-		osName = runtime.GOOS
-	}
-	arch := map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
-	if arch == "" {
-		arch = runtime.GOARCH
-	}
-	return "SessionsDesk/" + version + " (" + osName + " " + arch + ")"
-}
-
-// ParseServerURL checks that s is an absolute https URL without query,
-// fragment or credentials, and returns it without a trailing slash. Plain
-// http is accepted only for a loopback host (localhost, 127.0.0.0/8, ::1):
-// sign-in sends the password and every call the token, which must not cross
-// a network in clear text.
-func ParseServerURL(s string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, &Error{Status: 0, Kind: api.CodeInvalidArgument, Message: "The server address must look like https://host[:port]."}
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &Error{Status: 0, Kind: api.CodeInvalidArgument, Message: "The server address must not hold credentials, a query or a fragment."}
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, &Error{Status: 0, Kind: api.CodeInvalidArgument, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	return u, nil
-}
-
-// isLoopback reports whether host names this computer only: localhost or a
-// loopback address (127.0.0.0/8, ::1).
-func isLoopback(host string) bool {
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // WithToken returns a client that sends token as its bearer credential. The
@@ -266,113 +69,12 @@ func (c *Client) WithToken(token string) *Client {
 	return &cp
 }
 
-// CloseIdleConnections closes the idle keep-alive connections of the
-// client's transport (shared with every client derived by WithToken). Call
-// it when the client is put away: each New clones its own transport, whose
-// idle connections would otherwise stay open until the platform drops them.
-func (c *Caller) CloseIdleConnections() { c.rc.HTTPClient.CloseIdleConnections() }
-
 // BaseURL is the platform's address as given to New (normalized).
 func (c *Client) BaseURL() string { return c.base.String() }
 
-func (c *Caller) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
-	if attempt == 0 {
-		c.log.Debug(c.name+" request", "method", req.Method, "path", req.URL.Path)
-		return
-	}
-	c.log.Info(c.name+" request retry", "method", req.Method, "path", req.URL.Path, "attempt", attempt+1)
-}
-
-func (c *Caller) logResponse(_ retryablehttp.Logger, resp *http.Response) {
-	lvl := slog.LevelDebug
-	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		lvl = slog.LevelWarn
-	}
-	c.log.Log(context.Background(), lvl, c.name+" response", "method", resp.Request.Method, "path", resp.Request.URL.Path, "status", resp.StatusCode)
-}
-
-// checkRetry is the retryablehttp.CheckRetry of every call. It returns no
-// error of its own (except the context's) so that the last answer or
-// transport error reaches the caller unchanged.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	policy, _ := ctx.Value(policyKey{}).(retryPolicy)
-	if err != nil {
-		if errors.Is(err, errBudgetSpent) || budgetSpent(ctx) {
-			return false, nil
-		}
-		if policy == retryRefusedOnly {
-			return isConnRefused(err), nil
-		}
-		ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
-		return ok, nil
-	}
-	if policy == retryRefusedOnly || budgetSpent(ctx) {
-		return false, nil
-	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusServiceUnavailable:
-		// Waiting past the budget only to time out would hide the server's
-		// real answer ("rate_limited"); give it to the caller now.
-		if wait, ok := retryAfter(resp); ok {
-			if dl, has := budgetOf(ctx); has && time.Until(dl) < wait {
-				return false, nil
-			}
-			if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
-				return false, nil
-			}
-		}
-		return true, nil
-	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		return true, nil
-	}
-	return false, nil
-}
-
-// Backoff is the retryablehttp.Backoff of every call: Retry-After when the
-// server gives one on 429/503, else exponential from min, capped at max, with
-// "equal jitter" (a random point in the upper half) so that many clients
-// coming back from one outage do not retry in step.
-func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp); ok {
-			return d
-		}
-	}
-	d := max
-	if attempt < 30 {
-		if e := min << attempt; e > 0 && e < max {
-			d = e
-		}
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-// retryAfter parses Retry-After as seconds or an HTTP date.
-func retryAfter(resp *http.Response) (time.Duration, bool) {
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		d := time.Until(t)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
-	}
-	return 0, false
-}
-
 // do sends one call: method, path (relative to the base URL), optional query,
 // JSON body and JSON answer.
-func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string, query url.Values, body, out any) error {
+func (c *Client) do(ctx context.Context, idempotent bool, method, path string, query url.Values, body, out any) error {
 	u := *c.base
 	u.Path = c.base.Path + path
 	if len(query) > 0 {
@@ -397,7 +99,7 @@ func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := c.send(ctx, policy, req)
+	resp, err := c.Send(ctx, req, idempotent)
 	if err != nil {
 		return err
 	}
@@ -405,51 +107,10 @@ func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string
 	return c.decode(resp, method, path, out)
 }
 
-// Send sends req through the machinery (see Caller and the package comment)
-// within the call's budget. idempotent says whether it may be retried after
-// it may have reached the server (connection errors, time limits, 5xx, 429);
-// otherwise only a refused connection is retried. The answer's body is
-// already read whole (at most 32 MiB) when Send returns; the caller closes
-// it. A failure without an answer is the context's error when ctx ended,
-// *CertificateError, or *UnreachableError; any HTTP status is an answer.
-// User-Agent defaults to Options.UserAgent.
-func (c *Caller) Send(ctx context.Context, req *retryablehttp.Request, idempotent bool) (*http.Response, error) {
-	policy := retryIdempotent
-	if !idempotent {
-		policy = retryRefusedOnly
-	}
-	return c.send(ctx, policy, req)
-}
-
-func (c *Caller) send(ctx context.Context, policy retryPolicy, req *retryablehttp.Request) (*http.Response, error) {
-	callCtx := context.WithValue(ctx, policyKey{}, policy)
-	callCtx = withBudget(callCtx, time.Now().Add(c.opts.CallTimeout))
-	req = req.WithContext(callCtx)
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", c.opts.UserAgent)
-	}
-	method, path := req.Method, req.URL.Path
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		if ctx.Err() != nil { // the caller gave up: not an outage
-			return nil, fmt.Errorf("%s: %s %s: %w", c.name, method, path, ctx.Err())
-		}
-		if ce := certificateError(err); ce != nil { // not offline: a trust to fix
-			return nil, ce
-		}
-		var be *bodyError
-		return nil, &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err)), Answered: errors.As(err, &be)}
-	}
-	return resp, nil
-}
-
 func (c *Client) decode(resp *http.Response, method, path string, out any) error {
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, httpx.MaxResponseBytes))
 	if err != nil {
-		return &UnreachableError{Err: fmt.Errorf("%s %s: reading answer: %w", method, path, scrub(err))}
+		return &UnreachableError{Err: fmt.Errorf("%s %s: reading answer: %w", method, path, httpx.Scrub(err))}
 	}
 	if resp.StatusCode >= 300 {
 		pe := &Error{Status: resp.StatusCode}
@@ -460,7 +121,7 @@ func (c *Client) decode(resp *http.Response, method, path string, out any) error
 			pe.Kind, pe.Message = codeForStatus(resp.StatusCode), http.StatusText(resp.StatusCode)
 		}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			pe.RetryAfter, _ = retryAfter(resp)
+			pe.RetryAfter, _ = httpx.RetryAfter(resp)
 		}
 		switch resp.StatusCode {
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -475,15 +136,6 @@ func (c *Client) decode(resp *http.Response, method, path string, out any) error
 		return &Error{Status: resp.StatusCode, Kind: api.CodeInternal, Message: fmt.Sprintf("unreadable answer to %s %s: %v", method, path, err)}
 	}
 	return nil
-}
-
-// scrub drops the URL from a *url.Error: its query may hold a search term.
-func scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }
 
 func codeForStatus(status int) string {

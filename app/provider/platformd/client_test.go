@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -45,8 +46,8 @@ func newFaulty(t *testing.T, p *platformtest.Platform, fault func(n int32, w htt
 	return f, srv
 }
 
-func fastOptions(log *slog.Logger) platformd.Options {
-	return platformd.Options{
+func fastOptions(log *slog.Logger) httpx.Options {
+	return httpx.Options{
 		CallTimeout:      3 * time.Second,
 		FirstByteTimeout: 500 * time.Millisecond,
 		RetryMax:         4,

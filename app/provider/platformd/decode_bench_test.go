@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 )
@@ -40,7 +41,7 @@ func benchSessionsPage(b *testing.B, listSessionsPage func(context.Context, *pla
 		w.Write(body)
 	}))
 	defer srv.Close()
-	c, err := platformd.New(srv.URL, platformd.Options{})
+	c, err := platformd.New(srv.URL, httpx.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,11 +1,6 @@
 package platformd
 
-import (
-	"errors"
-	"syscall"
-
-	"sessiondesk/app/domain"
-)
+import "sessiondesk/app/domain"
 
 // The client's errors are the app's domain errors: the provider hands them
 // up unchanged, and the app reacts to them without knowing the system.
@@ -20,10 +15,3 @@ type (
 	// CertificateError means the platform's TLS certificate was refused.
 	CertificateError = domain.CertificateError
 )
-
-// isConnRefused is true only when the server's port answered "nothing here":
-// the request cannot have reached the handler, so even a non-idempotent call
-// is safe to send again.
-func isConnRefused(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED)
-}

@@ -13,6 +13,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
@@ -82,7 +83,7 @@ func start(t *testing.T, base, token string, cfg platformd.StreamConfig) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c, err := platformd.New(base, platformd.Options{})
+	c, err := platformd.New(base, httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 			break
 		}
 	}
-	c, _ := platformd.New(p.URL(), platformd.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	if _, err := c.WithToken(admin.Token).TerminateSession(context.Background(), victim, "live test"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 }
 
 func mustClient(t *testing.T, base, token string) *platformd.Client {
-	c, err := platformd.New(base, platformd.Options{})
+	c, err := platformd.New(base, httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

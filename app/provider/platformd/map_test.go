@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/api"
 )
 
@@ -173,7 +174,7 @@ func TestWirePagesDecodeAsMapped(t *testing.T) {
 		json.NewEncoder(w).Encode(bodies[r.URL.Path])
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL, Options{})
+	c, err := New(srv.URL, httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

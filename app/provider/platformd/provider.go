@@ -8,6 +8,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/provider"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/api"
 )
 
@@ -29,7 +30,7 @@ var (
 )
 
 // Dial returns a connector for the platform at baseURL (see New).
-func Dial(baseURL string, opts Options) (*Connector, error) {
+func Dial(baseURL string, opts httpx.Options) (*Connector, error) {
 	c, err := New(baseURL, opts)
 	if err != nil {
 		return nil, err
@@ -166,7 +167,7 @@ func (p *Provider) UntrustDevice(ctx context.Context, id, reason string) (domain
 
 // Watch holds the platform's event stream (see Stream).
 func (p *Provider) Watch(ctx context.Context, t provider.LiveTarget, sessionEnded func()) {
-	NewStream(StreamConfig{Client: p.c, Target: t, Log: p.c.log, SessionEnded: sessionEnded}).Run(ctx)
+	NewStream(StreamConfig{Client: p.c, Target: t, Log: p.c.Log(), SessionEnded: sessionEnded}).Run(ctx)
 }
 
 // SignOut ends the token's session on the platform.

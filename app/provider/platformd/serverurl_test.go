@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 )
@@ -26,7 +27,7 @@ func TestParseServerURLRequiresHTTPSForRemoteHosts(t *testing.T) {
 		"https://localhost.acme.test:9/api": "https://localhost.acme.test:9/api",
 	}
 	for in, want := range ok {
-		u, err := platformd.ParseServerURL(in)
+		u, err := httpx.ParseServerURL(in)
 		if err != nil {
 			t.Errorf("%q: %v", in, err)
 			continue
@@ -44,7 +45,7 @@ func TestParseServerURLRequiresHTTPSForRemoteHosts(t *testing.T) {
 		"http://128.0.0.1",
 		"http://0.0.0.0:8080",
 	} {
-		_, err := platformd.ParseServerURL(in)
+		_, err := httpx.ParseServerURL(in)
 		if err == nil {
 			t.Errorf("%q accepted", in)
 			continue
@@ -52,12 +53,12 @@ func TestParseServerURLRequiresHTTPSForRemoteHosts(t *testing.T) {
 		if domain.KindOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), "https://") {
 			t.Errorf("%q: %v", in, err)
 		}
-		if _, err := platformd.New(in, platformd.Options{}); err == nil {
+		if _, err := platformd.New(in, httpx.Options{}); err == nil {
 			t.Errorf("New(%q) accepted", in)
 		}
 	}
 	for _, in := range []string{"", "platform.acme.test", "ftp://platform.acme.test", "https://", "https://u:p@platform.acme.test", "https://platform.acme.test/?q=1"} {
-		if _, err := platformd.ParseServerURL(in); err == nil {
+		if _, err := httpx.ParseServerURL(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -29,7 +30,7 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 	login := api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}
 	ctx := context.Background()
 
-	c, err := platformd.New(p.URL(), platformd.Options{CAFile: ca.CertFile})
+	c, err := platformd.New(p.URL(), httpx.Options{CAFile: ca.CertFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 	}
 
 	// Without the CA file: the system's store does not know the test CA.
-	bare, err := platformd.New(p.URL(), platformd.Options{})
+	bare, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 
 	// A CA that did not sign the platform's certificate does not help.
 	other := platformtest.NewCA(t, "Some Other CA")
-	wrong, err := platformd.New(p.URL(), platformd.Options{CAFile: other.CertFile})
+	wrong, err := platformd.New(p.URL(), httpx.Options{CAFile: other.CertFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{junk, filepath.Join(t.TempDir(), "missing.pem")} {
-		_, err := platformd.New(p.URL(), platformd.Options{CAFile: f})
+		_, err := platformd.New(p.URL(), httpx.Options{CAFile: f})
 		if domain.KindOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), f) {
 			t.Errorf("CA file %s: %v", f, err)
 		}

@@ -43,12 +43,18 @@ func cmdCopy(ctx context.Context, args []string, c *cli) error {
 	stdout, stderr, log := c.stdout, c.stderr, c.log
 	fs := c.flags()
 	from := fs.String("from", "", "the SQLite database `file` to copy (stop the platformd serving it first)")
-	to := fs.String("to", "", "the `URL` of an empty PostgreSQL database (postgres://user@host:port/db)")
+	to := fs.String("to", "", "the `URL` of an empty PostgreSQL database (postgres://user@host:port/db); when left out, $"+envDB+
+		" (keeps a password off the command line, which every local user can read)")
 	if err := c.parse(args, "from", "to"); err != nil {
 		return err
 	}
 	if !postgres.IsURL(*to) {
-		fmt.Fprintln(stderr, "--to must be a postgres:// URL")
+		// Never the value: it may hold a password.
+		if c.fromEnv["to"] {
+			fmt.Fprintf(stderr, "--to was left out and $%s is not a postgres:// URL; give the target with --to or in $%s\n", envDB, envDB)
+		} else {
+			fmt.Fprintln(stderr, "--to must be a postgres:// URL")
+		}
 		return errUsage
 	}
 	start := time.Now()

@@ -475,6 +475,9 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 			}
 			return err
 		}
+		if err := endSessionsOverCap(w, orgID, in.UserID, ts, in.MaxSessions, in.LimitReason); err != nil {
+			return err
+		}
 		deviceID := in.DeviceID
 		if deviceID != "" {
 			tag, err := w.Exec(ctx, `UPDATE devices SET last_seen_at = $1, last_ip = $2, updated_at = $1,
@@ -532,25 +535,32 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 // updated_at, id) finds them, organization by organization, without an
 // index of its own that every terminate-all would have to maintain.
 func (d *DB) DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error) {
+	return d.deletePerOrg(ctx, "delete ended sessions", `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions
+		WHERE org_id = $1 AND updated_at < $2
+		AND (terminated_at < $2 OR (terminated_at IS NULL AND expires_at < $2)) LIMIT $3)`, endedBefore, limit)
+}
+
+// deletePerOrg runs a housekeeping DELETE for one organization after the
+// other, query's $1 the organization, $2 the horizon and $3 how many rows
+// it may still delete, until limit rows are gone. One organization at a
+// time keeps each statement on the indexes that lead with org_id.
+func (d *DB) deletePerOrg(ctx context.Context, op, query string, horizon time.Time, limit int) (int, error) {
 	rows, err := d.pool.Query(ctx, `SELECT id FROM orgs ORDER BY id`)
 	if err != nil {
-		return 0, wrap("delete ended sessions", err)
+		return 0, wrap(op, err)
 	}
 	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return 0, wrap("delete ended sessions", err)
+		return 0, wrap(op, err)
 	}
 	total := 0
 	for _, org := range orgs {
 		if total >= limit {
 			break
 		}
-		tag, err := d.pool.Exec(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions
-			WHERE org_id = $1 AND updated_at < $2
-			AND (terminated_at < $2 OR (terminated_at IS NULL AND expires_at < $2)) LIMIT $3)`,
-			org, nanos(endedBefore), limit-total)
+		tag, err := d.pool.Exec(ctx, query, org, nanos(horizon), limit-total)
 		if err != nil {
-			return total, wrap("delete ended sessions", err)
+			return total, wrap(op, err)
 		}
 		total += int(tag.RowsAffected())
 	}

@@ -477,6 +477,9 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 			}
 			return err
 		}
+		if err := endSessionsOverCap(w, orgID, in.UserID, ts, in.MaxSessions, in.LimitReason); err != nil {
+			return err
+		}
 		deviceID := in.DeviceID
 		if deviceID != "" {
 			res, err := w.ExecContext(ctx, `UPDATE devices SET last_seen_at = ?, last_ip = ?, updated_at = ?,

@@ -54,6 +54,10 @@ func Run(t *testing.T, open Opener) {
 		{"BulkEndsNameTheirSessions", testBulkEndsNameTheirSessions},
 		{"ZeroEffectEndsAreNotAudited", testZeroEffectEndsAreNotAudited},
 		{"ChangeFeedNeverSkipsLateCommits", testChangeFeedUnderWriters},
+		{"StreamLeasesPerUser", testStreamLeasesPerUser},
+		{"SessionCapEndsLeastRecentlyActive", testSessionCap},
+		{"SessionCapIsAtomicAcrossHandles", testSessionCapAtomic},
+		{"HousekeepingDeletesOnlyStaleDevices", testDeleteStaleDevices},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}

@@ -1,4 +1,4 @@
-package platformd
+package httpx
 
 import (
 	"crypto/tls"
@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"os"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // MaxCAFileBytes bounds a CA file: a bundle of a few hundred certificates.
@@ -25,7 +25,7 @@ func trustCAFile(base http.RoundTripper, caFile string) (http.RoundTripper, erro
 		return nil, fmt.Errorf("platform: a CA file needs an *http.Transport, not %T", base)
 	}
 	fail := func(why string) error {
-		return &Error{Kind: api.CodeInvalidArgument, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
+		return &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
 	}
 	st, err := os.Stat(caFile)
 	if err != nil {
@@ -58,7 +58,7 @@ func certificateError(err error) error {
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) {
-		return &CertificateError{Err: err}
+		return &domain.CertificateError{Err: err}
 	}
 	return nil
 }
