@@ -259,24 +259,34 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 		return d.State(), signInError(err, req.TOTP != "")
 	}
 	d.keepDevice(kc, p.ID, deviceID, resp)
-	if err := kc.SetToken(p.ID, resp.Token); err != nil {
-		return d.State(), &Error{Code: domain.KindInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
-	}
-	if err := d.profiles.Save(p); err != nil {
-		return d.State(), err
-	}
-	authed := cn.WithToken(resp.Token)
-	me, err := authed.Me(ctx)
-	if err != nil {
-		return d.State(), d.actionError(err)
-	}
-	d.setMessage("")
-	if err := d.open(ctx, p, authed, &me, false); err != nil {
+	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
 		return d.State(), err
 	}
 	opened = true
-	d.emitAuth()
 	return d.State(), nil
+}
+
+// openSignedIn keeps a sign-in's credential in the keychain, saves its
+// profile and opens the workspace over cn.
+func (d *Desk) openSignedIn(ctx context.Context, cn provider.Connector, p profile.Profile, token string) error {
+	if err := d.keychain().SetToken(p.ID, token); err != nil {
+		return &Error{Code: domain.KindInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
+	}
+	if err := d.profiles.Save(p); err != nil {
+		return err
+	}
+	authed := cn.WithToken(token)
+	me, err := authed.Me(ctx)
+	if err != nil {
+		authed.Close()
+		return d.actionError(err)
+	}
+	d.setMessage("")
+	if err := d.open(ctx, p, authed, &me, false); err != nil {
+		return err
+	}
+	d.emitAuth()
+	return nil
 }
 
 // signInKratos checks that the admin API at req.ServerURL answers (with the
@@ -311,25 +321,10 @@ func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, 
 	if err != nil {
 		return d.State(), kratosSignInError(err)
 	}
-	kc := d.keychain()
-	if err := kc.SetToken(p.ID, resp.Token); err != nil {
-		return d.State(), &Error{Code: domain.KindInternal, Message: "The keychain refused to store the API key: " + err.Error(), Err: err}
-	}
-	if err := d.profiles.Save(p); err != nil {
-		return d.State(), err
-	}
-	authed := cn.WithToken(resp.Token)
-	me, err := authed.Me(ctx)
-	if err != nil {
-		authed.Close()
-		return d.State(), d.actionError(err)
-	}
-	d.setMessage("")
-	if err := d.open(ctx, p, authed, &me, false); err != nil {
+	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
 		return d.State(), err
 	}
 	opened = true
-	d.emitAuth()
 	return d.State(), nil
 }
 
