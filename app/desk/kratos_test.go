@@ -97,6 +97,18 @@ func TestKratosProfileBesidePlatformd(t *testing.T) {
 		t.Fatalf("revoke trust on Kratos: %v", err)
 	}
 
+	// Terminate all without keeping one's own: an admin key is no session,
+	// so the workspace stays open.
+	if res, err := ws(t, d).TerminateAll(ctx, false, "sweep"); err != nil || res.Terminated != 1 {
+		t.Fatalf("terminate all: %+v %v", res, err)
+	}
+	if ok, _ := k.Whoami(ctx, tokens[1].Token); ok {
+		t.Fatal("a session survived Terminate all")
+	}
+	if !d.State().SignedIn {
+		t.Fatal("Terminate all signed the Kratos profile out")
+	}
+
 	// The API key is in the keychain only.
 	_ = filepath.WalkDir(e.dir, func(path string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {

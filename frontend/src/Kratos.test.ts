@@ -101,7 +101,11 @@ describe('a Kratos profile', () => {
       fake.sync = { ...fake.sync, intervalSeconds: 45, liveNote: 'Kratos has no event stream.' };
     });
     expect(within(table).getAllByRole('button', { name: 'Terminate' }).length).toBeGreaterThan(0);
-    expect(screen.getByRole('button', { name: 'Terminate all sessions' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Terminate all sessions' }));
+    const dialog = await screen.findByRole('dialog', { name: /Terminate all/ });
+    // An admin key is no session: nothing to keep.
+    expect(within(dialog).queryByRole('checkbox', { name: 'Keep my own session' })).not.toBeInTheDocument();
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     const status = screen.getByRole('group', { name: 'Sync status' });
     await waitFor(() => expect(within(status).getByText(/checking every 45 s/)).toBeInTheDocument());
     expect(within(status).queryByText('Live')).not.toBeInTheDocument();

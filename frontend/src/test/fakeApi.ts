@@ -81,7 +81,12 @@ export const KRATOS: Capabilities = {
 /** Signed in to a Kratos profile as the Go side reports it (every permission). */
 export function signedInKratos(): AuthState {
   const s = signedIn(ADMIN, KRATOS);
-  return { ...s, profile: { id: 'pk', serverUrl: 'http://127.0.0.1:4434', org: '', email: 'sec@example.test', provider: 'kratos' } };
+  return {
+    ...s,
+    // An admin key is no Kratos session: no own session to keep or mark.
+    me: { ...s.me!, session_id: '' },
+    profile: { id: 'pk', serverUrl: 'http://127.0.0.1:4434', org: '', email: 'sec@example.test', provider: 'kratos' },
+  };
 }
 
 export function signedIn(permissions = ADMIN, capabilities: Capabilities = PLATFORMD): AuthState {
