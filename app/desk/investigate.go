@@ -212,7 +212,7 @@ type SelectedResult struct {
 // says why, phrased for the rest when earlier batches went through (the
 // action's usual "nothing was changed" would be untrue).
 func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
-	w, err := d.current()
+	w, err := d.allowed(api.PermSessionsTerminateOrg)
 	if err != nil {
 		return SelectedResult{}, err
 	}
@@ -263,11 +263,17 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 
 // SignOutEverywhere ends every active session of one person. When the
 // person is the caller and keepCurrent is false, the caller is signed out
-// too.
+// too. Signing oneself out of one's other devices needs only view; another
+// person needs pf.sessions.terminate_org (v1.2).
 func (d *Desk) SignOutEverywhere(ctx context.Context, userID string, keepCurrent bool, reason string) (int, error) {
 	w, err := d.current()
 	if err != nil {
 		return 0, err
+	}
+	if userID != w.Me().User.ID {
+		if _, err := d.allowed(api.PermSessionsTerminateOrg); err != nil {
+			return 0, err
+		}
 	}
 	if reason, err = checkReason(reason); err != nil {
 		return 0, err
