@@ -223,9 +223,9 @@ describe('the audit log', () => {
     const admin = { id: 'u-me', email: 'admin@acme.test', name: 'Ada Admin' };
     fake.audit = [
       { id: 'a1', at: new Date().toISOString(), actor: admin, action: 'user.sessions.terminate', target_id: 'u-1',
-        target_user: fake.sessions[1].user, target_label: '', count: 1, reason: 'phished '.repeat(40).trim() },
+        target_user: fake.sessions[1].user, target_label: '', target_ids: [], count: 1, reason: 'phished '.repeat(40).trim() },
       { id: 'a2', at: new Date().toISOString(), actor: admin, action: 'device.untrust', target_id: 'd-2',
-        target_user: fake.sessions[2].user, target_label: 'Chrome on macOS #2', count: 1, reason: '' },
+        target_user: fake.sessions[2].user, target_label: 'Chrome on macOS #2', target_ids: [], count: 1, reason: '' },
     ];
     const { user } = await renderDesk();
     await user.click(screen.getByRole('tab', { name: 'Audit log' }));
