@@ -17,7 +17,6 @@ import (
 	"sessiondesk/app/platform"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/totp"
 )
 
 // shareWorkstation saves "This is a shared workstation" on d.
@@ -176,22 +175,8 @@ func TestSharedWorkstationNeverKeepsATrustedDeviceSecret(t *testing.T) {
 		t.Errorf("turning the setting on kept a remembered account's device secret: %v", err)
 	}
 
-	req := desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password}
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
-		t.Fatalf("sign-in without a code: %v", err)
-	}
-	code, err := totp.Code(platformtest.MFASecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	withCode := req
-	withCode.TOTP, withCode.TrustDevice = code, true
-	st, err := d.SignIn(ctx, withCode)
-	if err != nil {
-		t.Fatalf("sign-in with a code and Trust this device: %v", err)
-	}
+	req, st := signInTrusting(t, d, p)
 	prof := st.Profile.ID
-	t.Cleanup(func() { kc.DeleteProfile(prof) })
 	if _, err := kc.DeviceSecret(prof); !errors.Is(err, keychain.ErrNotFound) {
 		t.Fatalf("a shared workstation stored a trusted-device secret: %v", err)
 	}
