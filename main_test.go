@@ -67,21 +67,8 @@ func TestParseFlags(t *testing.T) {
 // there is no keychain).
 func TestAppStartsTheDemoAndShutsDown(t *testing.T) {
 	dir := t.TempDir()
-	f, err := parseFlags([]string{"-data-dir", dir, "-demo-new-device-every", "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for run := range 2 {
-		a, err := newApp(f, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.startInBackground()
-		select {
-		case <-a.ready:
-		case <-time.After(2 * time.Minute):
-			t.Fatal("start did not finish")
-		}
+		a := startDemo(t, dir, nil)
 		st := a.desk.State()
 		if !st.SignedIn || !st.Demo || st.Me == nil || st.Me.User.Email != demoEmail {
 			t.Fatalf("run %d: after start: %+v", run, st)
@@ -101,6 +88,31 @@ func TestAppStartsTheDemoAndShutsDown(t *testing.T) {
 			t.Errorf("run %d: demo platform still answers after shutdown", run)
 		}
 	}
+}
+
+// startDemo builds the app in demo mode over dir, lets prepare change it
+// before it starts (nil: nothing to change), starts it and waits until the
+// start has finished.
+func startDemo(t *testing.T, dir string, prepare func(*app)) *app {
+	t.Helper()
+	f, err := parseFlags([]string{"-data-dir", dir, "-demo-new-device-every", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(f, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(a)
+	}
+	a.startInBackground()
+	select {
+	case <-a.ready:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("start did not finish")
+	}
+	return a
 }
 
 // Started with -server, the app's sign-in form starts with that address:
@@ -130,27 +142,14 @@ func TestServerFlagReachesTheSignInForm(t *testing.T) {
 // computer when the window closes (OnShutdown), and the next start signs
 // in anew.
 func TestQuittingASharedWorkstationForgetsTheCopy(t *testing.T) {
-	dir := t.TempDir()
-	f, err := parseFlags([]string{"-data-dir", dir, "-demo-new-device-every", "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(f, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	s := a.desk.Settings()
-	s.SharedWorkstation = true
-	if _, err := a.desk.SaveSettings(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	a.startInBackground()
-	select {
-	case <-a.ready:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("start did not finish")
-	}
+	a := startDemo(t, t.TempDir(), func(a *app) {
+		s := a.desk.Settings()
+		s.SharedWorkstation = true
+		if _, err := a.desk.SaveSettings(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	})
 	st := a.desk.State()
 	if !st.SignedIn || st.Profile == nil {
 		t.Fatalf("after start: %+v", st)

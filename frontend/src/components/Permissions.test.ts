@@ -1,12 +1,12 @@
 // v1.2: who may do what, as the UI offers it (the Go side refuses the same,
-// and the platform enforces it), the sessions a bulk action ended in the
-// audit log's detail, and the shared workstation's sign-in and sign-out.
+// and the platform enforces it), and the sessions a bulk action ended in the
+// audit log's detail. (The shared workstation's sign-in is in App.test.ts,
+// its sign-out in Finish.test.ts.)
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { render, screen, waitFor, within } from '@testing-library/svelte';
-import userEvent from '@testing-library/user-event';
-import App from '../App.svelte';
+import { screen, waitFor, within } from '@testing-library/svelte';
 import * as api from '../test/fakeApi';
-import { ADMIN, AUDITOR, fake, resetFake, signedIn, signedOut } from '../test/fakeApi';
+import { ADMIN, AUDITOR, fake, resetFake, signedIn } from '../test/fakeApi';
+import { renderDesk, rowOf } from '../test/desk';
 import { settings, DEFAULT_SETTINGS } from '../lib/settings.svelte';
 
 vi.mock('../lib/api', () => import('../test/fakeApi'));
@@ -15,18 +15,6 @@ beforeEach(() => {
   resetFake();
   settings.current = { ...DEFAULT_SETTINGS };
 });
-
-async function renderDesk() {
-  const user = userEvent.setup();
-  render(App);
-  const table = await screen.findByRole('table', { name: 'Sessions' });
-  await within(table).findByText('user1@acme.test');
-  return { user, table };
-}
-
-function rowOf(table: HTMLElement, text: string): HTMLElement {
-  return within(table).getByText(text).closest('tr') as HTMLElement;
-}
 
 describe('a view-only role (the auditor)', () => {
   it('is offered no bulk action: no row checkboxes, no Terminate selected, no select all, no Terminate the N matching', async () => {
@@ -150,25 +138,5 @@ describe('the audit log’s detail of a bulk action', () => {
     panel = screen.getByRole('complementary', { name: 'Audit event' });
     await waitFor(() => expect(panel).toHaveTextContent('Firefox, 203.0.113.4'));
     expect(within(panel).queryByRole('list', { name: 'Ended' })).toBeNull();
-  });
-});
-
-describe('a shared workstation', () => {
-  it('does not offer "Trust this device" at the code step, and never asks Go to trust', async () => {
-    resetFake({ auth: { ...signedOut(), sharedWorkstation: true } });
-    fake.profiles = [{ id: 'p1', serverUrl: 'http://127.0.0.1:9000', org: 'acme', email: 'mfa@acme.test' }];
-    api.signIn.mockRejectedValueOnce({ code: 'mfa_required', message: 'Enter the code from your authenticator.' });
-    const user = userEvent.setup();
-    render(App);
-    const email = await screen.findByRole('textbox', { name: 'Email' });
-    await waitFor(() => expect(email).toHaveValue('mfa@acme.test'));
-    await user.type(screen.getByLabelText('Password'), 'demo-password');
-    await user.click(screen.getByRole('button', { name: 'Sign in' }));
-    const code = await screen.findByRole('textbox', { name: 'Authentication code' });
-    expect(screen.queryByRole('checkbox', { name: 'Trust this device' })).toBeNull();
-    expect(screen.getByText(/shared workstation, so it is never trusted/)).toBeInTheDocument();
-    await user.type(code, '123456');
-    await user.click(screen.getByRole('button', { name: 'Verify' }));
-    expect(api.signIn).toHaveBeenLastCalledWith(expect.objectContaining({ totp: '123456', trustDevice: false }));
   });
 });

@@ -72,18 +72,7 @@ export function signedIn(permissions = ADMIN): AuthState {
 }
 
 export function signedOut(): AuthState {
-  return {
-    signedIn: false,
-    demo: false,
-    profile: null,
-    me: null,
-    keychainAvailable: true,
-    keychainMessage: '',
-    message: '',
-    notice: '',
-    defaultServer: '',
-    sharedWorkstation: false,
-  };
+  return { ...signedIn(), signedIn: false, profile: null, me: null };
 }
 
 function session(i: number, over: Partial<Session> = {}): Session {
