@@ -53,7 +53,7 @@ func stallBody(t *testing.T, p *platformtest.Platform, path, token string) *stal
 }
 
 // answer reads the stalled request's answer, waiting at most limit.
-func (s *stalled) answer(t *testing.T, limit time.Duration) (res *http.Response, code string, after time.Duration) {
+func (s *stalled) answer(t *testing.T, limit time.Duration) (res *http.Response, body []byte, code string, after time.Duration) {
 	t.Helper()
 	s.conn.SetReadDeadline(time.Now().Add(limit))
 	res, err := http.ReadResponse(bufio.NewReader(s.conn), nil)
@@ -62,11 +62,12 @@ func (s *stalled) answer(t *testing.T, limit time.Duration) (res *http.Response,
 	}
 	after = time.Since(s.sent)
 	defer res.Body.Close()
+	body, _ = io.ReadAll(res.Body)
 	var e api.ErrorBody
-	if data, _ := io.ReadAll(res.Body); json.Unmarshal(data, &e) != nil {
-		t.Errorf("stalled request: answer %d with a body that is not a JSON error: %q", res.StatusCode, data)
+	if json.Unmarshal(body, &e) != nil {
+		t.Errorf("stalled request: answer %d with a body that is not a JSON error: %q", res.StatusCode, body)
 	}
-	return res, e.Error.Code, after
+	return res, body, e.Error.Code, after
 }
 
 // checkTimedOut checks that every stalled request got 408 request_timeout
@@ -75,7 +76,7 @@ func (s *stalled) answer(t *testing.T, limit time.Duration) (res *http.Response,
 func checkTimedOut(t *testing.T, slow []*stalled, wait time.Duration) {
 	t.Helper()
 	for i, s := range slow {
-		res, code, after := s.answer(t, wait+5*time.Second)
+		res, _, code, after := s.answer(t, wait+5*time.Second)
 		if res.StatusCode != http.StatusRequestTimeout || code != api.CodeRequestTimeout {
 			t.Errorf("stalled request %d: %d %q, want 408 %s", i, res.StatusCode, code, api.CodeRequestTimeout)
 		}
@@ -292,5 +293,109 @@ func hammerSignIns(t *testing.T, flood any, good *signInClient, delay time.Durat
 		if took > delay+time.Second {
 			t.Errorf("sign-in %d from another address took %v during the flood", i, took)
 		}
+	}
+}
+
+// The body read ahead holds exactly api.MaxBodyBytes, also when its length
+// is not declared (chunked): a sign-in padded to 64 KiB is served, one byte
+// more is 400, and a declared length over the limit is refused unread.
+func TestBodyReadAheadLimit(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	signIn := `{"org":"acme","email":"admin@acme.test","password":"` + platformtest.Password + `"}`
+	post := func(body string, chunked bool) response {
+		t.Helper()
+		var r io.Reader = strings.NewReader(body)
+		if chunked {
+			r = io.MultiReader(r) // hides the length: sent chunked
+		}
+		req, err := http.NewRequest("POST", p.URL()+api.BasePath+"/auth/login", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		return response{status: res.StatusCode, header: res.Header, body: data}
+	}
+	for _, chunked := range []bool{false, true} {
+		full := signIn + strings.Repeat(" ", api.MaxBodyBytes-len(signIn))
+		post(full, chunked).decode(t, 200, nil)
+		res := post(full+" ", chunked)
+		if res.status != 400 || !strings.Contains(string(res.body), "larger than 64 KiB") {
+			t.Errorf("chunked %v: a body of 64 KiB + 1: %d %s", chunked, res.status, res.body)
+		}
+		// Small bodies after large ones read only their own bytes.
+		post(signIn, chunked).decode(t, 200, nil)
+	}
+}
+
+// The answers of the v1.2 limits match openapi.yaml: 408 for a slow body,
+// 431 for large headers, 429 for one address's sign-ins beyond its share.
+func TestLimitAnswersMatchOpenAPI(t *testing.T) {
+	doc := loadSpec(t)
+	const wait = 300 * time.Millisecond
+	p := platformtest.Start(t, platformtest.Options{BodyReadTimeout: wait,
+		Shed:      server.ShedConfig{LoginsPerIP: server.ClassLimit{Concurrent: 1, Queue: -1}},
+		WrapStore: func(st store.Store) store.Store { return slowSignIns{st, 500 * time.Millisecond} }})
+	login := api.BasePath + "/auth/login"
+	check := func(what string, req *http.Request, res *http.Response, body []byte, want int) {
+		t.Helper()
+		if res.StatusCode != want {
+			t.Errorf("%s: %d %s, want %d", what, res.StatusCode, body, want)
+		} else if err := matchSpec(doc, req.URL.Path, req, res, body); err != nil {
+			t.Errorf("%s (%d) does not match openapi.yaml: %v\n%s", what, res.StatusCode, err, body)
+		}
+	}
+	do := func(req *http.Request) (*http.Response, []byte) {
+		t.Helper()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, body
+	}
+	signIn := func() *http.Request {
+		req, _ := http.NewRequest("POST", p.URL()+login, strings.NewReader(`{"org":"acme","email":"admin@acme.test","password":"x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+
+	s := stallBody(t, p, login, "")
+	res, body, _, _ := s.answer(t, wait+5*time.Second)
+	check("slow body", signIn(), res, body, http.StatusRequestTimeout)
+
+	for _, path := range []string{"/healthz", login} {
+		req, _ := http.NewRequest("GET", p.URL()+path, nil)
+		if path == login {
+			req = signIn()
+		}
+		req.Header.Set("X-Pad", strings.Repeat("p", api.MaxHeaderBytes))
+		res, body := do(req)
+		check("large headers on "+path, req, res, body, http.StatusRequestHeaderFieldsTooLarge)
+	}
+
+	// One sign-in holds the address's only place (its store is slow); the
+	// next from the same address, on the same replica, is refused at once.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for range p.Replicas() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			do(signIn())
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	req := signIn()
+	res, body = do(req)
+	check("a second sign-in from one address", req, res, body, http.StatusTooManyRequests)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
 	}
 }
