@@ -49,7 +49,10 @@ func TestPerIPEntriesLeaveWithTheirRequests(t *testing.T) {
 	waiting := func() int64 {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		return p.ips["192.0.2.1"].lim.waiting.Load()
+		l := p.ips["192.0.2.1"].lim
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return int64(len(l.waiters))
 	}
 	for waiting() == 0 {
 		time.Sleep(time.Millisecond)
@@ -68,5 +71,56 @@ func TestPerIPEntriesLeaveWithTheirRequests(t *testing.T) {
 	p.release("192.0.2.1", held[1])
 	if len(p.ips) != 1 { // 192.0.2.2 still holds its place
 		t.Fatalf("entries: %v", p.ips)
+	}
+}
+
+// A freed sign-in slot goes to the address holding the fewest, then to the
+// one served longest ago: a newcomer does not wait behind the queue of an
+// address that was just served, even one that queued first.
+func TestSignInSlotsGoToTheLeastServedAddress(t *testing.T) {
+	l := newLimiter(ClassLimit{Concurrent: 1, Queue: 10}, true)
+	ctx, far := context.Background(), time.Now().Add(10*time.Second)
+	if !l.acquire(ctx, "A", far) {
+		t.Fatal("a free slot was refused")
+	}
+	order := make(chan string, 3)
+	queue := func(key string) {
+		go func() {
+			if l.acquire(ctx, key, far) {
+				order <- key
+			}
+		}()
+		for { // queued before the next one arrives
+			l.mu.Lock()
+			n := len(l.waiters)
+			queued := n > 0 && l.waiters[n-1].key == key
+			l.mu.Unlock()
+			if queued {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	queue("A") // A's second sign-in queues first,
+	queue("B") // then B's, then C's
+	queue("C")
+	for _, want := range []string{"B", "C", "A"} {
+		var holder string
+		switch want {
+		case "B":
+			holder = "A"
+		case "C":
+			holder = "B"
+		default:
+			holder = "C"
+		}
+		l.release(holder)
+		if got := <-order; got != want {
+			t.Fatalf("after %s's release the slot went to %s, want %s", holder, got, want)
+		}
+	}
+	l.release("A")
+	if len(l.keys) != 0 || l.free != 1 {
+		t.Fatalf("left behind: keys %v, free %d", l.keys, l.free)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"sessiondesk/backend/api"
@@ -32,10 +31,12 @@ import (
 // as many at once as they like. Before a sign-in enters its class it also
 // takes a place among its client IP's (LoginsPerIP: an IPv6 client by its
 // /64, with --trust-proxy the address X-Forwarded-For names, as for
-// throttling). One address holds at most half the sign-in slots, so
-// another address always finds one; the rest of its sign-ins wait for
-// their address's turn or get 429 rate_limited with Retry-After at once,
-// and never fill the class's queue that everyone else waits in.
+// throttling). One address holds at most half the sign-in slots (served or
+// queued), so it never fills the class's queue that everyone else waits
+// in; the rest of its sign-ins wait for their address's turn or get 429
+// rate_limited with Retry-After at once. And a freed sign-in slot goes
+// first to the address that holds the fewest (limiter), so that several
+// busy addresses together cannot make another wait behind their queue.
 
 // ClassLimit bounds one route class.
 type ClassLimit struct {
@@ -110,43 +111,148 @@ func (c ShedConfig) withDefaults() ShedConfig {
 }
 
 // limiter is one class's slots and queue (or one client IP's).
+//
+// A slot that frees goes to a waiter at once. Unkeyed, to the earliest. In
+// a keyed limiter (the sign-in class, keyed by client IP) it goes to the
+// waiter whose key holds the fewest slots, among equals the one whose key
+// was granted a slot longest ago (a key with nothing in flight counts as
+// never), then the earliest: an address with no sign-in in service goes
+// ahead of the queued sign-ins of addresses that are being served or just
+// were, so however many busy addresses there are, a newcomer waits for the
+// next free slot, not for their queue.
 type limiter struct {
-	slots   chan struct{}
-	waiting atomic.Int64
-	queue   int64
+	keyed bool
+	queue int
+
+	mu      sync.Mutex
+	free    int
+	waiters []*waiter            // in arrival order
+	keys    map[string]*keyState // keyed only: keys holding or waiting for a slot
 }
 
-func newLimiter(l ClassLimit) *limiter {
-	return &limiter{slots: make(chan struct{}, l.Concurrent), queue: int64(l.Queue)}
+type waiter struct {
+	key     string
+	ready   chan struct{} // closed when granted a slot
+	granted bool          // under the limiter's mu
 }
 
-// acquire takes a slot, waiting in the queue until deadline if there is
-// room; false means shed. Waiters get slots in arrival order (a channel's
-// senders queue FIFO).
-func (l *limiter) acquire(ctx context.Context, deadline time.Time) bool {
-	select {
-	case l.slots <- struct{}{}:
+type keyState struct {
+	held, waiting int
+	granted       time.Time // when it was last granted a slot
+}
+
+func newLimiter(l ClassLimit, keyed bool) *limiter {
+	return &limiter{keyed: keyed, queue: l.Queue, free: l.Concurrent, keys: map[string]*keyState{}}
+}
+
+// acquire takes a slot for key, waiting in the queue until deadline if
+// there is room; false means shed.
+func (l *limiter) acquire(ctx context.Context, key string, deadline time.Time) bool {
+	l.mu.Lock()
+	if l.free > 0 { // then nobody waits: a freed slot goes to a waiter first
+		l.free--
+		l.grant(key)
+		l.mu.Unlock()
 		return true
-	default:
 	}
-	if l.waiting.Add(1) > l.queue {
-		l.waiting.Add(-1)
+	if len(l.waiters) >= l.queue {
+		l.mu.Unlock()
 		return false
 	}
-	defer l.waiting.Add(-1)
+	w := &waiter{key: key, ready: make(chan struct{})}
+	l.waiters = append(l.waiters, w)
+	l.wait(key, 1)
+	l.mu.Unlock()
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
-	case l.slots <- struct{}{}:
+	case <-w.ready:
 		return true
 	case <-t.C:
-		return false
 	case <-ctx.Done(): // the client left; its place goes to the next
-		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w.granted { // granted while giving up: the caller releases it
+		return true
+	}
+	for i, o := range l.waiters {
+		if o == w {
+			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+			break
+		}
+	}
+	l.wait(key, -1)
+	return false
+}
+
+func (l *limiter) release(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.keyed {
+		l.keys[key].held--
+		l.forget(key)
+	}
+	if len(l.waiters) == 0 {
+		l.free++
+		return
+	}
+	next := 0
+	if l.keyed { // the queue is bounded (Queue), and so is this scan
+		for i, w := range l.waiters {
+			if l.before(l.keys[w.key], l.keys[l.waiters[next].key]) {
+				next = i
+			}
+		}
+	}
+	w := l.waiters[next]
+	l.waiters = append(l.waiters[:next], l.waiters[next+1:]...)
+	l.grant(w.key)
+	l.wait(w.key, -1)
+	w.granted = true
+	close(w.ready)
+}
+
+// before reports whether a's waiters go ahead of b's.
+func (l *limiter) before(a, b *keyState) bool {
+	if a.held != b.held {
+		return a.held < b.held
+	}
+	return a.granted.Before(b.granted)
+}
+
+// grant and wait keep a keyed limiter's bookkeeping of key.
+func (l *limiter) grant(key string) {
+	if l.keyed {
+		k := l.state(key)
+		k.held++
+		k.granted = time.Now()
 	}
 }
 
-func (l *limiter) release() { <-l.slots }
+func (l *limiter) wait(key string, d int) {
+	if l.keyed {
+		l.state(key).waiting += d
+		l.forget(key)
+	}
+}
+
+func (l *limiter) state(key string) *keyState {
+	k := l.keys[key]
+	if k == nil {
+		k = &keyState{}
+		l.keys[key] = k
+	}
+	return k
+}
+
+// forget drops a key with nothing in flight: the map holds at most the
+// requests in flight, and the key counts as never granted when it returns.
+func (l *limiter) forget(key string) {
+	if k := l.keys[key]; k != nil && k.held <= 0 && k.waiting <= 0 {
+		delete(l.keys, key)
+	}
+}
 
 // perIP holds a limiter for each client IP that has a request in flight;
 // an entry is dropped when its last request leaves, so the map never holds
@@ -166,12 +272,12 @@ func (p *perIP) acquire(ctx context.Context, ip string, deadline time.Time) (*ip
 	p.mu.Lock()
 	e := p.ips[ip]
 	if e == nil {
-		e = &ipEntry{lim: newLimiter(p.limit)}
+		e = &ipEntry{lim: newLimiter(p.limit, false)}
 		p.ips[ip] = e
 	}
 	e.refs++
 	p.mu.Unlock()
-	if e.lim.acquire(ctx, deadline) {
+	if e.lim.acquire(ctx, "", deadline) {
 		return e, true
 	}
 	p.leave(ip, e)
@@ -179,7 +285,7 @@ func (p *perIP) acquire(ctx context.Context, ip string, deadline time.Time) (*ip
 }
 
 func (p *perIP) release(ip string, e *ipEntry) {
-	e.lim.release()
+	e.lim.release("")
 	p.leave(ip, e)
 }
 
@@ -204,9 +310,9 @@ func newShedder(c ShedConfig) *shedder {
 	}
 	c = c.withDefaults()
 	return &shedder{
-		reads:      newLimiter(c.Reads),
-		writes:     newLimiter(c.Writes),
-		logins:     newLimiter(c.Logins),
+		reads:      newLimiter(c.Reads, false),
+		writes:     newLimiter(c.Writes, false),
+		logins:     newLimiter(c.Logins, true),
 		loginIPs:   &perIP{limit: c.LoginsPerIP, ips: map[string]*ipEntry{}},
 		maxWait:    c.MaxWait,
 		retryAfter: c.RetryAfter,
@@ -226,14 +332,14 @@ func (s *shedder) admit(ctx context.Context, lim *limiter, ip string) (func(), *
 			return nil, &Error{Code: api.CodeRateLimited, Message: "too many sign-ins from this address at once; try again shortly", RetryAfter: s.retryAfter}
 		}
 	}
-	if !lim.acquire(ctx, deadline) {
+	if !lim.acquire(ctx, ip, deadline) {
 		if e != nil {
 			s.loginIPs.release(ip, e)
 		}
 		return nil, s.busy()
 	}
 	return func() {
-		lim.release()
+		lim.release(ip)
 		if e != nil {
 			s.loginIPs.release(ip, e)
 		}
