@@ -37,7 +37,7 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 	shed := server.DefaultShed()
 	fs.IntVar(&shed.Reads.Concurrent, "concurrent-reads", shed.Reads.Concurrent, "list and other read requests served at once")
 	fs.IntVar(&shed.Writes.Concurrent, "concurrent-writes", shed.Writes.Concurrent, "terminate, untrust, logout and other writes served at once")
-	fs.IntVar(&shed.Logins.Concurrent, "concurrent-logins", shed.Logins.Concurrent, "sign-ins served at once (each spends ~50 ms of CPU in bcrypt)")
+	fs.IntVar(&shed.Logins.Concurrent, "concurrent-logins", shed.Logins.Concurrent, "sign-ins served at once (each spends ~50 ms of CPU in bcrypt; more than CPUs only adds waiting)")
 	fs.IntVar(&shed.LoginsPerIP.Concurrent, "concurrent-logins-per-ip", 0, "sign-ins of one client IP (IPv6: its /64) served or waiting for a slot at once; 8 more wait for the address's turn, beyond that 429 (0: half of --concurrent-logins, at least 1)")
 	queue := fs.Int("queue", shed.Reads.Queue, "requests of each class (reads, writes, sign-ins) that may wait for a slot; beyond that 503 unavailable with Retry-After")
 	fs.DurationVar(&shed.MaxWait, "queue-wait", shed.MaxWait, "longest a request waits for a slot before 503 unavailable with Retry-After")
