@@ -157,16 +157,7 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 	if err == nil && cluster != nil {
 		fmt.Fprintln(os.Stderr, "measuring platformd reads on PostgreSQL…")
 		err = sideBySide(pg, len(rows), r, func() ([]row, error) {
-			db, err := pgFresh("reads")
-			if err != nil {
-				return nil, err
-			}
-			pp, err := startPlatform(ctx, cfg.platformd, db)
-			if err != nil {
-				return nil, err
-			}
-			defer pp.stop()
-			return benchPlatform(ctx, cfg, pp)
+			return onFreshPlatform(ctx, cfg, pgFresh, "reads", func(pp *platformProc) ([]row, error) { return benchPlatform(ctx, cfg, pp) })
 		})
 	}
 	rows = append(rows, r...)
@@ -198,18 +189,7 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 	}
 	if cfg.attack.runFor > 0 {
 		fmt.Fprintf(os.Stderr, "measuring sign-in beside %d slow-body and %d busy clients for %s…\n", cfg.attack.slow, cfg.attack.busy, cfg.attack.runFor)
-		r, err = func() ([]row, error) {
-			db, err := sqliteFresh("attack")
-			if err != nil {
-				return nil, err
-			}
-			ap, err := startPlatform(ctx, cfg.platformd, db)
-			if err != nil {
-				return nil, err
-			}
-			defer ap.stop()
-			return benchSignInAttack(ctx, cfg, ap)
-		}()
+		r, err = onFreshPlatform(ctx, cfg, sqliteFresh, "attack", func(ap *platformProc) ([]row, error) { return benchSignInAttack(ctx, cfg, ap) })
 		rows = append(rows, r...)
 		if err != nil {
 			return rows, err
@@ -293,6 +273,21 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 		}
 	}
 	return rows, nil
+}
+
+// onFreshPlatform runs bench against a platformd of its own on a fresh
+// copy (fresh, named name) of the seeded organization, stopped afterwards.
+func onFreshPlatform(ctx context.Context, cfg config, fresh func(string) (string, error), name string, bench func(*platformProc) ([]row, error)) ([]row, error) {
+	db, err := fresh(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := startPlatform(ctx, cfg.platformd, db)
+	if err != nil {
+		return nil, err
+	}
+	defer p.stop()
+	return bench(p)
 }
 
 // sideBySide runs the PostgreSQL twin of a set of rows (same measurements,
