@@ -14,7 +14,7 @@ import (
 func TestCodecCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
 		reflect.TypeFor[api.Session](): 16, reflect.TypeFor[api.Device](): 10,
-		reflect.TypeFor[api.AuditEvent](): 9, reflect.TypeFor[api.User](): 3,
+		reflect.TypeFor[api.AuditEvent](): 10, reflect.TypeFor[api.User](): 3,
 	} {
 		if typ.NumField() != want {
 			t.Errorf("%s has %d fields, the codec knows %d: extend codec.go", typ, typ.NumField(), want)
@@ -46,18 +46,41 @@ func TestCodecCoversEveryField(t *testing.T) {
 		{ID: "aud_1", At: at, Actor: by, Action: api.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r",
 			TargetUser: &api.User{ID: "usr_t", Email: "t@x.test", Name: "T"}, TargetLabel: "Firefox on Linux, 10.0.0.1"},
 		{ID: "aud_2", At: at, Actor: by, Action: api.ActionSessionsTerminateAll},
+		{ID: "aud_4", At: at, Actor: by, Action: api.ActionSessionsTerminateSelected, Count: 3,
+			TargetIDs: []string{"ses_1", "ses_2", "ses_ü"}},
 	} {
 		var ge api.AuditEvent
 		if err := decodeAudit(string(encodeAudit(nil, &e)), &ge); err != nil || !reflect.DeepEqual(ge, e) {
 			t.Errorf("audit round trip: %v\n got %+v\nwant %+v", err, ge, e)
 		}
 	}
-	// An audit row sealed before v1.1 (no target user and label) still opens.
+	// Audit rows sealed by older builds still open: before v1.2 (no
+	// target_ids: the row ends after the label) and before v1.1 (no target
+	// user and label either).
+	v11 := api.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: api.ActionSessionTerminate, TargetID: &target, Count: 1, Reason: "old",
+		TargetUser: &by, TargetLabel: "Firefox on Linux, 10.0.0.1"}
+	full := encodeAudit(nil, &v11)
+	var g11 api.AuditEvent
+	if err := decodeAudit(string(full[:len(full)-1]), &g11); err != nil || !reflect.DeepEqual(g11, v11) {
+		t.Errorf("v1.1 audit row: %v %+v", err, g11)
+	}
 	pre := api.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: api.ActionDeviceUntrust, TargetID: &target, Count: 1, Reason: "old"}
-	full := encodeAudit(nil, &pre)
+	full = encodeAudit(nil, &pre)
 	var gp api.AuditEvent
-	if err := decodeAudit(string(full[:len(full)-2]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
+	if err := decodeAudit(string(full[:len(full)-3]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
 		t.Errorf("pre-v1.1 audit row: %v %+v", err, gp)
+	}
+	// A damaged count of target ids is an error, not an allocation.
+	bad := append(encodeAudit(nil, &pre)[:len(full)-1], 0xff, 0xff, 0xff, 0xff, 0x0f)
+	if err := decodeAudit(string(bad), &api.AuditEvent{}); err == nil {
+		t.Error("an audit row claiming 4 billion target ids decoded")
+	}
+	// Truncated audit rows too.
+	ab := encodeAudit(nil, &api.AuditEvent{ID: "aud_5", TargetIDs: []string{"ses_1", "ses_2"}})
+	for n := len(ab) - 6; n < len(ab); n++ {
+		if err := decodeAudit(string(ab[:n]), &api.AuditEvent{}); err == nil {
+			t.Errorf("decoding %d of %d bytes of an audit row succeeded", n, len(ab))
+		}
 	}
 	// Truncated input is an error, never a panic.
 	b := encodeSession(nil, &sessions[0])

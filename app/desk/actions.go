@@ -19,6 +19,21 @@ func checkReason(reason string) (string, error) {
 	return reason, nil
 }
 
+// allowed returns w's workspace when the signed-in role holds perm, and a
+// permission_denied error (see permissionError) when it does not, so that
+// the action is refused before the platform is asked. With the identity
+// not yet known (an offline start that kept none) the platform decides.
+func (d *Desk) allowed(perm string) (*workspace, error) {
+	w, err := d.current()
+	if err != nil {
+		return nil, err
+	}
+	if me := w.Me(); me.User.ID != "" && !me.Has(perm) {
+		return nil, permissionError(perm)
+	}
+	return w, nil
+}
+
 // Terminate ends one session. When it is the caller's own, the token is now
 // dead: the workspace closes and the UI asks for a new sign-in.
 func (d *Desk) Terminate(ctx context.Context, id, reason string) (api.Session, error) {
@@ -44,7 +59,7 @@ func (d *Desk) Terminate(ctx context.Context, id, reason string) (api.Session, e
 // TerminateAll ends every session of the organization (but the caller's own
 // when keepCurrent).
 func (d *Desk) TerminateAll(ctx context.Context, keepCurrent bool, reason string) (api.TerminateAllResponse, error) {
-	w, err := d.current()
+	w, err := d.allowed(api.PermSessionsTerminateOrg)
 	if err != nil {
 		return api.TerminateAllResponse{}, err
 	}
@@ -65,7 +80,7 @@ func (d *Desk) TerminateAll(ctx context.Context, keepCurrent bool, reason string
 
 // RevokeTrust takes a device's trust away.
 func (d *Desk) RevokeTrust(ctx context.Context, id, reason string) (api.Device, error) {
-	w, err := d.current()
+	w, err := d.allowed(api.PermDevicesRevokeTrust)
 	if err != nil {
 		return api.Device{}, err
 	}

@@ -204,9 +204,11 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	if det.Session.DeviceID != nil && (det.Device == nil || det.Device.ID != *det.Session.DeviceID) {
 		t.Errorf("details device = %+v for %v", det.Device, det.Session.DeviceID)
 	}
+	// The second batch (unknown IDs only) ended nothing, so it is not
+	// audited (v1.2).
 	page, err := d.FindAudit(desk.AuditQuery{Action: api.ActionSessionsTerminateSelected, Limit: 10})
-	if err != nil || page.Total != 2 {
-		t.Errorf("audit of the two batches = %d %v", page.Total, err)
+	if err != nil || page.Total != 1 {
+		t.Errorf("audit of the two batches = %d %v, want 1", page.Total, err)
 	}
 	if _, err := d.TerminateSelected(ctx, nil, "", nil); codeOf(err) != api.CodeInvalidArgument {
 		t.Errorf("empty selection: %v", err)

@@ -96,12 +96,23 @@ const maxResponseBytes = 32 << 20
 // a token can only sign in and check health; WithToken derives one that
 // authenticates.
 type Client struct {
-	base  *url.URL
-	token string
+	base    *url.URL
+	token   string
+	*Caller // shared with every client derived by WithToken
+}
+
+// Caller is the HTTP machinery behind every call of a Client: the transport
+// with its two time limits and optional CA file, the retry policy and
+// backoff, the call budget, the estimate of the server's clock, and the
+// error kinds (*UnreachableError, *CertificateError). It is exported so that
+// the client of another identity system (app/kratos) goes through this same
+// machinery instead of a copy of it. It is safe for concurrent use.
+type Caller struct {
+	name  string // "platform": the prefix of its log lines and errors
 	rc    *retryablehttp.Client
 	opts  Options
 	log   *slog.Logger
-	clock *serverClock // shared with every client derived by WithToken
+	clock *serverClock
 }
 
 // retryPolicy says how far a request may be retried; it travels in the
@@ -122,6 +133,18 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	caller, err := NewCaller("platform", opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{base: u, Caller: caller}, nil
+}
+
+// NewCaller builds the machinery of a client (see Caller); name prefixes its
+// log lines ("<name> request") and its errors. Zero Options take the
+// package's defaults.
+func NewCaller(name string, opts Options) (*Caller, error) {
+	var err error
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultCallTimeout
 	}
@@ -164,7 +187,7 @@ func New(baseURL string, opts Options) (*Client, error) {
 			return nil, err
 		}
 	}
-	c := &Client{base: u, opts: opts, log: log, clock: &serverClock{local: opts.Clock}}
+	c := &Caller{name: name, opts: opts, log: log, clock: &serverClock{local: opts.Clock}}
 	c.rc = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			// No whole-request Timeout: it would cut a slow but live
@@ -244,25 +267,25 @@ func (c *Client) WithToken(token string) *Client {
 // client's transport (shared with every client derived by WithToken). Call
 // it when the client is put away: each New clones its own transport, whose
 // idle connections would otherwise stay open until the platform drops them.
-func (c *Client) CloseIdleConnections() { c.rc.HTTPClient.CloseIdleConnections() }
+func (c *Caller) CloseIdleConnections() { c.rc.HTTPClient.CloseIdleConnections() }
 
 // BaseURL is the platform's address as given to New (normalized).
 func (c *Client) BaseURL() string { return c.base.String() }
 
-func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
+func (c *Caller) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	if attempt == 0 {
-		c.log.Debug("platform request", "method", req.Method, "path", req.URL.Path)
+		c.log.Debug(c.name+" request", "method", req.Method, "path", req.URL.Path)
 		return
 	}
-	c.log.Info("platform request retry", "method", req.Method, "path", req.URL.Path, "attempt", attempt+1)
+	c.log.Info(c.name+" request retry", "method", req.Method, "path", req.URL.Path, "attempt", attempt+1)
 }
 
-func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
+func (c *Caller) logResponse(_ retryablehttp.Logger, resp *http.Response) {
 	lvl := slog.LevelDebug
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 		lvl = slog.LevelWarn
 	}
-	c.log.Log(context.Background(), lvl, "platform response", "method", resp.Request.Method, "path", resp.Request.URL.Path, "status", resp.StatusCode)
+	c.log.Log(context.Background(), lvl, c.name+" response", "method", resp.Request.Method, "path", resp.Request.URL.Path, "status", resp.StatusCode)
 }
 
 // checkRetry is the retryablehttp.CheckRetry of every call. It returns no
@@ -347,9 +370,6 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 // do sends one call: method, path (relative to the base URL), optional query,
 // JSON body and JSON answer.
 func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string, query url.Values, body, out any) error {
-	callCtx := context.WithValue(ctx, policyKey{}, policy)
-	callCtx = withBudget(callCtx, time.Now().Add(c.opts.CallTimeout))
-
 	u := *c.base
 	u.Path = c.base.Path + path
 	if len(query) > 0 {
@@ -363,35 +383,64 @@ func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string
 		}
 		raw = b
 	}
-	req, err := retryablehttp.NewRequestWithContext(callCtx, method, u.String(), raw)
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), raw)
 	if err != nil {
 		return fmt.Errorf("platform: build %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.opts.UserAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	resp, err := c.send(ctx, policy, req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return c.decode(resp, method, path, out)
+}
 
+// Send sends req through the machinery (see Caller and the package comment)
+// within the call's budget. idempotent says whether it may be retried after
+// it may have reached the server (connection errors, time limits, 5xx, 429);
+// otherwise only a refused connection is retried. The answer's body is
+// already read whole (at most 32 MiB) when Send returns; the caller closes
+// it. A failure without an answer is the context's error when ctx ended,
+// *CertificateError, or *UnreachableError; any HTTP status is an answer.
+// User-Agent defaults to Options.UserAgent.
+func (c *Caller) Send(ctx context.Context, req *retryablehttp.Request, idempotent bool) (*http.Response, error) {
+	policy := retryIdempotent
+	if !idempotent {
+		policy = retryRefusedOnly
+	}
+	return c.send(ctx, policy, req)
+}
+
+func (c *Caller) send(ctx context.Context, policy retryPolicy, req *retryablehttp.Request) (*http.Response, error) {
+	callCtx := context.WithValue(ctx, policyKey{}, policy)
+	callCtx = withBudget(callCtx, time.Now().Add(c.opts.CallTimeout))
+	req = req.WithContext(callCtx)
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.opts.UserAgent)
+	}
+	method, path := req.Method, req.URL.Path
 	resp, err := c.rc.Do(req)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
 		}
 		if ctx.Err() != nil { // the caller gave up: not an outage
-			return fmt.Errorf("platform: %s %s: %w", method, path, ctx.Err())
+			return nil, fmt.Errorf("%s: %s %s: %w", c.name, method, path, ctx.Err())
 		}
 		if ce := certificateError(err); ce != nil { // not offline: a trust to fix
-			return ce
+			return nil, ce
 		}
 		var be *bodyError
-		return &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err)), Answered: errors.As(err, &be)}
+		return nil, &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err)), Answered: errors.As(err, &be)}
 	}
-	defer resp.Body.Close()
-	return c.decode(resp, method, path, out)
+	return resp, nil
 }
 
 func (c *Client) decode(resp *http.Response, method, path string, out any) error {

@@ -161,14 +161,14 @@ func (c *serverClock) observe(date string) {
 
 // Now is the platform's clock as estimated from the last answers; the
 // workstation's clock until an answer carried a Date.
-func (c *Client) Now() time.Time {
+func (c *Caller) Now() time.Time {
 	off, _ := c.ClockOffset()
 	return c.clock.local().Add(off)
 }
 
 // ClockOffset is how far the platform's clock is ahead of the
 // workstation's (negative: behind), and whether any answer told it yet.
-func (c *Client) ClockOffset() (time.Duration, bool) {
+func (c *Caller) ClockOffset() (time.Duration, bool) {
 	c.clock.mu.Lock()
 	defer c.clock.mu.Unlock()
 	return c.clock.offset, c.clock.known
@@ -235,7 +235,7 @@ func (t *attemptTransport) CloseIdleConnections() {
 // SeedClockOffset sets the offset to assume until an answer tells it (an
 // offline start remembers the last one measured); an answer's Date then
 // replaces it.
-func (c *Client) SeedClockOffset(d time.Duration) {
+func (c *Caller) SeedClockOffset(d time.Duration) {
 	c.clock.mu.Lock()
 	defer c.clock.mu.Unlock()
 	if !c.clock.known {

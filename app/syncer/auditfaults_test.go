@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -72,11 +71,7 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 	admin := direct.WithToken(token)
 	addEvents := func(n int, what string) {
 		t.Helper()
-		for i := range n {
-			if _, err := admin.TerminateAll(ctx, true, fmt.Sprintf("%s %d", what, i)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		addAuditEvents(t, admin, n, what)
 	}
 	platformLog := func() []string {
 		t.Helper()

@@ -91,6 +91,9 @@ type Options struct {
 	// gets it (a slow disk, a failing one); the seed and Store() use the
 	// store itself.
 	WrapStore func(store.Store) store.Store
+	// MaxSessionsPerUser caps each user's active sessions
+	// (server.Config.MaxSessionsPerUser; 0: the default, below 0: none).
+	MaxSessionsPerUser int
 }
 
 // EventsConfig tunes GET /api/v1/events (server.EventsConfig), so that
@@ -141,7 +144,7 @@ func Start(t testing.TB, opts Options) *Platform {
 	for _, st := range dbs {
 		cfg := server.Config{Store: st, Logger: opts.Logger, Clock: clock,
 			IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: store.MinPasswordCost,
-			Events: opts.Events}
+			Events: opts.Events, MaxSessionsPerUser: opts.MaxSessionsPerUser}
 		if pg, ok := st.(*postgres.DB); ok && cfg.Events.Notifier == nil {
 			// Replicas wake each other's event streams through the
 			// database, as platformd serve does.

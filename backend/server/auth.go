@@ -178,6 +178,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 		MFA:             mfa,
 		Idle:            s.idle,
 		Absolute:        s.absolute,
+		MaxSessions:     s.maxActive,
+		LimitReason:     api.SessionLimitReason,
 	}
 	if in.DeviceName == "" {
 		in.DeviceName = info.DeviceName()

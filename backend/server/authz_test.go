@@ -2,13 +2,16 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/server"
+	"sessiondesk/backend/store"
 )
 
 func TestPermissionMatrix(t *testing.T) {
@@ -20,37 +23,62 @@ func TestPermissionMatrix(t *testing.T) {
 		anon    = "unauthenticated"
 	)
 	b := api.BasePath
-	// Logout comes last: it ends the caller's session.
+	// Logout comes last: it ends the caller's session. A row with self
+	// calls the route with the caller's own user ID as {id}.
 	matrix := []struct {
 		method, pattern string
+		self            bool
 		want            want
 	}{
-		{"GET", "/healthz", want{admin: 200, auditor: 200, member: 200, anon: 200}},
-		{"POST", b + "/auth/login", want{admin: 200, auditor: 200, member: 200, anon: 200}},
-		{"GET", b + "/me", want{admin: 200, auditor: 200, member: 200, anon: 401}},
-		{"GET", b + "/sessions", want{admin: 200, auditor: 200, member: 403, anon: 401}},
-		{"GET", b + "/devices", want{admin: 200, auditor: 200, member: 403, anon: 401}},
-		{"GET", b + "/audit", want{admin: 200, auditor: 200, member: 403, anon: 401}},
-		{"GET", b + "/events", want{admin: 200, auditor: 200, member: 403, anon: 401}},
-		{"POST", b + "/sessions/{id}/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
-		{"POST", b + "/devices/{id}/untrust", want{admin: 200, auditor: 403, member: 403, anon: 401}},
-		// v1.1: like ending each session one by one, these need only view.
-		{"POST", b + "/sessions/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
-		{"POST", b + "/users/{id}/sessions/terminate", want{admin: 200, auditor: 200, member: 403, anon: 401}},
-		{"POST", b + "/sessions/terminate-all", want{admin: 200, auditor: 403, member: 403, anon: 401}},
-		{"POST", b + "/auth/logout", want{admin: 204, auditor: 204, member: 204, anon: 401}},
+		{"GET", "/healthz", false, want{admin: 200, auditor: 200, member: 200, anon: 200}},
+		{"POST", b + "/auth/login", false, want{admin: 200, auditor: 200, member: 200, anon: 200}},
+		{"GET", b + "/me", false, want{admin: 200, auditor: 200, member: 200, anon: 401}},
+		{"GET", b + "/sessions", false, want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"GET", b + "/devices", false, want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"GET", b + "/audit", false, want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"GET", b + "/events", false, want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"POST", b + "/sessions/{id}/terminate", false, want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"POST", b + "/devices/{id}/untrust", false, want{admin: 200, auditor: 403, member: 403, anon: 401}},
+		// v1.2: every bulk termination needs terminate_org (v1.1 let a
+		// viewer end the whole organization 1,000 at a time)…
+		{"POST", b + "/sessions/terminate", false, want{admin: 200, auditor: 403, member: 403, anon: 401}},
+		{"POST", b + "/users/{id}/sessions/terminate", false, want{admin: 200, auditor: 403, member: 403, anon: 401}},
+		{"POST", b + "/sessions/terminate-all", false, want{admin: 200, auditor: 403, member: 403, anon: 401}},
+		// …but signing oneself out of one's other devices needs only view.
+		{"POST", b + "/users/{id}/sessions/terminate", true, want{admin: 200, auditor: 200, member: 403, anon: 401}},
+		{"POST", b + "/auth/logout", false, want{admin: 204, auditor: 204, member: 204, anon: 401}},
 	}
-	// Every route of the server is in the matrix, and nothing else.
-	routes := map[string]bool{}
+	// Every route of the server is in the matrix, and nothing else; a route
+	// that needs more for others than for oneself has a row of each, and
+	// the rows' expectations follow the route's declared permissions.
+	routes := map[string]server.Route{}
 	for _, rt := range server.Routes() {
-		routes[rt.Method+" "+rt.Pattern] = true
+		routes[rt.Method+" "+rt.Pattern] = rt
 	}
-	if len(routes) != len(matrix) {
-		t.Fatalf("server has %d routes, matrix %d", len(routes), len(matrix))
-	}
+	rows := map[string]bool{}
 	for _, m := range matrix {
-		if !routes[m.method+" "+m.pattern] {
+		rt, ok := routes[m.method+" "+m.pattern]
+		if !ok {
 			t.Fatalf("matrix row %s %s is not a server route", m.method, m.pattern)
+		}
+		rows[fmt.Sprintf("%s %s %v", m.method, m.pattern, m.self)] = true
+		need := []string{rt.Permission}
+		if !m.self && rt.PermissionForOthers != "" {
+			need = append(need, rt.PermissionForOthers)
+		}
+		for _, role := range []string{admin, auditor, member} {
+			granted := true
+			for _, perm := range need {
+				granted = granted && (perm == "" || slices.Contains(server.PermissionsOf(role), perm))
+			}
+			if denied := m.want[role] == 403; denied == granted {
+				t.Errorf("matrix row %s %s (self %v) wants %d for %s, but the route needs %v", m.method, m.pattern, m.self, m.want[role], role, need)
+			}
+		}
+	}
+	for key, rt := range routes {
+		if !rows[key+" false"] || (rt.PermissionForOthers != "") != rows[key+" true"] {
+			t.Errorf("route %s: matrix rows for others %v, for oneself %v", key, rows[key+" false"], rows[key+" true"])
 		}
 	}
 
@@ -58,16 +86,20 @@ func TestPermissionMatrix(t *testing.T) {
 	for _, role := range []string{admin, auditor, member, anon} {
 		t.Run(role, func(t *testing.T) {
 			p := platformtest.Start(t, platformtest.Options{})
-			token, current := "", ""
+			token, me := "", ""
 			if role != anon {
 				l := p.Login(t, "acme", emails[role])
-				token, current = l.Token, l.Session.ID
+				token, me = l.Token, l.User.ID
 			}
 			c := newClient(t, p, token)
-			// Targets that exist in the caller's organization.
-			victim := activeSessions(t, p, "acme")[0]
-			if victim.ID == current {
-				victim = activeSessions(t, p, "acme")[1]
+			// Targets that exist in the caller's organization: a session of
+			// someone else.
+			var victim store.Session
+			for _, s := range activeSessions(t, p, "acme") {
+				if s.User.ID != me {
+					victim = s
+					break
+				}
 			}
 			device := trustedDevice(t, p, "acme")
 			for _, m := range matrix {
@@ -77,6 +109,9 @@ func TestPermissionMatrix(t *testing.T) {
 				}
 				if strings.HasPrefix(m.pattern, b+"/users/") {
 					path = strings.Replace(m.pattern, "{id}", victim.User.ID, 1)
+					if m.self && me != "" {
+						path = strings.Replace(m.pattern, "{id}", me, 1)
+					}
 				}
 				var body any
 				switch m.pattern {
@@ -92,7 +127,7 @@ func TestPermissionMatrix(t *testing.T) {
 					res = c.do(m.method, path, body)
 				}
 				if res.status != m.want[role] {
-					t.Errorf("%s %s as %s: status %d, want %d (%s)", m.method, m.pattern, role, res.status, m.want[role], res.body)
+					t.Errorf("%s %s (self %v) as %s: status %d, want %d (%s)", m.method, m.pattern, m.self, role, res.status, m.want[role], res.body)
 				}
 				if res.status >= 400 {
 					wantCode := map[int]string{401: api.CodeUnauthenticated, 403: api.CodePermissionDenied}[res.status]

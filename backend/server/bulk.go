@@ -7,9 +7,8 @@ import (
 	"sessiondesk/backend/store"
 )
 
-// terminateSelected ends chosen sessions (v1.1). It needs only the view
-// permission, like ending each one by one: a caller who could end them one
-// at a time gains nothing but fewer round trips.
+// terminateSelected ends chosen sessions (v1.1). Since v1.2 it needs
+// pf.sessions.terminate_org whatever the number of IDs (see routes).
 func (s *Server) terminateSelected(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req api.TerminateSelectedRequest
 	if err := decodeJSON(w, r, &req, true); err != nil {
@@ -35,7 +34,9 @@ func (s *Server) terminateSelected(w http.ResponseWriter, r *http.Request, c *ca
 	return nil
 }
 
-// terminateUserSessions signs one person out everywhere (v1.1).
+// terminateUserSessions signs one person out everywhere (v1.1); endpoint
+// has already checked pf.sessions.terminate_org unless the person is the
+// caller (Route.PermissionForOthers).
 func (s *Server) terminateUserSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
 	id := r.PathValue("id")
 	if !store.ValidID(store.PrefixUser, id) {

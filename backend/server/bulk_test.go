@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -209,5 +211,150 @@ func TestAuditNamesAndFilters(t *testing.T) {
 	}
 	if !slices.Equal(walked, want) {
 		t.Errorf("paged %v, want %v", walked, want)
+	}
+}
+
+// Issue 18, finding 1 (black-box, as it was found): a view-only holder (the
+// demo auditor) lists the organization's active sessions and ends them by
+// ID, and signs the security admin out everywhere. From v1.2 both are 403
+// permission_denied, nothing ends and nothing is audited; the auditor can
+// still end one session at a time and sign themself out of their other
+// devices.
+func TestViewerCannotTerminateInBulk(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	adminLogin := p.Login(t, "acme", "admin@acme.test")
+	admin := newClient(t, p, adminLogin.Token)
+	auditorLogin := p.Login(t, "acme", "auditor@acme.test")
+	auditor := newClient(t, p, auditorLogin.Token)
+	auditorElsewhere := newClient(t, p, p.Login(t, "acme", "auditor@acme.test").Token)
+	var auditBefore api.AuditList
+	admin.do("GET", api.BasePath+"/audit?limit=1000", nil).decode(t, 200, &auditBefore)
+
+	active := auditor.allSessions("status=active", 1000)
+	var ids []string
+	for _, s := range active {
+		ids = append(ids, s.ID)
+	}
+	for start := 0; start < len(ids); start += api.MaxSelected {
+		batch := ids[start:min(start+api.MaxSelected, len(ids))]
+		res := auditor.do("POST", api.BasePath+"/sessions/terminate", api.TerminateSelectedRequest{IDs: batch, Reason: "x"})
+		if res.status != 403 || res.errCode() != api.CodePermissionDenied {
+			t.Errorf("auditor ending %d chosen sessions: %d %s, want 403 permission_denied", len(batch), res.status, res.body)
+		}
+	}
+	for _, body := range []any{nil, map[string]bool{"keep_current": false}} {
+		res := auditor.do("POST", api.BasePath+"/users/"+adminLogin.User.ID+"/sessions/terminate", body)
+		if res.status != 403 || res.errCode() != api.CodePermissionDenied {
+			t.Errorf("auditor signing the admin out everywhere (%v): %d %s, want 403 permission_denied", body, res.status, res.body)
+		}
+	}
+	if res := admin.do("GET", api.BasePath+"/me", nil); res.status != 200 {
+		t.Fatalf("the admin's token after the attack: %d %s", res.status, res.body)
+	}
+	if left := auditor.allSessions("status=active", 1000); len(left) != len(active) {
+		t.Errorf("%d active sessions before the attack, %d after", len(active), len(left))
+	}
+	var auditAfter api.AuditList
+	admin.do("GET", api.BasePath+"/audit?limit=1000", nil).decode(t, 200, &auditAfter)
+	if len(auditAfter.Items) != len(auditBefore.Items) {
+		t.Errorf("the refused attack added %d audit events", len(auditAfter.Items)-len(auditBefore.Items))
+	}
+
+	// Signing oneself out of one's other devices needs only view.
+	var n api.TerminateAllResponse
+	auditor.do("POST", api.BasePath+"/users/"+auditorLogin.User.ID+"/sessions/terminate", nil).decode(t, 200, &n)
+	if n.Terminated < 1 {
+		t.Errorf("the auditor's own sign-out everywhere ended %d", n.Terminated)
+	}
+	if res := auditorElsewhere.do("GET", api.BasePath+"/me", nil); res.status != 401 {
+		t.Errorf("the auditor's other session survived: %d", res.status)
+	}
+	for who, c := range map[string]*client{"auditor": auditor, "admin": admin} {
+		if res := c.do("GET", api.BasePath+"/me", nil); res.status != 200 {
+			t.Errorf("the %s's token after the auditor's own sign-out: %d", who, res.status)
+		}
+	}
+	// One session at a time still needs only view.
+	victim := p.Login(t, "acme", "member@acme.test")
+	auditor.do("POST", api.BasePath+"/sessions/"+victim.Session.ID+"/terminate", nil).decode(t, 200, nil)
+}
+
+// v1.2: the audit event of a bulk end lists the sessions it ended
+// (target_ids, in ID order, the first 1,000 of a terminate-all), in GET
+// /audit and in the event stream; single-target events have [] (never
+// null). Finding 6: an end that ended nothing answers 200 with 0 and is
+// neither recorded nor pushed to streams.
+func TestBulkEndsAuditTheirSessionsAndNoOpsNothing(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{})
+	adminLogin := p.Login(t, "acme", "admin@acme.test")
+	admin := newClient(t, p, adminLogin.Token)
+	var all api.TerminateAllResponse
+	admin.do("POST", api.BasePath+"/sessions/terminate-all", map[string]string{"reason": "sweep"}).decode(t, 200, &all)
+	if all.Terminated == 0 {
+		t.Fatal("terminate-all ended nothing")
+	}
+	s := openEvents(t, p, adminLogin.Token, "")
+	s.next(2 * time.Second) // the id-only start block
+
+	v1, v2 := p.Login(t, "acme", "member@acme.test"), p.Login(t, "acme", "member@acme.test")
+	unknown := "ses_" + strings.Repeat("q", 26)
+	var sel api.TerminateSelectedResponse
+	admin.do("POST", api.BasePath+"/sessions/terminate", api.TerminateSelectedRequest{IDs: []string{v2.Session.ID, unknown, v1.Session.ID}}).decode(t, 200, &sel)
+	if sel.Terminated != 2 {
+		t.Fatalf("terminate selected = %+v", sel)
+	}
+	wantIDs := []string{v1.Session.ID, v2.Session.ID}
+	slices.Sort(wantIDs)
+	got := s.until(2*time.Second, func(e sseEvent) bool { return e.Event == "audit" })
+	var pushed api.AuditEvent
+	if err := json.Unmarshal([]byte(got[len(got)-1].Data), &pushed); err != nil || pushed.Action != api.ActionSessionsTerminateSelected ||
+		!slices.Equal(pushed.TargetIDs, wantIDs) {
+		t.Errorf("streamed audit event %s (%v), want target_ids %v", got[len(got)-1].Data, err, wantIDs)
+	}
+
+	// Nothing to end: 200 with 0, every time.
+	for _, tc := range []struct {
+		what, path string
+		body       any
+	}{
+		{"unknown ids", "/sessions/terminate", api.TerminateSelectedRequest{IDs: []string{unknown}}},
+		{"already ended ids", "/sessions/terminate", api.TerminateSelectedRequest{IDs: []string{v1.Session.ID}}},
+		{"a repeated sign-out everywhere", "/users/" + v1.User.ID + "/sessions/terminate", nil},
+		{"terminate-all with nothing left", "/sessions/terminate-all", nil},
+	} {
+		var res struct {
+			Terminated *int `json:"terminated"`
+		}
+		admin.do("POST", api.BasePath+tc.path, tc.body).decode(t, 200, &res)
+		if res.Terminated == nil || *res.Terminated != 0 {
+			t.Errorf("%s: terminated %v, want 0", tc.what, res.Terminated)
+		}
+	}
+	// The next audit event the stream gets is that of the next action that
+	// ends something, with [] for its single target.
+	v3 := p.Login(t, "acme", "member@acme.test")
+	admin.do("POST", api.BasePath+"/sessions/"+v3.Session.ID+"/terminate", nil).decode(t, 200, nil)
+	got = s.until(2*time.Second, func(e sseEvent) bool { return e.Event == "audit" })
+	if last := got[len(got)-1].Data; !strings.Contains(last, `"action":"session.terminate"`) || !strings.Contains(last, `"target_ids":[]`) {
+		t.Errorf("the audit event streamed after the no-ops is %s, want the single termination with target_ids []", last)
+	}
+
+	var audit api.AuditList
+	admin.do("GET", api.BasePath+"/audit?limit=10", nil).decode(t, 200, &audit)
+	var actions []string
+	for _, e := range audit.Items {
+		actions = append(actions, e.Action)
+	}
+	wantActions := []string{api.ActionSessionTerminate, api.ActionSessionsTerminateSelected, api.ActionSessionsTerminateAll}
+	if !slices.Equal(actions, wantActions) {
+		t.Fatalf("audit log = %v, want %v (no zero-count events)", actions, wantActions)
+	}
+	if e := audit.Items[1]; !slices.Equal(e.TargetIDs, wantIDs) || e.Count != 2 {
+		t.Errorf("listed selection event = %+v, want target_ids %v", e, wantIDs)
+	}
+	if e := audit.Items[2]; e.Count != all.Terminated || len(e.TargetIDs) != min(all.Terminated, api.MaxTargetIDs) ||
+		!slices.IsSorted(e.TargetIDs) || slices.Contains(e.TargetIDs, adminLogin.Session.ID) {
+		t.Errorf("terminate-all event: count %d, %d target_ids, want %d and min(count, %d) in ID order without the kept session",
+			e.Count, len(e.TargetIDs), all.Terminated, api.MaxTargetIDs)
 	}
 }

@@ -35,10 +35,12 @@ import (
 // EventsConfig bounds and tunes the live streams. Zero fields take the
 // defaults of DefaultEvents.
 type EventsConfig struct {
-	// MaxPerSession and MaxPerOrg cap the open streams of one session and
-	// of one organization, counted over every process on the store
-	// (streamcaps.go); past the cap the answer is 429.
+	// MaxPerSession, MaxPerUser and MaxPerOrg cap the open streams of one
+	// session, of one user (over all of the user's sessions) and of one
+	// organization, counted over every process on the store
+	// (streamcaps.go); past a cap the answer is 429.
 	MaxPerSession int
+	MaxPerUser    int
 	MaxPerOrg     int
 	// LeaseTTL is how long a stream's place under the caps outlives the
 	// last renewal by its process; the process renews its streams every
@@ -68,6 +70,7 @@ type EventsConfig struct {
 func DefaultEvents() EventsConfig {
 	return EventsConfig{
 		MaxPerSession: 4,
+		MaxPerUser:    api.MaxStreamsPerUser,
 		MaxPerOrg:     5000,
 		LeaseTTL:      45 * time.Second,
 		PingInterval:  10 * time.Second,
@@ -82,6 +85,9 @@ func (c EventsConfig) withDefaults() EventsConfig {
 	d := DefaultEvents()
 	if c.MaxPerSession <= 0 {
 		c.MaxPerSession = d.MaxPerSession
+	}
+	if c.MaxPerUser <= 0 {
+		c.MaxPerUser = d.MaxPerUser
 	}
 	if c.MaxPerOrg <= 0 {
 		c.MaxPerOrg = d.MaxPerOrg
@@ -136,7 +142,14 @@ type orgHub struct {
 	wake  chan struct{} // capacity 1: wake-ups coalesce
 	stop  chan struct{}
 	subs  map[*subscriber]struct{} // guarded by hub.mu
-	pos   store.ChangePos          // written under hub.mu by run only
+	// streams counts the streams attached to this hub: those in subs and
+	// those it dropped that have not re-attached yet (resubscribe). The hub
+	// reads while any is attached. Counting subs alone stopped it when the
+	// last other stream left while a dropped one was still sending its
+	// buffer; that one then re-attached to a hub that never read again, and
+	// its stream went on pinging with no changes (issue 18, finding 8).
+	streams int             // guarded by hub.mu
+	pos     store.ChangePos // written under hub.mu by run only
 }
 
 // subscriber is one stream's end of its hub.
@@ -157,7 +170,7 @@ type liveEvent struct {
 
 func newHub(s *Server, cfg EventsConfig) *hub {
 	h := &hub{s: s, cfg: cfg, orgs: map[string]*orgHub{}, closing: make(chan struct{}),
-		leases: newLeases(s.store, s.log, s.clock, store.StreamCaps{PerSession: cfg.MaxPerSession, PerOrg: cfg.MaxPerOrg}, cfg.LeaseTTL)}
+		leases: newLeases(s.store, s.log, s.clock, store.StreamCaps{PerSession: cfg.MaxPerSession, PerUser: cfg.MaxPerUser, PerOrg: cfg.MaxPerOrg}, cfg.LeaseTTL)}
 	cfg.Notifier.Subscribe(h.wake)
 	return h
 }
@@ -195,6 +208,7 @@ func (h *hub) subscribe(orgID string, head store.ChangePos) (*subscriber, store.
 	}
 	sub := &subscriber{org: o, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
 	o.subs[sub] = struct{}{}
+	o.streams++
 	h.open++
 	return sub, o.pos, nil
 }
@@ -204,7 +218,7 @@ func (h *hub) subscribe(orgID string, head store.ChangePos) (*subscriber, store.
 func (h *hub) resubscribe(old *subscriber) (*subscriber, store.ChangePos) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	o := old.org // alive: only unsubscribe stops it
+	o := old.org // alive: the dropped stream still counts in o.streams
 	sub := &subscriber{org: o, ch: make(chan *liveEvent, h.cfg.Buffer), dropped: make(chan struct{})}
 	o.subs[sub] = struct{}{}
 	return sub, o.pos
@@ -216,7 +230,8 @@ func (h *hub) unsubscribe(sub *subscriber) {
 	h.open--
 	o := sub.org
 	delete(o.subs, sub)
-	if len(o.subs) == 0 && h.orgs[o.orgID] == o {
+	o.streams--
+	if o.streams == 0 && h.orgs[o.orgID] == o {
 		delete(h.orgs, o.orgID)
 		close(o.stop)
 	}
@@ -402,7 +417,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *caller)
 	h := s.events
 	// The stream's place under the caps, counted with every other
 	// process's streams; 429 when full, 503 when it cannot be counted.
-	lease, err := h.leases.acquire(ctx, c.Org.ID, c.Session.ID)
+	lease, err := h.leases.acquire(ctx, c.Org.ID, c.Session.ID, c.User.ID)
 	if err != nil {
 		return err
 	}

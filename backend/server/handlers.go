@@ -338,7 +338,10 @@ func toDevice(d store.Device) api.Device {
 
 func toAuditEvent(e store.AuditEvent) api.AuditEvent {
 	ev := api.AuditEvent{ID: e.ID, At: e.At, Actor: toUser(e.Actor), Action: e.Action, Count: e.Count,
-		Reason: e.Reason, TargetLabel: e.TargetLabel}
+		Reason: e.Reason, TargetLabel: e.TargetLabel, TargetIDs: e.TargetIDs}
+	if ev.TargetIDs == nil {
+		ev.TargetIDs = []string{} // the wire has [], never null
+	}
 	if e.TargetID != "" {
 		t := e.TargetID
 		ev.TargetID = &t

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"sessiondesk/backend/api"
 	"sessiondesk/backend/store"
 )
 
@@ -22,7 +23,12 @@ type HousekeepingConfig struct {
 	// within it has seen every deleted session end, so its view stays
 	// right; the audit log is never deleted.
 	Retention time.Duration
-	// Batch is the most sessions one statement deletes (0: 500), and Pause
+	// RetainDevices keeps an untrusted device this long after it was last
+	// seen or changed (0: api.DefaultRetainDevices); a trusted device, or
+	// one a session still refers to, is kept whatever its age. Without it
+	// every sign-in without a device ID added a device for good.
+	RetainDevices time.Duration
+	// Batch is the most rows one statement deletes (0: 500), and Pause
 	// the rest between batches (0: none), so housekeeping never holds the
 	// database for long and requests go first.
 	Batch int
@@ -44,6 +50,9 @@ func (c *HousekeepingConfig) defaults() {
 	if c.Retention <= 0 {
 		c.Retention = DefaultRetention
 	}
+	if c.RetainDevices <= 0 {
+		c.RetainDevices = api.DefaultRetainDevices
+	}
 	if c.Batch <= 0 {
 		c.Batch = 500
 	}
@@ -55,21 +64,51 @@ func (c *HousekeepingConfig) defaults() {
 	}
 }
 
+// Swept is what one housekeeping pass deleted.
+type Swept struct {
+	Sessions int // ended more than Retention ago
+	Devices  int // untrusted and unseen for RetainDevices
+}
+
 // Housekeep runs one pass: it deletes sessions that ended more than
-// Retention ago, Batch at a time until none is left, and old throttle
-// marks. It returns the number of sessions deleted.
-func Housekeep(ctx context.Context, cfg HousekeepingConfig) (int, error) {
+// Retention ago, then the untrusted devices unseen for RetainDevices that no
+// session refers to any more, Batch at a time until none is left, and old
+// throttle marks.
+func Housekeep(ctx context.Context, cfg HousekeepingConfig) (Swept, error) {
 	cfg.defaults()
-	horizon := cfg.Clock().Add(-cfg.Retention)
+	var swept Swept
+	var err error
+	now := cfg.Clock()
+	swept.Sessions, err = inBatches(ctx, cfg, func(limit int) (int, error) {
+		return cfg.Store.DeleteEndedSessions(ctx, now.Add(-cfg.Retention), limit)
+	})
+	if err != nil {
+		return swept, err
+	}
+	swept.Devices, err = inBatches(ctx, cfg, func(limit int) (int, error) {
+		return cfg.Store.DeleteStaleDevices(ctx, now.Add(-cfg.RetainDevices), limit)
+	})
+	if err != nil {
+		return swept, err
+	}
+	if _, err := cfg.Store.PruneAttempts(ctx, now.Add(-cfg.AttemptWindow)); err != nil {
+		return swept, fmt.Errorf("housekeeping: %w", err)
+	}
+	return swept, nil
+}
+
+// inBatches calls del with cfg.Batch, pausing between calls, until a call
+// deletes fewer; it returns how many were deleted.
+func inBatches(ctx context.Context, cfg HousekeepingConfig, del func(limit int) (int, error)) (int, error) {
 	total := 0
 	for {
-		n, err := cfg.Store.DeleteEndedSessions(ctx, horizon, cfg.Batch)
+		n, err := del(cfg.Batch)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("housekeeping: %w", err)
 		}
 		if n < cfg.Batch {
-			break
+			return total, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -77,10 +116,6 @@ func Housekeep(ctx context.Context, cfg HousekeepingConfig) (int, error) {
 		case <-time.After(cfg.Pause):
 		}
 	}
-	if _, err := cfg.Store.PruneAttempts(ctx, cfg.Clock().Add(-cfg.AttemptWindow)); err != nil {
-		return total, fmt.Errorf("housekeeping: %w", err)
-	}
-	return total, nil
 }
 
 // RunHousekeeping runs Housekeep now and then every Interval until ctx
@@ -93,9 +128,10 @@ func RunHousekeeping(ctx context.Context, cfg HousekeepingConfig) {
 		n, err := Housekeep(ctx, cfg)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			cfg.Log.Warn("housekeeping failed; retrying at the next pass", "err", err, "deleted", n)
-		case n > 0:
-			cfg.Log.Info("housekeeping deleted ended sessions", "sessions", n, "retention", cfg.Retention.String())
+			cfg.Log.Warn("housekeeping failed; retrying at the next pass", "err", err, "sessions", n.Sessions, "devices", n.Devices)
+		case n.Sessions > 0 || n.Devices > 0:
+			cfg.Log.Info("housekeeping deleted ended sessions and stale devices", "sessions", n.Sessions, "retention", cfg.Retention.String(),
+				"devices", n.Devices, "retain_devices", cfg.RetainDevices.String())
 		}
 		select {
 		case <-ctx.Done():

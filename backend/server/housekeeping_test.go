@@ -45,8 +45,8 @@ func TestHousekeepingPass(t *testing.T) {
 	var synced api.SessionList
 	admin.do("GET", api.BasePath+feed, nil).decode(t, 200, &synced)
 
-	n, err := server.Housekeep(ctx, server.HousekeepingConfig{Store: p.Store(), Clock: clock.Now, Retention: 9 * 24 * time.Hour, Batch: 2})
-	if err != nil || n < len(ended) {
+	swept, err := server.Housekeep(ctx, server.HousekeepingConfig{Store: p.Store(), Clock: clock.Now, Retention: 9 * 24 * time.Hour, Batch: 2})
+	if n := swept.Sessions; err != nil || n < len(ended) {
 		t.Fatalf("housekeeping deleted %d (%v), want at least the %d terminated 10 days ago", n, err, len(ended))
 	}
 	for _, id := range ended {
@@ -64,7 +64,59 @@ func TestHousekeepingPass(t *testing.T) {
 		t.Errorf("the feed since the client's last sync had %d sessions, now %d", len(synced.Items), len(after.Items))
 	}
 	// The retention keeps sessions that ended within it.
-	if n, err := server.Housekeep(ctx, server.HousekeepingConfig{Store: p.Store(), Clock: clock.Now, Retention: 11 * 24 * time.Hour}); err != nil || n != 0 {
-		t.Errorf("a second pass deleted %d (%v)", n, err)
+	if swept, err := server.Housekeep(ctx, server.HousekeepingConfig{Store: p.Store(), Clock: clock.Now, Retention: 11 * 24 * time.Hour}); err != nil || swept.Sessions != 0 {
+		t.Errorf("a second pass deleted %d (%v)", swept.Sessions, err)
+	}
+}
+
+// Issue 18, finding 4b: a member could add devices without limit (a
+// sign-in without device.id always adds one) and nothing deleted them. A
+// housekeeping pass now deletes untrusted devices unseen for the retention
+// once no session refers to them; a trusted device, the device of an
+// active session and a device seen within the retention stay, and a
+// sign-in that names a deleted device gets a new one.
+func TestHousekeepingDeletesStaleDevices(t *testing.T) {
+	clock := newFakeClock()
+	const day = 24 * time.Hour
+	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, IdleTimeout: 200 * day, AbsoluteTimeout: 200 * day})
+	ctx := context.Background()
+	anon := newClient(t, p, "")
+	signIn := func(email, deviceID string) api.LoginResponse {
+		t.Helper()
+		var lr api.LoginResponse
+		login(anon, api.LoginRequest{Org: "acme", Email: email, Password: platformtest.Password,
+			Device: api.LoginDevice{ID: deviceID, Name: "laptop", Platform: "Linux"}}).decode(t, 200, &lr)
+		return lr
+	}
+	admin := signIn("admin@acme.test", "") // its session stays active: its device stays
+	gone := signIn("member@acme.test", "")
+	newClient(t, p, gone.Token).do("POST", api.BasePath+"/auth/logout", nil).decode(t, 204, nil)
+	kept := signIn("member@acme.test", "")
+	newClient(t, p, kept.Token).do("POST", api.BasePath+"/auth/logout", nil).decode(t, 204, nil)
+	trusted := trustedDevice(t, p, "acme")
+	clock.Advance(60 * day)
+	seen := signIn("member@acme.test", kept.Device.ID) // seen again
+	newClient(t, p, seen.Token).do("POST", api.BasePath+"/auth/logout", nil).decode(t, 204, nil)
+	clock.Advance(31 * day)
+
+	swept, err := server.Housekeep(ctx, server.HousekeepingConfig{Store: p.Store(), Clock: clock.Now, Batch: 3})
+	if err != nil || swept.Devices == 0 {
+		t.Fatalf("housekeeping: %+v %v", swept, err)
+	}
+	t.Logf("one pass at the defaults deleted %+v of the demo organizations", swept)
+	devices := map[string]bool{}
+	for _, d := range newClient(t, p, admin.Token).allDevices("", 1000) {
+		devices[d.ID] = true
+	}
+	if devices[gone.Device.ID] {
+		t.Error("an untrusted device unseen for 91 days, its session ended, was kept")
+	}
+	for name, id := range map[string]string{"the active session's": admin.Device.ID, "the one seen 31 days ago": kept.Device.ID, "the trusted": trusted.ID} {
+		if !devices[id] {
+			t.Errorf("%s device was deleted", name)
+		}
+	}
+	if again := signIn("member@acme.test", gone.Device.ID); again.Device.ID == gone.Device.ID {
+		t.Error("a sign-in named the deleted device and got it back")
 	}
 }

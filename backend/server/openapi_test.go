@@ -58,6 +58,27 @@ func TestOpenAPIRoutesMatchServer(t *testing.T) {
 	}
 }
 
+// TestOpenAPIPermissionsMatchServer: each operation's description names
+// exactly the permissions its route checks (Route.Permission, and
+// Route.PermissionForOthers where the caller's own {id} needs less), so the
+// document cannot keep promising what the server no longer does.
+func TestOpenAPIPermissionsMatchServer(t *testing.T) {
+	doc := loadSpec(t)
+	all := []string{api.PermSessionsView, api.PermSessionsTerminateOrg, api.PermDevicesRevokeTrust}
+	for _, rt := range server.Routes() {
+		desc := doc.Paths.Value(rt.Pattern).GetOperation(rt.Method).Description
+		for _, perm := range all {
+			needed := perm == rt.Permission || perm == rt.PermissionForOthers
+			if strings.Contains(desc, perm) != needed {
+				t.Errorf("%s %s: description mentions %s: %v, route needs it: %v (%q)", rt.Method, rt.Pattern, perm, !needed, needed, desc)
+			}
+		}
+		if rt.Permission != "" && !strings.Contains(desc, "Needs "+rt.Permission) {
+			t.Errorf("%s %s: description does not start its rule with \"Needs %s\": %q", rt.Method, rt.Pattern, rt.Permission, desc)
+		}
+	}
+}
+
 // TestResponsesMatchOpenAPI makes real calls, successes and errors, and
 // validates each answer (status, headers, body) against the spec.
 func TestResponsesMatchOpenAPI(t *testing.T) {

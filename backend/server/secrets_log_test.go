@@ -137,12 +137,17 @@ func TestV11FlowLeaksNoSecret(t *testing.T) {
 		t.Errorf("member: %d", res.StatusCode)
 	}
 
-	// Ending chosen sessions (one unknown), then one person's, with reasons.
+	// Ending chosen sessions (one unknown; refused to the auditor since
+	// v1.2), one session (the auditor), then one person's, with reasons.
+	selection := map[string]any{"ids": []string{member.Session.ID, "ses_" + strings.Repeat("a", 26)}, "reason": "v11 selected"}
+	keep(aud.do("POST", api.BasePath+"/sessions/terminate", selection))
 	var sel api.TerminateSelectedResponse
-	aud.do("POST", api.BasePath+"/sessions/terminate", map[string]any{"ids": []string{member.Session.ID, "ses_" + strings.Repeat("a", 26)}, "reason": "v11 selected"}).decode(t, 200, &sel)
+	adm.do("POST", api.BasePath+"/sessions/terminate", selection).decode(t, 200, &sel)
 	if sel.Terminated != 1 || len(sel.NotFound) != 1 {
 		t.Errorf("terminate selected = %+v", sel)
 	}
+	one := p.Login(t, "acme", "member@acme.test")
+	aud.do("POST", api.BasePath+"/sessions/"+one.Session.ID+"/terminate", map[string]any{"reason": "v11 one"}).decode(t, 200, nil)
 	var n api.TerminateAllResponse
 	adm.do("POST", api.BasePath+"/users/"+mfa.User.ID+"/sessions/terminate", map[string]any{"reason": "v11 everywhere"}).decode(t, 200, &n)
 	if n.Terminated < 2 {

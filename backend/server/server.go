@@ -81,6 +81,12 @@ type Config struct {
 	// which is read before the request takes a shedding slot (decode.go);
 	// slower is 408 request_timeout. Zero means api.BodyReadTimeout.
 	BodyReadTimeout time.Duration
+	// MaxSessionsPerUser caps each user's active sessions: a sign-in past
+	// it ends the user's least recently active session(s) in the same
+	// step, audited as session.terminate by the system with the reason
+	// api.SessionLimitReason. 0 means api.DefaultMaxSessionsPerUser; below
+	// 0, no cap.
+	MaxSessionsPerUser int
 }
 
 // bodyPoolSize is how many 64 KiB body buffers a Server keeps for reuse
@@ -104,6 +110,7 @@ type Server struct {
 	shed       *shedder
 	bodies     bufPool       // request bodies larger than 512 bytes (decode.go)
 	bodyWait   time.Duration // Config.BodyReadTimeout
+	maxActive  int           // sessions per user; 0: no cap
 	// unwritable is why the store last failed to write (nil: it writes).
 	// /healthz reports it until a write succeeds again.
 	unwritable atomic.Pointer[string]
@@ -142,6 +149,12 @@ func New(cfg Config) (*Server, error) {
 	if s.absolute <= 0 {
 		s.absolute = DefaultAbsoluteTimeout
 	}
+	switch s.maxActive = cfg.MaxSessionsPerUser; {
+	case s.maxActive == 0:
+		s.maxActive = api.DefaultMaxSessionsPerUser
+	case s.maxActive < 0:
+		s.maxActive = 0
+	}
 	s.throttle = newThrottle(cfg.Throttle, s.clock, s.store, s.log)
 	// Unknown users are compared against this hash so that they take as long
 	// as known ones and timing does not reveal which e-mails exist.
@@ -168,7 +181,12 @@ type Route struct {
 	Auth bool
 	// Permission the caller must hold; "" means any signed-in caller.
 	Permission string
-	handle     func(w http.ResponseWriter, r *http.Request, c *caller) error
+	// PermissionForOthers, when set, is needed as well unless the path's
+	// {id} is the caller's own user ID: signing oneself out of one's other
+	// devices is one's own business (view is enough), signing out anyone
+	// else is a bulk termination.
+	PermissionForOthers string
+	handle              func(w http.ResponseWriter, r *http.Request, c *caller) error
 }
 
 // Routes lists every endpoint with its permission. Tests compare it with the
@@ -188,10 +206,12 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Pattern: b + "/sessions", Auth: true, Permission: api.PermSessionsView, handle: s.listSessions},
 		{Method: "POST", Pattern: b + "/sessions/{id}/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateSession},
 		{Method: "POST", Pattern: b + "/sessions/terminate-all", Auth: true, Permission: api.PermSessionsTerminateOrg, handle: s.terminateAll},
-		// Ending chosen sessions or one person's needs only view, like
-		// ending each of them one by one.
-		{Method: "POST", Pattern: b + "/sessions/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateSelected},
-		{Method: "POST", Pattern: b + "/users/{id}/sessions/terminate", Auth: true, Permission: api.PermSessionsView, handle: s.terminateUserSessions},
+		// v1.2: every bulk termination needs terminate_org (in v1.1 these
+		// needed only view, so a viewer could end the whole organization
+		// 1,000 at a time), except signing oneself out everywhere.
+		{Method: "POST", Pattern: b + "/sessions/terminate", Auth: true, Permission: api.PermSessionsTerminateOrg, handle: s.terminateSelected},
+		{Method: "POST", Pattern: b + "/users/{id}/sessions/terminate", Auth: true, Permission: api.PermSessionsView,
+			PermissionForOthers: api.PermSessionsTerminateOrg, handle: s.terminateUserSessions},
 		{Method: "GET", Pattern: b + "/devices", Auth: true, Permission: api.PermSessionsView, handle: s.listDevices},
 		{Method: "POST", Pattern: b + "/devices/{id}/untrust", Auth: true, Permission: api.PermDevicesRevokeTrust, handle: s.untrustDevice},
 		{Method: "GET", Pattern: b + "/audit", Auth: true, Permission: api.PermSessionsView, handle: s.listAudit},
@@ -334,6 +354,10 @@ func (s *Server) endpoint(rt Route) http.Handler {
 			}
 			if rt.Permission != "" && !c.has(rt.Permission) {
 				s.writeError(w, r, errorf(api.CodePermissionDenied, "this needs the permission %s", rt.Permission))
+				return
+			}
+			if rt.PermissionForOthers != "" && r.PathValue("id") != c.User.ID && !c.has(rt.PermissionForOthers) {
+				s.writeError(w, r, errorf(api.CodePermissionDenied, "this needs the permission %s unless it is your own account", rt.PermissionForOthers))
 				return
 			}
 		}

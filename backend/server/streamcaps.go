@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -16,9 +17,11 @@ import (
 // A cap kept in each process's memory lets N replicas behind a load
 // balancer hold N times the cap. So each open stream holds a lease in the
 // store instead (store.AcquireStream): a row with the stream's ID, its
-// organization and session, and an expiry. Opening a stream counts the
-// unexpired leases of its session and of its organization and inserts its
-// own in one atomic step of the store (PostgreSQL: under a transaction-level
+// organization, session and user, and an expiry. Opening a stream counts
+// the unexpired leases of its session, of its user (over all of the user's
+// sessions, so that one view holder signed in many times cannot fill the
+// organization's cap) and of its organization and inserts its own in one
+// atomic step of the store (PostgreSQL: under a transaction-level
 // advisory lock per organization; SQLite: its single write lock), so two
 // replicas racing for the last place can never both get it. SQLite, one
 // process, runs the same code on the same kind of table: one code path.
@@ -65,10 +68,10 @@ func newLeases(st store.Store, log *slog.Logger, clock func() time.Time, caps st
 	return &leases{st: st, log: log, clock: clock, caps: caps, ttl: ttl, open: map[string]store.StreamLease{}}
 }
 
-// acquire takes a place under the caps for a stream of the session and
-// returns its lease ID, to release when the stream ends.
-func (ls *leases) acquire(ctx context.Context, orgID, sessionID string) (string, error) {
-	l := store.StreamLease{ID: store.NewID(store.PrefixStream), OrgID: orgID, SessionID: sessionID}
+// acquire takes a place under the caps for a stream of the user's session
+// and returns its lease ID, to release when the stream ends.
+func (ls *leases) acquire(ctx context.Context, orgID, sessionID, userID string) (string, error) {
+	l := store.StreamLease{ID: store.NewID(store.PrefixStream), OrgID: orgID, SessionID: sessionID, UserID: userID}
 	now := ls.clock()
 	full, err := ls.st.AcquireStream(ctx, l, ls.caps, now, now.Add(ls.ttl))
 	switch {
@@ -83,6 +86,9 @@ func (ls *leases) acquire(ctx context.Context, orgID, sessionID string) (string,
 	case full == store.StreamCapSession:
 		return "", &Error{Code: api.CodeRateLimited, RetryAfter: leaseRetryAfter,
 			Message: "this session has too many open event streams; close one first"}
+	case full == store.StreamCapUser:
+		return "", &Error{Code: api.CodeRateLimited, RetryAfter: leaseRetryAfter,
+			Message: fmt.Sprintf("you have too many open event streams (at most %d over all your sessions); close one first", ls.caps.PerUser)}
 	case full != "":
 		return "", &Error{Code: api.CodeRateLimited, RetryAfter: leaseRetryAfter,
 			Message: "the organization has too many open event streams; try again later"}

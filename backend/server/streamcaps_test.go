@@ -134,7 +134,7 @@ func TestStreamLeasesRenewAndExpire(t *testing.T) {
 	// Renewed every 400 ms: a renewal may come 800 ms late on a loaded
 	// machine before a live stream stops counting.
 	ttl := 1200 * time.Millisecond
-	caps := store.StreamCaps{PerSession: perSession, PerOrg: 100}
+	caps := store.StreamCaps{PerSession: perSession, PerUser: api.MaxStreamsPerUser, PerOrg: 100}
 	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{MaxPerSession: caps.PerSession, MaxPerOrg: caps.PerOrg, LeaseTTL: ttl}})
 	bases := replicaBases(t, p)
 	admin := p.Login(t, "acme", "admin@acme.test")
@@ -150,7 +150,8 @@ func TestStreamLeasesRenewAndExpire(t *testing.T) {
 	auditor := p.Login(t, "acme", "auditor@acme.test")
 	now := time.Now()
 	for range perSession {
-		l := store.StreamLease{ID: store.NewID(store.PrefixStream), OrgID: orgID(t, p, "acme"), SessionID: auditor.Session.ID}
+		l := store.StreamLease{ID: store.NewID(store.PrefixStream), OrgID: orgID(t, p, "acme"), SessionID: auditor.Session.ID,
+			UserID: auditor.User.ID}
 		if full, err := p.Store().AcquireStream(context.Background(), l, caps, now, now.Add(ttl)); err != nil || full != "" {
 			t.Fatalf("the dead process's lease: %q %v", full, err)
 		}

@@ -64,7 +64,13 @@ type Store interface {
 	DeviceOfUser(ctx context.Context, userID, deviceID string) (Device, error)
 	// SignIn records a successful login in one transaction: it creates the
 	// device (DeviceID empty) or refreshes it, optionally trusts it, and
-	// creates the session.
+	// creates the session. With MaxSessions > 0 the user then has at most
+	// that many active sessions: when the user already holds MaxSessions or
+	// more, the least recently active ones (last_active_at, then id) end in
+	// the same transaction (terminated_by none), each audited as
+	// ActionSessionTerminate by the system actor with LimitReason. Two
+	// sign-ins of one user, through any processes, never both count before
+	// either has added its session.
 	SignIn(ctx context.Context, in SignIn) (Session, Device, error)
 	// Authenticate resolves a token hash to its session, user and
 	// organization. Expiry and termination are the caller's to judge.
@@ -83,22 +89,25 @@ type Store interface {
 	// An already terminated session is returned unchanged, with no new audit
 	// event.
 	TerminateSession(ctx context.Context, orgID, id string, by Actor) (Session, error)
+	// The three bulk ends below record one audit event whose TargetIDs are
+	// the sessions it ended (at most api.MaxTargetIDs, in ID order), and no event
+	// at all when they ended nothing: a zero-effect action changed nothing,
+	// and an event would only reach every live stream as noise.
+	//
 	// TerminateAll ends every active session of the organization except
 	// keepSessionID (may be empty) and audits it with the count. Sessions
 	// that already expired are left as they are.
 	TerminateAll(ctx context.Context, orgID, keepSessionID string, by Actor) (int, error)
 	// TerminateUserSessions ends every active session of one user of the
-	// organization except keepSessionID (may be empty) and records one audit
-	// event (ActionUserSessionsTerminate, target the user, count the sessions
-	// ended), even when nothing was ended. A user of another organization is
-	// NotFound.
+	// organization except keepSessionID (may be empty) and audits it
+	// (ActionUserSessionsTerminate, target the user, count the sessions
+	// ended). A user of another organization is NotFound.
 	TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by Actor) (int, error)
 	// TerminateSessions ends each listed active session of the organization
-	// in one transaction and records one audit event
-	// (ActionSessionsTerminateSelected, count the sessions ended). IDs that
-	// name no session of the organization are returned in NotFound (in the
-	// order given, once each); already ended sessions count as neither;
-	// duplicates count once.
+	// in one transaction and audits it (ActionSessionsTerminateSelected,
+	// count the sessions ended). IDs that name no session of the
+	// organization are returned in NotFound (in the order given, once each);
+	// already ended sessions count as neither; duplicates count once.
 	TerminateSessions(ctx context.Context, orgID string, ids []string, by Actor) (Selected, error)
 
 	GetDevice(ctx context.Context, orgID, id string) (Device, error)
@@ -127,11 +136,12 @@ type Store interface {
 	// PruneAttempts deletes throttle marks older than before (housekeeping).
 	PruneAttempts(ctx context.Context, before time.Time) (int, error)
 	// AcquireStream is the event-stream caps' one atomic step, shared by
-	// every process on the database: it counts the organization's and the
-	// session's leases that expire after now and, when both counts are
-	// below their caps, stores the lease to expire at expires. Otherwise it
-	// stores nothing and reports the cap that is full (StreamCapSession or
-	// StreamCapOrg; "" when granted). Two processes can never both pass the
+	// every process on the database: it counts the organization's, the
+	// user's and the session's leases that expire after now and, when every
+	// count is below its cap, stores the lease to expire at expires.
+	// Otherwise it stores nothing and reports the cap that is full
+	// (StreamCapSession, StreamCapUser or StreamCapOrg, checked in that
+	// order; "" when granted). Two processes can never both pass the
 	// check on the last free slot. On the way it deletes a bounded number
 	// of expired leases (of any organization), so a crashed process's
 	// leases leave the table by themselves.
@@ -152,6 +162,14 @@ type Store interface {
 	// updated_at; an expiry is computed from expires_at), so its view stays
 	// right.
 	DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error)
+	// DeleteStaleDevices deletes at most limit untrusted devices that were
+	// neither seen (a sign-in) nor changed since unseenBefore and that no
+	// session refers to: a device of an active session stays, and one of a
+	// kept ended session stays until DeleteEndedSessions deleted that
+	// session. Trusted devices are never deleted. Housekeeping calls it in
+	// small batches; like a deleted session, a deleted device is not in the
+	// change order (clients drop it at their next full sync).
+	DeleteStaleDevices(ctx context.Context, unseenBefore time.Time, limit int) (int, error)
 	// ChangeFeed is the change order live streams read (changes.go).
 	ChangeFeed
 
@@ -275,8 +293,13 @@ type AuditEvent struct {
 	// row changes.
 	TargetUser  *User
 	TargetLabel string
-	Count       int
-	Reason      string
+	// TargetIDs are the sessions a bulk end ended (ActionSessionsTerminateAll,
+	// ActionUserSessionsTerminate, ActionSessionsTerminateSelected): at most
+	// api.MaxTargetIDs, in ID order, so that the history outlives the
+	// housekeeping of ended sessions. Empty (not nil) for other actions.
+	TargetIDs []string
+	Count     int
+	Reason    string
 }
 
 // SessionLabel is the TargetLabel of an audited session: its client and IP.
@@ -361,6 +384,11 @@ type SignIn struct {
 	MFA             bool
 	Idle            time.Duration
 	Absolute        time.Duration
+	// MaxSessions caps the user's active sessions, this one included
+	// (0: no cap); LimitReason is the audit reason of the sessions the cap
+	// ends.
+	MaxSessions int
+	LimitReason string
 }
 
 // Key is a position in a keyset-ordered list: the order column's value and
@@ -436,20 +464,38 @@ type StreamLease struct {
 	ID        string // PrefixStream
 	OrgID     string
 	SessionID string
+	UserID    string // the session's user
 }
 
-// StreamCaps are the most unexpired leases one session and one
-// organization may hold.
+// StreamCaps are the most unexpired leases one session, one user (over all
+// of the user's sessions) and one organization may hold.
 type StreamCaps struct {
 	PerSession int
+	PerUser    int
 	PerOrg     int
 }
 
 // The caps AcquireStream reports as full.
 const (
 	StreamCapSession = "session"
+	StreamCapUser    = "user"
 	StreamCapOrg     = "org"
 )
+
+// FullStreamCap is the cap AcquireStream reports for these counts of
+// unexpired leases ("" when every count is below its cap), so that every
+// store judges them in the same order.
+func FullStreamCap(caps StreamCaps, inSession, inUser, inOrg int) string {
+	switch {
+	case inSession >= caps.PerSession:
+		return StreamCapSession
+	case inUser >= caps.PerUser:
+		return StreamCapUser
+	case inOrg >= caps.PerOrg:
+		return StreamCapOrg
+	}
+	return ""
+}
 
 // Bulk is the input of BulkLoad. Sessions carry their token hash; rows get the
 // transaction's updated_at.

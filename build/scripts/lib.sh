@@ -201,3 +201,41 @@ stop_test_postgres() {
   fi
   PG_TEST_DIR=""
 }
+
+# ensure_kratos builds the Ory Kratos binary the Kratos tests run against and
+# exports its path as SESSIONDESK_KRATOS_BIN. Kratos' go.mod has replace
+# directives, so `go install` refuses it: the recipe (docs/engineering.md)
+# copies the module's source out of the read-only module cache and builds it
+# there with the sqlite tag. The binary is cached per version under
+# XDG_CACHE_HOME (~7 min cold on 2 cores) and rebuilt only when missing. The
+# cache path is decided here, before with_private_session_bus swaps HOME.
+KRATOS_VERSION="v1.3.1"
+ensure_kratos() {
+  local dir bin src work
+  dir="${XDG_CACHE_HOME:-$HOME/.cache}/sessiondesk/kratos-$KRATOS_VERSION"
+  bin="$dir/kratos"
+  if [ ! -x "$bin" ]; then
+    say "building Ory Kratos $KRATOS_VERSION from its Go module into $dir (~7 min the first time)"
+    mkdir -p "$dir"
+    # Outside our module, so that the download never touches our go.mod/go.sum.
+    src="$(cd "$dir" && go mod download -json "github.com/ory/kratos@$KRATOS_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+    if [ -z "$src" ] || [ ! -d "$src" ]; then
+      echo "ensure_kratos: go mod download gave no source directory for github.com/ory/kratos@$KRATOS_VERSION" >&2
+      return 1
+    fi
+    work="$(mktemp -d "$dir/src.XXXXXX")"
+    cp -R "$src/." "$work"
+    chmod -R u+w "$work"
+    # Built in its own directory beside the cache entry, then renamed: an
+    # interrupted build never leaves a half-written binary that a later run
+    # would take as cached, and two runs at once do not write one file.
+    if ! (cd "$work" && go build -tags sqlite -o "$work/kratos.bin" .); then
+      rm -rf "$work"
+      return 1
+    fi
+    mv "$work/kratos.bin" "$bin"
+    rm -rf "$work"
+  fi
+  export SESSIONDESK_KRATOS_BIN="$bin"
+  say "Ory Kratos $KRATOS_VERSION: $bin"
+}

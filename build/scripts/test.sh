@@ -43,6 +43,11 @@ trap stop_test_postgres EXIT
 trap 'exit 130' INT TERM
 start_test_postgres
 export SESSIONDESK_REQUIRE_POSTGRES=1
+# Ory Kratos v1.3.1 for the Kratos client's tests (app/kratos): built once
+# and cached, and its path exported now, before the private session bus
+# swaps HOME.
+ensure_kratos
+export SESSIONDESK_REQUIRE_KRATOS=1
 
 say "go test -race ./... and the end-to-end suite, on a private D-Bus with gnome-keyring"
 export SESSIONDESK_REQUIRE_KEYCHAIN=1

@@ -324,8 +324,9 @@ describe('offline', () => {
 });
 
 describe('sign-in', () => {
-  it('asks for the TOTP code with "Trust this device" when the platform requires it', async () => {
-    resetFake({ auth: signedOut() });
+  // A shared workstation keeps no trusted device (Go enforces it): the form does not offer it.
+  it.each([false, true])('asks for the TOTP code, with "Trust this device" unless on a shared workstation (%s)', async (shared) => {
+    resetFake({ auth: { ...signedOut(), sharedWorkstation: shared } });
     fake.profiles = [{ id: 'p1', serverUrl: 'http://127.0.0.1:9000', org: 'acme', email: 'mfa@acme.test' }];
     api.signIn.mockRejectedValueOnce({ code: 'mfa_required', message: 'Enter the code from your authenticator.' });
     const user = userEvent.setup();
@@ -344,7 +345,12 @@ describe('sign-in', () => {
     const code = await screen.findByRole('textbox', { name: 'Authentication code' });
     expect(code).toHaveFocus();
     await user.type(code, '123456');
-    await user.click(screen.getByRole('checkbox', { name: 'Trust this device' }));
+    if (shared) {
+      expect(screen.queryByRole('checkbox', { name: 'Trust this device' })).toBeNull();
+      expect(screen.getByText(/shared workstation, so it is never trusted/)).toBeInTheDocument();
+    } else {
+      await user.click(screen.getByRole('checkbox', { name: 'Trust this device' }));
+    }
     await user.click(screen.getByRole('button', { name: 'Verify' }));
 
     expect(api.signIn).toHaveBeenLastCalledWith({
@@ -353,7 +359,7 @@ describe('sign-in', () => {
       email: 'mfa@acme.test',
       password: 'demo-password',
       totp: '123456',
-      trustDevice: true,
+      trustDevice: !shared,
       caFile: '',
     });
     expect(await screen.findByRole('tab', { name: /^Sessions/ })).toBeInTheDocument();

@@ -48,6 +48,7 @@ type cli struct {
 
 	fs       *flag.FlagSet
 	required []string
+	fromEnv  map[string]bool // flags parse took from $PLATFORMD_DB
 }
 
 // errUsage marks an error whose message is already printed with the usage.
@@ -136,14 +137,18 @@ func (c *cli) parse(args []string, required ...string) error {
 		fs.Usage()
 		return errUsage
 	}
-	// A --db left out comes from $PLATFORMD_DB: a PostgreSQL URL may hold
-	// a password, and a process's arguments are readable by every local
-	// user (ps, /proc/PID/cmdline) while its environment is readable only
-	// by its own user and root. The packaged unit passes it this way.
-	if f := fs.Lookup("db"); f != nil && f.Value.String() == "" {
-		if v := os.Getenv(envDB); v != "" {
-			if err := fs.Set("db", v); err != nil {
-				return errUsage
+	// A --db (or copy's --to) left out comes from $PLATFORMD_DB: a
+	// PostgreSQL URL may hold a password, and a process's arguments are
+	// readable by every local user (ps, /proc/PID/cmdline) while its
+	// environment is readable only by its own user and root. The packaged
+	// unit passes it this way.
+	for _, name := range []string{"db", "to"} {
+		if f := fs.Lookup(name); f != nil && f.Value.String() == "" {
+			if v := os.Getenv(envDB); v != "" {
+				if err := fs.Set(name, v); err != nil {
+					return errUsage
+				}
+				c.fromEnv = map[string]bool{name: true}
 			}
 		}
 	}

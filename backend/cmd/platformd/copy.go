@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -16,8 +17,9 @@ import (
 
 // copyTable is one table platformd copy moves, with its columns in the same
 // order and meaning in both schemas. kinds has one letter per column: t
-// text, i integer, b bytes, B boolean (SQLite keeps it as 0/1); any may be
-// NULL where the schema allows it.
+// text, i integer, b bytes, B boolean (SQLite keeps it as 0/1), a a list of
+// text (a JSON array in SQLite, text[] in PostgreSQL); any may be NULL
+// where the schema allows it.
 type copyTable struct {
 	name  string
 	cols  []string
@@ -34,19 +36,25 @@ var copyTables = []copyTable{
 	{"sessions", []string{"id", "org_id", "user_id", "device_id", "token_hash", "ip", "user_agent", "client", "location", "mfa",
 		"created_at", "last_active_at", "expires_at", "absolute_expires_at", "updated_at", "terminated_at", "terminated_by"}, "ttttbttttBiiiiiit"},
 	{"audit_events", []string{"id", "org_id", "at", "actor_id", "action", "target_id", "count", "reason",
-		"target_user_id", "target_label"}, "ttittiittt"},
+		"target_user_id", "target_label", "target_ids"}, "ttittiittta"},
 }
 
 func cmdCopy(ctx context.Context, args []string, c *cli) error {
 	stdout, stderr, log := c.stdout, c.stderr, c.log
 	fs := c.flags()
 	from := fs.String("from", "", "the SQLite database `file` to copy (stop the platformd serving it first)")
-	to := fs.String("to", "", "the `URL` of an empty PostgreSQL database (postgres://user@host:port/db)")
+	to := fs.String("to", "", "the `URL` of an empty PostgreSQL database (postgres://user@host:port/db); when left out, $"+envDB+
+		" (keeps a password off the command line, which every local user can read)")
 	if err := c.parse(args, "from", "to"); err != nil {
 		return err
 	}
 	if !postgres.IsURL(*to) {
-		fmt.Fprintln(stderr, "--to must be a postgres:// URL")
+		// Never the value: it may hold a password.
+		if c.fromEnv["to"] {
+			fmt.Fprintf(stderr, "--to was left out and $%s is not a postgres:// URL; give the target with --to or in $%s\n", envDB, envDB)
+		} else {
+			fmt.Fprintln(stderr, "--to must be a postgres:// URL")
+		}
 		return errUsage
 	}
 	start := time.Now()
@@ -201,6 +209,21 @@ func (r *sqliteRows) Values() ([]any, error) {
 				return nil, fmt.Errorf("column %d: integer expected, got %T", i, v)
 			}
 			out[i] = x
+		case 'a':
+			var data []byte
+			switch x := v.(type) {
+			case string:
+				data = []byte(x)
+			case []byte:
+				data = x
+			default:
+				return nil, fmt.Errorf("column %d: a JSON array expected, got %T", i, v)
+			}
+			list := []string{}
+			if err := json.Unmarshal(data, &list); err != nil || list == nil {
+				return nil, fmt.Errorf("column %d: a JSON array of text expected: %v", i, err)
+			}
+			out[i] = list
 		case 'B':
 			switch x := v.(type) {
 			case int64:

@@ -50,10 +50,17 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	if ok, err := src.UseTOTPStep(ctx, u.ID, 1000); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
+	// A bulk end, so the copy carries an event's target_ids.
+	if n, err := src.TerminateAll(ctx, org.ID, ses.ID, store.Actor{UserID: u.ID}); err != nil || n == 0 {
+		t.Fatalf("terminate-all before the copy = %d %v", n, err)
+	}
 	srcSessions := everySession(t, src, org.ID)
 	srcAudit, err := src.ListAudit(ctx, org.ID, store.AuditFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(srcAudit.Items) == 0 || len(srcAudit.Items[0].TargetIDs) == 0 {
+		t.Fatalf("no audit event with target_ids to copy: %+v", srcAudit.Items)
 	}
 	src.Close()
 
@@ -120,5 +127,53 @@ func everySession(t *testing.T, s store.Store, orgID string) []store.Session {
 			return out
 		}
 		f.After = page.Next
+	}
+}
+
+// Issue 18, finding 10: copy took the PostgreSQL URL, password and all,
+// only as --to, where every local user reads it (ps, /proc/PID/cmdline)
+// and the shell history keeps it. Left out, --to is now $PLATFORMD_DB, like
+// every --db; the password shows up in no output, and a $PLATFORMD_DB that
+// is no URL is refused without echoing it.
+func TestCopyTakesTheTargetFromTheEnvironment(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "platform.db")
+	if code, _, errOut := runCmd(t, "", "org", "create", "--db", path, "--slug", "initech", "--name", "Initech"); code != 0 {
+		t.Fatalf("org create: %d %s", code, errOut)
+	}
+	url := pgtest.NewDatabase(t) + "&password=" + dbPassword
+
+	t.Setenv(envDB, "")
+	if code, _, errOut := runCmd(t, "", "copy", "--from", path); code != 2 || !strings.Contains(errOut, "--to is required") {
+		t.Errorf("copy without --to or $%s: %d %s", envDB, code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "", "copy", "--help"); code != 0 || !strings.Contains(errOut, "when left out, $"+envDB) {
+		t.Errorf("copy --help does not name $%s: %s", envDB, errOut)
+	}
+	t.Setenv(envDB, "/srv/"+dbPassword+".db")
+	if code, _, errOut := runCmd(t, "", "copy", "--from", path); code != 2 || !strings.Contains(errOut, envDB) || strings.Contains(errOut, dbPassword) {
+		t.Errorf("copy into a $%s that is no URL: %d %s", envDB, code, errOut)
+	}
+
+	t.Setenv(envDB, url)
+	code, out, errOut := runCmd(t, "", "copy", "--from", path)
+	if code != 0 || !strings.Contains(out, "1 orgs") {
+		t.Fatalf("copy into $%s: %d %s %s", envDB, code, out, errOut)
+	}
+	if strings.Contains(out+errOut, dbPassword) {
+		t.Errorf("the output holds the database password:\n%s\n%s", out, errOut)
+	}
+	dst, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := dst.OrgBySlug(ctx, "initech"); err != nil {
+		t.Errorf("the organization was not copied: %v", err)
+	}
+	// A second copy into the now full database fails, still without the
+	// password in what it says.
+	if code, out, errOut := runCmd(t, "", "copy", "--from", path); code != 1 || strings.Contains(out+errOut, dbPassword) {
+		t.Errorf("a copy into a full database: %d %s %s", code, out, errOut)
 	}
 }

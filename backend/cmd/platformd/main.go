@@ -9,7 +9,7 @@
 // from $PLATFORMD_DB, which keeps a URL's password off the command line
 // (every local user can read a process's arguments); logs mask passwords. copy moves a SQLite
 // platform into an empty PostgreSQL database, token hashes included, so
-// nobody is signed out.
+// nobody is signed out; its --to, left out, is read from $PLATFORMD_DB too.
 //
 // Every command takes --help. The database file is created with mode 0600.
 // serve drains in-flight requests on SIGINT or SIGTERM (refusing new

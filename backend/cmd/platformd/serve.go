@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"sessiondesk/backend/api"
 	"sessiondesk/backend/seed"
 	"sessiondesk/backend/server"
 )
@@ -28,8 +29,11 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 	ipLimit := fs.Int("login-ip-limit", server.DefaultThrottle().IPLimit, "failed sign-ins per client IP per window")
 	window := fs.Duration("login-window", server.DefaultThrottle().Window, "sign-in throttling window")
 	retain := fs.Duration("retain-ended", server.DefaultRetention, "delete sessions this long after they ended (expired or terminated); the audit log is kept")
+	retainDevices := fs.Duration("retain-devices", api.DefaultRetainDevices, "delete untrusted devices neither seen nor changed for this long once no session refers to them; trusted devices are kept")
+	maxSessions := fs.Int("max-sessions-per-user", api.DefaultMaxSessionsPerUser, "active sessions per user; a sign-in past it ends the user's least recently active session (audited, reason \""+api.SessionLimitReason+"\"); 0: no limit")
 	ev := server.DefaultEvents()
 	streamsPerSession := fs.Int("events-max-per-session", ev.MaxPerSession, "open event streams (GET /api/v1/events) per session, over every replica on the database")
+	streamsPerUser := fs.Int("events-max-per-user", ev.MaxPerUser, "open event streams per user, over all of the user's sessions and every replica")
 	streamsPerOrg := fs.Int("events-max-per-org", ev.MaxPerOrg, "open event streams per organization, over every replica on the database")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `address` (a separate listener; off by default)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `file` (leaf first, then intermediates); reloaded on SIGHUP")
@@ -68,9 +72,16 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 		fmt.Fprintf(stderr, "unknown seed %q (want demo)\n", *seedName)
 		return errUsage
 	}
-	if *idle <= 0 || *absolute <= 0 || *retain <= 0 {
-		fmt.Fprintln(stderr, "timeouts and --retain-ended must be positive")
+	if *idle <= 0 || *absolute <= 0 || *retain <= 0 || *retainDevices <= 0 {
+		fmt.Fprintln(stderr, "timeouts, --retain-ended and --retain-devices must be positive")
 		return errUsage
+	}
+	if *maxSessions < 0 {
+		fmt.Fprintln(stderr, "--max-sessions-per-user must be at least 0 (0: no limit)")
+		return errUsage
+	}
+	if *maxSessions == 0 {
+		*maxSessions = -1 // server.Config reads 0 as "the default" and <0 as "no limit"
 	}
 	db, err := openDB(ctx, *dbPath)
 	if err != nil {
@@ -87,8 +98,10 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 	h, err := server.New(server.Config{
 		Store: db, Logger: log, IdleTimeout: *idle, AbsoluteTimeout: *absolute, TrustProxy: *trustProxy,
 		Throttle: server.ThrottleConfig{AccountLimit: *accountLimit, IPLimit: *ipLimit, Window: *window},
-		Events:   server.EventsConfig{MaxPerSession: *streamsPerSession, MaxPerOrg: *streamsPerOrg, Notifier: notifierOf(db)},
-		Shed:     shed,
+		Events: server.EventsConfig{MaxPerSession: *streamsPerSession, MaxPerUser: *streamsPerUser, MaxPerOrg: *streamsPerOrg,
+			Notifier: notifierOf(db)},
+		Shed:               shed,
+		MaxSessionsPerUser: *maxSessions,
 	})
 	if err != nil {
 		return err
@@ -127,7 +140,7 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 	// Housekeeping runs off the request path until serve stops.
 	hkCtx, stopHousekeeping := context.WithCancel(ctx)
 	defer stopHousekeeping()
-	go server.RunHousekeeping(hkCtx, server.HousekeepingConfig{Store: db, Log: log, Retention: *retain,
+	go server.RunHousekeeping(hkCtx, server.HousekeepingConfig{Store: db, Log: log, Retention: *retain, RetainDevices: *retainDevices,
 		Pause: 50 * time.Millisecond, AttemptWindow: max(24*time.Hour, *window)})
 	// SIGHUP reloads the certificate pair. It is caught even without TLS so
 	// that a habitual "kill -HUP" does not end the service.

@@ -178,7 +178,7 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 	return dev, nil
 }
 
-const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.count, a.reason,
+const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.target_ids, a.count, a.reason,
 	u.id, u.email, u.name, t.id, t.email, t.name`
 
 const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id `
@@ -188,9 +188,12 @@ func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 	var at int64
 	var count int32
 	var target, actorID, actorEmail, actorName, tuID, tuEmail, tuName *string
-	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &count, &e.Reason,
+	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &e.TargetIDs, &count, &e.Reason,
 		&actorID, &actorEmail, &actorName, &tuID, &tuEmail, &tuName); err != nil {
 		return e, err
+	}
+	if e.TargetIDs == nil {
+		e.TargetIDs = []string{}
 	}
 	e.At = fromNanos(at)
 	e.Count = int(count)

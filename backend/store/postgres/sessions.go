@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sessiondesk/backend/api"
 	"sessiondesk/backend/store"
 )
 
@@ -247,22 +248,52 @@ func (d *DB) Logout(ctx context.Context, sessionID string) error {
 }
 
 // auditTarget is what an audit event names as its target: the row's ID (""
-// for actions without one), whose it was ("" for several people) and a label
-// for people.
+// for actions without one), whose it was ("" for several people), a label
+// for people, and the sessions a bulk end ended.
 type auditTarget struct {
 	ID, UserID, Label string
+	IDs               []string
 }
 
 // insertAudit records an audit event; an Actor without UserID is the command
 // line (actor_id NULL).
 func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action string, target auditTarget, count int) error {
+	ids := target.IDs
+	if ids == nil {
+		ids = []string{} // pgx sends a nil slice as NULL
+	}
 	_, err := w.Exec(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, target_user_id,
-		target_label, count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, store.NewID(store.PrefixAudit), orgID, ts,
-		nullString(by.UserID), action, nullString(target.ID), nullString(target.UserID), target.Label, count, by.Reason)
+		target_label, target_ids, count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		store.NewID(store.PrefixAudit), orgID, ts, nullString(by.UserID), action, nullString(target.ID),
+		nullString(target.UserID), target.Label, ids, count, by.Reason)
 	if err != nil {
 		return errors.Join(errors.New("insert audit event"), err)
 	}
 	return nil
+}
+
+// auditBulkEnd records the audit event of a bulk end that ended n sessions
+// at ts, naming the first api.MaxTargetIDs of them in ID order; one that
+// ended nothing records nothing (see store.Store).
+//
+// The sessions of the organization stamped with ts are exactly those this
+// transaction's UPDATE ended: the write clock hands each transaction its own
+// timestamp under its row lock. The feed index (org_id, updated_at, id)
+// gives the first ones without visiting the rest, so a terminate-all of
+// 100,000 reads 1,000 index entries, not 100,000 rows.
+func auditBulkEnd(w *writeTx, orgID string, ts int64, by store.Actor, action string, target auditTarget, n int) error {
+	if n == 0 {
+		return nil
+	}
+	rows, err := w.Query(w.ctx, `SELECT id FROM sessions WHERE org_id = $1 AND updated_at = $2 ORDER BY id LIMIT $3`,
+		orgID, ts, api.MaxTargetIDs)
+	if err != nil {
+		return errors.Join(errors.New("ended sessions"), err)
+	}
+	if target.IDs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return errors.Join(errors.New("ended sessions"), err)
+	}
+	return insertAudit(w, orgID, ts, by, action, target, n)
 }
 
 // TerminateSession ends one session and audits it in the same transaction.
@@ -320,7 +351,7 @@ func (d *DB) TerminateAll(ctx context.Context, orgID, keepSessionID string, by s
 			return err
 		}
 		n = tag.RowsAffected()
-		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateAll, auditTarget{}, int(n))
+		return auditBulkEnd(w, orgID, ts, by, store.ActionSessionsTerminateAll, auditTarget{}, int(n))
 	})
 	if err != nil {
 		return 0, wrap("terminate all", err)
@@ -352,7 +383,7 @@ func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessi
 			return err
 		}
 		n = tag.RowsAffected()
-		return insertAudit(w, orgID, ts, by, store.ActionUserSessionsTerminate, auditTarget{ID: userID, UserID: userID}, int(n))
+		return auditBulkEnd(w, orgID, ts, by, store.ActionUserSessionsTerminate, auditTarget{ID: userID, UserID: userID}, int(n))
 	})
 	if err != nil {
 		return 0, wrap("terminate user sessions", err)
@@ -419,7 +450,7 @@ func (d *DB) TerminateSessions(ctx context.Context, orgID string, ids []string, 
 				break
 			}
 		}
-		return insertAudit(w, orgID, ts, by, store.ActionSessionsTerminateSelected, target, out.Terminated)
+		return auditBulkEnd(w, orgID, ts, by, store.ActionSessionsTerminateSelected, target, out.Terminated)
 	})
 	if err != nil {
 		return store.Selected{}, wrap("terminate sessions", err)
@@ -442,6 +473,9 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 			if errors.Is(err, pgx.ErrNoRows) {
 				return store.Errorf(store.ENotFound, "user not found")
 			}
+			return err
+		}
+		if err := endSessionsOverCap(w, orgID, in.UserID, ts, in.MaxSessions, in.LimitReason); err != nil {
 			return err
 		}
 		deviceID := in.DeviceID
@@ -501,25 +535,32 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 // updated_at, id) finds them, organization by organization, without an
 // index of its own that every terminate-all would have to maintain.
 func (d *DB) DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error) {
+	return d.deletePerOrg(ctx, "delete ended sessions", `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions
+		WHERE org_id = $1 AND updated_at < $2
+		AND (terminated_at < $2 OR (terminated_at IS NULL AND expires_at < $2)) LIMIT $3)`, endedBefore, limit)
+}
+
+// deletePerOrg runs a housekeeping DELETE for one organization after the
+// other, query's $1 the organization, $2 the horizon and $3 how many rows
+// it may still delete, until limit rows are gone. One organization at a
+// time keeps each statement on the indexes that lead with org_id.
+func (d *DB) deletePerOrg(ctx context.Context, op, query string, horizon time.Time, limit int) (int, error) {
 	rows, err := d.pool.Query(ctx, `SELECT id FROM orgs ORDER BY id`)
 	if err != nil {
-		return 0, wrap("delete ended sessions", err)
+		return 0, wrap(op, err)
 	}
 	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return 0, wrap("delete ended sessions", err)
+		return 0, wrap(op, err)
 	}
 	total := 0
 	for _, org := range orgs {
 		if total >= limit {
 			break
 		}
-		tag, err := d.pool.Exec(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions
-			WHERE org_id = $1 AND updated_at < $2
-			AND (terminated_at < $2 OR (terminated_at IS NULL AND expires_at < $2)) LIMIT $3)`,
-			org, nanos(endedBefore), limit-total)
+		tag, err := d.pool.Exec(ctx, query, org, nanos(horizon), limit-total)
 		if err != nil {
-			return total, wrap("delete ended sessions", err)
+			return total, wrap(op, err)
 		}
 		total += int(tag.RowsAffected())
 	}

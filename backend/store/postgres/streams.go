@@ -18,7 +18,8 @@ const expiredLeaseBatch = 100
 // AcquireStream counts and stores a stream lease in one step (see
 // store.Store). A transaction-level advisory lock on the organization
 // serializes the acquisitions of every replica for that organization (the
-// session's cap is inside its organization's, so one lock covers both);
+// session's and the user's caps are inside their organization's, so one
+// lock covers all three);
 // under READ COMMITTED the count, a statement after the lock, sees the
 // lease of the transaction that held it before. Organizations do not wait
 // for each other, and nothing else takes the lock.
@@ -39,22 +40,17 @@ func (d *DB) AcquireStream(ctx context.Context, l store.StreamLease, caps store.
 			nanos(now), expiredLeaseBatch); err != nil {
 			return err
 		}
-		var inSession, inOrg int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE session_id = $2), count(*)
-			FROM stream_leases WHERE org_id = $1 AND expires_at > $3`, l.OrgID, l.SessionID, nanos(now)).
-			Scan(&inSession, &inOrg); err != nil {
+		var inSession, inUser, inOrg int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE session_id = $2), count(*) FILTER (WHERE user_id = $3),
+			count(*) FROM stream_leases WHERE org_id = $1 AND expires_at > $4`, l.OrgID, l.SessionID, l.UserID, nanos(now)).
+			Scan(&inSession, &inUser, &inOrg); err != nil {
 			return err
 		}
-		switch {
-		case inSession >= caps.PerSession:
-			full = store.StreamCapSession
-			return nil
-		case inOrg >= caps.PerOrg:
-			full = store.StreamCapOrg
+		if full = store.FullStreamCap(caps, inSession, inUser, inOrg); full != "" {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO stream_leases (id, org_id, session_id, expires_at) VALUES ($1, $2, $3, $4)`,
-			l.ID, l.OrgID, l.SessionID, nanos(expires))
+		_, err := tx.Exec(ctx, `INSERT INTO stream_leases (id, org_id, session_id, user_id, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			l.ID, l.OrgID, l.SessionID, l.UserID, nanos(expires))
 		return err
 	})
 	if err != nil {
@@ -78,13 +74,15 @@ func (d *DB) RenewStreams(ctx context.Context, ls []store.StreamLease, expires t
 	ids := make([]string, len(sorted))
 	orgs := make([]string, len(sorted))
 	sessions := make([]string, len(sorted))
+	users := make([]string, len(sorted))
 	for i, l := range sorted {
-		ids[i], orgs[i], sessions[i] = l.ID, l.OrgID, l.SessionID
+		ids[i], orgs[i], sessions[i], users[i] = l.ID, l.OrgID, l.SessionID, l.UserID
 	}
-	_, err := d.pool.Exec(ctx, `INSERT INTO stream_leases (id, org_id, session_id, expires_at)
-		SELECT id, org_id, session_id, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, org_id, session_id)
+	_, err := d.pool.Exec(ctx, `INSERT INTO stream_leases (id, org_id, session_id, user_id, expires_at)
+		SELECT id, org_id, session_id, user_id, $5
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, org_id, session_id, user_id)
 		ORDER BY id
-		ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`, ids, orgs, sessions, nanos(expires))
+		ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`, ids, orgs, sessions, users, nanos(expires))
 	return wrap("renew streams", err)
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -190,7 +191,7 @@ func (d *DB) UntrustDevice(ctx context.Context, orgID, id string, by store.Actor
 	return dev, nil
 }
 
-const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.count, a.reason,
+const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, a.target_ids, a.count, a.reason,
 	u.id, u.email, u.name, t.id, t.email, t.name`
 
 const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id `
@@ -199,9 +200,16 @@ func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 	var e store.AuditEvent
 	var at int64
 	var target, actorID, actorEmail, actorName, tuID, tuEmail, tuName sql.NullString
-	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &e.Count, &e.Reason,
+	var targetIDs []byte
+	if err := sc.Scan(&e.ID, &e.OrgID, &at, &e.Action, &target, &e.TargetLabel, &targetIDs, &e.Count, &e.Reason,
 		&actorID, &actorEmail, &actorName, &tuID, &tuEmail, &tuName); err != nil {
 		return e, err
+	}
+	e.TargetIDs = []string{}
+	if len(targetIDs) > 2 { // not "[]"
+		if err := json.Unmarshal(targetIDs, &e.TargetIDs); err != nil {
+			return e, fmt.Errorf("audit event %s: target_ids: %w", e.ID, err)
+		}
 	}
 	e.At = fromNanos(at)
 	e.TargetID = target.String

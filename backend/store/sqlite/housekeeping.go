@@ -83,9 +83,15 @@ func (d *DB) SettleAttempt(ctx context.Context, id string, failed bool, clearKey
 
 // PruneAttempts deletes throttle marks older than before.
 func (d *DB) PruneAttempts(ctx context.Context, before time.Time) (int, error) {
+	return d.deleteRows(ctx, "prune attempts", `DELETE FROM login_attempts WHERE at < ?`, nanos(before))
+}
+
+// deleteRows runs one housekeeping DELETE in a write transaction that
+// stamps nothing and returns how many rows it deleted.
+func (d *DB) deleteRows(ctx context.Context, op, query string, args ...any) (int, error) {
 	var n int64
 	err := d.write(ctx, func(w *writeTx) error {
-		res, err := w.ExecContext(ctx, `DELETE FROM login_attempts WHERE at < ?`, nanos(before))
+		res, err := w.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -93,7 +99,7 @@ func (d *DB) PruneAttempts(ctx context.Context, before time.Time) (int, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune attempts: %w", err)
+		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return int(n), nil
 }
@@ -104,20 +110,8 @@ func (d *DB) PruneAttempts(ctx context.Context, before time.Time) (int, error) {
 // touches stop at expiry), so the feed index (org_id, updated_at, id) finds
 // them without an index that every terminate-all would have to maintain.
 func (d *DB) DeleteEndedSessions(ctx context.Context, endedBefore time.Time, limit int) (int, error) {
-	var n int64
-	err := d.write(ctx, func(w *writeTx) error {
-		t := nanos(endedBefore)
-		res, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (
-			SELECT s.id FROM orgs o JOIN sessions s ON s.org_id = o.id AND s.updated_at < ?
-			WHERE s.terminated_at < ? OR (s.terminated_at IS NULL AND s.expires_at < ?) LIMIT ?)`, t, t, t, limit)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete ended sessions: %w", err)
-	}
-	return int(n), nil
+	t := nanos(endedBefore)
+	return d.deleteRows(ctx, "delete ended sessions", `DELETE FROM sessions WHERE id IN (
+		SELECT s.id FROM orgs o JOIN sessions s ON s.org_id = o.id AND s.updated_at < ?
+		WHERE s.terminated_at < ? OR (s.terminated_at IS NULL AND s.expires_at < ?) LIMIT ?)`, t, t, t, limit)
 }

@@ -117,6 +117,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		"devices feed":     `SELECT ` + deviceCols + deviceFrom + `WHERE d.org_id = ? AND d.updated_at > ? ORDER BY d.updated_at, d.id LIMIT ?`,
 		"audit page":       `SELECT a.id FROM audit_events a JOIN users u ON u.id = a.actor_id WHERE a.org_id = ? AND (a.at, a.id) < (?, ?) ORDER BY a.at DESC, a.id DESC LIMIT ?`,
 		"token":            `SELECT s.id FROM sessions s WHERE s.token_hash = ?`,
+		"ended sessions":   endedIDsQuery,
 	} {
 		rows, err := db.db.Query(`EXPLAIN QUERY PLAN `+q, "a", "b", "c", "d", "e")
 		if err != nil {

@@ -24,22 +24,17 @@ func (d *DB) AcquireStream(ctx context.Context, l store.StreamLease, caps store.
 			SELECT id FROM stream_leases WHERE expires_at <= ? LIMIT ?)`, nanos(now), expiredLeaseBatch); err != nil {
 			return err
 		}
-		var inSession, inOrg int
-		if err := w.QueryRowContext(ctx, `SELECT COALESCE(SUM(session_id = ?), 0), COUNT(*)
-			FROM stream_leases WHERE org_id = ? AND expires_at > ?`, l.SessionID, l.OrgID, nanos(now)).
-			Scan(&inSession, &inOrg); err != nil {
+		var inSession, inUser, inOrg int
+		if err := w.QueryRowContext(ctx, `SELECT COALESCE(SUM(session_id = ?), 0), COALESCE(SUM(user_id = ?), 0), COUNT(*)
+			FROM stream_leases WHERE org_id = ? AND expires_at > ?`, l.SessionID, l.UserID, l.OrgID, nanos(now)).
+			Scan(&inSession, &inUser, &inOrg); err != nil {
 			return err
 		}
-		switch {
-		case inSession >= caps.PerSession:
-			full = store.StreamCapSession
-			return nil
-		case inOrg >= caps.PerOrg:
-			full = store.StreamCapOrg
+		if full = store.FullStreamCap(caps, inSession, inUser, inOrg); full != "" {
 			return nil
 		}
-		_, err := w.ExecContext(ctx, `INSERT INTO stream_leases (id, org_id, session_id, expires_at) VALUES (?, ?, ?, ?)`,
-			l.ID, l.OrgID, l.SessionID, nanos(expires))
+		_, err := w.ExecContext(ctx, `INSERT INTO stream_leases (id, org_id, session_id, user_id, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			l.ID, l.OrgID, l.SessionID, l.UserID, nanos(expires))
 		return err
 	})
 	if err != nil {
@@ -55,14 +50,14 @@ func (d *DB) RenewStreams(ctx context.Context, ls []store.StreamLease, expires t
 		return nil
 	}
 	err := d.write(ctx, func(w *writeTx) error {
-		st, err := w.PrepareContext(ctx, `INSERT INTO stream_leases (id, org_id, session_id, expires_at) VALUES (?, ?, ?, ?)
+		st, err := w.PrepareContext(ctx, `INSERT INTO stream_leases (id, org_id, session_id, user_id, expires_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, l := range ls {
-			if _, err := st.ExecContext(ctx, l.ID, l.OrgID, l.SessionID, nanos(expires)); err != nil {
+			if _, err := st.ExecContext(ctx, l.ID, l.OrgID, l.SessionID, l.UserID, nanos(expires)); err != nil {
 				return err
 			}
 		}

@@ -51,7 +51,13 @@ func Run(t *testing.T, open Opener) {
 		{"ChangeFeedOrderAndPaging", testChangeFeed},
 		{"BulkEnds", testBulkEnds},
 		{"AuditTargetsAndFilters", testAuditTargetsAndFilters},
+		{"BulkEndsNameTheirSessions", testBulkEndsNameTheirSessions},
+		{"ZeroEffectEndsAreNotAudited", testZeroEffectEndsAreNotAudited},
 		{"ChangeFeedNeverSkipsLateCommits", testChangeFeedUnderWriters},
+		{"StreamLeasesPerUser", testStreamLeasesPerUser},
+		{"SessionCapEndsLeastRecentlyActive", testSessionCap},
+		{"SessionCapIsAtomicAcrossHandles", testSessionCapAtomic},
+		{"HousekeepingDeletesOnlyStaleDevices", testDeleteStaleDevices},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}

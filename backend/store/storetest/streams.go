@@ -10,8 +10,13 @@ import (
 	"sessiondesk/backend/store"
 )
 
+// lease is a stream lease of the session, whose user is named after it.
 func lease(org, session string) store.StreamLease {
-	return store.StreamLease{ID: store.NewID(store.PrefixStream), OrgID: org, SessionID: session}
+	return userLease(org, session, "usr_of_"+session)
+}
+
+func userLease(org, session, user string) store.StreamLease {
+	return store.StreamLease{ID: store.NewID(store.PrefixStream), OrgID: org, SessionID: session, UserID: user}
 }
 
 // acquire asks for l to expire ttl after now and returns the full cap ("":
@@ -32,7 +37,7 @@ func acquire(t *testing.T, s store.Store, l store.StreamLease, caps store.Stream
 func testStreamLeases(t *testing.T, open Opener) {
 	clock := NewClock()
 	s, _ := open(t, clock.Now)
-	caps := store.StreamCaps{PerSession: 2, PerOrg: 3}
+	caps := store.StreamCaps{PerSession: 2, PerUser: 100, PerOrg: 3}
 	ttl := 30 * time.Second
 	a1, a2, b1 := lease("org_a", "ses_1"), lease("org_a", "ses_1"), lease("org_a", "ses_2")
 	for _, l := range []store.StreamLease{a1, a2, b1} {
@@ -99,13 +104,17 @@ func testStreamLeases(t *testing.T, open Opener) {
 
 // testStreamLeasesAtomic: many parallel acquisitions through two handles
 // (two replicas) on the last free places: exactly the cap get through, for
-// the session's cap and for the organization's.
+// the session's cap, the user's and the organization's.
 func testStreamLeasesAtomic(t *testing.T, open Opener) {
 	s, another := open(t, nil)
 	handles := []store.Store{s, another()}
+	var raceLeases func(name string, caps store.StreamCaps, lease func(i int) store.StreamLease, want int32)
 	race := func(name string, caps store.StreamCaps, session func(i int) string, want int32) {
 		t.Helper()
-		org := "org_" + name
+		raceLeases(name, caps, func(i int) store.StreamLease { return lease("org_"+name, session(i)) }, want)
+	}
+	raceLeases = func(name string, caps store.StreamCaps, lease func(i int) store.StreamLease, want int32) {
+		t.Helper()
 		var got atomic.Int32
 		var wg sync.WaitGroup
 		for i := range 24 {
@@ -113,7 +122,7 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 			go func() {
 				defer wg.Done()
 				now := time.Now()
-				full, err := handles[i%2].AcquireStream(ctx, lease(org, session(i)), caps, now, now.Add(time.Minute))
+				full, err := handles[i%2].AcquireStream(ctx, lease(i), caps, now, now.Add(time.Minute))
 				if err != nil {
 					t.Error(err)
 				}
@@ -127,6 +136,60 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 			t.Errorf("%s: %d streams got through, want exactly %d", name, got.Load(), want)
 		}
 	}
-	race("session", store.StreamCaps{PerSession: 4, PerOrg: 100}, func(int) string { return "ses_one" }, 4)
-	race("org", store.StreamCaps{PerSession: 100, PerOrg: 5}, func(i int) string { return fmt.Sprint("ses_", i) }, 5)
+	race("session", store.StreamCaps{PerSession: 4, PerUser: 100, PerOrg: 100}, func(int) string { return "ses_one" }, 4)
+	race("org", store.StreamCaps{PerSession: 100, PerUser: 100, PerOrg: 5}, func(i int) string { return fmt.Sprint("ses_", i) }, 5)
+	// One user's streams on many sessions.
+	user := func(i int) store.StreamLease { return userLease("org_user", fmt.Sprint("ses_", i), "usr_one") }
+	raceLeases("user", store.StreamCaps{PerSession: 100, PerUser: 6, PerOrg: 100}, user, 6)
+}
+
+// testStreamLeasesPerUser: a user's streams count over all of the user's
+// sessions, between the session's cap and the organization's; another user
+// of the organization is not held back by them; a release frees a place,
+// and a lease stored again by a renewal counts for its user again.
+func testStreamLeasesPerUser(t *testing.T, open Opener) {
+	clock := NewClock()
+	s, _ := open(t, clock.Now)
+	caps := store.StreamCaps{PerSession: 2, PerUser: 3, PerOrg: 10}
+	ttl := 30 * time.Second
+	a1, a2, a3 := userLease("org_a", "ses_1", "usr_a"), userLease("org_a", "ses_1", "usr_a"), userLease("org_a", "ses_2", "usr_a")
+	for _, l := range []store.StreamLease{a1, a2, a3} {
+		if full := acquire(t, s, l, caps, clock.Now(), ttl); full != "" {
+			t.Fatalf("%+v refused (%s) under the caps", l, full)
+		}
+	}
+	// The session's cap comes first: ses_1 holds 2 of 2.
+	if full := acquire(t, s, userLease("org_a", "ses_1", "usr_a"), caps, clock.Now(), ttl); full != store.StreamCapSession {
+		t.Errorf("a session's 3rd stream: %q, want %q", full, store.StreamCapSession)
+	}
+	for _, ses := range []string{"ses_2", "ses_3"} {
+		if full := acquire(t, s, userLease("org_a", ses, "usr_a"), caps, clock.Now(), ttl); full != store.StreamCapUser {
+			t.Errorf("the user's 4th stream, on %s: %q, want %q", ses, full, store.StreamCapUser)
+		}
+	}
+	if full := acquire(t, s, userLease("org_a", "ses_9", "usr_b"), caps, clock.Now(), ttl); full != "" {
+		t.Errorf("another user's stream: %q", full)
+	}
+	if err := s.ReleaseStream(ctx, a3.ID); err != nil {
+		t.Fatal(err)
+	}
+	a4 := userLease("org_a", "ses_3", "usr_a")
+	if full := acquire(t, s, a4, caps, clock.Now(), ttl); full != "" {
+		t.Fatalf("after a release: %q", full)
+	}
+	// A lost lease, stored again by its renewal, counts for its user.
+	if err := s.ReleaseStream(ctx, a4.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenewStreams(ctx, []store.StreamLease{a1, a2, a4}, clock.Now().Add(ttl)); err != nil {
+		t.Fatal(err)
+	}
+	if full := acquire(t, s, userLease("org_a", "ses_4", "usr_a"), caps, clock.Now(), ttl); full != store.StreamCapUser {
+		t.Errorf("a renewal did not store the user of a lost lease: %q", full)
+	}
+	// Expired leases stop counting for their user.
+	clock.Advance(ttl + time.Second)
+	if full := acquire(t, s, userLease("org_a", "ses_4", "usr_a"), caps, clock.Now(), ttl); full != "" {
+		t.Errorf("after the leases expired: %q", full)
+	}
 }
