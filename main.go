@@ -289,12 +289,16 @@ func (a *app) demoPlatform() *demo.Platform {
 	return a.demoP
 }
 
-// shutdown ends the background work, closes the workspace (sync, cache),
-// stops the demo platform and lets go of the notification service.
+// shutdown ends the background work, closes the workspace (sync, cache;
+// on a shared workstation quitting also signs out and forgets this
+// workstation's copy, see desk.Shutdown), stops the demo platform and lets
+// go of the notification service.
 func (a *app) shutdown() {
 	a.stopBg()
 	a.wg.Wait()
-	a.desk.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	a.desk.Shutdown(ctx)
+	cancel()
 	if p := a.demoPlatform(); p != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := p.Close(ctx); err != nil {

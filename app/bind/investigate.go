@@ -224,6 +224,34 @@ func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
 	return AuditPage(p), nil
 }
 
+// EndedSession is one session a bulk action ended, as the audit log's
+// detail lists it: client, IP and person when the session is cached
+// (known), else only its id.
+type EndedSession struct {
+	ID     string         `json:"id"`
+	Known  bool           `json:"known"`
+	Client string         `json:"client"`
+	IP     string         `json:"ip"`
+	User   *domain.Person `json:"user"`
+}
+
+// EndedSessions lists the sessions the audit event ended (its target_ids).
+func (s *AuditService) EndedSessions(eventID string) ([]EndedSession, error) {
+	w, err := s.d.Workspace()
+	if err != nil {
+		return nil, uiError(err)
+	}
+	ended, err := w.EndedSessions(eventID)
+	if err != nil {
+		return nil, uiError(err)
+	}
+	out := make([]EndedSession, len(ended))
+	for i, e := range ended {
+		out[i] = EndedSession(e)
+	}
+	return out, nil
+}
+
 // Facets lists the actions, actors and target people in the cached log.
 func (s *AuditService) Facets() (AuditFacets, error) {
 	w, err := s.d.Workspace()

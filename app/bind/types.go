@@ -63,13 +63,16 @@ type AuthState struct {
 	// DefaultServer is the address the sign-in form starts with (the
 	// app's -server), "" without one.
 	DefaultServer string `json:"defaultServer"`
+	// SharedWorkstation: no "Trust this device", and every end of a
+	// session forgets this workstation's copy (Go enforces both).
+	SharedWorkstation bool `json:"sharedWorkstation"`
 }
 
 func authState(st desk.AuthState) AuthState {
 	out := AuthState{
 		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me, Capabilities: st.Capabilities,
 		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message, Notice: st.Notice,
-		DefaultServer: st.DefaultServer,
+		DefaultServer: st.DefaultServer, SharedWorkstation: st.SharedWorkstation,
 	}
 	if st.Profile != nil {
 		p := toProfile(*st.Profile)

@@ -55,7 +55,8 @@ func TestRoundTripSealedAndPrivate(t *testing.T) {
 	}
 	sess := sampleSessions(50, now)
 	devs := []domain.Device{{ID: "dev_0001", User: sess[1].User, Name: "Secret Laptop", Platform: "Linux", LastIP: "203.0.113.99", FirstSeenAt: now, LastSeenAt: now, UpdatedAt: now}}
-	audit := []domain.AuditEvent{{ID: "aud_1", At: now, Actor: sess[2].User, Action: domain.ActionSessionTerminate, Reason: "stolen-laptop-reason"}}
+	audit := []domain.AuditEvent{{ID: "aud_1", At: now, Actor: sess[2].User, Action: domain.ActionSessionTerminate, Reason: "stolen-laptop-reason"},
+		{ID: "aud_2", At: now, Actor: sess[2].User, Action: domain.ActionSessionsTerminateSelected, Count: 2, TargetIDs: []string{"ses_bulk_ended_1", "ses_bulk_ended_2"}}}
 	applied, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sess, Devices: devs, Audit: audit, SessionsMark: now, DevicesMark: now})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestRoundTripSealedAndPrivate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, secret := range []string{"person0001@clinic.test", "Person Number", "198.51.100.7", "Reykjavik", "SecretAgent", "Secret Laptop", "203.0.113.99", "stolen-laptop-reason", "clinic.test"} {
+			for _, secret := range []string{"person0001@clinic.test", "Person Number", "198.51.100.7", "Reykjavik", "SecretAgent", "Secret Laptop", "203.0.113.99", "stolen-laptop-reason", "clinic.test", "ses_bulk_ended"} {
 				if bytes.Contains(data, []byte(secret)) {
 					t.Errorf("%s: %s holds %q in plaintext", when, filepath.Base(f), secret)
 				}
@@ -111,6 +112,15 @@ func TestRoundTripSealedAndPrivate(t *testing.T) {
 	got, err := st.Sessions(context.Background())
 	if err != nil || len(got) != 50 {
 		t.Fatalf("Sessions = %d, %v", len(got), err)
+	}
+	events, err := st.Audit(context.Background())
+	if err != nil || len(events) != 2 {
+		t.Fatalf("Audit = %d, %v", len(events), err)
+	}
+	for _, ev := range events {
+		if ev.ID == "aud_2" && strings.Join(ev.TargetIDs, ",") != "ses_bulk_ended_1,ses_bulk_ended_2" {
+			t.Fatalf("target_ids after a restart: %v", ev.TargetIDs)
+		}
 	}
 	me, ok, err := st.Me(context.Background())
 	if err != nil || !ok || me.User.Email != sess[3].User.Email {

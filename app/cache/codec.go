@@ -16,6 +16,13 @@ import (
 // presence bytes. Rows written by an older build still open: open falls
 // back to JSON when the first byte is not codecV2.
 //
+// Fields a later release adds to a type go at the end of its row, as a
+// section of their own: a row ends after whichever sections its build
+// wrote, and the decoder reads a section only when bytes remain. So rows
+// cached by an older build open without a new codec version (audit: v1.1
+// added target user and label, v1.2 target_ids); a row from a newer build
+// fails in an older one (trailing bytes), which rebuilds its cache.
+//
 // Decoding takes one string of the whole plaintext and slices every field
 // out of it, so a row costs one allocation for its strings. The codec test
 // fails when a domain type gains a field, so a new field cannot be dropped
@@ -112,15 +119,14 @@ func encodeAudit(b []byte, e *domain.AuditEvent) []byte {
 	b = putOptStr(b, e.TargetID)
 	b = binary.AppendVarint(b, int64(e.Count))
 	b = putStr(b, e.Reason)
-	// v1.1 fields, appended so that rows written before them still open.
+	// v1.1 section.
 	if e.TargetUser == nil {
 		b = append(b, 0)
 	} else {
 		b = putUser(append(b, 1), e.TargetUser)
 	}
 	b = putStr(b, e.TargetLabel)
-	// v1.2: the sessions a bulk action ended (the workstation's own log of
-	// a Kratos profile keeps them too).
+	// v1.2 section: the sessions a bulk action ended.
 	b = binary.AppendUvarint(b, uint64(len(e.TargetIDs)))
 	for _, id := range e.TargetIDs {
 		b = putStr(b, id)
@@ -228,6 +234,9 @@ func (r *reader) optTime() *time.Time {
 	return &t
 }
 
+// more reports whether a later section follows (see the codec's comment).
+func (r *reader) more() bool { return r.err == nil && r.pos < len(r.s) }
+
 // done reports the first error, or an error if bytes are left over.
 func (r *reader) done() error {
 	if r.err == nil && r.pos != len(r.s) {
@@ -284,20 +293,23 @@ func decodeAudit(plain string, e *domain.AuditEvent) error {
 	e.TargetID = r.optStr()
 	e.Count = int(r.varint())
 	e.Reason = r.str()
-	if r.err == nil && r.pos < len(r.s) { // absent in rows cached before v1.1
+	if r.more() { // absent in rows cached before v1.1
 		if r.bool() {
 			e.TargetUser = &domain.Person{}
 			r.user(e.TargetUser)
 		}
 		e.TargetLabel = r.str()
 	}
-	if r.err == nil && r.pos < len(r.s) { // absent in rows cached before v1.2
-		n := r.uvarint()
-		if n > uint64(len(r.s)-r.pos) { // each id takes a byte at least
+	if r.more() { // absent in rows cached before v1.2
+		// Each id takes at least its length byte: a count beyond the bytes
+		// left is a damaged row, not a reason to allocate.
+		if n := r.uvarint(); n > uint64(len(r.s)-r.pos) {
 			r.fail()
-		}
-		for i := uint64(0); i < n && r.err == nil; i++ {
-			e.TargetIDs = append(e.TargetIDs, r.str())
+		} else if n > 0 {
+			e.TargetIDs = make([]string, n)
+			for i := range e.TargetIDs {
+				e.TargetIDs[i] = r.str()
+			}
 		}
 	}
 	return r.done()

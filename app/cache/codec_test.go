@@ -9,7 +9,7 @@ import (
 	"sessiondesk/app/domain"
 )
 
-// The binary codec must carry every field of the domain types: a field added
+// The binary codec must carry every field of the api types: a field added
 // there and not here fails this test instead of vanishing from the cache.
 func TestCodecCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
@@ -46,24 +46,41 @@ func TestCodecCoversEveryField(t *testing.T) {
 		{ID: "aud_1", At: at, Actor: by, Action: domain.ActionSessionTerminate, TargetID: &target, Count: -3, Reason: "r",
 			TargetUser: &domain.Person{ID: "usr_t", Email: "t@x.test", Name: "T"}, TargetLabel: "Firefox on Linux, 10.0.0.1"},
 		{ID: "aud_2", At: at, Actor: by, Action: domain.ActionSessionsTerminateAll},
-		{ID: "aud_4", At: at, Actor: by, Action: domain.ActionSessionsTerminateSelected, Count: 2, TargetIDs: []string{"ses_1", "ses_2"}},
+		{ID: "aud_4", At: at, Actor: by, Action: domain.ActionSessionsTerminateSelected, Count: 3,
+			TargetIDs: []string{"ses_1", "ses_2", "ses_ü"}},
 	} {
 		var ge domain.AuditEvent
 		if err := decodeAudit(string(encodeAudit(nil, &e)), &ge); err != nil || !reflect.DeepEqual(ge, e) {
 			t.Errorf("audit round trip: %v\n got %+v\nwant %+v", err, ge, e)
 		}
 	}
-	// An audit row sealed before v1.1 (no target user and label) still opens.
+	// Audit rows sealed by older builds still open: before v1.2 (no
+	// target_ids: the row ends after the label) and before v1.1 (no target
+	// user and label either).
+	v11 := domain.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: domain.ActionSessionTerminate, TargetID: &target, Count: 1, Reason: "old",
+		TargetUser: &by, TargetLabel: "Firefox on Linux, 10.0.0.1"}
+	full := encodeAudit(nil, &v11)
+	var g11 domain.AuditEvent
+	if err := decodeAudit(string(full[:len(full)-1]), &g11); err != nil || !reflect.DeepEqual(g11, v11) {
+		t.Errorf("v1.1 audit row: %v %+v", err, g11)
+	}
 	pre := domain.AuditEvent{ID: "aud_3", At: at, Actor: by, Action: domain.ActionDeviceUntrust, TargetID: &target, Count: 1, Reason: "old"}
-	full := encodeAudit(nil, &pre)
+	full = encodeAudit(nil, &pre)
 	var gp domain.AuditEvent
 	if err := decodeAudit(string(full[:len(full)-3]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
 		t.Errorf("pre-v1.1 audit row: %v %+v", err, gp)
 	}
-	// One sealed before v1.2 (no target IDs) too.
-	gp = domain.AuditEvent{}
-	if err := decodeAudit(string(full[:len(full)-1]), &gp); err != nil || !reflect.DeepEqual(gp, pre) {
-		t.Errorf("pre-v1.2 audit row: %v %+v", err, gp)
+	// A damaged count of target ids is an error, not an allocation.
+	bad := append(encodeAudit(nil, &pre)[:len(full)-1], 0xff, 0xff, 0xff, 0xff, 0x0f)
+	if err := decodeAudit(string(bad), &domain.AuditEvent{}); err == nil {
+		t.Error("an audit row claiming 4 billion target ids decoded")
+	}
+	// Truncated audit rows too.
+	ab := encodeAudit(nil, &domain.AuditEvent{ID: "aud_5", TargetIDs: []string{"ses_1", "ses_2"}})
+	for n := len(ab) - 6; n < len(ab); n++ {
+		if err := decodeAudit(string(ab[:n]), &domain.AuditEvent{}); err == nil {
+			t.Errorf("decoding %d of %d bytes of an audit row succeeded", n, len(ab))
+		}
 	}
 	// Truncated input is an error, never a panic.
 	b := encodeSession(nil, &sessions[0])

@@ -18,6 +18,17 @@ func checkReason(reason string) (string, error) {
 	return reason, nil
 }
 
+// allowed refuses an action with a permission_denied error (see
+// permissionError) when the signed-in role does not hold perm, before the
+// platform is asked. With the identity not yet known (an offline start
+// that kept none) the platform decides.
+func (w *Workspace) allowed(perm string) error {
+	if me := w.Me(); me.User.ID != "" && !me.Has(perm) {
+		return permissionError(perm)
+	}
+	return nil
+}
+
 // Terminate ends one session. When it is the caller's own, the token is now
 // dead: the workspace closes and the UI asks for a new sign-in.
 func (w *Workspace) Terminate(ctx context.Context, id, reason string) (domain.Session, error) {
@@ -40,6 +51,9 @@ func (w *Workspace) Terminate(ctx context.Context, id, reason string) (domain.Se
 // TerminateAll ends every session of the organization (but the caller's own
 // when keepCurrent).
 func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason string) (domain.Ended, error) {
+	if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
+		return domain.Ended{}, err
+	}
 	reason, err := checkReason(reason)
 	if err != nil {
 		return domain.Ended{}, err
@@ -58,6 +72,9 @@ func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason s
 
 // RevokeTrust takes a device's trust away.
 func (w *Workspace) RevokeTrust(ctx context.Context, id, reason string) (domain.Device, error) {
+	if err := w.allowed(domain.PermDevicesRevokeTrust); err != nil {
+		return domain.Device{}, err
+	}
 	reason, err := checkReason(reason)
 	if err != nil {
 		return domain.Device{}, err

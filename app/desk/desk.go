@@ -68,6 +68,10 @@ type AuthState struct {
 	// (a damaged file, a cache key gone from the keychain). It stays until
 	// DismissNotice; the sync status never overwrites it.
 	Notice string
+	// SharedWorkstation is the setting: the app then keeps no trusted-device
+	// secret (the sign-in form offers no "Trust this device") and forgets
+	// this workstation's copy at every end of a session (see credentials.go).
+	SharedWorkstation bool
 }
 
 // Config wires a Desk.
@@ -221,7 +225,8 @@ func (d *Desk) SignedInAs(id string) bool {
 func (d *Desk) State() AuthState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st := AuthState{KeychainAvailable: d.kcOK, KeychainMessage: d.kcMessage, Message: d.message, Notice: d.notice, DefaultServer: d.cfg.Server}
+	st := AuthState{KeychainAvailable: d.kcOK, KeychainMessage: d.kcMessage, Message: d.message, Notice: d.notice, DefaultServer: d.cfg.Server,
+		SharedWorkstation: d.prefs.cur.SharedWorkstation}
 	if w := d.ws; w != nil {
 		p := w.prof
 		me := w.Me()

@@ -72,6 +72,20 @@ func signInError(err error, withTOTP bool) error {
 	return e
 }
 
+// What each permission lets a role do, in the words of permissionError
+// (the UI's role hint says the same).
+var permissionNeeds = map[string]string{
+	domain.PermSessionsTerminateOrg: "end several sessions at once (Terminate selected, Sign out everywhere for another person, Terminate all sessions)",
+	domain.PermDevicesRevokeTrust:   "revoke a device's trust",
+}
+
+// permissionError refuses an action the signed-in role may not take,
+// before the platform is asked (it refuses too; v1.2): it names what the
+// permission covers and the permission itself.
+func permissionError(perm string) *Error {
+	return &Error{Code: domain.KindPermissionDenied, Message: fmt.Sprintf("Your role may not %s: that needs the permission %s.", permissionNeeds[perm], perm)}
+}
+
 // actionError turns a platform error into a user error and reacts to it.
 func (d *Desk) actionError(err error) error { return actionErrorFor(err, wholeAction) }
 

@@ -14,10 +14,12 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
+	"sessiondesk/backend/totp"
 )
 
 // realKeychain is true when the tests run against the OS keychain (the
@@ -140,6 +142,32 @@ func signIn(t *testing.T, d *desk.Desk, p *platformtest.Platform, email string) 
 		}
 	})
 	return st
+}
+
+// signInTrusting signs the TOTP-enrolled demo user in as a person does:
+// the password first (the platform asks for the code), then the current
+// code with "Trust this device". It returns the request without the code,
+// for later sign-ins; the profile's keychain items go at cleanup.
+func signInTrusting(t *testing.T, d *desk.Desk, p *platformtest.Platform) (desk.SignInRequest, desk.AuthState) {
+	t.Helper()
+	ctx := context.Background()
+	req := desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password}
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
+		t.Fatalf("sign-in without a code: %v", err)
+	}
+	code, err := totp.Code(platformtest.MFASecret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCode := req
+	withCode.TOTP, withCode.TrustDevice = code, true
+	st, err := d.SignIn(ctx, withCode)
+	if err != nil {
+		t.Fatalf("sign-in with a code and Trust this device: %v", err)
+	}
+	prof := st.Profile.ID
+	t.Cleanup(func() { keychain.OS().DeleteProfile(prof) })
+	return req, st
 }
 
 func syncNow(t *testing.T, d *desk.Desk) syncer.Status {

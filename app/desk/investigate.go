@@ -74,7 +74,8 @@ type SessionDetails struct {
 	Device  *domain.Device // nil when the session has none or it is not cached
 	// Ended is the audit event that ended the session (nil when it was not
 	// ended by an action, or the event is not cached). Bulk ends have no
-	// target_id; their sessions carry terminated_at equal to the event's at.
+	// target_id: they list the session in target_ids (v1.2), or, recorded
+	// before v1.2, their sessions carry terminated_at equal to the event's at.
 	Ended *domain.AuditEvent
 }
 
@@ -95,7 +96,8 @@ func (w *Workspace) SessionDetails(id string) (SessionDetails, error) {
 	}
 	if s.TerminatedAt != nil {
 		for _, e := range w.audit.All() {
-			byTarget := e.Action == domain.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID
+			byTarget := e.Action == domain.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID ||
+				slices.Contains(e.TargetIDs, s.ID)
 			byTime := e.At.Equal(*s.TerminatedAt) && e.Action != domain.ActionSessionTerminate && e.Action != domain.ActionDeviceUntrust
 			if byTarget || byTime {
 				e := e
@@ -105,6 +107,43 @@ func (w *Workspace) SessionDetails(id string) (SessionDetails, error) {
 		}
 	}
 	return out, nil
+}
+
+// EndedSession is one of the sessions an audited bulk action ended (the
+// event's target_ids, v1.2) with what the cache knows of it: its client, IP
+// and person while the session is cached (Known), else only its id (ended
+// sessions leave the cache with retention; the id stays in the event).
+type EndedSession struct {
+	ID     string
+	Known  bool
+	Client string
+	IP     string
+	User   *domain.Person
+}
+
+// EndedSessions lists the sessions the cached audit event eventID ended,
+// in the event's order, for the audit log's detail.
+func (w *Workspace) EndedSessions(eventID string) ([]EndedSession, error) {
+	e, ok := w.audit.Get(eventID)
+	if !ok {
+		return nil, &Error{Code: domain.KindNotFound, Message: "This audit event is not in the cached data."}
+	}
+	return endedSessions(e.TargetIDs, w.sessions.Get), nil
+}
+
+// endedSessions labels ids from the sessions lookup knows. The platform
+// sends at most domain.MaxTargetIDs; a cache holding more says no more.
+func endedSessions(ids []string, lookup func(id string) (domain.Session, bool)) []EndedSession {
+	ids = ids[:min(len(ids), domain.MaxTargetIDs)]
+	out := make([]EndedSession, len(ids))
+	for i, id := range ids {
+		out[i].ID = id
+		if s, ok := lookup(id); ok {
+			u := s.User
+			out[i].Known, out[i].Client, out[i].IP, out[i].User = true, s.Client, s.IP, &u
+		}
+	}
+	return out
 }
 
 // MatchingSessionIDs is the ID of every session matching q, in q's order:
@@ -200,6 +239,9 @@ type SelectedResult struct {
 // says why, phrased for the rest when earlier batches went through (the
 // action's usual "nothing was changed" would be untrue).
 func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
+	if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
+		return SelectedResult{}, err
+	}
 	reason, err := checkReason(reason)
 	if err != nil {
 		return SelectedResult{}, err
@@ -248,8 +290,14 @@ func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason 
 
 // SignOutEverywhere ends every active session of one person. When the
 // person is the caller and keepCurrent is false, the caller is signed out
-// too.
+// too. Signing oneself out of one's other devices needs only view; another
+// person needs pf.sessions.terminate_org (v1.2).
 func (w *Workspace) SignOutEverywhere(ctx context.Context, userID string, keepCurrent bool, reason string) (int, error) {
+	if userID != w.Me().User.ID {
+		if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
+			return 0, err
+		}
+	}
 	reason, err := checkReason(reason)
 	if err != nil {
 		return 0, err

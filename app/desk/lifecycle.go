@@ -260,8 +260,8 @@ func (d *Desk) closeLocked(only *Workspace) bool {
 }
 
 // SignOut ends the platform session (best effort: offline is fine), deletes
-// the token, closes the workspace and, with purge, deletes the profile's
-// cache and its key.
+// the token, closes the workspace and, with purge (always on a shared
+// workstation), forgets this workstation's copy (forgetCopy).
 func (d *Desk) SignOut(ctx context.Context, purge bool) error {
 	if d.signOut(ctx, purge) {
 		d.emitAuth()
@@ -287,12 +287,9 @@ func (d *Desk) signOut(ctx context.Context, purge bool) bool {
 		d.cfg.Log.Warn("token not deleted from keychain", "err", err)
 	}
 	d.closeIf(w)
-	if purge {
-		if err := d.removeCache(w.prof.ID); err != nil {
-			d.cfg.Log.Warn("cache not purged", "err", err)
-		}
-		if err := kc.DeleteProfile(w.prof.ID); err != nil {
-			d.cfg.Log.Warn("profile secrets not deleted", "err", err)
+	if purge || d.shared() {
+		if err := d.forgetCopy(w.prof.ID); err != nil {
+			d.cfg.Log.Warn("this workstation's copy not forgotten", "err", err)
 		}
 	}
 	if err := d.profiles.ForgetIdentity(w.prof.ID); err != nil {
@@ -328,11 +325,30 @@ func (d *Desk) endedOnce(w *Workspace) {
 	d.setMessage("Your session has ended. Sign in again.")
 	// Closing waits for the sync loop, which may be the caller: do it
 	// apart, and only to w (a new sign-in may have replaced it by then).
+	// A shared workstation forgets the copy once the cache is closed,
+	// before the UI hears of the end.
 	go func() {
-		if d.closeIf(w) {
-			d.emitAuth()
+		if !d.closeIf(w) {
+			return
 		}
+		if d.shared() {
+			if err := d.forgetCopy(w.prof.ID); err != nil {
+				d.cfg.Log.Warn("this workstation's copy not forgotten after the session ended", "err", err)
+			}
+		}
+		d.emitAuth()
 	}()
+}
+
+// Shutdown is the app quitting. On a shared workstation that ends the
+// session: it is signed out at the platform (best effort within ctx) and
+// this workstation's copy forgotten, as at sign-out. Elsewhere the
+// workspace only closes, and the next start resumes it.
+func (d *Desk) Shutdown(ctx context.Context) {
+	if d.shared() && d.signOut(ctx, true) {
+		return
+	}
+	d.Close()
 }
 
 // listener forwards sync events to Desk's Events.

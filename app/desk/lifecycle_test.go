@@ -23,6 +23,7 @@ type front struct {
 	requests atomic.Int64
 	mu       sync.Mutex
 	open     map[net.Conn]bool
+	writes   []string // "POST /api/v1/…" of every request that is not a GET
 }
 
 func newFront(t *testing.T, p *platformtest.Platform) *front {
@@ -32,6 +33,11 @@ func newFront(t *testing.T, p *platformtest.Platform) *front {
 	f := &front{open: map[net.Conn]bool{}}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
+		if r.Method != http.MethodGet {
+			f.mu.Lock()
+			f.writes = append(f.writes, r.Method+" "+r.URL.Path)
+			f.mu.Unlock()
+		}
 		proxy.ServeHTTP(w, r)
 	}))
 	f.srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
@@ -47,6 +53,15 @@ func newFront(t *testing.T, p *platformtest.Platform) *front {
 	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// takeWrites returns the writes seen since the last call.
+func (f *front) takeWrites() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.writes
+	f.writes = nil
+	return out
 }
 
 func (f *front) openConns() int {

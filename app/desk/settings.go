@@ -64,12 +64,19 @@ func (d *Desk) SaveSettings(ctx context.Context, v settings.Settings) (settings.
 		return d.Settings(), &Error{Code: domain.KindInvalid, Field: fe.Field, Message: fe.Message, Err: err}
 	}
 	oldR, oldI := d.retentionAndInterval()
+	wasShared := d.shared()
 	if err := d.prefs.store.Save(v); err != nil {
 		return d.Settings(), fmt.Errorf("desk: %w", err)
 	}
 	d.mu.Lock()
 	d.prefs.cur, d.prefs.saved = v, true
 	d.mu.Unlock()
+	if v.SharedWorkstation != wasShared {
+		if v.SharedWorkstation {
+			d.forgetDeviceSecrets() // never kept on a shared workstation
+		}
+		d.emitAuth() // the sign-in form offers "Trust this device" or not
+	}
 	if newR, newI := d.retentionAndInterval(); newR != oldR || newI != oldI {
 		if err := d.reopen(ctx, false); err != nil {
 			return v, err
@@ -216,11 +223,8 @@ func (d *Desk) RemoveProfile(ctx context.Context, id string) error {
 		defer d.emitAuth()
 	}
 	var errs []error
-	if err := d.keychain().DeleteProfile(id); err != nil {
-		errs = append(errs, fmt.Errorf("keychain: %w", err))
-	}
-	if err := d.removeCache(id); err != nil {
-		errs = append(errs, fmt.Errorf("cache files: %w", err))
+	if err := d.forgetCopy(id); err != nil {
+		errs = append(errs, err)
 	}
 	if err := d.profiles.Delete(id); err != nil {
 		errs = append(errs, fmt.Errorf("profiles: %w", err))

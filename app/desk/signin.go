@@ -104,6 +104,13 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 			prov.Close()
 		}
 	}()
+	if d.shared() {
+		// A session kept past its run can only be one a crash or a kill
+		// left: on a shared workstation the next person to start the app
+		// must not find it open. It is ended and the copy forgotten.
+		d.endLeftSession(ctx, prov, p.ID)
+		return false, nil
+	}
 	me, err := prov.Me(ctx)
 	switch {
 	case err == nil:
@@ -129,6 +136,21 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 	default:
 		return false, err
 	}
+}
+
+// endLeftSession signs out, at the platform and here, a session that an
+// earlier run on this shared workstation left open, and forgets the copy.
+func (d *Desk) endLeftSession(ctx context.Context, prov provider.Provider, id string) {
+	if err := prov.SignOut(ctx); err != nil && !domain.IsUnauthenticated(err) {
+		d.cfg.Log.Info("platform logout of a session left open failed; forgetting it here anyway", "err", err)
+	}
+	if err := d.forgetCopy(id); err != nil {
+		d.cfg.Log.Warn("copy of a session left open not forgotten", "err", err)
+	}
+	if err := d.profiles.ForgetIdentity(id); err != nil {
+		d.cfg.Log.Warn("identity not forgotten", "err", err)
+	}
+	d.cfg.Log.Info("shared workstation: a session left open by an earlier run was ended", "profile", id)
 }
 
 // SignInRequest is what the sign-in form submits.
@@ -248,7 +270,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 		Org: req.Org, Email: req.Email, Password: req.Password,
 		Device:      provider.ThisDevice{ID: deviceID, Name: d.cfg.DeviceName, Platform: d.cfg.DevicePlatform, Secret: deviceSecret},
 		TOTP:        req.TOTP,
-		TrustDevice: req.TrustDevice && req.TOTP != "",
+		TrustDevice: req.TrustDevice && req.TOTP != "" && !d.shared(), // see credentials.go
 	})
 	if err != nil {
 		if deviceSecret != "" && domain.KindOf(err) == domain.KindMFARequired {

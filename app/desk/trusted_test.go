@@ -8,15 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/totp"
 )
 
 // A sign-in with TOTP and "trust this device" stores the platform's
@@ -28,23 +25,8 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	e := newEnv(t)
 	d := e.open(t)
 	ctx := context.Background()
-	req := desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password}
-
-	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
-		t.Fatalf("first sign-in without a code: %v", err)
-	}
-	code, err := totp.Code(platformtest.MFASecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	withCode := req
-	withCode.TOTP, withCode.TrustDevice = code, true
-	st, err := d.SignIn(ctx, withCode)
-	if err != nil {
-		t.Fatalf("sign-in with TOTP and trust: %v", err)
-	}
+	req, st := signInTrusting(t, d, p)
 	prof := st.Profile.ID
-	t.Cleanup(func() { keychain.OS().DeleteProfile(prof) })
 	kc := keychain.OS()
 	secret, err := kc.DeviceSecret(prof)
 	if err != nil || len(secret) < 32 {

@@ -150,6 +150,9 @@ const (
 	MaxSelected = 1000
 	// MaxReasonLen bounds the free-text reason of an action (characters).
 	MaxReasonLen = 500
+	// MaxTargetIDs bounds AuditEvent.TargetIDs: the sessions one event
+	// lists (the first of a larger bulk end).
+	MaxTargetIDs = 1000
 	// DefaultPage and MaxPage bound one page read from a provider.
 	DefaultPage = 100
 	MaxPage     = 1000

@@ -82,6 +82,15 @@ type Options struct {
 	// TLS, when set, serves HTTPS with it (see NewCA for a test CA and
 	// certificate); URL then starts with https://.
 	TLS *tls.Config
+	// Shed, BodyReadTimeout and TrustProxy are the server's (server.Config);
+	// zero values mean its defaults.
+	Shed            server.ShedConfig
+	BodyReadTimeout time.Duration
+	TrustProxy      bool
+	// WrapStore, when set, wraps each replica's store before its server
+	// gets it (a slow disk, a failing one); the seed and Store() use the
+	// store itself.
+	WrapStore func(store.Store) store.Store
 	// MaxSessionsPerUser caps each user's active sessions
 	// (server.Config.MaxSessionsPerUser; 0: the default, below 0: none).
 	MaxSessionsPerUser int
@@ -143,6 +152,10 @@ func Start(t testing.TB, opts Options) *Platform {
 		}
 		if opts.LoginThrottle != nil {
 			cfg.Throttle = *opts.LoginThrottle
+		}
+		cfg.Shed, cfg.BodyReadTimeout, cfg.TrustProxy = opts.Shed, opts.BodyReadTimeout, opts.TrustProxy
+		if opts.WrapStore != nil {
+			cfg.Store = opts.WrapStore(st)
 		}
 		h, err := server.New(cfg)
 		if err != nil {
@@ -234,7 +247,8 @@ func alternate(hs []http.Handler) http.Handler {
 
 func (p *Platform) serve(ln net.Listener) {
 	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: p.opts.ReadTimeout, WriteTimeout: p.opts.WriteTimeout}
+		ReadTimeout: p.opts.ReadTimeout, WriteTimeout: p.opts.WriteTimeout,
+		MaxHeaderBytes: server.HTTPServerMaxHeaderBytes}
 	if p.tls != nil {
 		ln = tls.NewListener(ln, p.tls)
 	}

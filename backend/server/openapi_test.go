@@ -155,17 +155,22 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			t.Errorf("%s %s = %d, want %d: %s", c.method, c.path, res.StatusCode, c.status, data)
 			continue
 		}
-		item := doc.Paths.Value(c.pattern)
-		route := &routers.Route{Spec: doc, Path: c.pattern, PathItem: item, Method: c.method, Operation: item.GetOperation(c.method)}
-		input := &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route},
-			Status:                 res.StatusCode,
-			Header:                 res.Header,
-			Body:                   io.NopCloser(bytes.NewReader(data)),
-			Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-		}
-		if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		if err := matchSpec(doc, c.pattern, req, res, data); err != nil {
 			t.Errorf("%s %s (%d) does not match openapi.yaml: %v\n%s", c.method, c.path, res.StatusCode, err, truncateBody(data))
 		}
 	}
+}
+
+// matchSpec validates an answer (status, headers, body) to req, a request
+// of the route pattern, against the spec.
+func matchSpec(doc *openapi3.T, pattern string, req *http.Request, res *http.Response, body []byte) error {
+	item := doc.Paths.Value(pattern)
+	route := &routers.Route{Spec: doc, Path: pattern, PathItem: item, Method: req.Method, Operation: item.GetOperation(req.Method)}
+	return openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	})
 }

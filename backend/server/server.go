@@ -2,8 +2,10 @@
 //
 // Every request passes, in order: panic recovery (a panic is a 500 internal
 // with no details), access logging (method, path, status, duration; never
-// headers or bodies), routing (unknown paths are 404 not_found and wrong
-// methods 405 method_not_allowed, both as JSON error bodies), authentication
+// headers or bodies; the path cut to api.MaxLoggedPathBytes), the header
+// limit (api.MaxHeaderBytes, 431), routing (unknown paths are 404 not_found
+// and wrong methods 405 method_not_allowed, both as JSON error bodies),
+// reading the body into memory (decode.go), load shedding, authentication
 // and authorization (each route names the permission it needs; see Routes).
 //
 // Authentication looks the Bearer token's SHA-256 up in the store on every
@@ -17,9 +19,10 @@
 // anything else is logged with slog and answered as a bare 500 internal
 // whose message never carries details.
 //
-// Before a handler runs, a route's class (sign-in, reads, writes) may shed
-// the request (shed.go), and a body that is not JSON is refused with 415
-// (harden.go). Every answer carries nosniff and no-store.
+// Before a handler runs, a body that is not JSON is refused with 415
+// (harden.go), the body is read within a time limit (408 when it is slower;
+// decode.go), and then a route's class (sign-in, reads, writes) may shed the
+// request (shed.go). Every answer carries nosniff and no-store.
 package server
 
 import (
@@ -74,6 +77,10 @@ type Config struct {
 	// Shed bounds the requests served at once per route class (shed.go);
 	// the zero value means DefaultShed.
 	Shed ShedConfig
+	// BodyReadTimeout is how long a request may take to send its body,
+	// which is read before the request takes a shedding slot (decode.go);
+	// slower is 408 request_timeout. Zero means api.BodyReadTimeout.
+	BodyReadTimeout time.Duration
 	// MaxSessionsPerUser caps each user's active sessions: a sign-in past
 	// it ends the user's least recently active session(s) in the same
 	// step, audited as session.terminate by the system with the reason
@@ -81,6 +88,10 @@ type Config struct {
 	// 0, no cap.
 	MaxSessionsPerUser int
 }
+
+// bodyPoolSize is how many 64 KiB body buffers a Server keeps for reuse
+// (2 MiB); more in use at once are allocated and left to the GC.
+const bodyPoolSize = 32
 
 // Server serves Platform API v1.
 type Server struct {
@@ -97,7 +108,9 @@ type Server struct {
 	notifier   store.ChangeNotifier
 	events     *hub // live streams (events.go)
 	shed       *shedder
-	maxActive  int // sessions per user; 0: no cap
+	bodies     bufPool       // request bodies larger than 512 bytes (decode.go)
+	bodyWait   time.Duration // Config.BodyReadTimeout
+	maxActive  int           // sessions per user; 0: no cap
 	// unwritable is why the store last failed to write (nil: it writes).
 	// /healthz reports it until a write succeeds again.
 	unwritable atomic.Pointer[string]
@@ -118,6 +131,11 @@ func New(cfg Config) (*Server, error) {
 		mux:        http.NewServeMux(),
 		bufs:       newBufPool(),
 		shed:       newShedder(cfg.Shed),
+		bodies:     make(bufPool, bodyPoolSize),
+		bodyWait:   cfg.BodyReadTimeout,
+	}
+	if s.bodyWait <= 0 {
+		s.bodyWait = api.BodyReadTimeout
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -255,13 +273,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.log.Error("panic serving request", "method", logMethod(r), "path", logPath(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !rec.wrote {
 				s.writeError(rec, r, errorf(api.CodeInternal, "internal error"))
 			}
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+		s.log.Info("request", "method", logMethod(r), "path", logPath(r), "status", rec.status, "duration", time.Since(start))
 	}()
+	if err := checkHeaderSize(r); err != nil {
+		if r.ProtoMajor == 1 {
+			rec.Header().Set("Connection", "close")
+		}
+		s.writeError(rec, r, err)
+		return
+	}
 	// The mux answers a path that is not in canonical form (//x, /a/../b)
 	// with a redirect to the cleaned one, and would do so before any route
 	// runs. No route of the API has such a path, and a redirect (with an
@@ -297,16 +322,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) endpoint(rt Route) http.Handler {
 	lim := s.shed.limiterFor(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if lim != nil {
-			if !lim.acquire(r.Context()) {
-				s.writeError(w, r, s.shed.busy())
-				return
-			}
-			defer lim.release()
-		}
 		if err := checkContentType(r); err != nil {
 			s.writeError(w, r, err)
 			return
+		}
+		// The body first, the slot after: a slow body holds no slot.
+		r, bodyDone, err := s.readBody(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer bodyDone()
+		if lim != nil {
+			ip := ""
+			if lim == s.shed.logins {
+				ip = ipKey(s.clientIP(r))
+			}
+			release, busy := s.shed.admit(r.Context(), lim, ip)
+			if busy != nil {
+				s.writeError(w, r, busy)
+				return
+			}
+			defer release()
 		}
 		var c *caller
 		if rt.Auth {
@@ -324,7 +361,7 @@ func (s *Server) endpoint(rt Route) http.Handler {
 				return
 			}
 		}
-		err := rt.handle(w, r, c)
+		err = rt.handle(w, r, c)
 		if r.Method != http.MethodGet && err == nil && c != nil {
 			// Every route that writes is a POST: wake the caller's
 			// organization's live streams to read the change order (a
@@ -355,16 +392,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		case store.EUnavailable:
 			// The cause (disk full, I/O error) goes to the log; the caller
 			// and /healthz get the message an operator can act on.
-			s.log.Error("store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			s.log.Error("store unavailable", "method", logMethod(r), "path", logPath(r), "err", err)
 			msg := store.ErrorMessage(err)
 			s.unwritable.Store(&msg)
 			e = errorf(api.CodeUnavailable, "%s", msg)
 		default:
 			if errors.Is(err, context.Canceled) {
 				// The client went away; nobody reads the answer.
-				s.log.Info("request canceled", "method", r.Method, "path", r.URL.Path)
+				s.log.Info("request canceled", "method", logMethod(r), "path", logPath(r))
 			} else {
-				s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+				s.log.Error("internal error", "method", logMethod(r), "path", logPath(r), "err", err)
 			}
 			e = errorf(api.CodeInternal, "internal error")
 		}

@@ -1,11 +1,24 @@
 // Who sees what, end to end against a real platformd with the demo seed:
-// the auditor reviews but cannot sweep or revoke, a member without
-// platform.sessions.view gets "No access", and a TOTP-enrolled user signs in
-// with the second step and trusts the device, after which that same device
-// skips the code.
+// the auditor reviews and ends one session at a time but is offered no bulk
+// action (v1.2: no row selection, "Terminate selected", "select all" nor
+// "Sign out everywhere" for someone else) and no "Revoke trust", a member
+// without platform.sessions.view gets "No access", and a TOTP-enrolled user
+// signs in with the second step and trusts the device, after which that
+// same device skips the code. With SESSIONDESK_SCREENSHOTS=<dir> it writes
+// the auditor's Sessions tab and another person's page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, startPlatform, signInThroughUI, totpCode } from './harness.mjs';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApp, startPlatform, platformCall, platformLogin, signInThroughUI, totpCode } from './harness.mjs';
+
+const shots = process.env.SESSIONDESK_SCREENSHOTS;
+async function screenshot(page, name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
 
 const MFA_SECRET = 'JBSWY3DPEHPK3PXP';
 
@@ -26,16 +39,60 @@ async function withApp(fn) {
   }
 }
 
-test('auditor@acme.test sees the lists but no "Terminate all sessions" nor "Revoke trust"', async () => {
+test('auditor@acme.test reviews and ends one session, but is offered no bulk action nor "Revoke trust"', async () => {
+  // A session the auditor will end, opened here so that its token can be tried.
+  const victim = await platformLogin(platform.url, {
+    email: 'member@acme.test',
+    device: { name: 'e2e-roles' },
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:71.0) Gecko/20100101 Firefox/71.0',
+  });
+  const admin = (await platformLogin(platform.url, { email: 'admin@acme.test' })).user;
   await withApp(async (page) => {
     await signInThroughUI(page, { server: platform.url, email: 'auditor@acme.test' });
     const sessions = page.getByRole('table', { name: 'Sessions' });
     await sessions.waitFor({ timeout: 30_000 });
     // Rows of the organization are listed, with a Terminate on active ones
     // (platform.sessions.view grants single termination).
-    await sessions.getByRole('row').filter({ hasText: '@acme.test' }).first().waitFor({ timeout: 15_000 });
+    const victimRow = sessions.getByRole('row').filter({ hasText: 'Firefox 71 on Linux' });
+    await victimRow.waitFor({ timeout: 15_000 });
     assert.ok((await sessions.getByRole('button', { name: 'Terminate' }).count()) > 0);
+    assert.match(await page.getByTestId('role-hint').textContent(), /end one session at a time and sign yourself out of your other devices; the bulk actions .* need pf\.sessions\.terminate_org/);
+
+    // Nothing to choose rows for: no checkboxes, and a click on a row opens
+    // its details without offering "Terminate selected" or "select all".
+    assert.equal(await sessions.getByRole('checkbox').count(), 0);
+    await victimRow.getByRole('cell').nth(2).click();
+    await page.getByRole('complementary', { name: 'Session details' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Terminate selected' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /^Select all/ }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /^Terminate the .* matching$/ }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Terminate all sessions' }).count(), 0);
+    await screenshot(page, 'auditor-sessions');
+
+    // Another person's page: no "Sign out everywhere".
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('admin@acme.test');
+    await sessions.getByRole('button', { name: admin.name, exact: true }).first().click();
+    await page.getByRole('heading', { level: 2, name: admin.name }).waitFor();
+    await page.getByRole('table', { name: `Sessions of ${admin.name}` }).getByRole('row').nth(1).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Sign out everywhere' }).count(), 0);
+    await screenshot(page, 'auditor-person');
+    await page.getByRole('button', { name: '← Back' }).click();
+
+    // Their own page offers it (signing oneself out of other devices needs only view).
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('auditor@acme.test');
+    const me = sessions.getByRole('row').filter({ hasText: 'You' });
+    await me.getByRole('button', { name: 'Aude Auditor', exact: true }).click();
+    await page.getByRole('heading', { level: 2, name: /Aude Auditor/ }).waitFor();
+    await page.getByRole('button', { name: 'Sign out everywhere' }).waitFor();
+    await page.getByRole('button', { name: '← Back' }).click();
+
+    // Terminate on a row works: that session's token is dead at once.
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('');
+    await victimRow.getByRole('button', { name: 'Terminate' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Terminate this session?' });
+    await dialog.getByRole('button', { name: 'Terminate' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 15_000 });
+    assert.equal((await platformCall(platform.url, '/me', { token: victim.token })).status, 401);
 
     await page.getByRole('tab', { name: 'Devices' }).click();
     const devices = page.getByRole('table', { name: 'Devices' });

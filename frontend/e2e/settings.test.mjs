@@ -74,11 +74,13 @@ test('settings are saved, the cache can be forgotten, and a removed account leav
   // A new cache file, under a new key (the Go tests check the key itself).
   assert.ok(existsSync(dbPath));
 
-  // The sign-out question defaults to forgetting on a shared workstation.
+  // On a shared workstation signing out always forgets this workstation's
+  // copy (Go does it): the dialog says so rather than asking.
   await view.getByRole('button', { name: 'Close settings' }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
   ask = page.getByRole('dialog', { name: 'Sign out of Sessions Desk?' });
-  assert.equal(await ask.getByRole('checkbox', { name: /Also forget/ }).isChecked(), true);
+  await ask.getByText(/This is a shared workstation, so this workstation's copy is forgotten too/).waitFor();
+  assert.equal(await ask.getByRole('checkbox', { name: /Also forget/ }).count(), 0);
   await ask.getByRole('button', { name: 'Cancel' }).click();
 
   await page.getByRole('button', { name: 'Settings' }).click();

@@ -261,8 +261,8 @@ describe('confirmation dialogs', () => {
 });
 
 describe('permission gating', () => {
-  it('an auditor sees the lists but no "Terminate all sessions" nor "Revoke trust"', async () => {
-    resetFake({ auth: signedIn(AUDITOR) });
+  /** Sessions offer Terminate per row, but neither "Terminate all sessions" nor, on trusted devices, "Revoke trust". */
+  async function expectNoTerminateAllNorRevoke() {
     const { user, table } = await renderDesk();
     expect(within(table).getAllByRole('button', { name: 'Terminate' }).length).toBeGreaterThan(0);
     expect(screen.queryByRole('button', { name: 'Terminate all sessions' })).not.toBeInTheDocument();
@@ -271,18 +271,16 @@ describe('permission gating', () => {
     await within(devices).findByText('Chrome on macOS #2');
     expect(within(devices).getAllByText('Trusted').length).toBeGreaterThan(0);
     expect(screen.queryByRole('button', { name: 'Revoke trust' })).not.toBeInTheDocument();
+  }
+
+  it('an auditor sees the lists but no "Terminate all sessions" nor "Revoke trust"', async () => {
+    resetFake({ auth: signedIn(AUDITOR) });
+    await expectNoTerminateAllNorRevoke();
   });
 
   it('a provider that cannot end all sessions nor revoke trust offers neither, whatever the permissions', async () => {
     resetFake({ auth: signedIn(undefined, { ...PLATFORMD, endAll: false, revokeDeviceTrust: false }) });
-    const { user, table } = await renderDesk();
-    expect(within(table).getAllByRole('button', { name: 'Terminate' }).length).toBeGreaterThan(0);
-    expect(screen.queryByRole('button', { name: 'Terminate all sessions' })).not.toBeInTheDocument();
-    await user.click(screen.getByRole('tab', { name: 'Devices' }));
-    const devices = await screen.findByRole('table', { name: 'Devices' });
-    await within(devices).findByText('Chrome on macOS #2');
-    expect(within(devices).getAllByText('Trusted').length).toBeGreaterThan(0);
-    expect(screen.queryByRole('button', { name: 'Revoke trust' })).not.toBeInTheDocument();
+    await expectNoTerminateAllNorRevoke();
   });
 
   it('without platform.sessions.view: a "No access" screen naming it, with Sign out', async () => {
@@ -336,8 +334,9 @@ describe('offline', () => {
 });
 
 describe('sign-in', () => {
-  it('asks for the TOTP code with "Trust this device" when the platform requires it', async () => {
-    resetFake({ auth: signedOut() });
+  // A shared workstation keeps no trusted device (Go enforces it): the form does not offer it.
+  it.each([false, true])('asks for the TOTP code, with "Trust this device" unless on a shared workstation (%s)', async (shared) => {
+    resetFake({ auth: { ...signedOut(), sharedWorkstation: shared } });
     fake.profiles = [{ id: 'p1', serverUrl: 'http://127.0.0.1:9000', org: 'acme', email: 'mfa@acme.test' }];
     api.signIn.mockRejectedValueOnce({ code: 'mfa_required', message: 'Enter the code from your authenticator.' });
     const user = userEvent.setup();
@@ -356,7 +355,12 @@ describe('sign-in', () => {
     const code = await screen.findByRole('textbox', { name: 'Authentication code' });
     expect(code).toHaveFocus();
     await user.type(code, '123456');
-    await user.click(screen.getByRole('checkbox', { name: 'Trust this device' }));
+    if (shared) {
+      expect(screen.queryByRole('checkbox', { name: 'Trust this device' })).toBeNull();
+      expect(screen.getByText(/shared workstation, so it is never trusted/)).toBeInTheDocument();
+    } else {
+      await user.click(screen.getByRole('checkbox', { name: 'Trust this device' }));
+    }
     await user.click(screen.getByRole('button', { name: 'Verify' }));
 
     expect(api.signIn).toHaveBeenLastCalledWith({
@@ -365,7 +369,7 @@ describe('sign-in', () => {
       email: 'mfa@acme.test',
       password: 'demo-password',
       totp: '123456',
-      trustDevice: true,
+      trustDevice: !shared,
       caFile: '',
     });
     expect(await screen.findByRole('tab', { name: /^Sessions/ })).toBeInTheDocument();

@@ -21,12 +21,12 @@ async function renderDesk(shown = 'user1@acme.test') {
 }
 
 describe('role hints', () => {
-  it('tell an auditor that a single session can be ended, and what needs more', async () => {
+  it('tell an auditor that one session at a time can be ended, and what needs more', async () => {
     fake.auth = signedIn(AUDITOR);
     const { table } = await renderDesk();
     const hint = screen.getByTestId('role-hint');
-    expect(hint).toHaveTextContent(/end a single session/);
-    expect(hint).toHaveTextContent(/ending all sessions needs pf\.sessions\.terminate_org/);
+    expect(hint).toHaveTextContent(/end one session at a time and sign yourself out of your other devices/);
+    expect(hint).toHaveTextContent(/Terminate all sessions\) need pf\.sessions\.terminate_org/);
     expect(within(table).getAllByRole('button', { name: 'Terminate' }).length).toBeGreaterThan(0);
   });
 
@@ -369,12 +369,13 @@ describe('sign out', () => {
     await waitFor(() => expect(api.signOut).toHaveBeenCalledWith(true));
   });
 
-  it('forgets by default on a shared workstation, and Cancel signs nobody out', async () => {
-    fake.settings.sharedWorkstation = true;
+  it('always forgets on a shared workstation (Go does), says so instead of asking, and Cancel signs nobody out', async () => {
+    fake.auth = { ...signedIn(), sharedWorkstation: true };
     const { user } = await renderDesk();
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     let dlg = await screen.findByRole('dialog', { name: 'Sign out of Sessions Desk?' });
-    expect(within(dlg).getByRole('checkbox', { name: /Also forget/ })).toBeChecked();
+    expect(within(dlg).queryByRole('checkbox', { name: /Also forget/ })).toBeNull();
+    expect(dlg).toHaveTextContent(/This is a shared workstation, so this workstation's copy is forgotten too/);
     await user.click(within(dlg).getByRole('button', { name: 'Cancel' }));
     expect(api.signOut).not.toHaveBeenCalled();
     await user.click(screen.getByRole('button', { name: 'Sign out' }));

@@ -80,9 +80,9 @@ func benchLive(ctx context.Context, cfg config, lc liveConfig, dir string) ([]ro
 	if _, err := seedLarge(ctx, cfg.platformd, db, liveSlug, 2000, 400); err != nil {
 		return nil, err
 	}
-	// One session may hold every soak stream: the cap is the platform's
+	// One session (one user) may hold every soak stream: the caps are the platform's
 	// guard against a runaway client, not what is measured here.
-	p, err := startPlatform(ctx, cfg.platformd, db, "--events-max-per-session", strconv.Itoa(lc.streams+10))
+	p, err := startPlatform(ctx, cfg.platformd, db, "--events-max-per-session", strconv.Itoa(lc.streams+10), "--events-max-per-user", strconv.Itoa(lc.streams+10))
 	if err != nil {
 		return nil, err
 	}

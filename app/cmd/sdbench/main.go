@@ -47,6 +47,7 @@ type config struct {
 	faultClients int
 	faultFor     time.Duration
 	syncFaults   bool // the app's sync through the fault-injecting proxy
+	attack       attackConfig
 	short        bool
 }
 
@@ -76,6 +77,10 @@ func run(args []string, stdout io.Writer) error {
 	fs.DurationVar(&cfg.live.soakFor, "live-soak", cfg.live.soakFor, "how long an admin terminates sessions while the streams are held (0 skips the live rows)")
 	fs.IntVar(&cfg.faultClients, "fault-clients", 1000, "concurrent clients asking for 1000-row pages in the load-shedding row (0 skips it)")
 	fs.DurationVar(&cfg.faultFor, "fault-for", 10*time.Second, "how long the load-shedding row runs")
+	cfg.attack = attackConfig{runFor: 30 * time.Second, slow: 50, busy: 200}
+	fs.DurationVar(&cfg.attack.runFor, "attack-for", cfg.attack.runFor, "how long a well-behaved client signs in while slow and busy clients attack sign-in (0 skips the row)")
+	fs.IntVar(&cfg.attack.slow, "attack-slow", cfg.attack.slow, "clients stalling sign-in bodies in the sign-in attack row")
+	fs.IntVar(&cfg.attack.busy, "attack-busy", cfg.attack.busy, "clients hammering sign-in in the sign-in attack row")
 	fs.BoolVar(&cfg.syncFaults, "sync-faults", true, "measure the app's full sync through resets and a 256 KB/s link (the 'faults' rows)")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +93,9 @@ func run(args []string, stdout io.Writer) error {
 			cfg.live.signIns, cfg.live.streams, cfg.live.soakFor = 3, 20, 2*time.Second
 		}
 		cfg.faultClients, cfg.faultFor = min(cfg.faultClients, 20), 2*time.Second
+		if cfg.attack.runFor > 0 {
+			cfg.attack = attackConfig{runFor: 2 * time.Second, slow: min(cfg.attack.slow, 6), busy: min(cfg.attack.busy, 20)}
+		}
 		if cfg.soak > 0 {
 			cfg.soak, cfg.soakClients = 3*time.Second, 10
 		}
@@ -149,16 +157,7 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 	if err == nil && cluster != nil {
 		fmt.Fprintln(os.Stderr, "measuring platformd reads on PostgreSQL…")
 		err = sideBySide(pg, len(rows), r, func() ([]row, error) {
-			db, err := pgFresh("reads")
-			if err != nil {
-				return nil, err
-			}
-			pp, err := startPlatform(ctx, cfg.platformd, db)
-			if err != nil {
-				return nil, err
-			}
-			defer pp.stop()
-			return benchPlatform(ctx, cfg, pp)
+			return onFreshPlatform(ctx, cfg, pgFresh, "reads", func(pp *platformProc) ([]row, error) { return benchPlatform(ctx, cfg, pp) })
 		})
 	}
 	rows = append(rows, r...)
@@ -183,6 +182,14 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 	if cfg.faultClients > 0 {
 		fmt.Fprintf(os.Stderr, "measuring load shedding: %d clients for %s…\n", cfg.faultClients, cfg.faultFor)
 		r, err = benchShedding(ctx, cfg, p)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if cfg.attack.runFor > 0 {
+		fmt.Fprintf(os.Stderr, "measuring sign-in beside %d slow-body and %d busy clients for %s…\n", cfg.attack.slow, cfg.attack.busy, cfg.attack.runFor)
+		r, err = onFreshPlatform(ctx, cfg, sqliteFresh, "attack", func(ap *platformProc) ([]row, error) { return benchSignInAttack(ctx, cfg, ap) })
 		rows = append(rows, r...)
 		if err != nil {
 			return rows, err
@@ -266,6 +273,21 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 		}
 	}
 	return rows, nil
+}
+
+// onFreshPlatform runs bench against a platformd of its own on a fresh
+// copy (fresh, named name) of the seeded organization, stopped afterwards.
+func onFreshPlatform(ctx context.Context, cfg config, fresh func(string) (string, error), name string, bench func(*platformProc) ([]row, error)) ([]row, error) {
+	db, err := fresh(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := startPlatform(ctx, cfg.platformd, db)
+	if err != nil {
+		return nil, err
+	}
+	defer p.stop()
+	return bench(p)
 }
 
 // sideBySide runs the PostgreSQL twin of a set of rows (same measurements,

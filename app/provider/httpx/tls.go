@@ -5,8 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"syscall"
 
 	"sessiondesk/app/domain"
 )
@@ -27,16 +29,9 @@ func trustCAFile(base http.RoundTripper, caFile string) (http.RoundTripper, erro
 	fail := func(why string) error {
 		return &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
 	}
-	st, err := os.Stat(caFile)
-	if err != nil {
-		return nil, fail("cannot be read")
-	}
-	if st.Size() > MaxCAFileBytes {
-		return nil, fail("is too large to be a CA certificate file")
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fail("cannot be read")
+	pem, why := readCAFile(caFile)
+	if why != "" {
+		return nil, fail(why)
 	}
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
@@ -48,6 +43,41 @@ func trustCAFile(base http.RoundTripper, caFile string) (http.RoundTripper, erro
 	t = t.Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	return t, nil
+}
+
+// readCAFile reads the CA file, at most MaxCAFileBytes of it, or says why
+// not. A path names anything: a FIFO blocks a read until someone writes
+// (forever), and a device such as /dev/zero says size 0 and never ends.
+// So the file is opened first and the opened file is checked (fstat), which
+// a path swapped after the check cannot fool; O_NONBLOCK keeps the open of
+// a FIFO without a writer from blocking (it changes nothing for a regular
+// file, and Windows ignores it). The read is bounded whatever the size said,
+// since a file can grow after the check.
+func readCAFile(path string) (pem []byte, why string) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, "cannot be read"
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "cannot be read"
+	}
+	if !st.Mode().IsRegular() {
+		return nil, "is not a regular file"
+	}
+	tooLarge := "is too large to be a CA certificate file"
+	if st.Size() > MaxCAFileBytes {
+		return nil, tooLarge
+	}
+	pem, err = io.ReadAll(io.LimitReader(f, MaxCAFileBytes+1))
+	if err != nil {
+		return nil, "cannot be read"
+	}
+	if len(pem) > MaxCAFileBytes {
+		return nil, tooLarge
+	}
+	return pem, ""
 }
 
 // certificateError returns a *CertificateError when err is a certificate

@@ -140,7 +140,7 @@ func TestDomainNamesAreTheContracts(t *testing.T) {
 		{domain.KindMFARequired, api.CodeMFARequired}, {domain.KindPermissionDenied, api.CodePermissionDenied},
 		{domain.KindNotFound, api.CodeNotFound}, {domain.KindRateLimited, api.CodeRateLimited},
 		{domain.KindUnavailable, api.CodeUnavailable}, {domain.KindInternal, api.CodeInternal},
-		{domain.MaxSelected, api.MaxSelected}, {domain.MaxReasonLen, api.MaxReasonLen},
+		{domain.MaxSelected, api.MaxSelected}, {domain.MaxReasonLen, api.MaxReasonLen}, {domain.MaxTargetIDs, api.MaxTargetIDs},
 		{domain.MaxPage, api.MaxLimit}, {domain.DefaultPage, api.DefaultLimit},
 	}
 	for _, p := range pairs {

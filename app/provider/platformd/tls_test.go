@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,54 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 		_, err := platformd.New(p.URL(), httpx.Options{CAFile: f})
 		if domain.KindOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), f) {
 			t.Errorf("CA file %s: %v", f, err)
+		}
+	}
+}
+
+// A CA file that is not a regular file is refused at once with a clear
+// error: a FIFO (whose reader would wait for a writer forever) and
+// /dev/zero (whose stat says size 0 while a read never ends) passed the old
+// stat-then-read-whole check. The check looks at the opened file, so a
+// path swapped between a check and the read cannot slip one through, and
+// the read is bounded in any case.
+func TestCAFileMustBeARegularFileOfBoundedSize(t *testing.T) {
+	dir := t.TempDir()
+	// Without a writer, opening a FIFO for reading blocks; with one that
+	// never writes, opening works and the read waits forever.
+	fifo, held := filepath.Join(dir, "ca.fifo"), filepath.Join(dir, "held.fifo")
+	for _, f := range []string{fifo, held} {
+		if err := syscall.Mkfifo(f, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := os.OpenFile(held, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	big := filepath.Join(dir, "big.pem")
+	if err := os.WriteFile(big, make([]byte, httpx.MaxCAFileBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{fifo, "is not a regular file"},
+		{held, "is not a regular file"},
+		{"/dev/zero", "is not a regular file"},
+		{dir, "is not a regular file"},
+		{big, "is too large"},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := platformd.New("https://platform.invalid", httpx.Options{CAFile: tc.path})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if domain.KindOf(err) != domain.KindInvalid || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("CA file %s: %v, want invalid_argument saying it %s", tc.path, err, tc.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("CA file %s: no answer within 5 s (the read hangs)", tc.path)
 		}
 	}
 }

@@ -41,7 +41,8 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 	shed := server.DefaultShed()
 	fs.IntVar(&shed.Reads.Concurrent, "concurrent-reads", shed.Reads.Concurrent, "list and other read requests served at once")
 	fs.IntVar(&shed.Writes.Concurrent, "concurrent-writes", shed.Writes.Concurrent, "terminate, untrust, logout and other writes served at once")
-	fs.IntVar(&shed.Logins.Concurrent, "concurrent-logins", shed.Logins.Concurrent, "sign-ins served at once (each spends ~50 ms of CPU in bcrypt)")
+	fs.IntVar(&shed.Logins.Concurrent, "concurrent-logins", shed.Logins.Concurrent, "sign-ins served at once (each spends ~50 ms of CPU in bcrypt; more than CPUs only adds waiting)")
+	fs.IntVar(&shed.LoginsPerIP.Concurrent, "concurrent-logins-per-ip", 0, "sign-ins of one client IP (IPv6: its /64) served or waiting for a slot at once; 8 more wait for the address's turn, beyond that 429 (0: half of --concurrent-logins, at least 1)")
 	queue := fs.Int("queue", shed.Reads.Queue, "requests of each class (reads, writes, sign-ins) that may wait for a slot; beyond that 503 unavailable with Retry-After")
 	fs.DurationVar(&shed.MaxWait, "queue-wait", shed.MaxWait, "longest a request waits for a slot before 503 unavailable with Retry-After")
 	noShed := fs.Bool("no-shed", false, "serve every request however many are running (no 503 for load)")
@@ -49,8 +50,8 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 	if err := c.parse(args, "db", "listen"); err != nil {
 		return err
 	}
-	if shed.Reads.Concurrent < 1 || shed.Writes.Concurrent < 1 || shed.Logins.Concurrent < 1 || *queue < 0 || shed.MaxWait <= 0 {
-		fmt.Fprintln(stderr, "--concurrent-* must be at least 1, --queue at least 0 and --queue-wait positive")
+	if shed.Reads.Concurrent < 1 || shed.Writes.Concurrent < 1 || shed.Logins.Concurrent < 1 || shed.LoginsPerIP.Concurrent < 0 || *queue < 0 || shed.MaxWait <= 0 {
+		fmt.Fprintln(stderr, "--concurrent-* must be at least 1 (--concurrent-logins-per-ip 0 for its default), --queue at least 0 and --queue-wait positive")
 		return errUsage
 	}
 	shed.Reads.Queue, shed.Writes.Queue, shed.Logins.Queue = *queue, *queue, *queue
@@ -116,7 +117,10 @@ func cmdServe(ctx context.Context, args []string, c *cli) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler: h,
+		// Above api.MaxHeaderBytes, so that the handler answers 431 in JSON
+		// (see server.HTTPServerMaxHeaderBytes); Go's default is 1 MB.
+		MaxHeaderBytes:    server.HTTPServerMaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

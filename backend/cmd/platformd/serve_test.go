@@ -77,17 +77,43 @@ var listenRE = regexp.MustCompile(`msg="platformd listening" addr=(\S+)`)
 
 func startDaemon(t *testing.T, bin string, args ...string) *daemon {
 	t.Helper()
+	return startDaemonLogging(t, bin, "", args...)
+}
+
+// startDaemonLogging starts platformd with its log (stderr) written to the
+// file logFile, as a service manager would, instead of a pipe ("": a pipe).
+// The test reads the file as it grows.
+func startDaemonLogging(t *testing.T, bin, logFile string, args ...string) *daemon {
+	t.Helper()
 	d := &daemon{t: t, cmd: exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...), exited: make(chan struct{})}
-	stderr, err := d.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	var logs io.Reader
+	if logFile == "" {
+		stderr, err := d.cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs = stderr
+	} else {
+		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close() // the process has its own descriptor
+		d.cmd.Stderr = f
+		r, err := os.Open(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		logs = &tailReader{f: r, exited: d.exited}
 	}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(logs)
+		sc.Buffer(make([]byte, 0, 64<<10), 4<<20) // a request's log line can be long
 		for sc.Scan() {
 			line := sc.Text()
 			d.mu.Lock()
@@ -97,9 +123,17 @@ func startDaemon(t *testing.T, bin string, args ...string) *daemon {
 				addr <- m[1]
 			}
 		}
-		d.err = d.cmd.Wait()
-		close(d.exited)
+		if logFile == "" { // Wait only once the pipe is read to its end
+			d.err = d.cmd.Wait()
+			close(d.exited)
+		}
 	}()
+	if logFile != "" {
+		go func() {
+			d.err = d.cmd.Wait()
+			close(d.exited)
+		}()
+	}
 	t.Cleanup(func() {
 		select {
 		case <-d.exited:
@@ -116,6 +150,27 @@ func startDaemon(t *testing.T, bin string, args ...string) *daemon {
 		t.Fatalf("platformd did not listen:\n%s", d.log())
 	}
 	return d
+}
+
+// tailReader reads a file that another process appends to, like tail -f,
+// until that process has exited and the file is read to its end.
+type tailReader struct {
+	f      *os.File
+	exited <-chan struct{}
+}
+
+func (r *tailReader) Read(p []byte) (int, error) {
+	for {
+		n, err := r.f.Read(p)
+		if n > 0 || !errors.Is(err, io.EOF) {
+			return n, err
+		}
+		select {
+		case <-r.exited:
+			return r.f.Read(p) // what was written last, then EOF
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func (d *daemon) log() string {

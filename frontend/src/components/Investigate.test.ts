@@ -3,11 +3,10 @@
 // chips, selection and Terminate selected, Terminate all friction, the audit
 // log and the time setting.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { render, screen, waitFor, within } from '@testing-library/svelte';
-import userEvent from '@testing-library/user-event';
-import App from '../App.svelte';
+import { screen, waitFor, within } from '@testing-library/svelte';
 import * as api from '../test/fakeApi';
 import { fake, resetFake } from '../test/fakeApi';
+import { renderDesk, rowOf } from '../test/desk';
 import { settings, DEFAULT_SETTINGS } from '../lib/settings.svelte';
 
 vi.mock('../lib/api', () => import('../test/fakeApi'));
@@ -16,18 +15,6 @@ beforeEach(() => {
   resetFake();
   settings.current = { ...DEFAULT_SETTINGS };
 });
-
-async function renderDesk() {
-  const user = userEvent.setup();
-  render(App);
-  const table = await screen.findByRole('table', { name: 'Sessions' });
-  await within(table).findByText('user1@acme.test');
-  return { user, table };
-}
-
-function rowOf(table: HTMLElement, text: string): HTMLElement {
-  return within(table).getByText(text).closest('tr') as HTMLElement;
-}
 
 describe('Overview', () => {
   it('shows the figures and charts, each chart also as a table, and a bar opens the filtered list', async () => {

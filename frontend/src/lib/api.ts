@@ -32,6 +32,7 @@ import {
   type Device,
   type DevicePage,
   type DeviceQuery,
+  type EndedSession,
   type Overview,
   type Person,
   type Profile,
@@ -188,6 +189,11 @@ export async function findAudit(q: AuditQuery): Promise<AuditPage> {
 export async function auditFacets(): Promise<AuditFacets> {
   const f = await call(AuditService.Facets());
   return { actions: f.actions ?? [], actors: f.actors ?? [], targets: f.targets ?? [] };
+}
+
+/** The sessions a bulk action ended (its target_ids), each labelled from the cache when it is known there. */
+export async function endedSessions(eventId: string): Promise<EndedSession[]> {
+  return (await call(AuditService.EndedSessions(eventId))) ?? [];
 }
 
 export function exportAuditCSV(q: AuditQuery): Promise<string> {

@@ -186,6 +186,7 @@ export type AuditPage = Wire<bind.AuditPage>;
 export type AuditQuery = Wire<bind.AuditQuery>;
 export type AuditFilter = Omit<AuditQuery, 'offset' | 'limit'>;
 export type AuditFacets = Wire<bind.AuditFacets>;
+export type EndedSession = Wire<bind.EndedSession>;
 export type SelectionSummary = Wire<bind.SelectionSummary>;
 export type SelectedResult = Wire<bind.SelectedResult>;
 export type SessionDetails = Wire<bind.SessionDetails>;

@@ -26,6 +26,7 @@ import {
   type Device,
   type DevicePage,
   type DeviceQuery,
+  type EndedSession,
   type EventName,
   type EventPayloads,
   type Me,
@@ -101,11 +102,12 @@ export function signedIn(permissions = ADMIN, capabilities: Capabilities = PLATF
     message: '',
     notice: '',
     defaultServer: '',
+    sharedWorkstation: false,
   };
 }
 
 export function signedOut(): AuthState {
-  return { signedIn: false, demo: false, profile: null, me: null, keychainAvailable: true, keychainMessage: '', message: '', notice: '', defaultServer: '' };
+  return { ...signedIn(), signedIn: false, profile: null, me: null };
 }
 
 function session(i: number, over: Partial<Session> = {}): Session {
@@ -342,6 +344,15 @@ export const auditFacets = vi.fn(
     targets: [...new Map(fake.audit.filter((e) => e.target_user).map((e) => [e.target_user!.id, e.target_user!])).values()],
   }),
 );
+// As Go's desk.EndedSessions: the event's target_ids, named from the cached sessions.
+export const endedSessions = vi.fn(async (eventId: string): Promise<EndedSession[]> => {
+  const e = fake.audit.find((a) => a.id === eventId);
+  if (!e) throw new UIError('not_found', 'This audit event is not in the cached data.');
+  return (e.target_ids ?? []).map((id) => {
+    const s = fake.sessions.find((r) => r.id === id);
+    return s ? { id, known: true, client: s.client, ip: s.ip, user: s.user } : { id, known: false, client: '', ip: '', user: null };
+  });
+});
 export const exportAuditCSV = vi.fn(async (q: AuditQuery): Promise<string> => {
   void q;
   return '/home/test/audit.csv';
@@ -486,6 +497,7 @@ const spies = [
   syncNow,
   findAudit,
   auditFacets,
+  endedSessions,
   exportAuditCSV,
   matchingSessionIds,
   summarizeSelection,
