@@ -29,7 +29,8 @@ import (
 	"sessiondesk/app/bind"
 	"sessiondesk/app/desk"
 	"sessiondesk/app/notify"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/demo"
 )
@@ -87,13 +88,13 @@ func parseFlags(args []string) (flags, error) {
 	}
 	if f.server != "" {
 		// Refuse a wrong address now rather than leave it in the sign-in form.
-		if _, err := platform.ParseServerURL(f.server); err != nil {
+		if _, err := httpx.ParseServerURL(f.server); err != nil {
 			return f, fmt.Errorf("-server: %w", err)
 		}
 	}
 	if f.caFile != "" {
 		// Refuse a wrong path now rather than at the first sign-in.
-		if _, err := platform.New("https://platform.invalid", platform.Options{CAFile: f.caFile}); err != nil {
+		if _, err := platformd.New("https://platform.invalid", httpx.Options{CAFile: f.caFile}); err != nil {
 			return f, fmt.Errorf("-ca-file: %w", err)
 		}
 	}
@@ -210,7 +211,7 @@ func newApp(f flags, log *slog.Logger) (*app, error) {
 		Server:       f.server, // the sign-in form starts there
 		Log:          log,
 		// The default for accounts whose profile names no CA file.
-		Client: platform.Options{CAFile: f.caFile},
+		Client: httpx.Options{CAFile: f.caFile},
 	})
 	if err != nil {
 		_ = a.notifier.Close()

@@ -156,7 +156,11 @@ func TestQuittingASharedWorkstationForgetsTheCopy(t *testing.T) {
 	}
 	id := st.Profile.ID
 	t.Cleanup(func() { keychain.OS().DeleteProfile(id) })
-	if _, err := a.desk.SyncNow(ctx); err != nil {
+	w, err := a.desk.Workspace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SyncNow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	file := cache.FilePath(a.dirs.cache, id)

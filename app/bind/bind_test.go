@@ -18,10 +18,10 @@ import (
 	"sessiondesk/app/bind"
 	"sessiondesk/app/cache"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
 	"sessiondesk/app/profile"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -67,8 +67,8 @@ func TestFormatError(t *testing.T) {
 		code string
 	}{
 		{&desk.Error{Code: "mfa_required", Message: "code", Field: "totp"}, "mfa_required"},
-		{&platform.Error{Status: 403, Code: api.CodePermissionDenied, Message: "no"}, "permission_denied"},
-		{&platform.UnreachableError{Err: errors.New("refused")}, "offline"},
+		{&domain.Error{Status: 403, Kind: domain.KindPermissionDenied, Message: "no"}, "permission_denied"},
+		{&domain.UnreachableError{Err: errors.New("refused")}, "offline"},
 		{errors.New("boom"), "internal"},
 	}
 	for _, c := range cases {
@@ -196,14 +196,14 @@ func BenchmarkSessionsList(b *testing.B) {
 	now := time.Now().UTC()
 	clients := []string{"Firefox 133 on Windows", "Chrome 131 on macOS", "Safari 18 on iOS", "Edge 131 on Windows"}
 	cities := []string{"Berlin, DE", "Lyon, FR", "Austin, US", ""}
-	rows := make([]api.Session, n)
+	rows := make([]domain.Session, n)
 	for i := range rows {
-		status := api.StatusActive
+		status := domain.StatusActive
 		if i%7 == 0 {
-			status = api.StatusTerminated
+			status = domain.StatusTerminated
 		}
-		rows[i] = api.Session{
-			ID: fmt.Sprintf("ses_%06d", i), User: api.User{ID: fmt.Sprintf("usr_%05d", i%20000), Email: fmt.Sprintf("user%05d@acme.test", i%20000), Name: fmt.Sprintf("User %05d", i%20000)},
+		rows[i] = domain.Session{
+			ID: fmt.Sprintf("ses_%06d", i), User: domain.Person{ID: fmt.Sprintf("usr_%05d", i%20000), Email: fmt.Sprintf("user%05d@acme.test", i%20000), Name: fmt.Sprintf("User %05d", i%20000)},
 			IP: fmt.Sprintf("10.%d.%d.%d", i/65536, (i/256)%256, i%256), Client: clients[i%4], Location: cities[i%4],
 			CreatedAt: now.Add(-time.Duration(i) * time.Minute), LastActiveAt: now.Add(-time.Duration(i%5000) * time.Second),
 			ExpiresAt: now.Add(24 * time.Hour), UpdatedAt: now.Add(-time.Duration(i) * time.Second), Status: status,
@@ -216,7 +216,7 @@ func BenchmarkSessionsList(b *testing.B) {
 
 	// An offline start (nothing listens on port 1): the lists come from the cache.
 	d, err := desk.New(desk.Config{ConfigDir: cfgDir, CacheDir: cacheDir, SyncInterval: time.Hour,
-		Client: platform.Options{RetryMax: -1, CallTimeout: time.Second}, Log: slog.New(slog.DiscardHandler)})
+		Client: httpx.Options{RetryMax: -1, CallTimeout: time.Second}, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

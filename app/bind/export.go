@@ -11,7 +11,7 @@ import (
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // Dialogs is the native file dialog, behind a seam for tests.
@@ -137,7 +137,7 @@ func tsp(t *time.Time) string {
 	return ts(*t)
 }
 
-func sessionsCSV(rows []api.Session) [][]string {
+func sessionsCSV(rows []domain.Session) [][]string {
 	out := [][]string{{"id", "user_email", "user_name", "client", "ip", "location", "created_at", "last_active_at", "expires_at", "status", "terminated_at", "mfa", "current", "user_agent"}}
 	for _, s := range rows {
 		out = append(out, []string{s.ID, s.User.Email, s.User.Name, s.Client, s.IP, s.Location, ts(s.CreatedAt), ts(s.LastActiveAt), ts(s.ExpiresAt),
@@ -146,7 +146,7 @@ func sessionsCSV(rows []api.Session) [][]string {
 	return out
 }
 
-func devicesCSV(rows []api.Device) [][]string {
+func devicesCSV(rows []domain.Device) [][]string {
 	out := [][]string{{"id", "name", "platform", "user_email", "user_name", "trusted", "trusted_at", "first_seen_at", "last_seen_at", "last_ip"}}
 	for _, d := range rows {
 		out = append(out, []string{d.ID, d.Name, d.Platform, d.User.Email, d.User.Name, strconv.FormatBool(d.Trusted), tsp(d.TrustedAt),

@@ -5,8 +5,8 @@ import (
 	"strconv"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/overview"
-	"sessiondesk/backend/api"
 )
 
 // EventTerminateProgress reports a running "Terminate selected" after each
@@ -26,11 +26,11 @@ func SetProgressEmitter(s *SessionsService, e Emitter) { s.progress = e }
 
 // SelectionSummary tells the confirmation dialog what a selection holds.
 type SelectionSummary struct {
-	Count      int        `json:"count"`
-	Active     int        `json:"active"`
-	People     []api.User `json:"people"`
-	MorePeople int        `json:"morePeople"`
-	IncludesMe bool       `json:"includesMe"`
+	Count      int             `json:"count"`
+	Active     int             `json:"active"`
+	People     []domain.Person `json:"people"`
+	MorePeople int             `json:"morePeople"`
+	IncludesMe bool            `json:"includesMe"`
 }
 
 // SelectedResult is what "Terminate selected" did.
@@ -49,15 +49,19 @@ type SelectedResult struct {
 // SessionDetails is one session in full, with its device and the audit event
 // that ended it (null when none is cached).
 type SessionDetails struct {
-	Session api.Session     `json:"session"`
-	Device  *api.Device     `json:"device"`
-	Ended   *api.AuditEvent `json:"ended"`
+	Session domain.Session     `json:"session"`
+	Device  *domain.Device     `json:"device"`
+	Ended   *domain.AuditEvent `json:"ended"`
 }
 
 // MatchingIDs returns the ID of every session matching q ("select all N
 // matching"), in q's order.
 func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
-	ids, err := s.d.MatchingSessionIDs(desk.SessionQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return nil, uiError(err)
+	}
+	ids, err := w.MatchingSessionIDs(desk.SessionQuery(q))
 	if err != nil {
 		return nil, uiError(err)
 	}
@@ -66,12 +70,16 @@ func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
 
 // Summarize describes a selection for the confirmation dialog.
 func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
-	sum, err := s.d.SummarizeSelection(ids)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SelectionSummary{}, uiError(err)
+	}
+	sum, err := w.SummarizeSelection(ids)
 	if err != nil {
 		return SelectionSummary{}, uiError(err)
 	}
 	if sum.People == nil {
-		sum.People = []api.User{}
+		sum.People = []domain.Person{}
 	}
 	return SelectionSummary(sum), nil
 }
@@ -85,7 +93,11 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res, err := s.d.TerminateSelected(ctx, ids, reason, func(done, total int) {
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SelectedResult{}, uiError(err)
+	}
+	res, err := w.TerminateSelected(ctx, ids, reason, func(done, total int) {
 		if s.progress != nil {
 			s.progress.Emit(EventTerminateProgress, TerminateProgress{Done: done, Total: total})
 		}
@@ -108,7 +120,11 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 
 // Details returns one cached session in full.
 func (s *SessionsService) Details(id string) (SessionDetails, error) {
-	d, err := s.d.SessionDetails(id)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SessionDetails{}, uiError(err)
+	}
+	d, err := w.SessionDetails(id)
 	if err != nil {
 		return SessionDetails{}, uiError(err)
 	}
@@ -123,16 +139,20 @@ func NewPeopleService(d *desk.Desk) *PeopleService { return &PeopleService{base{
 
 // Person is one person as the cache knows them.
 type Person struct {
-	User           api.User `json:"user"`
-	IsMe           bool     `json:"isMe"`
-	ActiveSessions int      `json:"activeSessions"`
-	Sessions       int      `json:"sessions"`
-	Devices        int      `json:"devices"`
+	User           domain.Person `json:"user"`
+	IsMe           bool          `json:"isMe"`
+	ActiveSessions int           `json:"activeSessions"`
+	Sessions       int           `json:"sessions"`
+	Devices        int           `json:"devices"`
 }
 
 // Get returns the person with the user ID.
 func (s *PeopleService) Get(userID string) (Person, error) {
-	p, err := s.d.Person(userID)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return Person{}, uiError(err)
+	}
+	p, err := w.Person(userID)
 	if err != nil {
 		return Person{}, uiError(err)
 	}
@@ -144,7 +164,11 @@ func (s *PeopleService) Get(userID string) (Person, error) {
 func (s *PeopleService) SignOutEverywhere(userID string, keepCurrent bool, reason string) (TerminateAllResult, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	n, err := s.d.SignOutEverywhere(ctx, userID, keepCurrent, reason)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return TerminateAllResult{}, uiError(err)
+	}
+	n, err := w.SignOutEverywhere(ctx, userID, keepCurrent, reason)
 	if err != nil {
 		return TerminateAllResult{}, uiError(err)
 	}
@@ -159,7 +183,11 @@ func NewOverviewService(d *desk.Desk) *OverviewService { return &OverviewService
 
 // Get returns the organization's picture now.
 func (s *OverviewService) Get() (overview.Overview, error) {
-	o, err := s.d.Overview()
+	w, err := s.d.Workspace()
+	if err != nil {
+		return overview.Overview{}, uiError(err)
+	}
+	o, err := w.Overview()
 	if err != nil {
 		return overview.Overview{}, uiError(err)
 	}
@@ -178,14 +206,18 @@ type AuditQuery struct {
 
 // AuditFacets are the values the audit log's filters offer.
 type AuditFacets struct {
-	Actions []string   `json:"actions"`
-	Actors  []api.User `json:"actors"`
-	Targets []api.User `json:"targets"`
+	Actions []string        `json:"actions"`
+	Actors  []domain.Person `json:"actors"`
+	Targets []domain.Person `json:"targets"`
 }
 
 // Find returns a filtered window of the audit log, newest first.
 func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
-	p, err := s.d.FindAudit(desk.AuditQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return AuditPage{}, uiError(err)
+	}
+	p, err := w.FindAudit(desk.AuditQuery(q))
 	if err != nil {
 		return AuditPage{}, uiError(err)
 	}
@@ -196,16 +228,20 @@ func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
 // detail lists it: client, IP and person when the session is cached
 // (known), else only its id.
 type EndedSession struct {
-	ID     string    `json:"id"`
-	Known  bool      `json:"known"`
-	Client string    `json:"client"`
-	IP     string    `json:"ip"`
-	User   *api.User `json:"user"`
+	ID     string         `json:"id"`
+	Known  bool           `json:"known"`
+	Client string         `json:"client"`
+	IP     string         `json:"ip"`
+	User   *domain.Person `json:"user"`
 }
 
 // EndedSessions lists the sessions the audit event ended (its target_ids).
 func (s *AuditService) EndedSessions(eventID string) ([]EndedSession, error) {
-	ended, err := s.d.EndedSessions(eventID)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return nil, uiError(err)
+	}
+	ended, err := w.EndedSessions(eventID)
 	if err != nil {
 		return nil, uiError(err)
 	}
@@ -218,7 +254,11 @@ func (s *AuditService) EndedSessions(eventID string) ([]EndedSession, error) {
 
 // Facets lists the actions, actors and target people in the cached log.
 func (s *AuditService) Facets() (AuditFacets, error) {
-	f, err := s.d.AuditFacets()
+	w, err := s.d.Workspace()
+	if err != nil {
+		return AuditFacets{}, uiError(err)
+	}
+	f, err := w.AuditFacets()
 	if err != nil {
 		return AuditFacets{}, uiError(err)
 	}
@@ -227,14 +267,18 @@ func (s *AuditService) Facets() (AuditFacets, error) {
 
 // ExportCSV writes every event matching q to a file the user picks.
 func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
-	rows, err := s.d.AllAudit(desk.AuditQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return "", uiError(err)
+	}
+	rows, err := w.AllAudit(desk.AuditQuery(q))
 	if err != nil {
 		return "", uiError(err)
 	}
 	return exportCSV(s.dialogs, "Export audit log", "audit-"+s.now().Format("2006-01-02")+".csv", auditCSV(rows))
 }
 
-func auditCSV(rows []api.AuditEvent) [][]string {
+func auditCSV(rows []domain.AuditEvent) [][]string {
 	out := [][]string{{"id", "at", "action", "actor_email", "actor_name", "target_id", "target_email", "target_name", "target_label", "count", "reason"}}
 	for _, e := range rows {
 		var target, email, name string

@@ -13,8 +13,8 @@ import (
 
 	"sessiondesk/app/bind"
 	"sessiondesk/app/desk"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -77,7 +77,7 @@ func TestInvestigationServices(t *testing.T) {
 		t.Errorf("%d still match after Terminate selected", after.Total)
 	}
 	det, err := sessions.Details(ids[0])
-	if err != nil || det.Session.Status != api.StatusTerminated || det.Ended == nil || det.Ended.Reason != "German sessions without MFA" {
+	if err != nil || det.Session.Status != domain.StatusTerminated || det.Ended == nil || det.Ended.Reason != "German sessions without MFA" {
 		t.Errorf("details = %+v %v", det, err)
 	}
 	person, err := people.Get(det.Session.User.ID)
@@ -88,17 +88,17 @@ func TestInvestigationServices(t *testing.T) {
 	if err != nil || o.ActiveSessions == 0 || len(o.SignIns) != 168 {
 		t.Errorf("overview = %+v %v", o, err)
 	}
-	ap, err := audit.Find(bind.AuditQuery{Action: api.ActionSessionsTerminateSelected, Limit: 10})
+	ap, err := audit.Find(bind.AuditQuery{Action: domain.ActionSessionsTerminateSelected, Limit: 10})
 	if err != nil || ap.Total != 1 {
 		t.Fatalf("audit find = %+v %v", ap, err)
 	}
-	if path, err := audit.ExportCSV(bind.AuditQuery{Action: api.ActionSessionsTerminateSelected}); err != nil || path != csvPath {
+	if path, err := audit.ExportCSV(bind.AuditQuery{Action: domain.ActionSessionsTerminateSelected}); err != nil || path != csvPath {
 		t.Fatalf("audit export = %q %v", path, err)
 	}
 	f, _ := os.Open(csvPath)
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 2 || rows[1][2] != api.ActionSessionsTerminateSelected || rows[1][10] != "German sessions without MFA" {
+	if err != nil || len(rows) != 2 || rows[1][2] != domain.ActionSessionsTerminateSelected || rows[1][10] != "German sessions without MFA" {
 		t.Errorf("audit csv = %v %v", rows, err)
 	}
 	if fi, _ := os.Stat(csvPath); fi.Mode().Perm() != 0o600 {
@@ -127,7 +127,7 @@ func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
 	dir := t.TempDir()
 	d, err := desk.New(desk.Config{
 		ConfigDir: filepath.Join(dir, "cfg"), CacheDir: filepath.Join(dir, "cache"), SyncInterval: time.Hour,
-		Client: platform.Options{CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond},
+		Client: httpx.Options{CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -159,12 +159,12 @@ func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
 	// The first batch: 40 real sessions and 960 well-formed IDs the platform
 	// does not know; the second: 40 more real ones.
 	sent := slices.Clone(first)
-	for i := 0; len(sent) < api.MaxSelected; i++ {
+	for i := 0; len(sent) < domain.MaxSelected; i++ {
 		sent = append(sent, "ses_"+strings.Repeat("q", 23)+string(rune('a'+i/676))+string(rune('a'+i/26%26))+string(rune('a'+i%26)))
 	}
 	sent = append(sent, rest...)
 	bind.SetProgressEmitter(sessions, emitterFunc(func(name string, data ...any) {
-		if pr, ok := data[0].(bind.TerminateProgress); ok && name == bind.EventTerminateProgress && pr.Done == api.MaxSelected {
+		if pr, ok := data[0].(bind.TerminateProgress); ok && name == bind.EventTerminateProgress && pr.Done == domain.MaxSelected {
 			p.Stop()
 		}
 	}))
@@ -173,8 +173,8 @@ func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a run whose first batch went through failed as a whole: %v", err)
 	}
-	if res.Terminated != len(first) || res.NotFound != api.MaxSelected-len(first) || res.Batches != 1 {
-		t.Errorf("result = terminated %d, not found %d, batches %d; want %d, %d, 1", res.Terminated, res.NotFound, res.Batches, len(first), api.MaxSelected-len(first))
+	if res.Terminated != len(first) || res.NotFound != domain.MaxSelected-len(first) || res.Batches != 1 {
+		t.Errorf("result = terminated %d, not found %d, batches %d; want %d, %d, 1", res.Terminated, res.NotFound, res.Batches, len(first), domain.MaxSelected-len(first))
 	}
 	if !slices.Equal(res.NotEnded, rest) {
 		t.Errorf("not ended = %d sessions, want the %d of the second batch in order", len(res.NotEnded), len(rest))

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // callTimeout bounds a bound call that talks to the platform: the frontend
@@ -128,7 +128,11 @@ func (s *SessionsService) start(ctx context.Context) {
 
 // List returns the requested window of the cached sessions.
 func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
-	p, err := s.d.ListSessions(desk.SessionQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SessionPage{}, uiError(err)
+	}
+	p, err := w.ListSessions(desk.SessionQuery(q))
 	if err != nil {
 		return SessionPage{}, uiError(err)
 	}
@@ -136,10 +140,14 @@ func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
 }
 
 // Terminate ends one session.
-func (s *SessionsService) Terminate(id string, reason string) (api.Session, error) {
+func (s *SessionsService) Terminate(id string, reason string) (domain.Session, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	out, err := s.d.Terminate(ctx, id, reason)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return domain.Session{}, uiError(err)
+	}
+	out, err := w.Terminate(ctx, id, reason)
 	return out, uiError(err)
 }
 
@@ -147,7 +155,11 @@ func (s *SessionsService) Terminate(id string, reason string) (api.Session, erro
 func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (TerminateAllResult, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	out, err := s.d.TerminateAll(ctx, keepCurrent, reason)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return TerminateAllResult{}, uiError(err)
+	}
+	out, err := w.TerminateAll(ctx, keepCurrent, reason)
 	if err != nil {
 		return TerminateAllResult{}, uiError(err)
 	}
@@ -157,7 +169,11 @@ func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (Termina
 // ExportCSV writes every session matching q (not only the window) to a file
 // the user picks; it returns the path, or "" when the dialog was cancelled.
 func (s *SessionsService) ExportCSV(q SessionQuery) (string, error) {
-	rows, err := s.d.AllSessions(desk.SessionQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return "", uiError(err)
+	}
+	rows, err := w.AllSessions(desk.SessionQuery(q))
 	if err != nil {
 		return "", uiError(err)
 	}
@@ -186,7 +202,11 @@ func (s *DevicesService) start(ctx context.Context) {
 
 // List returns the requested window of the cached devices.
 func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
-	p, err := s.d.ListDevices(desk.DeviceQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return DevicePage{}, uiError(err)
+	}
+	p, err := w.ListDevices(desk.DeviceQuery(q))
 	if err != nil {
 		return DevicePage{}, uiError(err)
 	}
@@ -194,16 +214,24 @@ func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
 }
 
 // RevokeTrust takes a device's trust away.
-func (s *DevicesService) RevokeTrust(id string, reason string) (api.Device, error) {
+func (s *DevicesService) RevokeTrust(id string, reason string) (domain.Device, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	out, err := s.d.RevokeTrust(ctx, id, reason)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return domain.Device{}, uiError(err)
+	}
+	out, err := w.RevokeTrust(ctx, id, reason)
 	return out, uiError(err)
 }
 
 // ExportCSV writes every device matching q to a file the user picks.
 func (s *DevicesService) ExportCSV(q DeviceQuery) (string, error) {
-	rows, err := s.d.AllDevices(desk.DeviceQuery(q))
+	w, err := s.d.Workspace()
+	if err != nil {
+		return "", uiError(err)
+	}
+	rows, err := w.AllDevices(desk.DeviceQuery(q))
 	if err != nil {
 		return "", uiError(err)
 	}
@@ -237,7 +265,11 @@ func (s *AuditService) start(ctx context.Context) {
 
 // List returns a window of the audit log, newest first.
 func (s *AuditService) List(offset int, limit int) (AuditPage, error) {
-	p, err := s.d.ListAudit(offset, limit)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return AuditPage{}, uiError(err)
+	}
+	p, err := w.ListAudit(offset, limit)
 	if err != nil {
 		return AuditPage{}, uiError(err)
 	}
@@ -250,14 +282,24 @@ type SyncService struct{ base }
 // NewSyncService binds the sync status.
 func NewSyncService(d *desk.Desk) *SyncService { return &SyncService{base{d: d}} }
 
-// Status returns the sync state.
-func (s *SyncService) Status() (SyncStatus, error) { return toSyncStatus(s.d.SyncStatus()), nil }
+// Status returns the sync state (signed out: offline, never synced).
+func (s *SyncService) Status() (SyncStatus, error) {
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SyncStatus{}, nil
+	}
+	return toSyncStatus(w.SyncStatus()), nil
+}
 
 // SyncNow syncs at once. Being offline is reported in the status, not as an
 // error.
 func (s *SyncService) SyncNow() (SyncStatus, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	st, err := s.d.SyncNow(ctx)
+	w, err := s.d.Workspace()
+	if err != nil {
+		return SyncStatus{}, uiError(err)
+	}
+	st, err := w.SyncNow(ctx)
 	return toSyncStatus(st), uiError(err)
 }

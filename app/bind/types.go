@@ -4,9 +4,9 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/profile"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // Profile is a known account. It never holds a password or token.
@@ -37,12 +37,15 @@ type SignInRequest struct {
 
 // AuthState is who is signed in and whether the keychain works.
 type AuthState struct {
-	SignedIn          bool     `json:"signedIn"`
-	Demo              bool     `json:"demo"`
-	Profile           *Profile `json:"profile"`
-	Me                *api.Me  `json:"me"`
-	KeychainAvailable bool     `json:"keychainAvailable"`
-	KeychainMessage   string   `json:"keychainMessage"`
+	SignedIn bool       `json:"signedIn"`
+	Demo     bool       `json:"demo"`
+	Profile  *Profile   `json:"profile"`
+	Me       *domain.Me `json:"me"`
+	// Capabilities is what the signed-in identity system can do: the UI
+	// offers an action only when it can and the permission is there.
+	Capabilities      *domain.Capabilities `json:"capabilities"`
+	KeychainAvailable bool                 `json:"keychainAvailable"`
+	KeychainMessage   string               `json:"keychainMessage"`
 	// Message explains the last change (session ended, cache rebuilt);
 	// empty when there is nothing to say.
 	Message string `json:"message"`
@@ -59,7 +62,7 @@ type AuthState struct {
 
 func authState(st desk.AuthState) AuthState {
 	out := AuthState{
-		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me,
+		SignedIn: st.SignedIn, Demo: st.Demo, Me: st.Me, Capabilities: st.Capabilities,
 		KeychainAvailable: st.KeychainAvailable, KeychainMessage: st.KeychainMessage, Message: st.Message, Notice: st.Notice,
 		DefaultServer: st.DefaultServer, SharedWorkstation: st.SharedWorkstation,
 	}
@@ -91,11 +94,11 @@ type SessionQuery struct {
 
 // SessionPage is a window of sessions and the list's totals.
 type SessionPage struct {
-	Items       []api.Session `json:"items"`
-	Total       int           `json:"total"`
-	ActiveCount int           `json:"activeCount"`
-	Offline     bool          `json:"offline"`
-	SnapshotAt  *time.Time    `json:"snapshotAt"`
+	Items       []domain.Session `json:"items"`
+	Total       int              `json:"total"`
+	ActiveCount int              `json:"activeCount"`
+	Offline     bool             `json:"offline"`
+	SnapshotAt  *time.Time       `json:"snapshotAt"`
 }
 
 // TerminateAllResult tells how many sessions were ended.
@@ -119,19 +122,19 @@ type DeviceQuery struct {
 
 // DevicePage is a window of devices and the list's totals.
 type DevicePage struct {
-	Items        []api.Device `json:"items"`
-	Total        int          `json:"total"`
-	TrustedCount int          `json:"trustedCount"`
-	Offline      bool         `json:"offline"`
-	SnapshotAt   *time.Time   `json:"snapshotAt"`
+	Items        []domain.Device `json:"items"`
+	Total        int             `json:"total"`
+	TrustedCount int             `json:"trustedCount"`
+	Offline      bool            `json:"offline"`
+	SnapshotAt   *time.Time      `json:"snapshotAt"`
 }
 
 // AuditPage is a window of the audit log, newest first.
 type AuditPage struct {
-	Items      []api.AuditEvent `json:"items"`
-	Total      int              `json:"total"`
-	Offline    bool             `json:"offline"`
-	SnapshotAt *time.Time       `json:"snapshotAt"`
+	Items      []domain.AuditEvent `json:"items"`
+	Total      int                 `json:"total"`
+	Offline    bool                `json:"offline"`
+	SnapshotAt *time.Time          `json:"snapshotAt"`
 }
 
 // SyncStatus is the state of the background sync.

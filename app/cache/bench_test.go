@@ -7,22 +7,22 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // largeSessions is n sessions shaped like the platform's large-org seed.
-func largeSessions(n int, now time.Time) []api.Session {
-	out := make([]api.Session, n)
+func largeSessions(n int, now time.Time) []domain.Session {
+	out := make([]domain.Session, n)
 	for i := range out {
 		dev := fmt.Sprintf("dev_%012x", i%20000)
-		out[i] = api.Session{
+		out[i] = domain.Session{
 			ID:       fmt.Sprintf("ses_%024x", uint64(i)*0x9e3779b97f4a7c15),
-			User:     api.User{ID: fmt.Sprintf("usr_%012x", i), Email: fmt.Sprintf("user%05d@bigcorp.test", i), Name: fmt.Sprintf("User %05d", i)},
+			User:     domain.Person{ID: fmt.Sprintf("usr_%012x", i), Email: fmt.Sprintf("user%05d@bigcorp.test", i), Name: fmt.Sprintf("User %05d", i)},
 			DeviceID: &dev, IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
 			UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
 			Client:    "Chrome 131 on Linux", Location: "Berlin, DE",
 			CreatedAt: now.Add(-time.Duration(i) * time.Second), LastActiveAt: now.Add(-time.Duration(i*7919%100000) * time.Second),
-			ExpiresAt: now.Add(24 * time.Hour), UpdatedAt: now.Add(-time.Duration(i) * time.Second), Status: api.StatusActive,
+			ExpiresAt: now.Add(24 * time.Hour), UpdatedAt: now.Add(-time.Duration(i) * time.Second), Status: domain.StatusActive,
 		}
 	}
 	return out

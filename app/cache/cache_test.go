@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 func key(t *testing.T) []byte {
@@ -21,16 +21,16 @@ func key(t *testing.T) []byte {
 	return k
 }
 
-func sampleSessions(n int, now time.Time) []api.Session {
-	out := make([]api.Session, n)
+func sampleSessions(n int, now time.Time) []domain.Session {
+	out := make([]domain.Session, n)
 	for i := range out {
 		dev := fmt.Sprintf("dev_%04d", i)
-		out[i] = api.Session{
+		out[i] = domain.Session{
 			ID:       fmt.Sprintf("ses_%04d", i),
-			User:     api.User{ID: fmt.Sprintf("usr_%04d", i), Email: fmt.Sprintf("person%04d@clinic.test", i), Name: fmt.Sprintf("Person Number%04d", i)},
+			User:     domain.Person{ID: fmt.Sprintf("usr_%04d", i), Email: fmt.Sprintf("person%04d@clinic.test", i), Name: fmt.Sprintf("Person Number%04d", i)},
 			DeviceID: &dev, IP: fmt.Sprintf("198.51.100.%d", i%250), UserAgent: "Mozilla/5.0 SecretAgent", Client: "Firefox 133 on Linux",
 			Location: "Reykjavik, IS", CreatedAt: now.Add(-time.Hour), LastActiveAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour),
-			UpdatedAt: now.Add(-time.Duration(i) * time.Second), Status: api.StatusActive,
+			UpdatedAt: now.Add(-time.Duration(i) * time.Second), Status: domain.StatusActive,
 		}
 	}
 	return out
@@ -54,9 +54,9 @@ func TestRoundTripSealedAndPrivate(t *testing.T) {
 		t.Fatalf("notice on a new cache: %q", notice)
 	}
 	sess := sampleSessions(50, now)
-	devs := []api.Device{{ID: "dev_0001", User: sess[1].User, Name: "Secret Laptop", Platform: "Linux", LastIP: "203.0.113.99", FirstSeenAt: now, LastSeenAt: now, UpdatedAt: now}}
-	audit := []api.AuditEvent{{ID: "aud_1", At: now, Actor: sess[2].User, Action: api.ActionSessionTerminate, Reason: "stolen-laptop-reason"},
-		{ID: "aud_2", At: now, Actor: sess[2].User, Action: api.ActionSessionsTerminateSelected, Count: 2, TargetIDs: []string{"ses_bulk_ended_1", "ses_bulk_ended_2"}}}
+	devs := []domain.Device{{ID: "dev_0001", User: sess[1].User, Name: "Secret Laptop", Platform: "Linux", LastIP: "203.0.113.99", FirstSeenAt: now, LastSeenAt: now, UpdatedAt: now}}
+	audit := []domain.AuditEvent{{ID: "aud_1", At: now, Actor: sess[2].User, Action: domain.ActionSessionTerminate, Reason: "stolen-laptop-reason"},
+		{ID: "aud_2", At: now, Actor: sess[2].User, Action: domain.ActionSessionsTerminateSelected, Count: 2, TargetIDs: []string{"ses_bulk_ended_1", "ses_bulk_ended_2"}}}
 	applied, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sess, Devices: devs, Audit: audit, SessionsMark: now, DevicesMark: now})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestRoundTripSealedAndPrivate(t *testing.T) {
 	if !applied.FirstSync || len(applied.NewDevices) != 0 {
 		t.Fatalf("first sync: %+v", applied)
 	}
-	if err := st.SetMe(context.Background(), api.Me{User: sess[3].User, Permissions: []string{api.PermSessionsView}}); err != nil {
+	if err := st.SetMe(context.Background(), domain.Me{User: sess[3].User, Permissions: []string{domain.PermSessionsView}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -136,22 +136,22 @@ func TestNewDevicesOncePersisted(t *testing.T) {
 	dir := t.TempDir()
 	k := key(t)
 	now := time.Now()
-	dev := func(id string) api.Device {
-		return api.Device{ID: id, FirstSeenAt: now, LastSeenAt: now, UpdatedAt: now}
+	dev := func(id string) domain.Device {
+		return domain.Device{ID: id, FirstSeenAt: now, LastSeenAt: now, UpdatedAt: now}
 	}
 	st, _ := open(t, dir, k, nil)
-	a, _ := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Devices: []api.Device{dev("d1"), dev("d2")}})
+	a, _ := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Devices: []domain.Device{dev("d1"), dev("d2")}})
 	if !a.FirstSync || len(a.NewDevices) != 0 {
 		t.Fatalf("first sync announced %v", a.NewDevices)
 	}
-	a, _ = st.Apply(context.Background(), cache.Snapshot{Complete: true, Devices: []api.Device{dev("d2"), dev("d3")}})
+	a, _ = st.Apply(context.Background(), cache.Snapshot{Complete: true, Devices: []domain.Device{dev("d2"), dev("d3")}})
 	if a.FirstSync || len(a.NewDevices) != 1 || a.NewDevices[0].ID != "d3" {
 		t.Fatalf("second sync: %+v", a)
 	}
 	st.Close()
 	st, _ = open(t, dir, k, nil)
 	defer st.Close()
-	a, _ = st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Devices: []api.Device{dev("d1"), dev("d3")}})
+	a, _ = st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Devices: []domain.Device{dev("d1"), dev("d3")}})
 	if len(a.NewDevices) != 0 {
 		t.Fatalf("after restart announced again: %v", a.NewDevices)
 	}
@@ -221,9 +221,9 @@ func TestRetention(t *testing.T) {
 	st, _ := open(t, dir, k, clock)
 	sess := sampleSessions(3, now)
 	old := now.Add(-20 * 24 * time.Hour)
-	sess[0].Status, sess[0].UpdatedAt = api.StatusTerminated, old
+	sess[0].Status, sess[0].UpdatedAt = domain.StatusTerminated, old
 	sess[1].ExpiresAt = old // long expired without a status change
-	audit := []api.AuditEvent{{ID: "old", At: old}, {ID: "new", At: now}}
+	audit := []domain.AuditEvent{{ID: "old", At: old}, {ID: "new", At: now}}
 	if _, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: sess, Audit: audit}); err != nil {
 		t.Fatal(err)
 	}

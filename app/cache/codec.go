@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // The plaintext inside a sealed row. Version 1 was the row's JSON; opening
@@ -25,7 +25,7 @@ import (
 //
 // Decoding takes one string of the whole plaintext and slices every field
 // out of it, so a row costs one allocation for its strings. The codec test
-// fails when an api type gains a field, so a new field cannot be dropped
+// fails when a domain type gains a field, so a new field cannot be dropped
 // silently.
 const codecV2 = 0x02
 
@@ -52,7 +52,7 @@ func putTime(b []byte, t time.Time) []byte {
 	return binary.AppendVarint(b, int64(off))
 }
 
-func putUser(b []byte, u *api.User) []byte {
+func putUser(b []byte, u *domain.Person) []byte {
 	b = putStr(b, u.ID)
 	b = putStr(b, u.Email)
 	return putStr(b, u.Name)
@@ -72,7 +72,7 @@ func putOptTime(b []byte, t *time.Time) []byte {
 	return putTime(append(b, 1), *t)
 }
 
-func encodeSession(b []byte, s *api.Session) []byte {
+func encodeSession(b []byte, s *domain.Session) []byte {
 	b = append(b, codecV2)
 	b = putStr(b, s.ID)
 	b = putUser(b, &s.User)
@@ -96,7 +96,7 @@ func encodeSession(b []byte, s *api.Session) []byte {
 	return putBool(b, s.Current)
 }
 
-func encodeDevice(b []byte, d *api.Device) []byte {
+func encodeDevice(b []byte, d *domain.Device) []byte {
 	b = append(b, codecV2)
 	b = putStr(b, d.ID)
 	b = putUser(b, &d.User)
@@ -110,7 +110,7 @@ func encodeDevice(b []byte, d *api.Device) []byte {
 	return putTime(b, d.UpdatedAt)
 }
 
-func encodeAudit(b []byte, e *api.AuditEvent) []byte {
+func encodeAudit(b []byte, e *domain.AuditEvent) []byte {
 	b = append(b, codecV2)
 	b = putStr(b, e.ID)
 	b = putTime(b, e.At)
@@ -212,7 +212,7 @@ func (r *reader) time() time.Time {
 	return t.In(time.FixedZone("", int(off)))
 }
 
-func (r *reader) user(u *api.User) {
+func (r *reader) user(u *domain.Person) {
 	u.ID = r.str()
 	u.Email = r.str()
 	u.Name = r.str()
@@ -245,7 +245,7 @@ func (r *reader) done() error {
 	return r.err
 }
 
-func decodeSession(plain string, s *api.Session) error {
+func decodeSession(plain string, s *domain.Session) error {
 	r := reader{s: plain, pos: 1}
 	s.ID = r.str()
 	r.user(&s.User)
@@ -261,7 +261,7 @@ func decodeSession(plain string, s *api.Session) error {
 	s.Status = r.str()
 	s.TerminatedAt = r.optTime()
 	if r.bool() {
-		s.TerminatedBy = new(api.User)
+		s.TerminatedBy = new(domain.Person)
 		r.user(s.TerminatedBy)
 	}
 	s.MFA = r.bool()
@@ -269,7 +269,7 @@ func decodeSession(plain string, s *api.Session) error {
 	return r.done()
 }
 
-func decodeDevice(plain string, d *api.Device) error {
+func decodeDevice(plain string, d *domain.Device) error {
 	r := reader{s: plain, pos: 1}
 	d.ID = r.str()
 	r.user(&d.User)
@@ -284,7 +284,7 @@ func decodeDevice(plain string, d *api.Device) error {
 	return r.done()
 }
 
-func decodeAudit(plain string, e *api.AuditEvent) error {
+func decodeAudit(plain string, e *domain.AuditEvent) error {
 	r := reader{s: plain, pos: 1}
 	e.ID = r.str()
 	e.At = r.time()
@@ -295,7 +295,7 @@ func decodeAudit(plain string, e *api.AuditEvent) error {
 	e.Reason = r.str()
 	if r.more() { // absent in rows cached before v1.1
 		if r.bool() {
-			e.TargetUser = &api.User{}
+			e.TargetUser = &domain.Person{}
 			r.user(e.TargetUser)
 		}
 		e.TargetLabel = r.str()

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // Snapshot is what one sync brings home.
@@ -15,9 +15,9 @@ type Snapshot struct {
 	// Full replaces every cached session and device with the ones below;
 	// otherwise they are upserted (a delta).
 	Full     bool
-	Sessions []api.Session
-	Devices  []api.Device
-	Audit    []api.AuditEvent // upserted; the log is trimmed by retention
+	Sessions []domain.Session
+	Devices  []domain.Device
+	Audit    []domain.AuditEvent // upserted; the log is trimmed by retention
 	// Marks advance the delta feeds; zero leaves a mark as it was.
 	SessionsMark time.Time
 	DevicesMark  time.Time
@@ -31,7 +31,7 @@ type Snapshot struct {
 	// id of the last event applied; "" forgets it); nil leaves it.
 	EventID *string
 	// ServerNow is the platform's clock when the snapshot was read (see
-	// platform.Client.Now); retention is measured on it, so a workstation
+	// platformd.Client.Now); retention is measured on it, so a workstation
 	// clock that jumped does not delete what the platform still reports.
 	// Zero: the store's clock.
 	ServerNow time.Time
@@ -41,7 +41,7 @@ type Snapshot struct {
 type Applied struct {
 	// NewDevices are devices this profile had never seen, in feed order.
 	// Empty on the profile's first sync: what exists then is the baseline.
-	NewDevices []api.Device
+	NewDevices []domain.Device
 	FirstSync  bool
 	SnapshotAt time.Time
 }
@@ -209,7 +209,7 @@ func (s *Store) prune(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	return nil
 }
 
-func (s *Store) putSessions(ctx context.Context, tx *sql.Tx, items []api.Session) error {
+func (s *Store) putSessions(ctx context.Context, tx *sql.Tx, items []domain.Session) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -235,7 +235,7 @@ func (s *Store) putSessions(ctx context.Context, tx *sql.Tx, items []api.Session
 	return nil
 }
 
-func (s *Store) putDevices(ctx context.Context, tx *sql.Tx, items []api.Device) error {
+func (s *Store) putDevices(ctx context.Context, tx *sql.Tx, items []domain.Device) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -260,7 +260,7 @@ func (s *Store) putDevices(ctx context.Context, tx *sql.Tx, items []api.Device) 
 	return nil
 }
 
-func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []api.AuditEvent) error {
+func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []domain.AuditEvent) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -284,17 +284,17 @@ func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []api.AuditEvent
 }
 
 // Sessions returns every cached session, decrypted.
-func (s *Store) Sessions(ctx context.Context) ([]api.Session, error) {
+func (s *Store) Sessions(ctx context.Context) ([]domain.Session, error) {
 	return loadRows(ctx, s, "SELECT id, sealed FROM sessions", "session", decodeSession)
 }
 
 // Devices returns every cached device, decrypted.
-func (s *Store) Devices(ctx context.Context) ([]api.Device, error) {
+func (s *Store) Devices(ctx context.Context) ([]domain.Device, error) {
 	return loadRows(ctx, s, "SELECT id, sealed FROM devices", "device", decodeDevice)
 }
 
 // Audit returns the cached audit log, newest first.
-func (s *Store) Audit(ctx context.Context) ([]api.AuditEvent, error) {
+func (s *Store) Audit(ctx context.Context) ([]domain.AuditEvent, error) {
 	return loadRows(ctx, s, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC", "audit", decodeAudit)
 }
 
@@ -310,7 +310,7 @@ func (s *Store) AuditKnown(ctx context.Context, id string) (bool, error) {
 
 // SetMe stores who the profile's token belongs to (sealed), so that the app
 // can show the user and their permissions while offline.
-func (s *Store) SetMe(ctx context.Context, me api.Me) error {
+func (s *Store) SetMe(ctx context.Context, me domain.Me) error {
 	b, err := s.seal.seal("meta", "me", me)
 	if err != nil {
 		return err
@@ -323,8 +323,8 @@ func (s *Store) SetMe(ctx context.Context, me api.Me) error {
 }
 
 // Me returns the stored identity, if any.
-func (s *Store) Me(ctx context.Context) (api.Me, bool, error) {
-	var me api.Me
+func (s *Store) Me(ctx context.Context) (domain.Me, bool, error) {
+	var me domain.Me
 	var v string
 	err := s.conn().QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'me'").Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {

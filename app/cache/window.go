@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // SessionFilter is the sessions list's filter expressed over the clear
@@ -31,7 +31,7 @@ func (f SessionFilter) where() (string, []any) {
 // desc), decrypting only those rows, and how many match in all. It answers
 // the list while the in-memory index is still being built, in exactly the
 // index's order (see package index: key, then id).
-func (s *Store) SessionWindow(ctx context.Context, f SessionFilter, sort string, desc bool, offset, limit int) ([]api.Session, int, error) {
+func (s *Store) SessionWindow(ctx context.Context, f SessionFilter, sort string, desc bool, offset, limit int) ([]domain.Session, int, error) {
 	if !WindowSorts[sort] {
 		return nil, 0, fmt.Errorf("cache: sessions cannot be ordered by %q in SQL", sort)
 	}

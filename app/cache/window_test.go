@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/backend/api"
 )
 
 // The SQL window that answers the list while the index loads must give
@@ -26,9 +26,9 @@ func TestSessionWindowEqualsIndex(t *testing.T) {
 		s.MFA = i%3 == 0
 		switch i % 7 {
 		case 0:
-			s.Status = api.StatusTerminated
+			s.Status = domain.StatusTerminated
 		case 1:
-			s.Status = api.StatusExpired
+			s.Status = domain.StatusExpired
 		}
 	}
 	st, _ := open(t, t.TempDir(), key(t), nil)
@@ -39,7 +39,7 @@ func TestSessionWindowEqualsIndex(t *testing.T) {
 	tbl := index.NewSessions()
 	tbl.Replace(sess)
 	nowNano := now.UnixNano()
-	ids := func(xs []api.Session) []string {
+	ids := func(xs []domain.Session) []string {
 		out := make([]string, len(xs))
 		for i := range xs {
 			out[i] = xs[i].ID
@@ -51,7 +51,7 @@ func TestSessionWindowEqualsIndex(t *testing.T) {
 			for _, active := range []bool{false, true} {
 				for _, w := range [][2]int{{0, 100}, {37, 250}, {5950, 100}, {0, 0}} {
 					name := fmt.Sprintf("%s desc=%v active=%v window=%v", sort, desc, active, w)
-					q := index.Query[api.Session]{Sort: sort, Desc: desc, Offset: w[0], Limit: w[1], FilterKey: "all"}
+					q := index.Query[domain.Session]{Sort: sort, Desc: desc, Offset: w[0], Limit: w[1], FilterKey: "all"}
 					var f cache.SessionFilter
 					if active {
 						q.FilterKey = "active"

@@ -5,102 +5,94 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
-func platformOffline(err error) bool { return platform.IsUnreachable(err) }
+func platformOffline(err error) bool { return domain.IsUnreachable(err) }
 
 func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
-	if utf8.RuneCountInString(reason) > api.MaxReasonLen {
-		return "", &Error{Code: api.CodeInvalidArgument, Message: "The reason is limited to 500 characters."}
+	if utf8.RuneCountInString(reason) > domain.MaxReasonLen {
+		return "", &Error{Code: domain.KindInvalid, Message: "The reason is limited to 500 characters."}
 	}
 	return reason, nil
 }
 
-// allowed returns w's workspace when the signed-in role holds perm, and a
-// permission_denied error (see permissionError) when it does not, so that
-// the action is refused before the platform is asked. With the identity
-// not yet known (an offline start that kept none) the platform decides.
-func (d *Desk) allowed(perm string) (*workspace, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+// allowed refuses an action with a permission_denied error (see
+// permissionError) when the signed-in role does not hold perm, before the
+// platform is asked. With the identity not yet known (an offline start
+// that kept none) the platform decides.
+func (w *Workspace) allowed(perm string) error {
 	if me := w.Me(); me.User.ID != "" && !me.Has(perm) {
-		return nil, permissionError(perm)
+		return permissionError(perm)
 	}
-	return w, nil
+	return nil
 }
 
 // Terminate ends one session. When it is the caller's own, the token is now
 // dead: the workspace closes and the UI asks for a new sign-in.
-func (d *Desk) Terminate(ctx context.Context, id, reason string) (api.Session, error) {
-	w, err := d.current()
+func (w *Workspace) Terminate(ctx context.Context, id, reason string) (domain.Session, error) {
+	reason, err := checkReason(reason)
 	if err != nil {
-		return api.Session{}, err
+		return domain.Session{}, err
 	}
-	if reason, err = checkReason(reason); err != nil {
-		return api.Session{}, err
-	}
-	s, err := w.client.TerminateSession(ctx, id, reason)
+	s, err := w.prov.EndSession(ctx, id, reason)
 	if err != nil {
-		return api.Session{}, d.fail(w, err)
+		return domain.Session{}, w.fail(err)
 	}
 	if s.Current || s.ID == w.Me().SessionID {
-		d.ended(w)
+		w.end()
 		return s, nil
 	}
-	d.afterAction(ctx, w, []api.Session{s}, nil)
+	w.afterAction(ctx, []domain.Session{s}, nil)
 	return s, nil
 }
 
 // TerminateAll ends every session of the organization (but the caller's own
 // when keepCurrent).
-func (d *Desk) TerminateAll(ctx context.Context, keepCurrent bool, reason string) (api.TerminateAllResponse, error) {
-	w, err := d.allowed(api.PermSessionsTerminateOrg)
-	if err != nil {
-		return api.TerminateAllResponse{}, err
+func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason string) (domain.Ended, error) {
+	if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
+		return domain.Ended{}, err
 	}
-	if reason, err = checkReason(reason); err != nil {
-		return api.TerminateAllResponse{}, err
-	}
-	res, err := w.client.TerminateAll(ctx, keepCurrent, reason)
+	reason, err := checkReason(reason)
 	if err != nil {
-		return res, d.fail(w, err)
+		return domain.Ended{}, err
+	}
+	res, err := w.prov.EndAllSessions(ctx, keepCurrent, reason, nil)
+	if err != nil {
+		return res, w.fail(err)
 	}
 	if !keepCurrent {
-		d.ended(w)
+		w.end()
 		return res, nil
 	}
-	d.afterAction(ctx, w, nil, nil)
+	w.afterAction(ctx, nil, nil)
 	return res, nil
 }
 
 // RevokeTrust takes a device's trust away.
-func (d *Desk) RevokeTrust(ctx context.Context, id, reason string) (api.Device, error) {
-	w, err := d.allowed(api.PermDevicesRevokeTrust)
+func (w *Workspace) RevokeTrust(ctx context.Context, id, reason string) (domain.Device, error) {
+	if err := w.allowed(domain.PermDevicesRevokeTrust); err != nil {
+		return domain.Device{}, err
+	}
+	reason, err := checkReason(reason)
 	if err != nil {
-		return api.Device{}, err
+		return domain.Device{}, err
 	}
-	if reason, err = checkReason(reason); err != nil {
-		return api.Device{}, err
-	}
-	dev, err := w.client.UntrustDevice(ctx, id, reason)
+	dev, err := w.prov.UntrustDevice(ctx, id, reason)
 	if err != nil {
-		return api.Device{}, d.fail(w, err)
+		return domain.Device{}, w.fail(err)
 	}
-	d.afterAction(ctx, w, nil, []api.Device{dev})
+	w.afterAction(ctx, nil, []domain.Device{dev})
 	return dev, nil
 }
 
 // afterAction shows the platform's answer at once and asks for a sync, which
 // also brings the audit event the action created.
-func (d *Desk) afterAction(ctx context.Context, w *workspace, sessions []api.Session, devices []api.Device) {
+func (w *Workspace) afterAction(ctx context.Context, sessions []domain.Session, devices []domain.Device) {
 	if len(sessions) > 0 || len(devices) > 0 {
 		if err := w.sync.ApplyLocal(ctx, sessions, devices); err != nil {
-			d.cfg.Log.Warn("action result not cached", "err", err)
+			w.log.Warn("action result not cached", "err", err)
 		}
 	}
 	w.sync.Trigger()

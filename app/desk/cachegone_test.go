@@ -62,7 +62,7 @@ func TestDeletedCacheFilesAreToldUntilDismissed(t *testing.T) {
 	// The data comes back with the next sync; the notice stays.
 	syncNow(t, d2)
 	syncNow(t, d2)
-	if page, err := d2.ListSessions(desk.SessionQuery{Status: "all", Limit: 10}); err != nil || page.Total == 0 {
+	if page, err := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all", Limit: 10}); err != nil || page.Total == 0 {
 		t.Fatalf("nothing synced after the loss: %v", err)
 	}
 	if got := d2.State().Notice; got != s.Notice {

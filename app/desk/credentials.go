@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"sessiondesk/app/keychain"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider"
 )
 
 // probeKeychain asks the OS keychain whether it answers. Without one,
@@ -80,8 +80,8 @@ func (d *Desk) deviceCredentials(kc *keychain.Keychain, id string) (deviceID, se
 // (never on a shared workstation). A secret of a device the platform no
 // longer trusts (or of another device id than the one sent, sentID) is
 // deleted.
-func (d *Desk) keepDevice(kc *keychain.Keychain, id, sentID string, resp api.LoginResponse) {
-	if err := kc.SetDeviceID(id, resp.Device.ID); err != nil {
+func (d *Desk) keepDevice(kc *keychain.Keychain, id, sentID string, resp provider.SignedIn) {
+	if err := kc.SetDeviceID(id, resp.DeviceID); err != nil {
 		d.cfg.Log.Warn("device id not stored", "err", err)
 	}
 	switch {
@@ -91,7 +91,7 @@ func (d *Desk) keepDevice(kc *keychain.Keychain, id, sentID string, resp api.Log
 		if err := kc.SetDeviceSecret(id, resp.DeviceSecret); err != nil {
 			d.cfg.Log.Warn("trusted-device secret not stored; the second factor will be asked next time", "err", err)
 		}
-	case !resp.Device.Trusted || resp.Device.ID != sentID:
+	case !resp.DeviceTrusted || resp.DeviceID != sentID:
 		d.forgetDeviceSecret(kc, id)
 	}
 }

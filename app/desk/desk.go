@@ -1,7 +1,11 @@
-// Package desk is the app's state below the UI: which profile is signed in,
-// its platform client, its open offline cache and indexes, and its running
-// sync. The bound services of package bind are thin adapters over it; the
-// package itself knows nothing of Wails, so it is tested without a window.
+// Package desk is the app's state below the UI, in two parts. Desk is what
+// outlives a sign-in: the lifecycle, sign-in, the keychain, the remembered
+// profiles, the settings and the notices. Workspace is one signed-in
+// account: its provider (app/provider), its open offline cache and
+// indexes, its running sync, and the lists, actions and investigation the
+// UI asks for. The bound services of package bind are thin adapters over
+// both; the package itself knows nothing of Wails, so it is tested without
+// a window.
 //
 // Credentials. A profile's token, device id and trusted-device secret live
 // in the keychain only.
@@ -29,11 +33,11 @@ import (
 	"sync"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
 	"sessiondesk/app/profile"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // Events is how Desk tells the UI what happened. Implementations must not
@@ -46,10 +50,12 @@ type Events interface {
 
 // AuthState is who is signed in and whether secrets are safe.
 type AuthState struct {
-	SignedIn          bool
-	Demo              bool
-	Profile           *profile.Profile
-	Me                *api.Me
+	SignedIn bool
+	Demo     bool
+	Profile  *profile.Profile
+	Me       *domain.Me
+	// Capabilities is what the signed-in provider can do (nil signed out).
+	Capabilities      *domain.Capabilities
 	KeychainAvailable bool
 	KeychainMessage   string
 	// Message explains the last change to the user (e.g. "your session was
@@ -77,7 +83,7 @@ type Config struct {
 	KeychainProbe func(context.Context) error
 	Notifier      syncer.Notifier
 	Events        Events
-	Client        platform.Options
+	Client        httpx.Options
 	SyncInterval  time.Duration
 	SyncPageSize  int
 	Retention     time.Duration
@@ -110,7 +116,7 @@ type Desk struct {
 	kcMessage string
 	message   string
 	notice    string // see AuthState.Notice
-	ws        *workspace
+	ws        *Workspace
 	prefs     prefs // see settings.go
 }
 
@@ -224,7 +230,8 @@ func (d *Desk) State() AuthState {
 	if w := d.ws; w != nil {
 		p := w.prof
 		me := w.Me()
-		st.SignedIn, st.Demo, st.Profile = true, p.Demo, &p
+		caps := w.Capabilities()
+		st.SignedIn, st.Demo, st.Profile, st.Capabilities = true, p.Demo, &p, &caps
 		if me.User.ID != "" {
 			st.Me = &me
 		}

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -21,7 +22,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	e := newEnv(t)
 	d := e.open(t)
 	st := signIn(t, d, p, "admin@acme.test")
-	if !st.KeychainAvailable || st.Profile.Email != "admin@acme.test" || !st.Me.Has(api.PermSessionsTerminateOrg) {
+	if !st.KeychainAvailable || st.Profile.Email != "admin@acme.test" || !st.Me.Has(domain.PermSessionsTerminateOrg) {
 		t.Fatalf("state = %+v", st)
 	}
 	status := syncNow(t, d)
@@ -36,23 +37,23 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	}
 
 	// Lists: a window, totals, the client-side active count.
-	page, err := d.ListSessions(desk.SessionQuery{Status: "all", Limit: 10})
+	page, err := ws(t, d).ListSessions(desk.SessionQuery{Status: "all", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Items) != 10 || page.Total <= 10 || page.Offline || page.SnapshotAt == nil {
 		t.Fatalf("page: %d items of %d, offline=%v", len(page.Items), page.Total, page.Offline)
 	}
-	active, _ := d.ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
+	active, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
 	if active.Total != page.ActiveCount || active.Total == 0 || active.Total >= page.Total {
 		t.Fatalf("active total %d, activeCount %d, all %d", active.Total, page.ActiveCount, page.Total)
 	}
 	// The platform agrees on the active sessions.
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	var onPlatform int
 	cursor := ""
 	for {
-		l, err := c.WithToken(token).ListSessions(context.Background(), platform.ListParams{Limit: 1000, Cursor: cursor})
+		l, err := c.WithToken(token).ListSessions(context.Background(), platformd.ListParams{Limit: 1000, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +67,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 		t.Fatalf("platform has %d active, app %d", onPlatform, active.Total)
 	}
 	// Own session is marked; search finds it.
-	own, _ := d.ListSessions(desk.SessionQuery{Search: "ADMIN@acme", Limit: 100})
+	own, _ := ws(t, d).ListSessions(desk.SessionQuery{Search: "ADMIN@acme", Limit: 100})
 	found := false
 	for _, s := range own.Items {
 		if !strings.Contains(strings.ToLower(s.User.Email), "admin@acme") {
@@ -78,13 +79,13 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 		t.Fatal("own session not found or not marked current")
 	}
 	// Sorting: ascending by last_active_at.
-	asc, _ := d.ListSessions(desk.SessionQuery{Status: "all", Sort: "last_active_at", Limit: 1000})
+	asc, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all", Sort: "last_active_at", Limit: 1000})
 	for i := 1; i < len(asc.Items); i++ {
 		if asc.Items[i].LastActiveAt.Before(asc.Items[i-1].LastActiveAt) {
 			t.Fatal("not sorted by last_active_at")
 		}
 	}
-	devs, _ := d.ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1000})
+	devs, _ := ws(t, d).ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1000})
 	if devs.Total == 0 || devs.Total != devs.TrustedCount {
 		t.Fatalf("trusted devices %d, count %d", devs.Total, devs.TrustedCount)
 	}
@@ -163,7 +164,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	if !st2.SignedIn || st2.Profile.ID != st.Profile.ID {
 		t.Fatalf("after restart: %+v", st2)
 	}
-	again, _ := d2.ListSessions(desk.SessionQuery{Status: "all", Limit: 10})
+	again, _ := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all", Limit: 10})
 	if again.Total != page.Total {
 		t.Fatalf("cached total after restart %d, want %d", again.Total, page.Total)
 	}
@@ -175,7 +176,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
 		t.Fatal("token still in keychain after sign-out")
 	}
-	if _, err := c.WithToken(token).Me(context.Background()); !platform.IsUnauthenticated(err) {
+	if _, err := c.WithToken(token).Me(context.Background()); !domain.IsUnauthenticated(err) {
 		t.Fatalf("token still valid on the platform after sign-out: %v", err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*.db*")); len(left) != 0 {
@@ -189,7 +190,7 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	d := e.open(t)
 	ctx := context.Background()
 	_, err := d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "admin@acme.test", Password: "wrong"})
-	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeUnauthenticated || e.Field != "password" {
+	if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindUnauthenticated || e.Field != "password" {
 		t.Fatalf("wrong password: %#v", err)
 	}
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: "ftp://x", Org: "acme", Email: "a", Password: "b"})
@@ -198,11 +199,11 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	}
 	// Plain http to another computer would send the password in clear text.
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: "http://platform.acme.test:8080", Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
-	if e, ok := err.(*desk.Error); !ok || e.Field != "server" || e.Code != api.CodeInvalidArgument || !strings.Contains(e.Message, "https://") {
+	if e, ok := err.(*desk.Error); !ok || e.Field != "server" || e.Code != domain.KindInvalid || !strings.Contains(e.Message, "https://") {
 		t.Fatalf("http to a remote host: %#v", err)
 	}
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password})
-	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeMFARequired || e.Field != "totp" {
+	if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindMFARequired || e.Field != "totp" {
 		t.Fatalf("mfa user without code: %#v", err)
 	}
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: "000000"})
@@ -214,14 +215,14 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 	// answer "not valid" and count a failed attempt.
 	for _, code := range []string{"12", "1234567", "12345a"} {
 		_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code})
-		if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeInvalidArgument || e.Field != "totp" || !strings.Contains(e.Message, "6 digits") {
+		if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindInvalid || e.Field != "totp" || !strings.Contains(e.Message, "6 digits") {
 			t.Fatalf("code %q: %#v", code, err)
 		}
 	}
 	// At the code step a refused sign-in is told on the code field, the one
 	// the form shows (the form relies on this and does not remap).
 	_, err = d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: "wrong", TOTP: "000000"})
-	if e, ok := err.(*desk.Error); !ok || e.Code != api.CodeUnauthenticated || e.Field != "totp" {
+	if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindUnauthenticated || e.Field != "totp" {
 		t.Fatalf("wrong password with a code: %#v", err)
 	}
 	if d.State().SignedIn {
@@ -236,8 +237,8 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	d := e.open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	before, _ := d.ListSessions(desk.SessionQuery{Limit: 1000})
-	var victim api.Session
+	before, _ := ws(t, d).ListSessions(desk.SessionQuery{Limit: 1000})
+	var victim domain.Session
 	for _, s := range before.Items {
 		if !s.Current {
 			victim = s
@@ -246,29 +247,29 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	}
 
 	p.Stop()
-	eventually(t, 10*time.Second, "offline status", func() bool { return !d.SyncStatus().Online })
-	page, err := d.ListSessions(desk.SessionQuery{Limit: 1000})
+	eventually(t, 10*time.Second, "offline status", func() bool { return !ws(t, d).SyncStatus().Online })
+	page, err := ws(t, d).ListSessions(desk.SessionQuery{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !page.Offline || page.SnapshotAt == nil || page.Total != before.Total {
 		t.Fatalf("offline page: offline=%v snapshot=%v total=%d want %d", page.Offline, page.SnapshotAt, page.Total, before.Total)
 	}
-	devs, _ := d.ListDevices(desk.DeviceQuery{})
+	devs, _ := ws(t, d).ListDevices(desk.DeviceQuery{})
 	if !devs.Offline {
 		t.Fatal("devices not flagged offline")
 	}
-	_, err = d.Terminate(context.Background(), victim.ID, "offline attempt")
+	_, err = ws(t, d).Terminate(context.Background(), victim.ID, "offline attempt")
 	if codeOf(err) != desk.CodeOffline {
 		t.Fatalf("terminate offline: %v", err)
 	}
-	if _, err := d.TerminateAll(context.Background(), true, ""); codeOf(err) != desk.CodeOffline {
+	if _, err := ws(t, d).TerminateAll(context.Background(), true, ""); codeOf(err) != desk.CodeOffline {
 		t.Fatalf("terminate-all offline: %v", err)
 	}
-	if _, err := d.RevokeTrust(context.Background(), "dev_x", ""); codeOf(err) != desk.CodeOffline {
+	if _, err := ws(t, d).RevokeTrust(context.Background(), "dev_x", ""); codeOf(err) != desk.CodeOffline {
 		t.Fatalf("revoke offline: %v", err)
 	}
-	after, _ := d.ListSessions(desk.SessionQuery{Limit: 1000})
+	after, _ := ws(t, d).ListSessions(desk.SessionQuery{Limit: 1000})
 	if after.Total != before.Total {
 		t.Fatal("offline attempt changed the cache")
 	}
@@ -276,14 +277,14 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	p.Restart()
 	// Nothing changed on the platform.
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	c = c.WithToken(token)
-	list, err := c.ListSessions(context.Background(), platform.ListParams{Status: "all", Limit: 1000})
+	list, err := c.ListSessions(context.Background(), platformd.ListParams{Status: "all", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range list.Items {
-		if s.ID == victim.ID && s.Status != api.StatusActive {
+		if s.ID == victim.ID && s.Status != domain.StatusActive {
 			t.Fatalf("victim is %s on the platform after a refused offline terminate", s.Status)
 		}
 	}
@@ -292,15 +293,15 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "sync to catch up", func() bool {
-		pg, _ := d.ListSessions(desk.SessionQuery{Status: "all", Search: victim.User.Email, Limit: 1000})
+		pg, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all", Search: victim.User.Email, Limit: 1000})
 		for _, s := range pg.Items {
 			if s.ID == victim.ID {
-				return s.Status == api.StatusTerminated && !pg.Offline
+				return s.Status == domain.StatusTerminated && !pg.Offline
 			}
 		}
 		return false
 	})
-	if got, _ := d.ListSessions(desk.SessionQuery{Limit: 1}); got.ActiveCount != before.ActiveCount-1 {
+	if got, _ := ws(t, d).ListSessions(desk.SessionQuery{Limit: 1}); got.ActiveCount != before.ActiveCount-1 {
 		t.Fatalf("activeCount %d, want %d", got.ActiveCount, before.ActiveCount-1)
 	}
 }
@@ -314,11 +315,11 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		st := signIn(t, d, p, "admin@acme.test")
 		syncNow(t, d)
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platform.New(p.URL(), platform.Options{})
+		c, _ := platformd.New(p.URL(), httpx.Options{})
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, "lost laptop"); err != nil {
 			t.Fatal(err)
 		}
-		_, _ = d.SyncNow(context.Background())
+		_, _ = ws(t, d).SyncNow(context.Background())
 		eventually(t, 5*time.Second, "auth:changed signedIn=false", func() bool {
 			a, ok := e.events.lastAuth()
 			return ok && !a.SignedIn && strings.Contains(a.Message, "Sign in again")
@@ -341,7 +342,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		d := e.open(t)
 		st := signIn(t, d, p, "auditor@acme.test")
 		syncNow(t, d)
-		if _, err := d.Terminate(context.Background(), st.Me.SessionID, ""); err != nil {
+		if _, err := ws(t, d).Terminate(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 5*time.Second, "auth:changed signedIn=false", func() bool {
@@ -359,7 +360,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		st := signIn(t, d, p, "admin@acme.test")
 		d.Close()
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platform.New(p.URL(), platform.Options{})
+		c, _ := platformd.New(p.URL(), httpx.Options{})
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -382,29 +383,29 @@ func TestActionsUpdateListsAndAudit(t *testing.T) {
 	syncNow(t, d)
 	victim := p.Login(t, "acme", "member@acme.test")
 	syncNow(t, d)
-	s, err := d.Terminate(context.Background(), victim.Session.ID, "test reason")
-	if err != nil || s.Status != api.StatusTerminated {
+	s, err := ws(t, d).Terminate(context.Background(), victim.Session.ID, "test reason")
+	if err != nil || s.Status != domain.StatusTerminated {
 		t.Fatalf("Terminate: %+v %v", s, err)
 	}
-	pg, _ := d.ListSessions(desk.SessionQuery{Status: "all", Search: "member@acme.test", Limit: 1000})
+	pg, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all", Search: "member@acme.test", Limit: 1000})
 	for _, x := range pg.Items {
-		if x.ID == victim.Session.ID && x.Status != api.StatusTerminated {
+		if x.ID == victim.Session.ID && x.Status != domain.StatusTerminated {
 			t.Fatal("list not updated right after the action")
 		}
 	}
 	eventually(t, 5*time.Second, "audit event", func() bool {
-		a, _ := d.ListAudit(0, 10)
+		a, _ := ws(t, d).ListAudit(0, 10)
 		return a.Total > 0 && a.Items[0].Reason == "test reason"
 	})
-	devs, _ := d.ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1})
+	devs, _ := ws(t, d).ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1})
 	if devs.Total == 0 {
 		t.Fatal("no trusted device in the seed: revoking trust is not tested")
 	}
-	dv, err := d.RevokeTrust(context.Background(), devs.Items[0].ID, "")
+	dv, err := ws(t, d).RevokeTrust(context.Background(), devs.Items[0].ID, "")
 	if err != nil || dv.Trusted {
 		t.Fatalf("RevokeTrust: %+v %v", dv, err)
 	}
-	after, _ := d.ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1})
+	after, _ := ws(t, d).ListDevices(desk.DeviceQuery{Trusted: "true", Limit: 1})
 	if after.TrustedCount != devs.TrustedCount-1 {
 		t.Fatalf("trusted count %d → %d", devs.TrustedCount, after.TrustedCount)
 	}
@@ -420,7 +421,7 @@ func TestNoKeychainKeepsEverythingInMemory(t *testing.T) {
 	}
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	if pg, _ := d.ListSessions(desk.SessionQuery{}); pg.Total == 0 {
+	if pg, _ := ws(t, d).ListSessions(desk.SessionQuery{}); pg.Total == 0 {
 		t.Fatal("no sessions in the memory cache")
 	}
 	if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
@@ -442,7 +443,7 @@ func TestCorruptCacheRebuiltWithMessage(t *testing.T) {
 	d := e.open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	want, _ := d.ListSessions(desk.SessionQuery{Status: "all"})
+	want, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
 	path := filepath.Join(e.cfg.CacheDir, st.Profile.ID+".db")
@@ -460,7 +461,7 @@ func TestCorruptCacheRebuiltWithMessage(t *testing.T) {
 		t.Fatal("damaged file not kept aside")
 	}
 	syncNow(t, d2)
-	got, _ := d2.ListSessions(desk.SessionQuery{Status: "all"})
+	got, _ := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all"})
 	if got.Total != want.Total {
 		t.Fatalf("rebuilt cache has %d sessions, want %d", got.Total, want.Total)
 	}
@@ -473,22 +474,22 @@ func TestOfflineStartReviewsCacheThenReconnects(t *testing.T) {
 	d := e.open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	want, _ := d.ListSessions(desk.SessionQuery{Status: "all"})
+	want, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
 	p.Stop()
 	d2 := e.open(t)
 	s := d2.State()
-	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(api.PermSessionsView) {
+	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(domain.PermSessionsView) {
 		t.Fatalf("offline start: %+v", s)
 	}
-	page, _ := d2.ListSessions(desk.SessionQuery{Status: "all"})
+	page, _ := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all"})
 	if !page.Offline || page.SnapshotAt == nil || page.Total != want.Total {
 		t.Fatalf("offline page: offline=%v snapshot=%v total=%d want %d", page.Offline, page.SnapshotAt, page.Total, want.Total)
 	}
 	p.Restart()
 	eventually(t, 10*time.Second, "back online", func() bool {
-		pg, _ := d2.ListSessions(desk.SessionQuery{})
+		pg, _ := ws(t, d2).ListSessions(desk.SessionQuery{})
 		return !pg.Offline
 	})
 	if tok, err := keychain.OS().Token(st.Profile.ID); err != nil || tok == "" {

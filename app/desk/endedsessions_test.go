@@ -7,6 +7,7 @@ import (
 
 	"sessiondesk/app/cache"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -27,11 +28,11 @@ func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 	victims := []api.LoginResponse{p.Login(t, "acme", "member@acme.test"), p.Login(t, "acme", "auditor@acme.test")}
 	syncNow(t, d)
 	ids := []string{victims[0].Session.ID, victims[1].Session.ID}
-	if res, err := d.TerminateSelected(ctx, ids, "sweep", nil); err != nil || res.Terminated != 2 {
+	if res, err := ws(t, d).TerminateSelected(ctx, ids, "sweep", nil); err != nil || res.Terminated != 2 {
 		t.Fatalf("TerminateSelected: %+v %v", res, err)
 	}
 	syncNow(t, d)
-	events, err := d.AllAudit(desk.AuditQuery{Action: api.ActionSessionsTerminateSelected})
+	events, err := ws(t, d).AllAudit(desk.AuditQuery{Action: domain.ActionSessionsTerminateSelected})
 	if err != nil || len(events) != 1 {
 		t.Fatalf("audit events of the sweep: %d %v", len(events), err)
 	}
@@ -49,7 +50,7 @@ func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Apply(ctx, cache.Snapshot{Audit: []api.AuditEvent{ev}}); err != nil {
+	if _, err := store.Apply(ctx, cache.Snapshot{Audit: []domain.AuditEvent{ev}}); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()
@@ -60,7 +61,7 @@ func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 	if got := d.State(); !got.SignedIn {
 		t.Fatalf("not resumed offline: %+v", got)
 	}
-	ended, err := d.EndedSessions(ev.ID)
+	ended, err := ws(t, d).EndedSessions(ev.ID)
 	if err != nil || len(ended) != 3 {
 		t.Fatalf("EndedSessions: %+v %v", ended, err)
 	}
@@ -75,11 +76,11 @@ func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 		t.Errorf("an id the cache does not hold: %+v, want the id alone", last)
 	}
 	// The session's own details name the event that ended it.
-	det, err := d.SessionDetails(ids[1])
+	det, err := ws(t, d).SessionDetails(ids[1])
 	if err != nil || det.Ended == nil || det.Ended.ID != ev.ID {
 		t.Errorf("details of an ended session: %+v %v", det.Ended, err)
 	}
-	if _, err := d.EndedSessions("aud_unknown"); codeOf(err) != api.CodeNotFound {
+	if _, err := ws(t, d).EndedSessions("aud_unknown"); codeOf(err) != domain.KindNotFound {
 		t.Errorf("an unknown event: %v", err)
 	}
 }

@@ -9,8 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // Error codes Desk produces itself (the platform's codes pass through).
@@ -19,7 +18,7 @@ const (
 	CodeNoKeychain = "no_keychain"
 	// CodeUntrustedCertificate: the platform's TLS certificate was refused.
 	CodeUntrustedCertificate = "untrusted_certificate"
-	CodeSignedOut            = api.CodeUnauthenticated
+	CodeSignedOut            = domain.KindUnauthenticated
 )
 
 // Error is a failure meant for the user: a code the UI branches on, a
@@ -36,10 +35,10 @@ func (e *Error) Error() string { return e.Message }
 func (e *Error) Unwrap() error { return e.Err }
 
 func signInError(err error, withTOTP bool) error {
-	if platform.IsUnreachable(err) {
+	if domain.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Field: "server", Message: "The platform cannot be reached at this address.", Err: err}
 	}
-	var ce *platform.CertificateError
+	var ce *domain.CertificateError
 	if errors.As(err, &ce) {
 		field := "server"
 		var unknown x509.UnknownAuthorityError
@@ -48,26 +47,26 @@ func signInError(err error, withTOTP bool) error {
 		}
 		return &Error{Code: CodeUntrustedCertificate, Field: field, Message: ce.Message(), Err: err}
 	}
-	var pe *platform.Error
+	var pe *domain.Error
 	if !errors.As(err, &pe) {
 		return err
 	}
-	e := &Error{Code: pe.Code, Message: pe.Message, Err: err}
-	switch pe.Code {
-	case api.CodeMFARequired:
+	e := &Error{Code: pe.Kind, Message: pe.Message, Err: err}
+	switch pe.Kind {
+	case domain.KindMFARequired:
 		e.Field = "totp"
 		if withTOTP {
 			e.Message = "That code is not valid. Enter the current code from your authenticator app."
 		} else {
 			e.Message = "Enter the 6-digit code from your authenticator app."
 		}
-	case api.CodeUnauthenticated:
+	case domain.KindUnauthenticated:
 		e.Field = "password"
 		if withTOTP {
 			e.Field = "totp"
 		}
 		e.Message = "The organization, e-mail or password is not right."
-	case api.CodeRateLimited:
+	case domain.KindRateLimited:
 		e.Message = "Too many attempts. Wait a minute and try again."
 	}
 	return e
@@ -76,15 +75,15 @@ func signInError(err error, withTOTP bool) error {
 // What each permission lets a role do, in the words of permissionError
 // (the UI's role hint says the same).
 var permissionNeeds = map[string]string{
-	api.PermSessionsTerminateOrg: "end several sessions at once (Terminate selected, Sign out everywhere for another person, Terminate all sessions)",
-	api.PermDevicesRevokeTrust:   "revoke a device's trust",
+	domain.PermSessionsTerminateOrg: "end several sessions at once (Terminate selected, Sign out everywhere for another person, Terminate all sessions)",
+	domain.PermDevicesRevokeTrust:   "revoke a device's trust",
 }
 
 // permissionError refuses an action the signed-in role may not take,
 // before the platform is asked (it refuses too; v1.2): it names what the
 // permission covers and the permission itself.
 func permissionError(perm string) *Error {
-	return &Error{Code: api.CodePermissionDenied, Message: fmt.Sprintf("Your role may not %s: that needs the permission %s.", permissionNeeds[perm], perm)}
+	return &Error{Code: domain.KindPermissionDenied, Message: fmt.Sprintf("Your role may not %s: that needs the permission %s.", permissionNeeds[perm], perm)}
 }
 
 // actionError turns a platform error into a user error and reacts to it.
@@ -115,23 +114,23 @@ var (
 )
 
 func actionErrorFor(err error, o outcome) error {
-	if platform.Answered(err) {
+	if domain.Answered(err) {
 		// The platform is there: busy (503), or the link broke off after
 		// it answered, when the action may well have been done.
-		var pe *platform.Error
+		var pe *domain.Error
 		if errors.As(err, &pe) {
 			msg := fmt.Sprintf("The platform is busy%s. %s in a moment.", o.so, o.retry)
-			if wait, ok := platform.RetryAfterOf(err); ok {
+			if wait, ok := domain.RetryAfterOf(err); ok {
 				msg = fmt.Sprintf("The platform is busy%s. %s in %s.", o.so, o.retry, wait.Round(time.Second))
 			}
-			return &Error{Code: api.CodeUnavailable, Message: msg, Err: err}
+			return &Error{Code: domain.KindUnavailable, Message: msg, Err: err}
 		}
-		return &Error{Code: api.CodeUnavailable, Message: fmt.Sprintf("The connection to the platform broke off while it answered, so %s; the next sync shows it.", o.uncertain), Err: err}
+		return &Error{Code: domain.KindUnavailable, Message: fmt.Sprintf("The connection to the platform broke off while it answered, so %s; the next sync shows it.", o.uncertain), Err: err}
 	}
-	if platform.IsUnreachable(err) {
+	if domain.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Message: fmt.Sprintf("The platform cannot be reached%s. %s when you are back online.", o.so, o.retry), Err: err}
 	}
-	if errors.As(err, new(*platform.Error)) {
+	if errors.As(err, new(*domain.Error)) {
 		return UserError(err)
 	}
 	return fmt.Errorf("desk: %w", err)
@@ -151,12 +150,12 @@ func UserError(err error) *Error {
 	if errors.As(err, &de) {
 		return de
 	}
-	if platform.IsUnreachable(err) {
+	if domain.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Message: "The platform cannot be reached.", Err: err}
 	}
-	var pe *platform.Error
+	var pe *domain.Error
 	if errors.As(err, &pe) {
-		return &Error{Code: pe.Code, Message: pe.Message, Err: err}
+		return &Error{Code: pe.Kind, Message: pe.Message, Err: err}
 	}
-	return &Error{Code: api.CodeInternal, Message: err.Error(), Err: err}
+	return &Error{Code: domain.KindInternal, Message: err.Error(), Err: err}
 }

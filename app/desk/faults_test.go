@@ -12,10 +12,11 @@ import (
 
 	"sessiondesk/app/cache"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -36,10 +37,10 @@ func TestOfflineStartAfterLostCacheKnowsWhoYouAre(t *testing.T) {
 	p.Stop()
 	d2 := e.open(t)
 	s := d2.State()
-	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(api.PermSessionsView) || s.Me.Org.ID == "" {
+	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(domain.PermSessionsView) || s.Me.Org.ID == "" {
 		t.Fatalf("offline start after a lost cache: %+v", s)
 	}
-	if page, _ := d2.ListSessions(desk.SessionQuery{}); !page.Offline {
+	if page, _ := ws(t, d2).ListSessions(desk.SessionQuery{}); !page.Offline {
 		t.Fatal("not offline")
 	}
 
@@ -76,7 +77,7 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 	d := e.open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	held, _ := d.ListSessions(desk.SessionQuery{Status: "all"})
+	held, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
 	// Only the cache key goes (the token stays): as when someone clears it
@@ -149,14 +150,14 @@ func TestWrongWorkstationClock(t *testing.T) {
 	d := e.open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	page, err := d.ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
+	page, err := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	var onPlatform int
-	lp := platform.ListParams{Limit: api.MaxLimit}
+	lp := platformd.ListParams{Limit: domain.MaxPage}
 	for {
 		l, err := c.WithToken(token).ListSessions(context.Background(), lp)
 		if err != nil {
@@ -171,14 +172,14 @@ func TestWrongWorkstationClock(t *testing.T) {
 	if onPlatform == 0 || page.ActiveCount != onPlatform || page.Total != onPlatform {
 		t.Fatalf("app counts %d active (%d listed), the platform %d", page.ActiveCount, page.Total, onPlatform)
 	}
-	all, _ := d.ListSessions(desk.SessionQuery{Status: "all"})
+	all, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
 	// 15 days on, offline: the cache is the only copy and stays.
 	skew.Store(int64(15 * 24 * time.Hour))
 	p.Stop()
 	d2 := e.open(t)
-	again, _ := d2.ListSessions(desk.SessionQuery{Status: "all"})
+	again, _ := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all"})
 	if again.Total != all.Total || !again.Offline {
 		t.Fatalf("after a 15-day clock jump: %d cached sessions (offline %v), want %d", again.Total, again.Offline, all.Total)
 	}
@@ -204,7 +205,7 @@ func TestBusyPlatformIsNotOffline(t *testing.T) {
 		}
 	})
 	syncNow(t, d)
-	page, _ := d.ListSessions(desk.SessionQuery{Limit: 10})
+	page, _ := ws(t, d).ListSessions(desk.SessionQuery{Limit: 10})
 	var victim string
 	for _, s := range page.Items {
 		if !s.Current {
@@ -213,11 +214,11 @@ func TestBusyPlatformIsNotOffline(t *testing.T) {
 		}
 	}
 	fp.Set(faultproxy.Faults{Status: 503, StatusCount: 100, RetryAfter: 30 * time.Second})
-	_, err = d.Terminate(context.Background(), victim, "")
-	if codeOf(err) != api.CodeUnavailable || !strings.Contains(err.Error(), "busy") || !strings.Contains(err.Error(), "30s") {
+	_, err = ws(t, d).Terminate(context.Background(), victim, "")
+	if codeOf(err) != domain.KindUnavailable || !strings.Contains(err.Error(), "busy") || !strings.Contains(err.Error(), "30s") {
 		t.Fatalf("terminate against a busy platform: %v (code %q)", err, codeOf(err))
 	}
-	if st := d.SyncStatus(); !st.Online || strings.Contains(st.LastError, "cannot be reached") {
+	if st := ws(t, d).SyncStatus(); !st.Online || strings.Contains(st.LastError, "cannot be reached") {
 		t.Fatalf("sync status after a busy answer: %+v", st)
 	}
 }

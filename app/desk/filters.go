@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/backend/api"
 )
 
 // maxFilterLen bounds a filter value from the UI.
@@ -21,71 +21,71 @@ const Unknown = "-"
 // part (KeepFacet, Keep, FilterKey, Clear). Filters that depend on the clock
 // carry the second in FilterKey, so a remembered result is at most a second
 // stale.
-func sessionFilter(q SessionQuery, now time.Time) (index.Query[api.Session], error) {
-	var iq index.Query[api.Session]
+func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], error) {
+	var iq index.Query[domain.Session]
 	for _, v := range []string{q.UserID, q.Country, q.Platform, q.Browser} {
 		if len(v) > maxFilterLen {
-			return iq, &Error{Code: api.CodeInvalidArgument, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
+			return iq, &Error{Code: domain.KindInvalid, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
 		}
 	}
 	nowNano := now.UnixNano()
 	second := now.Truncate(time.Second).Format(time.RFC3339)
 	switch q.Status {
-	case "", api.StatusActive:
+	case "", domain.StatusActive:
 		iq.FilterKey = "active@" + second
 		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
 		iq.Clear = cache.SessionFilter{ActiveAt: nowNano}
 	case "all":
 		iq.FilterKey = "all"
 		iq.Clear = cache.SessionFilter{}
-	case api.StatusExpired:
+	case domain.StatusExpired:
 		iq.FilterKey = "expired@" + second
 		iq.KeepFacet = func(f index.Key) bool {
-			return f.Str == api.StatusExpired || f.Str == api.StatusActive && f.Num <= nowNano
+			return f.Str == domain.StatusExpired || f.Str == domain.StatusActive && f.Num <= nowNano
 		}
-	case api.StatusTerminated:
+	case domain.StatusTerminated:
 		iq.FilterKey = "terminated"
-		iq.KeepFacet = func(f index.Key) bool { return f.Str == api.StatusTerminated }
+		iq.KeepFacet = func(f index.Key) bool { return f.Str == domain.StatusTerminated }
 	default:
-		return iq, &Error{Code: api.CodeInvalidArgument, Message: "status must be active, all, expired or terminated"}
+		return iq, &Error{Code: domain.KindInvalid, Message: "status must be active, all, expired or terminated"}
 	}
-	var keeps []func(*api.Session) bool
+	var keeps []func(*domain.Session) bool
 	if q.UserID != "" {
 		id := q.UserID
-		keeps = append(keeps, func(s *api.Session) bool { return s.User.ID == id })
+		keeps = append(keeps, func(s *domain.Session) bool { return s.User.ID == id })
 	}
 	switch q.MFA {
 	case "":
 	case "yes", "no":
 		want := q.MFA == "yes"
-		keeps = append(keeps, func(s *api.Session) bool { return s.MFA == want })
+		keeps = append(keeps, func(s *domain.Session) bool { return s.MFA == want })
 	default:
-		return iq, &Error{Code: api.CodeInvalidArgument, Message: "mfa must be yes or no"}
+		return iq, &Error{Code: domain.KindInvalid, Message: "mfa must be yes or no"}
 	}
 	if q.Country != "" {
 		want := unknownAsEmpty(q.Country)
-		keeps = append(keeps, func(s *api.Session) bool { return index.Country(s.Location) == want })
+		keeps = append(keeps, func(s *domain.Session) bool { return index.Country(s.Location) == want })
 	}
 	if q.Platform != "" {
 		want := unknownAsEmpty(q.Platform)
-		keeps = append(keeps, func(s *api.Session) bool { return index.ClientPlatform(s.Client) == want })
+		keeps = append(keeps, func(s *domain.Session) bool { return index.ClientPlatform(s.Client) == want })
 	}
 	if q.Browser != "" {
 		want := unknownAsEmpty(q.Browser)
-		keeps = append(keeps, func(s *api.Session) bool { return index.ClientBrowser(s.Client) == want })
+		keeps = append(keeps, func(s *domain.Session) bool { return index.ClientBrowser(s.Client) == want })
 	}
 	if q.CreatedFrom != 0 || q.CreatedTo != 0 {
 		if q.CreatedTo != 0 && q.CreatedTo < q.CreatedFrom {
-			return iq, &Error{Code: api.CodeInvalidArgument, Message: "createdTo is before createdFrom"}
+			return iq, &Error{Code: domain.KindInvalid, Message: "createdTo is before createdFrom"}
 		}
 		from, to := q.CreatedFrom*int64(time.Millisecond), q.CreatedTo*int64(time.Millisecond)
-		keeps = append(keeps, func(s *api.Session) bool {
+		keeps = append(keeps, func(s *domain.Session) bool {
 			c := s.CreatedAt.UnixNano()
 			return c >= from && (to == 0 || c < to)
 		})
 	}
 	if len(keeps) > 0 {
-		iq.Keep = func(s *api.Session) bool {
+		iq.Keep = func(s *domain.Session) bool {
 			for _, k := range keeps {
 				if !k(s) {
 					return false
@@ -110,34 +110,34 @@ func unknownAsEmpty(v string) string {
 }
 
 // deviceFilters adds q's v1.1 filters to a devices query.
-func deviceFilters(iq index.Query[api.Device], q DeviceQuery, now time.Time) (index.Query[api.Device], error) {
+func deviceFilters(iq index.Query[domain.Device], q DeviceQuery, now time.Time) (index.Query[domain.Device], error) {
 	if len(q.UserID) > maxFilterLen || len(q.Platform) > maxFilterLen || len(q.DeviceID) > maxFilterLen {
-		return iq, &Error{Code: api.CodeInvalidArgument, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
+		return iq, &Error{Code: domain.KindInvalid, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
 	}
 	if q.FirstSeenHours < 0 || q.FirstSeenHours > 24*366 {
-		return iq, &Error{Code: api.CodeInvalidArgument, Message: "firstSeenHours must be from 0 to 8784"}
+		return iq, &Error{Code: domain.KindInvalid, Message: "firstSeenHours must be from 0 to 8784"}
 	}
-	var keeps []func(*api.Device) bool
+	var keeps []func(*domain.Device) bool
 	if q.DeviceID != "" {
 		id := q.DeviceID
-		keeps = append(keeps, func(d *api.Device) bool { return d.ID == id })
+		keeps = append(keeps, func(d *domain.Device) bool { return d.ID == id })
 	}
 	if q.UserID != "" {
 		id := q.UserID
-		keeps = append(keeps, func(d *api.Device) bool { return d.User.ID == id })
+		keeps = append(keeps, func(d *domain.Device) bool { return d.User.ID == id })
 	}
 	if q.Platform != "" {
 		want := unknownAsEmpty(q.Platform)
-		keeps = append(keeps, func(d *api.Device) bool { return d.Platform == want })
+		keeps = append(keeps, func(d *domain.Device) bool { return d.Platform == want })
 	}
 	key := ""
 	if q.FirstSeenHours > 0 {
 		since := now.Add(-time.Duration(q.FirstSeenHours) * time.Hour)
-		keeps = append(keeps, func(d *api.Device) bool { return d.FirstSeenAt.After(since) })
+		keeps = append(keeps, func(d *domain.Device) bool { return d.FirstSeenAt.After(since) })
 		key = now.Truncate(time.Second).Format(time.RFC3339)
 	}
 	if len(keeps) > 0 {
-		iq.Keep = func(d *api.Device) bool {
+		iq.Keep = func(d *domain.Device) bool {
 			for _, k := range keeps {
 				if !k(d) {
 					return false

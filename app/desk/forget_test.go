@@ -237,7 +237,7 @@ func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 	}
 	// The next sync brings the platform's current state back under the new key.
 	syncNow(t, d)
-	if page, err := d.ListSessions(desk.SessionQuery{Status: "all", Limit: 10}); err != nil || page.Total == 0 {
+	if page, err := ws(t, d).ListSessions(desk.SessionQuery{Status: "all", Limit: 10}); err != nil || page.Total == 0 {
 		t.Fatalf("nothing synced after forgetting: %v", err)
 	}
 }

@@ -14,10 +14,10 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/totp"
 )
@@ -106,7 +106,7 @@ func newEnv(t *testing.T) *env {
 		CacheDir:  filepath.Join(dir, "cache"),
 		Events:    ev,
 		Log:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Client: platform.Options{
+		Client: httpx.Options{
 			CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second,
 			RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond,
 		},
@@ -152,7 +152,7 @@ func signInTrusting(t *testing.T, d *desk.Desk, p *platformtest.Platform) (desk.
 	t.Helper()
 	ctx := context.Background()
 	req := desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password}
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("sign-in without a code: %v", err)
 	}
 	code, err := totp.Code(platformtest.MFASecret, time.Now())
@@ -172,7 +172,7 @@ func signInTrusting(t *testing.T, d *desk.Desk, p *platformtest.Platform) (desk.
 
 func syncNow(t *testing.T, d *desk.Desk) syncer.Status {
 	t.Helper()
-	st, err := d.SyncNow(context.Background())
+	st, err := ws(t, d).SyncNow(context.Background())
 	if err != nil {
 		t.Fatalf("SyncNow: %v", err)
 	}
@@ -195,4 +195,14 @@ func codeOf(err error) string {
 		return e.Code
 	}
 	return ""
+}
+
+// ws is d's open workspace; the test fails when none is open.
+func ws(t testing.TB, d *desk.Desk) *desk.Workspace {
+	t.Helper()
+	w, err := d.Workspace()
+	if err != nil {
+		t.Fatalf("no open workspace: %v", err)
+	}
+	return w
 }

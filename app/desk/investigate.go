@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/overview"
-	"sessiondesk/backend/api"
 )
 
 // The investigation workflows (v1.1): a person, a session's details, a
@@ -17,12 +17,12 @@ import (
 
 // MaxSelection bounds the IDs one TerminateSelected call takes from the UI:
 // an organization's worth of sessions, sent to the platform in batches of
-// api.MaxSelected.
+// domain.MaxSelected.
 const MaxSelection = 1_000_000
 
 // Person is one person as the cache knows them.
 type Person struct {
-	User           api.User
+	User           domain.Person
 	IsMe           bool
 	ActiveSessions int
 	Sessions       int // of every status, as cached
@@ -30,19 +30,15 @@ type Person struct {
 }
 
 // Person finds a user in the cached sessions, devices and audit log.
-func (d *Desk) Person(userID string) (Person, error) {
-	w, err := d.current()
-	if err != nil {
-		return Person{}, err
-	}
+func (w *Workspace) Person(userID string) (Person, error) {
 	p := Person{IsMe: w.Me().User.ID == userID}
 	found := false
-	nowNano := w.client.Now().UnixNano()
+	nowNano := w.prov.Now().UnixNano()
 	for _, s := range w.sessions.All() {
 		if s.User.ID == userID {
 			p.User, found = s.User, true
 			p.Sessions++
-			if s.Status == api.StatusActive && s.ExpiresAt.UnixNano() > nowNano {
+			if s.Status == domain.StatusActive && s.ExpiresAt.UnixNano() > nowNano {
 				p.ActiveSessions++
 			}
 		}
@@ -67,34 +63,30 @@ func (d *Desk) Person(userID string) (Person, error) {
 		}
 	}
 	if !found {
-		return Person{}, &Error{Code: api.CodeNotFound, Message: "This person is not in the cached data."}
+		return Person{}, &Error{Code: domain.KindNotFound, Message: "This person is not in the cached data."}
 	}
 	return p, nil
 }
 
 // SessionDetails is everything known about one session.
 type SessionDetails struct {
-	Session api.Session
-	Device  *api.Device // nil when the session has none or it is not cached
+	Session domain.Session
+	Device  *domain.Device // nil when the session has none or it is not cached
 	// Ended is the audit event that ended the session (nil when it was not
 	// ended by an action, or the event is not cached). Bulk ends have no
 	// target_id: they list the session in target_ids (v1.2), or, recorded
 	// before v1.2, their sessions carry terminated_at equal to the event's at.
-	Ended *api.AuditEvent
+	Ended *domain.AuditEvent
 }
 
 // SessionDetails returns one cached session with its device and the audit
 // event that ended it.
-func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
-	w, err := d.current()
-	if err != nil {
-		return SessionDetails{}, err
-	}
+func (w *Workspace) SessionDetails(id string) (SessionDetails, error) {
 	s, ok := w.sessions.Get(id)
 	if !ok {
-		return SessionDetails{}, &Error{Code: api.CodeNotFound, Message: "This session is not in the cached data."}
+		return SessionDetails{}, &Error{Code: domain.KindNotFound, Message: "This session is not in the cached data."}
 	}
-	s.Status = index.EffectiveStatus(&s, w.client.Now())
+	s.Status = index.EffectiveStatus(&s, w.prov.Now())
 	s.Current = s.ID == w.Me().SessionID
 	out := SessionDetails{Session: s}
 	if s.DeviceID != nil {
@@ -104,9 +96,9 @@ func (d *Desk) SessionDetails(id string) (SessionDetails, error) {
 	}
 	if s.TerminatedAt != nil {
 		for _, e := range w.audit.All() {
-			byTarget := e.Action == api.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID ||
+			byTarget := e.Action == domain.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID ||
 				slices.Contains(e.TargetIDs, s.ID)
-			byTime := e.At.Equal(*s.TerminatedAt) && e.Action != api.ActionSessionTerminate && e.Action != api.ActionDeviceUntrust
+			byTime := e.At.Equal(*s.TerminatedAt) && e.Action != domain.ActionSessionTerminate && e.Action != domain.ActionDeviceUntrust
 			if byTarget || byTime {
 				e := e
 				out.Ended = &e
@@ -126,27 +118,23 @@ type EndedSession struct {
 	Known  bool
 	Client string
 	IP     string
-	User   *api.User
+	User   *domain.Person
 }
 
 // EndedSessions lists the sessions the cached audit event eventID ended,
 // in the event's order, for the audit log's detail.
-func (d *Desk) EndedSessions(eventID string) ([]EndedSession, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+func (w *Workspace) EndedSessions(eventID string) ([]EndedSession, error) {
 	e, ok := w.audit.Get(eventID)
 	if !ok {
-		return nil, &Error{Code: api.CodeNotFound, Message: "This audit event is not in the cached data."}
+		return nil, &Error{Code: domain.KindNotFound, Message: "This audit event is not in the cached data."}
 	}
 	return endedSessions(e.TargetIDs, w.sessions.Get), nil
 }
 
 // endedSessions labels ids from the sessions lookup knows. The platform
-// sends at most api.MaxTargetIDs; a cache holding more says no more.
-func endedSessions(ids []string, lookup func(id string) (api.Session, bool)) []EndedSession {
-	ids = ids[:min(len(ids), api.MaxTargetIDs)]
+// sends at most domain.MaxTargetIDs; a cache holding more says no more.
+func endedSessions(ids []string, lookup func(id string) (domain.Session, bool)) []EndedSession {
+	ids = ids[:min(len(ids), domain.MaxTargetIDs)]
 	out := make([]EndedSession, len(ids))
 	for i, id := range ids {
 		out[i].ID = id
@@ -160,8 +148,8 @@ func endedSessions(ids []string, lookup func(id string) (api.Session, bool)) []E
 
 // MatchingSessionIDs is the ID of every session matching q, in q's order:
 // "select all N matching".
-func (d *Desk) MatchingSessionIDs(q SessionQuery) ([]string, error) {
-	rows, err := d.AllSessions(q)
+func (w *Workspace) MatchingSessionIDs(q SessionQuery) ([]string, error) {
+	rows, err := w.AllSessions(q)
 	if err != nil {
 		return nil, err
 	}
@@ -174,28 +162,24 @@ func (d *Desk) MatchingSessionIDs(q SessionQuery) ([]string, error) {
 
 // SelectionSummary tells a confirmation dialog what a selection holds.
 type SelectionSummary struct {
-	Count      int        // distinct IDs
-	Active     int        // of them, active sessions (what would end)
-	People     []api.User // up to 5 people whose active sessions would end, most sessions first
-	MorePeople int        // people beyond People
-	IncludesMe bool       // the caller's own session is in the selection (it is kept)
+	Count      int             // distinct IDs
+	Active     int             // of them, active sessions (what would end)
+	People     []domain.Person // up to 5 people whose active sessions would end, most sessions first
+	MorePeople int             // people beyond People
+	IncludesMe bool            // the caller's own session is in the selection (it is kept)
 }
 
 // SummarizeSelection describes the selected sessions for the dialog.
-func (d *Desk) SummarizeSelection(ids []string) (SelectionSummary, error) {
-	w, err := d.current()
-	if err != nil {
-		return SelectionSummary{}, err
-	}
+func (w *Workspace) SummarizeSelection(ids []string) (SelectionSummary, error) {
 	if len(ids) > MaxSelection {
-		return SelectionSummary{}, &Error{Code: api.CodeInvalidArgument, Message: "The selection is too large."}
+		return SelectionSummary{}, &Error{Code: domain.KindInvalid, Message: "The selection is too large."}
 	}
-	now := w.client.Now()
+	now := w.prov.Now()
 	own := w.Me().SessionID
 	var out SelectionSummary
 	seen := make(map[string]bool, len(ids))
 	per := map[string]int{}
-	users := map[string]api.User{}
+	users := map[string]domain.Person{}
 	for _, id := range ids {
 		if seen[id] {
 			continue
@@ -207,7 +191,7 @@ func (d *Desk) SummarizeSelection(ids []string) (SelectionSummary, error) {
 			continue
 		}
 		s, ok := w.sessions.Get(id)
-		if !ok || index.EffectiveStatus(&s, now) != api.StatusActive {
+		if !ok || index.EffectiveStatus(&s, now) != domain.StatusActive {
 			continue
 		}
 		out.Active++
@@ -247,23 +231,23 @@ type SelectedResult struct {
 	NotEnded []string
 }
 
-// TerminateSelected ends the chosen sessions in batches of api.MaxSelected,
+// TerminateSelected ends the chosen sessions in batches of domain.MaxSelected,
 // reporting progress (sessions sent so far, of total) after each batch. The
 // caller's own session is never ended this way (that is signing out). A
 // failing batch stops the run: the result then counts what earlier batches
 // ended (which stays ended) and lists the rest in NotEnded, and the error
 // says why, phrased for the rest when earlier batches went through (the
 // action's usual "nothing was changed" would be untrue).
-func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
-	w, err := d.allowed(api.PermSessionsTerminateOrg)
+func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
+	if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
+		return SelectedResult{}, err
+	}
+	reason, err := checkReason(reason)
 	if err != nil {
 		return SelectedResult{}, err
 	}
-	if reason, err = checkReason(reason); err != nil {
-		return SelectedResult{}, err
-	}
 	if len(ids) == 0 || len(ids) > MaxSelection {
-		return SelectedResult{}, &Error{Code: api.CodeInvalidArgument, Message: "Select at least one session."}
+		return SelectedResult{}, &Error{Code: domain.KindInvalid, Message: "Select at least one session."}
 	}
 	own := w.Me().SessionID
 	var res SelectedResult
@@ -282,16 +266,16 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 	if progress != nil {
 		progress(0, len(uniq))
 	}
-	for start := 0; start < len(uniq); start += api.MaxSelected {
-		batch := uniq[start:min(start+api.MaxSelected, len(uniq))]
-		out, err := w.client.TerminateSelected(ctx, batch, reason)
+	for start := 0; start < len(uniq); start += domain.MaxSelected {
+		batch := uniq[start:min(start+domain.MaxSelected, len(uniq))]
+		out, err := w.prov.EndSessions(ctx, batch, reason)
 		if err != nil {
-			d.afterAction(ctx, w, nil, nil)
+			w.afterAction(ctx, nil, nil)
 			res.NotEnded = slices.Clone(uniq[start:])
 			if res.Batches == 0 {
-				return res, d.fail(w, err)
+				return res, w.fail(err)
 			}
-			return res, d.failAs(w, err, restOfBatches)
+			return res, w.failAs(err, restOfBatches)
 		}
 		res.Terminated += out.Terminated
 		res.NotFound += len(out.NotFound)
@@ -300,7 +284,7 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 			progress(start+len(batch), len(uniq))
 		}
 	}
-	d.syncAfter(ctx, w)
+	w.syncAfter(ctx)
 	return res, nil
 }
 
@@ -308,48 +292,41 @@ func (d *Desk) TerminateSelected(ctx context.Context, ids []string, reason strin
 // person is the caller and keepCurrent is false, the caller is signed out
 // too. Signing oneself out of one's other devices needs only view; another
 // person needs pf.sessions.terminate_org (v1.2).
-func (d *Desk) SignOutEverywhere(ctx context.Context, userID string, keepCurrent bool, reason string) (int, error) {
-	w, err := d.current()
-	if err != nil {
-		return 0, err
-	}
+func (w *Workspace) SignOutEverywhere(ctx context.Context, userID string, keepCurrent bool, reason string) (int, error) {
 	if userID != w.Me().User.ID {
-		if _, err := d.allowed(api.PermSessionsTerminateOrg); err != nil {
+		if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
 			return 0, err
 		}
 	}
-	if reason, err = checkReason(reason); err != nil {
+	reason, err := checkReason(reason)
+	if err != nil {
 		return 0, err
 	}
-	res, err := w.client.TerminateUserSessions(ctx, userID, keepCurrent, reason)
+	res, err := w.prov.EndPersonSessions(ctx, userID, keepCurrent, reason)
 	if err != nil {
-		return 0, d.fail(w, err)
+		return 0, w.fail(err)
 	}
 	if !keepCurrent && userID == w.Me().User.ID {
-		d.ended(w)
+		w.end()
 		return res.Terminated, nil
 	}
-	d.syncAfter(ctx, w)
+	w.syncAfter(ctx)
 	return res.Terminated, nil
 }
 
 // syncAfter brings the ended sessions and the new audit event into the
 // cache before the action returns, so the UI's next read shows them ended.
 // Offline by then is not the action's failure: the background sync retries.
-func (d *Desk) syncAfter(ctx context.Context, w *workspace) {
+func (w *Workspace) syncAfter(ctx context.Context) {
 	if _, err := w.sync.SyncNow(ctx); err != nil {
-		d.cfg.Log.Info("sync after an action failed; the background sync retries", "err", err)
+		w.log.Info("sync after an action failed; the background sync retries", "err", err)
 		w.sync.Trigger()
 	}
 }
 
 // Overview computes the organization's picture from the cache.
-func (d *Desk) Overview() (overview.Overview, error) {
-	w, err := d.current()
-	if err != nil {
-		return overview.Overview{}, err
-	}
-	return overview.Compute(w.sessions.All(), w.devices.All(), w.client.Now()), nil
+func (w *Workspace) Overview() (overview.Overview, error) {
+	return overview.Compute(w.sessions.All(), w.devices.All(), w.prov.Now()), nil
 }
 
 // AuditQuery is a window of the cached audit log, filtered (v1.1).
@@ -366,22 +343,22 @@ type AuditQuery struct {
 // actors and target people that occur in the cache.
 type AuditFacets struct {
 	Actions []string
-	Actors  []api.User
-	Targets []api.User
+	Actors  []domain.Person
+	Targets []domain.Person
 }
 
-func auditQuery(q AuditQuery) (index.Query[api.AuditEvent], error) {
-	iq := index.Query[api.AuditEvent]{Search: q.Search, Sort: "at", Desc: true, Offset: q.Offset, Limit: window(q.Limit)}
+func auditQuery(q AuditQuery) (index.Query[domain.AuditEvent], error) {
+	iq := index.Query[domain.AuditEvent]{Search: q.Search, Sort: "at", Desc: true, Offset: q.Offset, Limit: window(q.Limit)}
 	for _, v := range []string{q.Action, q.ActorID, q.TargetUserID} {
 		if len(v) > maxFilterLen {
-			return iq, &Error{Code: api.CodeInvalidArgument, Message: "a filter value is too long"}
+			return iq, &Error{Code: domain.KindInvalid, Message: "a filter value is too long"}
 		}
 	}
 	if q.Action == "" && q.ActorID == "" && q.TargetUserID == "" {
 		return iq, nil
 	}
 	iq.FilterKey = q.Action + "\x01" + q.ActorID + "\x01" + q.TargetUserID
-	iq.Keep = func(e *api.AuditEvent) bool {
+	iq.Keep = func(e *domain.AuditEvent) bool {
 		return (q.Action == "" || e.Action == q.Action) && (q.ActorID == "" || e.Actor.ID == q.ActorID) &&
 			(q.TargetUserID == "" || e.TargetUser != nil && e.TargetUser.ID == q.TargetUserID)
 	}
@@ -389,27 +366,19 @@ func auditQuery(q AuditQuery) (index.Query[api.AuditEvent], error) {
 }
 
 // FindAudit answers a filtered window of the cached audit log.
-func (d *Desk) FindAudit(q AuditQuery) (AuditPage, error) {
-	w, err := d.current()
-	if err != nil {
-		return AuditPage{}, err
-	}
+func (w *Workspace) FindAudit(q AuditQuery) (AuditPage, error) {
 	iq, err := auditQuery(q)
 	if err != nil {
 		return AuditPage{}, err
 	}
 	res := w.audit.Find(iq, "at")
 	page := AuditPage{Items: res.Items, Total: res.Total}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
 // AllAudit is every cached event matching q, for export.
-func (d *Desk) AllAudit(q AuditQuery) ([]api.AuditEvent, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+func (w *Workspace) AllAudit(q AuditQuery) ([]domain.AuditEvent, error) {
 	iq, err := auditQuery(q)
 	if err != nil {
 		return nil, err
@@ -420,14 +389,10 @@ func (d *Desk) AllAudit(q AuditQuery) ([]api.AuditEvent, error) {
 }
 
 // AuditFacets lists the filter values present in the cached audit log.
-func (d *Desk) AuditFacets() (AuditFacets, error) {
-	w, err := d.current()
-	if err != nil {
-		return AuditFacets{}, err
-	}
+func (w *Workspace) AuditFacets() (AuditFacets, error) {
 	actions := map[string]bool{}
-	actors := map[string]api.User{}
-	targets := map[string]api.User{}
+	actors := map[string]domain.Person{}
+	targets := map[string]domain.Person{}
 	for _, e := range w.audit.All() {
 		actions[e.Action] = true
 		actors[e.Actor.ID] = e.Actor
@@ -443,12 +408,12 @@ func (d *Desk) AuditFacets() (AuditFacets, error) {
 	return out, nil
 }
 
-func sortedUsers(m map[string]api.User) []api.User {
-	out := make([]api.User, 0, len(m))
+func sortedUsers(m map[string]domain.Person) []domain.Person {
+	out := make([]domain.Person, 0, len(m))
 	for _, u := range m {
 		out = append(out, u)
 	}
-	slices.SortFunc(out, func(a, b api.User) int {
+	slices.SortFunc(out, func(a, b domain.Person) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
 			return c
 		}

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -23,7 +24,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 	d := newEnv(t).open(t)
 	signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	all, err := d.AllSessions(desk.SessionQuery{Status: "all", Sort: "created_at"})
+	all, err := ws(t, d).AllSessions(desk.SessionQuery{Status: "all", Sort: "created_at"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 	}
 	for _, q := range queries {
 		q.Sort, q.Limit = "created_at", 1000
-		page, err := d.ListSessions(q)
+		page, err := ws(t, d).ListSessions(q)
 		if err != nil {
 			t.Fatalf("%+v: %v", q, err)
 		}
@@ -63,24 +64,24 @@ func TestSessionFiltersCombine(t *testing.T) {
 		if q.Status != "terminated" && q.Status != "expired" && len(want) == 0 {
 			t.Errorf("%+v matches nothing in the demo: the test proves little", q)
 		}
-		ids, err := d.MatchingSessionIDs(q)
+		ids, err := ws(t, d).MatchingSessionIDs(q)
 		if err != nil || !slices.Equal(ids, want) {
 			t.Errorf("%+v: matching IDs differ from the list (%d vs %d)", q, len(ids), len(want))
 		}
 	}
 	for _, bad := range []desk.SessionQuery{{MFA: "maybe"}, {Status: "gone"}, {CreatedFrom: 10, CreatedTo: 5}, {Country: strings.Repeat("x", 201)}} {
-		if _, err := d.ListSessions(bad); codeOf(err) != api.CodeInvalidArgument {
+		if _, err := ws(t, d).ListSessions(bad); codeOf(err) != domain.KindInvalid {
 			t.Errorf("%+v: %v, want invalid_argument", bad, err)
 		}
 	}
 	// Devices first seen in the last 24 h, and one person's devices.
-	devs, err := d.AllDevices(desk.DeviceQuery{})
+	devs, err := ws(t, d).AllDevices(desk.DeviceQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []desk.DeviceQuery{{FirstSeenHours: 24}, {UserID: devs[0].User.ID}, {Platform: devs[0].Platform, Trusted: "true"}, {DeviceID: devs[1].ID}} {
 		q.Limit = 1000
-		page, err := d.ListDevices(q)
+		page, err := ws(t, d).ListDevices(q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +99,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 	}
 }
 
-func matches(s api.Session, q desk.SessionQuery, now time.Time) bool {
+func matches(s domain.Session, q desk.SessionQuery, now time.Time) bool {
 	st := index.EffectiveStatus(&s, now)
 	if q.Status != "all" && st != q.Status {
 		return false
@@ -131,12 +132,12 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	q := desk.SessionQuery{Status: "active", MFA: "no", Platform: "Windows"}
-	ids, err := d.MatchingSessionIDs(q)
+	ids, err := ws(t, d).MatchingSessionIDs(q)
 	if err != nil || len(ids) < 2 {
 		t.Fatalf("matching = %d %v", len(ids), err)
 	}
 	chosen := ids[:len(ids)/2+1]
-	sum, err := d.SummarizeSelection(append(slices.Clone(chosen), chosen[0], st.Me.SessionID))
+	sum, err := ws(t, d).SummarizeSelection(append(slices.Clone(chosen), chosen[0], st.Me.SessionID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 		sent = append(sent, "ses_"+strings.Repeat("q", 23)+string(rune('a'+i/676))+string(rune('a'+i/26%26))+string(rune('a'+i%26)))
 	}
 	var progress [][2]int
-	res, err := d.TerminateSelected(ctx, sent, "sweep of Windows sessions without MFA", func(done, total int) {
+	res, err := ws(t, d).TerminateSelected(ctx, sent, "sweep of Windows sessions without MFA", func(done, total int) {
 		progress = append(progress, [2]int{done, total})
 	})
 	if err != nil {
@@ -163,11 +164,11 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	}
 	// On the platform.
 	token := mustToken(t, st)
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	active := map[string]bool{}
 	cursor := ""
 	for {
-		l, err := c.WithToken(token).ListSessions(ctx, platform.ListParams{Limit: 1000, Cursor: cursor})
+		l, err := c.WithToken(token).ListSessions(ctx, platformd.ListParams{Limit: 1000, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,11 +194,11 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 		t.Error("the caller's own session was ended")
 	}
 	// The cache already knows (TerminateSelected syncs before returning).
-	det, err := d.SessionDetails(chosen[0])
+	det, err := ws(t, d).SessionDetails(chosen[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if det.Session.Status != api.StatusTerminated || det.Ended == nil || det.Ended.Action != api.ActionSessionsTerminateSelected ||
+	if det.Session.Status != domain.StatusTerminated || det.Ended == nil || det.Ended.Action != domain.ActionSessionsTerminateSelected ||
 		det.Ended.Reason != "sweep of Windows sessions without MFA" || det.Ended.Actor.Email != "admin@acme.test" {
 		t.Errorf("details of an ended session = %+v ended by %+v", det.Session.Status, det.Ended)
 	}
@@ -206,11 +207,11 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	}
 	// The second batch (unknown IDs only) ended nothing, so it is not
 	// audited (v1.2).
-	page, err := d.FindAudit(desk.AuditQuery{Action: api.ActionSessionsTerminateSelected, Limit: 10})
+	page, err := ws(t, d).FindAudit(desk.AuditQuery{Action: domain.ActionSessionsTerminateSelected, Limit: 10})
 	if err != nil || page.Total != 1 {
 		t.Errorf("audit of the two batches = %d %v, want 1", page.Total, err)
 	}
-	if _, err := d.TerminateSelected(ctx, nil, "", nil); codeOf(err) != api.CodeInvalidArgument {
+	if _, err := ws(t, d).TerminateSelected(ctx, nil, "", nil); codeOf(err) != domain.KindInvalid {
 		t.Errorf("empty selection: %v", err)
 	}
 }
@@ -234,15 +235,15 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 	st := signIn(t, d, p, "admin@acme.test")
 	victim1, victim2 := p.Login(t, "acme", "auditor@acme.test"), p.Login(t, "acme", "auditor@acme.test")
 	syncNow(t, d)
-	person, err := d.Person(victim1.User.ID)
+	person, err := ws(t, d).Person(victim1.User.ID)
 	if err != nil || person.User.Email != "auditor@acme.test" || person.ActiveSessions < 2 || person.IsMe {
 		t.Fatalf("person = %+v %v", person, err)
 	}
-	n, err := d.SignOutEverywhere(ctx, victim1.User.ID, true, "account compromised")
+	n, err := ws(t, d).SignOutEverywhere(ctx, victim1.User.ID, true, "account compromised")
 	if err != nil || n != person.ActiveSessions {
 		t.Fatalf("sign out everywhere = %d %v, want %d", n, err, person.ActiveSessions)
 	}
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	for _, tok := range []string{victim1.Token, victim2.Token} {
 		if _, err := c.WithToken(tok).Me(ctx); err == nil {
 			t.Error("a signed-out token still works")
@@ -251,36 +252,36 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 	if _, err := c.WithToken(mustToken(t, st)).Me(ctx); err != nil {
 		t.Errorf("the caller's token: %v", err)
 	}
-	if after, _ := d.Person(victim1.User.ID); after.ActiveSessions != 0 {
+	if after, _ := ws(t, d).Person(victim1.User.ID); after.ActiveSessions != 0 {
 		t.Errorf("person after = %+v", after)
 	}
-	page, err := d.FindAudit(desk.AuditQuery{TargetUserID: victim1.User.ID, Search: "compromised", Limit: 10})
+	page, err := ws(t, d).FindAudit(desk.AuditQuery{TargetUserID: victim1.User.ID, Search: "compromised", Limit: 10})
 	if err != nil || page.Total != 1 || page.Items[0].TargetUser.Name == "" {
 		t.Errorf("audit for the person = %+v %v", page.Items, err)
 	}
-	facets, err := d.AuditFacets()
-	if err != nil || !slices.Contains(facets.Actions, api.ActionUserSessionsTerminate) || len(facets.Actors) == 0 || len(facets.Targets) == 0 {
+	facets, err := ws(t, d).AuditFacets()
+	if err != nil || !slices.Contains(facets.Actions, domain.ActionUserSessionsTerminate) || len(facets.Actors) == 0 || len(facets.Targets) == 0 {
 		t.Errorf("facets = %+v %v", facets, err)
 	}
 	// Signing myself out everywhere keeps my session by default.
-	me, _ := d.Person(st.Me.User.ID)
+	me, _ := ws(t, d).Person(st.Me.User.ID)
 	if !me.IsMe {
 		t.Errorf("my person page: %+v", me)
 	}
-	if _, err := d.SignOutEverywhere(ctx, st.Me.User.ID, true, ""); err != nil {
+	if _, err := ws(t, d).SignOutEverywhere(ctx, st.Me.User.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	if !d.State().SignedIn {
 		t.Error("keeping my own session signed me out")
 	}
 
-	o, err := d.Overview()
+	o, err := ws(t, d).Overview()
 	if err != nil {
 		t.Fatal(err)
 	}
-	act, _ := d.ListSessions(desk.SessionQuery{Status: "active", Limit: 1})
-	noMFA, _ := d.ListSessions(desk.SessionQuery{Status: "active", MFA: "no", Limit: 1})
-	new24, _ := d.ListDevices(desk.DeviceQuery{FirstSeenHours: 24, Limit: 1})
+	act, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", Limit: 1})
+	noMFA, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", MFA: "no", Limit: 1})
+	new24, _ := ws(t, d).ListDevices(desk.DeviceQuery{FirstSeenHours: 24, Limit: 1})
 	if o.ActiveSessions != act.Total || o.WithoutMFA != noMFA.Total || o.NewDevices24h != new24.Total || len(o.ByCountry) == 0 {
 		t.Errorf("overview %d/%d/%d, lists %d/%d/%d", o.ActiveSessions, o.WithoutMFA, o.NewDevices24h, act.Total, noMFA.Total, new24.Total)
 	}
@@ -290,7 +291,7 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 		if key == "" {
 			key = desk.Unknown
 		}
-		page, _ := d.ListSessions(desk.SessionQuery{Status: "active", Country: key, Limit: 1})
+		page, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", Country: key, Limit: 1})
 		if page.Total != b.Count {
 			t.Errorf("country %q: bar %d, filtered list %d", b.Key, b.Count, page.Total)
 		}

@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // MaxWindow bounds one List answer: the UI asks for what it shows.
@@ -36,7 +36,7 @@ type SessionQuery struct {
 
 // SessionPage is a window of sessions with the list's totals.
 type SessionPage struct {
-	Items       []api.Session
+	Items       []domain.Session
 	Total       int // rows matching the query
 	ActiveCount int // active sessions in the whole cached list
 	Offline     bool
@@ -48,14 +48,10 @@ type SessionPage struct {
 // default views (no search, a sort on a clear column) come from SQL over the
 // cache's clear columns instead, with the same rows in the same order (see
 // syncer.Load and cache.Store.SessionWindow).
-func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
-	w, err := d.current()
-	if err != nil {
-		return SessionPage{}, err
-	}
+func (w *Workspace) ListSessions(q SessionQuery) (SessionPage, error) {
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
-	now := w.client.Now()
+	now := w.prov.Now()
 	iq, err := sessionFilter(q, now)
 	if err != nil {
 		return SessionPage{}, err
@@ -87,19 +83,15 @@ func (d *Desk) ListSessions(q SessionQuery) (SessionPage, error) {
 		page.ActiveCount = w.sessions.CountFacet("active@"+now.Truncate(time.Second).Format(time.RFC3339),
 			func(f index.Key) bool { return index.ActiveFacet(f, nowNano) })
 	}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
 // AllSessions is every row matching q (not only a window), for export.
-func (d *Desk) AllSessions(q SessionQuery) ([]api.Session, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+func (w *Workspace) AllSessions(q SessionQuery) ([]domain.Session, error) {
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
-	now := w.client.Now()
+	now := w.prov.Now()
 	iq, err := sessionFilter(q, now)
 	if err != nil {
 		return nil, err
@@ -141,7 +133,7 @@ type DeviceQuery struct {
 
 // DevicePage is a window of devices with the list's totals.
 type DevicePage struct {
-	Items        []api.Device
+	Items        []domain.Device
 	Total        int
 	TrustedCount int
 	Offline      bool
@@ -149,29 +141,21 @@ type DevicePage struct {
 }
 
 // ListDevices answers from the in-memory index.
-func (d *Desk) ListDevices(q DeviceQuery) (DevicePage, error) {
-	w, err := d.current()
-	if err != nil {
-		return DevicePage{}, err
-	}
-	iq, err := deviceQuery(q, w.client.Now())
+func (w *Workspace) ListDevices(q DeviceQuery) (DevicePage, error) {
+	iq, err := deviceQuery(q, w.prov.Now())
 	if err != nil {
 		return DevicePage{}, err
 	}
 	res := w.devices.Find(iq, index.DefaultDeviceSort)
 	page := DevicePage{Items: res.Items, Total: res.Total, TrustedCount: w.devices.CountFacet("trusted", index.TrustedFacet)}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
 // AllDevices is every row matching q, for export.
-func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
-	w, err := d.current()
-	if err != nil {
-		return nil, err
-	}
+func (w *Workspace) AllDevices(q DeviceQuery) ([]domain.Device, error) {
 	q.Offset, q.Limit = 0, w.devices.Len()+1
-	iq, err := deviceQuery(q, w.client.Now())
+	iq, err := deviceQuery(q, w.prov.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +163,8 @@ func (d *Desk) AllDevices(q DeviceQuery) ([]api.Device, error) {
 	return w.devices.Find(iq, index.DefaultDeviceSort).Items, nil
 }
 
-func deviceQuery(q DeviceQuery, now time.Time) (index.Query[api.Device], error) {
-	iq := index.Query[api.Device]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit), FilterKey: q.Trusted}
+func deviceQuery(q DeviceQuery, now time.Time) (index.Query[domain.Device], error) {
+	iq := index.Query[domain.Device]{Search: q.Search, Sort: q.Sort, Desc: q.Desc, Offset: q.Offset, Limit: window(q.Limit), FilterKey: q.Trusted}
 	if q.Sort == "" {
 		iq.Sort, iq.Desc = index.DefaultDeviceSort, true
 	}
@@ -191,72 +175,50 @@ func deviceQuery(q DeviceQuery, now time.Time) (index.Query[api.Device], error) 
 	case "false":
 		iq.KeepFacet = func(f index.Key) bool { return !index.TrustedFacet(f) }
 	default:
-		return iq, &Error{Code: api.CodeInvalidArgument, Message: "trusted must be all, true or false"}
+		return iq, &Error{Code: domain.KindInvalid, Message: "trusted must be all, true or false"}
 	}
 	return deviceFilters(iq, q, now)
 }
 
 // AuditPage is a window of the cached audit log, newest first.
 type AuditPage struct {
-	Items      []api.AuditEvent
+	Items      []domain.AuditEvent
 	Total      int
 	Offline    bool
 	SnapshotAt *time.Time
 }
 
 // ListAudit answers from the cached audit log.
-func (d *Desk) ListAudit(offset, limit int) (AuditPage, error) {
-	w, err := d.current()
-	if err != nil {
-		return AuditPage{}, err
-	}
-	res := w.audit.Find(index.Query[api.AuditEvent]{Sort: "at", Desc: true, Offset: offset, Limit: window(limit)}, "at")
+func (w *Workspace) ListAudit(offset, limit int) (AuditPage, error) {
+	res := w.audit.Find(index.Query[domain.AuditEvent]{Sort: "at", Desc: true, Offset: offset, Limit: window(limit)}, "at")
 	page := AuditPage{Items: res.Items, Total: res.Total}
-	page.Offline, page.SnapshotAt = d.freshness(w)
+	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil
 }
 
 func window(limit int) int {
 	if limit <= 0 {
-		return api.DefaultLimit
+		return domain.DefaultPage
 	}
 	return min(limit, MaxWindow)
 }
 
-func (d *Desk) freshness(w *workspace) (offline bool, at *time.Time) {
+func (w *Workspace) freshness() (offline bool, at *time.Time) {
 	st := w.sync.Status()
 	return !st.Online, st.LastSyncAt
 }
 
-// SyncStatus returns the sync state (signed out: offline, never synced).
-func (d *Desk) SyncStatus() syncer.Status {
-	w, err := d.current()
-	if err != nil {
-		return syncer.Status{}
-	}
+// SyncStatus returns the sync state.
+func (w *Workspace) SyncStatus() syncer.Status {
 	return w.sync.Status()
 }
 
 // SyncNow runs a sync at once.
-func (d *Desk) SyncNow(ctx context.Context) (syncer.Status, error) {
-	w, err := d.current()
-	if err != nil {
-		return syncer.Status{}, err
-	}
+func (w *Workspace) SyncNow(ctx context.Context) (syncer.Status, error) {
 	st, err := w.sync.SyncNow(ctx)
 	if err != nil && !platformOffline(err) {
-		return st, d.actionError(err)
+		return st, actionErrorFor(err, wholeAction)
 	}
 	// Offline is a state, shown in the status, not a failure of the call.
 	return st, nil
-}
-
-// Me returns the signed-in user's identity and permissions.
-func (d *Desk) Me() (api.Me, bool) {
-	w, err := d.current()
-	if err != nil {
-		return api.Me{}, false
-	}
-	me := w.Me()
-	return me, me.User.ID != ""
 }

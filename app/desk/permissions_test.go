@@ -6,9 +6,10 @@ import (
 	"testing"
 
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -36,34 +37,34 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 		what, perm string
 		do         func() error
 	}{
-		{"Terminate selected", api.PermSessionsTerminateOrg, func() error {
-			_, err := d.TerminateSelected(ctx, []string{admin.Session.ID}, "", nil)
+		{"Terminate selected", domain.PermSessionsTerminateOrg, func() error {
+			_, err := ws(t, d).TerminateSelected(ctx, []string{admin.Session.ID}, "", nil)
 			return err
 		}},
-		{"Sign out everywhere for another person", api.PermSessionsTerminateOrg, func() error {
-			_, err := d.SignOutEverywhere(ctx, admin.User.ID, true, "")
+		{"Sign out everywhere for another person", domain.PermSessionsTerminateOrg, func() error {
+			_, err := ws(t, d).SignOutEverywhere(ctx, admin.User.ID, true, "")
 			return err
 		}},
-		{"Terminate all sessions", api.PermSessionsTerminateOrg, func() error {
-			_, err := d.TerminateAll(ctx, true, "")
+		{"Terminate all sessions", domain.PermSessionsTerminateOrg, func() error {
+			_, err := ws(t, d).TerminateAll(ctx, true, "")
 			return err
 		}},
-		{"Revoke trust", api.PermDevicesRevokeTrust, func() error {
-			_, err := d.RevokeTrust(ctx, admin.Device.ID, "")
+		{"Revoke trust", domain.PermDevicesRevokeTrust, func() error {
+			_, err := ws(t, d).RevokeTrust(ctx, admin.Device.ID, "")
 			return err
 		}},
 	}
 	for _, r := range refused {
 		err := r.do()
 		ue := desk.UserError(err)
-		if ue == nil || ue.Code != api.CodePermissionDenied || !strings.Contains(ue.Message, r.perm) {
+		if ue == nil || ue.Code != domain.KindPermissionDenied || !strings.Contains(ue.Message, r.perm) {
 			t.Errorf("%s as the auditor: %v, want permission_denied naming %s", r.what, err, r.perm)
 		}
 		if w := f.takeWrites(); len(w) > 0 {
 			t.Errorf("%s as the auditor reached the platform: %v", r.what, w)
 		}
 	}
-	c, err := platform.New(p.URL(), platform.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,21 +74,21 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 
 	// What view allows: signing oneself out of one's other devices…
 	other := p.Login(t, "acme", "auditor@acme.test")
-	n, err := d.SignOutEverywhere(ctx, st.Me.User.ID, true, "")
+	n, err := ws(t, d).SignOutEverywhere(ctx, st.Me.User.ID, true, "")
 	if err != nil || n < 1 {
 		t.Fatalf("the auditor signing themselves out elsewhere: %d, %v", n, err)
 	}
-	if _, err := c.WithToken(other.Token).Me(ctx); !platform.IsUnauthenticated(err) {
+	if _, err := c.WithToken(other.Token).Me(ctx); !domain.IsUnauthenticated(err) {
 		t.Errorf("the auditor's other session after Sign out everywhere: %v", err)
 	}
 	if !d.State().SignedIn {
 		t.Fatal("keeping the current session signed the auditor out")
 	}
 	// …and ending one session.
-	if _, err := d.Terminate(ctx, admin.Session.ID, "one"); err != nil {
+	if _, err := ws(t, d).Terminate(ctx, admin.Session.ID, "one"); err != nil {
 		t.Fatalf("the auditor ending one session: %v", err)
 	}
-	if _, err := c.WithToken(admin.Token).Me(ctx); !platform.IsUnauthenticated(err) {
+	if _, err := c.WithToken(admin.Token).Me(ctx); !domain.IsUnauthenticated(err) {
 		t.Errorf("the terminated session still works: %v", err)
 	}
 }

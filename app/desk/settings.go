@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/settings"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
 // prefs is the settings state of a Desk: the file and what it said last.
@@ -61,7 +61,7 @@ func (d *Desk) SaveSettings(ctx context.Context, v settings.Settings) (settings.
 	if err := v.Validate(); err != nil {
 		var fe *settings.FieldError
 		errors.As(err, &fe)
-		return d.Settings(), &Error{Code: api.CodeInvalidArgument, Field: fe.Field, Message: fe.Message, Err: err}
+		return d.Settings(), &Error{Code: domain.KindInvalid, Field: fe.Field, Message: fe.Message, Err: err}
 	}
 	oldR, oldI := d.retentionAndInterval()
 	wasShared := d.shared()
@@ -101,7 +101,7 @@ type CacheInfo struct {
 
 // CacheInfo describes the open profile's cache.
 func (d *Desk) CacheInfo(ctx context.Context) (CacheInfo, error) {
-	w, err := d.current()
+	w, err := d.Workspace()
 	if err != nil {
 		return CacheInfo{}, err
 	}
@@ -158,11 +158,11 @@ func (d *Desk) reopen(ctx context.Context, forget bool) error {
 			return err
 		}
 	}
-	var mp *api.Me
+	var mp *domain.Me
 	if me.User.ID != "" {
 		mp = &me
 	}
-	if err := d.openLocked(d.runContext(), w.prof, w.client, mp, offline); err != nil {
+	if err := d.openLocked(d.runContext(), w.prof, w.prov, mp, offline); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -203,7 +203,7 @@ func (d *Desk) forgetCache(id string) error {
 		errs = append(errs, fmt.Errorf("cache key: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return &Error{Code: api.CodeInternal, Message: "Some cached data could not be deleted: " + err.Error(), Err: err}
+		return &Error{Code: domain.KindInternal, Message: "Some cached data could not be deleted: " + err.Error(), Err: err}
 	}
 	return nil
 }
@@ -217,7 +217,7 @@ func (d *Desk) RemoveProfile(ctx context.Context, id string) error {
 	if _, ok, err := d.profiles.Get(id); err != nil {
 		return err
 	} else if !ok {
-		return &Error{Code: api.CodeNotFound, Message: "No such remembered account."}
+		return &Error{Code: domain.KindNotFound, Message: "No such remembered account."}
 	}
 	if d.SignedInAs(id) && d.signOut(ctx, true) {
 		defer d.emitAuth()
@@ -230,7 +230,7 @@ func (d *Desk) RemoveProfile(ctx context.Context, id string) error {
 		errs = append(errs, fmt.Errorf("profiles: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return &Error{Code: api.CodeInternal, Message: "The account was not removed completely: " + err.Error(), Err: err}
+		return &Error{Code: domain.KindInternal, Message: "The account was not removed completely: " + err.Error(), Err: err}
 	}
 	return nil
 }
@@ -241,14 +241,14 @@ type gatedNotifier struct {
 	d     *Desk
 }
 
-func (g gatedNotifier) NewDevice(ctx context.Context, dev api.Device, where string) error {
+func (g gatedNotifier) NewDevice(ctx context.Context, dev domain.Device, where string) error {
 	if !g.d.Settings().Notifications {
 		return nil
 	}
 	return g.inner.NewDevice(ctx, dev, where)
 }
 
-func (g gatedNotifier) NewDevices(ctx context.Context, ds []api.Device) error {
+func (g gatedNotifier) NewDevices(ctx context.Context, ds []domain.Device) error {
 	if !g.d.Settings().Notifications {
 		return nil
 	}

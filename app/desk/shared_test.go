@@ -13,9 +13,10 @@ import (
 
 	"sessiondesk/app/cache"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -66,7 +67,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 	d := e.open(t)
 	ctx := context.Background()
 	shareWorkstation(t, d)
-	c, err := platform.New(p.URL(), platform.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,18 +103,18 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 			return len(left) == 0
 		})
 	}
-	admin := func() *platform.Client { return c.WithToken(p.Login(t, "acme", "admin@acme.test").Token) }
+	admin := func() *platformd.Client { return c.WithToken(p.Login(t, "acme", "admin@acme.test").Token) }
 
 	id, sid := start()
 	if _, err := admin().TerminateSession(ctx, sid, "shared workstation"); err != nil {
 		t.Fatal(err)
 	}
-	d.SyncNow(ctx) // 401, unless the event stream told it first
+	ws(t, d).SyncNow(ctx) // 401, unless the event stream told it first
 	gone("terminated by another admin", id)
 
 	id, _ = start()
 	skew.Add(int64(2 * time.Hour)) // idle past the platform's timeout
-	d.SyncNow(ctx)
+	ws(t, d).SyncNow(ctx)
 	gone("expired", id)
 
 	id, sid = start()
@@ -135,7 +136,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 	d.Shutdown(shutCtx)
 	cancel()
 	gone("quitting the app", id)
-	if _, err := c.WithToken(token).Me(ctx); !platform.IsUnauthenticated(err) {
+	if _, err := c.WithToken(token).Me(ctx); !domain.IsUnauthenticated(err) {
 		t.Errorf("the session lives on at the platform after quitting: %v", err)
 	}
 
@@ -143,7 +144,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 	d.Close() // as a crash leaves it: nothing ended
 	d = e.open(t)
 	gone("the next start after a run that did not end", id)
-	if _, err := c.WithToken(token).Me(ctx); !platform.IsUnauthenticated(err) {
+	if _, err := c.WithToken(token).Me(ctx); !domain.IsUnauthenticated(err) {
 		t.Errorf("the session left by that run lives on at the platform: %v", err)
 	}
 	if _, err := os.Stat(cache.FilePath(e.cfg.CacheDir, id)); err == nil {
@@ -184,7 +185,7 @@ func TestSharedWorkstationNeverKeepsATrustedDeviceSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not trusted at the platform either: the code is asked again.
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("the next sign-in skipped the code: %v", err)
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"strings"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
 	"sessiondesk/app/profile"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/totp"
 )
 
@@ -90,28 +92,28 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	client, err := platform.New(p.ServerURL, d.clientOptions(p.CAFile))
+	cn, err := platformd.Dial(p.ServerURL, d.clientOptions(p.CAFile))
 	if err != nil {
 		return false, err
 	}
-	client = client.WithToken(token)
+	prov := cn.WithToken(token)
 	opened := false
 	defer func() {
 		if !opened {
-			client.CloseIdleConnections()
+			prov.Close()
 		}
 	}()
 	if d.shared() {
 		// A session kept past its run can only be one a crash or a kill
 		// left: on a shared workstation the next person to start the app
 		// must not find it open. It is ended and the copy forgotten.
-		d.endLeftSession(ctx, client, p.ID)
+		d.endLeftSession(ctx, prov, p.ID)
 		return false, nil
 	}
-	me, err := client.Me(ctx)
+	me, err := prov.Me(ctx)
 	switch {
 	case err == nil:
-		if err := d.open(ctx, p, client, &me, false); err != nil {
+		if err := d.open(ctx, p, prov, &me, false); err != nil {
 			return false, err
 		}
 		opened = true
@@ -119,14 +121,14 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 			d.cfg.Log.Warn("profile not saved", "err", err)
 		}
 		return true, nil
-	case platform.IsUnreachable(err):
+	case domain.IsUnreachable(err):
 		// Review offline from the cache; the sync reconnects by itself.
-		if err := d.open(ctx, p, client, nil, true); err != nil {
+		if err := d.open(ctx, p, prov, nil, true); err != nil {
 			return false, err
 		}
 		opened = true
 		return true, nil
-	case platform.IsUnauthenticated(err):
+	case domain.IsUnauthenticated(err):
 		_ = kc.DeleteToken(p.ID)
 		d.setMessage("Your session has ended. Sign in again.")
 		return false, nil
@@ -137,8 +139,8 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 
 // endLeftSession signs out, at the platform and here, a session that an
 // earlier run on this shared workstation left open, and forgets the copy.
-func (d *Desk) endLeftSession(ctx context.Context, client *platform.Client, id string) {
-	if err := client.Logout(ctx); err != nil && !platform.IsUnauthenticated(err) {
+func (d *Desk) endLeftSession(ctx context.Context, prov provider.Provider, id string) {
+	if err := prov.SignOut(ctx); err != nil && !domain.IsUnauthenticated(err) {
 		d.cfg.Log.Info("platform logout of a session left open failed; forgetting it here anyway", "err", err)
 	}
 	if err := d.forgetCopy(id); err != nil {
@@ -183,7 +185,7 @@ func wellFormedCode(code string) bool {
 }
 
 // clientOptions are the platform client's options for a profile's CA file.
-func (d *Desk) clientOptions(caFile string) platform.Options {
+func (d *Desk) clientOptions(caFile string) httpx.Options {
 	opts := d.cfg.Client
 	if caFile = strings.TrimSpace(caFile); caFile != "" {
 		opts.CAFile = caFile
@@ -197,57 +199,57 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	req.Org, req.Email, req.TOTP = strings.TrimSpace(req.Org), strings.TrimSpace(req.Email), strings.TrimSpace(req.TOTP)
 	switch {
 	case strings.TrimSpace(req.ServerURL) == "":
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: "Enter the platform's address."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: "Enter the platform's address."}
 	case req.Org == "":
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "org", Message: "Enter your organization."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "org", Message: "Enter your organization."}
 	case req.Email == "":
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "email", Message: "Enter your e-mail address."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "email", Message: "Enter your e-mail address."}
 	case req.Password == "":
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "password", Message: "Enter your password."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "password", Message: "Enter your password."}
 	case req.TOTP != "" && !wellFormedCode(req.TOTP):
 		// Told here, not by the platform: it would answer "not valid" (and
 		// count a failed attempt) for what is only a mistyped length.
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "totp", Message: codeFormatMessage}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "totp", Message: codeFormatMessage}
 	}
 	opts := d.clientOptions(req.CAFile)
-	if _, err := platform.ParseServerURL(req.ServerURL); err != nil {
+	if _, err := httpx.ParseServerURL(req.ServerURL); err != nil {
 		msg := "The server address must look like https://host:port."
-		var pe *platform.Error
+		var pe *domain.Error
 		if errors.As(err, &pe) && pe.Message != "" {
 			msg = pe.Message // e.g. why plain http is refused
 		}
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "server", Message: msg, Err: err}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: msg, Err: err}
 	}
-	client, err := platform.New(req.ServerURL, opts)
+	cn, err := platformd.Dial(req.ServerURL, opts)
 	if err != nil { // the address is fine, so it is the CA file
 		msg := "The CA file cannot be used."
-		var pe *platform.Error
+		var pe *domain.Error
 		if errors.As(err, &pe) && pe.Message != "" {
 			msg = pe.Message
 		}
-		return d.State(), &Error{Code: api.CodeInvalidArgument, Field: "caFile", Message: msg, Err: err}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: msg, Err: err}
 	}
 	opened := false
 	defer func() {
 		if !opened { // a failed sign-in leaves no connections behind
-			client.CloseIdleConnections()
+			cn.Close()
 		}
 	}()
 	d.mu.Lock()
-	demo := req.Demo || (d.demoURL != "" && client.BaseURL() == d.demoURL)
+	demo := req.Demo || (d.demoURL != "" && cn.BaseURL() == d.demoURL)
 	d.mu.Unlock()
-	p := profile.New(client.BaseURL(), req.Org, req.Email, demo)
+	p := profile.New(cn.BaseURL(), req.Org, req.Email, demo)
 	p.CAFile = opts.CAFile
 	kc := d.keychain()
 	deviceID, deviceSecret := d.deviceCredentials(kc, p.ID)
-	resp, err := client.Login(ctx, api.LoginRequest{
+	resp, err := cn.SignIn(ctx, provider.SignInRequest{
 		Org: req.Org, Email: req.Email, Password: req.Password,
-		Device:      api.LoginDevice{ID: deviceID, Name: d.cfg.DeviceName, Platform: d.cfg.DevicePlatform, Secret: deviceSecret},
+		Device:      provider.ThisDevice{ID: deviceID, Name: d.cfg.DeviceName, Platform: d.cfg.DevicePlatform, Secret: deviceSecret},
 		TOTP:        req.TOTP,
 		TrustDevice: req.TrustDevice && req.TOTP != "" && !d.shared(), // see credentials.go
 	})
 	if err != nil {
-		if deviceSecret != "" && platform.CodeOf(err) == api.CodeMFARequired {
+		if deviceSecret != "" && domain.KindOf(err) == domain.KindMFARequired {
 			// The platform no longer trusts this computer (revoked, or the
 			// user's second factor was reset): the secret is worthless.
 			d.forgetDeviceSecret(kc, p.ID)
@@ -256,12 +258,12 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	}
 	d.keepDevice(kc, p.ID, deviceID, resp)
 	if err := kc.SetToken(p.ID, resp.Token); err != nil {
-		return d.State(), &Error{Code: api.CodeInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
+		return d.State(), &Error{Code: domain.KindInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
 	}
 	if err := d.profiles.Save(p); err != nil {
 		return d.State(), err
 	}
-	authed := client.WithToken(resp.Token)
+	authed := cn.WithToken(resp.Token)
 	me, err := authed.Me(ctx)
 	if err != nil {
 		return d.State(), d.actionError(err)

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -35,7 +36,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	if err != nil || deviceID == "" {
 		t.Fatalf("device id: %q %v", deviceID, err)
 	}
-	d.SyncNow(ctx) // a member may not list; the cache is open all the same
+	ws(t, d).SyncNow(ctx) // a member may not list; the cache is open all the same
 
 	// The secret is a credential: not in the cache (while it is open, WAL
 	// included), the profile file or the logs.
@@ -84,7 +85,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	if got, _ := kc.DeviceSecret(prof); got != secret {
 		t.Fatal("device secret changed or dropped by a trusted sign-in")
 	}
-	d.SyncNow(ctx)
+	ws(t, d).SyncNow(ctx)
 	noSecretOnDisk("after the trusted sign-in")
 
 	// The id alone is not enough: it is public (every viewer sees it).
@@ -94,7 +95,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	if err := d.SignOut(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("sign-in with the device id but no secret: %v", err)
 	}
 	if err := kc.SetDeviceSecret(prof, secret); err != nil {
@@ -104,11 +105,11 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	// An admin revokes the device's trust: the next sign-in asks for the
 	// code again and the worthless secret leaves the keychain.
 	admin := p.Login(t, "acme", "admin@acme.test")
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	if _, err := c.WithToken(admin.Token).UntrustDevice(ctx, deviceID, "lost laptop"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.SignIn(ctx, req); codeOf(err) != api.CodeMFARequired {
+	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("sign-in after the trust was revoked: %v", err)
 	}
 	if _, err := kc.DeviceSecret(prof); !errors.Is(err, keychain.ErrNotFound) {

@@ -8,24 +8,24 @@ import (
 	"testing"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/backend/api"
 )
 
-func gen(n int, now time.Time) []api.Session {
+func gen(n int, now time.Time) []domain.Session {
 	r := rand.New(rand.NewPCG(1, 2))
 	clients := []string{"Firefox 133 on Windows", "Chrome 131 on macOS", "Safari 18 on iOS"}
-	out := make([]api.Session, n)
+	out := make([]domain.Session, n)
 	for i := range out {
-		st := api.StatusActive
+		st := domain.StatusActive
 		if r.IntN(5) == 0 {
-			st = api.StatusTerminated
+			st = domain.StatusTerminated
 		}
 		exp := now.Add(time.Hour)
 		if r.IntN(10) == 0 {
 			exp = now.Add(-time.Minute) // expired but still "active" in the feed
 		}
-		out[i] = api.Session{ID: fmt.Sprintf("s%05d", i), User: api.User{Email: fmt.Sprintf("u%03d@acme.test", r.IntN(300)), Name: "Name"},
+		out[i] = domain.Session{ID: fmt.Sprintf("s%05d", i), User: domain.Person{Email: fmt.Sprintf("u%03d@acme.test", r.IntN(300)), Name: "Name"},
 			IP: fmt.Sprintf("%d.%d.0.1", r.IntN(250)+1, r.IntN(250)), Client: clients[r.IntN(3)],
 			LastActiveAt: now.Add(-time.Duration(r.IntN(100000)) * time.Second), ExpiresAt: exp, Status: st}
 	}
@@ -33,19 +33,19 @@ func gen(n int, now time.Time) []api.Session {
 }
 
 // naive is the obvious answer the index must agree with.
-func naive(rows []api.Session, search string, active bool, now time.Time, less func(a, b api.Session) int) []api.Session {
-	var out []api.Session
+func naive(rows []domain.Session, search string, active bool, now time.Time, less func(a, b domain.Session) int) []domain.Session {
+	var out []domain.Session
 	for _, s := range rows {
 		hay := strings.ToLower(s.User.Email + "\n" + s.User.Name + "\n" + s.IP + "\n" + s.Client + "\n" + s.Location)
 		if search != "" && !strings.Contains(hay, strings.ToLower(search)) {
 			continue
 		}
-		if active && index.EffectiveStatus(&s, now) != api.StatusActive {
+		if active && index.EffectiveStatus(&s, now) != domain.StatusActive {
 			continue
 		}
 		out = append(out, s)
 	}
-	slices.SortStableFunc(out, func(a, b api.Session) int {
+	slices.SortStableFunc(out, func(a, b domain.Session) int {
 		if c := less(a, b); c != 0 {
 			return c
 		}
@@ -60,13 +60,13 @@ func TestFindAgreesWithNaive(t *testing.T) {
 	tb := index.NewSessions()
 	tb.Replace(rows)
 	nowN := now.UnixNano()
-	byLast := func(a, b api.Session) int { return a.LastActiveAt.Compare(b.LastActiveAt) }
-	byUser := func(a, b api.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
+	byLast := func(a, b domain.Session) int { return a.LastActiveAt.Compare(b.LastActiveAt) }
+	byUser := func(a, b domain.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
 	for _, tc := range []struct {
 		search string
 		active bool
 		sort   string
-		less   func(a, b api.Session) int
+		less   func(a, b domain.Session) int
 		desc   bool
 	}{
 		{"", false, "last_active_at", byLast, false},
@@ -79,7 +79,7 @@ func TestFindAgreesWithNaive(t *testing.T) {
 		if tc.desc {
 			slices.Reverse(want)
 		}
-		q := index.Query[api.Session]{Search: tc.search, Sort: tc.sort, Desc: tc.desc, FilterKey: fmt.Sprint(tc.active), Limit: 50}
+		q := index.Query[domain.Session]{Search: tc.search, Sort: tc.sort, Desc: tc.desc, FilterKey: fmt.Sprint(tc.active), Limit: 50}
 		if tc.active {
 			q.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowN) }
 		}
@@ -111,16 +111,16 @@ func TestFindAgreesWithNaive(t *testing.T) {
 
 func TestUpsertAndIPOrder(t *testing.T) {
 	tb := index.NewSessions()
-	tb.Replace([]api.Session{{ID: "a", IP: "10.0.0.10"}, {ID: "b", IP: "10.0.0.9"}, {ID: "c", IP: "2001:db8::1"}})
-	res := tb.Find(index.Query[api.Session]{Sort: "ip", Limit: 10}, "ip")
+	tb.Replace([]domain.Session{{ID: "a", IP: "10.0.0.10"}, {ID: "b", IP: "10.0.0.9"}, {ID: "c", IP: "2001:db8::1"}})
+	res := tb.Find(index.Query[domain.Session]{Sort: "ip", Limit: 10}, "ip")
 	if ids := []string{res.Items[0].ID, res.Items[1].ID, res.Items[2].ID}; !slices.Equal(ids, []string{"b", "a", "c"}) {
 		t.Fatalf("ip order %v (want numeric, v4 before v6)", ids)
 	}
-	tb.Upsert([]api.Session{{ID: "a", IP: "10.0.0.1", Client: "Edge"}, {ID: "d", IP: "1.1.1.1"}})
+	tb.Upsert([]domain.Session{{ID: "a", IP: "10.0.0.1", Client: "Edge"}, {ID: "d", IP: "1.1.1.1"}})
 	if tb.Len() != 4 {
 		t.Fatalf("len %d", tb.Len())
 	}
-	res = tb.Find(index.Query[api.Session]{Sort: "ip", Search: "edge", Limit: 10}, "ip")
+	res = tb.Find(index.Query[domain.Session]{Sort: "ip", Search: "edge", Limit: 10}, "ip")
 	if res.Total != 1 || res.Items[0].ID != "a" {
 		t.Fatalf("after upsert: %+v", res)
 	}
@@ -137,7 +137,7 @@ func BenchmarkFind100k(b *testing.B) {
 	tb.Warm("user")
 	b.Logf("cold sort of 100k by user: %v", time.Since(start))
 	tb.Warm("last_active_at")
-	qs := []index.Query[api.Session]{
+	qs := []index.Query[domain.Session]{
 		{Search: "u01", Sort: "user", Limit: 100, FilterKey: "1", KeepFacet: func(f index.Key) bool { return index.ActiveFacet(f, nowN) }},
 		{Search: "firefox", Sort: "last_active_at", Desc: true, Limit: 100, FilterKey: "2"},
 	}

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/backend/api"
 )
 
 // While loading, Find asks the Source; what it declines, and every other
@@ -16,25 +16,25 @@ func TestLoadingTableUsesSourceThenRows(t *testing.T) {
 	rows := gen(500, now)
 	tbl := index.NewSessions()
 	var asked atomic.Int32
-	tbl.BeginLoad(func(q index.Query[api.Session]) (index.Result[api.Session], bool) {
+	tbl.BeginLoad(func(q index.Query[domain.Session]) (index.Result[domain.Session], bool) {
 		asked.Add(1)
 		if q.Search != "" {
-			return index.Result[api.Session]{}, false
+			return index.Result[domain.Session]{}, false
 		}
-		return index.Result[api.Session]{Items: []api.Session{{ID: "from-source"}}, Total: 1}, true
+		return index.Result[domain.Session]{Items: []domain.Session{{ID: "from-source"}}, Total: 1}, true
 	})
 	if tbl.Ready() {
 		t.Fatal("ready while loading")
 	}
-	res := tbl.Find(index.Query[api.Session]{Sort: "last_active_at", Limit: 10}, index.DefaultSessionSort)
+	res := tbl.Find(index.Query[domain.Session]{Sort: "last_active_at", Limit: 10}, index.DefaultSessionSort)
 	if res.Total != 1 || res.Items[0].ID != "from-source" {
 		t.Fatalf("loading table answered %+v", res)
 	}
 
-	searched := make(chan index.Result[api.Session])
+	searched := make(chan index.Result[domain.Session])
 	lenDone := make(chan int)
 	go func() {
-		searched <- tbl.Find(index.Query[api.Session]{Search: "acme", Sort: "user", Limit: 10}, index.DefaultSessionSort)
+		searched <- tbl.Find(index.Query[domain.Session]{Search: "acme", Sort: "user", Limit: 10}, index.DefaultSessionSort)
 	}()
 	go func() { lenDone <- tbl.Len() }()
 	select {
@@ -52,7 +52,7 @@ func TestLoadingTableUsesSourceThenRows(t *testing.T) {
 		t.Fatalf("Len = %d", n)
 	}
 	before := asked.Load()
-	if r := tbl.Find(index.Query[api.Session]{Sort: "last_active_at", Limit: 10}, index.DefaultSessionSort); r.Total != len(rows) || asked.Load() != before {
+	if r := tbl.Find(index.Query[domain.Session]{Sort: "last_active_at", Limit: 10}, index.DefaultSessionSort); r.Total != len(rows) || asked.Load() != before {
 		t.Fatalf("loaded table: total %d, source asked again: %v", r.Total, asked.Load() != before)
 	}
 	if !tbl.Ready() {

@@ -13,7 +13,7 @@
 // Kratos v1.3.1's own OpenAPI (spec/api.json in the kratos module: listSessions,
 // getSession, disableSession, deleteIdentitySessions; the session,
 // sessionDevice, identity and errorGeneric schemas), and every call goes
-// through app/platform's Caller — the same retryablehttp transport, time
+// through app/provider/httpx's Caller — the same retryablehttp transport, time
 // limits, CA file, retry policy and error kinds as the platformd client.
 //
 // Authentication. Kratos' admin API has none of its own: it is meant to sit
@@ -55,9 +55,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
 
-	"sessiondesk/app/platform"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Options configure a Client.
@@ -67,7 +68,7 @@ type Options struct {
 	APIKey string
 	// HTTP tunes the transport, time limits, retries and CA file exactly as
 	// for the platformd client (zero values take its defaults).
-	HTTP platform.Options
+	HTTP httpx.Options
 }
 
 // MaxPageSize is the largest page Kratos serves: it cuts larger ones to
@@ -78,7 +79,7 @@ const MaxPageSize = 1000
 type Client struct {
 	base   *url.URL
 	apiKey string
-	*platform.Caller
+	*httpx.Caller
 }
 
 // New returns a client for the admin API at adminURL (scheme, host, port
@@ -86,14 +87,14 @@ type Client struct {
 // "http://127.0.0.1:4434"). Plain http is accepted for a loopback host only,
 // as for platformd: the API key must not cross a network in clear text.
 func New(adminURL string, opts Options) (*Client, error) {
-	u, err := platform.ParseServerURL(adminURL)
+	u, err := httpx.ParseServerURL(adminURL)
 	if err != nil {
 		return nil, &Error{Kind: KindInvalid, Err: err, Message: "The Kratos admin URL must look like https://host[:port], without credentials, query or fragment. " +
 			"Plain http:// is allowed only for a Kratos on this computer (localhost, 127.0.0.1, ::1): elsewhere the API key would cross the network unencrypted."}
 	}
-	caller, err := platform.NewCaller("kratos", opts.HTTP)
+	caller, err := httpx.NewCaller("kratos", opts.HTTP)
 	if err != nil {
-		var pe *platform.Error // the CA file: its message says what is wrong with it
+		var pe *domain.Error // the CA file: its message says what is wrong with it
 		if errors.As(err, &pe) {
 			return nil, &Error{Kind: KindInvalid, Message: pe.Message, Err: err}
 		}

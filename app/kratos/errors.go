@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 
-	"sessiondesk/app/platform"
+	"sessiondesk/app/domain"
 )
 
 // Kind sorts the failures of a call by what the person at the app can do
@@ -26,7 +26,7 @@ const (
 
 // Error is a failed call, with one sentence for a person (Message) that
 // never holds the API key. Err is the underlying error when there is one
-// (*platform.UnreachableError, *platform.CertificateError, …).
+// (*domain.UnreachableError, *domain.CertificateError, …).
 type Error struct {
 	Kind    Kind
 	Status  int // the HTTP status; 0 when Kratos did not answer
@@ -49,12 +49,12 @@ func KindOf(err error) Kind {
 
 // transportError words a call that got no answer.
 func (c *Client) transportError(err error) error {
-	var ce *platform.CertificateError
+	var ce *domain.CertificateError
 	switch {
 	case errors.As(err, &ce):
 		return &Error{Kind: KindCertificate, Err: err, Message: fmt.Sprintf("The TLS certificate of the Kratos admin API at %s was refused (%v). If your organization uses its own certificate authority, give its CA file (PEM).", c.base.Host, ce.Err)}
-	case platform.IsUnreachable(err):
-		var ue *platform.UnreachableError
+	case domain.IsUnreachable(err):
+		var ue *domain.UnreachableError
 		errors.As(err, &ue)
 		return &Error{Kind: KindUnreachable, Err: err, Message: fmt.Sprintf("The Kratos admin API at %s cannot be reached: %v.", c.base.Host, ue.Err)}
 	}

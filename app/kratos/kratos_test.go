@@ -20,9 +20,10 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/kratos"
 	"sessiondesk/app/kratos/kratostest"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
 )
 
 const password = "correct horse battery staple"
@@ -408,7 +409,7 @@ func TestErrors(t *testing.T) {
 	t.Run("not an ID", func(t *testing.T) {
 		// Refused before any request: a client of a closed port would
 		// otherwise say unreachable.
-		closed := newClient(t, "http://127.0.0.1:1", kratos.Options{HTTP: platform.Options{RetryMax: -1}})
+		closed := newClient(t, "http://127.0.0.1:1", kratos.Options{HTTP: httpx.Options{RetryMax: -1}})
 		for _, id := range []string{"", "../identities", "6f1c2a43-9a55-4a46-9e9b-0b8f0c1d2e3f/x"} {
 			if err := closed.RevokeSession(ctx, id); kratos.KindOf(err) != kratos.KindInvalid {
 				t.Errorf("RevokeSession(%q): %v, want invalid", id, err)
@@ -475,9 +476,9 @@ func TestErrors(t *testing.T) {
 		if err := k.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		off := newClient(t, k.AdminURL, kratos.Options{HTTP: platform.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}})
+		off := newClient(t, k.AdminURL, kratos.Options{HTTP: httpx.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}})
 		_, err := off.ListSessions(ctx, kratos.ListOptions{})
-		if kratos.KindOf(err) != kratos.KindUnreachable || !platform.IsUnreachable(err) || !strings.Contains(err.Error(), "cannot be reached") {
+		if kratos.KindOf(err) != kratos.KindUnreachable || !domain.IsUnreachable(err) || !strings.Contains(err.Error(), "cannot be reached") {
 			t.Errorf("listing a stopped Kratos: %v, want unreachable", err)
 		}
 	})

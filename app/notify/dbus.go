@@ -11,7 +11,7 @@ import (
 	"github.com/esiqveland/notify"
 	"github.com/godbus/dbus/v5"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // Notifier sends notifications over one private D-Bus connection.
@@ -58,13 +58,13 @@ func (n *Notifier) Close() error {
 
 // NewDevice announces a device never seen before. The error is returned for
 // the caller's log; a missing service is not worth more than that.
-func (n *Notifier) NewDevice(ctx context.Context, d api.Device, location string) error {
+func (n *Notifier) NewDevice(ctx context.Context, d domain.Device, location string) error {
 	summary, body := NewDeviceMessage(d, location)
 	return n.send(ctx, summary, body, "device_id", d.ID)
 }
 
 // NewDevices announces many devices never seen before in one notification.
-func (n *Notifier) NewDevices(ctx context.Context, ds []api.Device) error {
+func (n *Notifier) NewDevices(ctx context.Context, ds []domain.Device) error {
 	if len(ds) == 0 {
 		return nil
 	}

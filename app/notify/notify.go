@@ -19,7 +19,7 @@ import (
 	"time"
 	"unicode"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // AppName is shown by the notification service as the sender.
@@ -79,7 +79,7 @@ var cdata escape = strings.NewReplacer("]]>", "]] >").Replace
 // NewDeviceMessage builds the text of the new-device notification for the
 // freedesktop markup: who, which device, from where. Every field is cleaned
 // (see text): device names and user names are chosen by whoever signs in.
-func NewDeviceMessage(d api.Device, location string) (summary, body string) {
+func NewDeviceMessage(d domain.Device, location string) (summary, body string) {
 	summary, body = newDeviceText(d, location)
 	return markup(summary), markup(body)
 }
@@ -87,13 +87,13 @@ func NewDeviceMessage(d api.Device, location string) (summary, body string) {
 // NewDevicesMessage builds the text of the summary notification for many new
 // devices at once (a sync after a long offline gap) for the freedesktop
 // markup: how many, and who on which device for the first few.
-func NewDevicesMessage(ds []api.Device) (summary, body string) {
+func NewDevicesMessage(ds []domain.Device) (summary, body string) {
 	summary, body = newDevicesText(ds)
 	return markup(summary), markup(body)
 }
 
 // newDeviceText is NewDeviceMessage's text before a format's escaping.
-func newDeviceText(d api.Device, location string) (summary, body string) {
+func newDeviceText(d domain.Device, location string) (summary, body string) {
 	who := text(d.User.Name, maxName)
 	if email := text(d.User.Email, maxEmail); who == "" {
 		who = email
@@ -149,7 +149,7 @@ const summaryListed = 3
 
 // newDevicesText is NewDevicesMessage's text before a format's escaping.
 // Fields are cleaned like newDeviceText's.
-func newDevicesText(ds []api.Device) (summary, body string) {
+func newDevicesText(ds []domain.Device) (summary, body string) {
 	summary = fmt.Sprintf("%d new devices signed in", len(ds))
 	var items []string
 	for _, d := range ds[:min(len(ds), summaryListed)] {

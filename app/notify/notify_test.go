@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/testbus"
 	"sessiondesk/app/notify"
-	"sessiondesk/backend/api"
 )
 
 func TestNewDeviceOverDBus(t *testing.T) {
@@ -17,7 +17,7 @@ func TestNewDeviceOverDBus(t *testing.T) {
 	rec := testbus.Serve(t, addr)
 	n := notify.Connect(addr, nil)
 	defer n.Close()
-	d := api.Device{ID: "dev_1", Name: "Firefox on Windows", LastIP: "203.0.113.7", User: api.User{Name: "Ada L", Email: "ada@acme.test"}}
+	d := domain.Device{ID: "dev_1", Name: "Firefox on Windows", LastIP: "203.0.113.7", User: domain.Person{Name: "Ada L", Email: "ada@acme.test"}}
 	if err := n.NewDevice(context.Background(), d, "Berlin, DE"); err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +39,11 @@ func TestMissingServiceIsNotFatal(t *testing.T) {
 	addr := testbus.Start(t) // a bus without a notification service
 	n := notify.Connect(addr, nil)
 	defer n.Close()
-	if err := n.NewDevice(context.Background(), api.Device{ID: "d"}, ""); err == nil {
+	if err := n.NewDevice(context.Background(), domain.Device{ID: "d"}, ""); err == nil {
 		t.Fatal("want an error to log")
 	}
 	noBus := notify.Connect("unix:path=/nonexistent/bus", nil)
-	if err := noBus.NewDevice(context.Background(), api.Device{ID: "d"}, ""); err == nil {
+	if err := noBus.NewDevice(context.Background(), domain.Device{ID: "d"}, ""); err == nil {
 		t.Fatal("want an error to log")
 	}
 }
@@ -52,11 +52,11 @@ func TestMissingServiceIsNotFatal(t *testing.T) {
 // render the body as markup. Nothing in it may become markup, a line break,
 // reversed text or a wall of text.
 func TestNewDeviceMessageIsSafeMarkup(t *testing.T) {
-	d := api.Device{
+	d := domain.Device{
 		ID:     "dev_x",
 		Name:   `<a href="https://evil.test/">Update</a> <b>now</b> & <img src=x>` + "\u202Eexe.\n\r\tline2\x00\x1b[31m",
 		LastIP: "203.0.113.7<i>",
-		User:   api.User{Name: "Mallory <script>alert(1)</script>", Email: "m&m@evil.test"},
+		User:   domain.Person{Name: "Mallory <script>alert(1)</script>", Email: "m&m@evil.test"},
 	}
 	_, body := notify.NewDeviceMessage(d, "<u>Berlin</u>, DE\n"+strings.Repeat("x", 10000))
 	if strings.ContainsAny(body, "<>") {
@@ -95,9 +95,9 @@ func TestNewDeviceMessageIsSafeMarkup(t *testing.T) {
 // Many new devices at once make one summary notification, as safe as the
 // single one.
 func TestNewDevicesSummary(t *testing.T) {
-	var ds []api.Device
+	var ds []domain.Device
 	for i := 0; i < 7; i++ {
-		ds = append(ds, api.Device{ID: "d", Name: "<b>Evil</b> & co\n", User: api.User{Name: "Mallory <i>", Email: "m@evil.test"}})
+		ds = append(ds, domain.Device{ID: "d", Name: "<b>Evil</b> & co\n", User: domain.Person{Name: "Mallory <i>", Email: "m@evil.test"}})
 	}
 	summary, body := notify.NewDevicesMessage(ds)
 	if summary != "7 new devices signed in" {

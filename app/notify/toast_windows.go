@@ -7,7 +7,7 @@ import (
 
 	toast "git.sr.ht/~jackmordaunt/go-toast"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // Notifier shows Windows toast notifications through the WinRT toast API
@@ -39,13 +39,13 @@ func (n *Notifier) Close() error {
 }
 
 // NewDevice announces a device never seen before.
-func (n *Notifier) NewDevice(ctx context.Context, d api.Device, location string) error {
+func (n *Notifier) NewDevice(ctx context.Context, d domain.Device, location string) error {
 	summary, body := newDeviceText(d, location)
 	return n.send(ctx, summary, body, "device_id", d.ID)
 }
 
 // NewDevices announces many devices never seen before in one notification.
-func (n *Notifier) NewDevices(ctx context.Context, ds []api.Device) error {
+func (n *Notifier) NewDevices(ctx context.Context, ds []domain.Device) error {
 	if len(ds) == 0 {
 		return nil
 	}

@@ -14,8 +14,8 @@ import (
 	"slices"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/backend/api"
 )
 
 // Hours is the span of the sign-ins chart: the last 7 days, hour by hour.
@@ -54,7 +54,7 @@ type KeyCount struct {
 }
 
 // Compute builds the overview at now. The row slices are only read.
-func Compute(sessions []api.Session, devices []api.Device, now time.Time) Overview {
+func Compute(sessions []domain.Session, devices []domain.Device, now time.Time) Overview {
 	now = now.UTC()
 	o := Overview{At: now, SignIns: make([]HourCount, Hours)}
 	first := now.Truncate(time.Hour).Add(-(Hours - 1) * time.Hour)
@@ -74,7 +74,7 @@ func Compute(sessions []api.Session, devices []api.Device, now time.Time) Overvi
 		if c := s.CreatedAt.UnixNano(); c >= firstNano {
 			o.SignIns[min((c-firstNano)/int64(time.Hour), Hours-1)].Count++
 		}
-		if s.Status != api.StatusActive || s.ExpiresAt.UnixNano() <= nowNano {
+		if s.Status != domain.StatusActive || s.ExpiresAt.UnixNano() <= nowNano {
 			continue
 		}
 		o.ActiveSessions++

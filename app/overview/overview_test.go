@@ -5,25 +5,25 @@ import (
 	"testing"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/overview"
-	"sessiondesk/backend/api"
 )
 
 func TestCompute(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 30, 0, 0, time.UTC)
-	ses := func(created time.Time, status string, expires time.Time, mfa bool, client, loc string) api.Session {
-		return api.Session{CreatedAt: created, Status: status, ExpiresAt: expires, MFA: mfa, Client: client, Location: loc}
+	ses := func(created time.Time, status string, expires time.Time, mfa bool, client, loc string) domain.Session {
+		return domain.Session{CreatedAt: created, Status: status, ExpiresAt: expires, MFA: mfa, Client: client, Location: loc}
 	}
 	later := now.Add(time.Hour)
-	sessions := []api.Session{
-		ses(now.Add(-10*time.Minute), api.StatusActive, later, true, "Firefox 133 on Windows", "Berlin, DE"),
-		ses(now.Add(-70*time.Minute), api.StatusActive, later, false, "Chrome 131 on Windows", "Munich, DE"),
-		ses(now.Add(-2*time.Hour), api.StatusActive, later, false, "Safari on iOS", "Austin, US"),
-		ses(now.Add(-3*time.Hour), api.StatusActive, now.Add(-time.Minute), false, "Safari on iOS", "Austin, US"), // expired by time
-		ses(now.Add(-4*time.Hour), api.StatusTerminated, later, false, "Edge 131 on Windows", ""),
-		ses(now.Add(-8*24*time.Hour), api.StatusActive, later, true, "Unknown client", ""), // before the chart
+	sessions := []domain.Session{
+		ses(now.Add(-10*time.Minute), domain.StatusActive, later, true, "Firefox 133 on Windows", "Berlin, DE"),
+		ses(now.Add(-70*time.Minute), domain.StatusActive, later, false, "Chrome 131 on Windows", "Munich, DE"),
+		ses(now.Add(-2*time.Hour), domain.StatusActive, later, false, "Safari on iOS", "Austin, US"),
+		ses(now.Add(-3*time.Hour), domain.StatusActive, now.Add(-time.Minute), false, "Safari on iOS", "Austin, US"), // expired by time
+		ses(now.Add(-4*time.Hour), domain.StatusTerminated, later, false, "Edge 131 on Windows", ""),
+		ses(now.Add(-8*24*time.Hour), domain.StatusActive, later, true, "Unknown client", ""), // before the chart
 	}
-	devices := []api.Device{
+	devices := []domain.Device{
 		{FirstSeenAt: now.Add(-time.Hour)},
 		{FirstSeenAt: now.Add(-25 * time.Hour)},
 		{FirstSeenAt: now.Add(-8 * 24 * time.Hour)},

@@ -35,7 +35,7 @@ import (
 	"sync"
 	"time"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // Profile is one account on one platform.
@@ -72,9 +72,9 @@ func CleanServerURL(s string) string { return strings.TrimRight(strings.TrimSpac
 // Identity is what the platform last said about a profile's signed-in
 // account (GET /me), and its clock's offset from this computer's.
 type Identity struct {
-	Me api.Me `json:"me"`
+	Me domain.Me `json:"me"`
 	// ClockOffsetMS is the platform's clock minus this computer's, in
-	// milliseconds, as last measured (see platform.Client.ClockOffset).
+	// milliseconds, as last measured (see platformd.Client.ClockOffset).
 	ClockOffsetMS int64 `json:"clockOffsetMs,omitempty"`
 }
 

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platform.New(p.URL(), platform.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 
 	type rig struct {
 		store *cache.Store
-		audit *index.Table[api.AuditEvent]
+		audit *index.Table[domain.AuditEvent]
 		sync  *syncer.Syncer
 	}
 	open := func() *rig {
@@ -44,7 +45,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		r := &rig{store: st, audit: syncer.NewAuditTable()}
 		// One sync reads a probe of 10 and 2 pages of 10 from each place.
-		r.sync = syncer.New(syncer.Config{Source: c, Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(),
+		r.sync = syncer.New(syncer.Config{Source: platformd.NewProvider(c), Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(),
 			Audit: r.audit, PageSize: 10, AuditPages: 2})
 		if err := r.sync.Load(ctx); err != nil {
 			t.Fatal(err)
@@ -70,7 +71,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 		out := map[string]bool{}
 		cursor := ""
 		for {
-			page, err := c.ListAudit(ctx, api.MaxLimit, cursor)
+			page, err := c.ListAudit(ctx, domain.MaxPage, cursor)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,14 +134,14 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platform.New(p.URL(), platform.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	n := &notes{}
-	r := newRig(t, t.TempDir(), key, c.WithToken(token), n)
+	r := newRig(t, t.TempDir(), key, platformd.NewProvider(c.WithToken(token)), n)
 	ctx := context.Background()
 	if _, err := r.sync.SyncNow(ctx); err != nil {
 		t.Fatal(err)
@@ -169,14 +170,14 @@ func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 // addAuditEvents adds n events to the platform's audit log, each the end of
 // one active session (not the caller's): since v1.2 a bulk end that ends
 // nothing is not audited, so repeating terminate-all adds only one event.
-func addAuditEvents(t *testing.T, c *platform.Client, n int, what string) {
+func addAuditEvents(t *testing.T, c *platformd.Client, n int, what string) {
 	t.Helper()
 	ctx := context.Background()
 	me, err := c.Me(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := c.ListSessions(ctx, platform.ListParams{Status: "active", Limit: api.MaxLimit})
+	l, err := c.ListSessions(ctx, platformd.ListParams{Status: "active", Limit: domain.MaxPage})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -64,7 +65,7 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	ctx := context.Background()
-	direct, err := platform.New(p.URL(), platform.Options{})
+	direct, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 		var ids []string
 		cursor := ""
 		for {
-			page, err := admin.ListAudit(ctx, api.MaxLimit, cursor)
+			page, err := admin.ListAudit(ctx, domain.MaxPage, cursor)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,13 +96,13 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 	pages := &auditPages{}
 	fp := proxied(t, p, faultproxy.Faults{Match: isAudit, ResetRate: 0.5, Watch: pages.watch})
 	fp.Seed(3)
-	c, err := platform.New(fp.URL(), platform.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	c, err := platformd.New(fp.URL(), httpx.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Pages of 10 and a page budget that reads the whole log in one sync:
 	// what is tested is resuming after a broken page, not the budget.
-	r := openFaultSync(t, syncer.Config{Source: c.WithToken(token), PageSize: 10, AuditPages: 50})
+	r := openFaultSync(t, syncer.Config{Source: platformd.NewProvider(c.WithToken(token)), PageSize: 10, AuditPages: 50})
 
 	syncThroughCuts := func(what string, sync func(context.Context) (syncer.Status, error)) {
 		t.Helper()
@@ -117,7 +118,7 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 				break
 			}
 			failed++
-			if !platform.Answered(err) || !st.Online {
+			if !domain.Answered(err) || !st.Online {
 				t.Fatalf("%s: sync %d: %v, status %+v; want an answered-but-broken error", what, attempt, err, st)
 			}
 		}

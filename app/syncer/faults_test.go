@@ -9,34 +9,35 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/internal/faultproxy"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
 
 // firstPages counts the sessions requests that start the feed over (no
 // cursor): a sync that resumes asks for page one only once.
 type firstPages struct {
-	*platform.Client
+	*platformd.Provider
 	starts atomic.Int32
 }
 
-func (f *firstPages) ListSessions(ctx context.Context, p platform.ListParams) (api.SessionList, error) {
+func (f *firstPages) Sessions(ctx context.Context, p domain.PageRequest) (domain.Page[domain.Session], error) {
 	if p.Cursor == "" {
 		f.starts.Add(1)
 	}
-	return f.Client.ListSessions(ctx, p)
+	return f.Provider.Sessions(ctx, p)
 }
 
 // faultSync is a syncer on a real cache file, with its indexes.
 type faultSync struct {
 	sync     *syncer.Syncer
 	store    *cache.Store
-	sessions *index.Table[api.Session]
-	audit    *index.Table[api.AuditEvent]
+	sessions *index.Table[domain.Session]
+	audit    *index.Table[domain.AuditEvent]
 }
 
 // openFaultSync fills cfg's cache and indexes and loads the syncer.
@@ -58,7 +59,7 @@ func openFaultSync(t *testing.T, cfg syncer.Config) *faultSync {
 	return r
 }
 
-func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.Time) (*syncer.Syncer, *index.Table[api.Session]) {
+func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.Time) (*syncer.Syncer, *index.Table[domain.Session]) {
 	t.Helper()
 	r := openFaultSync(t, syncer.Config{Source: src, PageSize: pageSize, Clock: clock})
 	return r.sync, r.sessions
@@ -74,9 +75,9 @@ func proxied(t *testing.T, p *platformtest.Platform, f faultproxy.Faults) *fault
 	return fp
 }
 
-func countAll(t *testing.T, c *platform.Client) int {
+func countAll(t *testing.T, c *platformd.Client) int {
 	t.Helper()
-	n, p := 0, platform.ListParams{Status: "all", Limit: api.MaxLimit}
+	n, p := 0, platformd.ListParams{Status: "all", Limit: domain.MaxPage}
 	for {
 		page, err := c.ListSessions(context.Background(), p)
 		if err != nil {
@@ -99,8 +100,8 @@ func TestFullSyncResumesThroughMidBodyResets(t *testing.T) {
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	fp := proxied(t, p, faultproxy.Faults{Match: func(path string) bool { return strings.HasSuffix(path, "/sessions") }, ResetRate: 0.5})
 	fp.Seed(3)
-	c, _ := platform.New(fp.URL(), platform.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
-	src := &firstPages{Client: c.WithToken(token)}
+	c, _ := platformd.New(fp.URL(), httpx.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	src := &firstPages{Provider: platformd.NewProvider(c.WithToken(token))}
 	s, sessions := faultRig(t, src, 10, nil)
 
 	var failed int
@@ -113,7 +114,7 @@ func TestFullSyncResumesThroughMidBodyResets(t *testing.T) {
 			break
 		}
 		failed++
-		if !platform.Answered(err) {
+		if !domain.Answered(err) {
 			t.Fatalf("sync %d: %v, want an answered-but-broken error", attempt, err)
 		}
 		if !st.Online || strings.Contains(st.LastError, "cannot be reached") {
@@ -126,7 +127,7 @@ func TestFullSyncResumesThroughMidBodyResets(t *testing.T) {
 	if got := src.starts.Load(); got != 1 {
 		t.Fatalf("the sessions feed was started %d times over %d broken syncs; want once (resume)", got, failed)
 	}
-	direct, _ := platform.New(p.URL(), platform.Options{})
+	direct, _ := platformd.New(p.URL(), httpx.Options{})
 	if want := countAll(t, direct.WithToken(token)); sessions.Len() != want {
 		t.Fatalf("synced %d sessions, the platform has %d", sessions.Len(), want)
 	}
@@ -138,16 +139,16 @@ func TestSlowLinkSyncsWithSmallerPages(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	fp := proxied(t, p, faultproxy.Faults{BytesPerSec: 48 << 10})
-	c, _ := platform.New(fp.URL(), platform.Options{CallTimeout: time.Second, FirstByteTimeout: time.Second, IdleTimeout: time.Second})
+	c, _ := platformd.New(fp.URL(), httpx.Options{CallTimeout: time.Second, FirstByteTimeout: time.Second, IdleTimeout: time.Second})
 	c = c.WithToken(token)
-	s, sessions := faultRig(t, c, api.MaxLimit, nil)
+	s, sessions := faultRig(t, platformd.NewProvider(c), domain.MaxPage, nil)
 	if _, err := s.SyncNow(context.Background()); err != nil {
 		t.Fatalf("sync over a 48 KB/s link: %v", err)
 	}
-	if got := s.PageSize(); got >= api.MaxLimit {
+	if got := s.PageSize(); got >= domain.MaxPage {
 		t.Fatalf("page size %d after slow pages; want it smaller", got)
 	}
-	direct, _ := platform.New(p.URL(), platform.Options{})
+	direct, _ := platformd.New(p.URL(), httpx.Options{})
 	if want := countAll(t, direct.WithToken(token)); sessions.Len() != want {
 		t.Fatalf("synced %d sessions, the platform has %d", sessions.Len(), want)
 	}
@@ -160,11 +161,11 @@ func TestRetryAfterIsWaitedOut(t *testing.T) {
 		p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 		token := p.Login(t, "acme", "admin@acme.test").Token
 		fp := proxied(t, p, faultproxy.Faults{Status: status, StatusCount: 1, RetryAfter: 120 * time.Second})
-		c, _ := platform.New(fp.URL(), platform.Options{})
+		c, _ := platformd.New(fp.URL(), httpx.Options{})
 		var now atomic.Int64
 		now.Store(time.Now().UnixNano())
 		clock := func() time.Time { return time.Unix(0, now.Load()) }
-		s, _ := faultRig(t, c.WithToken(token), 100, clock)
+		s, _ := faultRig(t, platformd.NewProvider(c.WithToken(token)), 100, clock)
 
 		st, err := s.SyncNow(context.Background())
 		if err == nil {
@@ -204,8 +205,8 @@ func TestBusyWithoutRetryAfterIsNotOffline(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	fp := proxied(t, p, faultproxy.Faults{Status: 503, StatusCount: 100})
-	c, _ := platform.New(fp.URL(), platform.Options{RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
-	s, _ := faultRig(t, c.WithToken(token), 100, nil)
+	c, _ := platformd.New(fp.URL(), httpx.Options{RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	s, _ := faultRig(t, platformd.NewProvider(c.WithToken(token)), 100, nil)
 	st, err := s.SyncNow(context.Background())
 	if err == nil || !st.Online || st.LastError != "Platform busy — the next sync tries again." || st.RetryAt != nil {
 		t.Fatalf("after 503s: %v %+v", err, st)

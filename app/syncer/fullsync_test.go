@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"sessiondesk/app/platform"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
@@ -19,7 +21,7 @@ import (
 // signs in anew (a new session and device), then — a few seconds later on the
 // platform's clock — changes a row the walk has not reached yet.
 type meddler struct {
-	*platform.Client
+	*platformd.Provider
 	t      *testing.T
 	p      *platformtest.Platform
 	skew   *atomic.Int64
@@ -33,9 +35,9 @@ type meddler struct {
 
 func (m *meddler) allActive(ctx context.Context) []api.Session {
 	var out []api.Session
-	p := platform.ListParams{Limit: api.MaxLimit}
+	p := platformd.ListParams{Limit: domain.MaxPage}
 	for {
-		page, err := m.Client.ListSessions(ctx, p)
+		page, err := m.Client().ListSessions(ctx, p)
 		if err != nil {
 			m.t.Errorf("list: %v", err)
 			return out
@@ -48,8 +50,8 @@ func (m *meddler) allActive(ctx context.Context) []api.Session {
 	}
 }
 
-func (m *meddler) ListSessions(ctx context.Context, p platform.ListParams) (api.SessionList, error) {
-	page, err := m.Client.ListSessions(ctx, p)
+func (m *meddler) Sessions(ctx context.Context, p domain.PageRequest) (domain.Page[domain.Session], error) {
+	page, err := m.Provider.Sessions(ctx, p)
 	if err != nil || p.Cursor != "" {
 		return page, err
 	}
@@ -65,7 +67,7 @@ func (m *meddler) ListSessions(ctx context.Context, p platform.ListParams) (api.
 			m.t.Errorf("no active session on the first page")
 			return
 		}
-		if _, err := m.Client.TerminateSession(ctx, m.ended, "during full sync"); err != nil {
+		if _, err := m.Client().TerminateSession(ctx, m.ended, "during full sync"); err != nil {
 			m.t.Errorf("terminate: %v", err)
 		}
 		m.added = m.p.Login(m.t, "acme", "auditor@acme.test").Session.ID
@@ -79,15 +81,15 @@ func (m *meddler) ListSessions(ctx context.Context, p platform.ListParams) (api.
 			m.t.Errorf("no active session beyond the first page")
 			return
 		}
-		if _, err := m.Client.TerminateSession(ctx, m.lateS, "later"); err != nil {
+		if _, err := m.Client().TerminateSession(ctx, m.lateS, "later"); err != nil {
 			m.t.Errorf("terminate: %v", err)
 		}
 	})
 	return page, nil
 }
 
-func (m *meddler) ListDevices(ctx context.Context, p platform.ListParams) (api.DeviceList, error) {
-	page, err := m.Client.ListDevices(ctx, p)
+func (m *meddler) Devices(ctx context.Context, p domain.PageRequest) (domain.Page[domain.Device], error) {
+	page, err := m.Provider.Devices(ctx, p)
 	if err != nil || p.Cursor != "" {
 		return page, err
 	}
@@ -102,7 +104,7 @@ func (m *meddler) ListDevices(ctx context.Context, p platform.ListParams) (api.D
 			m.t.Errorf("no trusted device on the first page")
 			return
 		}
-		if _, err := m.Client.UntrustDevice(ctx, m.untrst, "during full sync"); err != nil {
+		if _, err := m.Client().UntrustDevice(ctx, m.untrst, "during full sync"); err != nil {
 			m.t.Errorf("untrust: %v", err)
 		}
 		m.skew.Add(int64(5 * time.Second))
@@ -112,9 +114,9 @@ func (m *meddler) ListDevices(ctx context.Context, p platform.ListParams) (api.D
 			fetched[d.ID] = true
 		}
 		var late string
-		q := platform.ListParams{Limit: api.MaxLimit, Trusted: "true"}
+		q := platformd.ListParams{Limit: domain.MaxPage, Trusted: "true"}
 		for {
-			all, err := m.Client.ListDevices(ctx, q)
+			all, err := m.Client().ListDevices(ctx, q)
 			if err != nil {
 				m.t.Errorf("list devices: %v", err)
 				return
@@ -133,7 +135,7 @@ func (m *meddler) ListDevices(ctx context.Context, p platform.ListParams) (api.D
 			m.t.Errorf("no trusted device beyond the first page")
 			return
 		}
-		if _, err := m.Client.UntrustDevice(ctx, late, "later"); err != nil {
+		if _, err := m.Client().UntrustDevice(ctx, late, "later"); err != nil {
 			m.t.Errorf("untrust: %v", err)
 		}
 	})
@@ -148,11 +150,11 @@ func TestFullSyncKeepsChangesMadeWhileItPages(t *testing.T) {
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo", Clock: clock})
 	token := p.Login(t, "acme", "admin@acme.test").Token
-	c, err := platform.New(p.URL(), platform.Options{})
+	c, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &meddler{Client: c.WithToken(token), t: t, p: p, skew: &skew}
+	m := &meddler{Provider: platformd.NewProvider(c.WithToken(token)), t: t, p: p, skew: &skew}
 
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -168,7 +170,7 @@ func TestFullSyncKeepsChangesMadeWhileItPages(t *testing.T) {
 		t.Fatalf("delta sync: %v", err)
 	}
 
-	byID := map[string]api.Session{}
+	byID := map[string]domain.Session{}
 	all, err := r.store.Sessions(ctx)
 	if err != nil {
 		t.Fatal(err)

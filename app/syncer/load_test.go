@@ -13,16 +13,16 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 )
 
-func manySessions(n int, now time.Time) []api.Session {
-	out := make([]api.Session, n)
+func manySessions(n int, now time.Time) []domain.Session {
+	out := make([]domain.Session, n)
 	for i := range out {
-		out[i] = api.Session{ID: fmt.Sprintf("ses_%05d", i), User: api.User{ID: "usr", Email: fmt.Sprintf("u%05d@x.test", i)},
-			UserAgent: strings.Repeat("agent ", 20), Status: api.StatusActive, CreatedAt: now, LastActiveAt: now.Add(-time.Duration(i) * time.Second),
+		out[i] = domain.Session{ID: fmt.Sprintf("ses_%05d", i), User: domain.Person{ID: "usr", Email: fmt.Sprintf("u%05d@x.test", i)},
+			UserAgent: strings.Repeat("agent ", 20), Status: domain.StatusActive, CreatedAt: now, LastActiveAt: now.Add(-time.Duration(i) * time.Second),
 			ExpiresAt: now.Add(time.Hour), UpdatedAt: now}
 	}
 	return out
@@ -47,7 +47,7 @@ func TestLoadAnswersFirstWindowThenIndex(t *testing.T) {
 	if err := s.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	q := index.Query[api.Session]{Sort: index.DefaultSessionSort, Desc: true, Offset: 10, Limit: 50, FilterKey: "all", Clear: cache.SessionFilter{}}
+	q := index.Query[domain.Session]{Sort: index.DefaultSessionSort, Desc: true, Offset: 10, Limit: 50, FilterKey: "all", Clear: cache.SessionFilter{}}
 	first := tbl.Find(q, index.DefaultSessionSort)
 	if err := s.WaitLoaded(context.Background()); err != nil {
 		t.Fatal(err)

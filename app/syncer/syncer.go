@@ -47,26 +47,22 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/app/platform"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider"
 )
 
 // DefaultInterval is the time between background syncs.
 const DefaultInterval = 30 * time.Second
 
-// Source is the part of the platform client a sync reads.
-type Source interface {
-	ListSessions(ctx context.Context, p platform.ListParams) (api.SessionList, error)
-	ListDevices(ctx context.Context, p platform.ListParams) (api.DeviceList, error)
-	ListAudit(ctx context.Context, limit int, cursor string) (api.AuditList, error)
-}
+// Source is what a sync reads: the provider's lists (provider.Reader).
+type Source = provider.Reader
 
 // Notifier announces new devices: one at a time (where is the session's
 // location, if known), or many at once in one summary.
 type Notifier interface {
-	NewDevice(ctx context.Context, d api.Device, where string) error
-	NewDevices(ctx context.Context, ds []api.Device) error
+	NewDevice(ctx context.Context, d domain.Device, where string) error
+	NewDevices(ctx context.Context, ds []domain.Device) error
 }
 
 // MaxSeparateNotifications is how many new devices one sync announces one
@@ -93,7 +89,7 @@ type Status struct {
 	Phase      string     `json:"phase"`
 	Done       int        `json:"done"`
 	Total      int        `json:"total"`
-	// Live is set while the platform's event stream is held (app/live);
+	// Live is set while the platform's event stream is held (a provider's live source, see provider.Provider.Watch);
 	// LastEventAt is when its last change arrived. LiveNote says why
 	// changes are polled instead, when the stream cannot be held.
 	Live        bool       `json:"live"`
@@ -111,19 +107,19 @@ type Status struct {
 type Config struct {
 	Source   Source
 	Store    *cache.Store
-	Sessions *index.Table[api.Session]
-	Devices  *index.Table[api.Device]
-	Audit    *index.Table[api.AuditEvent]
+	Sessions *index.Table[domain.Session]
+	Devices  *index.Table[domain.Device]
+	Audit    *index.Table[domain.AuditEvent]
 	Notifier Notifier // nil: none
 	Listener Listener // nil: none
 	Interval time.Duration
-	PageSize int // default api.MaxLimit
+	PageSize int // default domain.MaxPage
 	// AuditPages bounds how many pages of the audit log one sync reads
 	// from the newest event (and again from a resume cursor, see
 	// syncAudit); the rest is read by the next syncs.
 	AuditPages int
 	Clock      func() time.Time // the workstation's clock (status times, waits)
-	// ServerNow is the platform's clock (platform.Client.Now); nil: Clock.
+	// ServerNow is the platform's clock (provider.Clock.Now); nil: Clock.
 	ServerNow func() time.Time
 	// CacheNotice tells the user that cached data was lost and why (a
 	// damaged file found after loading); nil: only logged.
@@ -164,8 +160,8 @@ func New(cfg Config) *Syncer {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultInterval
 	}
-	if cfg.PageSize <= 0 || cfg.PageSize > api.MaxLimit {
-		cfg.PageSize = api.MaxLimit
+	if cfg.PageSize <= 0 || cfg.PageSize > domain.MaxPage {
+		cfg.PageSize = domain.MaxPage
 	}
 	if cfg.AuditPages <= 0 {
 		cfg.AuditPages = 5
@@ -183,18 +179,18 @@ func New(cfg Config) *Syncer {
 }
 
 // NewAuditTable returns the index of audit events (newest first by "at").
-func NewAuditTable() *index.Table[api.AuditEvent] {
-	return index.New(index.Spec[api.AuditEvent]{
-		ID: func(e *api.AuditEvent) string { return e.ID },
-		Text: func(e *api.AuditEvent) string {
+func NewAuditTable() *index.Table[domain.AuditEvent] {
+	return index.New(index.Spec[domain.AuditEvent]{
+		ID: func(e *domain.AuditEvent) string { return e.ID },
+		Text: func(e *domain.AuditEvent) string {
 			t := e.Actor.Email + "\n" + e.Actor.Name + "\n" + e.Action + "\n" + e.Reason + "\n" + e.TargetLabel
 			if e.TargetUser != nil {
 				t += "\n" + e.TargetUser.Email + "\n" + e.TargetUser.Name
 			}
 			return t
 		},
-		Sorts: map[string]func(*api.AuditEvent) index.Key{
-			"at": func(e *api.AuditEvent) index.Key { return index.Key{Num: e.At.UnixNano()} },
+		Sorts: map[string]func(*domain.AuditEvent) index.Key{
+			"at": func(e *domain.AuditEvent) index.Key { return index.Key{Num: e.At.UnixNano()} },
 		},
 	})
 }
@@ -248,9 +244,9 @@ func (s *Syncer) WaitLoaded(ctx context.Context) error {
 
 func (s *Syncer) load(ctx context.Context) error {
 	var (
-		sess []api.Session
-		devs []api.Device
-		aud  []api.AuditEvent
+		sess []domain.Session
+		devs []domain.Device
+		aud  []domain.AuditEvent
 	)
 	err := func() error {
 		var err error
@@ -305,30 +301,30 @@ func (s *Syncer) load(ctx context.Context) error {
 
 // sessionWindow answers the sessions list from SQL while the index loads:
 // no search, a filter the cache understands and a sort on a clear column.
-func (s *Syncer) sessionWindow(q index.Query[api.Session]) (index.Result[api.Session], bool) {
+func (s *Syncer) sessionWindow(q index.Query[domain.Session]) (index.Result[domain.Session], bool) {
 	var f cache.SessionFilter
 	switch c := q.Clear.(type) {
 	case cache.SessionFilter:
 		f = c
 	case nil:
 		if q.KeepFacet != nil {
-			return index.Result[api.Session]{}, false
+			return index.Result[domain.Session]{}, false
 		}
 	default:
-		return index.Result[api.Session]{}, false
+		return index.Result[domain.Session]{}, false
 	}
 	if strings.TrimSpace(q.Search) != "" || q.Keep != nil || !cache.WindowSorts[q.Sort] {
-		return index.Result[api.Session]{}, false
+		return index.Result[domain.Session]{}, false
 	}
 	items, total, err := s.cfg.Store.SessionWindow(context.Background(), f, q.Sort, q.Desc, q.Offset, q.Limit)
 	if err != nil {
 		s.cfg.Log.Info("sessions window not answered from the cache; waiting for the index", "err", err)
-		return index.Result[api.Session]{}, false
+		return index.Result[domain.Session]{}, false
 	}
 	if items == nil {
-		items = []api.Session{}
+		items = []domain.Session{}
 	}
-	return index.Result[api.Session]{Items: items, Total: total}, true
+	return index.Result[domain.Session]{Items: items, Total: total}, true
 }
 
 // Status returns the current sync state.
@@ -417,7 +413,7 @@ func (s *Syncer) nextWait(err error) time.Duration {
 	s.mu.Unlock()
 	if d := retryAt.Sub(s.cfg.Clock()); d > wait {
 		wait = d
-	} else if err != nil && resumable && platform.Answered(err) && platform.CodeOf(err) == "" && wait > resumeSoon {
+	} else if err != nil && resumable && domain.Answered(err) && domain.KindOf(err) == "" && wait > resumeSoon {
 		// A broken answer, not a busy platform: resume soon.
 		wait = resumeSoon
 	}
@@ -459,24 +455,20 @@ func (s *Syncer) SetLive(live bool, note string) {
 	}
 }
 
-// Changes is one batch of live events, in stream order.
-type Changes struct {
-	Sessions []api.Session
-	Devices  []api.Device
-	Audit    []api.AuditEvent
-}
+// The syncer is its provider's live target (provider.LiveTarget).
+var _ provider.LiveTarget = (*Syncer)(nil)
 
-// ApplyEvents applies live events exactly as a delta sync applies its
+// ApplyChanges applies live events exactly as a delta sync applies its
 // pages (applyDelta), and stores eventID, the id of the last of them, as
 // the stream's resume token in the same cache transaction.
-func (s *Syncer) ApplyEvents(ctx context.Context, ch Changes, eventID string) error {
+func (s *Syncer) ApplyChanges(ctx context.Context, ch domain.Changes, eventID string) error {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	st, err := s.cfg.Store.State(ctx)
 	if err != nil {
 		return err
 	}
-	var audit []api.AuditEvent
+	var audit []domain.AuditEvent
 	for _, e := range ch.Audit {
 		if _, known := s.cfg.Audit.Get(e.ID); !known {
 			audit = append(audit, e)
@@ -493,8 +485,8 @@ func (s *Syncer) ApplyEvents(ctx context.Context, ch Changes, eventID string) er
 	return nil
 }
 
-// EventID is the stored resume token of the event stream ("" none).
-func (s *Syncer) EventID(ctx context.Context) (string, error) {
+// ResumeToken is the stored resume token of the event stream ("" none).
+func (s *Syncer) ResumeToken(ctx context.Context) (string, error) {
 	st, err := s.cfg.Store.State(ctx)
 	return st.EventID, err
 }
@@ -502,6 +494,12 @@ func (s *Syncer) EventID(ctx context.Context) (string, error) {
 // SyncNow runs one sync and returns the resulting status.
 func (s *Syncer) SyncNow(ctx context.Context) (Status, error) {
 	return s.sync(ctx, false)
+}
+
+// CatchUp runs a sync for the live source: a delta, or (full) a full one.
+func (s *Syncer) CatchUp(ctx context.Context, full bool) error {
+	_, err := s.sync(ctx, full)
+	return err
 }
 
 // SyncFull runs a full sync whatever the cache holds (the event stream's
@@ -522,7 +520,7 @@ func (s *Syncer) sync(ctx context.Context, forceFull bool) (Status, error) {
 		err = s.syncOnce(ctx, forceFull)
 		now = s.cfg.Clock().UTC()
 		s.retryAt = time.Time{}
-		if d, ok := platform.RetryAfterOf(err); ok {
+		if d, ok := domain.RetryAfterOf(err); ok {
 			s.retryAt = now.Add(d)
 		}
 	}
@@ -542,18 +540,18 @@ func (s *Syncer) sync(ctx context.Context, forceFull bool) (Status, error) {
 			st.Online, st.RetryAt = true, &t
 			st.LastError = busyMessage(retryAt.Sub(now))
 		case errors.As(err, &busy):
-		case platform.CodeOf(err) == api.CodeUnavailable || platform.CodeOf(err) == api.CodeRateLimited:
+		case domain.KindOf(err) == domain.KindUnavailable || domain.KindOf(err) == domain.KindRateLimited:
 			st.Online, st.LastError = true, "Platform busy — the next sync tries again."
-		case platform.Answered(err):
+		case domain.Answered(err):
 			st.Online, st.LastError = true, "The connection to the platform broke off while receiving data; the sync resumes where it stopped."
-		case platform.IsUnreachable(err):
+		case domain.IsUnreachable(err):
 			st.Online, st.LastError = false, "The platform cannot be reached."
 		case ctx.Err() != nil:
 		default:
 			st.Online, st.LastError = true, errMessage(err)
 		}
 	})
-	if err != nil && platform.IsUnauthenticated(err) && s.cfg.Listener != nil {
+	if err != nil && domain.IsUnauthenticated(err) && s.cfg.Listener != nil {
 		s.cfg.Listener.Unauthenticated(err)
 	}
 	return s.Status(), err
@@ -576,7 +574,7 @@ func busyMessage(d time.Duration) string {
 }
 
 func errMessage(err error) string {
-	var pe *platform.Error
+	var pe *domain.Error
 	if errors.As(err, &pe) {
 		return pe.Message
 	}
@@ -591,14 +589,14 @@ func (s *Syncer) progress(phase string, done int) {
 // where each walk goes on. It is resumed only from the same cache state.
 type pending struct {
 	from     cache.State
-	sessions feedWalk[api.Session]
-	devices  feedWalk[api.Device]
+	sessions feedWalk[domain.Session]
+	devices  feedWalk[domain.Device]
 	// The audit log is walked from the newest event down (audit) and from
 	// the first stored resume cursor down (auditGap, done at once when
 	// there is none); auditRest are the other stored cursors, kept as they
 	// are (see syncAudit).
-	audit     feedWalk[api.AuditEvent]
-	auditGap  feedWalk[api.AuditEvent]
+	audit     feedWalk[domain.AuditEvent]
+	auditGap  feedWalk[domain.AuditEvent]
 	auditRest []string
 }
 
@@ -616,7 +614,7 @@ type feedWalk[T any] struct {
 // feed is how a list is walked (see walkFeed).
 type feed[T any] struct {
 	phase string
-	list  func(ctx context.Context, limit int, cursor string) ([]T, *string, error)
+	list  func(ctx context.Context, limit int, cursor string) ([]T, string, error)
 	// maxLimit, when not 0, caps the page size the link allows.
 	maxLimit int
 	// probe, when not 0, is the size of the walk's first page, which does
@@ -677,7 +675,7 @@ func walkFeed[T any](ctx context.Context, s *Syncer, w *feedWalk[T], f feed[T]) 
 		start := time.Now()
 		items, next, err := f.list(ctx, limit, w.cursor)
 		if err != nil {
-			if platform.Answered(err) || platform.IsUnreachable(err) {
+			if domain.Answered(err) || domain.IsUnreachable(err) {
 				// Never below the configured size: that is the most a
 				// page may hold.
 				s.pageSize = max(min(minPage, s.cfg.PageSize), s.pageSize/2)
@@ -694,10 +692,10 @@ func walkFeed[T any](ctx context.Context, s *Syncer, w *feedWalk[T], f feed[T]) 
 		}
 		w.items = append(w.items, items...)
 		s.progress(f.phase, len(w.items))
-		if next == nil || *next == "" || len(items) == 0 {
+		if next == "" || len(items) == 0 {
 			w.done = true
 		} else if !w.done {
-			w.cursor = *next
+			w.cursor = next
 		}
 	}
 	return nil
@@ -728,18 +726,18 @@ func (s *Syncer) syncOnce(ctx context.Context, forceFull bool) error {
 	}
 	s.pending = pend
 	s.progress("sessions", len(pend.sessions.items))
-	if err := walkFeed(ctx, s, &pend.sessions, feed[api.Session]{phase: "sessions",
-		list: func(ctx context.Context, limit int, cursor string) ([]api.Session, *string, error) {
-			page, err := s.cfg.Source.ListSessions(ctx, platform.ListParams{Limit: limit, Cursor: cursor, UpdatedSince: since(st.SessionsMark)})
-			return page.Items, page.NextCursor, err
+	if err := walkFeed(ctx, s, &pend.sessions, feed[domain.Session]{phase: "sessions",
+		list: func(ctx context.Context, limit int, cursor string) ([]domain.Session, string, error) {
+			page, err := s.cfg.Source.Sessions(ctx, domain.PageRequest{Limit: limit, Cursor: cursor, Since: since(st.SessionsMark)})
+			return page.Items, page.Next, err
 		}}); err != nil {
 		return err
 	}
 	s.progress("devices", len(pend.devices.items))
-	if err := walkFeed(ctx, s, &pend.devices, feed[api.Device]{phase: "devices",
-		list: func(ctx context.Context, limit int, cursor string) ([]api.Device, *string, error) {
-			page, err := s.cfg.Source.ListDevices(ctx, platform.ListParams{Limit: limit, Cursor: cursor, UpdatedSince: since(st.DevicesMark)})
-			return page.Items, page.NextCursor, err
+	if err := walkFeed(ctx, s, &pend.devices, feed[domain.Device]{phase: "devices",
+		list: func(ctx context.Context, limit int, cursor string) ([]domain.Device, string, error) {
+			page, err := s.cfg.Source.Devices(ctx, domain.PageRequest{Limit: limit, Cursor: cursor, Since: since(st.DevicesMark)})
+			return page.Items, page.Next, err
 		}}); err != nil {
 		return err
 	}
@@ -785,14 +783,14 @@ func (s *Syncer) newPending(ctx context.Context, st cache.State) (*pending, erro
 func (s *Syncer) applyDelta(ctx context.Context, st cache.State, snap cache.Snapshot) error {
 	full := snap.Full
 	// A row changed during the walk is in the feed twice: the later copy wins.
-	snap.Sessions = latest(snap.Sessions, func(x api.Session) string { return x.ID })
-	snap.Devices = latest(snap.Devices, func(x api.Device) string { return x.ID })
-	snap.SessionsMark = markOf(st.SessionsMark, snap.Sessions, func(x api.Session) time.Time { return x.UpdatedAt })
-	snap.DevicesMark = markOf(st.DevicesMark, snap.Devices, func(x api.Device) time.Time { return x.UpdatedAt })
+	snap.Sessions = latest(snap.Sessions, func(x domain.Session) string { return x.ID })
+	snap.Devices = latest(snap.Devices, func(x domain.Device) string { return x.ID })
+	snap.SessionsMark = markOf(st.SessionsMark, snap.Sessions, func(x domain.Session) time.Time { return x.UpdatedAt })
+	snap.DevicesMark = markOf(st.DevicesMark, snap.Devices, func(x domain.Device) time.Time { return x.UpdatedAt })
 	if !full {
 		// The overlap brings back rows we hold already; they are not changes.
-		snap.Sessions = fresh(s.cfg.Sessions, snap.Sessions, func(x api.Session) string { return x.ID }, func(x api.Session) time.Time { return x.UpdatedAt })
-		snap.Devices = fresh(s.cfg.Devices, snap.Devices, func(x api.Device) string { return x.ID }, func(x api.Device) time.Time { return x.UpdatedAt })
+		snap.Sessions = fresh(s.cfg.Sessions, snap.Sessions, func(x domain.Session) string { return x.ID }, func(x domain.Session) time.Time { return x.UpdatedAt })
+		snap.Devices = fresh(s.cfg.Devices, snap.Devices, func(x domain.Device) string { return x.ID }, func(x domain.Device) time.Time { return x.UpdatedAt })
 	}
 	if snap.ServerNow.IsZero() {
 		snap.ServerNow = s.cfg.ServerNow()
@@ -852,12 +850,12 @@ func (s *Syncer) applyDelta(ctx context.Context, st cache.State, snap cache.Snap
 // probe reaches down to.
 func (s *Syncer) syncAudit(ctx context.Context, pend *pending) error {
 	cutoff := s.cfg.ServerNow().Add(-s.cfg.Store.Retention())
-	f := feed[api.AuditEvent]{phase: "audit", maxLimit: 200, budget: s.cfg.AuditPages,
-		list: func(ctx context.Context, limit int, cursor string) ([]api.AuditEvent, *string, error) {
-			page, err := s.cfg.Source.ListAudit(ctx, limit, cursor)
-			return page.Items, page.NextCursor, err
+	f := feed[domain.AuditEvent]{phase: "audit", maxLimit: 200, budget: s.cfg.AuditPages,
+		list: func(ctx context.Context, limit int, cursor string) ([]domain.AuditEvent, string, error) {
+			page, err := s.cfg.Source.Audit(ctx, domain.PageRequest{Limit: limit, Cursor: cursor})
+			return page.Items, page.Next, err
 		},
-		stop: func(e api.AuditEvent) bool {
+		stop: func(e domain.AuditEvent) bool {
 			_, known := s.cfg.Audit.Get(e.ID)
 			return known || e.At.Before(cutoff)
 		}}
@@ -873,7 +871,7 @@ func (s *Syncer) syncAudit(ctx context.Context, pend *pending) error {
 // each ran out of its page budget, then the stored cursors not walked.
 func (p *pending) auditResume() *[]string {
 	keep := []string{}
-	for _, w := range []*feedWalk[api.AuditEvent]{&p.audit, &p.auditGap} {
+	for _, w := range []*feedWalk[domain.AuditEvent]{&p.audit, &p.auditGap} {
 		if !w.done {
 			keep = append(keep, w.cursor)
 		}
@@ -886,7 +884,7 @@ func (p *pending) auditResume() *[]string {
 // they are more than MaxSeparateNotifications. Failures are logged only: the
 // device is already recorded as seen, and announcing it twice is worse than
 // missing a bubble on a desktop without a notification service.
-func (s *Syncer) announce(ctx context.Context, devices []api.Device) {
+func (s *Syncer) announce(ctx context.Context, devices []domain.Device) {
 	if s.cfg.Notifier == nil || len(devices) == 0 {
 		return
 	}
@@ -918,7 +916,7 @@ func (s *Syncer) locationOf(deviceID string) string {
 
 // ApplyLocal stores the platform's answer to an action at once, so the UI
 // shows it before the follow-up sync.
-func (s *Syncer) ApplyLocal(ctx context.Context, sessions []api.Session, devices []api.Device) error {
+func (s *Syncer) ApplyLocal(ctx context.Context, sessions []domain.Session, devices []domain.Device) error {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	if _, err := s.cfg.Store.Apply(ctx, cache.Snapshot{Sessions: sessions, Devices: devices}); err != nil {

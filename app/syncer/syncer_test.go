@@ -15,10 +15,11 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
-	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -48,12 +49,12 @@ func (c *cutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type notes struct {
 	mu        sync.Mutex
-	got       []api.Device // every device announced, alone or in a summary
-	calls     int          // notifications shown
-	summaries int          // of which summaries
+	got       []domain.Device // every device announced, alone or in a summary
+	calls     int             // notifications shown
+	summaries int             // of which summaries
 }
 
-func (n *notes) NewDevice(_ context.Context, d api.Device, _ string) error {
+func (n *notes) NewDevice(_ context.Context, d domain.Device, _ string) error {
 	n.mu.Lock()
 	n.got = append(n.got, d)
 	n.calls++
@@ -61,7 +62,7 @@ func (n *notes) NewDevice(_ context.Context, d api.Device, _ string) error {
 	return nil
 }
 
-func (n *notes) NewDevices(_ context.Context, ds []api.Device) error {
+func (n *notes) NewDevices(_ context.Context, ds []domain.Device) error {
 	n.mu.Lock()
 	n.got = append(n.got, ds...)
 	n.calls++
@@ -85,8 +86,8 @@ func (n *notes) shown() (calls, summaries int) {
 
 type rig struct {
 	store    *cache.Store
-	sessions *index.Table[api.Session]
-	devices  *index.Table[api.Device]
+	sessions *index.Table[domain.Session]
+	devices  *index.Table[domain.Device]
 	sync     *syncer.Syncer
 }
 
@@ -106,7 +107,7 @@ func newRig(t *testing.T, dir string, key []byte, src syncer.Source, n syncer.No
 	return r
 }
 
-func ids(ss []api.Session) []string {
+func ids(ss []domain.Session) []string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
 		out = append(out, s.ID+"/"+s.Status+"/"+s.UpdatedAt.String())
@@ -122,7 +123,7 @@ func TestInterruptedSyncKeepsPreviousSnapshot(t *testing.T) {
 	cut := &cutter{proxy: httputil.NewSingleHostReverseProxy(u), allow: 2}
 	srv := httptest.NewServer(cut)
 	defer srv.Close()
-	c, _ := platform.New(srv.URL, platform.Options{CallTimeout: 2 * time.Second, RetryMax: 2,
+	c, _ := platformd.New(srv.URL, httpx.Options{CallTimeout: 2 * time.Second, RetryMax: 2,
 		RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond})
 	c = c.WithToken(token)
 
@@ -130,7 +131,7 @@ func TestInterruptedSyncKeepsPreviousSnapshot(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	n := &notes{}
-	r := newRig(t, dir, key, c, n)
+	r := newRig(t, dir, key, platformd.NewProvider(c), n)
 	if _, err := r.sync.SyncNow(context.Background()); err != nil {
 		t.Fatalf("first sync: %v", err)
 	}
@@ -144,7 +145,7 @@ func TestInterruptedSyncKeepsPreviousSnapshot(t *testing.T) {
 	}
 	cut.armed.Store(true)
 	st, err := r.sync.SyncNow(context.Background())
-	if err == nil || !platform.IsUnreachable(err) || st.Online {
+	if err == nil || !domain.IsUnreachable(err) || st.Online {
 		t.Fatalf("interrupted sync: err=%v status=%+v", err, st)
 	}
 	if cut.seen.Load() <= cut.allow || cut.cuts.Load() == 0 {
@@ -165,7 +166,7 @@ func TestInterruptedSyncKeepsPreviousSnapshot(t *testing.T) {
 		t.Fatalf("sync state moved: %+v → %+v", stateBefore, stateAfter)
 	}
 	r.store.Close()
-	r2 := newRig(t, dir, key, c, n)
+	r2 := newRig(t, dir, key, platformd.NewProvider(c), n)
 	reopened, _ := r2.store.Sessions(context.Background())
 	if !slices.Equal(ids(reopened), ids(snapshot)) {
 		t.Fatal("reopened cache differs from the previous snapshot")

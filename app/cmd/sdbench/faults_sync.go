@@ -7,8 +7,10 @@ import (
 	"os"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 )
 
 // Fault rows: the app's full sync through a real fault-injecting proxy
@@ -34,7 +36,7 @@ type faultSync struct {
 
 func syncThrough(ctx context.Context, fp *faultproxy.Proxy, token, dir, profile string, key []byte) (faultSync, error) {
 	var out faultSync
-	c, err := platform.New(fp.URL(), platform.Options{})
+	c, err := platformd.New(fp.URL(), httpx.Options{})
 	if err != nil {
 		return out, err
 	}
@@ -51,7 +53,7 @@ func syncThrough(ctx context.Context, fp *faultproxy.Proxy, token, dir, profile 
 		if err == nil {
 			break
 		}
-		if ctx.Err() != nil || out.attempts >= 100 || !platform.IsUnreachable(err) {
+		if ctx.Err() != nil || out.attempts >= 100 || !domain.IsUnreachable(err) {
 			return out, fmt.Errorf("full sync through faults, attempt %d: %w", out.attempts, err)
 		}
 	}

@@ -14,8 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"sessiondesk/app/live"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
 )
@@ -43,19 +44,19 @@ type noteClock struct {
 	wake  chan struct{}
 }
 
-func (n *noteClock) NewDevice(_ context.Context, d api.Device, _ string) error {
+func (n *noteClock) NewDevice(_ context.Context, d domain.Device, _ string) error {
 	n.record(d)
 	return nil
 }
 
-func (n *noteClock) NewDevices(_ context.Context, ds []api.Device) error {
+func (n *noteClock) NewDevices(_ context.Context, ds []domain.Device) error {
 	for _, d := range ds {
 		n.record(d)
 	}
 	return nil
 }
 
-func (n *noteClock) record(d api.Device) {
+func (n *noteClock) record(d domain.Device) {
 	n.mu.Lock()
 	if _, ok := n.calls[d.ID]; !ok {
 		n.calls[d.ID] = time.Now()
@@ -96,14 +97,14 @@ func benchLive(ctx context.Context, cfg config, lc liveConfig, dir string) ([]ro
 }
 
 // benchNotify times sign-ins on new devices until the app's notifier is
-// called, with the app's real syncer and stream (app/live).
+// called, with the app's real syncer and stream (the platformd provider's live source).
 func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string) ([]row, error) {
 	admin := newAPIClient(p.URL, 2)
 	login, err := admin.login(ctx, liveSlug, "admin@"+liveSlug+".test")
 	if err != nil {
 		return nil, err
 	}
-	client, err := platform.New(p.URL, platform.Options{})
+	client, err := platformd.New(p.URL, httpx.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		live.New(live.Config{Client: client, Target: prof.sync}).Run(streamCtx)
+		platformd.NewStream(platformd.StreamConfig{Client: client, Target: prof.sync}).Run(streamCtx)
 	}()
 	defer func() { cancel(); <-done }()
 	for deadline := time.Now().Add(10 * time.Second); !prof.sync.Status().Live; {
@@ -184,7 +185,7 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	pollP99 := time.Duration(float64(lc.pollEvery)*0.99) + syncMed
 	return []row{
 		{"live", fmt.Sprintf("new-device sign-in → notification, stream, p50 / p99 (%d sign-ins)", len(lat)),
-			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → app/live → syncer → cache → notifier"},
+			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → provider/platformd → syncer → cache → notifier"},
 		{"live", fmt.Sprintf("same with %s polling, p50 / p99", lc.pollEvery), ms(pollP50) + " / " + ms(pollP99), "",
 			fmt.Sprintf("computed: U(0, %s) wait + measured delta sync %s (median of %d)", lc.pollEvery, ms(syncMed), len(syncs))},
 	}, nil

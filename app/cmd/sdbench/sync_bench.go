@@ -14,8 +14,10 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
 )
@@ -23,8 +25,8 @@ import (
 // syncedProfile is one profile's cache filled by the app's real syncer.
 type syncedProfile struct {
 	store    *cache.Store
-	sessions *index.Table[api.Session]
-	devices  *index.Table[api.Device]
+	sessions *index.Table[domain.Session]
+	devices  *index.Table[domain.Device]
 	sync     *syncer.Syncer
 }
 
@@ -32,14 +34,14 @@ func (sp *syncedProfile) close() { sp.store.Close() }
 
 // openProfile wires the same parts the app's desk wires for a signed-in
 // profile: platform client, encrypted cache, in-memory indexes, syncer.
-func openProfile(ctx context.Context, client *platform.Client, dir, profile string, key []byte, opts ...func(*syncer.Config)) (*syncedProfile, error) {
+func openProfile(ctx context.Context, client *platformd.Client, dir, profile string, key []byte, opts ...func(*syncer.Config)) (*syncedProfile, error) {
 	st, _, err := cache.Open(ctx, cache.Options{Dir: dir, Profile: profile, Key: key})
 	if err != nil {
 		return nil, err
 	}
 	sp := &syncedProfile{store: st, sessions: index.NewSessions(), devices: index.NewDevices()}
 	cfg := syncer.Config{
-		Source: client, Store: st, Sessions: sp.sessions, Devices: sp.devices, Audit: syncer.NewAuditTable(),
+		Source: platformd.NewProvider(client), Store: st, Sessions: sp.sessions, Devices: sp.devices, Audit: syncer.NewAuditTable(),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -149,7 +151,7 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 	if err != nil {
 		return nil, err
 	}
-	client, err := platform.New(p.URL, platform.Options{})
+	client, err := platformd.New(p.URL, httpx.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +231,7 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 		if err != nil {
 			return rows, err
 		}
-		res := prof.sessions.Find(index.Query[api.Session]{Sort: index.DefaultSessionSort, Desc: true, Limit: 100}, index.DefaultSessionSort)
+		res := prof.sessions.Find(index.Query[domain.Session]{Sort: index.DefaultSessionSort, Desc: true, Limit: 100}, index.DefaultSessionSort)
 		opens = append(opens, time.Since(start))
 		total = res.Total
 		// The first screen comes from SQL over the clear columns; search and
@@ -255,7 +257,7 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 	searches, err := timeIt(cfg.samples, func() error {
 		// A new string each time: no remembered result to hit.
 		q := fmt.Sprintf("user%05d", len(delta)+int(time.Now().UnixNano()%90000))
-		res := last.sessions.Find(index.Query[api.Session]{Search: q, Sort: "user", Limit: 100}, index.DefaultSessionSort)
+		res := last.sessions.Find(index.Query[domain.Session]{Search: q, Sort: "user", Limit: 100}, index.DefaultSessionSort)
 		if res.Total > cfg.sessions {
 			return fmt.Errorf("search %q matched %d of %d", q, res.Total, cfg.sessions)
 		}

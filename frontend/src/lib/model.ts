@@ -3,7 +3,7 @@
 // nothing that touches the Go side at run time (the generated models are
 // imported for their types only), so tests can load it as it is.
 
-import type { api, bind, overview } from './wailsjs/go/models';
+import type { bind, domain, overview } from './wailsjs/go/models';
 
 // ---- errors -------------------------------------------------------------
 
@@ -103,13 +103,17 @@ type Narrow<T, R extends { [K in keyof R]: K extends keyof T ? T[K] : never }> =
 /** A request where the Go side takes a missing field as its zero value ("do not filter"). */
 type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
-// backend/api: the platform's objects (snake_case wire names).
-export type User = Wire<api.User>;
-export type Org = Wire<api.Org>;
-export type Me = Wire<api.Me>;
-export type Session = Wire<api.Session>;
-export type Device = Wire<api.Device>;
-export type AuditEvent = Wire<api.AuditEvent>;
+// app/domain: the app's own objects, whichever identity system a profile
+// is signed in to (their snake_case names are the ones the UI always had).
+// A person is a User here: the page's word for whom a session belongs to.
+export type User = Wire<domain.Person>;
+export type Org = Wire<domain.Org>;
+export type Me = Wire<domain.Me>;
+export type Session = Wire<domain.Session>;
+export type Device = Wire<domain.Device>;
+export type AuditEvent = Wire<domain.AuditEvent>;
+/** What the signed-in identity system can do (see domain.Capabilities). */
+export type Capabilities = Wire<domain.Capabilities>;
 
 export type SessionStatus = 'active' | 'expired' | 'terminated';
 
@@ -237,6 +241,18 @@ export function normalizeAuthState(s: AuthState): AuthState {
   if (s.me) s = { ...s, me: { ...s.me, permissions: s.me.permissions ?? [] } };
   return s;
 }
+
+/**
+ * Whether the signed-in identity system can take an action (its provider's
+ * capabilities). The UI offers an action only when this and the permission
+ * both hold; unknown capabilities offer nothing.
+ */
+export function canDo(s: AuthState | null, what: CapabilityAction): boolean {
+  return s?.capabilities?.[what] === true;
+}
+
+/** The capabilities that are actions (the others say where data comes from). */
+export type CapabilityAction = 'endSession' | 'endSelected' | 'endPerson' | 'endAll' | 'revokeDeviceTrust';
 
 export function hasPermission(s: AuthState | null, perm: string): boolean {
   return !!s?.me?.permissions?.includes(perm);

@@ -16,6 +16,7 @@ import {
   type AuditPage,
   type AuditQuery,
   type AuthState,
+  type Capabilities,
   type Overview,
   type Person,
   type SelectedResult,
@@ -56,12 +57,24 @@ export function makeMe(permissions: string[], email = 'admin@acme.test', name = 
 export const ADMIN = [PERM_VIEW, PERM_TERMINATE_ORG, PERM_REVOKE_TRUST];
 export const AUDITOR = [PERM_VIEW];
 
-export function signedIn(permissions = ADMIN): AuthState {
+/** What the platformd provider can do: everything, live, with its own audit log. */
+export const PLATFORMD: Capabilities = {
+  endSession: true,
+  endSelected: true,
+  endPerson: true,
+  endAll: true,
+  revokeDeviceTrust: true,
+  audit: 'platform',
+  updates: 'live',
+};
+
+export function signedIn(permissions = ADMIN, capabilities: Capabilities = PLATFORMD): AuthState {
   return {
     signedIn: true,
     demo: false,
     profile: { id: 'p1', serverUrl: 'http://127.0.0.1:8443', org: 'acme', email: 'admin@acme.test' },
     me: makeMe(permissions),
+    capabilities,
     keychainAvailable: true,
     keychainMessage: '',
     message: '',
@@ -149,7 +162,7 @@ export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?:
   fake.offline = false;
   fake.selectedFailAfter = 0;
   fake.snapshotAt = iso(0);
-  fake.sync = { online: true, syncing: false, lastSyncAt: iso(1), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
+  fake.sync = { online: true, syncing: false, lastSyncAt: new Date(Date.now() - 60_000).toISOString(), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
   fake.settings = {
     retentionDays: 14,
     syncIntervalSeconds: 30,

@@ -1,4 +1,4 @@
-package platform
+package httpx
 
 import (
 	"crypto/tls"
@@ -10,7 +10,7 @@ import (
 	"os"
 	"syscall"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
 // MaxCAFileBytes bounds a CA file: a bundle of a few hundred certificates.
@@ -27,7 +27,7 @@ func trustCAFile(base http.RoundTripper, caFile string) (http.RoundTripper, erro
 		return nil, fmt.Errorf("platform: a CA file needs an *http.Transport, not %T", base)
 	}
 	fail := func(why string) error {
-		return &Error{Code: api.CodeInvalidArgument, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
+		return &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
 	}
 	pem, why := readCAFile(caFile)
 	if why != "" {
@@ -80,43 +80,6 @@ func readCAFile(path string) (pem []byte, why string) {
 	return pem, ""
 }
 
-// CertificateError means the platform's TLS certificate was refused: signed
-// by an authority this computer does not trust, issued for another name, or
-// expired. Retrying does not help, and it is not "offline": the user (or an
-// administrator) must fix the trust.
-type CertificateError struct {
-	Err error
-}
-
-func (e *CertificateError) Error() string {
-	return "platform: certificate not trusted: " + e.Err.Error()
-}
-
-func (e *CertificateError) Unwrap() error { return e.Err }
-
-// Message says what is wrong and what to do, for the sign-in form.
-func (e *CertificateError) Message() string {
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case errors.As(e.Err, &unknown):
-		return "The platform's certificate is signed by an authority this computer does not trust. If your organization uses its own certificate authority, give its CA file (PEM)."
-	case errors.As(e.Err, &host):
-		return "The platform's certificate was issued for another name than this address. Check the address."
-	case errors.As(e.Err, &invalid) && invalid.Reason == x509.Expired:
-		return "The platform's certificate has expired or is not valid yet. Check this computer's clock, or ask the platform's administrator."
-	default:
-		return "The platform's certificate is not valid. Ask the platform's administrator."
-	}
-}
-
-// IsCertificate reports whether err is a refused platform certificate.
-func IsCertificate(err error) bool {
-	var ce *CertificateError
-	return errors.As(err, &ce)
-}
-
 // certificateError returns a *CertificateError when err is a certificate
 // verification failure, else nil.
 func certificateError(err error) error {
@@ -125,7 +88,7 @@ func certificateError(err error) error {
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) {
-		return &CertificateError{Err: err}
+		return &domain.CertificateError{Err: err}
 	}
 	return nil
 }

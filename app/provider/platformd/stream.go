@@ -1,4 +1,4 @@
-package platform
+package platformd
 
 import (
 	"context"
@@ -24,28 +24,15 @@ func (c *Client) OpenEvents(ctx context.Context, lastEventID string) (*http.Resp
 		return nil, fmt.Errorf("platform: build GET %s: %w", path, err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("User-Agent", c.opts.UserAgent)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
-	// Not through attemptTransport: it reads a whole body within an
-	// attempt's limits, and a stream's body never ends. The caller (app/live)
-	// tells a dead stream from a quiet one by its pings instead.
-	rt := c.rc.HTTPClient.Transport
-	if at, ok := rt.(*attemptTransport); ok {
-		rt = at.base
-	}
-	hc := &http.Client{Transport: rt, CheckRedirect: c.rc.HTTPClient.CheckRedirect}
-	c.log.Debug("platform request", "method", http.MethodGet, "path", path)
-	resp, err := hc.Do(req)
+	resp, err := c.Open(ctx, req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("platform: GET %s: %w", path, ctx.Err())
-		}
-		return nil, &UnreachableError{Err: fmt.Errorf("GET %s: %w", path, scrub(err))}
+		return nil, err
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()

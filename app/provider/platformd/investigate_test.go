@@ -1,11 +1,11 @@
-package platform_test
+package platformd_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
@@ -18,7 +18,7 @@ func TestInvestigationCalls(t *testing.T) {
 	admin := p.Login(t, "acme", "admin@acme.test")
 	victim := p.Login(t, "acme", "auditor@acme.test")
 	chosen := p.Login(t, "acme", "member@acme.test")
-	c0, err := platform.New(p.URL(), fastOptions(nil))
+	c0, err := platformd.New(p.URL(), fastOptions(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,17 +39,17 @@ func TestInvestigationCalls(t *testing.T) {
 	if _, err := c.TerminateSelected(ctx, nil, ""); !isCode(err, api.CodeInvalidArgument) {
 		t.Errorf("empty selection: %v", err)
 	}
-	list, err := c.ListAuditFiltered(ctx, platform.AuditParams{TargetUserID: victim.User.ID, Action: api.ActionUserSessionsTerminate, Limit: 5})
+	list, err := c.ListAuditFiltered(ctx, platformd.AuditParams{TargetUserID: victim.User.ID, Action: api.ActionUserSessionsTerminate, Limit: 5})
 	if err != nil || len(list.Items) != 1 || list.Items[0].TargetUser == nil || list.Items[0].TargetUser.Email != "auditor@acme.test" {
 		t.Fatalf("filtered audit = %+v %v", list.Items, err)
 	}
-	list, err = c.ListAuditFiltered(ctx, platform.AuditParams{Q: "picked", ActorID: admin.User.ID})
+	list, err = c.ListAuditFiltered(ctx, platformd.AuditParams{Q: "picked", ActorID: admin.User.ID})
 	if err != nil || len(list.Items) != 1 || list.Items[0].Action != api.ActionSessionsTerminateSelected {
 		t.Fatalf("audit q = %+v %v", list.Items, err)
 	}
 }
 
 func isCode(err error, code string) bool {
-	var e *platform.Error
-	return errors.As(err, &e) && e.Code == code
+	var e *platformd.Error
+	return errors.As(err, &e) && e.Kind == code
 }

@@ -1,4 +1,4 @@
-package live_test
+package platformd_test
 
 import (
 	"context"
@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/app/live"
-	"sessiondesk/app/platform"
+
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -21,11 +23,11 @@ import (
 // notes records the syncer's new-device notifications.
 type notes struct {
 	mu    sync.Mutex
-	calls []api.Device
+	calls []domain.Device
 	at    []time.Time
 }
 
-func (n *notes) NewDevice(_ context.Context, d api.Device, _ string) error {
+func (n *notes) NewDevice(_ context.Context, d domain.Device, _ string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.calls = append(n.calls, d)
@@ -33,7 +35,7 @@ func (n *notes) NewDevice(_ context.Context, d api.Device, _ string) error {
 	return nil
 }
 
-func (n *notes) NewDevices(_ context.Context, ds []api.Device) error {
+func (n *notes) NewDevices(_ context.Context, ds []domain.Device) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.calls = append(n.calls, ds...)
@@ -60,7 +62,7 @@ func (s *statuses) get() syncer.Status      { s.mu.Lock(); defer s.mu.Unlock(); 
 
 type rig struct {
 	store    *cache.Store
-	sessions *index.Table[api.Session]
+	sessions *index.Table[domain.Session]
 	sync     *syncer.Syncer
 	notes    *notes
 	status   *statuses
@@ -71,7 +73,7 @@ type rig struct {
 
 // start opens a profile's cache (a real file), syncs it once and holds the
 // stream against the platform at base.
-func start(t *testing.T, base, token string, cfg live.Config) *rig {
+func start(t *testing.T, base, token string, cfg platformd.StreamConfig) *rig {
 	t.Helper()
 	ctx := context.Background()
 	key := make([]byte, 32)
@@ -81,14 +83,14 @@ func start(t *testing.T, base, token string, cfg live.Config) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c, err := platform.New(base, platform.Options{})
+	c, err := platformd.New(base, httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c = c.WithToken(token)
 	r := &rig{store: st, sessions: index.NewSessions(), notes: &notes{}, status: &statuses{},
 		ended: make(chan struct{}), done: make(chan struct{})}
-	r.sync = syncer.New(syncer.Config{Source: c, Store: st, Sessions: r.sessions, Devices: index.NewDevices(),
+	r.sync = syncer.New(syncer.Config{Source: platformd.NewProvider(c), Store: st, Sessions: r.sessions, Devices: index.NewDevices(),
 		Audit: syncer.NewAuditTable(), Notifier: r.notes, Listener: r.status, Interval: time.Hour})
 	if err := r.sync.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -102,7 +104,7 @@ func start(t *testing.T, base, token string, cfg live.Config) *rig {
 	cfg.Client, cfg.Target = c, r.sync
 	var once sync.Once
 	cfg.SessionEnded = func() { once.Do(func() { close(r.ended) }) }
-	s := live.New(cfg)
+	s := platformd.NewStream(cfg)
 	runCtx, cancel := context.WithCancel(ctx)
 	r.cancel = cancel
 	go func() { defer close(r.done); s.Run(runCtx) }()
@@ -130,24 +132,24 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) time.Du
 func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
 	admin := p.Login(t, "acme", "admin@acme.test")
-	r := start(t, p.URL(), admin.Token, live.Config{})
+	r := start(t, p.URL(), admin.Token, platformd.StreamConfig{})
 	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
 
 	// A terminate through the platform's API reaches the index at once.
 	victim := ""
 	for _, s := range r.sessions.All() {
-		if s.Status == api.StatusActive && !s.Current {
+		if s.Status == domain.StatusActive && !s.Current {
 			victim = s.ID
 			break
 		}
 	}
-	c, _ := platform.New(p.URL(), platform.Options{})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
 	if _, err := c.WithToken(admin.Token).TerminateSession(context.Background(), victim, "live test"); err != nil {
 		t.Fatal(err)
 	}
 	d := waitFor(t, time.Second, "terminated session in the index", func() bool {
 		s, ok := r.sessions.Get(victim)
-		return ok && s.Status == api.StatusTerminated
+		return ok && s.Status == domain.StatusTerminated
 	})
 	t.Logf("terminate reached the index after %v", d)
 
@@ -168,7 +170,7 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 	// from it and the changes made meanwhile arrive, without a repeat
 	// notification.
 	r.stop()
-	id, _ := r.sync.EventID(context.Background())
+	id, _ := r.sync.ResumeToken(context.Background())
 	if id == "" {
 		t.Fatal("no event id stored")
 	}
@@ -178,15 +180,15 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		live.New(live.Config{Client: mustClient(t, p.URL(), admin.Token), Target: r.sync}).Run(r2ctx)
+		platformd.NewStream(platformd.StreamConfig{Client: mustClient(t, p.URL(), admin.Token), Target: r.sync}).Run(r2ctx)
 	}()
 	waitFor(t, 2*time.Second, "second new device", func() bool { return r.notes.count() == 2 })
 	cancel()
 	<-done
 }
 
-func mustClient(t *testing.T, base, token string) *platform.Client {
-	c, err := platform.New(base, platform.Options{})
+func mustClient(t *testing.T, base, token string) *platformd.Client {
+	c, err := platformd.New(base, httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestSessionEndedSignsOut(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	me := p.Login(t, "acme", "auditor@acme.test")
-	r := start(t, p.URL(), me.Token, live.Config{})
+	r := start(t, p.URL(), me.Token, platformd.StreamConfig{})
 	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
 	if _, err := mustClient(t, p.URL(), admin.Token).TerminateSession(context.Background(), me.Session.ID, ""); err != nil {
 		t.Fatal(err)
@@ -224,7 +226,7 @@ func TestFallsBackToPollingWithoutTheRoute(t *testing.T) {
 		proxy(w, r, target.URL.Host)
 	}))
 	defer old.Close()
-	r := start(t, old.URL, admin.Token, live.Config{})
+	r := start(t, old.URL, admin.Token, platformd.StreamConfig{})
 	waitFor(t, 2*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
 	if st := r.status.get(); st.Live {
 		t.Errorf("status %+v", st)
@@ -247,7 +249,7 @@ func TestFallsBackWhenAProxyBuffers(t *testing.T) {
 		proxy(w, r, u.URL.Host)
 	}))
 	defer buffering.Close()
-	r := start(t, buffering.URL, admin.Token, live.Config{SilenceTimeout: 300 * time.Millisecond})
+	r := start(t, buffering.URL, admin.Token, platformd.StreamConfig{SilenceTimeout: 300 * time.Millisecond})
 	waitFor(t, 3*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
 }
 
@@ -283,11 +285,13 @@ type fullCounter struct {
 	fulls int
 }
 
-func (f *fullCounter) SyncFull(ctx context.Context) (syncer.Status, error) {
-	f.mu.Lock()
-	f.fulls++
-	f.mu.Unlock()
-	return f.Syncer.SyncFull(ctx)
+func (f *fullCounter) CatchUp(ctx context.Context, full bool) error {
+	if full {
+		f.mu.Lock()
+		f.fulls++
+		f.mu.Unlock()
+	}
+	return f.Syncer.CatchUp(ctx, full)
 }
 
 func (f *fullCounter) count() int {
@@ -314,11 +318,11 @@ func TestResetRunsAFullSync(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, IdleTimeout: 48 * time.Hour,
 		Events: platformtest.EventsConfig{MaxResumeAge: time.Hour}})
 	admin := p.Login(t, "acme", "admin@acme.test")
-	r := start(t, p.URL(), admin.Token, live.Config{})
+	r := start(t, p.URL(), admin.Token, platformd.StreamConfig{})
 	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
-	waitFor(t, 3*time.Second, "a stored event id", func() bool { id, _ := r.sync.EventID(context.Background()); return id != "" })
+	waitFor(t, 3*time.Second, "a stored event id", func() bool { id, _ := r.sync.ResumeToken(context.Background()); return id != "" })
 	r.stop()
-	old, _ := r.sync.EventID(context.Background())
+	old, _ := r.sync.ResumeToken(context.Background())
 
 	// Offline for longer than the platform replays: the token is too old.
 	clock.Advance(2 * time.Hour)
@@ -327,9 +331,9 @@ func TestResetRunsAFullSync(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		live.New(live.Config{Client: mustClient(t, p.URL(), admin.Token), Target: target}).Run(ctx)
+		platformd.NewStream(platformd.StreamConfig{Client: mustClient(t, p.URL(), admin.Token), Target: target}).Run(ctx)
 	}()
 	defer func() { cancel(); <-done }()
 	waitFor(t, 3*time.Second, "full sync after reset", func() bool { return target.count() == 1 })
-	waitFor(t, 3*time.Second, "a new event id", func() bool { id, _ := r.sync.EventID(context.Background()); return id != "" && id != old })
+	waitFor(t, 3*time.Second, "a new event id", func() bool { id, _ := r.sync.ResumeToken(context.Background()); return id != "" && id != old })
 }

@@ -1,9 +1,9 @@
-// Package live holds one signed-in profile's event stream (GET
-// /api/v1/events) and feeds its changes to the syncer, so the app hears of a
-// change within a second instead of at the next 30 s poll.
+// The live source of platformd: one signed-in profile's event stream (GET
+// /api/v1/events), fed to the syncer (provider.LiveTarget), so the app hears
+// of a change within a second instead of at the next 30 s poll.
 //
-// Each batch of events is applied through syncer.ApplyEvents, the same step
-// a delta sync applies its pages with (cache, indexes, new-device
+// Each batch of events is applied through LiveTarget.ApplyChanges, the same
+// step a delta sync applies its pages with (cache, indexes, new-device
 // notification), together with the id of its last event, which is the
 // resume token the next connection sends as Last-Event-ID. A first
 // connection (no token yet) gets the present as an id-only block; a delta
@@ -16,7 +16,8 @@
 // proxy that buffers — the syncer polls at its normal interval again, the
 // sync status says why, and the stream is tried again later. Other failures
 // reconnect with exponential backoff.
-package live
+
+package platformd
 
 import (
 	"bufio"
@@ -31,12 +32,12 @@ import (
 	"strings"
 	"time"
 
-	"sessiondesk/app/platform"
-	"sessiondesk/app/syncer"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider"
 	"sessiondesk/backend/api"
 )
 
-// Defaults of Config.
+// Defaults of StreamConfig.
 const (
 	DefaultLiveInterval   = 5 * time.Minute
 	DefaultSilenceTimeout = 20 * time.Second
@@ -53,20 +54,10 @@ const maxBatch = 500
 // few KiB at most).
 const maxLine = 1 << 20
 
-// Target is what the stream drives: the profile's syncer.
-type Target interface {
-	ApplyEvents(ctx context.Context, ch syncer.Changes, eventID string) error
-	EventID(ctx context.Context) (string, error)
-	SyncNow(ctx context.Context) (syncer.Status, error)
-	SyncFull(ctx context.Context) (syncer.Status, error)
-	SetInterval(d time.Duration)
-	SetLive(live bool, note string)
-}
-
-// Config wires a Stream.
-type Config struct {
-	Client *platform.Client // with the profile's token
-	Target Target
+// StreamConfig wires a Stream.
+type StreamConfig struct {
+	Client *Client // with the profile's token
+	Target provider.LiveTarget
 	// SessionEnded is called once when the platform says this profile's
 	// own session ended (or rejects its token).
 	SessionEnded func()
@@ -83,11 +74,11 @@ type Config struct {
 
 // Stream is one profile's event stream.
 type Stream struct {
-	cfg Config
+	cfg StreamConfig
 }
 
-// New returns a Stream; Run holds it.
-func New(cfg Config) *Stream {
+// NewStream returns a Stream; Run holds it.
+func NewStream(cfg StreamConfig) *Stream {
 	if cfg.LiveInterval <= 0 {
 		cfg.LiveInterval = DefaultLiveInterval
 	}
@@ -165,7 +156,7 @@ func (s *Stream) Run(ctx context.Context) {
 				// The syncer's timer still runs on the long live interval:
 				// sync once now, so that a platform that went away shows as
 				// offline at once, and what changed meanwhile arrives.
-				if _, err := t.SyncNow(ctx); err != nil {
+				if err := t.CatchUp(ctx, false); err != nil {
 					s.cfg.Log.Info("sync after the stream broke did not complete", "err", err)
 				}
 			}
@@ -197,7 +188,7 @@ type block struct {
 // receiving from the platform.
 func (s *Stream) once(ctx context.Context) (held bool, err error) {
 	t := s.cfg.Target
-	last, err := t.EventID(ctx)
+	last, err := t.ResumeToken(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -205,7 +196,7 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 	defer cancel()
 	resp, err := s.cfg.Client.OpenEvents(ctx, last)
 	if err != nil {
-		var pe *platform.Error
+		var pe *Error
 		if errors.As(err, &pe) {
 			switch pe.Status {
 			case http.StatusNotFound:
@@ -215,7 +206,7 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 			case http.StatusBadRequest:
 				// A token this platform does not know (another
 				// database): forget it and start from the present.
-				if aerr := t.ApplyEvents(ctx, syncer.Changes{}, ""); aerr != nil {
+				if aerr := t.ApplyChanges(ctx, domain.Changes{}, ""); aerr != nil {
 					return false, aerr
 				}
 			}
@@ -286,14 +277,14 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 // ApplyEvents, control events as they come.
 func (s *Stream) handle(ctx context.Context, batch []block, first bool) error {
 	t := s.cfg.Target
-	var ch syncer.Changes
+	var ch domain.Changes
 	var lastID string
 	flush := func() error {
 		if lastID == "" {
 			return nil
 		}
-		err := t.ApplyEvents(ctx, ch, lastID)
-		ch, lastID = syncer.Changes{}, ""
+		err := t.ApplyChanges(ctx, ch, lastID)
+		ch, lastID = domain.Changes{}, ""
 		return err
 	}
 	for _, b := range batch {
@@ -308,11 +299,11 @@ func (s *Stream) handle(ctx context.Context, batch []block, first bool) error {
 				return err
 			}
 			if first {
-				if _, err := t.SyncNow(ctx); err != nil {
+				if err := t.CatchUp(ctx, false); err != nil {
 					return err
 				}
 			}
-			if err := t.ApplyEvents(ctx, syncer.Changes{}, b.id); err != nil {
+			if err := t.ApplyChanges(ctx, domain.Changes{}, b.id); err != nil {
 				return err
 			}
 		case "session":
@@ -320,30 +311,30 @@ func (s *Stream) handle(ctx context.Context, batch []block, first bool) error {
 			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
 				return fmt.Errorf("live: session event: %w", err)
 			}
-			ch.Sessions = append(ch.Sessions, x)
+			ch.Sessions = append(ch.Sessions, sessionOf(&x))
 			lastID = b.id
 		case "device":
 			var x api.Device
 			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
 				return fmt.Errorf("live: device event: %w", err)
 			}
-			ch.Devices = append(ch.Devices, x)
+			ch.Devices = append(ch.Devices, deviceOf(&x))
 			lastID = b.id
 		case "audit":
 			var x api.AuditEvent
 			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
 				return fmt.Errorf("live: audit event: %w", err)
 			}
-			ch.Audit = append(ch.Audit, x)
+			ch.Audit = append(ch.Audit, auditEventOf(&x))
 			lastID = b.id
 		case "reset":
 			if err := flush(); err != nil {
 				return err
 			}
-			if _, err := t.SyncFull(ctx); err != nil {
+			if err := t.CatchUp(ctx, true); err != nil {
 				return err
 			}
-			if err := t.ApplyEvents(ctx, syncer.Changes{}, b.id); err != nil {
+			if err := t.ApplyChanges(ctx, domain.Changes{}, b.id); err != nil {
 				return err
 			}
 		case "session_ended":

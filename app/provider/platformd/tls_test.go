@@ -1,4 +1,4 @@
-package platform_test
+package platformd_test
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"sessiondesk/app/platform"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
@@ -29,7 +31,7 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 	login := api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}
 	ctx := context.Background()
 
-	c, err := platform.New(p.URL(), platform.Options{CAFile: ca.CertFile})
+	c, err := platformd.New(p.URL(), httpx.Options{CAFile: ca.CertFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,14 +45,14 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 	}
 
 	// Without the CA file: the system's store does not know the test CA.
-	bare, err := platform.New(p.URL(), platform.Options{})
+	bare, err := platformd.New(p.URL(), httpx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	_, err = bare.Login(ctx, login)
-	var ce *platform.CertificateError
-	if err == nil || !platform.IsCertificate(err) || platform.IsUnreachable(err) {
+	var ce *platformd.CertificateError
+	if err == nil || !domain.IsCertificate(err) || domain.IsUnreachable(err) {
 		t.Fatalf("sign-in without the CA file: %v (want a certificate error, not offline)", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {
@@ -62,11 +64,11 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 
 	// A CA that did not sign the platform's certificate does not help.
 	other := platformtest.NewCA(t, "Some Other CA")
-	wrong, err := platform.New(p.URL(), platform.Options{CAFile: other.CertFile})
+	wrong, err := platformd.New(p.URL(), httpx.Options{CAFile: other.CertFile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wrong.Login(ctx, login); !platform.IsCertificate(err) {
+	if _, err := wrong.Login(ctx, login); !domain.IsCertificate(err) {
 		t.Errorf("sign-in trusting another CA: %v", err)
 	}
 
@@ -76,8 +78,8 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{junk, filepath.Join(t.TempDir(), "missing.pem")} {
-		_, err := platform.New(p.URL(), platform.Options{CAFile: f})
-		if platform.CodeOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), f) {
+		_, err := platformd.New(p.URL(), httpx.Options{CAFile: f})
+		if domain.KindOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), f) {
 			t.Errorf("CA file %s: %v", f, err)
 		}
 	}
@@ -105,7 +107,7 @@ func TestCAFileMustBeARegularFileOfBoundedSize(t *testing.T) {
 	}
 	defer w.Close()
 	big := filepath.Join(dir, "big.pem")
-	if err := os.WriteFile(big, make([]byte, platform.MaxCAFileBytes+1), 0o600); err != nil {
+	if err := os.WriteFile(big, make([]byte, httpx.MaxCAFileBytes+1), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ path, want string }{
@@ -117,12 +119,12 @@ func TestCAFileMustBeARegularFileOfBoundedSize(t *testing.T) {
 	} {
 		done := make(chan error, 1)
 		go func() {
-			_, err := platform.New("https://platform.invalid", platform.Options{CAFile: tc.path})
+			_, err := platformd.New("https://platform.invalid", httpx.Options{CAFile: tc.path})
 			done <- err
 		}()
 		select {
 		case err := <-done:
-			if platform.CodeOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+			if domain.KindOf(err) != domain.KindInvalid || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
 				t.Errorf("CA file %s: %v, want invalid_argument saying it %s", tc.path, err, tc.want)
 			}
 		case <-time.After(5 * time.Second):

@@ -1,4 +1,4 @@
-package platform_test
+package platformd_test
 
 import (
 	"context"
@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
-	"sessiondesk/app/platform"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
@@ -35,10 +36,10 @@ func TestBodyResetMidwayIsRetried(t *testing.T) {
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	fp := startProxy(t, p, faultproxy.Faults{Match: onSessions, ResetRate: 0.4})
 	fp.Seed(7)
-	c, _ := platform.New(fp.URL(), fastOptions(nil))
+	c, _ := platformd.New(fp.URL(), fastOptions(nil))
 	c = c.WithToken(token)
 	for i := range 20 {
-		page, err := c.ListSessions(context.Background(), platform.ListParams{Status: "all", Limit: 100})
+		page, err := c.ListSessions(context.Background(), platformd.ListParams{Status: "all", Limit: 100})
 		if err != nil {
 			t.Fatalf("call %d: %v (resets so far %d)", i, err, fp.Resets.Load())
 		}
@@ -60,9 +61,9 @@ func TestSlowLinkIsNotCut(t *testing.T) {
 	fp := startProxy(t, p, faultproxy.Faults{BytesPerSec: 64 << 10})
 	opts := fastOptions(nil)
 	opts.CallTimeout, opts.FirstByteTimeout, opts.IdleTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
-	c, _ := platform.New(fp.URL(), opts)
+	c, _ := platformd.New(fp.URL(), opts)
 	start := time.Now()
-	page, err := c.WithToken(token).ListSessions(context.Background(), platform.ListParams{Status: "all", Limit: api.MaxLimit})
+	page, err := c.WithToken(token).ListSessions(context.Background(), platformd.ListParams{Status: "all", Limit: api.MaxLimit})
 	took := time.Since(start)
 	if err != nil {
 		t.Fatalf("slow page failed after %v: %v", took, err)
@@ -84,11 +85,11 @@ func TestBlackHoleIsUnreachable(t *testing.T) {
 	fp := startProxy(t, p, faultproxy.Faults{BlackHole: true})
 	opts := fastOptions(nil)
 	opts.CallTimeout, opts.FirstByteTimeout = time.Second, 300*time.Millisecond
-	c, _ := platform.New(fp.URL(), opts)
+	c, _ := platformd.New(fp.URL(), opts)
 	start := time.Now()
 	err := c.Healthz(context.Background())
 	took := time.Since(start)
-	if !platform.IsUnreachable(err) || platform.Answered(err) {
+	if !domain.IsUnreachable(err) || domain.Answered(err) {
 		t.Fatalf("err = %v, want unreachable and not answered", err)
 	}
 	if took > 2500*time.Millisecond {
@@ -106,19 +107,19 @@ func TestRetryAfterIsCarried(t *testing.T) {
 	token := p.Login(t, "acme", "admin@acme.test").Token
 	for _, status := range []int{429, 503} {
 		fp := startProxy(t, p, faultproxy.Faults{Status: status, StatusCount: 1, RetryAfter: 120 * time.Second})
-		c, _ := platform.New(fp.URL(), fastOptions(nil))
+		c, _ := platformd.New(fp.URL(), fastOptions(nil))
 		start := time.Now()
-		_, err := c.WithToken(token).ListDevices(context.Background(), platform.ListParams{})
+		_, err := c.WithToken(token).ListDevices(context.Background(), platformd.ListParams{})
 		if err == nil {
 			t.Fatalf("%d: no error", status)
 		}
-		if d, ok := platform.RetryAfterOf(err); !ok || d != 120*time.Second {
+		if d, ok := domain.RetryAfterOf(err); !ok || d != 120*time.Second {
 			t.Fatalf("%d: RetryAfterOf(%v) = %v, %v; want 2m", status, err, d, ok)
 		}
 		if time.Since(start) > time.Second {
 			t.Fatalf("%d: waited %v for an answer it cannot use", status, time.Since(start))
 		}
-		if status == 503 && !platform.Answered(err) {
+		if status == 503 && !domain.Answered(err) {
 			t.Fatalf("503: %v should count as answered", err)
 		}
 	}
@@ -131,7 +132,7 @@ func TestServerClockFromDateHeader(t *testing.T) {
 	skew := 13 * time.Hour
 	opts := fastOptions(nil)
 	opts.Clock = func() time.Time { return time.Now().Add(skew) }
-	c, _ := platform.New(p.URL(), opts)
+	c, _ := platformd.New(p.URL(), opts)
 	if _, known := c.ClockOffset(); known {
 		t.Fatal("offset known before any answer")
 	}
@@ -159,10 +160,10 @@ func TestStalledBodyIsCut(t *testing.T) {
 	defer srv.Close()
 	opts := fastOptions(nil)
 	opts.CallTimeout, opts.FirstByteTimeout, opts.IdleTimeout, opts.RetryMax = 500*time.Millisecond, time.Second, 300*time.Millisecond, 1
-	c, _ := platform.New(srv.URL, opts)
+	c, _ := platformd.New(srv.URL, opts)
 	start := time.Now()
-	_, err := c.ListDevices(context.Background(), platform.ListParams{})
-	if !platform.Answered(err) || !strings.Contains(err.Error(), "stalled") {
+	_, err := c.ListDevices(context.Background(), platformd.ListParams{})
+	if !domain.Answered(err) || !strings.Contains(err.Error(), "stalled") {
 		t.Fatalf("err = %v, want a stalled answer", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {

@@ -1,10 +1,12 @@
-package platform_test
+package platformd_test
 
 import (
 	"strings"
 	"testing"
 
-	"sessiondesk/app/platform"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 )
 
@@ -25,7 +27,7 @@ func TestParseServerURLRequiresHTTPSForRemoteHosts(t *testing.T) {
 		"https://localhost.acme.test:9/api": "https://localhost.acme.test:9/api",
 	}
 	for in, want := range ok {
-		u, err := platform.ParseServerURL(in)
+		u, err := httpx.ParseServerURL(in)
 		if err != nil {
 			t.Errorf("%q: %v", in, err)
 			continue
@@ -43,20 +45,20 @@ func TestParseServerURLRequiresHTTPSForRemoteHosts(t *testing.T) {
 		"http://128.0.0.1",
 		"http://0.0.0.0:8080",
 	} {
-		_, err := platform.ParseServerURL(in)
+		_, err := httpx.ParseServerURL(in)
 		if err == nil {
 			t.Errorf("%q accepted", in)
 			continue
 		}
-		if platform.CodeOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), "https://") {
+		if domain.KindOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), "https://") {
 			t.Errorf("%q: %v", in, err)
 		}
-		if _, err := platform.New(in, platform.Options{}); err == nil {
+		if _, err := platformd.New(in, httpx.Options{}); err == nil {
 			t.Errorf("New(%q) accepted", in)
 		}
 	}
 	for _, in := range []string{"", "platform.acme.test", "ftp://platform.acme.test", "https://", "https://u:p@platform.acme.test", "https://platform.acme.test/?q=1"} {
-		if _, err := platform.ParseServerURL(in); err == nil {
+		if _, err := httpx.ParseServerURL(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
 	}

@@ -1,15 +1,19 @@
-// Package platform is the desktop app's client for Platform API v1.1 (the
-// contract is backend/api/openapi.yaml), built on hashicorp/go-retryablehttp.
+// Package httpx is the HTTP machinery every provider's client goes through
+// (Caller): the transport with its two time limits and optional CA file,
+// the retry policy and backoff, the call budget, the estimate of the
+// server's clock, and the app's error kinds for a call that got no answer.
+// platformd's client (app/provider/platformd) and Kratos' admin client
+// (app/kratos) share it instead of each keeping a copy. It knows no wire
+// contract: a client encodes its requests and reads its answers itself.
 //
-// Retry policy. Reads and the actions this platform makes idempotent
-// (terminate a session, terminate all, untrust a device, logout) are retried on
-// connection errors, time limits, an answer whose body broke off half way,
-// 5xx (except 501) and 429, with exponential backoff and jitter; a Retry-After
-// header on 429/503 is honoured, and when it points past the call's time
-// budget the call gives up at once instead of sleeping into a certain
-// timeout (the error then carries the wait, see RetryAfterOf). Sign-in is not
-// idempotent (every success creates a session), so it is retried only when
-// the connection was refused, which proves the request never reached the
+// Retry policy. Idempotent calls are retried on connection errors, time
+// limits, an answer whose body broke off half way, 5xx (except 501) and
+// 429, with exponential backoff and jitter; a Retry-After header on 429/503
+// is honoured, and when it points past the call's time budget the call
+// gives up at once instead of sleeping into a certain timeout (the client
+// then reports the wait, see RetryAfter). A call that is not idempotent
+// (a sign-in: every success creates a session) is retried only when the
+// connection was refused, which proves the request never reached the
 // server. Other 4xx answers are final.
 //
 // Time limits tell a dead link from a slow one. Each attempt must see the
@@ -22,28 +26,26 @@
 // costs about CallTimeout + FirstByteTimeout. Cancelling the caller's context
 // stops the call and its waits immediately.
 //
-// The platform's clock. Every answer's Date header updates the client's
-// estimate of the platform's clock (Now, ClockOffset); the app computes
-// anything time-dependent (expiry, retention) on that clock, not on the
+// The server's clock. Every answer's Date header updates the estimate of
+// the server's clock (Now, ClockOffset); the app computes anything
+// time-dependent (expiry, retention) on that clock, not on the
 // workstation's, which may be hours or days off.
 //
-// Errors. A non-2xx answer becomes *Error carrying the contract's code; a
-// platform that cannot be reached (connection error, time budget spent, or
-// 502/503/504 left after the retries) becomes *UnreachableError, which the app
-// treats as offline.
+// Errors. A server that cannot be reached (connection error, time budget
+// spent) becomes *domain.UnreachableError, which the app treats as offline;
+// a refused certificate *domain.CertificateError. Any HTTP status is an
+// answer, for the client to read.
 //
 // Logging. Requests are logged through the injected slog.Logger with method,
 // path, attempt and status only: never headers (the Authorization header
-// carries the token), query strings (search terms may be e-mail addresses) or
-// bodies (sign-in carries the password).
-package platform
+// carries the credential), query strings (search terms may be e-mail
+// addresses) or bodies (sign-in carries the password).
+package httpx
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -52,14 +54,15 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"sessiondesk/backend/api"
+	"sessiondesk/app/domain"
 )
 
-// Options tune a Client. Zero values take the defaults below.
+// Options tune a Caller. Zero values take the defaults below.
 type Options struct {
 	CallTimeout      time.Duration // budget for starting attempts and waiting between them (default 30s)
 	FirstByteTimeout time.Duration // per attempt: connect, send, and receive the headers (default 10s)
@@ -88,25 +91,14 @@ const (
 	DefaultRetryWaitMax     = 5 * time.Second
 )
 
-// maxResponseBytes bounds what the client reads from one answer. A page of
+// MaxResponseBytes bounds what a call reads of one answer. A page of
 // 1,000 sessions is well under 2 MiB.
-const maxResponseBytes = 32 << 20
+const MaxResponseBytes = 32 << 20
 
-// Client calls one platform. It is safe for concurrent use. A Client without
-// a token can only sign in and check health; WithToken derives one that
-// authenticates.
-type Client struct {
-	base    *url.URL
-	token   string
-	*Caller // shared with every client derived by WithToken
-}
-
-// Caller is the HTTP machinery behind every call of a Client: the transport
-// with its two time limits and optional CA file, the retry policy and
-// backoff, the call budget, the estimate of the server's clock, and the
-// error kinds (*UnreachableError, *CertificateError). It is exported so that
-// the client of another identity system (app/kratos) goes through this same
-// machinery instead of a copy of it. It is safe for concurrent use.
+// Caller is the HTTP machinery behind every call of a provider's client
+// (see the package comment). Clients derived from one (a credential added)
+// share it: its connections, its budget policy and its clock estimate. It
+// is safe for concurrent use.
 type Caller struct {
 	name  string // "platform": the prefix of its log lines and errors
 	rc    *retryablehttp.Client
@@ -125,20 +117,6 @@ const (
 )
 
 type policyKey struct{}
-
-// New returns a client for the platform at baseURL (scheme and host, e.g.
-// "http://127.0.0.1:8080"; a path prefix is kept).
-func New(baseURL string, opts Options) (*Client, error) {
-	u, err := ParseServerURL(baseURL)
-	if err != nil {
-		return nil, err
-	}
-	caller, err := NewCaller("platform", opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Client{base: u, Caller: caller}, nil
-}
 
 // NewCaller builds the machinery of a client (see Caller); name prefixes its
 // log lines ("<name> request") and its errors. Zero Options take the
@@ -233,13 +211,13 @@ func DefaultUserAgent(version string) string {
 func ParseServerURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must look like https://host[:port]."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must look like https://host[:port]."}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must not hold credentials, a query or a fragment."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must not hold credentials, a query or a fragment."}
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, &Error{Status: 0, Code: api.CodeInvalidArgument, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
@@ -255,22 +233,11 @@ func isLoopback(host string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
-// WithToken returns a client that sends token as its bearer credential. The
-// two share their connection pool.
-func (c *Client) WithToken(token string) *Client {
-	cp := *c
-	cp.token = token
-	return &cp
-}
-
 // CloseIdleConnections closes the idle keep-alive connections of the
 // client's transport (shared with every client derived by WithToken). Call
 // it when the client is put away: each New clones its own transport, whose
 // idle connections would otherwise stay open until the platform drops them.
 func (c *Caller) CloseIdleConnections() { c.rc.HTTPClient.CloseIdleConnections() }
-
-// BaseURL is the platform's address as given to New (normalized).
-func (c *Client) BaseURL() string { return c.base.String() }
 
 func (c *Caller) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	if attempt == 0 {
@@ -313,7 +280,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusServiceUnavailable:
 		// Waiting past the budget only to time out would hide the server's
 		// real answer ("rate_limited"); give it to the caller now.
-		if wait, ok := retryAfter(resp); ok {
+		if wait, ok := RetryAfter(resp); ok {
 			if dl, has := budgetOf(ctx); has && time.Until(dl) < wait {
 				return false, nil
 			}
@@ -334,7 +301,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 // coming back from one outage do not retry in step.
 func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp); ok {
+		if d, ok := RetryAfter(resp); ok {
 			return d
 		}
 	}
@@ -348,8 +315,8 @@ func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Dura
 	return half + rand.N(half+1)
 }
 
-// retryAfter parses Retry-After as seconds or an HTTP date.
-func retryAfter(resp *http.Response) (time.Duration, bool) {
+// RetryAfter parses an answer's Retry-After as seconds or an HTTP date.
+func RetryAfter(resp *http.Response) (time.Duration, bool) {
 	v := resp.Header.Get("Retry-After")
 	if v == "" {
 		return 0, false
@@ -365,41 +332,6 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
-}
-
-// do sends one call: method, path (relative to the base URL), optional query,
-// JSON body and JSON answer.
-func (c *Client) do(ctx context.Context, policy retryPolicy, method, path string, query url.Values, body, out any) error {
-	u := *c.base
-	u.Path = c.base.Path + path
-	if len(query) > 0 {
-		u.RawQuery = query.Encode()
-	}
-	var raw any
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("platform: encode %s %s: %w", method, path, err)
-		}
-		raw = b
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), raw)
-	if err != nil {
-		return fmt.Errorf("platform: build %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.send(ctx, policy, req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return c.decode(resp, method, path, out)
 }
 
 // Send sends req through the machinery (see Caller and the package comment)
@@ -438,44 +370,13 @@ func (c *Caller) send(ctx context.Context, policy retryPolicy, req *retryablehtt
 			return nil, ce
 		}
 		var be *bodyError
-		return nil, &UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, scrub(err)), Answered: errors.As(err, &be)}
+		return nil, &domain.UnreachableError{Err: fmt.Errorf("%s %s: %w", method, path, Scrub(err)), Answered: errors.As(err, &be)}
 	}
 	return resp, nil
 }
 
-func (c *Client) decode(resp *http.Response, method, path string, out any) error {
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return &UnreachableError{Err: fmt.Errorf("%s %s: reading answer: %w", method, path, scrub(err))}
-	}
-	if resp.StatusCode >= 300 {
-		pe := &Error{Status: resp.StatusCode}
-		var eb api.ErrorBody
-		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-			pe.Code, pe.Message = eb.Error.Code, eb.Error.Message
-		} else {
-			pe.Code, pe.Message = codeForStatus(resp.StatusCode), http.StatusText(resp.StatusCode)
-		}
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			pe.RetryAfter, _ = retryAfter(resp)
-		}
-		switch resp.StatusCode {
-		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return &UnreachableError{Err: pe, Answered: resp.StatusCode == http.StatusServiceUnavailable}
-		}
-		return pe
-	}
-	if out == nil || resp.StatusCode == http.StatusNoContent {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return &Error{Status: resp.StatusCode, Code: api.CodeInternal, Message: fmt.Sprintf("unreadable answer to %s %s: %v", method, path, err)}
-	}
-	return nil
-}
-
-// scrub drops the URL from a *url.Error: its query may hold a search term.
-func scrub(err error) error {
+// Scrub drops the URL from a *url.Error: its query may hold a search term.
+func Scrub(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
@@ -483,20 +384,39 @@ func scrub(err error) error {
 	return err
 }
 
-func codeForStatus(status int) string {
-	switch status {
-	case 400:
-		return api.CodeInvalidArgument
-	case 401:
-		return api.CodeUnauthenticated
-	case 403:
-		return api.CodePermissionDenied
-	case 404:
-		return api.CodeNotFound
-	case 429:
-		return api.CodeRateLimited
-	case 502, 503, 504:
-		return api.CodeUnavailable
+// isConnRefused is true only when the server's port answered "nothing here":
+// the request cannot have reached the handler, so even a non-idempotent call
+// is safe to send again.
+func isConnRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// Log is the logger the Caller writes to (for the client's own lines).
+func (c *Caller) Log() *slog.Logger { return c.log }
+
+// Open sends req once, for a long-lived answer (a stream): without the
+// retries, the call budget and the attempt's time limits (they read a whole
+// body, and a stream's never ends; the client tells a dead stream from a
+// quiet one itself), through the same connections, redirect rule and user
+// agent. Any HTTP status is an answer; the caller closes its body. A
+// failure without an answer is the context's error when ctx ended, else
+// *domain.UnreachableError.
+func (c *Caller) Open(ctx context.Context, req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.opts.UserAgent)
 	}
-	return api.CodeInternal
+	rt := c.rc.HTTPClient.Transport
+	if at, ok := rt.(*attemptTransport); ok {
+		rt = at.base
+	}
+	hc := &http.Client{Transport: rt, CheckRedirect: c.rc.HTTPClient.CheckRedirect}
+	c.log.Debug(c.name+" request", "method", req.Method, "path", req.URL.Path)
+	resp, err := hc.Do(req.WithContext(ctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %s %s: %w", c.name, req.Method, req.URL.Path, ctx.Err())
+		}
+		return nil, &domain.UnreachableError{Err: fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, Scrub(err))}
+	}
+	return resp, nil
 }

@@ -1,4 +1,4 @@
-package platform_test
+package platformd_test
 
 import (
 	"bytes"
@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"sessiondesk/app/platform"
+	"sessiondesk/app/domain"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
@@ -44,8 +46,8 @@ func newFaulty(t *testing.T, p *platformtest.Platform, fault func(n int32, w htt
 	return f, srv
 }
 
-func fastOptions(log *slog.Logger) platform.Options {
-	return platform.Options{
+func fastOptions(log *slog.Logger) httpx.Options {
+	return httpx.Options{
 		CallTimeout:      3 * time.Second,
 		FirstByteTimeout: 500 * time.Millisecond,
 		RetryMax:         4,
@@ -84,12 +86,12 @@ func TestRetriesTransientFailures(t *testing.T) {
 				}
 				return false
 			})
-			c, err := platform.New(srv.URL, fastOptions(nil))
+			c, err := platformd.New(srv.URL, fastOptions(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
 			c = c.WithToken(token)
-			list, err := c.ListSessions(context.Background(), platform.ListParams{Limit: 5})
+			list, err := c.ListSessions(context.Background(), platformd.ListParams{Limit: 5})
 			if err != nil {
 				t.Fatalf("ListSessions: %v", err)
 			}
@@ -115,7 +117,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 			}
 			return false
 		})
-		c, _ := platform.New(srv.URL, fastOptions(nil))
+		c, _ := platformd.New(srv.URL, fastOptions(nil))
 		if victim.Session.ID == "" {
 			t.Fatalf("login response without session id: %+v", victim)
 		}
@@ -133,9 +135,9 @@ func TestRetriesTransientFailures(t *testing.T) {
 			writeErr(w, 503, api.CodeUnavailable)
 			return true
 		})
-		c, _ := platform.New(srv.URL, fastOptions(nil))
+		c, _ := platformd.New(srv.URL, fastOptions(nil))
 		_, err := c.WithToken(token).Me(context.Background())
-		if !platform.IsUnreachable(err) || platform.CodeOf(err) != api.CodeUnavailable {
+		if !domain.IsUnreachable(err) || domain.KindOf(err) != api.CodeUnavailable {
 			t.Fatalf("err = %v, want unreachable/unavailable", err)
 		}
 		if got := f.calls.Load(); got != 5 {
@@ -169,7 +171,7 @@ func TestHonoursRetryAfter(t *testing.T) {
 		}
 		return false
 	})
-	c, _ := platform.New(srv.URL, fastOptions(nil))
+	c, _ := platformd.New(srv.URL, fastOptions(nil))
 	if _, err := c.WithToken(token).Me(context.Background()); err != nil {
 		t.Fatalf("Me: %v", err)
 	}
@@ -187,10 +189,10 @@ func TestHonoursRetryAfter(t *testing.T) {
 			writeErr(w, 429, api.CodeRateLimited)
 			return true
 		})
-		c, _ := platform.New(srv.URL, fastOptions(nil))
+		c, _ := platformd.New(srv.URL, fastOptions(nil))
 		start := time.Now()
 		_, err := c.WithToken(token).Me(context.Background())
-		if platform.CodeOf(err) != api.CodeRateLimited {
+		if domain.KindOf(err) != api.CodeRateLimited {
 			t.Fatalf("err = %v, want rate_limited", err)
 		}
 		if time.Since(start) > time.Second || f.calls.Load() != 1 {
@@ -214,11 +216,11 @@ func TestHangIsBounded(t *testing.T) {
 	opts := fastOptions(nil)
 	opts.CallTimeout = 1500 * time.Millisecond
 	opts.FirstByteTimeout = 400 * time.Millisecond
-	c, _ := platform.New(srv.URL, opts)
+	c, _ := platformd.New(srv.URL, opts)
 	start := time.Now()
-	_, err := c.WithToken(token).ListDevices(context.Background(), platform.ListParams{})
+	_, err := c.WithToken(token).ListDevices(context.Background(), platformd.ListParams{})
 	took := time.Since(start)
-	if !platform.IsUnreachable(err) {
+	if !domain.IsUnreachable(err) {
 		t.Fatalf("err = %v, want unreachable", err)
 	}
 	if took < 1200*time.Millisecond || took > 2500*time.Millisecond {
@@ -233,10 +235,10 @@ func TestHangIsBounded(t *testing.T) {
 		defer cancel()
 		opts := fastOptions(nil)
 		opts.FirstByteTimeout = 5 * time.Second
-		c, _ := platform.New(srv.URL, opts)
+		c, _ := platformd.New(srv.URL, opts)
 		start := time.Now()
 		_, err := c.WithToken(token).Me(ctx)
-		if err == nil || platform.IsUnreachable(err) || !errors.Is(err, context.DeadlineExceeded) {
+		if err == nil || domain.IsUnreachable(err) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v", err)
 		}
 		if time.Since(start) > time.Second {
@@ -249,14 +251,14 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	auditor := p.Login(t, "acme", "auditor@acme.test").Token
 	f, srv := newFaulty(t, p, nil)
-	c, _ := platform.New(srv.URL, fastOptions(nil))
+	c, _ := platformd.New(srv.URL, fastOptions(nil))
 
 	// The real platform answers 403: the auditor may not terminate all.
 	_, err := c.WithToken(auditor).TerminateAll(context.Background(), true, "")
-	if platform.CodeOf(err) != api.CodePermissionDenied {
+	if domain.KindOf(err) != api.CodePermissionDenied {
 		t.Fatalf("err = %v, want permission_denied", err)
 	}
-	var pe *platform.Error
+	var pe *platformd.Error
 	if !errors.As(err, &pe) || pe.Status != 403 {
 		t.Fatalf("err = %#v", err)
 	}
@@ -266,7 +268,7 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 
 	f.calls.Store(0)
 	_, err = c.WithToken(auditor).TerminateSession(context.Background(), "no-such-session", "")
-	if code := platform.CodeOf(err); code != api.CodeNotFound && code != api.CodeInvalidArgument {
+	if code := domain.KindOf(err); code != api.CodeNotFound && code != api.CodeInvalidArgument {
 		t.Fatalf("err = %v, want not_found", err)
 	}
 	if f.calls.Load() != 1 {
@@ -275,7 +277,7 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 
 	f.calls.Store(0)
 	_, err = c.WithToken("not-a-token").Me(context.Background())
-	if !platform.IsUnauthenticated(err) || f.calls.Load() != 1 {
+	if !domain.IsUnauthenticated(err) || f.calls.Load() != 1 {
 		t.Fatalf("err = %v after %d calls", err, f.calls.Load())
 	}
 }
@@ -289,10 +291,10 @@ func TestLoginIsNotRetriedExceptRefused(t *testing.T) {
 		}
 		return false
 	})
-	c, _ := platform.New(srv.URL, fastOptions(nil))
+	c, _ := platformd.New(srv.URL, fastOptions(nil))
 	req := api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}
 	_, err := c.Login(context.Background(), req)
-	if platform.CodeOf(err) != api.CodeInternal || f.calls.Load() != 1 {
+	if domain.KindOf(err) != api.CodeInternal || f.calls.Load() != 1 {
 		t.Fatalf("login after 500: err=%v calls=%d (must not retry)", err, f.calls.Load())
 	}
 
@@ -316,7 +318,7 @@ func TestLoginIsNotRetriedExceptRefused(t *testing.T) {
 	}()
 	opts := fastOptions(nil)
 	opts.RetryWaitMin, opts.RetryWaitMax = 50*time.Millisecond, 200*time.Millisecond
-	c2, _ := platform.New("http://"+addr, opts)
+	c2, _ := platformd.New("http://"+addr, opts)
 	resp, err := c2.Login(context.Background(), req)
 	if err != nil || resp.Token == "" {
 		t.Fatalf("login across a refused connection: %v", err)
@@ -334,7 +336,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		}
 		return false
 	})
-	c, _ := platform.New(srv.URL, fastOptions(log))
+	c, _ := platformd.New(srv.URL, fastOptions(log))
 	resp, err := c.Login(context.Background(), api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +344,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	if _, err := c.WithToken(resp.Token).Me(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.WithToken(resp.Token).ListSessions(context.Background(), platform.ListParams{Q: "admin@acme.test"}); err != nil {
+	if _, err := c.WithToken(resp.Token).ListSessions(context.Background(), platformd.ListParams{Q: "admin@acme.test"}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -1,4 +1,4 @@
-package platform
+package httpx
 
 import (
 	"bytes"
@@ -98,7 +98,7 @@ func (t *attemptTransport) attempt(req *http.Request) (*http.Response, error) {
 	idle := time.AfterFunc(t.idle, fire(&limitError{"answer stalled: no data", t.idle}))
 	var buf bytes.Buffer
 	chunk := make([]byte, 32<<10)
-	body := io.LimitReader(resp.Body, maxResponseBytes)
+	body := io.LimitReader(resp.Body, MaxResponseBytes)
 	for {
 		n, rerr := body.Read(chunk)
 		if n > 0 {
