@@ -80,7 +80,7 @@ func (s *AuthService) SignIn(req SignInRequest) (AuthState, error) {
 	defer cancel()
 	st, err := s.d.SignIn(ctx, desk.SignInRequest{
 		ServerURL: req.ServerURL, Org: req.Org, Email: req.Email, Password: req.Password,
-		TOTP: req.TOTP, TrustDevice: req.TrustDevice, CAFile: req.CAFile,
+		TOTP: req.TOTP, TrustDevice: req.TrustDevice, CAFile: req.CAFile, Provider: req.Provider, APIKey: req.APIKey,
 	})
 	if err != nil {
 		return authState(st), uiError(err)

@@ -16,10 +16,13 @@ type Profile struct {
 	Org       string `json:"org"`
 	Email     string `json:"email"`
 	CAFile    string `json:"caFile,omitempty"`
+	// Provider is the identity system's kind: "" the Sessions Desk
+	// platform, "kratos" Ory Kratos.
+	Provider string `json:"provider,omitempty"`
 }
 
 func toProfile(p profile.Profile) Profile {
-	return Profile{ID: p.ID, ServerURL: p.ServerURL, Org: p.Org, Email: p.Email, CAFile: p.CAFile}
+	return Profile{ID: p.ID, ServerURL: p.ServerURL, Org: p.Org, Email: p.Email, CAFile: p.CAFile, Provider: p.Provider}
 }
 
 // SignInRequest is what the sign-in form submits.
@@ -33,6 +36,11 @@ type SignInRequest struct {
 	// CAFile is the PEM file of an organization's own certificate authority
 	// (optional; trusted besides the system's).
 	CAFile string `json:"caFile,omitempty"`
+	// Provider is "" (the Sessions Desk platform) or "kratos" (Ory Kratos:
+	// serverUrl is its admin API, apiKey the optional key of a proxy in
+	// front of it).
+	Provider string `json:"provider,omitempty"`
+	APIKey   string `json:"apiKey,omitempty"`
 }
 
 // AuthState is who is signed in and whether the keychain works.
@@ -154,6 +162,9 @@ type SyncStatus struct {
 	RetryAt     *time.Time `json:"retryAt"` // the platform asked to wait until then
 	// ClockOffsetMS is the platform's clock minus this computer's.
 	ClockOffsetMS int64 `json:"clockOffsetMs"`
+	// IntervalSeconds is the time between background syncs ("checking
+	// every 30 s" while changes are polled).
+	IntervalSeconds int `json:"intervalSeconds"`
 }
 
 func toSyncStatus(st syncer.Status) SyncStatus { return SyncStatus(st) }

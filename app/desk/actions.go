@@ -62,7 +62,7 @@ func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason s
 	if err != nil {
 		return res, w.fail(err)
 	}
-	if !keepCurrent {
+	if !keepCurrent && w.Me().SessionID != "" { // an admin key (Kratos) has no session to lose
 		w.end()
 		return res, nil
 	}

@@ -16,6 +16,7 @@ import (
 	"sessiondesk/app/profile"
 	"sessiondesk/app/provider"
 	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/kratos"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/totp"
 )
@@ -92,7 +93,7 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	cn, err := platformd.Dial(p.ServerURL, d.clientOptions(p.CAFile))
+	cn, err := d.connector(p)
 	if err != nil {
 		return false, err
 	}
@@ -164,6 +165,22 @@ type SignInRequest struct {
 	// CAFile is the PEM file of an organization's own certificate
 	// authority, trusted besides the system's ("" for Config.Client's).
 	CAFile string
+	// Provider is the identity system's kind (profile.ProviderKratos, or
+	// "" for the Sessions Desk platform). For Kratos, ServerURL is its
+	// admin API, Email names the staff member in the workstation's audit
+	// log, APIKey is the optional key of a proxy in front of the admin API
+	// (kept in the keychain, never on disk), and Org, Password and TOTP are
+	// not used.
+	Provider string
+	APIKey   string
+}
+
+// connector is the identity system of profile p, by its kind.
+func (d *Desk) connector(p profile.Profile) (provider.Connector, error) {
+	if p.Provider == profile.ProviderKratos {
+		return kratos.Dial(p.ServerURL, kratos.Options{HTTP: d.clientOptions(p.CAFile), Staff: kratos.Staff{Email: p.Email}, Log: d.cfg.Log})
+	}
+	return platformd.Dial(p.ServerURL, d.clientOptions(p.CAFile))
 }
 
 // codeFormatMessage is what a code that is not 6 digits gets: how many the
@@ -197,6 +214,13 @@ func (d *Desk) clientOptions(caFile string) httpx.Options {
 // keychain, saves the profile and opens its workspace.
 func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error) {
 	req.Org, req.Email, req.TOTP = strings.TrimSpace(req.Org), strings.TrimSpace(req.Email), strings.TrimSpace(req.TOTP)
+	switch req.Provider {
+	case profile.ProviderKratos:
+		return d.signInKratos(ctx, req)
+	case profile.ProviderPlatformd:
+	default:
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "provider", Message: "Choose the Sessions Desk platform or Ory Kratos."}
+	}
 	switch {
 	case strings.TrimSpace(req.ServerURL) == "":
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: "Enter the platform's address."}
@@ -257,22 +281,106 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 		return d.State(), signInError(err, req.TOTP != "")
 	}
 	d.keepDevice(kc, p.ID, deviceID, resp)
-	if err := kc.SetToken(p.ID, resp.Token); err != nil {
-		return d.State(), &Error{Code: domain.KindInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
-	}
-	if err := d.profiles.Save(p); err != nil {
-		return d.State(), err
-	}
-	authed := cn.WithToken(resp.Token)
-	me, err := authed.Me(ctx)
-	if err != nil {
-		return d.State(), d.actionError(err)
-	}
-	d.setMessage("")
-	if err := d.open(ctx, p, authed, &me, false); err != nil {
+	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
 		return d.State(), err
 	}
 	opened = true
-	d.emitAuth()
 	return d.State(), nil
+}
+
+// openSignedIn keeps a sign-in's credential in the keychain, saves its
+// profile and opens the workspace over cn.
+func (d *Desk) openSignedIn(ctx context.Context, cn provider.Connector, p profile.Profile, token string) error {
+	if err := d.keychain().SetToken(p.ID, token); err != nil {
+		return &Error{Code: domain.KindInternal, Message: "The keychain refused to store your sign-in: " + err.Error(), Err: err}
+	}
+	if err := d.profiles.Save(p); err != nil {
+		return err
+	}
+	authed := cn.WithToken(token)
+	me, err := authed.Me(ctx)
+	if err != nil {
+		authed.Close()
+		return d.actionError(err)
+	}
+	d.setMessage("")
+	if err := d.open(ctx, p, authed, &me, false); err != nil {
+		return err
+	}
+	d.emitAuth()
+	return nil
+}
+
+// signInKratos checks that the admin API at req.ServerURL answers (with the
+// API key, when given) and opens its profile. There is nobody to sign in
+// on Kratos: its admin API lets in whoever reaches it, and the e-mail only
+// names who acts in the workstation's audit log.
+func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, error) {
+	switch {
+	case strings.TrimSpace(req.ServerURL) == "":
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: "Enter the Kratos admin API's address."}
+	case req.Email == "":
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "email", Message: "Enter your e-mail address: it names you in this workstation's log of actions."}
+	}
+	p := profile.NewKratos(req.ServerURL, req.Email)
+	p.CAFile = d.clientOptions(req.CAFile).CAFile
+	cn, err := d.connector(p)
+	if err != nil {
+		var pe *domain.Error
+		if errors.As(err, &pe) && strings.Contains(pe.Message, "CA file") {
+			return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: pe.Message, Err: err}
+		}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: domainMessage(err), Err: err}
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			cn.Close()
+		}
+	}()
+	p.ServerURL = cn.BaseURL()
+	resp, err := cn.SignIn(ctx, provider.SignInRequest{Email: req.Email, Password: strings.TrimSpace(req.APIKey)})
+	if err != nil {
+		return d.State(), kratosSignInError(err)
+	}
+	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
+		return d.State(), err
+	}
+	opened = true
+	return d.State(), nil
+}
+
+// kratosSignInError words a failed check of a Kratos admin API for the
+// form: the provider's sentences already say what is wrong; the field is
+// the one that fixes it.
+func kratosSignInError(err error) error {
+	if domain.IsUnreachable(err) {
+		return &Error{Code: CodeOffline, Field: "server", Message: domainMessage(err), Err: err}
+	}
+	var ce *domain.CertificateError
+	if errors.As(err, &ce) {
+		return signInError(err, false)
+	}
+	var pe *domain.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	field := pe.Field
+	if field == "" {
+		field = "server"
+	}
+	return &Error{Code: pe.Kind, Field: field, Message: pe.Message, Err: err}
+}
+
+// domainMessage is the sentence a domain error carries.
+func domainMessage(err error) string {
+	var pe *domain.Error
+	if errors.As(err, &pe) && pe.Message != "" {
+		return pe.Message
+	}
+	var ue *domain.UnreachableError
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }

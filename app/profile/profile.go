@@ -50,6 +50,27 @@ type Profile struct {
 	// none. Not part of the id: the account is the same whoever signed the
 	// certificate.
 	CAFile string `json:"caFile,omitempty"`
+	// Provider is the identity system's kind: ProviderKratos, or ""
+	// (ProviderPlatformd) for the Sessions Desk platform, which every
+	// profile written before v1.2 is.
+	Provider string `json:"provider,omitempty"`
+}
+
+// Provider kinds.
+const (
+	ProviderPlatformd = ""
+	ProviderKratos    = "kratos"
+)
+
+// NewKratos builds the profile of a staff member (email) managing the Ory
+// Kratos admin API at adminURL. Kratos has no organizations; the kind is
+// part of the id, so the same address can never share a platform profile's
+// keychain items or cache.
+func NewKratos(adminURL, email string) Profile {
+	email = strings.ToLower(strings.TrimSpace(email))
+	server := CleanServerURL(adminURL)
+	sum := sha256.Sum256([]byte(ProviderKratos + "\x00" + server + "\x00\x00" + email))
+	return Profile{ID: hex.EncodeToString(sum[:8]), ServerURL: server, Email: email, Provider: ProviderKratos}
 }
 
 // New builds a profile with its derived id.

@@ -101,6 +101,9 @@ type Status struct {
 	// ClockOffsetMS is the platform's clock minus this computer's, so that
 	// the UI shows times ("expires in 2 h") on the platform's clock.
 	ClockOffsetMS int64 `json:"clockOffsetMs"`
+	// IntervalSeconds is the time between background syncs now: what the
+	// status says ("checking every 30 s") when changes are polled.
+	IntervalSeconds int `json:"intervalSeconds"`
 }
 
 // Config wires a Syncer.
@@ -331,13 +334,16 @@ func (s *Syncer) sessionWindow(q index.Query[domain.Session]) (index.Result[doma
 func (s *Syncer) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.status
+	st := s.status
+	st.IntervalSeconds = int(s.cfg.Interval / time.Second)
+	return st
 }
 
 func (s *Syncer) setStatus(fn func(*Status)) {
 	s.mu.Lock()
 	fn(&s.status)
 	st := s.status
+	st.IntervalSeconds = int(s.cfg.Interval / time.Second)
 	s.mu.Unlock()
 	if s.cfg.Listener != nil {
 		s.cfg.Listener.Status(st)

@@ -7,10 +7,11 @@
 // group on stop(), and on process exit, so a failing test leaves nothing
 // behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -366,5 +367,173 @@ export async function signInThroughUI(page, { server, org = 'acme', email, passw
   await page.getByRole('textbox', { name: 'Organization' }).fill(org);
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
   await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/**
+ * Starts a private D-Bus in workDir where a small recorder
+ * (app/internal/testbus/notifyrecorder) owns org.freedesktop.Notifications,
+ * and returns its address, the notifications recorded so far (a live array
+ * of {app, summary, body, at}) and stop(). The bus's configuration has no
+ * service directories, so nothing is activated on it (no keyring daemon
+ * touching this user's keyrings, no accessibility bus): only the recorder
+ * answers there.
+ */
+export async function startNotificationBus(workDir) {
+  const conf = join(workDir, 'bus.conf');
+  writeFileSync(
+    conf,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=${workDir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+  );
+  const bus = spawn('dbus-daemon', [`--config-file=${conf}`, '--nofork', '--nopidfile', '--print-address=1'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  live.add(bus);
+  const addr = await new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error('dbus-daemon printed no address')), 10_000);
+    createInterface({ input: bus.stdout }).once('line', (l) => {
+      clearTimeout(t);
+      ok(l.trim());
+    });
+  });
+
+  const bin = join(workDir, 'notifyrecorder');
+  const b = spawnSync('go', ['build', '-o', bin, './app/internal/testbus/notifyrecorder'], { cwd: repoRoot, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`building notifyrecorder: ${b.stderr}`);
+  const recorder = spawn(bin, [], { detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: addr } });
+  live.add(recorder);
+  const notes = [];
+  await new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error('notifyrecorder did not start')), 10_000);
+    createInterface({ input: recorder.stdout }).on('line', (l) => {
+      if (l === 'ready') {
+        clearTimeout(t);
+        ok();
+        return;
+      }
+      notes.push({ ...JSON.parse(l), at: Date.now() });
+    });
+  });
+  return {
+    addr,
+    notes,
+    async stop() {
+      for (const c of [recorder, bus]) {
+        killGroup(c);
+        await waitExit(c);
+        live.delete(c);
+      }
+    },
+  };
+}
+
+export const KRATOS_PASSWORD = 'correct horse battery staple';
+
+/**
+ * Starts the tests' real Ory Kratos through kratosserve
+ * (app/kratos/kratostest/kratosserve: the Go tests' binary, config and
+ * SQLite layout, not a copy of them) in workDir. Identities are made through
+ * Kratos' admin API and sessions through its native login flow, as in the Go
+ * tests. stop() ends Kratos (the directory stays).
+ * @param {string} workDir
+ */
+export async function startKratos(workDir) {
+  const kratosBin = process.env.SESSIONDESK_KRATOS_BIN ?? join(homedir(), '.cache', 'sessiondesk', 'kratos-v1.3.1', 'kratos');
+  if (!existsSync(kratosBin)) throw new Error(`missing ${kratosBin}: \`source build/scripts/lib.sh && ensure_kratos\` builds it`);
+  const bin = join(workDir, 'kratosserve');
+  const b = spawnSync('go', ['build', '-o', bin, './app/kratos/kratostest/kratosserve'], { cwd: repoRoot, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`building kratosserve: ${b.stderr}`);
+  const dir = join(workDir, 'kratos');
+  mkdirSync(dir, { recursive: true });
+  const child = spawn(bin, ['-dir', dir], { detached: true, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, SESSIONDESK_KRATOS_BIN: kratosBin } });
+  live.add(child);
+  const urls = await new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error('kratosserve printed no URLs within 90 s')), 90_000);
+    child.once('exit', (code) => fail(new Error(`kratosserve exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (l) => {
+      clearTimeout(t);
+      ok(JSON.parse(l));
+    });
+  });
+
+  async function call(url, { method = 'GET', headers = {}, body } = {}) {
+    const res = await fetch(url, {
+      method,
+      headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  return {
+    adminURL: urls.adminURL,
+    publicURL: urls.publicURL,
+    /** Creates a person with a password; returns the identity's id. */
+    async createIdentity(email, name) {
+      const r = await call(`${urls.adminURL}/admin/identities`, {
+        method: 'POST',
+        body: { schema_id: 'person', traits: { email, name }, credentials: { password: { config: { password: KRATOS_PASSWORD } } } },
+      });
+      if (r.status !== 201) throw new Error(`create identity ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.id;
+    },
+    /**
+     * Signs in through the native login flow from a device ({userAgent, ip,
+     * city, country}: the headers a browser and a Cloudflare proxy send);
+     * returns {token, id, identityId}.
+     */
+    async login(email, { userAgent, ip, city, country } = {}) {
+      const headers = {};
+      if (userAgent) headers['User-Agent'] = userAgent;
+      if (ip) headers['True-Client-IP'] = ip;
+      if (city) headers['Cf-Ipcity'] = city;
+      if (country) headers['Cf-Ipcountry'] = country;
+      const flow = await call(`${urls.publicURL}/self-service/login/api`, { headers });
+      if (flow.status !== 200) throw new Error(`login flow: ${flow.status}`);
+      const r = await call(`${urls.publicURL}/self-service/login?flow=${encodeURIComponent(flow.body.id)}`, {
+        method: 'POST',
+        headers,
+        body: { method: 'password', identifier: email, password: KRATOS_PASSWORD },
+      });
+      if (r.status !== 200) throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+      return { token: r.body.session_token, id: r.body.session.id, identityId: r.body.session.identity.id };
+    },
+    /** Whether Kratos accepts the session token (GET /sessions/whoami). */
+    async whoami(token) {
+      const r = await call(`${urls.publicURL}/sessions/whoami`, { headers: { 'X-Session-Token': token } });
+      if (r.status !== 200 && r.status !== 401) throw new Error(`whoami: ${r.status}`);
+      return r.status === 200;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await waitExit(child, 15_000);
+      live.delete(child);
+    },
+  };
+}
+
+/** Signs in from the app's form with provider "Ory Kratos". */
+export async function signInToKratosThroughUI(page, { adminURL, email, apiKey = '' }) {
+  const kratos = page.getByRole('radio', { name: 'Ory Kratos' });
+  await kratos.waitFor({ timeout: 30_000 });
+  await kratos.check();
+  await page.getByRole('textbox', { name: 'Admin API URL' }).fill(adminURL);
+  if (apiKey) await page.getByLabel('API key (optional)').fill(apiKey);
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }

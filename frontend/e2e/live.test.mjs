@@ -5,105 +5,26 @@
 // GET /api/v1/events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { startApp, startPlatform, platformCall, platformLogin, signInThroughUI, repoRoot } from './harness.mjs';
+import { startApp, startPlatform, platformCall, platformLogin, signInThroughUI, startNotificationBus } from './harness.mjs';
 
 let platform;
 let app;
 let page;
-let bus; // dbus-daemon
-let recorder;
+let bus; // the private D-Bus and its notification recorder
 let workDir;
-const notes = [];
-
-function killGroup(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
-}
-process.on('exit', () => {
-  killGroup(recorder);
-  killGroup(bus);
-});
-
-/**
- * Starts a private bus and returns its address. Its configuration has no
- * service directories, so nothing is activated on it (no keyring daemon
- * touching this user's keyrings, no accessibility bus): only the recorder
- * answers there.
- */
-async function startBus() {
-  const conf = join(workDir, 'bus.conf');
-  writeFileSync(
-    conf,
-    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=${workDir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`,
-  );
-  bus = spawn('dbus-daemon', [`--config-file=${conf}`, '--nofork', '--nopidfile', '--print-address=1'], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const rl = createInterface({ input: bus.stdout });
-  const addr = await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error('dbus-daemon printed no address')), 10_000);
-    rl.once('line', (l) => {
-      clearTimeout(t);
-      ok(l.trim());
-    });
-  });
-  return addr;
-}
-
-/** Builds and starts the notification recorder on the bus. */
-async function startRecorder(addr) {
-  const bin = join(workDir, 'notifyrecorder');
-  const b = spawnSync('go', ['build', '-o', bin, './app/internal/testbus/notifyrecorder'], { cwd: repoRoot, encoding: 'utf8' });
-  if (b.status !== 0) throw new Error(`building notifyrecorder: ${b.stderr}`);
-  recorder = spawn(bin, [], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: addr },
-  });
-  const rl = createInterface({ input: recorder.stdout });
-  await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error('notifyrecorder did not start')), 10_000);
-    rl.on('line', (l) => {
-      if (l === 'ready') {
-        clearTimeout(t);
-        ok();
-        return;
-      }
-      notes.push({ ...JSON.parse(l), at: Date.now() });
-    });
-  });
-}
+let notes = [];
 
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'sessiondesk-live-'));
-  const addr = await startBus();
-  await startRecorder(addr);
+  bus = await startNotificationBus(workDir);
+  notes = bus.notes;
   platform = await startPlatform();
   app = await startApp({
     args: ['-server', platform.url, '-demo-new-device-every', '0'],
-    env: { DBUS_SESSION_BUS_ADDRESS: addr },
+    env: { DBUS_SESSION_BUS_ADDRESS: bus.addr },
   });
   page = app.page;
   await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
@@ -116,8 +37,7 @@ before(async () => {
 after(async () => {
   await app?.stop();
   await platform?.cleanup();
-  killGroup(recorder);
-  killGroup(bus);
+  await bus?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 

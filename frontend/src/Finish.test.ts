@@ -165,7 +165,7 @@ describe('first sync of a large organization', () => {
   it('shows real progress, no empty state, and switches to Synced only when the rows are there', async () => {
     const rows = fake.sessions;
     fake.sessions = [];
-    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'sessions', done: 35_000, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
+    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'sessions', done: 35_000, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
     render(App);
     const table = await screen.findByRole('table', { name: 'Sessions' });
     expect(await within(table).findByText('Loading sessions… 35,000 so far')).toBeInTheDocument();
@@ -208,7 +208,7 @@ describe('first sync of a large organization', () => {
     // before the rows the full sync wrote.
     const rows = fake.sessions;
     fake.sessions = [];
-    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'saving', done: 100_001, total: 0, live: true, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
+    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'saving', done: 100_001, total: 0, live: true, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
     render(App);
     const table = await screen.findByRole('table', { name: 'Sessions' });
     expect(await within(table).findByText(/saving them to the offline cache/)).toBeInTheDocument();
@@ -237,11 +237,11 @@ describe('first sync of a large organization', () => {
 
   it('says "nothing cached yet" when the first sync cannot run, and "No sessions." once one did', async () => {
     fake.sessions = [];
-    fake.sync = { online: false, syncing: false, lastSyncAt: null, lastError: 'The platform cannot be reached.', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
+    fake.sync = { online: false, syncing: false, lastSyncAt: null, lastError: 'The platform cannot be reached.', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
     render(App);
     const table = await screen.findByRole('table', { name: 'Sessions' });
     expect(await within(table).findByText(/Nothing cached yet/)).toBeInTheDocument();
-    emit('sync:status', { online: true, syncing: false, lastSyncAt: new Date().toISOString(), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 });
+    emit('sync:status', { online: true, syncing: false, lastSyncAt: new Date().toISOString(), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 });
     expect(await within(table).findByText('No sessions.')).toBeInTheDocument();
   });
 });

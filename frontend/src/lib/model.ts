@@ -21,7 +21,7 @@ export type ErrorCode =
   | 'internal'
   | (string & {});
 
-export type SignInField = 'server' | 'caFile' | 'org' | 'email' | 'password' | 'totp';
+export type SignInField = 'provider' | 'server' | 'caFile' | 'apiKey' | 'org' | 'email' | 'password' | 'totp';
 /** A Settings field Go names when it refuses a value (settings.FieldError). */
 export type SettingsField = keyof Settings;
 /** The form field an error concerns: the sign-in form's, or a setting's. */
@@ -253,6 +253,26 @@ export function canDo(s: AuthState | null, what: CapabilityAction): boolean {
 
 /** The capabilities that are actions (the others say where data comes from). */
 export type CapabilityAction = 'endSession' | 'endSelected' | 'endPerson' | 'endAll' | 'revokeDeviceTrust';
+
+/** The identity systems a profile can be on (profile.provider; '' is platformd). */
+export const PROVIDER_PLATFORMD = '';
+export const PROVIDER_KRATOS = 'kratos';
+
+/** Whether the signed-in profile is on Ory Kratos. */
+export function onKratos(s: AuthState | null): boolean {
+  return s?.profile?.provider === PROVIDER_KRATOS;
+}
+
+/**
+ * Why the Devices tab offers no "Revoke trust" although the role may: the
+ * system has no device trust (one sentence, shown on the tab).
+ */
+export function noTrustReason(s: AuthState | null): string {
+  if (!s?.capabilities || s.capabilities.revokeDeviceTrust) return '';
+  return onKratos(s)
+    ? 'Ory Kratos has no device trust: a device here is a browser and system seen in a person’s sessions, so there is no trust to revoke.'
+    : 'This identity system has no device trust, so there is no trust to revoke.';
+}
 
 export function hasPermission(s: AuthState | null, perm: string): boolean {
   return !!s?.me?.permissions?.includes(perm);

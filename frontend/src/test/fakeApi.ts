@@ -68,6 +68,28 @@ export const PLATFORMD: Capabilities = {
   updates: 'live',
 };
 
+/** What the Ory Kratos provider can do: every end, no device trust, the workstation's own log, polling. */
+export const KRATOS: Capabilities = {
+  endSession: true,
+  endSelected: true,
+  endPerson: true,
+  endAll: true,
+  revokeDeviceTrust: false,
+  audit: 'workstation',
+  updates: 'polling',
+};
+
+/** Signed in to a Kratos profile as the Go side reports it (every permission). */
+export function signedInKratos(): AuthState {
+  const s = signedIn(ADMIN, KRATOS);
+  return {
+    ...s,
+    // An admin key is no Kratos session: no own session to keep or mark.
+    me: { ...s.me!, session_id: '' },
+    profile: { id: 'pk', serverUrl: 'http://127.0.0.1:4434', org: '', email: 'sec@example.test', provider: 'kratos' },
+  };
+}
+
 export function signedIn(permissions = ADMIN, capabilities: Capabilities = PLATFORMD): AuthState {
   return {
     signedIn: true,
@@ -162,7 +184,7 @@ export function resetFake(opts: { auth?: AuthState; sessions?: number; devices?:
   fake.offline = false;
   fake.selectedFailAfter = 0;
   fake.snapshotAt = iso(0);
-  fake.sync = { online: true, syncing: false, lastSyncAt: new Date(Date.now() - 60_000).toISOString(), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0 };
+  fake.sync = { online: true, syncing: false, lastSyncAt: new Date(Date.now() - 60_000).toISOString(), lastError: '', phase: '', done: 0, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
   fake.settings = {
     retentionDays: 14,
     syncIntervalSeconds: 30,
