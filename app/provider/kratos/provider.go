@@ -54,6 +54,7 @@ package kratos
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -468,10 +469,7 @@ func (p *Provider) Audit(ctx context.Context, r domain.PageRequest) (domain.Page
 
 // record notes an action in the provider's log.
 func (p *Provider) record(e domain.AuditEvent) {
-	var id [16]byte
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%v", e.Action, p.staff.Email, time.Now().UnixNano(), e.TargetIDs)))
-	copy(id[:], sum[:])
-	e.ID = "ws-" + hex.EncodeToString(id[:])
+	e.ID = "ws-" + rand.Text() // 128 random bits: unique across runs and workstations
 	e.At = p.Now()
 	e.Actor = p.actor()
 	p.mu.Lock()
