@@ -470,6 +470,10 @@ func (p *Provider) Audit(ctx context.Context, r domain.PageRequest) (domain.Page
 // record notes an action in the provider's log.
 func (p *Provider) record(e domain.AuditEvent) {
 	e.ID = "ws-" + rand.Text() // 128 random bits: unique across runs and workstations
+	// Like platformd's log, an event names at most the first MaxTargetIDs
+	// sessions (Count says how many ended); the desk reads no more, and an
+	// end-all of 100,000 would otherwise seal megabytes into one cache row.
+	e.TargetIDs = e.TargetIDs[:min(len(e.TargetIDs), domain.MaxTargetIDs)]
 	e.At = p.Now()
 	e.Actor = p.actor()
 	p.mu.Lock()
