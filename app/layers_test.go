@@ -1,0 +1,231 @@
+// Package app_test holds the app's layer rules (ARCHITECTURE.md, "Layers"):
+// each rule is one test over the imports of every non-test .go file under
+// app/, so a change that breaks a layer fails here with the file named.
+package app_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const mod = "sessiondesk/"
+
+// goFile is one non-test Go file under app/ and what it imports.
+type goFile struct {
+	path    string   // from the repository root, slash-separated
+	dir     string   // its package directory, relative to app/
+	imports []string // import paths as written
+}
+
+// appFiles parses the imports of every non-test .go file under app/.
+func appFiles(t *testing.T) []goFile {
+	t.Helper()
+	fset := token.NewFileSet()
+	var files []goFile
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		g := goFile{path: "app/" + filepath.ToSlash(path), dir: filepath.ToSlash(filepath.Dir(path))}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			g.imports = append(g.imports, p)
+		}
+		files = append(files, g)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A rule checked over no files cannot fail; the app has well over 50.
+	if len(files) < 50 {
+		t.Fatalf("parsed only %d files under app/: the walk missed the app", len(files))
+	}
+	return files
+}
+
+// under reports whether pkg is dir or below it.
+func under(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }
+
+// testSupport reports whether dir holds test support rather than the
+// shipped app (kratostest, desktest, internal/faultproxy, internal/testbus,
+// …): they set up real platforms for tests and may reach anything.
+func testSupport(dir string) bool {
+	if under(dir, "internal") {
+		return true
+	}
+	for _, part := range strings.Split(dir, "/") {
+		if strings.HasSuffix(part, "test") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestOnlyThePlatformdProviderImportsTheBackend: the app speaks platformd's
+// wire contract (backend/api) in one place, the platformd provider, which
+// maps it to app/domain at its edge; the bench also imports it, since it
+// seeds and drives platformd directly. The server and its store are another
+// program: no app package builds on them.
+func TestOnlyThePlatformdProviderImportsTheBackend(t *testing.T) {
+	for _, f := range appFiles(t) {
+		for _, p := range f.imports {
+			switch {
+			case under(p, mod+"backend/server"), under(p, mod+"backend/store"):
+				t.Errorf("%s imports %s: the app never builds on the platform's server or store", f.path, p)
+			case p == mod+"backend/api" && !under(f.dir, "provider/platformd") && !under(f.dir, "cmd/sdbench") && !testSupport(f.dir):
+				t.Errorf("%s imports %s: only the platformd provider (app/provider/platformd) speaks the wire contract; use app/domain", f.path, p)
+			}
+		}
+	}
+}
+
+// TestDomainImportsNothingOfTheApp: app/domain is the vocabulary every
+// layer shares, so it depends on nothing but the standard library; anything
+// else would make every layer depend on it too.
+func TestDomainImportsNothingOfTheApp(t *testing.T) {
+	for _, f := range appFiles(t) {
+		if f.dir != "domain" {
+			continue
+		}
+		for _, p := range f.imports {
+			if strings.Contains(strings.Split(p, "/")[0], ".") || strings.HasPrefix(p, mod) {
+				t.Errorf("%s imports %s: app/domain imports only the standard library", f.path, p)
+			}
+		}
+	}
+}
+
+// TestOnlyBindImportsWails: bind is the one door between the UI and Go, so
+// the rest of the app runs (and is tested) without a window.
+func TestOnlyBindImportsWails(t *testing.T) {
+	for _, f := range appFiles(t) {
+		for _, p := range f.imports {
+			if strings.HasPrefix(p, "github.com/wailsapp/") && f.dir != "bind" {
+				t.Errorf("%s imports %s: only app/bind touches Wails", f.path, p)
+			}
+		}
+	}
+}
+
+// The one desk file that turns a profile into a concrete provider: the
+// rest of the desk works through provider.Provider and never knows which
+// identity system it talks to.
+const deskDialFile = "app/desk/signin.go"
+
+// TestConcreteProvidersAreReachedOnlyThroughTheSeam: a concrete provider
+// (provider/platformd, provider/kratos) is imported only where a profile is
+// dialled (app/desk/signin.go) and by the bench; the Kratos admin client
+// (app/kratos) only by its provider. Everything else holds a
+// provider.Provider.
+func TestConcreteProvidersAreReachedOnlyThroughTheSeam(t *testing.T) {
+	for _, f := range appFiles(t) {
+		if testSupport(f.dir) {
+			continue
+		}
+		for _, p := range f.imports {
+			switch {
+			case p == mod+"app/provider/platformd" || p == mod+"app/provider/kratos":
+				if f.path != deskDialFile && !under(f.dir, "cmd/sdbench") {
+					t.Errorf("%s imports %s: a concrete provider is chosen in %s only; use provider.Provider", f.path, p, deskDialFile)
+				}
+			case p == mod+"app/kratos":
+				if f.dir != "provider/kratos" {
+					t.Errorf("%s imports %s: the Kratos admin client is reached through app/provider/kratos", f.path, p)
+				}
+			}
+		}
+	}
+}
+
+// TestNoLayerImportsTheOneAboveIt: bind sits on desk, desk on the syncer;
+// none of them is imported from below, so each can be tested with only
+// what is under it.
+func TestNoLayerImportsTheOneAboveIt(t *testing.T) {
+	mayImport := map[string][]string{
+		mod + "app/bind":   {},                              // nothing in app/ builds on the UI's services
+		mod + "app/desk":   {"bind"},                        // the services wrap the desk
+		mod + "app/syncer": {"bind", "desk", "cmd/sdbench"}, // the desk runs it, bind reads its status, the bench measures it
+	}
+	for _, f := range appFiles(t) {
+		if testSupport(f.dir) {
+			continue
+		}
+		for _, p := range f.imports {
+			allowed, ruled := mayImport[p]
+			if !ruled || mod+"app/"+f.dir == p {
+				continue
+			}
+			ok := false
+			for _, a := range allowed {
+				ok = ok || under(f.dir, a)
+			}
+			if !ok {
+				t.Errorf("%s imports %s: only %v under app/ may (a lower layer never reaches up)", f.path, p, allowed)
+			}
+		}
+	}
+}
+
+// Any module path under the generated Wails bindings.
+var wailsjsRef = regexp.MustCompile(`['"]([^'"\n]*wailsjs/[^'"\n]*)['"]`)
+
+// A type-only import from the generated models: types vanish at build
+// time, so importing them calls nothing.
+var typeImport = regexp.MustCompile(`import\s+type\s+[^;]*?from\s+['"][^'"]*wailsjs/go/models['"]`)
+
+// TestTheFrontendCallsGoOnlyThroughAPI: frontend/src/lib/api.ts is the one
+// module that calls the generated bindings (bind's services and the Wails
+// runtime); other modules may import the generated types only. So the UI
+// has one list of what it asks of Go, and component tests mock one module.
+func TestTheFrontendCallsGoOnlyThroughAPI(t *testing.T) {
+	src := filepath.Join("..", "frontend", "src")
+	checked := 0
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "wailsjs" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".ts") || strings.HasSuffix(path, ".svelte")) {
+			return nil
+		}
+		checked++
+		rel := filepath.ToSlash(strings.TrimPrefix(path, src+string(filepath.Separator)))
+		if rel == "lib/api.ts" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		text := string(b)
+		refs := len(wailsjsRef.FindAllString(text, -1))
+		types := len(typeImport.FindAllString(text, -1))
+		if refs > types {
+			t.Errorf("frontend/src/%s refers to the generated bindings beyond a type import: call Go through src/lib/api.ts", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Fatalf("checked only %d frontend files: the walk missed frontend/src", checked)
+	}
+}
