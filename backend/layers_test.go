@@ -1,0 +1,143 @@
+// Package backend_test holds platformd's layer rules (ARCHITECTURE.md,
+// "Layers"): each rule is one test over the imports of every non-test .go
+// file under backend/, so a change that breaks a layer fails here with the
+// file named.
+package backend_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const mod = "sessiondesk/"
+
+// goFile is one non-test Go file under backend/ and what it imports.
+type goFile struct {
+	path    string   // from the repository root, slash-separated
+	dir     string   // its package directory, relative to backend/
+	imports []string // import paths as written
+}
+
+func backendFiles(t *testing.T) []goFile {
+	t.Helper()
+	fset := token.NewFileSet()
+	var files []goFile
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		g := goFile{path: "backend/" + filepath.ToSlash(path), dir: filepath.ToSlash(filepath.Dir(path))}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			g.imports = append(g.imports, p)
+		}
+		files = append(files, g)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A rule checked over no files cannot fail; the backend has well over 50.
+	if len(files) < 50 {
+		t.Fatalf("parsed only %d files under backend/: the walk missed the backend", len(files))
+	}
+	return files
+}
+
+func under(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }
+
+// thirdParty reports whether an import path names a module outside the
+// standard library (its first element has a dot).
+func thirdParty(p string) bool { return strings.Contains(strings.Split(p, "/")[0], ".") }
+
+// TestAPIImportsOnlyTheStandardLibrary: backend/api is the wire contract the
+// app imports (app/provider/platformd); anything it imported would be
+// built into the desktop app too.
+func TestAPIImportsOnlyTheStandardLibrary(t *testing.T) {
+	for _, f := range backendFiles(t) {
+		if f.dir != "api" {
+			continue
+		}
+		for _, p := range f.imports {
+			if strings.HasPrefix(p, mod) || thirdParty(p) {
+				t.Errorf("%s imports %s: backend/api imports only the standard library", f.path, p)
+			}
+		}
+	}
+}
+
+// TestStoresNeverImportTheLayersAboveThem: a store (backend/store and its
+// sqlite, postgres and storetest packages) knows the contract's constants
+// and its own domain, never the HTTP server, the seeds, the demo or the
+// binary that run on top of it.
+func TestStoresNeverImportTheLayersAboveThem(t *testing.T) {
+	above := []string{"server", "seed", "demo", "platformtest", "cmd"}
+	for _, f := range backendFiles(t) {
+		if !under(f.dir, "store") {
+			continue
+		}
+		for _, p := range f.imports {
+			for _, a := range above {
+				if under(p, mod+"backend/"+a) {
+					t.Errorf("%s imports %s: a store never builds on the layers above it", f.path, p)
+				}
+			}
+		}
+	}
+}
+
+// TestServerSeesOnlyTheStoreInterface: the handlers work against
+// store.Store, so SQLite and PostgreSQL are served by the same code; only
+// the composition roots (cmd/platformd, demo, platformtest) pick one.
+func TestServerSeesOnlyTheStoreInterface(t *testing.T) {
+	for _, f := range backendFiles(t) {
+		if !under(f.dir, "server") {
+			continue
+		}
+		for _, p := range f.imports {
+			if strings.HasPrefix(p, mod+"backend/store/") {
+				t.Errorf("%s imports %s: the server uses store.Store, never a concrete store", f.path, p)
+			}
+		}
+	}
+}
+
+// TestBackendNeverImportsTheApp: platformd is its own program; the app
+// builds on its contract, never the reverse.
+func TestBackendNeverImportsTheApp(t *testing.T) {
+	for _, f := range backendFiles(t) {
+		for _, p := range f.imports {
+			if under(p, mod+"app") {
+				t.Errorf("%s imports %s: the backend never imports the desktop app", f.path, p)
+			}
+		}
+	}
+}
+
+// TestLeafPackagesImportNothingOfTheRepository: totp and useragent are
+// small helpers both programs use (the app for the code's length and for
+// Kratos' client labels); they stay leaves so either side can take them.
+func TestLeafPackagesImportNothingOfTheRepository(t *testing.T) {
+	for _, f := range backendFiles(t) {
+		if f.dir != "totp" && f.dir != "useragent" {
+			continue
+		}
+		for _, p := range f.imports {
+			if strings.HasPrefix(p, mod) {
+				t.Errorf("%s imports %s: backend/%s is a leaf", f.path, p, f.dir)
+			}
+		}
+	}
+}
