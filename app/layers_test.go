@@ -4,50 +4,22 @@
 package app_test
 
 import (
-	"go/parser"
-	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
+
+	"sessiondesk/internal/importscan"
 )
 
 const mod = "sessiondesk/"
 
-// goFile is one non-test Go file under app/ and what it imports.
-type goFile struct {
-	path    string   // from the repository root, slash-separated
-	dir     string   // its package directory, relative to app/
-	imports []string // import paths as written
-}
-
-// appFiles parses the imports of every non-test .go file under app/.
-func appFiles(t *testing.T) []goFile {
+// appFiles lists the imports of every non-test .go file under app/.
+func appFiles(t *testing.T) []importscan.File {
 	t.Helper()
-	fset := token.NewFileSet()
-	var files []goFile
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
-		g := goFile{path: "app/" + filepath.ToSlash(path), dir: filepath.ToSlash(filepath.Dir(path))}
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			g.imports = append(g.imports, p)
-		}
-		files = append(files, g)
-		return nil
-	})
+	files, err := importscan.Scan(".", "app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +30,11 @@ func appFiles(t *testing.T) []goFile {
 	return files
 }
 
-// under reports whether pkg is dir or below it.
-func under(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }
-
 // testSupport reports whether dir holds test support rather than the
 // shipped app (kratostest, desktest, internal/faultproxy, internal/testbus,
 // …): they set up real platforms for tests and may reach anything.
 func testSupport(dir string) bool {
-	if under(dir, "internal") {
+	if importscan.Under(dir, "internal") {
 		return true
 	}
 	for _, part := range strings.Split(dir, "/") {
@@ -83,12 +52,12 @@ func testSupport(dir string) bool {
 // program: no app package builds on them.
 func TestOnlyThePlatformdProviderImportsTheBackend(t *testing.T) {
 	for _, f := range appFiles(t) {
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			switch {
-			case under(p, mod+"backend/server"), under(p, mod+"backend/store"):
-				t.Errorf("%s imports %s: the app never builds on the platform's server or store", f.path, p)
-			case p == mod+"backend/api" && !under(f.dir, "provider/platformd") && !under(f.dir, "cmd/sdbench") && !testSupport(f.dir):
-				t.Errorf("%s imports %s: only the platformd provider (app/provider/platformd) speaks the wire contract; use app/domain", f.path, p)
+			case importscan.Under(p, mod+"backend/server"), importscan.Under(p, mod+"backend/store"):
+				t.Errorf("%s imports %s: the app never builds on the platform's server or store", f.Path, p)
+			case p == mod+"backend/api" && !importscan.Under(f.Dir, "provider/platformd") && !importscan.Under(f.Dir, "cmd/sdbench") && !testSupport(f.Dir):
+				t.Errorf("%s imports %s: only the platformd provider (app/provider/platformd) speaks the wire contract; use app/domain", f.Path, p)
 			}
 		}
 	}
@@ -99,12 +68,12 @@ func TestOnlyThePlatformdProviderImportsTheBackend(t *testing.T) {
 // else would make every layer depend on it too.
 func TestDomainImportsNothingOfTheApp(t *testing.T) {
 	for _, f := range appFiles(t) {
-		if f.dir != "domain" {
+		if f.Dir != "domain" {
 			continue
 		}
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			if strings.Contains(strings.Split(p, "/")[0], ".") || strings.HasPrefix(p, mod) {
-				t.Errorf("%s imports %s: app/domain imports only the standard library", f.path, p)
+				t.Errorf("%s imports %s: app/domain imports only the standard library", f.Path, p)
 			}
 		}
 	}
@@ -114,9 +83,9 @@ func TestDomainImportsNothingOfTheApp(t *testing.T) {
 // the rest of the app runs (and is tested) without a window.
 func TestOnlyBindImportsWails(t *testing.T) {
 	for _, f := range appFiles(t) {
-		for _, p := range f.imports {
-			if strings.HasPrefix(p, "github.com/wailsapp/") && f.dir != "bind" {
-				t.Errorf("%s imports %s: only app/bind touches Wails", f.path, p)
+		for _, p := range f.Imports {
+			if strings.HasPrefix(p, "github.com/wailsapp/") && f.Dir != "bind" {
+				t.Errorf("%s imports %s: only app/bind touches Wails", f.Path, p)
 			}
 		}
 	}
@@ -134,18 +103,18 @@ const deskDialFile = "app/desk/signin.go"
 // provider.Provider.
 func TestConcreteProvidersAreReachedOnlyThroughTheSeam(t *testing.T) {
 	for _, f := range appFiles(t) {
-		if testSupport(f.dir) {
+		if testSupport(f.Dir) {
 			continue
 		}
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			switch {
 			case p == mod+"app/provider/platformd" || p == mod+"app/provider/kratos":
-				if f.path != deskDialFile && !under(f.dir, "cmd/sdbench") {
-					t.Errorf("%s imports %s: a concrete provider is chosen in %s only; use provider.Provider", f.path, p, deskDialFile)
+				if f.Path != deskDialFile && !importscan.Under(f.Dir, "cmd/sdbench") {
+					t.Errorf("%s imports %s: a concrete provider is chosen in %s only; use provider.Provider", f.Path, p, deskDialFile)
 				}
 			case p == mod+"app/kratos":
-				if f.dir != "provider/kratos" {
-					t.Errorf("%s imports %s: the Kratos admin client is reached through app/provider/kratos", f.path, p)
+				if f.Dir != "provider/kratos" {
+					t.Errorf("%s imports %s: the Kratos admin client is reached through app/provider/kratos", f.Path, p)
 				}
 			}
 		}
@@ -162,20 +131,20 @@ func TestNoLayerImportsTheOneAboveIt(t *testing.T) {
 		mod + "app/syncer": {"bind", "desk", "cmd/sdbench"}, // the desk runs it, bind reads its status, the bench measures it
 	}
 	for _, f := range appFiles(t) {
-		if testSupport(f.dir) {
+		if testSupport(f.Dir) {
 			continue
 		}
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			allowed, ruled := mayImport[p]
-			if !ruled || mod+"app/"+f.dir == p {
+			if !ruled || mod+"app/"+f.Dir == p {
 				continue
 			}
 			ok := false
 			for _, a := range allowed {
-				ok = ok || under(f.dir, a)
+				ok = ok || importscan.Under(f.Dir, a)
 			}
 			if !ok {
-				t.Errorf("%s imports %s: only %v under app/ may (a lower layer never reaches up)", f.path, p, allowed)
+				t.Errorf("%s imports %s: only %v under app/ may (a lower layer never reaches up)", f.Path, p, allowed)
 			}
 		}
 	}

@@ -5,47 +5,18 @@
 package backend_test
 
 import (
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"sessiondesk/internal/importscan"
 )
 
 const mod = "sessiondesk/"
 
-// goFile is one non-test Go file under backend/ and what it imports.
-type goFile struct {
-	path    string   // from the repository root, slash-separated
-	dir     string   // its package directory, relative to backend/
-	imports []string // import paths as written
-}
-
-func backendFiles(t *testing.T) []goFile {
+// backendFiles lists the imports of every non-test .go file under backend/.
+func backendFiles(t *testing.T) []importscan.File {
 	t.Helper()
-	fset := token.NewFileSet()
-	var files []goFile
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
-		g := goFile{path: "backend/" + filepath.ToSlash(path), dir: filepath.ToSlash(filepath.Dir(path))}
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			g.imports = append(g.imports, p)
-		}
-		files = append(files, g)
-		return nil
-	})
+	files, err := importscan.Scan(".", "backend")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +27,6 @@ func backendFiles(t *testing.T) []goFile {
 	return files
 }
 
-func under(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }
-
 // thirdParty reports whether an import path names a module outside the
 // standard library (its first element has a dot).
 func thirdParty(p string) bool { return strings.Contains(strings.Split(p, "/")[0], ".") }
@@ -67,12 +36,12 @@ func thirdParty(p string) bool { return strings.Contains(strings.Split(p, "/")[0
 // built into the desktop app too.
 func TestAPIImportsOnlyTheStandardLibrary(t *testing.T) {
 	for _, f := range backendFiles(t) {
-		if f.dir != "api" {
+		if f.Dir != "api" {
 			continue
 		}
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			if strings.HasPrefix(p, mod) || thirdParty(p) {
-				t.Errorf("%s imports %s: backend/api imports only the standard library", f.path, p)
+				t.Errorf("%s imports %s: backend/api imports only the standard library", f.Path, p)
 			}
 		}
 	}
@@ -85,13 +54,13 @@ func TestAPIImportsOnlyTheStandardLibrary(t *testing.T) {
 func TestStoresNeverImportTheLayersAboveThem(t *testing.T) {
 	above := []string{"server", "seed", "demo", "platformtest", "cmd"}
 	for _, f := range backendFiles(t) {
-		if !under(f.dir, "store") {
+		if !importscan.Under(f.Dir, "store") {
 			continue
 		}
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			for _, a := range above {
-				if under(p, mod+"backend/"+a) {
-					t.Errorf("%s imports %s: a store never builds on the layers above it", f.path, p)
+				if importscan.Under(p, mod+"backend/"+a) {
+					t.Errorf("%s imports %s: a store never builds on the layers above it", f.Path, p)
 				}
 			}
 		}
@@ -103,12 +72,12 @@ func TestStoresNeverImportTheLayersAboveThem(t *testing.T) {
 // the composition roots (cmd/platformd, demo, platformtest) pick one.
 func TestServerSeesOnlyTheStoreInterface(t *testing.T) {
 	for _, f := range backendFiles(t) {
-		if !under(f.dir, "server") {
+		if !importscan.Under(f.Dir, "server") {
 			continue
 		}
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			if strings.HasPrefix(p, mod+"backend/store/") {
-				t.Errorf("%s imports %s: the server uses store.Store, never a concrete store", f.path, p)
+				t.Errorf("%s imports %s: the server uses store.Store, never a concrete store", f.Path, p)
 			}
 		}
 	}
@@ -118,9 +87,9 @@ func TestServerSeesOnlyTheStoreInterface(t *testing.T) {
 // builds on its contract, never the reverse.
 func TestBackendNeverImportsTheApp(t *testing.T) {
 	for _, f := range backendFiles(t) {
-		for _, p := range f.imports {
-			if under(p, mod+"app") {
-				t.Errorf("%s imports %s: the backend never imports the desktop app", f.path, p)
+		for _, p := range f.Imports {
+			if importscan.Under(p, mod+"app") {
+				t.Errorf("%s imports %s: the backend never imports the desktop app", f.Path, p)
 			}
 		}
 	}
@@ -131,12 +100,12 @@ func TestBackendNeverImportsTheApp(t *testing.T) {
 // Kratos' client labels); they stay leaves so either side can take them.
 func TestLeafPackagesImportNothingOfTheRepository(t *testing.T) {
 	for _, f := range backendFiles(t) {
-		if f.dir != "totp" && f.dir != "useragent" {
+		if f.Dir != "totp" && f.Dir != "useragent" {
 			continue
 		}
-		for _, p := range f.imports {
+		for _, p := range f.Imports {
 			if strings.HasPrefix(p, mod) {
-				t.Errorf("%s imports %s: backend/%s is a leaf", f.path, p, f.dir)
+				t.Errorf("%s imports %s: backend/%s is a leaf", f.Path, p, f.Dir)
 			}
 		}
 	}
