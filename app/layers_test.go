@@ -16,20 +16,6 @@ import (
 
 const mod = "sessiondesk/"
 
-// appFiles lists the imports of every non-test .go file under app/.
-func appFiles(t *testing.T) []importscan.File {
-	t.Helper()
-	files, err := importscan.Scan(".", "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A rule checked over no files cannot fail; the app has well over 50.
-	if len(files) < 50 {
-		t.Fatalf("parsed only %d files under app/: the walk missed the app", len(files))
-	}
-	return files
-}
-
 // testSupport reports whether dir holds test support rather than the
 // shipped app (kratostest, desktest, internal/faultproxy, internal/testbus,
 // …): they set up real platforms for tests and may reach anything.
@@ -51,7 +37,7 @@ func testSupport(dir string) bool {
 // seeds and drives platformd directly. The server and its store are another
 // program: no app package builds on them.
 func TestOnlyThePlatformdProviderImportsTheBackend(t *testing.T) {
-	for _, f := range appFiles(t) {
+	for _, f := range importscan.Files(t, ".", "app") {
 		for _, p := range f.Imports {
 			switch {
 			case importscan.Under(p, mod+"backend/server"), importscan.Under(p, mod+"backend/store"):
@@ -67,7 +53,7 @@ func TestOnlyThePlatformdProviderImportsTheBackend(t *testing.T) {
 // layer shares, so it depends on nothing but the standard library; anything
 // else would make every layer depend on it too.
 func TestDomainImportsNothingOfTheApp(t *testing.T) {
-	for _, f := range appFiles(t) {
+	for _, f := range importscan.Files(t, ".", "app") {
 		if f.Dir != "domain" {
 			continue
 		}
@@ -82,7 +68,7 @@ func TestDomainImportsNothingOfTheApp(t *testing.T) {
 // TestOnlyBindImportsWails: bind is the one door between the UI and Go, so
 // the rest of the app runs (and is tested) without a window.
 func TestOnlyBindImportsWails(t *testing.T) {
-	for _, f := range appFiles(t) {
+	for _, f := range importscan.Files(t, ".", "app") {
 		for _, p := range f.Imports {
 			if strings.HasPrefix(p, "github.com/wailsapp/") && f.Dir != "bind" {
 				t.Errorf("%s imports %s: only app/bind touches Wails", f.Path, p)
@@ -102,7 +88,7 @@ const deskDialFile = "app/desk/signin.go"
 // (app/kratos) only by its provider. Everything else holds a
 // provider.Provider.
 func TestConcreteProvidersAreReachedOnlyThroughTheSeam(t *testing.T) {
-	for _, f := range appFiles(t) {
+	for _, f := range importscan.Files(t, ".", "app") {
 		if testSupport(f.Dir) {
 			continue
 		}
@@ -130,7 +116,7 @@ func TestNoLayerImportsTheOneAboveIt(t *testing.T) {
 		mod + "app/desk":   {"bind"},                        // the services wrap the desk
 		mod + "app/syncer": {"bind", "desk", "cmd/sdbench"}, // the desk runs it, bind reads its status, the bench measures it
 	}
-	for _, f := range appFiles(t) {
+	for _, f := range importscan.Files(t, ".", "app") {
 		if testSupport(f.Dir) {
 			continue
 		}

@@ -13,20 +13,6 @@ import (
 
 const mod = "sessiondesk/"
 
-// backendFiles lists the imports of every non-test .go file under backend/.
-func backendFiles(t *testing.T) []importscan.File {
-	t.Helper()
-	files, err := importscan.Scan(".", "backend")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A rule checked over no files cannot fail; the backend has well over 50.
-	if len(files) < 50 {
-		t.Fatalf("parsed only %d files under backend/: the walk missed the backend", len(files))
-	}
-	return files
-}
-
 // thirdParty reports whether an import path names a module outside the
 // standard library (its first element has a dot).
 func thirdParty(p string) bool { return strings.Contains(strings.Split(p, "/")[0], ".") }
@@ -35,7 +21,7 @@ func thirdParty(p string) bool { return strings.Contains(strings.Split(p, "/")[0
 // app imports (app/provider/platformd); anything it imported would be
 // built into the desktop app too.
 func TestAPIImportsOnlyTheStandardLibrary(t *testing.T) {
-	for _, f := range backendFiles(t) {
+	for _, f := range importscan.Files(t, ".", "backend") {
 		if f.Dir != "api" {
 			continue
 		}
@@ -53,7 +39,7 @@ func TestAPIImportsOnlyTheStandardLibrary(t *testing.T) {
 // binary that run on top of it.
 func TestStoresNeverImportTheLayersAboveThem(t *testing.T) {
 	above := []string{"server", "seed", "demo", "platformtest", "cmd"}
-	for _, f := range backendFiles(t) {
+	for _, f := range importscan.Files(t, ".", "backend") {
 		if !importscan.Under(f.Dir, "store") {
 			continue
 		}
@@ -71,7 +57,7 @@ func TestStoresNeverImportTheLayersAboveThem(t *testing.T) {
 // store.Store, so SQLite and PostgreSQL are served by the same code; only
 // the composition roots (cmd/platformd, demo, platformtest) pick one.
 func TestServerSeesOnlyTheStoreInterface(t *testing.T) {
-	for _, f := range backendFiles(t) {
+	for _, f := range importscan.Files(t, ".", "backend") {
 		if !importscan.Under(f.Dir, "server") {
 			continue
 		}
@@ -86,7 +72,7 @@ func TestServerSeesOnlyTheStoreInterface(t *testing.T) {
 // TestBackendNeverImportsTheApp: platformd is its own program; the app
 // builds on its contract, never the reverse.
 func TestBackendNeverImportsTheApp(t *testing.T) {
-	for _, f := range backendFiles(t) {
+	for _, f := range importscan.Files(t, ".", "backend") {
 		for _, p := range f.Imports {
 			if importscan.Under(p, mod+"app") {
 				t.Errorf("%s imports %s: the backend never imports the desktop app", f.Path, p)
@@ -99,7 +85,7 @@ func TestBackendNeverImportsTheApp(t *testing.T) {
 // small helpers both programs use (the app for the code's length and for
 // Kratos' client labels); they stay leaves so either side can take them.
 func TestLeafPackagesImportNothingOfTheRepository(t *testing.T) {
-	for _, f := range backendFiles(t) {
+	for _, f := range importscan.Files(t, ".", "backend") {
 		if f.Dir != "totp" && f.Dir != "useragent" {
 			continue
 		}

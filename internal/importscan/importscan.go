@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // File is one non-test Go file and what it imports.
@@ -51,6 +52,21 @@ func Scan(root, name string) ([]File, error) {
 		return nil
 	})
 	return files, err
+}
+
+// Files is Scan for a test: it fails t when the tree cannot be read, or
+// when it holds fewer than 50 files — a rule checked over no files cannot
+// fail, and both trees hold well over 50.
+func Files(t testing.TB, root, name string) []File {
+	t.Helper()
+	files, err := Scan(root, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 50 {
+		t.Fatalf("parsed only %d files under %s/: the walk missed the tree", len(files), name)
+	}
+	return files
 }
 
 // Under reports whether the package path pkg is dir or below it.
