@@ -1,7 +1,6 @@
 package desk_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -19,7 +18,7 @@ import (
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/totp"
+	"sessiondesk/internal/testutil"
 )
 
 // realKeychain is true when the tests run against the OS keychain (the
@@ -72,26 +71,9 @@ func (r *recorder) lastAuth() (desk.AuthState, bool) {
 	return r.auth[len(r.auth)-1], true
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	dir    string
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	events *recorder
 	cfg    desk.Config
 }
@@ -99,7 +81,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	ev := &recorder{}
 	return &env{dir: dir, logs: logs, events: ev, cfg: desk.Config{
 		ConfigDir: filepath.Join(dir, "config"),
@@ -155,10 +137,7 @@ func signInTrusting(t *testing.T, d *desk.Desk, p *platformtest.Platform) (desk.
 	if _, err := d.SignIn(ctx, req); codeOf(err) != domain.KindMFARequired {
 		t.Fatalf("sign-in without a code: %v", err)
 	}
-	code, err := totp.Code(platformtest.MFASecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := platformtest.MFACode(t, time.Now())
 	withCode := req
 	withCode.TOTP, withCode.TrustDevice = code, true
 	st, err := d.SignIn(ctx, withCode)

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/server"
+	"sessiondesk/backend/store"
+	"sessiondesk/internal/testutil"
 )
 
 // writeGate holds the response writes of one token's requests while
@@ -76,16 +76,6 @@ func (w heldWriter) Write(b []byte) (int, error) {
 // Unwrap gives http.ResponseController the connection's flush and deadlines.
 func (w heldWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// waitFor polls cond for up to d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-	}
-}
-
 // Issue 18, finding 8: stream A falls a buffer behind its organization's
 // hub (its client stalls) and is dropped; before it re-attaches, B, the
 // organization's only other stream, closes, and the hub stopped with it
@@ -99,7 +89,7 @@ func TestDroppedStreamReattachesToALiveHub(t *testing.T) {
 	gate := &writeGate{token: auditor.Token}
 	// Its own server on the platform's store, with a two-event buffer; it
 	// wakes its hubs for the writes it serves itself.
-	h, err := server.New(server.Config{Store: p.Store(), PasswordCost: bcrypt.MinCost,
+	h, err := server.New(server.Config{Store: p.Store(), PasswordCost: store.MinPasswordCost,
 		Events: server.EventsConfig{Buffer: 2, WriteTimeout: 30 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -137,9 +127,9 @@ func TestDroppedStreamReattachesToALiveHub(t *testing.T) {
 		terminate(id)
 	}
 	audits(b, 4) // the hub handed out every event: A was dropped on the way
-	waitFor(t, 5*time.Second, "A's write held", func() bool { return gate.waiting.Load() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "A's write held", func() bool { return gate.waiting.Load() == 1 })
 	b.Close()
-	waitFor(t, 5*time.Second, "B closed", func() bool { return h.OpenStreams() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "B closed", func() bool { return h.OpenStreams() == 1 })
 	gate.release()
 	audits(a, 4) // A catches up: its buffer, then the store
 	terminate(victims[4])

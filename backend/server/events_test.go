@@ -14,11 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/seed"
 	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 )
@@ -398,7 +395,7 @@ func TestEventsResumeNeitherSkipsNorRepeats(t *testing.T) {
 
 func TestEventsResetForTokenTooOld(t *testing.T) {
 	clock := newFakeClock()
-	clock.t = time.Now().UTC()
+	clock.Set(time.Now().UTC())
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, Events: server.EventsConfig{MaxResumeAge: time.Hour},
 		IdleTimeout: 48 * time.Hour})
 	admin := p.Login(t, "acme", "admin@acme.test")
@@ -425,7 +422,7 @@ func TestEventsResetForTokenTooOld(t *testing.T) {
 
 func TestEventsSessionEndedWithinOneSecond(t *testing.T) {
 	clock := newFakeClock()
-	clock.t = time.Now().UTC()
+	clock.Set(time.Now().UTC())
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, IdleTimeout: time.Hour})
 	admin := p.Login(t, "acme", "admin@acme.test")
 
@@ -529,10 +526,7 @@ func TestEventsStalledSubscriberIsDropped(t *testing.T) {
 		t.Skip("20,000 sessions")
 	}
 	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{Buffer: 64, WriteTimeout: time.Second}})
-	hash, _ := bcrypt.GenerateFromPassword([]byte(platformtest.Password), bcrypt.MinCost)
-	if _, err := seed.Large(context.Background(), p.Store(), time.Now(), seed.LargeOptions{Slug: "big", Sessions: 20000, Devices: 40, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	seedLarge(t, p, 20000, 40)
 	admin := p.Login(t, "big", "admin@big.test")
 	healthy := openEvents(t, p, admin.Token, "")
 	healthy.next(time.Second)

@@ -7,36 +7,17 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/store"
+	"sessiondesk/internal/testutil"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock is the clock tests move by hand, at a fixed start.
+func newFakeClock() *testutil.Clock { return testutil.NewClock() }
 
 // client calls the API with an optional token.
 type client struct {

@@ -20,13 +20,7 @@ func TestMFATrustCycle(t *testing.T) {
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
 	anon := newClient(t, p, "")
-	code := func() string {
-		c, err := totp.Code(platformtest.MFASecret, clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	code := func() string { return platformtest.MFACode(t, clock.Now()) }
 	base := api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password,
 		Device: api.LoginDevice{Name: "Work laptop", Platform: "Linux"}}
 
@@ -103,13 +97,13 @@ func TestMFATrustCycle(t *testing.T) {
 
 	// A code from one step ago is still accepted (clock skew), two steps not.
 	clock.Advance(totp.Period)
-	old, _ := totp.Code(platformtest.MFASecret, clock.Now().Add(-2*totp.Period))
+	old := platformtest.MFACode(t, clock.Now().Add(-2*totp.Period))
 	stale := again
 	stale.TOTP = old
 	if res := login(anon, stale); res.status != 401 {
 		t.Errorf("code two steps old accepted: %d", res.status)
 	}
-	prev, _ := totp.Code(platformtest.MFASecret, clock.Now().Add(-totp.Period))
+	prev := platformtest.MFACode(t, clock.Now().Add(-totp.Period))
 	if prev != withCode.TOTP { // not the one already used
 		skew := again
 		skew.TOTP = prev

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/seed"
@@ -26,11 +24,7 @@ func startLarge(t *testing.T, sessions, devices int) *platformtest.Platform {
 
 func seedLarge(t testing.TB, p *platformtest.Platform, sessions, devices int) {
 	t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte(seed.DemoPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Large(context.Background(), p.Store(), time.Now(), seed.LargeOptions{Slug: "big", Sessions: sessions, Devices: devices, PasswordHash: hash}); err != nil {
+	if _, err := seed.Large(context.Background(), p.Store(), time.Now(), seed.LargeOptions{Slug: "big", Sessions: sessions, Devices: devices, PasswordHash: platformtest.PasswordHash(t)}); err != nil {
 		t.Fatal(err)
 	}
 }

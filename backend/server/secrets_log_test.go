@@ -11,7 +11,6 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/totp"
 )
 
 // recordingHandler keeps every log record with its attributes (groups and
@@ -88,17 +87,14 @@ func (h *recordingHandler) all() []loggedRecord {
 func TestV11FlowLeaksNoSecret(t *testing.T) {
 	rec := newRecordingHandler()
 	clock := newFakeClock()
-	clock.t = time.Now().UTC()
+	clock.Set(time.Now().UTC())
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, Logger: slog.New(rec)})
 	anon := newClient(t, p, "")
 
 	admin := p.Login(t, "acme", "admin@acme.test")
 	auditor := p.Login(t, "acme", "auditor@acme.test")
 	member := p.Login(t, "acme", "member@acme.test")
-	code, err := totp.Code(platformtest.MFASecret, clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := platformtest.MFACode(t, clock.Now())
 	var mfa api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code, TrustDevice: true}).decode(t, 200, &mfa)
 	if mfa.DeviceSecret == "" {

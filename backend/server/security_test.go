@@ -15,7 +15,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"golang.org/x/crypto/bcrypt"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -111,7 +110,7 @@ func TestLoginThrottleParallel(t *testing.T) {
 		anon := newClient(t, p, "")
 		valid := map[string]bool{}
 		for _, d := range []time.Duration{-totp.Period, 0, totp.Period} {
-			c, _ := totp.Code(platformtest.MFASecret, clock.Now().Add(d))
+			c := platformtest.MFACode(t, clock.Now().Add(d))
 			valid[c] = true
 		}
 		reqs := make([]api.LoginRequest, 0, parallel)
@@ -126,7 +125,7 @@ func TestLoginThrottleParallel(t *testing.T) {
 			t.Errorf("%d parallel wrong TOTP codes were checked, limit 5", n)
 		}
 		clock.Advance(time.Minute + time.Second)
-		code, _ := totp.Code(platformtest.MFASecret, clock.Now())
+		code := platformtest.MFACode(t, clock.Now())
 		login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code}).decode(t, 200, nil)
 	})
 }
@@ -150,12 +149,9 @@ func TestLoginThrottleRefundsSuccess(t *testing.T) {
 // The per-IP limit counts an IPv6 client by its /64 (one host usually holds
 // a whole /64) and an IPv4-mapped IPv6 address as the IPv4 address.
 func TestLoginThrottleIPKey(t *testing.T) {
-	p := platformtest.Start(t, platformtest.Options{})
-	h, err := server.New(server.Config{Store: p.Store(), PasswordCost: bcrypt.MinCost,
-		Throttle: server.ThrottleConfig{AccountLimit: 1000, IPLimit: 2, Window: time.Hour}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := platformtest.Start(t, platformtest.Options{
+		LoginThrottle: &server.ThrottleConfig{AccountLimit: 1000, IPLimit: 2, Window: time.Hour}})
+	h := p.Server()
 	try := func(remote string, i int) int {
 		body := `{"org":"acme","email":"u` + strconv.Itoa(i) + `@acme.test","password":"guess"}`
 		req := httptest.NewRequest("POST", api.BasePath+"/auth/login", strings.NewReader(body))
@@ -196,13 +192,7 @@ func TestTrustedDeviceNeedsSecret(t *testing.T) {
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
 	anon := newClient(t, p, "")
-	code := func() string {
-		c, err := totp.Code(platformtest.MFASecret, clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	code := func() string { return platformtest.MFACode(t, clock.Now()) }
 	base := api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password,
 		Device: api.LoginDevice{Name: "Work laptop", Platform: "Linux"}}
 	mfaRequired := func(name string, req api.LoginRequest) {
@@ -304,7 +294,7 @@ func TestCredentialResetOverAPI(t *testing.T) {
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
 	anon := newClient(t, p, "")
-	code, _ := totp.Code(platformtest.MFASecret, clock.Now())
+	code := platformtest.MFACode(t, clock.Now())
 	var lr api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code, TrustDevice: true}).decode(t, 200, &lr)
 	admin := newClient(t, p, p.Login(t, "acme", "admin@acme.test").Token)

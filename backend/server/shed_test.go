@@ -2,14 +2,11 @@ package server_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"sort"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -39,13 +36,8 @@ func TestLoadShedding(t *testing.T) {
 	admin := p.Login(t, "acme", "admin@acme.test")
 	const delay = 200 * time.Millisecond
 	const maxWait = 300 * time.Millisecond
-	h, err := server.New(server.Config{Store: slowStore{p.Store(), delay}, PasswordCost: bcrypt.MinCost,
+	slow := platformtest.Start(t, platformtest.Options{Store: slowStore{p.Store(), delay}, Seed: "none",
 		Shed: server.ShedConfig{Reads: server.ClassLimit{Concurrent: 2, Queue: 4}, MaxWait: maxWait, RetryAfter: 3 * time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 
 	const clients = 40
 	type result struct {
@@ -61,7 +53,7 @@ func TestLoadShedding(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &client{t: t, base: srv.URL, token: admin.Token}
+			c := newClient(t, slow, admin.Token)
 			<-start
 			t0 := time.Now()
 			res := c.do("GET", api.BasePath+"/sessions?limit=1000", nil)
@@ -71,7 +63,7 @@ func TestLoadShedding(t *testing.T) {
 	close(start)
 	// While the reads are flooded, the other classes and healthz answer.
 	time.Sleep(50 * time.Millisecond)
-	hc := &client{t: t, base: srv.URL}
+	hc := newClient(t, slow, "")
 	t0 := time.Now()
 	hc.do("GET", "/healthz", nil).decode(t, 200, nil)
 	hc.do("POST", api.BasePath+"/auth/login", map[string]any{"org": "acme", "email": "auditor@acme.test", "password": platformtest.Password}).decode(t, 200, nil)
@@ -108,5 +100,5 @@ func TestLoadShedding(t *testing.T) {
 		t.Errorf("slowest served request took %v, want under %v", slowest, maxWait+delay+500*time.Millisecond)
 	}
 	// After the flood, requests are served again.
-	(&client{t: t, base: srv.URL, token: admin.Token}).do("GET", api.BasePath+"/sessions?limit="+strconv.Itoa(10), nil).decode(t, 200, nil)
+	newClient(t, slow, admin.Token).do("GET", api.BasePath+"/sessions?limit="+strconv.Itoa(10), nil).decode(t, 200, nil)
 }

@@ -3,13 +3,10 @@ package server_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -35,18 +32,13 @@ func (c countingStore) Changes(ctx context.Context, orgID string, after store.Ch
 // startCountingServer serves p's store through a countingStore (counting
 // org's change-feed reads, every org's when ""), with no safety poll, so
 // that every read it counts is a wake-up.
-func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*httptest.Server, *atomic.Int64) {
+func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*platformtest.Platform, *atomic.Int64) {
 	t.Helper()
 	changes := new(atomic.Int64)
-	h, err := server.New(server.Config{Store: countingStore{Store: p.Store(), changes: changes, org: org},
-		PasswordCost: bcrypt.MinCost, Events: server.EventsConfig{PollInterval: time.Hour}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	t.Cleanup(h.CloseStreams)
-	return srv, changes
+	counted := platformtest.Start(t, platformtest.Options{Store: countingStore{Store: p.Store(), changes: changes, org: org},
+		Seed: "none", Events: server.EventsConfig{PollInterval: time.Hour}})
+	t.Cleanup(counted.Server().CloseStreams)
+	return counted, changes
 }
 
 // TestRefusedRequestsDoNotWakeTheEventHubs sends a flood of POSTs that
@@ -60,10 +52,10 @@ func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*h
 func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
 	srv, changes := startCountingServer(t, p, "")
-	anon := &client{t: t, base: srv.URL}
+	anon := newClient(t, srv, "")
 	var lr api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}).decode(t, 200, &lr)
-	_, res := tryEvents(t, srv.URL, lr.Token, "", nil, false)
+	_, res := tryEvents(t, srv.URL(), lr.Token, "", nil, false)
 	if res.StatusCode != 200 {
 		t.Fatalf("events: %d", res.StatusCode)
 	}
@@ -75,7 +67,7 @@ func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 		if r := anon.do("POST", api.BasePath+"/auth/login", "{"); r.status != 400 {
 			t.Fatalf("malformed sign-in: %d", r.status)
 		}
-		req, _ := http.NewRequest("POST", srv.URL+api.BasePath+"/auth/login", strings.NewReader("org=acme"))
+		req, _ := http.NewRequest("POST", srv.URL()+api.BasePath+"/auth/login", strings.NewReader("org=acme"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -93,7 +85,7 @@ func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 
 	// A write that went through still wakes the hub at once.
 	before = changes.Load()
-	admin := &client{t: t, base: srv.URL, token: lr.Token}
+	admin := newClient(t, srv, lr.Token)
 	admin.do("POST", api.BasePath+"/sessions/"+activeSessions(t, p, "acme")[5].ID+"/terminate", map[string]string{}).decode(t, 200, nil)
 	deadline := time.Now().Add(time.Second)
 	for changes.Load() == before {
@@ -116,10 +108,10 @@ func TestSignInWakesOnlyItsOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, changes := startCountingServer(t, p, globex.ID)
-	anon := &client{t: t, base: srv.URL}
+	anon := newClient(t, srv, "")
 	var g api.LoginResponse
 	login(anon, api.LoginRequest{Org: "globex", Email: "admin@globex.test", Password: platformtest.Password}).decode(t, 200, &g)
-	_, res := tryEvents(t, srv.URL, g.Token, "", nil, false)
+	_, res := tryEvents(t, srv.URL(), g.Token, "", nil, false)
 	if res.StatusCode != 200 {
 		t.Fatalf("events: %d", res.StatusCode)
 	}
