@@ -7,6 +7,7 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/store"
+	"sessiondesk/internal/testutil"
 )
 
 // capped signs in with the session cap max.
@@ -43,7 +44,7 @@ func limitEvents(t testing.TB, s store.Store, orgID string) []store.AuditEvent {
 // other users' sessions do not count; no cap ends nothing; a lower cap ends
 // as many as it takes.
 func testSessionCap(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	f := arrange(t, s, "acme", 3)
 	u, other, idle := f.users[0], f.users[1], f.users[2]
@@ -154,51 +155,11 @@ func testSessionCapAtomic(t *testing.T, open Opener) {
 // devices, devices of active sessions, devices of kept ended sessions
 // (until those are deleted) and devices changed within the retention.
 func testDeleteStaleDevices(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	f := arrange(t, s, "acme", 1)
-	u := f.users[0]
-	t0 := clock.Now()
 	const day = 24 * time.Hour
-	device := func(name string, trusted bool, lastSeen time.Time) store.Device {
-		d := store.Device{ID: store.NewID(store.PrefixDevice), OrgID: f.org.ID, User: store.User{ID: u.ID}, Name: name,
-			Platform: "Linux", FirstSeenAt: lastSeen, LastSeenAt: lastSeen, LastIP: "192.0.2.1"}
-		if trusted {
-			d.TrustedAt = &lastSeen
-			d.TrustSecretHash = make([]byte, 32)
-		}
-		return d
-	}
-	session := func(d store.Device, expires time.Time) store.BulkSession {
-		created := d.LastSeenAt
-		return store.BulkSession{TokenHash: []byte(store.NewID("tok")), Session: store.Session{ID: store.NewID(store.PrefixSession),
-			OrgID: f.org.ID, User: store.User{ID: u.ID}, DeviceID: d.ID, IP: "192.0.2.1", CreatedAt: created, LastActiveAt: created,
-			ExpiresAt: expires, AbsoluteExpiresAt: expires}}
-	}
-	long := t0.Add(-100 * day)
-	stale1, stale2 := device("stale 1", false, long), device("stale 2", false, long)
-	trusted := device("trusted", true, long)
-	untrustedLater := device("untrusted later", true, long)
-	ofActive := device("of an active session", false, long)
-	b := store.Bulk{Devices: []store.Device{stale1, stale2, trusted, untrustedLater, ofActive},
-		Sessions: []store.BulkSession{session(ofActive, t0.Add(365*day))}}
-	if err := s.BulkLoad(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	// A device whose session ends at t0+62d, and one seen again at t0+50d.
-	endedSes, ofEnded := signIn(t, s, u.ID, func(in *store.SignIn) { in.Idle, in.Absolute = 100*day, 100*day })
-	first, _ := signIn(t, s, u.ID, nil)
-	clock.Advance(50 * day)
-	_, seen := signIn(t, s, u.ID, func(in *store.SignIn) { in.DeviceID = first.DeviceID })
-	clock.Advance(10 * day)
-	if _, err := s.UntrustDevice(ctx, f.org.ID, untrustedLater.ID, store.Actor{UserID: f.admin.ID}); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(2 * day)
-	if _, err := s.TerminateSession(ctx, f.org.ID, endedSes.ID, store.Actor{UserID: f.admin.ID}); err != nil {
-		t.Fatal(err)
-	}
-
+	st := arrangeStaleDevices(t, s, f, clock)
 	// Nothing is stale while the rows were written (the load at t0) within
 	// the retention, however long ago they were last seen.
 	retention := 90 * day
@@ -226,12 +187,12 @@ func testDeleteStaleDevices(t *testing.T, open Opener) {
 		}
 		return store.IsNotFound(err)
 	}
-	for _, d := range []store.Device{stale1, stale2} {
+	for _, d := range []store.Device{st.stale1, st.stale2} {
 		if !gone(d) {
 			t.Errorf("%s kept", d.Name)
 		}
 	}
-	for _, d := range []store.Device{trusted, untrustedLater, ofActive, ofEnded, seen} {
+	for _, d := range []store.Device{st.trusted, st.untrustedLater, st.ofActive, st.ofEnded, st.seen} {
 		if gone(d) {
 			t.Errorf("%s deleted at t0+91d", d.Name)
 		}
@@ -242,18 +203,77 @@ func testDeleteStaleDevices(t *testing.T, open Opener) {
 	if _, err := s.DeleteEndedSessions(ctx, clock.Now().Add(-30*day), 100); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 1 || !gone(ofEnded) {
-		t.Errorf("after its session was deleted: %d %v (gone %v)", n, err, gone(ofEnded))
+	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 1 || !gone(st.ofEnded) {
+		t.Errorf("after its session was deleted: %d %v (gone %v)", n, err, gone(st.ofEnded))
 	}
-	// An untrusted device goes once neither seen nor untrusted within the
-	// retention; the trusted one and the active session's stay.
+	// An untrusted device goes once neither st.seen nor untrusted within the
+	// retention; the st.trusted one and the active session's stay.
 	clock.Advance(60 * day) // t0+153d
-	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 2 || !gone(untrustedLater) || !gone(seen) {
+	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 2 || !gone(st.untrustedLater) || !gone(st.seen) {
 		t.Errorf("at t0+153d: %d %v", n, err)
 	}
-	if gone(trusted) || gone(ofActive) {
-		t.Error("a trusted device or an active session's device was deleted")
+	if gone(st.trusted) || gone(st.ofActive) {
+		t.Error("a st.trusted device or an active session's device was deleted")
 	}
+}
+
+// staleDevices are the devices of testDeleteStaleDevices, all last seen
+// 100 days before the clock's start (t0) unless said otherwise.
+type staleDevices struct {
+	stale1, stale2 store.Device // no session, never trusted: stale
+	trusted        store.Device // still trusted
+	untrustedLater store.Device // trusted until t0+60d
+	ofActive       store.Device // its session lasts a year
+	ofEnded, seen  store.Device // session ended at t0+62d; seen again at t0+50d
+}
+
+// arrangeStaleDevices loads the devices at t0 and moves the clock to t0+62d.
+func arrangeStaleDevices(t testing.TB, s store.Store, f fixture, clock *testutil.Clock) staleDevices {
+	t.Helper()
+	var st staleDevices
+	u := f.users[0]
+	t0 := clock.Now()
+	const day = 24 * time.Hour
+	device := func(name string, trusted bool, lastSeen time.Time) store.Device {
+		d := store.Device{ID: store.NewID(store.PrefixDevice), OrgID: f.org.ID, User: store.User{ID: u.ID}, Name: name,
+			Platform: "Linux", FirstSeenAt: lastSeen, LastSeenAt: lastSeen, LastIP: "192.0.2.1"}
+		if trusted {
+			d.TrustedAt = &lastSeen
+			d.TrustSecretHash = make([]byte, 32)
+		}
+		return d
+	}
+	session := func(d store.Device, expires time.Time) store.BulkSession {
+		created := d.LastSeenAt
+		return store.BulkSession{TokenHash: []byte(store.NewID("tok")), Session: store.Session{ID: store.NewID(store.PrefixSession),
+			OrgID: f.org.ID, User: store.User{ID: u.ID}, DeviceID: d.ID, IP: "192.0.2.1", CreatedAt: created, LastActiveAt: created,
+			ExpiresAt: expires, AbsoluteExpiresAt: expires}}
+	}
+	long := t0.Add(-100 * day)
+	st.stale1, st.stale2 = device("stale 1", false, long), device("stale 2", false, long)
+	st.trusted = device("trusted", true, long)
+	st.untrustedLater = device("untrusted later", true, long)
+	st.ofActive = device("of an active session", false, long)
+	b := store.Bulk{Devices: []store.Device{st.stale1, st.stale2, st.trusted, st.untrustedLater, st.ofActive},
+		Sessions: []store.BulkSession{session(st.ofActive, t0.Add(365*day))}}
+	if err := s.BulkLoad(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	// A device whose session ends at t0+62d, and one seen again at t0+50d.
+	var endedSes store.Session
+	endedSes, st.ofEnded = signIn(t, s, u.ID, func(in *store.SignIn) { in.Idle, in.Absolute = 100*day, 100*day })
+	first, _ := signIn(t, s, u.ID, nil)
+	clock.Advance(50 * day)
+	_, st.seen = signIn(t, s, u.ID, func(in *store.SignIn) { in.DeviceID = first.DeviceID })
+	clock.Advance(10 * day)
+	if _, err := s.UntrustDevice(ctx, f.org.ID, st.untrustedLater.ID, store.Actor{UserID: f.admin.ID}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * day)
+	if _, err := s.TerminateSession(ctx, f.org.ID, endedSes.ID, store.Actor{UserID: f.admin.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func sameSet(a, b []string) bool {

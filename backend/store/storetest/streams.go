@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sessiondesk/backend/store"
+	"sessiondesk/internal/testutil"
 )
 
 // lease is a stream lease of the session, whose user is named after it.
@@ -35,7 +36,7 @@ func acquire(t *testing.T, s store.Store, l store.StreamLease, caps store.Stream
 // died) frees its place by itself, a renewal keeps it, and a renewal stores
 // a lease again that was lost.
 func testStreamLeases(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	caps := store.StreamCaps{PerSession: 2, PerUser: 100, PerOrg: 3}
 	ttl := 30 * time.Second
@@ -148,7 +149,7 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 // of the organization is not held back by them; a release frees a place,
 // and a lease stored again by a renewal counts for its user again.
 func testStreamLeasesPerUser(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	caps := store.StreamCaps{PerSession: 2, PerUser: 3, PerOrg: 10}
 	ttl := 30 * time.Second
