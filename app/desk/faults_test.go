@@ -26,16 +26,16 @@ import (
 func TestOfflineStartAfterLostCacheKnowsWhoYouAre(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	d.Close()
 
-	if err := cache.Remove(e.cfg.CacheDir, st.Profile.ID); err != nil {
+	if err := cache.Remove(e.Config.CacheDir, st.Profile.ID); err != nil {
 		t.Fatal(err)
 	}
 	p.Stop()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	s := d2.State()
 	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(domain.PermSessionsView) || s.Me.Org.ID == "" {
 		t.Fatalf("offline start after a lost cache: %+v", s)
@@ -45,7 +45,7 @@ func TestOfflineStartAfterLostCacheKnowsWhoYouAre(t *testing.T) {
 	}
 
 	// The profile file holds the identity and no secret, mode 0600.
-	path := filepath.Join(e.cfg.ConfigDir, "profiles.json")
+	path := filepath.Join(e.Config.ConfigDir, "profiles.json")
 	fi, err := os.Stat(path)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("profiles file: %v %v", fi, err)
@@ -74,7 +74,7 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 	}
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	held, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
@@ -90,7 +90,7 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 	if err := kc.SetToken(st.Profile.ID, token); err != nil {
 		t.Fatal(err)
 	}
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	s := d2.State()
 	if !s.SignedIn || !strings.Contains(s.Notice, "key was missing from the keychain") || !strings.Contains(s.Notice, "("+strconv.Itoa(held.Total)+" sessions)") {
 		t.Fatalf("notice after the cache key was lost: %q (held %d)", s.Notice, held.Total)
@@ -115,17 +115,17 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 func TestDamagedCacheNoticeSurvivesSyncs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	d.Close()
-	path := filepath.Join(e.cfg.CacheDir, st.Profile.ID+".db")
+	path := filepath.Join(e.Config.CacheDir, st.Profile.ID+".db")
 	os.Remove(path + "-wal")
 	os.Remove(path + "-shm")
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 500)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	notice := d2.State().Notice
 	if !strings.Contains(notice, "rebuilt") {
 		t.Fatalf("notice = %q", notice)
@@ -146,8 +146,8 @@ func TestWrongWorkstationClock(t *testing.T) {
 	var skew atomic.Int64
 	skew.Store(int64(13 * time.Hour))
 	e := newEnv(t)
-	e.cfg.Clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	d := e.open(t)
+	e.Config.Clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	page, err := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
@@ -178,7 +178,7 @@ func TestWrongWorkstationClock(t *testing.T) {
 	// 15 days on, offline: the cache is the only copy and stays.
 	skew.Store(int64(15 * 24 * time.Hour))
 	p.Stop()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	again, _ := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all"})
 	if again.Total != all.Total || !again.Offline {
 		t.Fatalf("after a 15-day clock jump: %d cached sessions (offline %v), want %d", again.Total, again.Offline, all.Total)
@@ -195,7 +195,7 @@ func TestBusyPlatformIsNotOffline(t *testing.T) {
 	}
 	t.Cleanup(func() { fp.Close() })
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	if _, err := d.SignIn(context.Background(), desk.SignInRequest{ServerURL: fp.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}); err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 func leftovers(t *testing.T, e *env, id, email string) []string {
 	t.Helper()
 	var found []string
-	for _, dir := range []string{e.cfg.ConfigDir, e.cfg.CacheDir} {
+	for _, dir := range []string{e.Config.ConfigDir, e.Config.CacheDir} {
 		filepath.WalkDir(dir, func(path string, de os.DirEntry, err error) error {
 			if err != nil || de.IsDir() {
 				return nil
@@ -56,7 +56,7 @@ func leftovers(t *testing.T, e *env, id, email string) []string {
 func TestRemoveProfileLeavesNothingBehind(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	id := st.Profile.ID
@@ -130,7 +130,7 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 		seen      []string
 		listed    int
 	)
-	e.cfg.Events = &authHook{recorder: e.events, signedOut: func() {
+	e.Config.Events = &authHook{recorder: e.Events, signedOut: func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if id == "" {
@@ -139,12 +139,12 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 		announced++
 		seen = append(seen, leftovers(t, e, id, "admin@acme.test")...)
 		// What the sign-in form lists at that moment.
-		if ps, err := profile.Open(e.cfg.ConfigDir); err == nil {
+		if ps, err := profile.Open(e.Config.ConfigDir); err == nil {
 			all, _ := ps.List()
 			listed = len(all)
 		}
 	}}
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	if got := leftovers(t, e, st.Profile.ID, "admin@acme.test"); len(got) == 0 {
@@ -170,7 +170,7 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	id := st.Profile.ID
@@ -182,7 +182,7 @@ func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 	if err := d.SignOut(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := os.ReadDir(e.cfg.CacheDir)
+	files, _ := os.ReadDir(e.Config.CacheDir)
 	for _, f := range files {
 		if strings.HasPrefix(f.Name(), id) {
 			t.Errorf("cache file %s survived sign-out with forget", f.Name())
@@ -209,7 +209,7 @@ func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	id := st.Profile.ID
@@ -219,7 +219,7 @@ func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 		t.Fatalf("cache key before: created=%v %v", created, err)
 	}
 	info, err := d.CacheInfo(context.Background())
-	if err != nil || info.Bytes == 0 || info.Oldest.IsZero() || info.Folder != e.cfg.CacheDir || !info.Encrypted {
+	if err != nil || info.Bytes == 0 || info.Oldest.IsZero() || info.Folder != e.Config.CacheDir || !info.Encrypted {
 		t.Fatalf("cache info before: %+v %v", info, err)
 	}
 	if !info.KeyInKeychain {
@@ -252,8 +252,8 @@ func TestSettingsNotificationsOffAndRetentionApply(t *testing.T) {
 	n := notify.Connect(addr, nil)
 	defer n.Close()
 	e := newEnv(t)
-	e.cfg.Notifier = n
-	d := e.open(t)
+	e.Config.Notifier = n
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 

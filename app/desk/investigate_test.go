@@ -21,7 +21,7 @@ import (
 // with the same total.
 func TestSessionFiltersCombine(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	d := newEnv(t).open(t)
+	d := newEnv(t).Open(t)
 	signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	all, err := ws(t, d).AllSessions(desk.SessionQuery{Status: "all", Sort: "created_at"})
@@ -128,7 +128,7 @@ func matches(s domain.Session, q desk.SessionQuery, now time.Time) bool {
 func TestTerminateSelectedAndDetails(t *testing.T) {
 	ctx := context.Background()
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	d := newEnv(t).open(t)
+	d := newEnv(t).Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	q := desk.SessionQuery{Status: "active", MFA: "no", Platform: "Windows"}
@@ -231,7 +231,7 @@ func mustToken(t *testing.T, st desk.AuthState) string {
 func TestSignOutEverywhereAndPerson(t *testing.T) {
 	ctx := context.Background()
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	d := newEnv(t).open(t)
+	d := newEnv(t).Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	victim1, victim2 := p.Login(t, "acme", "auditor@acme.test"), p.Login(t, "acme", "auditor@acme.test")
 	syncNow(t, d)

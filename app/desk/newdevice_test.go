@@ -20,8 +20,8 @@ func TestNewDeviceNotifiedOnceAcrossRestarts(t *testing.T) {
 	defer n.Close()
 
 	e := newEnv(t)
-	e.cfg.Notifier = n
-	d := e.open(t)
+	e.Config.Notifier = n
+	d := e.Open(t)
 	signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	if got := rec.Notes(); len(got) != 0 {
@@ -46,7 +46,7 @@ func TestNewDeviceNotifiedOnceAcrossRestarts(t *testing.T) {
 
 	// A restart: new Desk, new cache handle, same profile.
 	d.Close()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	if !d2.State().SignedIn {
 		t.Fatal("restart did not resume")
 	}
@@ -71,13 +71,13 @@ func TestMissingNotificationServiceIsNotFatal(t *testing.T) {
 	n := notify.Connect(addr, nil)
 	defer n.Close()
 	e := newEnv(t)
-	e.cfg.Notifier = n
-	d := e.open(t)
+	e.Config.Notifier = n
+	d := e.Open(t)
 	signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	p.Login(t, "acme", "member@acme.test")
 	if st := syncNow(t, d); !st.Online || st.LastError != "" {
 		t.Fatalf("status = %+v", st)
 	}
-	eventually(t, time.Second, "warning logged", func() bool { return strings.Contains(e.logs.String(), "notification") })
+	eventually(t, time.Second, "warning logged", func() bool { return strings.Contains(e.Logs.String(), "notification") })
 }

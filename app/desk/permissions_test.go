@@ -22,7 +22,7 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	f := newFront(t, p)
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	admin := p.Login(t, "acme", "admin@acme.test") // someone else's session
 	st, err := d.SignIn(ctx, desk.SignInRequest{ServerURL: f.srv.URL, Org: "acme", Email: "auditor@acme.test", Password: platformtest.Password})

@@ -1,7 +1,7 @@
 // v1.2: who may do what, as the UI offers it (the Go side refuses the same,
 // and the platform enforces it), and the sessions a bulk action ended in the
 // audit log's detail. (The shared workstation's sign-in is in App.test.ts,
-// its sign-out in Finish.test.ts.)
+// its sign-out in AppDetails.test.ts.)
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/svelte';
 import * as api from '../test/fakeApi';

@@ -1,4 +1,6 @@
-// Fit and finish (issue 13): what a new user noticed, each pinned by a test.
+// The desk's details a new user notices first: role hints, landmarks, the
+// sign-in form, focus after actions, the first sync of a large organization,
+// Settings, sign-out and column widths, each pinned by a test.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
@@ -11,6 +13,19 @@ vi.mock('./lib/api', () => import('./test/fakeApi'));
 beforeEach(() => {
   resetFake();
 });
+
+// holdSessionLists makes the desk's session lists wait until open() is
+// called, as rows still on their way would; restore() ends the hold.
+function holdSessionLists() {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const real = api.listSessions.getMockImplementation()!;
+  api.listSessions.mockImplementation(async (q) => {
+    await gate;
+    return real(q);
+  });
+  return { open, restore: () => api.listSessions.mockImplementation(real) };
+}
 
 async function renderDesk(shown = 'user1@acme.test') {
   const user = userEvent.setup();
@@ -184,13 +199,7 @@ describe('first sync of a large organization', () => {
 
     // The sync wrote the cache; the first window of rows is still on its way.
     fake.sessions = rows;
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const real = api.listSessions.getMockImplementation()!;
-    api.listSessions.mockImplementation(async (q) => {
-      await gate;
-      return real(q);
-    });
+    const { open, restore } = holdSessionLists();
     emit('sessions:changed');
     emit('sync:status', { ...fake.sync, syncing: false, phase: '', done: 0, lastSyncAt: new Date().toISOString() });
     await new Promise((r) => setTimeout(r, 50));
@@ -199,7 +208,7 @@ describe('first sync of a large organization', () => {
     open();
     expect(await screen.findByText(/Synced just now/)).toBeInTheDocument();
     expect(within(table).getByText('user1@acme.test')).toBeInTheDocument();
-    api.listSessions.mockImplementation(real);
+    restore();
   });
 
   it('shows no empty state when the next sync starts before the first one\'s rows are on screen', async () => {
@@ -214,13 +223,7 @@ describe('first sync of a large organization', () => {
     expect(await within(table).findByText(/saving them to the offline cache/)).toBeInTheDocument();
 
     fake.sessions = rows;
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const real = api.listSessions.getMockImplementation()!;
-    api.listSessions.mockImplementation(async (q) => {
-      await gate;
-      return real(q);
-    });
+    const { open, restore } = holdSessionLists();
     const done = new Date().toISOString();
     emit('sessions:changed');
     emit('sync:status', { ...fake.sync, syncing: false, phase: '', done: 0, lastSyncAt: done });
@@ -232,7 +235,7 @@ describe('first sync of a large organization', () => {
     open();
     expect(await within(table).findByText('user1@acme.test')).toBeInTheDocument();
     expect(screen.getByRole('group', { name: 'Sync status' })).toHaveTextContent('Syncing sessions…');
-    api.listSessions.mockImplementation(real);
+    restore();
   });
 
   it('says "nothing cached yet" when the first sync cannot run, and "No sessions." once one did', async () => {
