@@ -86,9 +86,7 @@ func TestDeletedCacheFilesAreToldUntilDismissed(t *testing.T) {
 func TestCacheDeletedWhileSignedOutIsToldAtSignIn(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	if err := d.SignOut(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -184,9 +182,7 @@ func TestOwnCacheDeletionsAreNotTold(t *testing.T) {
 func TestCacheDeletedWhileOpenIsToldAtReopen(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	deleteCacheFiles(t, e, st.Profile.ID)
 	s := d.Settings()
 	s.RetentionDays = 3

@@ -234,9 +234,7 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
 	e.Config.SyncInterval = 300 * time.Millisecond
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	before, _ := ws(t, d).ListSessions(desk.SessionQuery{Limit: 1000})
 	var victim domain.Session
 	for _, s := range before.Items {
@@ -311,9 +309,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 
 	t.Run("terminated by another admin", func(t *testing.T) {
 		e := newEnv(t)
-		d := e.Open(t)
-		st := signIn(t, d, p, "admin@acme.test")
-		syncNow(t, d)
+		d, st := e.Synced(t, p, "admin@acme.test")
 		other := p.Login(t, "acme", "admin@acme.test")
 		c, _ := platformd.New(p.URL(), httpx.Options{})
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, "lost laptop"); err != nil {
@@ -339,9 +335,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 
 	t.Run("terminated from the app itself", func(t *testing.T) {
 		e := newEnv(t)
-		d := e.Open(t)
-		st := signIn(t, d, p, "auditor@acme.test")
-		syncNow(t, d)
+		d, st := e.Synced(t, p, "auditor@acme.test")
 		if _, err := ws(t, d).Terminate(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -378,9 +372,7 @@ func TestActionsUpdateListsAndAudit(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
 	e.Config.SyncInterval = 200 * time.Millisecond
-	d := e.Open(t)
-	signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, _ := e.Synced(t, p, "admin@acme.test")
 	victim := p.Login(t, "acme", "member@acme.test")
 	syncNow(t, d)
 	s, err := ws(t, d).Terminate(context.Background(), victim.Session.ID, "test reason")
@@ -440,9 +432,7 @@ func TestNoKeychainKeepsEverythingInMemory(t *testing.T) {
 func TestCorruptCacheRebuiltWithMessage(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	want, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
@@ -471,9 +461,7 @@ func TestOfflineStartReviewsCacheThenReconnects(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
 	e.Config.SyncInterval = 200 * time.Millisecond
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	want, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 

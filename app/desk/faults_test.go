@@ -26,9 +26,7 @@ import (
 func TestOfflineStartAfterLostCacheKnowsWhoYouAre(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	d.Close()
 
 	if err := cache.Remove(e.Config.CacheDir, st.Profile.ID); err != nil {
@@ -74,9 +72,7 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 	}
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	held, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
@@ -115,9 +111,7 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 func TestDamagedCacheNoticeSurvivesSyncs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	d.Close()
 	path := filepath.Join(e.Config.CacheDir, st.Profile.ID+".db")
 	os.Remove(path + "-wal")
@@ -147,9 +141,7 @@ func TestWrongWorkstationClock(t *testing.T) {
 	skew.Store(int64(13 * time.Hour))
 	e := newEnv(t)
 	e.Config.Clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	page, err := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/internal/testbus"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/notify"
 	"sessiondesk/app/profile"
 	"sessiondesk/backend/platformtest"
 )
@@ -56,9 +55,7 @@ func leftovers(t *testing.T, e *env, id, email string) []string {
 func TestRemoveProfileLeavesNothingBehind(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	id := st.Profile.ID
 	// A second account stays: removal is per account.
 	if err := d.SignOut(context.Background(), false); err != nil {
@@ -144,9 +141,7 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 			listed = len(all)
 		}
 	}}
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	if got := leftovers(t, e, st.Profile.ID, "admin@acme.test"); len(got) == 0 {
 		t.Fatal("nothing of the account found before removal, so the check after it would pass vacuously")
 	}
@@ -170,9 +165,7 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	id := st.Profile.ID
 	kc := keychain.OS()
 	// A trusted-device secret as the platform would have given it.
@@ -209,9 +202,7 @@ func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	id := st.Profile.ID
 	kc := keychain.OS()
 	key1, created, err := kc.CacheKey(id)
@@ -247,15 +238,8 @@ func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 // sync interval reopens the workspace without signing out.
 func TestSettingsNotificationsOffAndRetentionApply(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	addr := testbus.Start(t)
-	rec := testbus.Serve(t, addr)
-	n := notify.Connect(addr, nil)
-	defer n.Close()
-	e := newEnv(t)
-	e.Config.Notifier = n
-	d := e.Open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e, rec := notifyingEnv(t, true)
+	d, st := e.Synced(t, p, "admin@acme.test")
 
 	s := d.Settings()
 	if !s.Notifications || s.RetentionDays != 14 {

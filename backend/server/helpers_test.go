@@ -13,6 +13,7 @@ import (
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/storetest"
 	"sessiondesk/internal/testutil"
 )
 
@@ -104,34 +105,30 @@ func (r response) errCode() string {
 // allSessions pages through /sessions with extra query parameters.
 func (c *client) allSessions(query string, limit int) []api.Session {
 	c.t.Helper()
-	var out []api.Session
-	cursor := ""
-	for {
-		q := query + "&limit=" + itoa(limit)
-		if cursor != "" {
-			q += "&cursor=" + cursor
-		}
-		var page api.SessionList
-		c.do("GET", api.BasePath+"/sessions?"+q, nil).decode(c.t, 200, &page)
-		out = append(out, page.Items...)
-		if page.NextCursor == nil {
-			return out
-		}
-		cursor = *page.NextCursor
-	}
+	return allPages[api.Session](c, "/sessions", query, limit)
 }
 
+// allDevices pages through /devices with extra query parameters.
 func (c *client) allDevices(query string, limit int) []api.Device {
 	c.t.Helper()
-	var out []api.Device
+	return allPages[api.Device](c, "/devices", query, limit)
+}
+
+// allPages follows a list route's next cursors to the end.
+func allPages[T any](c *client, route, query string, limit int) []T {
+	c.t.Helper()
+	var out []T
 	cursor := ""
 	for {
 		q := query + "&limit=" + itoa(limit)
 		if cursor != "" {
 			q += "&cursor=" + cursor
 		}
-		var page api.DeviceList
-		c.do("GET", api.BasePath+"/devices?"+q, nil).decode(c.t, 200, &page)
+		var page struct {
+			Items      []T     `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		c.do("GET", api.BasePath+route+"?"+q, nil).decode(c.t, 200, &page)
 		out = append(out, page.Items...)
 		if page.NextCursor == nil {
 			return out
@@ -157,19 +154,7 @@ func orgID(t testing.TB, p *platformtest.Platform, slug string) string {
 // activeSessions lists an org's active sessions straight from the store.
 func activeSessions(t testing.TB, p *platformtest.Platform, slug string) []store.Session {
 	t.Helper()
-	var out []store.Session
-	f := store.SessionFilter{ActiveOnly: true, Now: time.Now(), Limit: 1000}
-	for {
-		page, err := p.Store().ListSessions(context.Background(), orgID(t, p, slug), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Items...)
-		if page.Next == nil {
-			return out
-		}
-		f.After = page.Next
-	}
+	return storetest.AllSessions(t, p.Store(), orgID(t, p, slug), store.SessionFilter{ActiveOnly: true, Now: time.Now(), Limit: 1000})
 }
 
 // trustedDevice returns a trusted device of the org.

@@ -9,6 +9,7 @@ import (
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/server"
 	"sessiondesk/backend/totp"
+	"sessiondesk/internal/testutil"
 )
 
 func login(c *client, req api.LoginRequest) response {
@@ -16,13 +17,21 @@ func login(c *client, req api.LoginRequest) response {
 	return c.do("POST", api.BasePath+"/auth/login", req)
 }
 
-func TestMFATrustCycle(t *testing.T) {
+// startMFA starts a platform on a hand clock for the sign-ins of the
+// TOTP-enrolled mfa@acme.test: a client without a token, the current code,
+// and the sign-in request from a named device without a code.
+func startMFA(t *testing.T) (*testutil.Clock, *platformtest.Platform, *client, func() string, api.LoginRequest) {
+	t.Helper()
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
-	anon := newClient(t, p, "")
 	code := func() string { return platformtest.MFACode(t, clock.Now()) }
 	base := api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password,
 		Device: api.LoginDevice{Name: "Work laptop", Platform: "Linux"}}
+	return clock, p, newClient(t, p, ""), code, base
+}
+
+func TestMFATrustCycle(t *testing.T) {
+	clock, p, anon, code, base := startMFA(t)
 
 	// No code, a wrong code, trust without a code: all mfa_required.
 	wrong := base

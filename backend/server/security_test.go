@@ -189,12 +189,7 @@ func TestLoginThrottleIPKey(t *testing.T) {
 // A trusted device skips TOTP only with the device secret issued when it
 // was trusted: device IDs are visible to every viewer.
 func TestTrustedDeviceNeedsSecret(t *testing.T) {
-	clock := newFakeClock()
-	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
-	anon := newClient(t, p, "")
-	code := func() string { return platformtest.MFACode(t, clock.Now()) }
-	base := api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password,
-		Device: api.LoginDevice{Name: "Work laptop", Platform: "Linux"}}
+	clock, p, anon, code, base := startMFA(t)
 	mfaRequired := func(name string, req api.LoginRequest) {
 		t.Helper()
 		if res := login(anon, req); res.status != 401 || res.errCode() != api.CodeMFARequired {

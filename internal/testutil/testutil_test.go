@@ -14,11 +14,7 @@ func TestSyncBufferKeepsEveryConcurrentWrite(t *testing.T) {
 	var b testutil.SyncBuffer
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fmt.Fprintf(&b, "line %d\n", i)
-		}()
+		wg.Go(func() { fmt.Fprintf(&b, "line %d\n", i) })
 	}
 	wg.Wait()
 	if n := strings.Count(b.String(), "\n"); n != 8 {

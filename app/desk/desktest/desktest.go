@@ -184,3 +184,13 @@ func Workspace(t testing.TB, d *desk.Desk) *desk.Workspace {
 	}
 	return w
 }
+
+// Synced opens a desk in e, signs email of p's "acme" in and syncs once:
+// where most tests of a signed-in desk begin.
+func (e *Env) Synced(t testing.TB, p *platformtest.Platform, email string) (*desk.Desk, desk.AuthState) {
+	t.Helper()
+	d := e.Open(t)
+	st := SignIn(t, d, p, email)
+	SyncNow(t, d)
+	return d, st
+}

@@ -121,11 +121,13 @@ func bulkSessions(t testing.TB, s store.Store, orgID, userID string, n int, now 
 	}
 }
 
-func allSessions(t testing.TB, s store.Store, orgID string, f store.SessionFilter) []store.Session {
+// AllSessions pages through the organization's sessions that f selects
+// (its Limit is the page size), for tests that check what a store holds.
+func AllSessions(t testing.TB, s store.Store, orgID string, f store.SessionFilter) []store.Session {
 	t.Helper()
 	var out []store.Session
 	for {
-		page, err := s.ListSessions(ctx, orgID, f)
+		page, err := s.ListSessions(context.Background(), orgID, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,4 +137,9 @@ func allSessions(t testing.TB, s store.Store, orgID string, f store.SessionFilte
 		}
 		f.After = page.Next
 	}
+}
+
+func allSessions(t testing.TB, s store.Store, orgID string, f store.SessionFilter) []store.Session {
+	t.Helper()
+	return AllSessions(t, s, orgID, f)
 }
