@@ -99,6 +99,10 @@ type Options struct {
 	// to it as to a fresh one (Seed "none" for a store already seeded); the
 	// test opened it and closes it.
 	Store store.Store
+	// WrapHandler, when set, wraps what the listener serves (to hold or
+	// watch requests on their way); Replica and Server stay the servers
+	// themselves.
+	WrapHandler func(http.Handler) http.Handler
 	// MaxSessionsPerUser caps each user's active sessions
 	// (server.Config.MaxSessionsPerUser; 0: the default, below 0: none).
 	MaxSessionsPerUser int
@@ -175,6 +179,9 @@ func Start(t testing.TB, opts Options) *Platform {
 	var h http.Handler = handlers[0]
 	if len(handlers) > 1 {
 		h = alternate(handlers)
+	}
+	if opts.WrapHandler != nil {
+		h = opts.WrapHandler(h)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,8 +9,6 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/server"
-	"sessiondesk/backend/store"
 	"sessiondesk/internal/testutil"
 )
 
@@ -89,15 +86,11 @@ func TestDroppedStreamReattachesToALiveHub(t *testing.T) {
 	gate := &writeGate{token: auditor.Token}
 	// Its own server on the platform's store, with a two-event buffer; it
 	// wakes its hubs for the writes it serves itself.
-	h, err := server.New(server.Config{Store: p.Store(), PasswordCost: store.MinPasswordCost,
-		Events: server.EventsConfig{Buffer: 2, WriteTimeout: 30 * time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gate.wrap(h))
-	t.Cleanup(srv.Close)
+	srv := platformtest.Start(t, platformtest.Options{Store: p.Store(), Seed: "none", WrapHandler: gate.wrap,
+		Events: platformtest.EventsConfig{Buffer: 2, WriteTimeout: 30 * time.Second}})
+	h := srv.Server()
 	t.Cleanup(h.CloseStreams)
-	adm := &client{t: t, base: srv.URL, token: admin.Token}
+	adm := newClient(t, srv, admin.Token)
 	var victims []string
 	for _, s := range activeSessions(t, p, "acme") {
 		if s.ID != admin.Session.ID && s.ID != auditor.Session.ID && len(victims) < 5 {
@@ -118,9 +111,9 @@ func TestDroppedStreamReattachesToALiveHub(t *testing.T) {
 		})
 	}
 
-	b := openEventsAt(t, srv.URL, admin.Token)
+	b := openEventsAt(t, srv.URL(), admin.Token)
 	b.next(time.Second)
-	a := openEventsAt(t, srv.URL, auditor.Token)
+	a := openEventsAt(t, srv.URL(), auditor.Token)
 	a.next(time.Second)
 	gate.hold()
 	for _, id := range victims[:4] { // 8 events: A holds 1 in a write and 2 in its buffer

@@ -16,7 +16,6 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 )
 
@@ -396,7 +395,7 @@ func TestEventsResumeNeitherSkipsNorRepeats(t *testing.T) {
 func TestEventsResetForTokenTooOld(t *testing.T) {
 	clock := newFakeClock()
 	clock.Set(time.Now().UTC())
-	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, Events: server.EventsConfig{MaxResumeAge: time.Hour},
+	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, Events: platformtest.EventsConfig{MaxResumeAge: time.Hour},
 		IdleTimeout: 48 * time.Hour})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	s := openEvents(t, p, admin.Token, "")
@@ -455,7 +454,7 @@ func TestEventsSessionEndedWithinOneSecond(t *testing.T) {
 }
 
 func TestEventsCapsAnswer429(t *testing.T) {
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{MaxPerSession: 2, MaxPerOrg: 3}})
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{MaxPerSession: 2, MaxPerOrg: 3}})
 	a := p.Login(t, "acme", "admin@acme.test")
 	b := p.Login(t, "acme", "auditor@acme.test")
 	s1 := openEvents(t, p, a.Token, "")
@@ -482,7 +481,7 @@ func TestEventsCapsAnswer429(t *testing.T) {
 // write timeouts far shorter than the stream is held.
 func TestEventsServerTimeoutsDoNotCutHealthyStreams(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
-		Events: server.EventsConfig{PingInterval: 100 * time.Millisecond}})
+		Events: platformtest.EventsConfig{PingInterval: 100 * time.Millisecond}})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	s := openEvents(t, p, admin.Token, "")
 	s.next(time.Second)
@@ -504,7 +503,7 @@ func TestEventsServerTimeoutsDoNotCutHealthyStreams(t *testing.T) {
 }
 
 func TestEventsPingWhenIdle(t *testing.T) {
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{PingInterval: 200 * time.Millisecond}})
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{PingInterval: 200 * time.Millisecond}})
 	s := openEvents(t, p, p.Login(t, "acme", "admin@acme.test").Token, "")
 	s.next(time.Second)
 	select {
@@ -525,7 +524,7 @@ func TestEventsStalledSubscriberIsDropped(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20,000 sessions")
 	}
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{Buffer: 64, WriteTimeout: time.Second}})
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{Buffer: 64, WriteTimeout: time.Second}})
 	seedLarge(t, p, 20000, 40)
 	admin := p.Login(t, "big", "admin@big.test")
 	healthy := openEvents(t, p, admin.Token, "")

@@ -12,7 +12,6 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 	"sessiondesk/backend/store/postgres"
 	"sessiondesk/backend/store/postgres/pgtest"
@@ -87,7 +86,7 @@ func replicaBases(t testing.TB, p *platformtest.Platform) []string {
 // another organization's streams count apart.
 func TestReplicasShareTheStreamCaps(t *testing.T) {
 	const perSession, perOrg = 3, 5
-	p, rs := replicaClients(t, platformtest.Options{Events: server.EventsConfig{MaxPerSession: perSession, MaxPerOrg: perOrg}})
+	p, rs := replicaClients(t, platformtest.Options{Events: platformtest.EventsConfig{MaxPerSession: perSession, MaxPerOrg: perOrg}})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	var held []*sseStream
 	for i := range perSession {
@@ -132,7 +131,7 @@ func TestStreamLeasesRenewAndExpire(t *testing.T) {
 	// machine before a live stream stops counting.
 	ttl := 1200 * time.Millisecond
 	caps := store.StreamCaps{PerSession: perSession, PerUser: api.MaxStreamsPerUser, PerOrg: 100}
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{MaxPerSession: caps.PerSession, MaxPerOrg: caps.PerOrg, LeaseTTL: ttl}})
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{MaxPerSession: caps.PerSession, MaxPerOrg: caps.PerOrg, LeaseTTL: ttl}})
 	bases := replicaBases(t, p)
 	admin := p.Login(t, "acme", "admin@acme.test")
 	for i := range perSession {

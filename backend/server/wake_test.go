@@ -10,7 +10,6 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 )
 
@@ -36,7 +35,7 @@ func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*p
 	t.Helper()
 	changes := new(atomic.Int64)
 	counted := platformtest.Start(t, platformtest.Options{Store: countingStore{Store: p.Store(), changes: changes, org: org},
-		Seed: "none", Events: server.EventsConfig{PollInterval: time.Hour}})
+		Seed: "none", Events: platformtest.EventsConfig{PollInterval: time.Hour}})
 	t.Cleanup(counted.Server().CloseStreams)
 	return counted, changes
 }
