@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"testing"
 
@@ -29,8 +28,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 	c = c.WithToken(token)
 	ctx := context.Background()
 	dir := t.TempDir()
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := newKey()
 
 	type rig struct {
 		store *cache.Store
@@ -38,11 +36,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 		sync  *syncer.Syncer
 	}
 	open := func() *rig {
-		st, _, err := cache.Open(ctx, cache.Options{Dir: dir, Profile: "p", Key: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := openCache(t, dir, key)
 		r := &rig{store: st, audit: syncer.NewAuditTable()}
 		// One sync reads a probe of 10 and 2 pages of 10 from each place.
 		r.sync = syncer.New(syncer.Config{Source: platformd.NewProvider(c), Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(),
@@ -138,8 +132,7 @@ func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := newKey()
 	n := &notes{}
 	r := newRig(t, t.TempDir(), key, platformd.NewProvider(c.WithToken(token)), n)
 	ctx := context.Background()

@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"crypto/rand"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,13 +42,7 @@ type faultSync struct {
 // openFaultSync fills cfg's cache and indexes and loads the syncer.
 func openFaultSync(t *testing.T, cfg syncer.Config) *faultSync {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	st, _, err := cache.Open(context.Background(), cache.Options{Dir: t.TempDir(), Profile: "p", Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openCache(t, t.TempDir(), newKey())
 	r := &faultSync{store: st, sessions: index.NewSessions(), audit: syncer.NewAuditTable()}
 	cfg.Store, cfg.Sessions, cfg.Devices, cfg.Audit = st, r.sessions, index.NewDevices(), r.audit
 	r.sync = syncer.New(cfg)

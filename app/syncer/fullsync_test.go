@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"crypto/rand"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -156,8 +155,7 @@ func TestFullSyncKeepsChangesMadeWhileItPages(t *testing.T) {
 	}
 	m := &meddler{Provider: platformd.NewProvider(c.WithToken(token)), t: t, p: p, skew: &skew}
 
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := newKey()
 	r := newRig(t, t.TempDir(), key, m, &notes{})
 	ctx := context.Background()
 	if _, err := r.sync.SyncNow(ctx); err != nil {
