@@ -15,8 +15,7 @@ func TestAuditAndNoSecretsInLogs(t *testing.T) {
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
 	memberLogin := p.Login(t, "acme", "member@acme.test")
 	code := platformtest.MFACode(t, clock.Now())
 	anon := newClient(t, p, "")

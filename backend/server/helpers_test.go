@@ -31,6 +31,14 @@ func newClient(t testing.TB, p *platformtest.Platform, token string) *client {
 	return &client{t: t, base: p.URL(), token: token}
 }
 
+// signedIn signs email of org in through p and returns a client with the
+// new token, and the sign-in's answer.
+func signedIn(t testing.TB, p *platformtest.Platform, org, email string) (*client, api.LoginResponse) {
+	t.Helper()
+	lr := p.Login(t, org, email)
+	return newClient(t, p, lr.Token), lr
+}
+
 type response struct {
 	status int
 	header http.Header

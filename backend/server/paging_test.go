@@ -32,8 +32,7 @@ func seedLarge(t testing.TB, p *platformtest.Platform, sessions, devices int) {
 func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 	p := startLarge(t, 3000, 400)
 	ctx := context.Background()
-	adminLogin := p.Login(t, "big", "admin@big.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "big", "admin@big.test")
 	org := orgID(t, p, "big")
 
 	before := map[string]bool{}
@@ -135,8 +134,7 @@ func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 
 func TestDeltaFeed(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
 
 	var first api.SessionList
 	admin.do("GET", api.BasePath+"/sessions?limit=1", nil).decode(t, 200, &first)

@@ -40,6 +40,20 @@ func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*p
 	return counted, changes
 }
 
+// openCountedStream signs org's admin in through anon and opens an event
+// stream on srv, then waits until the stream's hub is running.
+func openCountedStream(t *testing.T, srv *platformtest.Platform, anon *client, org string) (token string) {
+	t.Helper()
+	var lr api.LoginResponse
+	login(anon, api.LoginRequest{Org: org, Email: "admin@" + org + ".test", Password: platformtest.Password}).decode(t, 200, &lr)
+	_, res := tryEvents(t, srv.URL(), lr.Token, "", nil, false)
+	if res.StatusCode != 200 {
+		t.Fatalf("events: %d", res.StatusCode)
+	}
+	time.Sleep(100 * time.Millisecond) // the stream's hub is running
+	return lr.Token
+}
+
 // TestRefusedRequestsDoNotWakeTheEventHubs sends a flood of POSTs that
 // change nothing — malformed sign-ins, a wrong content type — without any
 // credential while an event stream is open. Every POST woke every
@@ -52,13 +66,7 @@ func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
 	srv, changes := startCountingServer(t, p, "")
 	anon := newClient(t, srv, "")
-	var lr api.LoginResponse
-	login(anon, api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}).decode(t, 200, &lr)
-	_, res := tryEvents(t, srv.URL(), lr.Token, "", nil, false)
-	if res.StatusCode != 200 {
-		t.Fatalf("events: %d", res.StatusCode)
-	}
-	time.Sleep(100 * time.Millisecond) // the stream's hub is running
+	token := openCountedStream(t, srv, anon, "acme")
 	before := changes.Load()
 
 	const flood = 200
@@ -84,7 +92,7 @@ func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 
 	// A write that went through still wakes the hub at once.
 	before = changes.Load()
-	admin := newClient(t, srv, lr.Token)
+	admin := newClient(t, srv, token)
 	admin.do("POST", api.BasePath+"/sessions/"+activeSessions(t, p, "acme")[5].ID+"/terminate", map[string]string{}).decode(t, 200, nil)
 	deadline := time.Now().Add(time.Second)
 	for changes.Load() == before {
@@ -108,13 +116,7 @@ func TestSignInWakesOnlyItsOrganization(t *testing.T) {
 	}
 	srv, changes := startCountingServer(t, p, globex.ID)
 	anon := newClient(t, srv, "")
-	var g api.LoginResponse
-	login(anon, api.LoginRequest{Org: "globex", Email: "admin@globex.test", Password: platformtest.Password}).decode(t, 200, &g)
-	_, res := tryEvents(t, srv.URL(), g.Token, "", nil, false)
-	if res.StatusCode != 200 {
-		t.Fatalf("events: %d", res.StatusCode)
-	}
-	time.Sleep(100 * time.Millisecond)
+	openCountedStream(t, srv, anon, "globex")
 	before := changes.Load()
 	const n = 30
 	for i := 0; i < n; i++ {
