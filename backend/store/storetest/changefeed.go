@@ -187,25 +187,7 @@ func testChangeFeedUnderWriters(t *testing.T, open Opener) {
 	s2 := another()
 	f := arrange(t, s, "o", 4)
 	writers, perWriter := 6, 25
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := []store.Store{s, s2}[w%2]
-			for i := range perWriter {
-				ses, _ := signIn(t, h, f.users[w%len(f.users)].ID, nil)
-				if i%3 == 0 {
-					if _, err := h.TerminateSession(ctx, f.org.ID, ses.ID, store.Actor{UserID: f.admin.ID}); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}
-		}()
-	}
-	go func() { wg.Wait(); close(done) }()
+	done := signInAndEndConcurrently(t, []store.Store{s, s2}, f, writers, perWriter)
 	view := map[string]time.Time{}
 	var pos store.ChangePos
 	read := func(h store.Store) {

@@ -1,5 +1,8 @@
 package storetest
 
+// Limits on what accumulates: the cap on a user's active sessions, and
+// housekeeping of ended sessions and stale devices.
+
 import (
 	"sync"
 	"testing"
@@ -290,4 +293,71 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Housekeeping deletes sessions that ended (terminated or expired) before
+// the horizon, in batches, and nothing else; the audit log stays; a feed
+// client that synced after the horizon still gets every change since.
+func testHousekeeping(t *testing.T, open Opener) {
+	clock := testutil.NewClock()
+	s, _ := open(t, clock.Now)
+	f := arrange(t, s, "acme", 1)
+	u := f.users[0].ID
+	by := store.Actor{UserID: f.admin.ID}
+	var oldEnded []string
+	for range 5 {
+		x, _ := signIn(t, s, u, nil)
+		if _, err := s.TerminateSession(ctx, f.org.ID, x.ID, by); err != nil {
+			t.Fatal(err)
+		}
+		oldEnded = append(oldEnded, x.ID)
+	}
+	for range 3 { // expire by idle time (1h)
+		x, _ := signIn(t, s, u, nil)
+		oldEnded = append(oldEnded, x.ID)
+	}
+	clock.Advance(40 * 24 * time.Hour)
+	synced := clock.Now() // a client synced here, within the retention
+	recent, _ := signIn(t, s, u, nil)
+	if _, err := s.TerminateSession(ctx, f.org.ID, recent.ID, by); err != nil {
+		t.Fatal(err)
+	}
+	live, _ := signIn(t, s, u, func(in *store.SignIn) { in.Idle, in.Absolute = 100*24*time.Hour, 100*24*time.Hour })
+	clock.Advance(time.Hour)
+	horizon := clock.Now().Add(-30 * 24 * time.Hour)
+	total := 0
+	for {
+		n, err := s.DeleteEndedSessions(ctx, horizon, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 3 {
+			t.Fatalf("a batch of 3 deleted %d", n)
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	if total != len(oldEnded) {
+		t.Errorf("deleted %d, want %d", total, len(oldEnded))
+	}
+	for _, id := range oldEnded {
+		if _, err := s.GetSession(ctx, f.org.ID, id); !store.IsNotFound(err) {
+			t.Errorf("session %s, ended 40 days ago, kept: %v", id, err)
+		}
+	}
+	for _, id := range []string{recent.ID, live.ID} {
+		if _, err := s.GetSession(ctx, f.org.ID, id); err != nil {
+			t.Errorf("session %s deleted: %v", id, err)
+		}
+	}
+	feed := allSessions(t, s, f.org.ID, store.SessionFilter{UpdatedSince: &synced})
+	if len(feed) != 2 {
+		t.Errorf("feed since the client's sync has %d sessions, want the 2 changed since", len(feed))
+	}
+	page, err := s.ListAudit(ctx, f.org.ID, store.AuditFilter{Limit: 100})
+	if err != nil || len(page.Items) != 6 {
+		t.Errorf("audit after housekeeping: %d events %v, want 6", len(page.Items), err)
+	}
 }
