@@ -63,20 +63,10 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 	}
 	platformAudit := func() map[string]bool {
 		out := map[string]bool{}
-		cursor := ""
-		for {
-			page, err := c.ListAudit(ctx, domain.MaxPage, cursor)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range page.Items {
-				out[e.ID] = true
-			}
-			if page.NextCursor == nil {
-				return out
-			}
-			cursor = *page.NextCursor
+		for _, id := range platformAuditIDs(t, c) {
+			out[id] = true
 		}
+		return out
 	}
 	cached := func(r *rig) map[string]bool {
 		out := map[string]bool{}
@@ -163,6 +153,27 @@ func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 // addAuditEvents adds n events to the platform's audit log, each the end of
 // one active session (not the caller's): since v1.2 a bulk end that ends
 // nothing is not audited, so repeating terminate-all adds only one event.
+// platformAuditIDs is the platform's whole audit log, newest first, as c
+// reads it.
+func platformAuditIDs(t *testing.T, c *platformd.Client) []string {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for {
+		page, err := c.ListAudit(context.Background(), domain.MaxPage, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Items {
+			ids = append(ids, e.ID)
+		}
+		if page.NextCursor == nil {
+			return ids
+		}
+		cursor = *page.NextCursor
+	}
+}
+
 func addAuditEvents(t *testing.T, c *platformd.Client, n int, what string) {
 	t.Helper()
 	ctx := context.Background()

@@ -190,6 +190,16 @@ func TestLoginThrottleIPKey(t *testing.T) {
 // was trusted: device IDs are visible to every viewer.
 func TestTrustedDeviceNeedsSecret(t *testing.T) {
 	clock, p, anon, code, base := startMFA(t)
+	// trusting signs req in a code step later with the current code and
+	// "trust this device".
+	trusting := func(req api.LoginRequest) api.LoginResponse {
+		t.Helper()
+		clock.Advance(totp.Period)
+		req.TOTP, req.TrustDevice = code(), true
+		var lr api.LoginResponse
+		login(anon, req).decode(t, 200, &lr)
+		return lr
+	}
 	mfaRequired := func(name string, req api.LoginRequest) {
 		t.Helper()
 		if res := login(anon, req); res.status != 401 || res.errCode() != api.CodeMFARequired {
@@ -221,12 +231,7 @@ func TestTrustedDeviceNeedsSecret(t *testing.T) {
 		t.Errorf("login without trust_device: secret %q trusted %v", lr0.DeviceSecret, lr0.Device.Trusted)
 	}
 
-	clock.Advance(totp.Period)
-	trust := base
-	trust.TOTP = code()
-	trust.TrustDevice = true
-	var lr api.LoginResponse
-	login(anon, trust).decode(t, 200, &lr)
+	lr := trusting(base)
 	if !lr.Device.Trusted || len(lr.DeviceSecret) != 43 {
 		t.Fatalf("trusting login: trusted %v secret %q", lr.Device.Trusted, lr.DeviceSecret)
 	}
@@ -265,12 +270,7 @@ func TestTrustedDeviceNeedsSecret(t *testing.T) {
 	mfaRequired("right secret after untrust", right)
 
 	// Trusting again issues a new secret; the old one stays dead.
-	clock.Advance(totp.Period)
-	retrust := right
-	retrust.TOTP = code()
-	retrust.TrustDevice = true
-	var lr3 api.LoginResponse
-	login(anon, retrust).decode(t, 200, &lr3)
+	lr3 := trusting(right)
 	if lr3.Device.ID != lr.Device.ID || !lr3.Device.Trusted || lr3.DeviceSecret == "" || lr3.DeviceSecret == lr.DeviceSecret {
 		t.Fatalf("re-trust: device %+v secret %q", lr3.Device, lr3.DeviceSecret)
 	}
