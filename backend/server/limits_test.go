@@ -97,13 +97,11 @@ func TestSignInPastTheSessionCapEndsTheLeastRecentlyActive(t *testing.T) {
 	// Sign-ins at once, spread over the replicas.
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if r := anon.do("POST", api.BasePath+"/auth/login", api.LoginRequest{Org: "acme", Email: "member@acme.test", Password: platformtest.Password}); r.status != 200 {
 				t.Errorf("sign-in: %d %s", r.status, r.body)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if got := memberSessions(t, admin, a.User.ID); len(got) != max {
@@ -181,15 +179,13 @@ func TestLoadShedding(t *testing.T) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c := newClient(t, slow, admin.Token)
 			<-start
 			t0 := time.Now()
 			res := c.do("GET", api.BasePath+"/sessions?limit=1000", nil)
 			results[i] = result{res.status, res.errCode(), res.header.Get("Retry-After"), time.Since(t0)}
-		}()
+		})
 	}
 	close(start)
 	// While the reads are flooded, the other classes and healthz answer.

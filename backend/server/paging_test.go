@@ -58,9 +58,7 @@ func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var writes int
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		ids := make([]string, 0, len(before))
 		for id := range before {
 			if id != adminLogin.Session.ID { // the pager's own session
@@ -90,7 +88,7 @@ func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 			}
 			writes++
 		}
-	}()
+	})
 
 	stopWriter := sync.OnceFunc(func() { close(stop); wg.Wait() })
 	defer stopWriter()

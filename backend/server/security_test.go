@@ -31,12 +31,10 @@ func parallelLogins(t *testing.T, c *client, reqs []api.LoginRequest) []response
 	var start, done sync.WaitGroup
 	start.Add(1)
 	for i, req := range reqs {
-		done.Add(1)
-		go func() {
-			defer done.Done()
+		done.Go(func() {
 			start.Wait()
 			out[i] = login(c, req)
-		}()
+		})
 	}
 	start.Done()
 	done.Wait()

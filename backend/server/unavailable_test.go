@@ -171,9 +171,7 @@ func TestDatabaseLossIs503AndRecovers(t *testing.T) {
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				select {
 				case <-stop:
@@ -182,7 +180,7 @@ func TestDatabaseLossIs503AndRecovers(t *testing.T) {
 				}
 				check(requests[i%len(requests)](), true)
 			}
-		}()
+		})
 	}
 	time.Sleep(100 * time.Millisecond)
 	proxy.Cut()

@@ -226,9 +226,7 @@ func testUseTOTPStepOnce(t *testing.T, open Opener) {
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for _, h := range []store.Store{s, s2, s, s2} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			ok, err := h.UseTOTPStep(ctx, f.users[0].ID, 100)
 			if err != nil {
 				t.Error(err)
@@ -236,7 +234,7 @@ func testUseTOTPStepOnce(t *testing.T, open Opener) {
 			if ok {
 				wins.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if wins.Load() != 1 {

@@ -86,9 +86,7 @@ func signInAndEndConcurrently(t testing.TB, hs []store.Store, f fixture, writers
 	var wg sync.WaitGroup
 	closed := make(chan struct{})
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			h := hs[w%len(hs)]
 			u := f.users[w%len(f.users)].ID
 			for i := range perWriter {
@@ -100,7 +98,7 @@ func signInAndEndConcurrently(t testing.TB, hs []store.Store, f fixture, writers
 					}
 				}
 			}
-		}()
+		})
 	}
 	go func() { wg.Wait(); close(closed) }()
 	return closed

@@ -133,16 +133,14 @@ func testSessionCapAtomic(t *testing.T, open Opener) {
 	const signIns, max = 16, 3
 	var wg sync.WaitGroup
 	for i := range signIns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			in := store.SignIn{UserID: u.ID, TokenHash: []byte(store.NewID("tok")), DeviceName: "laptop", IP: "192.0.2.1",
 				Idle: time.Hour, Absolute: 2 * time.Hour}
 			capped(max)(&in)
 			if _, _, err := handles[i%2].SignIn(ctx, in); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := len(activeOf(t, s, f.org.ID, u.ID, time.Now())); n != max {

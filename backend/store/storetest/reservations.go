@@ -122,9 +122,7 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 		var got atomic.Int32
 		var wg sync.WaitGroup
 		for i := range 24 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				now := time.Now()
 				full, err := handles[i%2].AcquireStream(ctx, lease(i), caps, now, now.Add(time.Minute))
 				if err != nil {
@@ -133,7 +131,7 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 				if err == nil && full == "" {
 					got.Add(1)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		if got.Load() != want {
@@ -256,9 +254,7 @@ func testThrottleAtomic(t *testing.T, open Opener) {
 	var got atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r, err := handles[i%2].ReserveAttempt(ctx, keys, time.Now(), time.Minute)
 			if err != nil {
 				t.Error(err)
@@ -266,7 +262,7 @@ func testThrottleAtomic(t *testing.T, open Opener) {
 			if r.OK {
 				got.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if got.Load() != 5 {

@@ -159,9 +159,7 @@ func testUpdatedAtStrictlyIncreases(t *testing.T, open Opener) {
 	var mu sync.Mutex
 	stamps := map[int64]string{}
 	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			h := handles[w%2]
 			for i := w; i < len(page.Items); i += 4 {
 				got, err := h.TerminateSession(ctx, f.org.ID, page.Items[i].ID, store.Actor{UserID: f.admin.ID})
@@ -176,7 +174,7 @@ func testUpdatedAtStrictlyIncreases(t *testing.T, open Opener) {
 				stamps[got.UpdatedAt.UnixNano()] = got.ID
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if len(stamps) != 200 {
@@ -196,9 +194,7 @@ func testKeysetUnderWrites(t *testing.T, open Opener) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			h := []store.Store{s, s2}[w]
 			for i := 0; ; i++ {
 				select {
@@ -213,7 +209,7 @@ func testKeysetUnderWrites(t *testing.T, open Opener) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	for _, reader := range []store.Store{s, s2} {
 		// The active sessions in creation order (the default list; the
