@@ -12,7 +12,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -49,7 +48,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 		t.Fatalf("active total %d, activeCount %d, all %d", active.Total, page.ActiveCount, page.Total)
 	}
 	// The platform agrees on the active sessions.
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	var onPlatform int
 	cursor := ""
 	for {
@@ -275,7 +274,7 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	p.Restart()
 	// Nothing changed on the platform.
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	c = c.WithToken(token)
 	list, err := c.ListSessions(context.Background(), platformd.ListParams{Status: "all", Limit: 1000})
 	if err != nil {
@@ -311,7 +310,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		e := newEnv(t)
 		d, st := e.Synced(t, p, "admin@acme.test")
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platformd.New(p.URL(), httpx.Options{})
+		c := platformClient(t, p)
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, "lost laptop"); err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +353,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 		st := signIn(t, d, p, "admin@acme.test")
 		d.Close()
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platformd.New(p.URL(), httpx.Options{})
+		c := platformClient(t, p)
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}

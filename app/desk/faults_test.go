@@ -15,7 +15,6 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -147,7 +146,7 @@ func TestWrongWorkstationClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	var onPlatform int
 	lp := platformd.ListParams{Limit: domain.MaxPage}
 	for {

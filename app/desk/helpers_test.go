@@ -46,3 +46,7 @@ var (
 	codeOf         = desktest.CodeOf
 	ws             = desktest.Workspace
 )
+
+// platformClient is a client of p that the test calls directly, to see
+// or change what the platform holds behind the desk's back.
+var platformClient = desktest.PlatformClient

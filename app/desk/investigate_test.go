@@ -11,7 +11,6 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -164,7 +163,7 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	}
 	// On the platform.
 	token := mustToken(t, st)
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	active := map[string]bool{}
 	cursor := ""
 	for {
@@ -243,7 +242,7 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 	if err != nil || n != person.ActiveSessions {
 		t.Fatalf("sign out everywhere = %d %v, want %d", n, err, person.ActiveSessions)
 	}
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	for _, tok := range []string{victim1.Token, victim2.Token} {
 		if _, err := c.WithToken(tok).Me(ctx); err == nil {
 			t.Error("a signed-out token still works")

@@ -8,8 +8,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
-	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -64,10 +62,7 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 			t.Errorf("%s as the auditor reached the platform: %v", r.what, w)
 		}
 	}
-	c, err := platformd.New(p.URL(), httpx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := platformClient(t, p)
 	if _, err := c.WithToken(admin.Token).Me(ctx); err != nil {
 		t.Fatalf("the admin's session did not survive the auditor: %v", err)
 	}

@@ -15,7 +15,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -67,10 +66,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 	d := e.Open(t)
 	ctx := context.Background()
 	shareWorkstation(t, d)
-	c, err := platformd.New(p.URL(), httpx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := platformClient(t, p)
 	kc := keychain.OS()
 	var token string
 	// start signs the admin in and syncs, so that the cache file and its key
@@ -83,6 +79,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 		if err := kc.SetDeviceSecret(id, "left-from-before"); err != nil {
 			t.Fatal(err)
 		}
+		var err error
 		if token, err = kc.Token(id); err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,6 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
-	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -105,7 +103,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	// An admin revokes the device's trust: the next sign-in asks for the
 	// code again and the worthless secret leaves the keychain.
 	admin := p.Login(t, "acme", "admin@acme.test")
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	if _, err := c.WithToken(admin.Token).UntrustDevice(ctx, deviceID, "lost laptop"); err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,18 @@ function holdSessionLists() {
   return { open, restore: () => api.listSessions.mockImplementation(real) };
 }
 
+// renderFirstSync renders the desk during its first sync (nothing cached
+// yet, the sync at phase and done); rows are the sessions the sync will
+// have written, for the test to put back.
+async function renderFirstSync(at: { phase: string; done: number; live: boolean }) {
+  const rows = fake.sessions;
+  fake.sessions = [];
+  fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', ...at, total: 0, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
+  render(App);
+  const table = await screen.findByRole('table', { name: 'Sessions' });
+  return { rows, table };
+}
+
 async function renderDesk(shown = 'user1@acme.test') {
   const user = userEvent.setup();
   render(App);
@@ -178,11 +190,7 @@ describe('focus after actions', () => {
 
 describe('first sync of a large organization', () => {
   it('shows real progress, no empty state, and switches to Synced only when the rows are there', async () => {
-    const rows = fake.sessions;
-    fake.sessions = [];
-    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'sessions', done: 35_000, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
-    render(App);
-    const table = await screen.findByRole('table', { name: 'Sessions' });
+    const { rows, table } = await renderFirstSync({ phase: 'sessions', done: 35_000, live: false });
     expect(await within(table).findByText('Loading sessions… 35,000 so far')).toBeInTheDocument();
     expect(screen.queryByText('No sessions.')).toBeNull();
     expect(screen.queryByText('0 sessions')).toBeNull();
@@ -215,11 +223,7 @@ describe('first sync of a large organization', () => {
     // The live stream asks for a delta sync right after the first full
     // sync: its first status (syncing, with the new lastSyncAt) can arrive
     // before the rows the full sync wrote.
-    const rows = fake.sessions;
-    fake.sessions = [];
-    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'saving', done: 100_001, total: 0, live: true, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
-    render(App);
-    const table = await screen.findByRole('table', { name: 'Sessions' });
+    const { rows, table } = await renderFirstSync({ phase: 'saving', done: 100_001, live: true });
     expect(await within(table).findByText(/saving them to the offline cache/)).toBeInTheDocument();
 
     fake.sessions = rows;

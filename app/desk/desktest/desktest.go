@@ -25,6 +25,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/internal/testutil"
@@ -193,4 +194,16 @@ func (e *Env) Synced(t testing.TB, p *platformtest.Platform, email string) (*des
 	st := SignIn(t, d, p, email)
 	SyncNow(t, d)
 	return d, st
+}
+
+// PlatformClient is a client of p (no token yet: WithToken) that a test
+// calls directly, to see or change what the platform holds behind the
+// desk's back.
+func PlatformClient(t testing.TB, p *platformtest.Platform) *platformd.Client {
+	t.Helper()
+	c, err := platformd.New(p.URL(), httpx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
