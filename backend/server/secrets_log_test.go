@@ -75,7 +75,7 @@ func (h *recordingHandler) all() []loggedRecord {
 	return append([]loggedRecord(nil), *h.records...)
 }
 
-// TestV11FlowLeaksNoSecret runs every v1.1 route and its error paths — the
+// TestStreamsBulkEndsAndAuditFiltersLeakNoSecret runs every v1.1 route and its error paths — the
 // event stream (resumed, refused, ended by logout), ending chosen sessions
 // and one person's, the audit filters — beside sign-ins that carry a
 // password, a TOTP code and a device secret, and fails if any log record's
@@ -84,7 +84,7 @@ func (h *recordingHandler) all() []loggedRecord {
 // covers the v1 routes through the text output; this one looks at the
 // records themselves, so a secret cannot hide in an attribute the text
 // format would quote or escape.
-func TestV11FlowLeaksNoSecret(t *testing.T) {
+func TestStreamsBulkEndsAndAuditFiltersLeakNoSecret(t *testing.T) {
 	rec := newRecordingHandler()
 	clock := newFakeClock()
 	clock.Set(time.Now().UTC())
