@@ -14,6 +14,7 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/internal/faultproxy/faultproxytest"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
@@ -180,11 +181,7 @@ func TestWrongWorkstationClock(t *testing.T) {
 // app stays online and says when to try again.
 func TestBusyPlatformIsNotOffline(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	fp, err := faultproxy.Start(p.URL(), faultproxy.Faults{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fp.Close() })
+	fp := faultproxytest.Start(t, p.URL(), faultproxy.Faults{})
 	e := newEnv(t)
 	d := e.Open(t)
 	if _, err := d.SignIn(context.Background(), desk.SignInRequest{ServerURL: fp.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}); err != nil {
@@ -205,7 +202,7 @@ func TestBusyPlatformIsNotOffline(t *testing.T) {
 		}
 	}
 	fp.Set(faultproxy.Faults{Status: 503, StatusCount: 100, RetryAfter: 30 * time.Second})
-	_, err = ws(t, d).Terminate(context.Background(), victim, "")
+	_, err := ws(t, d).Terminate(context.Background(), victim, "")
 	if codeOf(err) != domain.KindUnavailable || !strings.Contains(err.Error(), "busy") || !strings.Contains(err.Error(), "30s") {
 		t.Fatalf("terminate against a busy platform: %v (code %q)", err, codeOf(err))
 	}

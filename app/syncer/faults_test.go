@@ -11,6 +11,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/internal/faultproxy/faultproxytest"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
@@ -60,12 +61,7 @@ func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.T
 
 func proxied(t *testing.T, p *platformtest.Platform, f faultproxy.Faults) *faultproxy.Proxy {
 	t.Helper()
-	fp, err := faultproxy.Start(p.URL(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fp.Close() })
-	return fp
+	return faultproxytest.Start(t, p.URL(), f)
 }
 
 func countAll(t *testing.T, c *platformd.Client) int {
