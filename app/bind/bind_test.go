@@ -18,6 +18,7 @@ import (
 	"sessiondesk/app/bind"
 	"sessiondesk/app/cache"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/desk/desktest"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/profile"
@@ -85,23 +86,20 @@ func TestFormatError(t *testing.T) {
 
 func TestServicesAgainstPlatform(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	dir := t.TempDir()
+	e := desktest.NewEnv(t)
+	dir := e.Dir
 	events := &bind.Events{}
 	em := &fakeEmitter{}
 	events.SetEmitter(em)
-	d, err := desk.New(desk.Config{ConfigDir: filepath.Join(dir, "cfg"), CacheDir: filepath.Join(dir, "cache"), Events: events, SyncInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Start(context.Background())
-	defer d.Close()
+	e.Config.Events = events
+	d := e.Open(t)
 	auth := bind.NewAuthService(d)
 	csvPath := filepath.Join(dir, "out.csv")
 	sessions := bind.NewSessionsService(d, fakeDialogs{path: csvPath})
 	syncSvc := bind.NewSyncService(d)
 	bind.Start(context.Background(), auth, sessions, syncSvc)
 
-	_, err = auth.SignIn(bind.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password})
+	_, err := auth.SignIn(bind.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password})
 	var ue *bind.UIError
 	if !errors.As(err, &ue) || ue.Code != "mfa_required" || ue.Field != "totp" {
 		t.Fatalf("mfa sign-in: %#v", err)

@@ -1,7 +1,6 @@
 package bind_test
 
 import (
-	"context"
 	"encoding/csv"
 	"errors"
 	"os"
@@ -9,12 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"sessiondesk/app/bind"
 	"sessiondesk/app/desk"
+	"sessiondesk/app/desk/desktest"
 	"sessiondesk/app/domain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -23,13 +21,9 @@ import (
 // person page, the overview and the filtered audit log with its CSV.
 func TestInvestigationServices(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	dir := t.TempDir()
-	d, err := desk.New(desk.Config{ConfigDir: filepath.Join(dir, "cfg"), CacheDir: filepath.Join(dir, "cache"), SyncInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Start(context.Background())
-	defer d.Close()
+	e := desktest.NewEnv(t)
+	dir := e.Dir
+	d := e.Open(t)
 	auth := bind.NewAuthService(d)
 	sessions := bind.NewSessionsService(d, nil)
 	em := &fakeEmitter{}
@@ -124,16 +118,7 @@ func (f emitterFunc) Emit(name string, data ...any) { f(name, data...) }
 // nothing was ended and the call fails as a single action does.
 func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	dir := t.TempDir()
-	d, err := desk.New(desk.Config{
-		ConfigDir: filepath.Join(dir, "cfg"), CacheDir: filepath.Join(dir, "cache"), SyncInterval: time.Hour,
-		Client: httpx.Options{CallTimeout: 3 * time.Second, FirstByteTimeout: time.Second, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Start(context.Background())
-	defer d.Close()
+	d := desktest.NewEnv(t).Open(t)
 	st, err := bind.NewAuthService(d).SignIn(bind.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
 	if err != nil {
 		t.Fatal(err)

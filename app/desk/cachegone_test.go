@@ -19,7 +19,7 @@ const outsideMark = "removed outside Sessions Desk"
 // tool would: straight from the folder, without the app.
 func deleteCacheFiles(t *testing.T, e *env, id string) {
 	t.Helper()
-	matches, err := filepath.Glob(filepath.Join(e.cfg.CacheDir, id+".db*"))
+	matches, err := filepath.Glob(filepath.Join(e.Config.CacheDir, id+".db*"))
 	if err != nil || len(matches) == 0 {
 		t.Fatalf("no cache files of %s to delete (%v): the test would prove nothing", id, err)
 	}
@@ -40,7 +40,7 @@ func TestDeletedCacheFilesAreToldUntilDismissed(t *testing.T) {
 	}
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	if n := d.State().Notice; n != "" {
 		t.Fatalf("a first sign-in told of a loss: %q", n)
@@ -50,13 +50,13 @@ func TestDeletedCacheFilesAreToldUntilDismissed(t *testing.T) {
 
 	id := st.Profile.ID
 	deleteCacheFiles(t, e, id)
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	s := d2.State()
-	path := filepath.Join(e.cfg.CacheDir, id+".db")
+	path := filepath.Join(e.Config.CacheDir, id+".db")
 	if !s.SignedIn || !strings.Contains(s.Notice, outsideMark) || !strings.Contains(s.Notice, path) || !strings.Contains(s.Notice, "admin@acme.test") {
 		t.Fatalf("notice after the cache files were deleted: %q (want %q, the path %s and the account)", s.Notice, outsideMark, path)
 	}
-	if last, ok := e.events.lastAuth(); !ok || last.Notice != s.Notice {
+	if last, ok := e.Events.LastAuth(); !ok || last.Notice != s.Notice {
 		t.Fatalf("the UI was not told: %+v", last)
 	}
 	// The data comes back with the next sync; the notice stays.
@@ -75,7 +75,7 @@ func TestDeletedCacheFilesAreToldUntilDismissed(t *testing.T) {
 	d2.Close()
 
 	// Written again: the next start has nothing to tell.
-	d3 := e.open(t)
+	d3 := e.Open(t)
 	if s := d3.State(); !s.SignedIn || s.Notice != "" {
 		t.Fatalf("a start after the cache was written again: signedIn=%v notice=%q", s.SignedIn, s.Notice)
 	}
@@ -86,9 +86,7 @@ func TestDeletedCacheFilesAreToldUntilDismissed(t *testing.T) {
 func TestCacheDeletedWhileSignedOutIsToldAtSignIn(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	if err := d.SignOut(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +103,7 @@ func TestCacheDeletedWhileSignedOutIsToldAtSignIn(t *testing.T) {
 func TestOwnCacheDeletionsAreNotTold(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	noNotice := func(when string) {
 		t.Helper()
@@ -131,7 +129,7 @@ func TestOwnCacheDeletionsAreNotTold(t *testing.T) {
 	if err := d.SignOut(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, id+".db*")); len(left) > 0 {
+	if left, _ := filepath.Glob(filepath.Join(e.Config.CacheDir, id+".db*")); len(left) > 0 {
 		t.Fatalf("cache files left after sign-out with forgetting: %v", left)
 	}
 	signIn(t, d, p, "admin@acme.test")
@@ -172,7 +170,7 @@ func TestOwnCacheDeletionsAreNotTold(t *testing.T) {
 
 	// And a restart over all that is quiet too: what the app deleted
 	// itself is never reported as deleted outside it.
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	if s := d2.State(); !s.SignedIn || s.Notice != "" {
 		t.Fatalf("restart: signedIn=%v notice=%q", s.SignedIn, s.Notice)
 	}
@@ -184,16 +182,14 @@ func TestOwnCacheDeletionsAreNotTold(t *testing.T) {
 func TestCacheDeletedWhileOpenIsToldAtReopen(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	deleteCacheFiles(t, e, st.Profile.ID)
 	s := d.Settings()
 	s.RetentionDays = 3
 	if _, err := d.SaveSettings(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
-	if last, ok := e.events.lastAuth(); !ok || !last.SignedIn || !strings.Contains(last.Notice, outsideMark) {
+	if last, ok := e.Events.LastAuth(); !ok || !last.SignedIn || !strings.Contains(last.Notice, outsideMark) {
 		t.Fatalf("the UI was not told at the reopen: %+v", last)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -20,7 +19,7 @@ import (
 func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	if !st.KeychainAvailable || st.Profile.Email != "admin@acme.test" || !st.Me.Has(domain.PermSessionsTerminateOrg) {
 		t.Fatalf("state = %+v", st)
@@ -49,7 +48,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 		t.Fatalf("active total %d, activeCount %d, all %d", active.Total, page.ActiveCount, page.Total)
 	}
 	// The platform agrees on the active sessions.
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	var onPlatform int
 	cursor := ""
 	for {
@@ -110,12 +109,12 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	checkFiles := func(when string, want ...string) {
 		t.Helper()
 		for _, suffix := range want {
-			f := filepath.Join(e.cfg.CacheDir, st.Profile.ID+".db"+suffix)
+			f := filepath.Join(e.Config.CacheDir, st.Profile.ID+".db"+suffix)
 			if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
 				t.Fatalf("%s: %s missing or empty: %v", when, filepath.Base(f), err)
 			}
 		}
-		files, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*"))
+		files, _ := filepath.Glob(filepath.Join(e.Config.CacheDir, "*"))
 		if len(files) == 0 {
 			t.Fatalf("%s: no cache files written", when)
 		}
@@ -139,27 +138,27 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	checkFiles("open", "", "-wal", "-shm")
 	d.Close()
 	checkFiles("closed", "")
-	cfgData, err := os.ReadFile(filepath.Join(e.cfg.ConfigDir, "profiles.json"))
+	cfgData, err := os.ReadFile(filepath.Join(e.Config.ConfigDir, "profiles.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi, _ := os.Stat(filepath.Join(e.cfg.ConfigDir, "profiles.json")); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(filepath.Join(e.Config.ConfigDir, "profiles.json")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("profiles.json mode %v", fi.Mode().Perm())
 	}
 	for _, secret := range []string{token, platformtest.Password} {
 		if bytes.Contains(cfgData, []byte(secret)) {
 			t.Errorf("config file holds a secret")
 		}
-		if strings.Contains(e.logs.String(), secret) {
+		if strings.Contains(e.Logs.String(), secret) {
 			t.Errorf("logs hold a secret")
 		}
 	}
-	if !strings.Contains(e.logs.String(), "platform request") {
+	if !strings.Contains(e.Logs.String(), "platform request") {
 		t.Fatal("expected request logs to check")
 	}
 
 	// A restart resumes with the stored token, with the cached lists.
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	st2 := d2.State()
 	if !st2.SignedIn || st2.Profile.ID != st.Profile.ID {
 		t.Fatalf("after restart: %+v", st2)
@@ -179,7 +178,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	if _, err := c.WithToken(token).Me(context.Background()); !domain.IsUnauthenticated(err) {
 		t.Fatalf("token still valid on the platform after sign-out: %v", err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*.db*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(e.Config.CacheDir, "*.db*")); len(left) != 0 {
 		t.Fatalf("purge left %v", left)
 	}
 }
@@ -187,7 +186,7 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 func TestSignInErrorsAndMFA(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	_, err := d.SignIn(ctx, desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "admin@acme.test", Password: "wrong"})
 	if e, ok := err.(*desk.Error); !ok || e.Code != domain.KindUnauthenticated || e.Field != "password" {
@@ -233,10 +232,8 @@ func TestSignInErrorsAndMFA(t *testing.T) {
 func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	e.cfg.SyncInterval = 300 * time.Millisecond
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e.Config.SyncInterval = 300 * time.Millisecond
+	d, st := e.Synced(t, p, "admin@acme.test")
 	before, _ := ws(t, d).ListSessions(desk.SessionQuery{Limit: 1000})
 	var victim domain.Session
 	for _, s := range before.Items {
@@ -277,7 +274,7 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	p.Restart()
 	// Nothing changed on the platform.
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	c = c.WithToken(token)
 	list, err := c.ListSessions(context.Background(), platformd.ListParams{Status: "all", Limit: 1000})
 	if err != nil {
@@ -311,17 +308,15 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 
 	t.Run("terminated by another admin", func(t *testing.T) {
 		e := newEnv(t)
-		d := e.open(t)
-		st := signIn(t, d, p, "admin@acme.test")
-		syncNow(t, d)
+		d, st := e.Synced(t, p, "admin@acme.test")
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platformd.New(p.URL(), httpx.Options{})
+		c := platformClient(t, p)
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, "lost laptop"); err != nil {
 			t.Fatal(err)
 		}
 		_, _ = ws(t, d).SyncNow(context.Background())
 		eventually(t, 5*time.Second, "auth:changed signedIn=false", func() bool {
-			a, ok := e.events.lastAuth()
+			a, ok := e.Events.LastAuth()
 			return ok && !a.SignedIn && strings.Contains(a.Message, "Sign in again")
 		})
 		if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
@@ -331,7 +326,7 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 			t.Fatal("still signed in")
 		}
 		// A restart does not resume it.
-		d2 := e.open(t)
+		d2 := e.Open(t)
 		if d2.State().SignedIn {
 			t.Fatal("resumed a dead session")
 		}
@@ -339,14 +334,12 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 
 	t.Run("terminated from the app itself", func(t *testing.T) {
 		e := newEnv(t)
-		d := e.open(t)
-		st := signIn(t, d, p, "auditor@acme.test")
-		syncNow(t, d)
+		d, st := e.Synced(t, p, "auditor@acme.test")
 		if _, err := ws(t, d).Terminate(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 5*time.Second, "auth:changed signedIn=false", func() bool {
-			a, ok := e.events.lastAuth()
+			a, ok := e.Events.LastAuth()
 			return ok && !a.SignedIn
 		})
 		if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
@@ -356,15 +349,15 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 
 	t.Run("resume with a dead token", func(t *testing.T) {
 		e := newEnv(t)
-		d := e.open(t)
+		d := e.Open(t)
 		st := signIn(t, d, p, "admin@acme.test")
 		d.Close()
 		other := p.Login(t, "acme", "admin@acme.test")
-		c, _ := platformd.New(p.URL(), httpx.Options{})
+		c := platformClient(t, p)
 		if _, err := c.WithToken(other.Token).TerminateSession(context.Background(), st.Me.SessionID, ""); err != nil {
 			t.Fatal(err)
 		}
-		d2 := e.open(t)
+		d2 := e.Open(t)
 		if s := d2.State(); s.SignedIn || !strings.Contains(s.Message, "Sign in again") {
 			t.Fatalf("state = %+v", s)
 		}
@@ -377,10 +370,8 @@ func TestOwnSessionTerminatedAsksForSignIn(t *testing.T) {
 func TestActionsUpdateListsAndAudit(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	e.cfg.SyncInterval = 200 * time.Millisecond
-	d := e.open(t)
-	signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e.Config.SyncInterval = 200 * time.Millisecond
+	d, _ := e.Synced(t, p, "admin@acme.test")
 	victim := p.Login(t, "acme", "member@acme.test")
 	syncNow(t, d)
 	s, err := ws(t, d).Terminate(context.Background(), victim.Session.ID, "test reason")
@@ -414,8 +405,8 @@ func TestActionsUpdateListsAndAudit(t *testing.T) {
 func TestNoKeychainKeepsEverythingInMemory(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	e.cfg.KeychainProbe = func(context.Context) error { return keychain.ErrUnavailable }
-	d := e.open(t)
+	e.Config.KeychainProbe = func(context.Context) error { return keychain.ErrUnavailable }
+	d := e.Open(t)
 	if st := d.State(); st.KeychainAvailable || !strings.Contains(st.KeychainMessage, "memory") {
 		t.Fatalf("state = %+v", st)
 	}
@@ -427,12 +418,12 @@ func TestNoKeychainKeepsEverythingInMemory(t *testing.T) {
 	if _, err := keychain.OS().Token(st.Profile.ID); err == nil {
 		t.Fatal("token reached the OS keychain")
 	}
-	if files, _ := filepath.Glob(filepath.Join(e.cfg.CacheDir, "*.db*")); len(files) != 0 {
+	if files, _ := filepath.Glob(filepath.Join(e.Config.CacheDir, "*.db*")); len(files) != 0 {
 		t.Fatalf("cache written to disk without a keychain: %v", files)
 	}
 	d.Close()
 	// Next run: not signed in (the token lived in memory only).
-	if d2 := e.open(t); d2.State().SignedIn {
+	if d2 := e.Open(t); d2.State().SignedIn {
 		t.Fatal("signed in without a stored token")
 	}
 }
@@ -440,19 +431,17 @@ func TestNoKeychainKeepsEverythingInMemory(t *testing.T) {
 func TestCorruptCacheRebuiltWithMessage(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	want, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
-	path := filepath.Join(e.cfg.CacheDir, st.Profile.ID+".db")
+	path := filepath.Join(e.Config.CacheDir, st.Profile.ID+".db")
 	os.Remove(path + "-wal")
 	os.Remove(path + "-shm")
 	if err := os.WriteFile(path, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 4096), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d2 := e.open(t) // must not panic or fail
+	d2 := e.Open(t) // must not panic or fail
 	s := d2.State()
 	if !s.SignedIn || !strings.Contains(s.Notice, "rebuilt") {
 		t.Fatalf("state after a corrupt cache: %+v", s)
@@ -470,15 +459,13 @@ func TestCorruptCacheRebuiltWithMessage(t *testing.T) {
 func TestOfflineStartReviewsCacheThenReconnects(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	e.cfg.SyncInterval = 200 * time.Millisecond
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e.Config.SyncInterval = 200 * time.Millisecond
+	d, st := e.Synced(t, p, "admin@acme.test")
 	want, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
 	p.Stop()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	s := d2.State()
 	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(domain.PermSessionsView) {
 		t.Fatalf("offline start: %+v", s)

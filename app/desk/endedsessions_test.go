@@ -22,7 +22,7 @@ import (
 func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	st := signIn(t, d, p, "admin@acme.test")
 	victims := []api.LoginResponse{p.Login(t, "acme", "member@acme.test"), p.Login(t, "acme", "auditor@acme.test")}
@@ -46,7 +46,7 @@ func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 	if err != nil || created {
 		t.Fatalf("cache key: created %v, %v", created, err)
 	}
-	store, _, err := cache.Open(ctx, cache.Options{Dir: e.cfg.CacheDir, Profile: st.Profile.ID, Key: key})
+	store, _, err := cache.Open(ctx, cache.Options{Dir: e.Config.CacheDir, Profile: st.Profile.ID, Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 
 	// A restart with the platform gone: offline, from the cache.
 	p.Stop()
-	d = e.open(t)
+	d = e.Open(t)
 	if got := d.State(); !got.SignedIn {
 		t.Fatalf("not resumed offline: %+v", got)
 	}

@@ -14,8 +14,8 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/internal/faultproxy/faultproxytest"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -26,16 +26,14 @@ import (
 func TestOfflineStartAfterLostCacheKnowsWhoYouAre(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	d.Close()
 
-	if err := cache.Remove(e.cfg.CacheDir, st.Profile.ID); err != nil {
+	if err := cache.Remove(e.Config.CacheDir, st.Profile.ID); err != nil {
 		t.Fatal(err)
 	}
 	p.Stop()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	s := d2.State()
 	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" || !s.Me.Has(domain.PermSessionsView) || s.Me.Org.ID == "" {
 		t.Fatalf("offline start after a lost cache: %+v", s)
@@ -45,7 +43,7 @@ func TestOfflineStartAfterLostCacheKnowsWhoYouAre(t *testing.T) {
 	}
 
 	// The profile file holds the identity and no secret, mode 0600.
-	path := filepath.Join(e.cfg.ConfigDir, "profiles.json")
+	path := filepath.Join(e.Config.ConfigDir, "profiles.json")
 	fi, err := os.Stat(path)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("profiles file: %v %v", fi, err)
@@ -74,9 +72,7 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 	}
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	held, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all"})
 	d.Close()
 
@@ -90,7 +86,7 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 	if err := kc.SetToken(st.Profile.ID, token); err != nil {
 		t.Fatal(err)
 	}
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	s := d2.State()
 	if !s.SignedIn || !strings.Contains(s.Notice, "key was missing from the keychain") || !strings.Contains(s.Notice, "("+strconv.Itoa(held.Total)+" sessions)") {
 		t.Fatalf("notice after the cache key was lost: %q (held %d)", s.Notice, held.Total)
@@ -115,17 +111,15 @@ func TestLostCacheKeyIsToldUntilDismissed(t *testing.T) {
 func TestDamagedCacheNoticeSurvivesSyncs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	d.Close()
-	path := filepath.Join(e.cfg.CacheDir, st.Profile.ID+".db")
+	path := filepath.Join(e.Config.CacheDir, st.Profile.ID+".db")
 	os.Remove(path + "-wal")
 	os.Remove(path + "-shm")
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 500)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	notice := d2.State().Notice
 	if !strings.Contains(notice, "rebuilt") {
 		t.Fatalf("notice = %q", notice)
@@ -146,16 +140,14 @@ func TestWrongWorkstationClock(t *testing.T) {
 	var skew atomic.Int64
 	skew.Store(int64(13 * time.Hour))
 	e := newEnv(t)
-	e.cfg.Clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e.Config.Clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	d, st := e.Synced(t, p, "admin@acme.test")
 	page, err := ws(t, d).ListSessions(desk.SessionQuery{Status: "active", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	token, _ := keychain.OS().Token(st.Profile.ID)
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	var onPlatform int
 	lp := platformd.ListParams{Limit: domain.MaxPage}
 	for {
@@ -178,7 +170,7 @@ func TestWrongWorkstationClock(t *testing.T) {
 	// 15 days on, offline: the cache is the only copy and stays.
 	skew.Store(int64(15 * 24 * time.Hour))
 	p.Stop()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	again, _ := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all"})
 	if again.Total != all.Total || !again.Offline {
 		t.Fatalf("after a 15-day clock jump: %d cached sessions (offline %v), want %d", again.Total, again.Offline, all.Total)
@@ -189,13 +181,9 @@ func TestWrongWorkstationClock(t *testing.T) {
 // app stays online and says when to try again.
 func TestBusyPlatformIsNotOffline(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	fp, err := faultproxy.Start(p.URL(), faultproxy.Faults{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fp.Close() })
+	fp := faultproxytest.Start(t, p.URL(), faultproxy.Faults{})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	if _, err := d.SignIn(context.Background(), desk.SignInRequest{ServerURL: fp.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +202,7 @@ func TestBusyPlatformIsNotOffline(t *testing.T) {
 		}
 	}
 	fp.Set(faultproxy.Faults{Status: 503, StatusCount: 100, RetryAfter: 30 * time.Second})
-	_, err = ws(t, d).Terminate(context.Background(), victim, "")
+	_, err := ws(t, d).Terminate(context.Background(), victim, "")
 	if codeOf(err) != domain.KindUnavailable || !strings.Contains(err.Error(), "busy") || !strings.Contains(err.Error(), "30s") {
 		t.Fatalf("terminate against a busy platform: %v (code %q)", err, codeOf(err))
 	}

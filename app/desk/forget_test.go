@@ -12,7 +12,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/internal/testbus"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/notify"
 	"sessiondesk/app/profile"
 	"sessiondesk/backend/platformtest"
 )
@@ -24,7 +23,7 @@ import (
 func leftovers(t *testing.T, e *env, id, email string) []string {
 	t.Helper()
 	var found []string
-	for _, dir := range []string{e.cfg.ConfigDir, e.cfg.CacheDir} {
+	for _, dir := range []string{e.Config.ConfigDir, e.Config.CacheDir} {
 		filepath.WalkDir(dir, func(path string, de os.DirEntry, err error) error {
 			if err != nil || de.IsDir() {
 				return nil
@@ -56,9 +55,7 @@ func leftovers(t *testing.T, e *env, id, email string) []string {
 func TestRemoveProfileLeavesNothingBehind(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	id := st.Profile.ID
 	// A second account stays: removal is per account.
 	if err := d.SignOut(context.Background(), false); err != nil {
@@ -130,7 +127,7 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 		seen      []string
 		listed    int
 	)
-	e.cfg.Events = &authHook{recorder: e.events, signedOut: func() {
+	e.Config.Events = &authHook{recorder: e.Events, signedOut: func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if id == "" {
@@ -139,14 +136,12 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 		announced++
 		seen = append(seen, leftovers(t, e, id, "admin@acme.test")...)
 		// What the sign-in form lists at that moment.
-		if ps, err := profile.Open(e.cfg.ConfigDir); err == nil {
+		if ps, err := profile.Open(e.Config.ConfigDir); err == nil {
 			all, _ := ps.List()
 			listed = len(all)
 		}
 	}}
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	if got := leftovers(t, e, st.Profile.ID, "admin@acme.test"); len(got) == 0 {
 		t.Fatal("nothing of the account found before removal, so the check after it would pass vacuously")
 	}
@@ -170,9 +165,7 @@ func TestRemovedOpenAccountIsGoneWhenTheSignOutIsAnnounced(t *testing.T) {
 func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	id := st.Profile.ID
 	kc := keychain.OS()
 	// A trusted-device secret as the platform would have given it.
@@ -182,7 +175,7 @@ func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 	if err := d.SignOut(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := os.ReadDir(e.cfg.CacheDir)
+	files, _ := os.ReadDir(e.Config.CacheDir)
 	for _, f := range files {
 		if strings.HasPrefix(f.Name(), id) {
 			t.Errorf("cache file %s survived sign-out with forget", f.Name())
@@ -209,9 +202,7 @@ func TestSignOutForgettingLeavesNoCacheNoKeyNoDeviceSecret(t *testing.T) {
 func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	d, st := e.Synced(t, p, "admin@acme.test")
 	id := st.Profile.ID
 	kc := keychain.OS()
 	key1, created, err := kc.CacheKey(id)
@@ -219,7 +210,7 @@ func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 		t.Fatalf("cache key before: created=%v %v", created, err)
 	}
 	info, err := d.CacheInfo(context.Background())
-	if err != nil || info.Bytes == 0 || info.Oldest.IsZero() || info.Folder != e.cfg.CacheDir || !info.Encrypted {
+	if err != nil || info.Bytes == 0 || info.Oldest.IsZero() || info.Folder != e.Config.CacheDir || !info.Encrypted {
 		t.Fatalf("cache info before: %+v %v", info, err)
 	}
 	if !info.KeyInKeychain {
@@ -247,15 +238,8 @@ func TestForgetCachedDataNowStartsOverWithANewKey(t *testing.T) {
 // sync interval reopens the workspace without signing out.
 func TestSettingsNotificationsOffAndRetentionApply(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	addr := testbus.Start(t)
-	rec := testbus.Serve(t, addr)
-	n := notify.Connect(addr, nil)
-	defer n.Close()
-	e := newEnv(t)
-	e.cfg.Notifier = n
-	d := e.open(t)
-	st := signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e, rec := notifyingEnv(t, true)
+	d, st := e.Synced(t, p, "admin@acme.test")
 
 	s := d.Settings()
 	if !s.Notifications || s.RetentionDays != 14 {

@@ -11,7 +11,6 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -21,7 +20,7 @@ import (
 // with the same total.
 func TestSessionFiltersCombine(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	d := newEnv(t).open(t)
+	d := newEnv(t).Open(t)
 	signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	all, err := ws(t, d).AllSessions(desk.SessionQuery{Status: "all", Sort: "created_at"})
@@ -128,7 +127,7 @@ func matches(s domain.Session, q desk.SessionQuery, now time.Time) bool {
 func TestTerminateSelectedAndDetails(t *testing.T) {
 	ctx := context.Background()
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	d := newEnv(t).open(t)
+	d := newEnv(t).Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	q := desk.SessionQuery{Status: "active", MFA: "no", Platform: "Windows"}
@@ -164,7 +163,7 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	}
 	// On the platform.
 	token := mustToken(t, st)
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	active := map[string]bool{}
 	cursor := ""
 	for {
@@ -231,7 +230,7 @@ func mustToken(t *testing.T, st desk.AuthState) string {
 func TestSignOutEverywhereAndPerson(t *testing.T) {
 	ctx := context.Background()
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	d := newEnv(t).open(t)
+	d := newEnv(t).Open(t)
 	st := signIn(t, d, p, "admin@acme.test")
 	victim1, victim2 := p.Login(t, "acme", "auditor@acme.test"), p.Login(t, "acme", "auditor@acme.test")
 	syncNow(t, d)
@@ -243,7 +242,7 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 	if err != nil || n != person.ActiveSessions {
 		t.Fatalf("sign out everywhere = %d %v, want %d", n, err, person.ActiveSessions)
 	}
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	for _, tok := range []string{victim1.Token, victim2.Token} {
 		if _, err := c.WithToken(tok).Me(ctx); err == nil {
 			t.Error("a signed-out token still works")

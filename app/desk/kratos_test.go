@@ -37,7 +37,7 @@ func TestKratosProfileBesidePlatformd(t *testing.T) {
 	}
 
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	signIn(t, d, p, "admin@acme.test")
 
 	// The form's checks, and an address that is Kratos' public API.
@@ -110,7 +110,7 @@ func TestKratosProfileBesidePlatformd(t *testing.T) {
 	}
 
 	// The API key is in the keychain only.
-	_ = filepath.WalkDir(e.dir, func(path string, de fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(e.Dir, func(path string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
 			return err
 		}
@@ -123,7 +123,7 @@ func TestKratosProfileBesidePlatformd(t *testing.T) {
 
 	// A restarted app resumes the last profile, on Kratos.
 	d.Close()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	if err := d2.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func TestClosedWorkspaceLeavesNoConnections(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	f := newFront(t, p)
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	st, err := d.SignIn(context.Background(), desk.SignInRequest{ServerURL: f.srv.URL, Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
 	if err != nil || !st.SignedIn {
 		t.Fatalf("SignIn: %v", err)
@@ -103,8 +103,8 @@ func TestConcurrentSignInAndResumeLeakNoWorkspace(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	f := newFront(t, p)
 	e := newEnv(t)
-	e.cfg.SyncInterval = 20 * time.Millisecond
-	d := e.open(t)
+	e.Config.SyncInterval = 20 * time.Millisecond
+	d := e.Open(t)
 	ctx := context.Background()
 	admin := desk.SignInRequest{ServerURL: f.srv.URL, Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}
 	auditor := admin

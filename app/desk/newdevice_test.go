@@ -10,20 +10,28 @@ import (
 	"sessiondesk/backend/platformtest"
 )
 
+// notifyingEnv is a workstation whose desk notifies over a private D-Bus,
+// with a recording notification service on it when serve (else none).
+func notifyingEnv(t *testing.T, serve bool) (*env, *testbus.Notifications) {
+	t.Helper()
+	addr := testbus.Start(t)
+	var rec *testbus.Notifications
+	if serve {
+		rec = testbus.Serve(t, addr)
+	}
+	n := notify.Connect(addr, nil)
+	t.Cleanup(func() { n.Close() })
+	e := newEnv(t)
+	e.Config.Notifier = n
+	return e, rec
+}
+
 // New-device detection end to end: the real platform, the real cache file,
 // real D-Bus (a private bus with a recording notification service).
 func TestNewDeviceNotifiedOnceAcrossRestarts(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	addr := testbus.Start(t)
-	rec := testbus.Serve(t, addr)
-	n := notify.Connect(addr, nil)
-	defer n.Close()
-
-	e := newEnv(t)
-	e.cfg.Notifier = n
-	d := e.open(t)
-	signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e, rec := notifyingEnv(t, true)
+	d, _ := e.Synced(t, p, "admin@acme.test")
 	if got := rec.Notes(); len(got) != 0 {
 		t.Fatalf("first sync notified %d devices: %v", len(got), got)
 	}
@@ -46,7 +54,7 @@ func TestNewDeviceNotifiedOnceAcrossRestarts(t *testing.T) {
 
 	// A restart: new Desk, new cache handle, same profile.
 	d.Close()
-	d2 := e.open(t)
+	d2 := e.Open(t)
 	if !d2.State().SignedIn {
 		t.Fatal("restart did not resume")
 	}
@@ -67,17 +75,11 @@ func TestNewDeviceNotifiedOnceAcrossRestarts(t *testing.T) {
 // Without a notification service the sync still succeeds.
 func TestMissingNotificationServiceIsNotFatal(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
-	addr := testbus.Start(t) // nobody owns org.freedesktop.Notifications
-	n := notify.Connect(addr, nil)
-	defer n.Close()
-	e := newEnv(t)
-	e.cfg.Notifier = n
-	d := e.open(t)
-	signIn(t, d, p, "admin@acme.test")
-	syncNow(t, d)
+	e, _ := notifyingEnv(t, false) // nobody owns org.freedesktop.Notifications
+	d, _ := e.Synced(t, p, "admin@acme.test")
 	p.Login(t, "acme", "member@acme.test")
 	if st := syncNow(t, d); !st.Online || st.LastError != "" {
 		t.Fatalf("status = %+v", st)
 	}
-	eventually(t, time.Second, "warning logged", func() bool { return strings.Contains(e.logs.String(), "notification") })
+	eventually(t, time.Second, "warning logged", func() bool { return strings.Contains(e.Logs.String(), "notification") })
 }

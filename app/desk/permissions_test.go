@@ -8,8 +8,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
-	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -22,7 +20,7 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	f := newFront(t, p)
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	admin := p.Login(t, "acme", "admin@acme.test") // someone else's session
 	st, err := d.SignIn(ctx, desk.SignInRequest{ServerURL: f.srv.URL, Org: "acme", Email: "auditor@acme.test", Password: platformtest.Password})
@@ -64,10 +62,7 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 			t.Errorf("%s as the auditor reached the platform: %v", r.what, w)
 		}
 	}
-	c, err := platformd.New(p.URL(), httpx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := platformClient(t, p)
 	if _, err := c.WithToken(admin.Token).Me(ctx); err != nil {
 		t.Fatalf("the admin's session did not survive the auditor: %v", err)
 	}

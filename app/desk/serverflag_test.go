@@ -14,12 +14,12 @@ func TestServerFlagStartsOnThatPlatform(t *testing.T) {
 	a := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	b := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	signIn(t, d, a, "admin@acme.test") // remembered, token kept, last used
 	d.Close()
 
-	e.cfg.Server = " " + b.URL() + "/"
-	d = e.open(t)
+	e.Config.Server = " " + b.URL() + "/"
+	d = e.Open(t)
 	st := d.State()
 	if st.SignedIn {
 		t.Errorf("started for %s, resumed the account on %s", b.URL(), st.Profile.ServerURL)
@@ -29,8 +29,8 @@ func TestServerFlagStartsOnThatPlatform(t *testing.T) {
 	}
 	d.Close()
 
-	e.cfg.Server = a.URL()
-	d = e.open(t)
+	e.Config.Server = a.URL()
+	d = e.Open(t)
 	if st := d.State(); !st.SignedIn || st.Profile.ServerURL != a.URL() || st.DefaultServer != a.URL() {
 		t.Errorf("started for the remembered account's platform: signed in %v, default server %q", st.SignedIn, st.DefaultServer)
 	}

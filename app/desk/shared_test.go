@@ -15,7 +15,6 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
@@ -39,7 +38,7 @@ func shareWorkstation(t *testing.T, d *desk.Desk) {
 func copyLeft(t *testing.T, e *env, id string) []string {
 	t.Helper()
 	var left []string
-	files, _ := os.ReadDir(e.cfg.CacheDir)
+	files, _ := os.ReadDir(e.Config.CacheDir)
 	for _, f := range files {
 		if strings.HasPrefix(f.Name(), id) {
 			left = append(left, "cache file "+f.Name())
@@ -64,13 +63,10 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo", IdleTimeout: time.Hour,
 		Clock: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	shareWorkstation(t, d)
-	c, err := platformd.New(p.URL(), httpx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := platformClient(t, p)
 	kc := keychain.OS()
 	var token string
 	// start signs the admin in and syncs, so that the cache file and its key
@@ -83,6 +79,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 		if err := kc.SetDeviceSecret(id, "left-from-before"); err != nil {
 			t.Fatal(err)
 		}
+		var err error
 		if token, err = kc.Token(id); err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +119,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 	if _, err := admin().TerminateSession(ctx, sid, "while the app was closed"); err != nil {
 		t.Fatal(err)
 	}
-	d = e.open(t)
+	d = e.Open(t)
 	gone("ended while the app was not running", id)
 
 	id, _ = start()
@@ -142,12 +139,12 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 
 	id, _ = start()
 	d.Close() // as a crash leaves it: nothing ended
-	d = e.open(t)
+	d = e.Open(t)
 	gone("the next start after a run that did not end", id)
 	if _, err := c.WithToken(token).Me(ctx); !domain.IsUnauthenticated(err) {
 		t.Errorf("the session left by that run lives on at the platform: %v", err)
 	}
-	if _, err := os.Stat(cache.FilePath(e.cfg.CacheDir, id)); err == nil {
+	if _, err := os.Stat(cache.FilePath(e.Config.CacheDir, id)); err == nil {
 		t.Error("the cache file is back")
 	}
 }
@@ -159,7 +156,7 @@ func TestSharedWorkstationForgetsTheCopyAtEveryEndOfTheSession(t *testing.T) {
 func TestSharedWorkstationNeverKeepsATrustedDeviceSecret(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	kc := keychain.OS()
 

@@ -18,7 +18,7 @@ func TestSignInWithOrgCA(t *testing.T) {
 	ca := platformtest.NewCA(t, "Acme Internal CA")
 	p := platformtest.Start(t, platformtest.Options{TLS: ca.ServerTLS(t)})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	req := desk.SignInRequest{ServerURL: p.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}
 
@@ -38,7 +38,7 @@ func TestSignInWithOrgCA(t *testing.T) {
 	}
 	d.Close()
 
-	again := e.open(t)
+	again := e.Open(t)
 	ok, err := again.ResumeProfile(ctx, profiles[0])
 	if err != nil || !ok {
 		t.Fatalf("resume over HTTPS: %v %v", ok, err)

@@ -11,8 +11,6 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
-	"sessiondesk/app/provider/httpx"
-	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -23,7 +21,7 @@ import (
 func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	e := newEnv(t)
-	d := e.open(t)
+	d := e.Open(t)
 	ctx := context.Background()
 	req, st := signInTrusting(t, d, p)
 	prof := st.Profile.ID
@@ -43,7 +41,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	noSecretOnDisk := func(when string) {
 		t.Helper()
 		var files []string
-		for _, dir := range []string{e.cfg.CacheDir, e.cfg.ConfigDir} {
+		for _, dir := range []string{e.Config.CacheDir, e.Config.ConfigDir} {
 			fs, _ := filepath.Glob(filepath.Join(dir, "*"))
 			files = append(files, fs...)
 		}
@@ -59,7 +57,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 				t.Errorf("%s: %s holds the device secret", when, filepath.Base(f))
 			}
 		}
-		if strings.Contains(e.logs.String(), secret) {
+		if strings.Contains(e.Logs.String(), secret) {
 			t.Errorf("%s: the logs hold the device secret", when)
 		}
 	}
@@ -105,7 +103,7 @@ func TestTrustedDeviceSkipsTOTPWithSecretInKeychainOnly(t *testing.T) {
 	// An admin revokes the device's trust: the next sign-in asks for the
 	// code again and the worthless secret leaves the keychain.
 	admin := p.Login(t, "acme", "admin@acme.test")
-	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c := platformClient(t, p)
 	if _, err := c.WithToken(admin.Token).UntrustDevice(ctx, deviceID, "lost laptop"); err != nil {
 		t.Fatal(err)
 	}

@@ -98,15 +98,8 @@ func roundTrip(t *testing.T, kc *keychain.Keychain) {
 	if got, err := kc.DeviceSecret(p); err != nil || got != "device-secret-1" {
 		t.Fatalf("DeviceSecret = %q, %v", got, err)
 	}
-	if err := kc.DeleteDeviceSecret(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := kc.DeleteDeviceSecret(p); err != nil {
-		t.Fatalf("deleting a missing device secret: %v", err)
-	}
-	if _, err := kc.DeviceSecret(p); !errors.Is(err, keychain.ErrNotFound) {
-		t.Fatalf("DeviceSecret after delete: %v", err)
-	}
+	deletedTwice(t, "device secret", func() error { return kc.DeleteDeviceSecret(p) },
+		func() error { _, err := kc.DeviceSecret(p); return err })
 	if err := kc.SetDeviceSecret(p, "device-secret-2"); err != nil {
 		t.Fatal(err)
 	}
@@ -118,15 +111,8 @@ func roundTrip(t *testing.T, kc *keychain.Keychain) {
 	if err != nil || created || string(key) != string(key2) {
 		t.Fatalf("second CacheKey: created=%v same=%v %v", created, string(key) == string(key2), err)
 	}
-	if err := kc.DeleteToken(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := kc.DeleteToken(p); err != nil {
-		t.Fatalf("deleting a missing token: %v", err)
-	}
-	if _, err := kc.Token(p); !errors.Is(err, keychain.ErrNotFound) {
-		t.Fatalf("Token after delete: %v", err)
-	}
+	deletedTwice(t, "token", func() error { return kc.DeleteToken(p) },
+		func() error { _, err := kc.Token(p); return err })
 	if got, err := kc.DeviceID(p); err != nil || got != "dev_123" {
 		t.Fatalf("DeviceID must survive token deletion: %q, %v", got, err)
 	}
@@ -138,5 +124,20 @@ func roundTrip(t *testing.T, kc *keychain.Keychain) {
 	}
 	if _, err := kc.DeviceSecret(p); !errors.Is(err, keychain.ErrNotFound) {
 		t.Fatalf("DeviceSecret after DeleteProfile: %v", err)
+	}
+}
+
+// deletedTwice deletes an item (what) twice: both succeed, a missing item
+// is no error, and get then finds nothing.
+func deletedTwice(t *testing.T, what string, del, get func() error) {
+	t.Helper()
+	if err := del(); err != nil {
+		t.Fatal(err)
+	}
+	if err := del(); err != nil {
+		t.Fatalf("deleting a missing %s: %v", what, err)
+	}
+	if err := get(); !errors.Is(err, keychain.ErrNotFound) {
+		t.Fatalf("%s after delete: %v, want ErrNotFound", what, err)
 	}
 }

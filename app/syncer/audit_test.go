@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"testing"
 
@@ -29,8 +28,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 	c = c.WithToken(token)
 	ctx := context.Background()
 	dir := t.TempDir()
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := newKey()
 
 	type rig struct {
 		store *cache.Store
@@ -38,11 +36,7 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 		sync  *syncer.Syncer
 	}
 	open := func() *rig {
-		st, _, err := cache.Open(ctx, cache.Options{Dir: dir, Profile: "p", Key: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := openCache(t, dir, key)
 		r := &rig{store: st, audit: syncer.NewAuditTable()}
 		// One sync reads a probe of 10 and 2 pages of 10 from each place.
 		r.sync = syncer.New(syncer.Config{Source: platformd.NewProvider(c), Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(),
@@ -69,20 +63,10 @@ func TestAuditBurstBeyondPageCapIsReadOnLaterSyncs(t *testing.T) {
 	}
 	platformAudit := func() map[string]bool {
 		out := map[string]bool{}
-		cursor := ""
-		for {
-			page, err := c.ListAudit(ctx, domain.MaxPage, cursor)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range page.Items {
-				out[e.ID] = true
-			}
-			if page.NextCursor == nil {
-				return out
-			}
-			cursor = *page.NextCursor
+		for _, id := range platformAuditIDs(t, c) {
+			out[id] = true
 		}
+		return out
 	}
 	cached := func(r *rig) map[string]bool {
 		out := map[string]bool{}
@@ -138,8 +122,7 @@ func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := newKey()
 	n := &notes{}
 	r := newRig(t, t.TempDir(), key, platformd.NewProvider(c.WithToken(token)), n)
 	ctx := context.Background()
@@ -170,6 +153,27 @@ func TestManyNewDevicesMakeOneSummary(t *testing.T) {
 // addAuditEvents adds n events to the platform's audit log, each the end of
 // one active session (not the caller's): since v1.2 a bulk end that ends
 // nothing is not audited, so repeating terminate-all adds only one event.
+// platformAuditIDs is the platform's whole audit log, newest first, as c
+// reads it.
+func platformAuditIDs(t *testing.T, c *platformd.Client) []string {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for {
+		page, err := c.ListAudit(context.Background(), domain.MaxPage, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Items {
+			ids = append(ids, e.ID)
+		}
+		if page.NextCursor == nil {
+			return ids
+		}
+		cursor = *page.NextCursor
+	}
+}
+
 func addAuditEvents(t *testing.T, c *platformd.Client, n int, what string) {
 	t.Helper()
 	ctx := context.Background()

@@ -74,24 +74,7 @@ func TestAuditSyncResumesThroughMidBodyResets(t *testing.T) {
 		t.Helper()
 		addAuditEvents(t, admin, n, what)
 	}
-	platformLog := func() []string {
-		t.Helper()
-		var ids []string
-		cursor := ""
-		for {
-			page, err := admin.ListAudit(ctx, domain.MaxPage, cursor)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range page.Items {
-				ids = append(ids, e.ID)
-			}
-			if page.NextCursor == nil {
-				return ids
-			}
-			cursor = *page.NextCursor
-		}
-	}
+	platformLog := func() []string { t.Helper(); return platformAuditIDs(t, admin) }
 
 	pages := &auditPages{}
 	fp := proxied(t, p, faultproxy.Faults{Match: isAudit, ResetRate: 0.5, Watch: pages.watch})

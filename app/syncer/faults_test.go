@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"crypto/rand"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/internal/faultproxy/faultproxytest"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
@@ -43,13 +43,7 @@ type faultSync struct {
 // openFaultSync fills cfg's cache and indexes and loads the syncer.
 func openFaultSync(t *testing.T, cfg syncer.Config) *faultSync {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	st, _, err := cache.Open(context.Background(), cache.Options{Dir: t.TempDir(), Profile: "p", Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openCache(t, t.TempDir(), newKey())
 	r := &faultSync{store: st, sessions: index.NewSessions(), audit: syncer.NewAuditTable()}
 	cfg.Store, cfg.Sessions, cfg.Devices, cfg.Audit = st, r.sessions, index.NewDevices(), r.audit
 	r.sync = syncer.New(cfg)
@@ -67,12 +61,7 @@ func faultRig(t *testing.T, src syncer.Source, pageSize int, clock func() time.T
 
 func proxied(t *testing.T, p *platformtest.Platform, f faultproxy.Faults) *faultproxy.Proxy {
 	t.Helper()
-	fp, err := faultproxy.Start(p.URL(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fp.Close() })
-	return fp
+	return faultproxytest.Start(t, p.URL(), f)
 }
 
 func countAll(t *testing.T, c *platformd.Client) int {

@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"crypto/rand"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,6 +49,19 @@ func (m *meddler) allActive(ctx context.Context) []api.Session {
 	}
 }
 
+// terminate ends session id on the platform; an empty id is reported as no
+// active session where (and false returned).
+func (m *meddler) terminate(ctx context.Context, id, reason, where string) bool {
+	if id == "" {
+		m.t.Errorf("no active session %s", where)
+		return false
+	}
+	if _, err := m.Client().TerminateSession(ctx, id, reason); err != nil {
+		m.t.Errorf("terminate: %v", err)
+	}
+	return true
+}
+
 func (m *meddler) Sessions(ctx context.Context, p domain.PageRequest) (domain.Page[domain.Session], error) {
 	page, err := m.Provider.Sessions(ctx, p)
 	if err != nil || p.Cursor != "" {
@@ -63,12 +75,8 @@ func (m *meddler) Sessions(ctx context.Context, p domain.PageRequest) (domain.Pa
 				m.ended = s.ID
 			}
 		}
-		if m.ended == "" {
-			m.t.Errorf("no active session on the first page")
+		if !m.terminate(ctx, m.ended, "during full sync", "on the first page") {
 			return
-		}
-		if _, err := m.Client().TerminateSession(ctx, m.ended, "during full sync"); err != nil {
-			m.t.Errorf("terminate: %v", err)
 		}
 		m.added = m.p.Login(m.t, "acme", "auditor@acme.test").Session.ID
 		m.skew.Add(int64(5 * time.Second))
@@ -77,13 +85,7 @@ func (m *meddler) Sessions(ctx context.Context, p domain.PageRequest) (domain.Pa
 				m.lateS = s.ID
 			}
 		}
-		if m.lateS == "" {
-			m.t.Errorf("no active session beyond the first page")
-			return
-		}
-		if _, err := m.Client().TerminateSession(ctx, m.lateS, "later"); err != nil {
-			m.t.Errorf("terminate: %v", err)
-		}
+		m.terminate(ctx, m.lateS, "later", "beyond the first page")
 	})
 	return page, nil
 }
@@ -156,8 +158,7 @@ func TestFullSyncKeepsChangesMadeWhileItPages(t *testing.T) {
 	}
 	m := &meddler{Provider: platformd.NewProvider(c.WithToken(token)), t: t, p: p, skew: &skew}
 
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := newKey()
 	r := newRig(t, t.TempDir(), key, m, &notes{})
 	ctx := context.Background()
 	if _, err := r.sync.SyncNow(ctx); err != nil {

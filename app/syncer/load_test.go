@@ -3,7 +3,6 @@ package syncer_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,14 +30,8 @@ func manySessions(n int, now time.Time) []domain.Session {
 // Load returns at once; the first window is answered from SQL and equals
 // the index's once loaded.
 func TestLoadAnswersFirstWindowThenIndex(t *testing.T) {
-	dir, key := t.TempDir(), make([]byte, 32)
-	rand.Read(key)
 	now := time.Now().UTC()
-	st, _, err := cache.Open(context.Background(), cache.Options{Dir: dir, Profile: "p", Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openCache(t, t.TempDir(), newKey())
 	if _, err := st.Apply(context.Background(), cache.Snapshot{Full: true, Complete: true, Sessions: manySessions(3000, now)}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +62,7 @@ func TestLoadAnswersFirstWindowThenIndex(t *testing.T) {
 // A file damaged where opening does not look is found by the check that
 // runs after the load, moved aside and rebuilt; nothing crashes.
 func TestDamageFoundAfterLoadIsRebuilt(t *testing.T) {
-	dir, key := t.TempDir(), make([]byte, 32)
-	rand.Read(key)
+	dir, key := t.TempDir(), newKey()
 	now := time.Now().UTC()
 	st, _, err := cache.Open(context.Background(), cache.Options{Dir: dir, Profile: "p", Key: key})
 	if err != nil {
@@ -87,11 +79,7 @@ func TestDamageFoundAfterLoadIsRebuilt(t *testing.T) {
 	}
 	os.WriteFile(path, data, 0o600)
 
-	st, _, err = cache.Open(context.Background(), cache.Options{Dir: dir, Profile: "p", Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = openCache(t, dir, key)
 	var notice atomic.Value
 	s := syncer.New(syncer.Config{Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(), Audit: syncer.NewAuditTable(),
 		CacheNotice: func(n string) { notice.Store(n) }})

@@ -91,13 +91,27 @@ type rig struct {
 	sync     *syncer.Syncer
 }
 
-func newRig(t *testing.T, dir string, key []byte, src syncer.Source, n syncer.Notifier) *rig {
+// newKey is a fresh random cache key.
+func newKey() []byte {
+	key := make([]byte, 32)
+	rand.Read(key)
+	return key
+}
+
+// openCache opens profile "p"'s cache in dir, closed at cleanup.
+func openCache(t *testing.T, dir string, key []byte) *cache.Store {
 	t.Helper()
 	st, _, err := cache.Open(context.Background(), cache.Options{Dir: dir, Profile: "p", Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newRig(t *testing.T, dir string, key []byte, src syncer.Source, n syncer.Notifier) *rig {
+	t.Helper()
+	st := openCache(t, dir, key)
 	r := &rig{store: st, sessions: index.NewSessions(), devices: index.NewDevices()}
 	r.sync = syncer.New(syncer.Config{Source: src, Store: st, Sessions: r.sessions, Devices: r.devices,
 		Audit: syncer.NewAuditTable(), Notifier: n, PageSize: 10})
@@ -128,8 +142,7 @@ func TestInterruptedSyncKeepsPreviousSnapshot(t *testing.T) {
 	c = c.WithToken(token)
 
 	dir := t.TempDir()
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := newKey()
 	n := &notes{}
 	r := newRig(t, dir, key, platformd.NewProvider(c), n)
 	if _, err := r.sync.SyncNow(context.Background()); err != nil {

@@ -91,6 +91,18 @@ type Options struct {
 	// gets it (a slow disk, a failing one); the seed and Store() use the
 	// store itself.
 	WrapStore func(store.Store) store.Store
+	// Store, when set, is the one store served (a single replica, whatever
+	// the environment says) in place of a fresh database: one the test
+	// opened where it needs it (a tiny file system, behind a proxy it cuts,
+	// a fixture file), or another platform's store wrapped to slow, count or
+	// fail calls, so that a test never builds a server by hand. Seed applies
+	// to it as to a fresh one (Seed "none" for a store already seeded); the
+	// test opened it and closes it.
+	Store store.Store
+	// WrapHandler, when set, wraps what the listener serves (to hold or
+	// watch requests on their way); Replica and Server stay the servers
+	// themselves.
+	WrapHandler func(http.Handler) http.Handler
 	// MaxSessionsPerUser caps each user's active sessions
 	// (server.Config.MaxSessionsPerUser; 0: the default, below 0: none).
 	MaxSessionsPerUser int
@@ -124,15 +136,14 @@ func Start(t testing.TB, opts Options) *Platform {
 	if clock == nil {
 		clock = time.Now
 	}
-	dbs := openStores(t, clock, opts.Replicas)
+	dbs := []store.Store{opts.Store}
+	if opts.Store == nil {
+		dbs = openStores(t, clock, opts.Replicas)
+	}
 	db := dbs[0]
 	switch opts.Seed {
 	case "", "demo":
-		hash, err := store.HashPassword(seed.DemoPassword, store.MinPasswordCost)
-		if err != nil {
-			t.Fatalf("platformtest: %v", err)
-		}
-		if _, err := seed.DemoWithHash(ctx, db, clock(), hash); err != nil {
+		if _, err := seed.DemoWithHash(ctx, db, clock(), PasswordHash(t)); err != nil {
 			t.Fatalf("platformtest: %v", err)
 		}
 	case "none":
@@ -145,9 +156,10 @@ func Start(t testing.TB, opts Options) *Platform {
 		cfg := server.Config{Store: st, Logger: opts.Logger, Clock: clock,
 			IdleTimeout: opts.IdleTimeout, AbsoluteTimeout: opts.AbsoluteTimeout, PasswordCost: store.MinPasswordCost,
 			Events: opts.Events, MaxSessionsPerUser: opts.MaxSessionsPerUser}
-		if pg, ok := st.(*postgres.DB); ok && cfg.Events.Notifier == nil {
+		if pg, ok := st.(*postgres.DB); ok && len(dbs) > 1 && cfg.Events.Notifier == nil {
 			// Replicas wake each other's event streams through the
-			// database, as platformd serve does.
+			// database, as platformd serve does. (One store of the
+			// test's own, Options.Store, is served as it is, alone.)
 			cfg.Events.Notifier = pg.Notifier()
 		}
 		if opts.LoginThrottle != nil {
@@ -168,6 +180,9 @@ func Start(t testing.TB, opts Options) *Platform {
 	if len(handlers) > 1 {
 		h = alternate(handlers)
 	}
+	if opts.WrapHandler != nil {
+		h = opts.WrapHandler(h)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("platformtest: listen: %v", err)
@@ -176,6 +191,36 @@ func Start(t testing.TB, opts Options) *Platform {
 	p.serve(ln)
 	t.Cleanup(p.Stop) // runs before the stores' cleanups: LIFO
 	return p
+}
+
+// passwordHash caches PasswordHash: one bcrypt run per test binary.
+var passwordHash = sync.OnceValues(func() ([]byte, error) {
+	return store.HashPassword(Password, store.MinPasswordCost)
+})
+
+// PasswordHash is the hash of Password at bcrypt's minimum cost, the one
+// every test that stores a user itself should give it (a seed, a fixture,
+// store.NewUser), so that no test runs bcrypt at the production cost or
+// calls bcrypt directly. It is computed once and shared; callers must not
+// change it.
+func PasswordHash(t testing.TB) []byte {
+	t.Helper()
+	h, err := passwordHash()
+	if err != nil {
+		t.Fatalf("platformtest: %v", err)
+	}
+	return h
+}
+
+// MFACode is mfa@acme.test's TOTP code at the given time (the platform's
+// clock, moved or not), for tests that sign in through the API themselves.
+func MFACode(t testing.TB, at time.Time) string {
+	t.Helper()
+	c, err := totp.Code(MFASecret, at)
+	if err != nil {
+		t.Fatalf("platformtest: totp: %v", err)
+	}
+	return c
 }
 
 // EnvBackend names the variable that selects the backend of Start.

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/seed"
 	"sessiondesk/backend/store"
 	"sessiondesk/backend/store/sqlite"
@@ -101,13 +102,8 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-func cheapHash(t testing.TB) []byte {
-	h, err := bcrypt.GenerateFromPassword([]byte(seed.DemoPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
+// cheapHash is the demo password's hash at the test cost.
+func cheapHash(t testing.TB) []byte { return platformtest.PasswordHash(t) }
 
 func TestDemoIsDeterministic(t *testing.T) {
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)

@@ -1,44 +1,23 @@
 package server_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/totp"
+	"sessiondesk/internal/testutil"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestAuditAndNoSecretsInLogs(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
 	memberLogin := p.Login(t, "acme", "member@acme.test")
-	code, _ := totp.Code(platformtest.MFASecret, clock.Now())
+	code := platformtest.MFACode(t, clock.Now())
 	anon := newClient(t, p, "")
 	var mfa api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code, TrustDevice: true}).decode(t, 200, &mfa)

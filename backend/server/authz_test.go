@@ -269,10 +269,8 @@ func TestTenantIsolation(t *testing.T) {
 
 func TestTermination(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
-	victimLogin := p.Login(t, "acme", "auditor@acme.test")
-	victim := newClient(t, p, victimLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
+	victim, victimLogin := signedIn(t, p, "acme", "auditor@acme.test")
 	victim.do("GET", api.BasePath+"/me", nil).decode(t, 200, nil)
 
 	var s api.Session

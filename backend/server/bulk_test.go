@@ -17,8 +17,7 @@ import (
 // (keep_current, the default) and ends with keep_current false.
 func TestSignOutEverywhere(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
 	var victims []*client
 	for range 3 {
 		victims = append(victims, newClient(t, p, p.Login(t, "acme", "auditor@acme.test").Token))
@@ -85,8 +84,7 @@ func TestSignOutEverywhere(t *testing.T) {
 // 401 and the rest keep working.
 func TestTerminateSelected(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, _ := signedIn(t, p, "acme", "admin@acme.test")
 	l1, l2, l3 := p.Login(t, "acme", "auditor@acme.test"), p.Login(t, "acme", "member@acme.test"), p.Login(t, "acme", "member@acme.test")
 	globex := activeSessions(t, p, "globex")[0]
 	admin.do("POST", api.BasePath+"/sessions/"+l3.Session.ID+"/terminate", nil).decode(t, 200, nil)
@@ -126,10 +124,8 @@ func TestTerminateSelected(t *testing.T) {
 // target and text; filters combine with paging.
 func TestAuditNamesAndFilters(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
-	auditorLogin := p.Login(t, "acme", "auditor@acme.test")
-	auditor := newClient(t, p, auditorLogin.Token)
+	admin, _ := signedIn(t, p, "acme", "admin@acme.test")
+	auditor, auditorLogin := signedIn(t, p, "acme", "auditor@acme.test")
 	victim := p.Login(t, "acme", "member@acme.test")
 	device := trustedDevice(t, p, "acme")
 	auditor.do("POST", api.BasePath+"/sessions/"+victim.Session.ID+"/terminate", map[string]string{"reason": "Suspicious IP " + strings.Repeat("long reason ", 30)}).decode(t, 200, nil)
@@ -222,10 +218,8 @@ func TestAuditNamesAndFilters(t *testing.T) {
 // devices.
 func TestViewerCannotTerminateInBulk(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
-	auditorLogin := p.Login(t, "acme", "auditor@acme.test")
-	auditor := newClient(t, p, auditorLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
+	auditor, auditorLogin := signedIn(t, p, "acme", "auditor@acme.test")
 	auditorElsewhere := newClient(t, p, p.Login(t, "acme", "auditor@acme.test").Token)
 	var auditBefore api.AuditList
 	admin.do("GET", api.BasePath+"/audit?limit=1000", nil).decode(t, 200, &auditBefore)
@@ -286,8 +280,7 @@ func TestViewerCannotTerminateInBulk(t *testing.T) {
 // neither recorded nor pushed to streams.
 func TestBulkEndsAuditTheirSessionsAndNoOpsNothing(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
 	var all api.TerminateAllResponse
 	admin.do("POST", api.BasePath+"/sessions/terminate-all", map[string]string{"reason": "sweep"}).decode(t, 200, &all)
 	if all.Terminated == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +11,8 @@ import (
 	"syscall"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
-	"sessiondesk/backend/server"
+	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/store"
 	"sessiondesk/backend/store/sqlite"
 )
@@ -72,22 +69,16 @@ func TestDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, _ := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	if _, err := db.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: "admin@acme.test", Name: "Admin", Role: "security_admin", PasswordHash: hash}); err != nil {
+	if _, err := db.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: "admin@acme.test", Name: "Admin", Role: "security_admin", PasswordHash: platformtest.PasswordHash(t)}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := server.New(server.Config{Store: db, PasswordCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	c := &client{t: t, base: srv.URL}
-	login := map[string]any{"org": "acme", "email": "admin@acme.test", "password": "demo-password",
+	p := platformtest.Start(t, platformtest.Options{Store: db, Seed: "none"})
+	c := newClient(t, p, "")
+	login := map[string]any{"org": "acme", "email": "admin@acme.test", "password": platformtest.Password,
 		"device": map[string]string{"name": strings.Repeat("a", 200)}}
 	var lr api.LoginResponse
 	c.do("POST", api.BasePath+"/auth/login", login).decode(t, 200, &lr)
-	admin := &client{t: t, base: srv.URL, token: lr.Token}
+	admin := newClient(t, p, lr.Token)
 
 	fill(t, filepath.Join(dir, "filler"))
 	// Small writes may still fit in pages SQLite already has; sign in until

@@ -15,14 +15,12 @@ func TestPerIPEntriesLeaveWithTheirRequests(t *testing.T) {
 	deadline := time.Now().Add(time.Second)
 	var wg sync.WaitGroup
 	for i := range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			ip := ipKey("2001:db8::" + string(rune('a'+i%26)))
 			if e, ok := p.acquire(context.Background(), ip, deadline); ok {
 				p.release(ip, e)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if len(p.ips) != 0 {

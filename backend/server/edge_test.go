@@ -252,9 +252,7 @@ func hammerSignIns(t *testing.T, flood any, good *signInClient, delay time.Durat
 		if !ok {
 			c = flood.(func() *signInClient)()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := 0; ctx.Err() == nil; j++ {
 				status, err := c.signIn(ctx, fmt.Sprintf("nobody%d.%d@acme.test", i, j), "wrong")
 				if ctx.Err() != nil {
@@ -271,7 +269,7 @@ func hammerSignIns(t *testing.T, flood any, good *signInClient, delay time.Durat
 					time.Sleep(5 * time.Millisecond) // refused at once; hammer on, but not in a busy loop
 				}
 			}
-		}()
+		})
 	}
 	defer func() {
 		stop()
@@ -385,11 +383,9 @@ func TestLimitAnswersMatchOpenAPI(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for range p.Replicas() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			do(signIn())
-		}()
+		})
 	}
 	time.Sleep(200 * time.Millisecond)
 	req := signIn()

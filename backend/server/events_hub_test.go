@@ -2,17 +2,14 @@ package server_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/server"
+	"sessiondesk/internal/testutil"
 )
 
 // writeGate holds the response writes of one token's requests while
@@ -76,16 +73,6 @@ func (w heldWriter) Write(b []byte) (int, error) {
 // Unwrap gives http.ResponseController the connection's flush and deadlines.
 func (w heldWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// waitFor polls cond for up to d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-	}
-}
-
 // Issue 18, finding 8: stream A falls a buffer behind its organization's
 // hub (its client stalls) and is dropped; before it re-attaches, B, the
 // organization's only other stream, closes, and the hub stopped with it
@@ -99,15 +86,11 @@ func TestDroppedStreamReattachesToALiveHub(t *testing.T) {
 	gate := &writeGate{token: auditor.Token}
 	// Its own server on the platform's store, with a two-event buffer; it
 	// wakes its hubs for the writes it serves itself.
-	h, err := server.New(server.Config{Store: p.Store(), PasswordCost: bcrypt.MinCost,
-		Events: server.EventsConfig{Buffer: 2, WriteTimeout: 30 * time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gate.wrap(h))
-	t.Cleanup(srv.Close)
+	srv := platformtest.Start(t, platformtest.Options{Store: p.Store(), Seed: "none", WrapHandler: gate.wrap,
+		Events: platformtest.EventsConfig{Buffer: 2, WriteTimeout: 30 * time.Second}})
+	h := srv.Server()
 	t.Cleanup(h.CloseStreams)
-	adm := &client{t: t, base: srv.URL, token: admin.Token}
+	adm := newClient(t, srv, admin.Token)
 	var victims []string
 	for _, s := range activeSessions(t, p, "acme") {
 		if s.ID != admin.Session.ID && s.ID != auditor.Session.ID && len(victims) < 5 {
@@ -128,18 +111,18 @@ func TestDroppedStreamReattachesToALiveHub(t *testing.T) {
 		})
 	}
 
-	b := openEventsAt(t, srv.URL, admin.Token)
+	b := openEventsAt(t, srv.URL(), admin.Token)
 	b.next(time.Second)
-	a := openEventsAt(t, srv.URL, auditor.Token)
+	a := openEventsAt(t, srv.URL(), auditor.Token)
 	a.next(time.Second)
 	gate.hold()
 	for _, id := range victims[:4] { // 8 events: A holds 1 in a write and 2 in its buffer
 		terminate(id)
 	}
 	audits(b, 4) // the hub handed out every event: A was dropped on the way
-	waitFor(t, 5*time.Second, "A's write held", func() bool { return gate.waiting.Load() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "A's write held", func() bool { return gate.waiting.Load() == 1 })
 	b.Close()
-	waitFor(t, 5*time.Second, "B closed", func() bool { return h.OpenStreams() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "B closed", func() bool { return h.OpenStreams() == 1 })
 	gate.release()
 	audits(a, 4) // A catches up: its buffer, then the store
 	terminate(victims[4])

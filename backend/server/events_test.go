@@ -14,12 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/seed"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 )
 
@@ -398,8 +394,8 @@ func TestEventsResumeNeitherSkipsNorRepeats(t *testing.T) {
 
 func TestEventsResetForTokenTooOld(t *testing.T) {
 	clock := newFakeClock()
-	clock.t = time.Now().UTC()
-	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, Events: server.EventsConfig{MaxResumeAge: time.Hour},
+	clock.Set(time.Now().UTC())
+	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, Events: platformtest.EventsConfig{MaxResumeAge: time.Hour},
 		IdleTimeout: 48 * time.Hour})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	s := openEvents(t, p, admin.Token, "")
@@ -425,7 +421,7 @@ func TestEventsResetForTokenTooOld(t *testing.T) {
 
 func TestEventsSessionEndedWithinOneSecond(t *testing.T) {
 	clock := newFakeClock()
-	clock.t = time.Now().UTC()
+	clock.Set(time.Now().UTC())
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, IdleTimeout: time.Hour})
 	admin := p.Login(t, "acme", "admin@acme.test")
 
@@ -458,7 +454,7 @@ func TestEventsSessionEndedWithinOneSecond(t *testing.T) {
 }
 
 func TestEventsCapsAnswer429(t *testing.T) {
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{MaxPerSession: 2, MaxPerOrg: 3}})
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{MaxPerSession: 2, MaxPerOrg: 3}})
 	a := p.Login(t, "acme", "admin@acme.test")
 	b := p.Login(t, "acme", "auditor@acme.test")
 	s1 := openEvents(t, p, a.Token, "")
@@ -485,7 +481,7 @@ func TestEventsCapsAnswer429(t *testing.T) {
 // write timeouts far shorter than the stream is held.
 func TestEventsServerTimeoutsDoNotCutHealthyStreams(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
-		Events: server.EventsConfig{PingInterval: 100 * time.Millisecond}})
+		Events: platformtest.EventsConfig{PingInterval: 100 * time.Millisecond}})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	s := openEvents(t, p, admin.Token, "")
 	s.next(time.Second)
@@ -507,7 +503,7 @@ func TestEventsServerTimeoutsDoNotCutHealthyStreams(t *testing.T) {
 }
 
 func TestEventsPingWhenIdle(t *testing.T) {
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{PingInterval: 200 * time.Millisecond}})
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{PingInterval: 200 * time.Millisecond}})
 	s := openEvents(t, p, p.Login(t, "acme", "admin@acme.test").Token, "")
 	s.next(time.Second)
 	select {
@@ -528,11 +524,8 @@ func TestEventsStalledSubscriberIsDropped(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20,000 sessions")
 	}
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{Buffer: 64, WriteTimeout: time.Second}})
-	hash, _ := bcrypt.GenerateFromPassword([]byte(platformtest.Password), bcrypt.MinCost)
-	if _, err := seed.Large(context.Background(), p.Store(), time.Now(), seed.LargeOptions{Slug: "big", Sessions: 20000, Devices: 40, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{Buffer: 64, WriteTimeout: time.Second}})
+	seedLarge(t, p, 20000, 40)
 	admin := p.Login(t, "big", "admin@big.test")
 	healthy := openEvents(t, p, admin.Token, "")
 	healthy.next(time.Second)

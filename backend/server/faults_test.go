@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 	"sessiondesk/backend/store/sqlite"
+	"sessiondesk/internal/testutil"
 )
 
 // faultyStore is the real SQLite store with failures injected into two
@@ -31,17 +30,12 @@ func (faultyStore) ListDevices(context.Context, string, store.DeviceFilter) (sto
 }
 
 func TestPanicsAndInternalErrorsDoNotLeak(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	p := platformtest.Start(t, platformtest.Options{})
 	lr := p.Login(t, "acme", "admin@acme.test")
-	h, err := server.New(server.Config{Store: faultyStore{p.Store()},
+	faulty := platformtest.Start(t, platformtest.Options{Store: faultyStore{p.Store()}, Seed: "none",
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	c := &client{t: t, base: srv.URL, token: lr.Token}
+	c := newClient(t, faulty, lr.Token)
 	for _, path := range []string{"/audit", "/devices"} {
 		res := c.do("GET", api.BasePath+path, nil)
 		if res.status != 500 || string(res.body) != `{"error":{"code":"internal","message":"internal error"}}`+"\n" {
@@ -61,13 +55,7 @@ func TestHealthzUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := server.New(server.Config{Store: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	c := &client{t: t, base: srv.URL}
+	c := newClient(t, platformtest.Start(t, platformtest.Options{Store: db, Seed: "none"}), "")
 	c.do("GET", "/healthz", nil).decode(t, 200, nil)
 	db.Close()
 	if res := c.do("GET", "/healthz", nil); res.status != 503 || res.errCode() != api.CodeUnavailable {

@@ -7,36 +7,18 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/store"
+	"sessiondesk/backend/store/storetest"
+	"sessiondesk/internal/testutil"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock is the clock tests move by hand, at a fixed start.
+func newFakeClock() *testutil.Clock { return testutil.NewClock() }
 
 // client calls the API with an optional token.
 type client struct {
@@ -47,6 +29,14 @@ type client struct {
 
 func newClient(t testing.TB, p *platformtest.Platform, token string) *client {
 	return &client{t: t, base: p.URL(), token: token}
+}
+
+// signedIn signs email of org in through p and returns a client with the
+// new token, and the sign-in's answer.
+func signedIn(t testing.TB, p *platformtest.Platform, org, email string) (*client, api.LoginResponse) {
+	t.Helper()
+	lr := p.Login(t, org, email)
+	return newClient(t, p, lr.Token), lr
 }
 
 type response struct {
@@ -123,34 +113,30 @@ func (r response) errCode() string {
 // allSessions pages through /sessions with extra query parameters.
 func (c *client) allSessions(query string, limit int) []api.Session {
 	c.t.Helper()
-	var out []api.Session
-	cursor := ""
-	for {
-		q := query + "&limit=" + itoa(limit)
-		if cursor != "" {
-			q += "&cursor=" + cursor
-		}
-		var page api.SessionList
-		c.do("GET", api.BasePath+"/sessions?"+q, nil).decode(c.t, 200, &page)
-		out = append(out, page.Items...)
-		if page.NextCursor == nil {
-			return out
-		}
-		cursor = *page.NextCursor
-	}
+	return allPages[api.Session](c, "/sessions", query, limit)
 }
 
+// allDevices pages through /devices with extra query parameters.
 func (c *client) allDevices(query string, limit int) []api.Device {
 	c.t.Helper()
-	var out []api.Device
+	return allPages[api.Device](c, "/devices", query, limit)
+}
+
+// allPages follows a list route's next cursors to the end.
+func allPages[T any](c *client, route, query string, limit int) []T {
+	c.t.Helper()
+	var out []T
 	cursor := ""
 	for {
 		q := query + "&limit=" + itoa(limit)
 		if cursor != "" {
 			q += "&cursor=" + cursor
 		}
-		var page api.DeviceList
-		c.do("GET", api.BasePath+"/devices?"+q, nil).decode(c.t, 200, &page)
+		var page struct {
+			Items      []T     `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		c.do("GET", api.BasePath+route+"?"+q, nil).decode(c.t, 200, &page)
 		out = append(out, page.Items...)
 		if page.NextCursor == nil {
 			return out
@@ -176,19 +162,7 @@ func orgID(t testing.TB, p *platformtest.Platform, slug string) string {
 // activeSessions lists an org's active sessions straight from the store.
 func activeSessions(t testing.TB, p *platformtest.Platform, slug string) []store.Session {
 	t.Helper()
-	var out []store.Session
-	f := store.SessionFilter{ActiveOnly: true, Now: time.Now(), Limit: 1000}
-	for {
-		page, err := p.Store().ListSessions(context.Background(), orgID(t, p, slug), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Items...)
-		if page.Next == nil {
-			return out
-		}
-		f.After = page.Next
-	}
+	return storetest.AllSessions(t, p.Store(), orgID(t, p, slug), store.SessionFilter{ActiveOnly: true, Now: time.Now(), Limit: 1000})
 }
 
 // trustedDevice returns a trusted device of the org.

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,11 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
+	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/seed"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store/sqlite"
 )
 
@@ -65,11 +61,7 @@ func largeTemplate(b *testing.B) string {
 				return err
 			}
 			defer db.Close()
-			hash, err := bcrypt.GenerateFromPassword([]byte(seed.DemoPassword), bcrypt.MinCost)
-			if err != nil {
-				return err
-			}
-			_, err = seed.Large(ctx, db, time.Now(), seed.LargeOptions{Slug: "big", Sessions: largeSessions, Devices: largeDevices, PasswordHash: hash})
+			_, err = seed.Large(ctx, db, time.Now(), seed.LargeOptions{Slug: "big", Sessions: largeSessions, Devices: largeDevices, PasswordHash: platformtest.PasswordHash(b)})
 			return err
 		}()
 	})
@@ -130,17 +122,8 @@ func largeServer(b *testing.B) *client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := server.New(server.Config{Store: db, PasswordCost: bcrypt.MinCost})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	b.Cleanup(func() {
-		srv.Close()
-		db.Close()
-	})
-	c := &client{t: b, base: srv.URL}
+	b.Cleanup(func() { db.Close() })
+	c := newClient(b, platformtest.Start(b, platformtest.Options{Store: db, Seed: "none"}), "")
 	var res api.LoginResponse
 	c.do("POST", api.BasePath+"/auth/login", api.LoginRequest{Org: "big", Email: "admin@big.test", Password: seed.DemoPassword}).decode(b, 200, &res)
 	c.token = res.Token

@@ -9,6 +9,7 @@ import (
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/server"
 	"sessiondesk/backend/totp"
+	"sessiondesk/internal/testutil"
 )
 
 func login(c *client, req api.LoginRequest) response {
@@ -16,19 +17,21 @@ func login(c *client, req api.LoginRequest) response {
 	return c.do("POST", api.BasePath+"/auth/login", req)
 }
 
-func TestMFATrustCycle(t *testing.T) {
+// startMFA starts a platform on a hand clock for the sign-ins of the
+// TOTP-enrolled mfa@acme.test: a client without a token, the current code,
+// and the sign-in request from a named device without a code.
+func startMFA(t *testing.T) (*testutil.Clock, *platformtest.Platform, *client, func() string, api.LoginRequest) {
+	t.Helper()
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
-	anon := newClient(t, p, "")
-	code := func() string {
-		c, err := totp.Code(platformtest.MFASecret, clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	code := func() string { return platformtest.MFACode(t, clock.Now()) }
 	base := api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password,
 		Device: api.LoginDevice{Name: "Work laptop", Platform: "Linux"}}
+	return clock, p, newClient(t, p, ""), code, base
+}
+
+func TestMFATrustCycle(t *testing.T) {
+	clock, p, anon, code, base := startMFA(t)
 
 	// No code, a wrong code, trust without a code: all mfa_required.
 	wrong := base
@@ -103,13 +106,13 @@ func TestMFATrustCycle(t *testing.T) {
 
 	// A code from one step ago is still accepted (clock skew), two steps not.
 	clock.Advance(totp.Period)
-	old, _ := totp.Code(platformtest.MFASecret, clock.Now().Add(-2*totp.Period))
+	old := platformtest.MFACode(t, clock.Now().Add(-2*totp.Period))
 	stale := again
 	stale.TOTP = old
 	if res := login(anon, stale); res.status != 401 {
 		t.Errorf("code two steps old accepted: %d", res.status)
 	}
-	prev, _ := totp.Code(platformtest.MFASecret, clock.Now().Add(-totp.Period))
+	prev := platformtest.MFACode(t, clock.Now().Add(-totp.Period))
 	if prev != withCode.TOTP { // not the one already used
 		skew := again
 		skew.TOTP = prev

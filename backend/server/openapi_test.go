@@ -17,7 +17,6 @@ import (
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/server"
-	"sessiondesk/backend/totp"
 )
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -89,10 +88,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	victim := activeSessions(t, p, "acme")[4]
 	device := trustedDevice(t, p, "acme")
 	b := api.BasePath
-	mfaCode, err := totp.Code(platformtest.MFASecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	mfaCode := platformtest.MFACode(t, time.Now())
 
 	calls := []struct {
 		token, method, pattern, path, body string

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/backend/seed"
@@ -26,11 +24,7 @@ func startLarge(t *testing.T, sessions, devices int) *platformtest.Platform {
 
 func seedLarge(t testing.TB, p *platformtest.Platform, sessions, devices int) {
 	t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte(seed.DemoPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Large(context.Background(), p.Store(), time.Now(), seed.LargeOptions{Slug: "big", Sessions: sessions, Devices: devices, PasswordHash: hash}); err != nil {
+	if _, err := seed.Large(context.Background(), p.Store(), time.Now(), seed.LargeOptions{Slug: "big", Sessions: sessions, Devices: devices, PasswordHash: platformtest.PasswordHash(t)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -38,8 +32,7 @@ func seedLarge(t testing.TB, p *platformtest.Platform, sessions, devices int) {
 func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 	p := startLarge(t, 3000, 400)
 	ctx := context.Background()
-	adminLogin := p.Login(t, "big", "admin@big.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "big", "admin@big.test")
 	org := orgID(t, p, "big")
 
 	before := map[string]bool{}
@@ -65,9 +58,7 @@ func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var writes int
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		ids := make([]string, 0, len(before))
 		for id := range before {
 			if id != adminLogin.Session.ID { // the pager's own session
@@ -97,7 +88,7 @@ func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 			}
 			writes++
 		}
-	}()
+	})
 
 	stopWriter := sync.OnceFunc(func() { close(stop); wg.Wait() })
 	defer stopWriter()
@@ -141,8 +132,7 @@ func TestPaginationStableUnderConcurrentWrites(t *testing.T) {
 
 func TestDeltaFeed(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
-	adminLogin := p.Login(t, "acme", "admin@acme.test")
-	admin := newClient(t, p, adminLogin.Token)
+	admin, adminLogin := signedIn(t, p, "acme", "admin@acme.test")
 
 	var first api.SessionList
 	admin.do("GET", api.BasePath+"/sessions?limit=1", nil).decode(t, 200, &first)

@@ -11,7 +11,6 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/totp"
 )
 
 // recordingHandler keeps every log record with its attributes (groups and
@@ -76,7 +75,7 @@ func (h *recordingHandler) all() []loggedRecord {
 	return append([]loggedRecord(nil), *h.records...)
 }
 
-// TestV11FlowLeaksNoSecret runs every v1.1 route and its error paths — the
+// TestStreamsBulkEndsAndAuditFiltersLeakNoSecret runs every v1.1 route and its error paths — the
 // event stream (resumed, refused, ended by logout), ending chosen sessions
 // and one person's, the audit filters — beside sign-ins that carry a
 // password, a TOTP code and a device secret, and fails if any log record's
@@ -85,20 +84,17 @@ func (h *recordingHandler) all() []loggedRecord {
 // covers the v1 routes through the text output; this one looks at the
 // records themselves, so a secret cannot hide in an attribute the text
 // format would quote or escape.
-func TestV11FlowLeaksNoSecret(t *testing.T) {
+func TestStreamsBulkEndsAndAuditFiltersLeakNoSecret(t *testing.T) {
 	rec := newRecordingHandler()
 	clock := newFakeClock()
-	clock.t = time.Now().UTC()
+	clock.Set(time.Now().UTC())
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, Logger: slog.New(rec)})
 	anon := newClient(t, p, "")
 
 	admin := p.Login(t, "acme", "admin@acme.test")
 	auditor := p.Login(t, "acme", "auditor@acme.test")
 	member := p.Login(t, "acme", "member@acme.test")
-	code, err := totp.Code(platformtest.MFASecret, clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := platformtest.MFACode(t, clock.Now())
 	var mfa api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code, TrustDevice: true}).decode(t, 200, &mfa)
 	if mfa.DeviceSecret == "" {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"golang.org/x/crypto/bcrypt"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -32,12 +31,10 @@ func parallelLogins(t *testing.T, c *client, reqs []api.LoginRequest) []response
 	var start, done sync.WaitGroup
 	start.Add(1)
 	for i, req := range reqs {
-		done.Add(1)
-		go func() {
-			defer done.Done()
+		done.Go(func() {
 			start.Wait()
 			out[i] = login(c, req)
-		}()
+		})
 	}
 	start.Done()
 	done.Wait()
@@ -111,7 +108,7 @@ func TestLoginThrottleParallel(t *testing.T) {
 		anon := newClient(t, p, "")
 		valid := map[string]bool{}
 		for _, d := range []time.Duration{-totp.Period, 0, totp.Period} {
-			c, _ := totp.Code(platformtest.MFASecret, clock.Now().Add(d))
+			c := platformtest.MFACode(t, clock.Now().Add(d))
 			valid[c] = true
 		}
 		reqs := make([]api.LoginRequest, 0, parallel)
@@ -126,7 +123,7 @@ func TestLoginThrottleParallel(t *testing.T) {
 			t.Errorf("%d parallel wrong TOTP codes were checked, limit 5", n)
 		}
 		clock.Advance(time.Minute + time.Second)
-		code, _ := totp.Code(platformtest.MFASecret, clock.Now())
+		code := platformtest.MFACode(t, clock.Now())
 		login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code}).decode(t, 200, nil)
 	})
 }
@@ -150,12 +147,9 @@ func TestLoginThrottleRefundsSuccess(t *testing.T) {
 // The per-IP limit counts an IPv6 client by its /64 (one host usually holds
 // a whole /64) and an IPv4-mapped IPv6 address as the IPv4 address.
 func TestLoginThrottleIPKey(t *testing.T) {
-	p := platformtest.Start(t, platformtest.Options{})
-	h, err := server.New(server.Config{Store: p.Store(), PasswordCost: bcrypt.MinCost,
-		Throttle: server.ThrottleConfig{AccountLimit: 1000, IPLimit: 2, Window: time.Hour}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := platformtest.Start(t, platformtest.Options{
+		LoginThrottle: &server.ThrottleConfig{AccountLimit: 1000, IPLimit: 2, Window: time.Hour}})
+	h := p.Server()
 	try := func(remote string, i int) int {
 		body := `{"org":"acme","email":"u` + strconv.Itoa(i) + `@acme.test","password":"guess"}`
 		req := httptest.NewRequest("POST", api.BasePath+"/auth/login", strings.NewReader(body))
@@ -193,18 +187,17 @@ func TestLoginThrottleIPKey(t *testing.T) {
 // A trusted device skips TOTP only with the device secret issued when it
 // was trusted: device IDs are visible to every viewer.
 func TestTrustedDeviceNeedsSecret(t *testing.T) {
-	clock := newFakeClock()
-	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
-	anon := newClient(t, p, "")
-	code := func() string {
-		c, err := totp.Code(platformtest.MFASecret, clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+	clock, p, anon, code, base := startMFA(t)
+	// trusting signs req in a code step later with the current code and
+	// "trust this device".
+	trusting := func(req api.LoginRequest) api.LoginResponse {
+		t.Helper()
+		clock.Advance(totp.Period)
+		req.TOTP, req.TrustDevice = code(), true
+		var lr api.LoginResponse
+		login(anon, req).decode(t, 200, &lr)
+		return lr
 	}
-	base := api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password,
-		Device: api.LoginDevice{Name: "Work laptop", Platform: "Linux"}}
 	mfaRequired := func(name string, req api.LoginRequest) {
 		t.Helper()
 		if res := login(anon, req); res.status != 401 || res.errCode() != api.CodeMFARequired {
@@ -236,12 +229,7 @@ func TestTrustedDeviceNeedsSecret(t *testing.T) {
 		t.Errorf("login without trust_device: secret %q trusted %v", lr0.DeviceSecret, lr0.Device.Trusted)
 	}
 
-	clock.Advance(totp.Period)
-	trust := base
-	trust.TOTP = code()
-	trust.TrustDevice = true
-	var lr api.LoginResponse
-	login(anon, trust).decode(t, 200, &lr)
+	lr := trusting(base)
 	if !lr.Device.Trusted || len(lr.DeviceSecret) != 43 {
 		t.Fatalf("trusting login: trusted %v secret %q", lr.Device.Trusted, lr.DeviceSecret)
 	}
@@ -280,12 +268,7 @@ func TestTrustedDeviceNeedsSecret(t *testing.T) {
 	mfaRequired("right secret after untrust", right)
 
 	// Trusting again issues a new secret; the old one stays dead.
-	clock.Advance(totp.Period)
-	retrust := right
-	retrust.TOTP = code()
-	retrust.TrustDevice = true
-	var lr3 api.LoginResponse
-	login(anon, retrust).decode(t, 200, &lr3)
+	lr3 := trusting(right)
 	if lr3.Device.ID != lr.Device.ID || !lr3.Device.Trusted || lr3.DeviceSecret == "" || lr3.DeviceSecret == lr.DeviceSecret {
 		t.Fatalf("re-trust: device %+v secret %q", lr3.Device, lr3.DeviceSecret)
 	}
@@ -304,7 +287,7 @@ func TestCredentialResetOverAPI(t *testing.T) {
 	clock := newFakeClock()
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now})
 	anon := newClient(t, p, "")
-	code, _ := totp.Code(platformtest.MFASecret, clock.Now())
+	code := platformtest.MFACode(t, clock.Now())
 	var lr api.LoginResponse
 	login(anon, api.LoginRequest{Org: "acme", Email: "mfa@acme.test", Password: platformtest.Password, TOTP: code, TrustDevice: true}).decode(t, 200, &lr)
 	admin := newClient(t, p, p.Login(t, "acme", "admin@acme.test").Token)

@@ -10,12 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/seed"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 	"sessiondesk/backend/store/postgres"
 	"sessiondesk/backend/store/postgres/pgtest"
@@ -90,7 +86,7 @@ func replicaBases(t testing.TB, p *platformtest.Platform) []string {
 // another organization's streams count apart.
 func TestReplicasShareTheStreamCaps(t *testing.T) {
 	const perSession, perOrg = 3, 5
-	p, rs := replicaClients(t, platformtest.Options{Events: server.EventsConfig{MaxPerSession: perSession, MaxPerOrg: perOrg}})
+	p, rs := replicaClients(t, platformtest.Options{Events: platformtest.EventsConfig{MaxPerSession: perSession, MaxPerOrg: perOrg}})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	var held []*sseStream
 	for i := range perSession {
@@ -135,7 +131,7 @@ func TestStreamLeasesRenewAndExpire(t *testing.T) {
 	// machine before a live stream stops counting.
 	ttl := 1200 * time.Millisecond
 	caps := store.StreamCaps{PerSession: perSession, PerUser: api.MaxStreamsPerUser, PerOrg: 100}
-	p := platformtest.Start(t, platformtest.Options{Events: server.EventsConfig{MaxPerSession: caps.PerSession, MaxPerOrg: caps.PerOrg, LeaseTTL: ttl}})
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{MaxPerSession: caps.PerSession, MaxPerOrg: caps.PerOrg, LeaseTTL: ttl}})
 	bases := replicaBases(t, p)
 	admin := p.Login(t, "acme", "admin@acme.test")
 	for i := range perSession {
@@ -170,38 +166,25 @@ func TestStreamLeasesRenewAndExpire(t *testing.T) {
 // opens streams again once the table is back. On both stores.
 func TestStreamWithoutLeaseIs503(t *testing.T) {
 	ctx := context.Background()
-	hash, err := bcrypt.GenerateFromPassword([]byte(platformtest.Password), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
 	run := func(t *testing.T, st store.Store, exec func(q string) error) {
-		if _, err := seed.DemoWithHash(ctx, st, time.Now(), hash); err != nil {
-			t.Fatal(err)
-		}
-		h, err := server.New(server.Config{Store: st, PasswordCost: bcrypt.MinCost})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		var lr api.LoginResponse
-		login(&client{t: t, base: srv.URL}, api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}).decode(t, 200, &lr)
+		p := platformtest.Start(t, platformtest.Options{Store: st})
+		lr := p.Login(t, "acme", "admin@acme.test")
 		if err := exec(`ALTER TABLE stream_leases RENAME TO stream_leases_gone`); err != nil {
 			t.Fatal(err)
 		}
-		msg := refusedAt(t, srv.URL, lr.Token, 503)
+		msg := refusedAt(t, p.URL(), lr.Token, 503)
 		for _, leak := range []string{"stream_leases", "sqlite", "postgres", "relation", "table"} {
 			if strings.Contains(msg, leak) {
 				t.Errorf("503 body leaks %q: %s", leak, msg)
 			}
 		}
-		if n := h.OpenStreams(); n != 0 {
+		if n := p.Server().OpenStreams(); n != 0 {
 			t.Errorf("%d streams open without a lease", n)
 		}
 		if err := exec(`ALTER TABLE stream_leases_gone RENAME TO stream_leases`); err != nil {
 			t.Fatal(err)
 		}
-		openEventsAt(t, srv.URL, lr.Token).next(2 * time.Second)
+		openEventsAt(t, p.URL(), lr.Token).next(2 * time.Second)
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "p.db")

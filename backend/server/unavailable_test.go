@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -13,12 +12,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/crypto/bcrypt"
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/seed"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store/postgres"
 	"sessiondesk/backend/store/postgres/pgtest"
 )
@@ -136,23 +132,9 @@ func TestDatabaseLossIs503AndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	hash, err := bcrypt.GenerateFromPassword([]byte(seed.DemoPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.DemoWithHash(ctx, db, time.Now(), hash); err != nil {
-		t.Fatal(err)
-	}
-	h, err := server.New(server.Config{Store: db, PasswordCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	anon := &client{t: t, base: srv.URL}
-	var lr api.LoginResponse
-	login(anon, api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}).decode(t, 200, &lr)
-	admin := &client{t: t, base: srv.URL, token: lr.Token}
+	p := platformtest.Start(t, platformtest.Options{Store: db})
+	anon := newClient(t, p, "")
+	admin := newClient(t, p, p.Login(t, "acme", "admin@acme.test").Token)
 	requests := []func() response{
 		func() response { return anon.do("GET", "/healthz", nil) },
 		func() response { return admin.do("GET", api.BasePath+"/sessions?limit=10", nil) },
@@ -189,9 +171,7 @@ func TestDatabaseLossIs503AndRecovers(t *testing.T) {
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				select {
 				case <-stop:
@@ -200,7 +180,7 @@ func TestDatabaseLossIs503AndRecovers(t *testing.T) {
 				}
 				check(requests[i%len(requests)](), true)
 			}
-		}()
+		})
 	}
 	time.Sleep(100 * time.Millisecond)
 	proxy.Cut()

@@ -3,17 +3,13 @@ package server_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
-	"sessiondesk/backend/server"
 	"sessiondesk/backend/store"
 )
 
@@ -35,18 +31,27 @@ func (c countingStore) Changes(ctx context.Context, orgID string, after store.Ch
 // startCountingServer serves p's store through a countingStore (counting
 // org's change-feed reads, every org's when ""), with no safety poll, so
 // that every read it counts is a wake-up.
-func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*httptest.Server, *atomic.Int64) {
+func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*platformtest.Platform, *atomic.Int64) {
 	t.Helper()
 	changes := new(atomic.Int64)
-	h, err := server.New(server.Config{Store: countingStore{Store: p.Store(), changes: changes, org: org},
-		PasswordCost: bcrypt.MinCost, Events: server.EventsConfig{PollInterval: time.Hour}})
-	if err != nil {
-		t.Fatal(err)
+	counted := platformtest.Start(t, platformtest.Options{Store: countingStore{Store: p.Store(), changes: changes, org: org},
+		Seed: "none", Events: platformtest.EventsConfig{PollInterval: time.Hour}})
+	t.Cleanup(counted.Server().CloseStreams)
+	return counted, changes
+}
+
+// openCountedStream signs org's admin in through anon and opens an event
+// stream on srv, then waits until the stream's hub is running.
+func openCountedStream(t *testing.T, srv *platformtest.Platform, anon *client, org string) (token string) {
+	t.Helper()
+	var lr api.LoginResponse
+	login(anon, api.LoginRequest{Org: org, Email: "admin@" + org + ".test", Password: platformtest.Password}).decode(t, 200, &lr)
+	_, res := tryEvents(t, srv.URL(), lr.Token, "", nil, false)
+	if res.StatusCode != 200 {
+		t.Fatalf("events: %d", res.StatusCode)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	t.Cleanup(h.CloseStreams)
-	return srv, changes
+	time.Sleep(100 * time.Millisecond) // the stream's hub is running
+	return lr.Token
 }
 
 // TestRefusedRequestsDoNotWakeTheEventHubs sends a flood of POSTs that
@@ -60,14 +65,8 @@ func startCountingServer(t *testing.T, p *platformtest.Platform, org string) (*h
 func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
 	srv, changes := startCountingServer(t, p, "")
-	anon := &client{t: t, base: srv.URL}
-	var lr api.LoginResponse
-	login(anon, api.LoginRequest{Org: "acme", Email: "admin@acme.test", Password: platformtest.Password}).decode(t, 200, &lr)
-	_, res := tryEvents(t, srv.URL, lr.Token, "", nil, false)
-	if res.StatusCode != 200 {
-		t.Fatalf("events: %d", res.StatusCode)
-	}
-	time.Sleep(100 * time.Millisecond) // the stream's hub is running
+	anon := newClient(t, srv, "")
+	token := openCountedStream(t, srv, anon, "acme")
 	before := changes.Load()
 
 	const flood = 200
@@ -75,7 +74,7 @@ func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 		if r := anon.do("POST", api.BasePath+"/auth/login", "{"); r.status != 400 {
 			t.Fatalf("malformed sign-in: %d", r.status)
 		}
-		req, _ := http.NewRequest("POST", srv.URL+api.BasePath+"/auth/login", strings.NewReader("org=acme"))
+		req, _ := http.NewRequest("POST", srv.URL()+api.BasePath+"/auth/login", strings.NewReader("org=acme"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -93,7 +92,7 @@ func TestRefusedRequestsDoNotWakeTheEventHubs(t *testing.T) {
 
 	// A write that went through still wakes the hub at once.
 	before = changes.Load()
-	admin := &client{t: t, base: srv.URL, token: lr.Token}
+	admin := newClient(t, srv, token)
 	admin.do("POST", api.BasePath+"/sessions/"+activeSessions(t, p, "acme")[5].ID+"/terminate", map[string]string{}).decode(t, 200, nil)
 	deadline := time.Now().Add(time.Second)
 	for changes.Load() == before {
@@ -116,14 +115,8 @@ func TestSignInWakesOnlyItsOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, changes := startCountingServer(t, p, globex.ID)
-	anon := &client{t: t, base: srv.URL}
-	var g api.LoginResponse
-	login(anon, api.LoginRequest{Org: "globex", Email: "admin@globex.test", Password: platformtest.Password}).decode(t, 200, &g)
-	_, res := tryEvents(t, srv.URL, g.Token, "", nil, false)
-	if res.StatusCode != 200 {
-		t.Fatalf("events: %d", res.StatusCode)
-	}
-	time.Sleep(100 * time.Millisecond)
+	anon := newClient(t, srv, "")
+	openCountedStream(t, srv, anon, "globex")
 	before := changes.Load()
 	const n = 30
 	for i := 0; i < n; i++ {

@@ -10,6 +10,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/internal/faultproxy/faultproxytest"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
@@ -19,12 +20,7 @@ import (
 // the real platform.
 func startProxy(t *testing.T, p *platformtest.Platform, f faultproxy.Faults) *faultproxy.Proxy {
 	t.Helper()
-	fp, err := faultproxy.Start(p.URL(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fp.Close() })
-	return fp
+	return faultproxytest.Start(t, p.URL(), f)
 }
 
 func onSessions(path string) bool { return strings.HasSuffix(path, "/sessions") }

@@ -12,6 +12,7 @@ import (
 	"sessiondesk/app/cache"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/internal/testutil"
 
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
@@ -117,23 +118,11 @@ func (r *rig) stop() {
 	<-r.done
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) time.Duration {
-	t.Helper()
-	began := time.Now()
-	for !ok() {
-		if time.Since(began) > d {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Since(began)
-}
-
 func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	r := start(t, p.URL(), admin.Token, platformd.StreamConfig{})
-	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	testutil.WaitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
 
 	// A terminate through the platform's API reaches the index at once.
 	victim := ""
@@ -147,7 +136,7 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 	if _, err := c.WithToken(admin.Token).TerminateSession(context.Background(), victim, "live test"); err != nil {
 		t.Fatal(err)
 	}
-	d := waitFor(t, time.Second, "terminated session in the index", func() bool {
+	d := testutil.WaitFor(t, time.Second, "terminated session in the index", func() bool {
 		s, ok := r.sessions.Get(victim)
 		return ok && s.Status == domain.StatusTerminated
 	})
@@ -156,7 +145,7 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 	// A sign-in from a new device: exactly one notification, at once.
 	began := time.Now()
 	login := p.Login(t, "acme", "auditor@acme.test")
-	waitFor(t, time.Second, "new-device notification", func() bool { return r.notes.count() > 0 })
+	testutil.WaitFor(t, time.Second, "new-device notification", func() bool { return r.notes.count() > 0 })
 	t.Logf("new device announced after %v", time.Since(began))
 	time.Sleep(300 * time.Millisecond)
 	if n := r.notes.count(); n != 1 || r.notes.calls[0].ID != login.Device.ID {
@@ -182,7 +171,7 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 		defer close(done)
 		platformd.NewStream(platformd.StreamConfig{Client: mustClient(t, p.URL(), admin.Token), Target: r.sync}).Run(r2ctx)
 	}()
-	waitFor(t, 2*time.Second, "second new device", func() bool { return r.notes.count() == 2 })
+	testutil.WaitFor(t, 2*time.Second, "second new device", func() bool { return r.notes.count() == 2 })
 	cancel()
 	<-done
 }
@@ -200,7 +189,7 @@ func TestSessionEndedSignsOut(t *testing.T) {
 	admin := p.Login(t, "acme", "admin@acme.test")
 	me := p.Login(t, "acme", "auditor@acme.test")
 	r := start(t, p.URL(), me.Token, platformd.StreamConfig{})
-	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	testutil.WaitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
 	if _, err := mustClient(t, p.URL(), admin.Token).TerminateSession(context.Background(), me.Session.ID, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +216,7 @@ func TestFallsBackToPollingWithoutTheRoute(t *testing.T) {
 	}))
 	defer old.Close()
 	r := start(t, old.URL, admin.Token, platformd.StreamConfig{})
-	waitFor(t, 2*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
+	testutil.WaitFor(t, 2*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
 	if st := r.status.get(); st.Live {
 		t.Errorf("status %+v", st)
 	}
@@ -250,7 +239,7 @@ func TestFallsBackWhenAProxyBuffers(t *testing.T) {
 	}))
 	defer buffering.Close()
 	r := start(t, buffering.URL, admin.Token, platformd.StreamConfig{SilenceTimeout: 300 * time.Millisecond})
-	waitFor(t, 3*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
+	testutil.WaitFor(t, 3*time.Second, "polling note", func() bool { return r.status.get().LiveNote != "" })
 }
 
 // proxy forwards one request to host.
@@ -300,27 +289,15 @@ func (f *fullCounter) count() int {
 	return f.fulls
 }
 
-// fakeClock is the platform's clock, moved by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestResetRunsAFullSync(t *testing.T) {
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := &testutil.Clock{}
+	clock.Set(time.Now().UTC())
 	p := platformtest.Start(t, platformtest.Options{Clock: clock.Now, IdleTimeout: 48 * time.Hour,
 		Events: platformtest.EventsConfig{MaxResumeAge: time.Hour}})
 	admin := p.Login(t, "acme", "admin@acme.test")
 	r := start(t, p.URL(), admin.Token, platformd.StreamConfig{})
-	waitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
-	waitFor(t, 3*time.Second, "a stored event id", func() bool { id, _ := r.sync.ResumeToken(context.Background()); return id != "" })
+	testutil.WaitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	testutil.WaitFor(t, 3*time.Second, "a stored event id", func() bool { id, _ := r.sync.ResumeToken(context.Background()); return id != "" })
 	r.stop()
 	old, _ := r.sync.ResumeToken(context.Background())
 
@@ -334,6 +311,6 @@ func TestResetRunsAFullSync(t *testing.T) {
 		platformd.NewStream(platformd.StreamConfig{Client: mustClient(t, p.URL(), admin.Token), Target: target}).Run(ctx)
 	}()
 	defer func() { cancel(); <-done }()
-	waitFor(t, 3*time.Second, "full sync after reset", func() bool { return target.count() == 1 })
-	waitFor(t, 3*time.Second, "a new event id", func() bool { id, _ := r.sync.ResumeToken(context.Background()); return id != "" && id != old })
+	testutil.WaitFor(t, 3*time.Second, "full sync after reset", func() bool { return target.count() == 1 })
+	testutil.WaitFor(t, 3*time.Second, "a new event id", func() bool { id, _ := r.sync.ResumeToken(context.Background()); return id != "" && id != old })
 }

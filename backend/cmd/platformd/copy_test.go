@@ -14,6 +14,7 @@ import (
 	"sessiondesk/backend/store/postgres"
 	"sessiondesk/backend/store/postgres/pgtest"
 	"sessiondesk/backend/store/sqlite"
+	"sessiondesk/backend/store/storetest"
 )
 
 // copy moves a SQLite platform into an empty PostgreSQL database: every
@@ -114,20 +115,8 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 // updated_at order).
 func everySession(t *testing.T, s store.Store, orgID string) []store.Session {
 	t.Helper()
-	var out []store.Session
 	since := time.Unix(0, 0)
-	f := store.SessionFilter{UpdatedSince: &since, Limit: 1000}
-	for {
-		page, err := s.ListSessions(context.Background(), orgID, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Items...)
-		if page.Next == nil {
-			return out
-		}
-		f.After = page.Next
-	}
+	return storetest.AllSessions(t, s, orgID, store.SessionFilter{UpdatedSince: &since, Limit: 1000})
 }
 
 // Issue 18, finding 10: copy took the PostgreSQL URL, password and all,

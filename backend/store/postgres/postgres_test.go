@@ -32,21 +32,30 @@ func TestStore(t *testing.T) {
 // When the audit event cannot be written, no destructive write changes
 // anything: the event and the change are one transaction. (A trigger makes
 // the audit insert fail.)
-func TestDestructiveWritesRollBackWithoutTheirAuditEvent(t *testing.T) {
+// openWithUser opens a fresh database on clock (nil: time.Now), closed at
+// cleanup, with organization "a" and one user u@a.test of role.
+func openWithUser(t *testing.T, clock func() time.Time, role string) (*postgres.DB, store.Org, store.User) {
+	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{})
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	org, err := db.CreateOrg(ctx, "a", "A")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := db.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: "u@a.test", Name: "U", Role: "member", PasswordHash: []byte("x")})
+	u, err := db.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: "u@a.test", Name: "U", Role: role, PasswordHash: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, org, u
+}
+
+func TestDestructiveWritesRollBackWithoutTheirAuditEvent(t *testing.T) {
+	ctx := context.Background()
+	db, org, u := openWithUser(t, nil, "member")
 	s, d, err := db.SignIn(ctx, store.SignIn{UserID: u.ID, TokenHash: []byte("tok"), TrustDevice: true, Idle: time.Hour, Absolute: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -89,19 +98,7 @@ func TestSessionKeysFollowSessions(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	clock := func() time.Time { return now }
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	org, err := db.CreateOrg(ctx, "a", "A")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := db.CreateUser(ctx, store.NewUser{OrgID: org.ID, Email: "u@a.test", Name: "U", Role: "admin", PasswordHash: []byte("x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, org, u := openWithUser(t, clock, "admin")
 	var ids []string
 	for i := range 3 {
 		s, _, err := db.SignIn(ctx, store.SignIn{UserID: u.ID, TokenHash: []byte{byte(i)}, Idle: time.Hour, Absolute: time.Hour})

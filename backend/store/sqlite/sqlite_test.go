@@ -186,24 +186,28 @@ func BenchmarkListSessionsPage100(b *testing.B) {
 	}
 }
 
+// countWalked pages through the sessions f selects and counts them.
+func countWalked(b *testing.B, db *DB, orgID string, f store.SessionFilter) int {
+	b.Helper()
+	total := 0
+	for {
+		page, err := db.ListSessions(context.Background(), orgID, f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += len(page.Items)
+		if page.Next == nil {
+			return total
+		}
+		f.After = page.Next
+	}
+}
+
 func BenchmarkWalk100kPages1000(b *testing.B) {
 	db, org, _ := benchDB(b, 100_000)
-	ctx := context.Background()
 	for range b.N {
 		f := store.SessionFilter{Limit: 1000}
-		total := 0
-		for {
-			page, err := db.ListSessions(ctx, org.ID, f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			total += len(page.Items)
-			if page.Next == nil {
-				break
-			}
-			f.After = page.Next
-		}
-		if total != 100_000 {
+		if total := countWalked(b, db, org.ID, f); total != 100_000 {
 			b.Fatalf("walked %d", total)
 		}
 	}
@@ -290,19 +294,7 @@ func BenchmarkFeedAfterTerminateAll100k(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		f := store.SessionFilter{Limit: 1000, UpdatedSince: &since}
-		total := 0
-		for {
-			page, err := db.ListSessions(ctx, org.ID, f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			total += len(page.Items)
-			if page.Next == nil {
-				break
-			}
-			f.After = page.Next
-		}
-		if total != 100_000 {
+		if total := countWalked(b, db, org.ID, f); total != 100_000 {
 			b.Fatalf("walked %d", total)
 		}
 	}

@@ -1,5 +1,8 @@
 package storetest
 
+// Limits on what accumulates: the cap on a user's active sessions, and
+// housekeeping of ended sessions and stale devices.
+
 import (
 	"sync"
 	"testing"
@@ -7,6 +10,7 @@ import (
 
 	"sessiondesk/backend/api"
 	"sessiondesk/backend/store"
+	"sessiondesk/internal/testutil"
 )
 
 // capped signs in with the session cap max.
@@ -43,7 +47,7 @@ func limitEvents(t testing.TB, s store.Store, orgID string) []store.AuditEvent {
 // other users' sessions do not count; no cap ends nothing; a lower cap ends
 // as many as it takes.
 func testSessionCap(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	f := arrange(t, s, "acme", 3)
 	u, other, idle := f.users[0], f.users[1], f.users[2]
@@ -129,16 +133,14 @@ func testSessionCapAtomic(t *testing.T, open Opener) {
 	const signIns, max = 16, 3
 	var wg sync.WaitGroup
 	for i := range signIns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			in := store.SignIn{UserID: u.ID, TokenHash: []byte(store.NewID("tok")), DeviceName: "laptop", IP: "192.0.2.1",
 				Idle: time.Hour, Absolute: 2 * time.Hour}
 			capped(max)(&in)
 			if _, _, err := handles[i%2].SignIn(ctx, in); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := len(activeOf(t, s, f.org.ID, u.ID, time.Now())); n != max {
@@ -154,51 +156,11 @@ func testSessionCapAtomic(t *testing.T, open Opener) {
 // devices, devices of active sessions, devices of kept ended sessions
 // (until those are deleted) and devices changed within the retention.
 func testDeleteStaleDevices(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	f := arrange(t, s, "acme", 1)
-	u := f.users[0]
-	t0 := clock.Now()
 	const day = 24 * time.Hour
-	device := func(name string, trusted bool, lastSeen time.Time) store.Device {
-		d := store.Device{ID: store.NewID(store.PrefixDevice), OrgID: f.org.ID, User: store.User{ID: u.ID}, Name: name,
-			Platform: "Linux", FirstSeenAt: lastSeen, LastSeenAt: lastSeen, LastIP: "192.0.2.1"}
-		if trusted {
-			d.TrustedAt = &lastSeen
-			d.TrustSecretHash = make([]byte, 32)
-		}
-		return d
-	}
-	session := func(d store.Device, expires time.Time) store.BulkSession {
-		created := d.LastSeenAt
-		return store.BulkSession{TokenHash: []byte(store.NewID("tok")), Session: store.Session{ID: store.NewID(store.PrefixSession),
-			OrgID: f.org.ID, User: store.User{ID: u.ID}, DeviceID: d.ID, IP: "192.0.2.1", CreatedAt: created, LastActiveAt: created,
-			ExpiresAt: expires, AbsoluteExpiresAt: expires}}
-	}
-	long := t0.Add(-100 * day)
-	stale1, stale2 := device("stale 1", false, long), device("stale 2", false, long)
-	trusted := device("trusted", true, long)
-	untrustedLater := device("untrusted later", true, long)
-	ofActive := device("of an active session", false, long)
-	b := store.Bulk{Devices: []store.Device{stale1, stale2, trusted, untrustedLater, ofActive},
-		Sessions: []store.BulkSession{session(ofActive, t0.Add(365*day))}}
-	if err := s.BulkLoad(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	// A device whose session ends at t0+62d, and one seen again at t0+50d.
-	endedSes, ofEnded := signIn(t, s, u.ID, func(in *store.SignIn) { in.Idle, in.Absolute = 100*day, 100*day })
-	first, _ := signIn(t, s, u.ID, nil)
-	clock.Advance(50 * day)
-	_, seen := signIn(t, s, u.ID, func(in *store.SignIn) { in.DeviceID = first.DeviceID })
-	clock.Advance(10 * day)
-	if _, err := s.UntrustDevice(ctx, f.org.ID, untrustedLater.ID, store.Actor{UserID: f.admin.ID}); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(2 * day)
-	if _, err := s.TerminateSession(ctx, f.org.ID, endedSes.ID, store.Actor{UserID: f.admin.ID}); err != nil {
-		t.Fatal(err)
-	}
-
+	st := arrangeStaleDevices(t, s, f, clock)
 	// Nothing is stale while the rows were written (the load at t0) within
 	// the retention, however long ago they were last seen.
 	retention := 90 * day
@@ -226,12 +188,12 @@ func testDeleteStaleDevices(t *testing.T, open Opener) {
 		}
 		return store.IsNotFound(err)
 	}
-	for _, d := range []store.Device{stale1, stale2} {
+	for _, d := range []store.Device{st.stale1, st.stale2} {
 		if !gone(d) {
 			t.Errorf("%s kept", d.Name)
 		}
 	}
-	for _, d := range []store.Device{trusted, untrustedLater, ofActive, ofEnded, seen} {
+	for _, d := range []store.Device{st.trusted, st.untrustedLater, st.ofActive, st.ofEnded, st.seen} {
 		if gone(d) {
 			t.Errorf("%s deleted at t0+91d", d.Name)
 		}
@@ -242,18 +204,77 @@ func testDeleteStaleDevices(t *testing.T, open Opener) {
 	if _, err := s.DeleteEndedSessions(ctx, clock.Now().Add(-30*day), 100); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 1 || !gone(ofEnded) {
-		t.Errorf("after its session was deleted: %d %v (gone %v)", n, err, gone(ofEnded))
+	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 1 || !gone(st.ofEnded) {
+		t.Errorf("after its session was deleted: %d %v (gone %v)", n, err, gone(st.ofEnded))
 	}
-	// An untrusted device goes once neither seen nor untrusted within the
-	// retention; the trusted one and the active session's stay.
+	// An untrusted device goes once neither st.seen nor untrusted within the
+	// retention; the st.trusted one and the active session's stay.
 	clock.Advance(60 * day) // t0+153d
-	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 2 || !gone(untrustedLater) || !gone(seen) {
+	if n, err := s.DeleteStaleDevices(ctx, clock.Now().Add(-retention), 100); err != nil || n != 2 || !gone(st.untrustedLater) || !gone(st.seen) {
 		t.Errorf("at t0+153d: %d %v", n, err)
 	}
-	if gone(trusted) || gone(ofActive) {
-		t.Error("a trusted device or an active session's device was deleted")
+	if gone(st.trusted) || gone(st.ofActive) {
+		t.Error("a st.trusted device or an active session's device was deleted")
 	}
+}
+
+// staleDevices are the devices of testDeleteStaleDevices, all last seen
+// 100 days before the clock's start (t0) unless said otherwise.
+type staleDevices struct {
+	stale1, stale2 store.Device // no session, never trusted: stale
+	trusted        store.Device // still trusted
+	untrustedLater store.Device // trusted until t0+60d
+	ofActive       store.Device // its session lasts a year
+	ofEnded, seen  store.Device // session ended at t0+62d; seen again at t0+50d
+}
+
+// arrangeStaleDevices loads the devices at t0 and moves the clock to t0+62d.
+func arrangeStaleDevices(t testing.TB, s store.Store, f fixture, clock *testutil.Clock) staleDevices {
+	t.Helper()
+	var st staleDevices
+	u := f.users[0]
+	t0 := clock.Now()
+	const day = 24 * time.Hour
+	device := func(name string, trusted bool, lastSeen time.Time) store.Device {
+		d := store.Device{ID: store.NewID(store.PrefixDevice), OrgID: f.org.ID, User: store.User{ID: u.ID}, Name: name,
+			Platform: "Linux", FirstSeenAt: lastSeen, LastSeenAt: lastSeen, LastIP: "192.0.2.1"}
+		if trusted {
+			d.TrustedAt = &lastSeen
+			d.TrustSecretHash = make([]byte, 32)
+		}
+		return d
+	}
+	session := func(d store.Device, expires time.Time) store.BulkSession {
+		created := d.LastSeenAt
+		return store.BulkSession{TokenHash: []byte(store.NewID("tok")), Session: store.Session{ID: store.NewID(store.PrefixSession),
+			OrgID: f.org.ID, User: store.User{ID: u.ID}, DeviceID: d.ID, IP: "192.0.2.1", CreatedAt: created, LastActiveAt: created,
+			ExpiresAt: expires, AbsoluteExpiresAt: expires}}
+	}
+	long := t0.Add(-100 * day)
+	st.stale1, st.stale2 = device("stale 1", false, long), device("stale 2", false, long)
+	st.trusted = device("trusted", true, long)
+	st.untrustedLater = device("untrusted later", true, long)
+	st.ofActive = device("of an active session", false, long)
+	b := store.Bulk{Devices: []store.Device{st.stale1, st.stale2, st.trusted, st.untrustedLater, st.ofActive},
+		Sessions: []store.BulkSession{session(st.ofActive, t0.Add(365*day))}}
+	if err := s.BulkLoad(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	// A device whose session ends at t0+62d, and one seen again at t0+50d.
+	var endedSes store.Session
+	endedSes, st.ofEnded = signIn(t, s, u.ID, func(in *store.SignIn) { in.Idle, in.Absolute = 100*day, 100*day })
+	first, _ := signIn(t, s, u.ID, nil)
+	clock.Advance(50 * day)
+	_, st.seen = signIn(t, s, u.ID, func(in *store.SignIn) { in.DeviceID = first.DeviceID })
+	clock.Advance(10 * day)
+	if _, err := s.UntrustDevice(ctx, f.org.ID, st.untrustedLater.ID, store.Actor{UserID: f.admin.ID}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * day)
+	if _, err := s.TerminateSession(ctx, f.org.ID, endedSes.ID, store.Actor{UserID: f.admin.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func sameSet(a, b []string) bool {
@@ -270,4 +291,71 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Housekeeping deletes sessions that ended (terminated or expired) before
+// the horizon, in batches, and nothing else; the audit log stays; a feed
+// client that synced after the horizon still gets every change since.
+func testHousekeeping(t *testing.T, open Opener) {
+	clock := testutil.NewClock()
+	s, _ := open(t, clock.Now)
+	f := arrange(t, s, "acme", 1)
+	u := f.users[0].ID
+	by := store.Actor{UserID: f.admin.ID}
+	var oldEnded []string
+	for range 5 {
+		x, _ := signIn(t, s, u, nil)
+		if _, err := s.TerminateSession(ctx, f.org.ID, x.ID, by); err != nil {
+			t.Fatal(err)
+		}
+		oldEnded = append(oldEnded, x.ID)
+	}
+	for range 3 { // expire by idle time (1h)
+		x, _ := signIn(t, s, u, nil)
+		oldEnded = append(oldEnded, x.ID)
+	}
+	clock.Advance(40 * 24 * time.Hour)
+	synced := clock.Now() // a client synced here, within the retention
+	recent, _ := signIn(t, s, u, nil)
+	if _, err := s.TerminateSession(ctx, f.org.ID, recent.ID, by); err != nil {
+		t.Fatal(err)
+	}
+	live, _ := signIn(t, s, u, func(in *store.SignIn) { in.Idle, in.Absolute = 100*24*time.Hour, 100*24*time.Hour })
+	clock.Advance(time.Hour)
+	horizon := clock.Now().Add(-30 * 24 * time.Hour)
+	total := 0
+	for {
+		n, err := s.DeleteEndedSessions(ctx, horizon, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 3 {
+			t.Fatalf("a batch of 3 deleted %d", n)
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	if total != len(oldEnded) {
+		t.Errorf("deleted %d, want %d", total, len(oldEnded))
+	}
+	for _, id := range oldEnded {
+		if _, err := s.GetSession(ctx, f.org.ID, id); !store.IsNotFound(err) {
+			t.Errorf("session %s, ended 40 days ago, kept: %v", id, err)
+		}
+	}
+	for _, id := range []string{recent.ID, live.ID} {
+		if _, err := s.GetSession(ctx, f.org.ID, id); err != nil {
+			t.Errorf("session %s deleted: %v", id, err)
+		}
+	}
+	feed := allSessions(t, s, f.org.ID, store.SessionFilter{UpdatedSince: &synced})
+	if len(feed) != 2 {
+		t.Errorf("feed since the client's sync has %d sessions, want the 2 changed since", len(feed))
+	}
+	page, err := s.ListAudit(ctx, f.org.ID, store.AuditFilter{Limit: 100})
+	if err != nil || len(page.Items) != 6 {
+		t.Errorf("audit after housekeeping: %d events %v, want 6", len(page.Items), err)
+	}
 }

@@ -6,15 +6,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/svelte';
 import * as api from '../test/fakeApi';
 import { fake, resetFake } from '../test/fakeApi';
-import { renderDesk, rowOf } from '../test/desk';
-import { settings, DEFAULT_SETTINGS } from '../lib/settings.svelte';
+import { renderDesk, resetDesk, rowOf } from '../test/desk';
 
 vi.mock('../lib/api', () => import('../test/fakeApi'));
 
-beforeEach(() => {
-  resetFake();
-  settings.current = { ...DEFAULT_SETTINGS };
-});
+beforeEach(resetDesk);
 
 describe('Overview', () => {
   it('shows the figures and charts, each chart also as a table, and a bar opens the filtered list', async () => {

@@ -1,20 +1,16 @@
 // v1.2: who may do what, as the UI offers it (the Go side refuses the same,
 // and the platform enforces it), and the sessions a bulk action ended in the
 // audit log's detail. (The shared workstation's sign-in is in App.test.ts,
-// its sign-out in Finish.test.ts.)
+// its sign-out in AppDetails.test.ts.)
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/svelte';
 import * as api from '../test/fakeApi';
-import { ADMIN, AUDITOR, fake, resetFake, signedIn } from '../test/fakeApi';
-import { renderDesk, rowOf } from '../test/desk';
-import { settings, DEFAULT_SETTINGS } from '../lib/settings.svelte';
+import { ADMIN, AUDITOR, fake, signedIn } from '../test/fakeApi';
+import { renderDesk, resetDesk, rowOf } from '../test/desk';
 
 vi.mock('../lib/api', () => import('../test/fakeApi'));
 
-beforeEach(() => {
-  resetFake();
-  settings.current = { ...DEFAULT_SETTINGS };
-});
+beforeEach(resetDesk);
 
 describe('a view-only role (the auditor)', () => {
   it('is offered no bulk action: no row checkboxes, no Terminate selected, no select all, no Terminate the N matching', async () => {

@@ -5,6 +5,8 @@
 import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from '../App.svelte';
+import { settings, DEFAULT_SETTINGS } from '../lib/settings.svelte';
+import { resetFake } from './fakeApi';
 
 /** Renders the app signed in and waits for the Sessions table to show `shown`. */
 export async function renderDesk(shown = 'user1@acme.test') {
@@ -18,4 +20,10 @@ export async function renderDesk(shown = 'user1@acme.test') {
 /** The row of `table` holding `text`. */
 export function rowOf(table: HTMLElement, text: string): HTMLElement {
   return within(table).getByText(text).closest('tr') as HTMLElement;
+}
+
+/** Resets the fake platform and the saved settings, before each test. */
+export function resetDesk() {
+  resetFake();
+  settings.current = { ...DEFAULT_SETTINGS };
 }

@@ -1,5 +1,8 @@
 package storetest
 
+// Reservations every store makes atomically across processes: stream
+// leases (the caps on live event streams) and sign-in throttle slots.
+
 import (
 	"fmt"
 	"sync"
@@ -8,6 +11,7 @@ import (
 	"time"
 
 	"sessiondesk/backend/store"
+	"sessiondesk/internal/testutil"
 )
 
 // lease is a stream lease of the session, whose user is named after it.
@@ -35,7 +39,7 @@ func acquire(t *testing.T, s store.Store, l store.StreamLease, caps store.Stream
 // died) frees its place by itself, a renewal keeps it, and a renewal stores
 // a lease again that was lost.
 func testStreamLeases(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	caps := store.StreamCaps{PerSession: 2, PerUser: 100, PerOrg: 3}
 	ttl := 30 * time.Second
@@ -118,9 +122,7 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 		var got atomic.Int32
 		var wg sync.WaitGroup
 		for i := range 24 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				now := time.Now()
 				full, err := handles[i%2].AcquireStream(ctx, lease(i), caps, now, now.Add(time.Minute))
 				if err != nil {
@@ -129,7 +131,7 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 				if err == nil && full == "" {
 					got.Add(1)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		if got.Load() != want {
@@ -148,7 +150,7 @@ func testStreamLeasesAtomic(t *testing.T, open Opener) {
 // of the organization is not held back by them; a release frees a place,
 // and a lease stored again by a renewal counts for its user again.
 func testStreamLeasesPerUser(t *testing.T, open Opener) {
-	clock := NewClock()
+	clock := testutil.NewClock()
 	s, _ := open(t, clock.Now)
 	caps := store.StreamCaps{PerSession: 2, PerUser: 3, PerOrg: 10}
 	ttl := 30 * time.Second
@@ -191,5 +193,79 @@ func testStreamLeasesPerUser(t *testing.T, open Opener) {
 	clock.Advance(ttl + time.Second)
 	if full := acquire(t, s, userLease("org_a", "ses_4", "usr_a"), caps, clock.Now(), ttl); full != "" {
 		t.Errorf("after the leases expired: %q", full)
+	}
+}
+
+func testThrottleReservations(t *testing.T, open Opener) {
+	clock := testutil.NewClock()
+	s, _ := open(t, clock.Now)
+	keys := []store.ThrottleKey{{Key: "a:acct", Limit: 3}, {Key: "i:192.0.2.1", Limit: 10}}
+	window := time.Minute
+	begin := func() string {
+		t.Helper()
+		r, err := s.ReserveAttempt(ctx, keys, clock.Now(), window)
+		if err != nil || !r.OK || r.ID == "" {
+			t.Fatalf("blocked too early: %+v %v", r, err)
+		}
+		return r.ID
+	}
+	failed, inFlight, ok := begin(), begin(), begin()
+	clock.Advance(10 * time.Second)
+	if r, err := s.ReserveAttempt(ctx, keys, clock.Now(), window); err != nil || r.OK || r.Wait != 50*time.Second {
+		t.Fatalf("4th attempt with 3 reserved: %+v %v, want refused for 50s", r, err)
+	}
+	if err := s.SettleAttempt(ctx, failed, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SettleAttempt(ctx, ok, false, "a:acct"); err != nil { // clears "failed", keeps "inFlight"
+		t.Fatal(err)
+	}
+	// The account now holds only inFlight: two more fit, a third does not.
+	a1, a2 := begin(), begin()
+	if r, _ := s.ReserveAttempt(ctx, keys, clock.Now(), window); r.OK {
+		t.Fatal("a 4th mark on the account was allowed")
+	}
+	for _, id := range []string{inFlight, a1, a2} {
+		if err := s.SettleAttempt(ctx, id, false, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The IP keeps its failure: with an IP limit of 1 it is full.
+	ipOnly := []store.ThrottleKey{{Key: "i:192.0.2.1", Limit: 1}}
+	if r, _ := s.ReserveAttempt(ctx, ipOnly, clock.Now(), window); r.OK {
+		t.Error("the IP lost its failure on the account's success")
+	}
+	clock.Advance(window)
+	if r, _ := s.ReserveAttempt(ctx, ipOnly, clock.Now(), window); !r.OK {
+		t.Error("a failure older than the window still counts")
+	}
+	clock.Advance(window + time.Second)
+	if n, err := s.PruneAttempts(ctx, clock.Now().Add(-window)); err != nil || n == 0 {
+		t.Errorf("prune = %d %v", n, err)
+	}
+}
+
+// Many parallel reservations through two handles on the last free slots:
+// exactly the limit get through.
+func testThrottleAtomic(t *testing.T, open Opener) {
+	s, another := open(t, nil)
+	handles := []store.Store{s, another()}
+	keys := []store.ThrottleKey{{Key: "a:acct", Limit: 5}, {Key: "i:192.0.2.1", Limit: 1000}}
+	var got atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			r, err := handles[i%2].ReserveAttempt(ctx, keys, time.Now(), time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if r.OK {
+				got.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got.Load() != 5 {
+		t.Errorf("%d reservations got through, want exactly 5", got.Load())
 	}
 }

@@ -1,4 +1,6 @@
-// Fit and finish (issue 13): what a new user noticed, each pinned by a test.
+// The desk's details a new user notices first: role hints, landmarks, the
+// sign-in form, focus after actions, the first sync of a large organization,
+// Settings, sign-out and column widths, each pinned by a test.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
@@ -11,6 +13,31 @@ vi.mock('./lib/api', () => import('./test/fakeApi'));
 beforeEach(() => {
   resetFake();
 });
+
+// holdSessionLists makes the desk's session lists wait until open() is
+// called, as rows still on their way would; restore() ends the hold.
+function holdSessionLists() {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const real = api.listSessions.getMockImplementation()!;
+  api.listSessions.mockImplementation(async (q) => {
+    await gate;
+    return real(q);
+  });
+  return { open, restore: () => api.listSessions.mockImplementation(real) };
+}
+
+// renderFirstSync renders the desk during its first sync (nothing cached
+// yet, the sync at phase and done); rows are the sessions the sync will
+// have written, for the test to put back.
+async function renderFirstSync(at: { phase: string; done: number; live: boolean }) {
+  const rows = fake.sessions;
+  fake.sessions = [];
+  fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', ...at, total: 0, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
+  render(App);
+  const table = await screen.findByRole('table', { name: 'Sessions' });
+  return { rows, table };
+}
 
 async function renderDesk(shown = 'user1@acme.test') {
   const user = userEvent.setup();
@@ -163,11 +190,7 @@ describe('focus after actions', () => {
 
 describe('first sync of a large organization', () => {
   it('shows real progress, no empty state, and switches to Synced only when the rows are there', async () => {
-    const rows = fake.sessions;
-    fake.sessions = [];
-    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'sessions', done: 35_000, total: 0, live: false, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
-    render(App);
-    const table = await screen.findByRole('table', { name: 'Sessions' });
+    const { rows, table } = await renderFirstSync({ phase: 'sessions', done: 35_000, live: false });
     expect(await within(table).findByText('Loading sessions… 35,000 so far')).toBeInTheDocument();
     expect(screen.queryByText('No sessions.')).toBeNull();
     expect(screen.queryByText('0 sessions')).toBeNull();
@@ -184,13 +207,7 @@ describe('first sync of a large organization', () => {
 
     // The sync wrote the cache; the first window of rows is still on its way.
     fake.sessions = rows;
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const real = api.listSessions.getMockImplementation()!;
-    api.listSessions.mockImplementation(async (q) => {
-      await gate;
-      return real(q);
-    });
+    const { open, restore } = holdSessionLists();
     emit('sessions:changed');
     emit('sync:status', { ...fake.sync, syncing: false, phase: '', done: 0, lastSyncAt: new Date().toISOString() });
     await new Promise((r) => setTimeout(r, 50));
@@ -199,28 +216,18 @@ describe('first sync of a large organization', () => {
     open();
     expect(await screen.findByText(/Synced just now/)).toBeInTheDocument();
     expect(within(table).getByText('user1@acme.test')).toBeInTheDocument();
-    api.listSessions.mockImplementation(real);
+    restore();
   });
 
   it('shows no empty state when the next sync starts before the first one\'s rows are on screen', async () => {
     // The live stream asks for a delta sync right after the first full
     // sync: its first status (syncing, with the new lastSyncAt) can arrive
     // before the rows the full sync wrote.
-    const rows = fake.sessions;
-    fake.sessions = [];
-    fake.sync = { online: true, syncing: true, lastSyncAt: null, lastError: '', phase: 'saving', done: 100_001, total: 0, live: true, lastEventAt: null, liveNote: '', clockOffsetMs: 0, intervalSeconds: 30 };
-    render(App);
-    const table = await screen.findByRole('table', { name: 'Sessions' });
+    const { rows, table } = await renderFirstSync({ phase: 'saving', done: 100_001, live: true });
     expect(await within(table).findByText(/saving them to the offline cache/)).toBeInTheDocument();
 
     fake.sessions = rows;
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const real = api.listSessions.getMockImplementation()!;
-    api.listSessions.mockImplementation(async (q) => {
-      await gate;
-      return real(q);
-    });
+    const { open, restore } = holdSessionLists();
     const done = new Date().toISOString();
     emit('sessions:changed');
     emit('sync:status', { ...fake.sync, syncing: false, phase: '', done: 0, lastSyncAt: done });
@@ -232,7 +239,7 @@ describe('first sync of a large organization', () => {
     open();
     expect(await within(table).findByText('user1@acme.test')).toBeInTheDocument();
     expect(screen.getByRole('group', { name: 'Sync status' })).toHaveTextContent('Syncing sessions…');
-    api.listSessions.mockImplementation(real);
+    restore();
   });
 
   it('says "nothing cached yet" when the first sync cannot run, and "No sessions." once one did', async () => {
