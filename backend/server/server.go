@@ -134,21 +134,11 @@ func New(cfg Config) (*Server, error) {
 		bodies:     make(bufPool, bodyPoolSize),
 		bodyWait:   cfg.BodyReadTimeout,
 	}
-	if s.bodyWait <= 0 {
-		s.bodyWait = api.BodyReadTimeout
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.clock == nil {
-		s.clock = time.Now
-	}
-	if s.idle <= 0 {
-		s.idle = DefaultIdleTimeout
-	}
-	if s.absolute <= 0 {
-		s.absolute = DefaultAbsoluteTimeout
-	}
+	orDefault(&s.bodyWait, api.BodyReadTimeout)
+	discardIfNil(&s.log)
+	nowIfNil(&s.clock)
+	orDefault(&s.idle, DefaultIdleTimeout)
+	orDefault(&s.absolute, DefaultAbsoluteTimeout)
 	switch s.maxActive = cfg.MaxSessionsPerUser; {
 	case s.maxActive == 0:
 		s.maxActive = api.DefaultMaxSessionsPerUser
