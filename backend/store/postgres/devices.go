@@ -381,7 +381,7 @@ func (d *DB) BulkLoad(ctx context.Context, b store.Bulk) error {
 		if err := copyRows("users", []string{"id", "org_id", "email", "name", "role", "password_hash", "totp_secret", "created_at"},
 			len(b.Users), func(i int) []any {
 				u := b.Users[i]
-				return []any{u.ID, u.OrgID, asciiLower(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts}
+				return []any{u.ID, u.OrgID, store.FoldASCII(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts}
 			}); err != nil {
 			return err
 		}

@@ -333,18 +333,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// asciiLower lowers only ASCII letters, like the SQLite store, so both
-// stores keep e-mails alike.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-	}
-	return string(b)
-}
-
 // args builds a statement's positional parameters.
 type args []any
 

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,10 +13,7 @@ import (
 
 // CreateUser adds a user; an e-mail taken in the organization is a Conflict.
 func (d *DB) CreateUser(ctx context.Context, nu store.NewUser) (store.User, error) {
-	if nu.ID == "" {
-		nu.ID = store.NewID(store.PrefixUser)
-	}
-	nu.Email = asciiLower(strings.TrimSpace(nu.Email))
+	nu = nu.Normalized()
 	var u store.User
 	err := d.write(ctx, func(w *writeTx) error {
 		ts, err := w.now()
@@ -32,8 +28,7 @@ func (d *DB) CreateUser(ctx context.Context, nu store.NewUser) (store.User, erro
 		if err != nil {
 			return err
 		}
-		u = store.User{ID: nu.ID, OrgID: nu.OrgID, Email: nu.Email, Name: nu.Name, Role: nu.Role,
-			PasswordHash: nu.PasswordHash, TOTPSecret: nu.TOTPSecret, CreatedAt: fromNanos(ts)}
+		u = nu.User(fromNanos(ts))
 		return nil
 	})
 	if err != nil {
@@ -55,7 +50,7 @@ func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
 // UserByEmail finds a user by e-mail, case-insensitively.
 func (d *DB) UserByEmail(ctx context.Context, orgID, email string) (store.User, error) {
 	row := d.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE org_id = $1 AND email = $2`,
-		orgID, asciiLower(strings.TrimSpace(email)))
+		orgID, store.NormalEmail(email))
 	u, err := scanUser(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, store.Errorf(store.ENotFound, "user not found")

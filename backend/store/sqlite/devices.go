@@ -93,7 +93,7 @@ func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter
 		args = append(args, f.UserID)
 	}
 	if f.Query != "" {
-		q := asciiLower(f.Query)
+		q := store.FoldASCII(f.Query)
 		where.WriteString(` AND (instr(lower(u.email), ?) > 0 OR instr(lower(u.name), ?) > 0
 			OR instr(lower(d.name), ?) > 0 OR instr(lower(d.last_ip), ?) > 0 OR instr(lower(d.platform), ?) > 0)`)
 		args = append(args, q, q, q, q, q)
@@ -247,13 +247,13 @@ func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (
 		args = append(args, f.TargetUserID)
 	}
 	if f.Query != "" {
-		q := asciiLower(f.Query)
+		q := store.FoldASCII(f.Query)
 		// The command line's events have no actor row; their actor's name
 		// (store.SystemActor) is searchable like any other.
 		where += ` AND (instr(lower(a.reason), ?) > 0 OR instr(lower(a.target_label), ?) > 0
 			OR instr(lower(COALESCE(u.email, '')), ?) > 0 OR instr(lower(COALESCE(u.name, ?)), ?) > 0
 			OR instr(lower(COALESCE(t.email, '')), ?) > 0 OR instr(lower(COALESCE(t.name, '')), ?) > 0)`
-		args = append(args, q, q, q, asciiLower(store.SystemActor().Name), q, q, q)
+		args = append(args, q, q, q, store.FoldASCII(store.SystemActor().Name), q, q, q)
 	}
 	if f.After != nil {
 		where += ` AND (a.at, a.id) < (?, ?)`
@@ -343,7 +343,7 @@ func insertBulk(w *writeTx, b store.Bulk, ts int64) error {
 	}
 	defer us.Close()
 	for _, u := range b.Users {
-		if _, err := us.ExecContext(ctx, u.ID, u.OrgID, asciiLower(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts); err != nil {
+		if _, err := us.ExecContext(ctx, u.ID, u.OrgID, store.FoldASCII(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts); err != nil {
 			return fmt.Errorf("insert user %s: %w", u.Email, err)
 		}
 	}

@@ -80,7 +80,7 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 		args = append(args, f.UserID)
 	}
 	if f.Query != "" {
-		q := asciiLower(f.Query)
+		q := store.FoldASCII(f.Query)
 		where.WriteString(` AND (instr(lower(u.email), ?) > 0 OR instr(lower(u.name), ?) > 0
 			OR instr(lower(s.ip), ?) > 0 OR instr(lower(s.client), ?) > 0)`)
 		args = append(args, q, q, q, q)

@@ -398,15 +398,3 @@ func nullString(s string) any {
 	}
 	return s
 }
-
-// asciiLower lowers only ASCII letters: SQLite's lower() does the same, so a
-// query and the column it is compared with are folded alike.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-	}
-	return string(b)
-}
