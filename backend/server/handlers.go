@@ -48,6 +48,24 @@ func actionRequest(w http.ResponseWriter, r *http.Request, c *caller, prefix, no
 	return id, store.Actor{UserID: c.User.ID, Reason: req.Reason}, nil
 }
 
+// endAllRequest reads the body of the routes that end every session of the
+// organization or of a person: the reason, as the audit actor of the
+// caller, and the caller's own session when it is to be kept (keep_current
+// defaults to true).
+func endAllRequest(w http.ResponseWriter, r *http.Request, c *caller) (keep string, by store.Actor, err error) {
+	var req api.TerminateAllRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return "", store.Actor{}, err
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return "", store.Actor{}, err
+	}
+	if req.KeepCurrent == nil || *req.KeepCurrent {
+		keep = c.Session.ID
+	}
+	return keep, store.Actor{UserID: c.User.ID, Reason: req.Reason}, nil
+}
+
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
 	q, err := query(r)
 	if err != nil {
@@ -101,18 +119,11 @@ func (s *Server) terminateSession(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Server) terminateAll(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var req api.TerminateAllRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
+	keep, by, err := endAllRequest(w, r, c)
+	if err != nil {
 		return err
 	}
-	if err := checkReason(req.Reason); err != nil {
-		return err
-	}
-	keep := ""
-	if req.KeepCurrent == nil || *req.KeepCurrent {
-		keep = c.Session.ID
-	}
-	n, err := s.store.TerminateAll(r.Context(), c.Org.ID, keep, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	n, err := s.store.TerminateAll(r.Context(), c.Org.ID, keep, by)
 	if err != nil {
 		return err
 	}
