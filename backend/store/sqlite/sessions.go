@@ -19,7 +19,7 @@ const sessionFrom = ` FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN
 
 // scanSession scans a row that starts with sessionCols; extra receives the
 // columns a query selects after them.
-func scanSession(sc interface{ Scan(...any) error }, extra ...any) (store.Session, error) {
+func scanSession(sc scanner, extra ...any) (store.Session, error) {
 	var s store.Session
 	var device, tbID, tbEmail, tbName sql.NullString
 	var created, lastActive, expires, absExpires, updated int64
@@ -67,7 +67,6 @@ func (d *DB) GetSession(ctx context.Context, orgID, id string) (store.Session, e
 // ListSessions pages through an organization's sessions (see
 // store.SessionFilter for the two orders).
 func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilter) (store.Page[store.Session], error) {
-	var page store.Page[store.Session]
 	var where strings.Builder
 	args := []any{orgID}
 	where.WriteString(`WHERE s.org_id = ?`)
@@ -85,65 +84,18 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 			OR instr(lower(s.ip), ?) > 0 OR instr(lower(s.client), ?) > 0)`)
 		args = append(args, q, q, q, q)
 	}
-	var order string
+	args, order := listKeyset(&where, args, "s", "created_at", f.UpdatedSince, f.After)
 	keyOf := func(s store.Session) store.Key { return store.Key{At: s.CreatedAt, ID: s.ID} }
 	if f.UpdatedSince != nil {
-		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
-			// The cursor implies updated_at > UpdatedSince. Given alone, the
-			// row value is the index range (org_id, (updated_at, id) > …),
-			// so a page seeks to the cursor. Beside updated_at > ? SQLite
-			// ranged on updated_at only and stepped over every earlier
-			// index entry of a shared timestamp: walking the feed after a
-			// terminate-all of 100,000 sessions (one timestamp) stepped
-			// over 5 million entries and took 3.1 s instead of 2.0 s.
-			where.WriteString(` AND (s.updated_at, s.id) > (?, ?)`)
-			args = append(args, nanos(f.After.At), f.After.ID)
-		} else {
-			where.WriteString(` AND s.updated_at > ?`)
-			args = append(args, nanos(*f.UpdatedSince))
-			if f.After != nil {
-				where.WriteString(` AND (s.updated_at, s.id) > (?, ?)`)
-				args = append(args, nanos(f.After.At), f.After.ID)
-			}
-		}
-		order = ` ORDER BY s.updated_at, s.id`
 		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
-	} else {
-		if f.After != nil {
-			where.WriteString(` AND (s.created_at, s.id) < (?, ?)`)
-			args = append(args, nanos(f.After.At), f.After.ID)
-		}
-		order = ` ORDER BY s.created_at DESC, s.id DESC`
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit+1)
-	rows, err := d.db.QueryContext(ctx, `SELECT `+sessionCols+sessionFrom+where.String()+order+` LIMIT ?`, args...)
+	limit := pageLimit(f.Limit)
+	rows, err := d.db.QueryContext(ctx, `SELECT `+sessionCols+sessionFrom+where.String()+order+` LIMIT ?`, append(args, limit+1)...)
+	items, err := collect(rows, err, min(limit+1, 1000), func(sc scanner) (store.Session, error) { return scanSession(sc) })
 	if err != nil {
-		return page, fmt.Errorf("sqlite: list sessions: %w", err)
+		return store.Page[store.Session]{}, fmt.Errorf("sqlite: list sessions: %w", err)
 	}
-	defer rows.Close()
-	page.Items = make([]store.Session, 0, min(limit, 1000))
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return page, fmt.Errorf("sqlite: list sessions: %w", err)
-		}
-		page.Items = append(page.Items, s)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("sqlite: list sessions: %w", err)
-	}
-	// One row more than asked for tells that another page exists without a
-	// COUNT.
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		k := keyOf(page.Items[limit-1])
-		page.Next = &k
-	}
-	return page, nil
+	return cutPage(items, limit, keyOf), nil
 }
 
 // Authenticate resolves a token hash.

@@ -103,19 +103,8 @@ const endedIDsQuery = `SELECT id FROM sessions WHERE org_id = ? AND updated_at =
 // a terminate-all of 100,000 reads 1,000 index entries, not 100,000 rows.
 func endedIDs(w *writeTx, orgID string, ts int64) ([]string, error) {
 	rows, err := w.QueryContext(w.ctx, endedIDsQuery, orgID, ts, api.MaxTargetIDs)
+	ids, err := collect(rows, err, 16, scanString)
 	if err != nil {
-		return nil, fmt.Errorf("ended sessions: %w", err)
-	}
-	defer rows.Close()
-	ids := make([]string, 0, 16)
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("ended sessions: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ended sessions: %w", err)
 	}
 	return ids, nil
