@@ -127,3 +127,24 @@ type BulkSession struct {
 	Session   Session // User.ID identifies the owner; TerminatedBy.ID the terminator
 	TokenHash []byte
 }
+
+// PageLimit is a list's page size: limit, 100 when unset.
+func PageLimit(limit int) int {
+	if limit <= 0 {
+		return 100
+	}
+	return limit
+}
+
+// PageOf makes a page of the rows of a query that asked for limit+1: the
+// row more than asked for tells that another page exists without a COUNT,
+// and Next is the key of the page's last row.
+func PageOf[T any](items []T, limit int, keyOf func(T) Key) Page[T] {
+	page := Page[T]{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		k := keyOf(page.Items[limit-1])
+		page.Next = &k
+	}
+	return page
+}

@@ -55,7 +55,7 @@ func (x *sessionScan) session() store.Session {
 	return s
 }
 
-func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
+func scanSession(sc scanner) (store.Session, error) {
 	var x sessionScan
 	if err := sc.Scan(x.dest()...); err != nil {
 		return store.Session{}, err
@@ -64,11 +64,7 @@ func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
 }
 
 func getSession(ctx context.Context, q querier, orgID, id string) (store.Session, error) {
-	s, err := scanSession(q.QueryRow(ctx, `SELECT `+sessionCols+sessionFrom+`WHERE s.id = $1 AND s.org_id = $2`, id, orgID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return s, store.Errorf(store.ENotFound, "session not found")
-	}
-	return s, err
+	return getOne(ctx, q, sessionCols, sessionFrom, "s", "session", orgID, id, func(sc scanner) (store.Session, error) { return scanSession(sc) })
 }
 
 // GetSession returns one session of the organization.
@@ -90,7 +86,9 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 		return page, wrap("list sessions", err)
 	}
 	defer rows.Close()
-	page.Items = make([]store.Session, 0, min(limit, 1000))
+	// One scan target for every row: the list's hot loop allocates only
+	// the sessions themselves.
+	items := make([]store.Session, 0, min(limit+1, 1000))
 	var x sessionScan
 	dest := x.dest()
 	for rows.Next() {
@@ -98,19 +96,12 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 		if err := rows.Scan(dest...); err != nil {
 			return page, wrap("list sessions", err)
 		}
-		page.Items = append(page.Items, x.session())
+		items = append(items, x.session())
 	}
 	if err := rows.Err(); err != nil {
 		return page, wrap("list sessions", err)
 	}
-	// One row more than asked for tells that another page exists without a
-	// COUNT.
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		k := keyOf(page.Items[limit-1])
-		page.Next = &k
-	}
-	return page, nil
+	return store.PageOf(items, limit, keyOf), nil
 }
 
 // sessionsPage is ListSessions' query for one page (it asks for limit+1
@@ -143,34 +134,15 @@ func sessionsPage(orgID string, f store.SessionFilter) (query string, a args, li
 	var order string
 	keyOf = func(s store.Session) store.Key { return store.Key{At: s.CreatedAt, ID: s.ID} }
 	if f.UpdatedSince != nil {
-		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
-			// The cursor implies updated_at > UpdatedSince. Given alone,
-			// the row comparison is where the index scan starts; beside a
-			// separate updated_at > $n the scan could start at that bound
-			// and step over every entry of a timestamp shared by a
-			// terminate-all (as SQLite did; see the SQLite store).
-			where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-		} else {
-			where.WriteString(` AND s.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
-			if f.After != nil {
-				where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-			}
-		}
-		order = ` ORDER BY s.updated_at, s.id`
+		order = feedCond(&where, &a, "s", *f.UpdatedSince, f.After)
 		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
 	} else {
 		// The condition s.terminated_at IS NULL above is the predicate of
 		// sessions_org_active, written out as it is, which lets the planner
 		// use that partial index.
-		if f.After != nil {
-			where.WriteString(` AND (` + key + `.created_at, ` + key + `.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-		}
-		order = ` ORDER BY ` + key + `.created_at DESC, ` + key + `.id DESC`
+		order = createdCond(&where, &a, key, "created_at", f.After)
 	}
-	limit = f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = store.PageLimit(f.Limit)
 	lim := a.add(limit + 1)
 	return `SELECT ` + sessionCols + from + where.String() + order + ` LIMIT ` + lim, a, limit, keyOf
 }

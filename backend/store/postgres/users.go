@@ -39,7 +39,7 @@ func (d *DB) CreateUser(ctx context.Context, nu store.NewUser) (store.User, erro
 
 const userCols = `id, org_id, email, name, role, password_hash, totp_secret, created_at`
 
-func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
+func scanUser(sc scanner) (store.User, error) {
 	var u store.User
 	var created int64
 	err := sc.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.TOTPSecret, &created)
@@ -64,19 +64,8 @@ func (d *DB) UserByEmail(ctx context.Context, orgID, email string) (store.User, 
 // ListUsers lists an organization's users by e-mail.
 func (d *DB) ListUsers(ctx context.Context, orgID string) ([]store.User, error) {
 	rows, err := d.pool.Query(ctx, `SELECT `+userCols+` FROM users WHERE org_id = $1 ORDER BY email`, orgID)
+	out, err := collect(rows, err, 0, scanUser)
 	if err != nil {
-		return nil, wrap("list users", err)
-	}
-	defer rows.Close()
-	var out []store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, wrap("list users", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, wrap("list users", err)
 	}
 	return out, nil

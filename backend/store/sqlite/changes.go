@@ -31,7 +31,7 @@ func (d *DB) ChangeHead(ctx context.Context) (store.ChangePos, error) {
 // and be skipped. A row changed again after the horizon is left for the next
 // read, at its new position.
 func (d *DB) Changes(ctx context.Context, orgID string, after store.ChangePos, limit int) ([]store.Change, error) {
-	limit = pageLimit(limit)
+	limit = store.PageLimit(limit)
 	head, err := d.ChangeHead(ctx)
 	if err != nil {
 		return nil, err

@@ -34,11 +34,7 @@ func scanDevice(sc scanner) (store.Device, error) {
 }
 
 func getDevice(ctx context.Context, q querier, orgID, id string) (store.Device, error) {
-	d, err := scanDevice(q.QueryRowContext(ctx, `SELECT `+deviceCols+deviceFrom+`WHERE d.id = ? AND d.org_id = ?`, id, orgID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, store.Errorf(store.ENotFound, "device not found")
-	}
-	return d, err
+	return getOne(ctx, q, deviceCols, deviceFrom, "d", "device", orgID, id, func(sc scanner) (store.Device, error) { return scanDevice(sc) })
 }
 
 // GetDevice returns one device of the organization.
@@ -102,13 +98,13 @@ func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter
 	if f.UpdatedSince != nil {
 		keyOf = func(d store.Device) store.Key { return store.Key{At: d.UpdatedAt, ID: d.ID} }
 	}
-	limit := pageLimit(f.Limit)
+	limit := store.PageLimit(f.Limit)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+where.String()+order+` LIMIT ?`, append(args, limit+1)...)
 	items, err := collect(rows, err, min(limit+1, 1000), scanDevice)
 	if err != nil {
 		return store.Page[store.Device]{}, fmt.Errorf("sqlite: list devices: %w", err)
 	}
-	return cutPage(items, limit, keyOf), nil
+	return store.PageOf(items, limit, keyOf), nil
 }
 
 // UntrustDevice revokes trust and audits it in the same transaction.
@@ -212,14 +208,14 @@ func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (
 		where += ` AND (a.at, a.id) < (?, ?)`
 		args = append(args, nanos(f.After.At), f.After.ID)
 	}
-	limit := pageLimit(f.Limit)
+	limit := store.PageLimit(f.Limit)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+auditCols+auditFrom+where+
 		` ORDER BY a.at DESC, a.id DESC LIMIT ?`, append(args, limit+1)...)
 	items, err := collect(rows, err, min(limit+1, 1000), scanAudit)
 	if err != nil {
 		return store.Page[store.AuditEvent]{}, fmt.Errorf("sqlite: list audit: %w", err)
 	}
-	return cutPage(items, limit, func(e store.AuditEvent) store.Key { return store.Key{At: e.At, ID: e.ID} }), nil
+	return store.PageOf(items, limit, func(e store.AuditEvent) store.Key { return store.Key{At: e.At, ID: e.ID} }), nil
 }
 
 // bulkIndexThreshold is the number of session and device rows from which

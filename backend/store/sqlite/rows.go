@@ -1,7 +1,9 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -22,35 +24,7 @@ func collect[T any](rows *sql.Rows, err error, capHint int, scan func(scanner) (
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]T, 0, capHint)
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// pageLimit is a list's page size: f.Limit, 100 when unset.
-func pageLimit(limit int) int {
-	if limit <= 0 {
-		return 100
-	}
-	return limit
-}
-
-// cutPage makes a page of the rows of a query asked for limit+1: one row
-// more than asked for tells that another page exists without a COUNT.
-func cutPage[T any](items []T, limit int, keyOf func(T) store.Key) store.Page[T] {
-	page := store.Page[T]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		k := keyOf(page.Items[limit-1])
-		page.Next = &k
-	}
-	return page
+	return store.Collect(rows, capHint, func(r *sql.Rows) (T, error) { return scan(r) })
 }
 
 // listKeyset appends to a session or device list's condition the keyset of
@@ -91,4 +65,14 @@ func scanString(sc scanner) (string, error) {
 	var s string
 	err := sc.Scan(&s)
 	return s, err
+}
+
+// getOne reads the row of the organization's table (alias t) with the id;
+// a missing one, or another organization's, is a NotFound naming noun.
+func getOne[T any](ctx context.Context, q querier, cols, from, t, noun, orgID, id string, scan func(scanner) (T, error)) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, `SELECT `+cols+from+`WHERE `+t+`.id = ? AND `+t+`.org_id = ?`, id, orgID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, store.Errorf(store.ENotFound, "%s not found", noun)
+	}
+	return v, err
 }

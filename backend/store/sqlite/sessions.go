@@ -48,11 +48,7 @@ func scanSession(sc scanner, extra ...any) (store.Session, error) {
 }
 
 func getSession(ctx context.Context, q querier, orgID, id string) (store.Session, error) {
-	s, err := scanSession(q.QueryRowContext(ctx, `SELECT `+sessionCols+sessionFrom+`WHERE s.id = ? AND s.org_id = ?`, id, orgID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, store.Errorf(store.ENotFound, "session not found")
-	}
-	return s, err
+	return getOne(ctx, q, sessionCols, sessionFrom, "s", "session", orgID, id, func(sc scanner) (store.Session, error) { return scanSession(sc) })
 }
 
 // GetSession returns one session of the organization.
@@ -89,13 +85,13 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 	if f.UpdatedSince != nil {
 		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
 	}
-	limit := pageLimit(f.Limit)
+	limit := store.PageLimit(f.Limit)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+sessionCols+sessionFrom+where.String()+order+` LIMIT ?`, append(args, limit+1)...)
 	items, err := collect(rows, err, min(limit+1, 1000), func(sc scanner) (store.Session, error) { return scanSession(sc) })
 	if err != nil {
 		return store.Page[store.Session]{}, fmt.Errorf("sqlite: list sessions: %w", err)
 	}
-	return cutPage(items, limit, keyOf), nil
+	return store.PageOf(items, limit, keyOf), nil
 }
 
 // Authenticate resolves a token hash.
