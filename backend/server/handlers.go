@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,6 +47,24 @@ func actionRequest(w http.ResponseWriter, r *http.Request, c *caller, prefix, no
 		return "", store.Actor{}, err
 	}
 	return id, store.Actor{UserID: c.User.ID, Reason: req.Reason}, nil
+}
+
+// singleAction runs an action on one object: the ID from the path and the
+// reason from the body (actionRequest), then do as the caller; it logs done
+// and answers with the object as answer encodes it.
+func singleAction[T any](s *Server, w http.ResponseWriter, r *http.Request, c *caller, prefix, noun string,
+	do func(ctx context.Context, orgID, id string, by store.Actor) (T, error), done string, answer func(T) any) error {
+	id, by, err := actionRequest(w, r, c, prefix, noun)
+	if err != nil {
+		return err
+	}
+	v, err := do(r.Context(), c.Org.ID, id, by)
+	if err != nil {
+		return err
+	}
+	s.log.Info(done, "org_id", c.Org.ID, "actor_id", c.User.ID, noun+"_id", id)
+	writeJSON(w, http.StatusOK, answer(v))
+	return nil
 }
 
 // endAllRequest reads the body of the routes that end every session of the
@@ -105,17 +124,8 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 func (s *Server) terminateSession(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, by, err := actionRequest(w, r, c, store.PrefixSession, "session")
-	if err != nil {
-		return err
-	}
-	ss, err := s.store.TerminateSession(r.Context(), c.Org.ID, id, by)
-	if err != nil {
-		return err
-	}
-	s.log.Info("session terminated", "org_id", c.Org.ID, "actor_id", c.User.ID, "session_id", id)
-	writeJSON(w, http.StatusOK, toSession(ss, s.clock(), c.Session.ID))
-	return nil
+	return singleAction(s, w, r, c, store.PrefixSession, "session", s.store.TerminateSession, "session terminated",
+		func(ss store.Session) any { return toSession(ss, s.clock(), c.Session.ID) })
 }
 
 func (s *Server) terminateAll(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -170,17 +180,8 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (s *Server) untrustDevice(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, by, err := actionRequest(w, r, c, store.PrefixDevice, "device")
-	if err != nil {
-		return err
-	}
-	d, err := s.store.UntrustDevice(r.Context(), c.Org.ID, id, by)
-	if err != nil {
-		return err
-	}
-	s.log.Info("device trust revoked", "org_id", c.Org.ID, "actor_id", c.User.ID, "device_id", id)
-	writeJSON(w, http.StatusOK, toDevice(d))
-	return nil
+	return singleAction(s, w, r, c, store.PrefixDevice, "device", s.store.UntrustDevice, "device trust revoked",
+		func(d store.Device) any { return toDevice(d) })
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -89,21 +89,21 @@ type listCodec[T any] struct {
 }
 
 var (
-	sessionCodec = listCodec[api.Session]{sessionFixedLen,
-		func(b []byte, v api.Session) ([]byte, bool) {
-			ok := true
-			b = appendSession(b, &v, &ok)
-			return b, ok
-		},
+	sessionCodec = listCodec[api.Session]{sessionFixedLen, reportOK(appendSession),
 		func(items []api.Session, next *string) any { return api.SessionList{Items: items, NextCursor: next} }}
-	deviceCodec = listCodec[api.Device]{deviceFixedLen,
-		func(b []byte, v api.Device) ([]byte, bool) {
-			ok := true
-			b = appendDevice(b, &v, &ok)
-			return b, ok
-		},
+	deviceCodec = listCodec[api.Device]{deviceFixedLen, reportOK(appendDevice),
 		func(items []api.Device, next *string) any { return api.DeviceList{Items: items, NextCursor: next} }}
 )
+
+// reportOK turns an appender that clears *ok when it cannot encode a value
+// (see appendTime) into a listCodec's appendItem.
+func reportOK[T any](appendFn func(b []byte, v *T, ok *bool) []byte) func(b []byte, v T) ([]byte, bool) {
+	return func(b []byte, v T) ([]byte, bool) {
+		ok := true
+		b = appendFn(b, &v, &ok)
+		return b, ok
+	}
+}
 
 // writeList answers 200 with a page of n items, item(i) being the i-th. It
 // encodes item by item, so no []api.Session (or []api.Device) is built.
