@@ -238,6 +238,16 @@ type writeTx struct {
 	ts    int64
 }
 
+// count runs a statement of the transaction and returns the rows it
+// changed.
+func (w *writeTx) count(query string, args ...any) (int64, error) {
+	res, err := w.ExecContext(w.ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func (w *writeTx) now() (int64, error) {
 	if w.ts != 0 {
 		return w.ts, nil

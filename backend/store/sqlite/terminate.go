@@ -39,22 +39,15 @@ func (d *DB) resetCredential(ctx context.Context, op, action, userID string, by 
 		if err != nil {
 			return err
 		}
-		res, err := w.ExecContext(ctx, `UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
+		n, err := w.count(`UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
 			WHERE user_id = ? AND terminated_at IS NULL AND expires_at > ?`, ts, nullString(by.UserID), ts, userID, ts)
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
 		rv.Sessions = int(n)
-		res, err = w.ExecContext(ctx, `UPDATE devices SET trusted_at = NULL, trust_secret_hash = NULL, updated_at = ?
+		n, err = w.count(`UPDATE devices SET trusted_at = NULL, trust_secret_hash = NULL, updated_at = ?
 			WHERE user_id = ? AND (trusted_at IS NOT NULL OR trust_secret_hash IS NOT NULL)`, ts, userID)
 		if err != nil {
-			return err
-		}
-		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
 		rv.Devices = int(n)
@@ -171,13 +164,9 @@ func (d *DB) TerminateAll(ctx context.Context, orgID, keepSessionID string, by s
 		if err != nil {
 			return err
 		}
-		res, err := w.ExecContext(ctx, `UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
+		n, err = w.count(`UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
 			WHERE org_id = ? AND terminated_at IS NULL AND expires_at > ? AND id <> ?`,
 			ts, by.UserID, ts, orgID, ts, keepSessionID)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
 		if err != nil {
 			return err
 		}
@@ -206,13 +195,10 @@ func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessi
 		if err != nil {
 			return err
 		}
-		res, err := w.ExecContext(ctx, `UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
+		n, err = w.count(`UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
 			WHERE org_id = ? AND user_id = ? AND terminated_at IS NULL AND expires_at > ? AND id <> ?`,
 			ts, by.UserID, ts, orgID, userID, ts, keepSessionID)
 		if err != nil {
-			return err
-		}
-		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
 		return auditBulkEnd(w, orgID, ts, by, store.ActionUserSessionsTerminate, auditTarget{ID: userID, UserID: userID}, int(n))
@@ -280,13 +266,9 @@ func (d *DB) TerminateSessions(ctx context.Context, orgID string, ids []string, 
 				out.NotFound = append(out.NotFound, id)
 			}
 		}
-		res, err := w.ExecContext(ctx, `UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
+		n, err := w.count(`UPDATE sessions SET terminated_at = ?, terminated_by = ?, updated_at = ?
 			WHERE org_id = ? AND id IN (`+in+`) AND terminated_at IS NULL AND expires_at > ?`,
 			append(append([]any{ts, by.UserID, ts}, args...), ts)...)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
 		if err != nil {
 			return err
 		}
