@@ -114,12 +114,18 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	page, err := s.store.ListSessions(r.Context(), c.Org.ID, f)
+	return writePage(s, w, sessionCodec, kind, page, err, func(x *store.Session) api.Session {
+		return toSession(*x, f.Now, c.Session.ID)
+	})
+}
+
+// writePage answers with a page the store listed (or its error), each row
+// converted by conv and the cursor of the given kind.
+func writePage[S, T any](s *Server, w http.ResponseWriter, codec listCodec[T], kind string, page store.Page[S], err error, conv func(*S) T) error {
 	if err != nil {
 		return err
 	}
-	writeList(s, w, sessionCodec, len(page.Items), func(i int) api.Session {
-		return toSession(page.Items[i], f.Now, c.Session.ID)
-	}, encodeCursor(kind, page.Next))
+	writeList(s, w, codec, len(page.Items), func(i int) T { return conv(&page.Items[i]) }, encodeCursor(kind, page.Next))
 	return nil
 }
 
@@ -170,13 +176,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 		return err
 	}
 	page, err := s.store.ListDevices(r.Context(), c.Org.ID, f)
-	if err != nil {
-		return err
-	}
-	writeList(s, w, deviceCodec, len(page.Items), func(i int) api.Device {
-		return toDevice(page.Items[i])
-	}, encodeCursor(kind, page.Next))
-	return nil
+	return writePage(s, w, deviceCodec, kind, page, err, func(x *store.Device) api.Device { return toDevice(*x) })
 }
 
 func (s *Server) untrustDevice(w http.ResponseWriter, r *http.Request, c *caller) error {
