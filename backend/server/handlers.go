@@ -322,14 +322,8 @@ func toSession(s store.Session, now time.Time, currentID string) api.Session {
 		MFA:          s.MFA,
 		Current:      s.ID == currentID,
 	}
-	if s.DeviceID != "" {
-		d := s.DeviceID
-		out.DeviceID = &d
-	}
-	if s.TerminatedBy != nil {
-		u := toUser(*s.TerminatedBy)
-		out.TerminatedBy = &u
-	}
+	out.DeviceID = optional(s.DeviceID)
+	out.TerminatedBy = toOptionalUser(s.TerminatedBy)
 	return out
 }
 
@@ -354,13 +348,24 @@ func toAuditEvent(e store.AuditEvent) api.AuditEvent {
 	if ev.TargetIDs == nil {
 		ev.TargetIDs = []string{} // the wire has [], never null
 	}
-	if e.TargetID != "" {
-		t := e.TargetID
-		ev.TargetID = &t
-	}
-	if e.TargetUser != nil {
-		u := toUser(*e.TargetUser)
-		ev.TargetUser = &u
-	}
+	ev.TargetID = optional(e.TargetID)
+	ev.TargetUser = toOptionalUser(e.TargetUser)
 	return ev
+}
+
+// optional is an optional wire string: nil (null) when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// toOptionalUser is toUser of an optional user: nil (null) for none.
+func toOptionalUser(u *store.User) *api.User {
+	if u == nil {
+		return nil
+	}
+	v := toUser(*u)
+	return &v
 }
