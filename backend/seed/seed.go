@@ -296,48 +296,53 @@ func DemoWithHash(ctx context.Context, st store.Store, now time.Time, hash []byt
 		}
 	}
 
-	for _, o := range []struct {
-		org       store.Org
-		domain    string
-		generated int
-		sessions  int
-		admin     store.User
-	}{{acme, "acme.test", demoAcmeGenerated, demoAcmeSessions, admin}, {globex, "globex.test", demoGlobexGenerated, demoGlobexSessions, gadmin}} {
-		users := make([]store.User, 0, o.generated)
-		for range o.generated {
-			u := b.generatedUser(o.org, o.domain)
-			users = append(users, u)
-			for range 1 + b.rnd.IntN(3) {
-				b.device(o.org, u, b.rnd.IntN(10) < 3, b.now.Add(-time.Duration(1+b.rnd.IntN(90*24))*time.Hour))
-			}
-		}
-		for range o.sessions {
-			u := users[b.rnd.IntN(len(users))]
-			devs := b.devicesOf[u.ID]
-			var d seedDevice
-			if b.rnd.IntN(20) != 0 { // a few sessions predate device tracking
-				d = devs[b.rnd.IntN(len(devs))]
-			}
-			outcome := outActive
-			switch r := b.rnd.IntN(100); {
-			case r < 12:
-				outcome = outExpired
-			case r < 25:
-				outcome = outTerminated
-			}
-			terminator := u
-			if b.rnd.IntN(2) == 0 {
-				terminator = o.admin
-			}
-			if err := b.session(o.org, u, d, outcome, b.rnd.IntN(4) == 0, terminator); err != nil {
-				return Stats{}, err
-			}
-		}
+	if err := b.generatedOrg(acme, "acme.test", demoAcmeGenerated, demoAcmeSessions, admin); err != nil {
+		return Stats{}, err
+	}
+	if err := b.generatedOrg(globex, "globex.test", demoGlobexGenerated, demoGlobexSessions, gadmin); err != nil {
+		return Stats{}, err
 	}
 	if err := st.BulkLoad(ctx, b.bulk); err != nil {
 		return Stats{}, fmt.Errorf("seed: demo: %w", err)
 	}
 	return b.stats, nil
+}
+
+// generatedOrg adds generated users to a demo organization, each with one
+// to three devices, and then sessions of random users among them: mostly
+// active, some expired or terminated (by the user or by admin).
+func (b *builder) generatedOrg(org store.Org, domain string, generated, sessions int, admin store.User) error {
+	users := make([]store.User, 0, generated)
+	for range generated {
+		u := b.generatedUser(org, domain)
+		users = append(users, u)
+		for range 1 + b.rnd.IntN(3) {
+			b.device(org, u, b.rnd.IntN(10) < 3, b.now.Add(-time.Duration(1+b.rnd.IntN(90*24))*time.Hour))
+		}
+	}
+	for range sessions {
+		u := users[b.rnd.IntN(len(users))]
+		devs := b.devicesOf[u.ID]
+		var d seedDevice
+		if b.rnd.IntN(20) != 0 { // a few sessions predate device tracking
+			d = devs[b.rnd.IntN(len(devs))]
+		}
+		outcome := outActive
+		switch r := b.rnd.IntN(100); {
+		case r < 12:
+			outcome = outExpired
+		case r < 25:
+			outcome = outTerminated
+		}
+		terminator := u
+		if b.rnd.IntN(2) == 0 {
+			terminator = admin
+		}
+		if err := b.session(org, u, d, outcome, b.rnd.IntN(4) == 0, terminator); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LargeOptions shapes a large organization.

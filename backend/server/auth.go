@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -100,55 +101,76 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	}
 	result := attemptVoid
 	defer func() { s.throttle.end(ctx, att, result) }()
-	fail := func() error {
-		result = attemptFailed
-		return errorf(api.CodeUnauthenticated, "wrong organization, e-mail or password")
-	}
-
-	user, err := s.findUser(r, req.Org, req.Email)
+	cr, result, err := s.checkCredentials(r, &req)
 	if err != nil {
 		return err
+	}
+	if err := s.startSession(w, r, &req, cr, ip); err != nil {
+		return err
+	}
+	result = attemptSucceeded
+	return nil
+}
+
+// credentials is what checkCredentials established about a sign-in.
+type credentials struct {
+	user   store.User
+	device store.Device // the known device it comes from; zero when new
+	mfa    bool         // the second factor was passed
+	trust  bool         // the device becomes trusted
+}
+
+// checkCredentials checks the password and, when the user has one, the
+// second factor. On an error the outcome says whether the attempt counts
+// as failed against the throttle.
+func (s *Server) checkCredentials(r *http.Request, req *api.LoginRequest) (credentials, outcome, error) {
+	ctx := r.Context()
+	user, err := s.findUser(r, req.Org, req.Email)
+	if err != nil {
+		return credentials{}, attemptVoid, err
 	}
 	hash := user.PasswordHash
 	if user.ID == "" {
 		hash = s.dummyHash
 	}
 	if !store.PasswordMatches(hash, req.Password) || user.ID == "" {
-		return fail()
+		return credentials{}, attemptFailed, errorf(api.CodeUnauthenticated, "wrong organization, e-mail or password")
 	}
-
-	var device store.Device
+	cr := credentials{user: user}
 	if req.Device.ID != "" {
-		device, err = s.store.DeviceOfUser(ctx, user.ID, req.Device.ID)
+		cr.device, err = s.store.DeviceOfUser(ctx, user.ID, req.Device.ID)
 		if err != nil && !store.IsNotFound(err) {
-			return fmt.Errorf("login: %w", err)
+			return credentials{}, attemptVoid, fmt.Errorf("login: %w", err)
 		}
 		// Unknown, or another user's: this sign-in gets a new device.
 	}
-
-	mfa := false
-	trust := false
-	if user.HasTOTP() && !s.deviceSkipsTOTP(device, req.Device.Secret) {
-		if req.TOTP == "" {
-			return errorf(api.CodeMFARequired, "enter the code from your authenticator app")
-		}
-		step, ok := totp.Verify(user.TOTPSecret, req.TOTP, s.clock())
-		if ok {
-			if ok, err = s.store.UseTOTPStep(ctx, user.ID, step); err != nil {
-				return fmt.Errorf("login: %w", err)
-			}
-		}
-		if !ok {
-			result = attemptFailed
-			return errorf(api.CodeMFARequired, "the code is not valid; enter the current code from your authenticator app")
-		}
-		mfa = true
-		// A device is trusted only right after its user passed the second
-		// factor on it. Users without TOTP have no second factor, so for
-		// them trust_device is ignored.
-		trust = req.TrustDevice
+	if !user.HasTOTP() || s.deviceSkipsTOTP(cr.device, req.Device.Secret) {
+		return cr, attemptVoid, nil
 	}
+	if req.TOTP == "" {
+		return credentials{}, attemptVoid, errorf(api.CodeMFARequired, "enter the code from your authenticator app")
+	}
+	step, ok := totp.Verify(user.TOTPSecret, req.TOTP, s.clock())
+	if ok {
+		if ok, err = s.store.UseTOTPStep(ctx, user.ID, step); err != nil {
+			return credentials{}, attemptVoid, fmt.Errorf("login: %w", err)
+		}
+	}
+	if !ok {
+		return credentials{}, attemptFailed, errorf(api.CodeMFARequired, "the code is not valid; enter the current code from your authenticator app")
+	}
+	cr.mfa = true
+	// A device is trusted only right after its user passed the second
+	// factor on it. Users without TOTP have no second factor, so for them
+	// trust_device is ignored.
+	cr.trust = req.TrustDevice
+	return cr, attemptVoid, nil
+}
 
+// startSession signs the checked user in and answers with the new
+// session's token (and a trusted device's secret).
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, req *api.LoginRequest, cr credentials, ip string) error {
+	ctx := r.Context()
 	token, tokenHash, err := NewToken()
 	if err != nil {
 		return err
@@ -157,7 +179,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	// its SHA-256 stored. Never logged or audited.
 	var deviceSecret string
 	var deviceSecretHash []byte
-	if trust {
+	if cr.trust {
 		if deviceSecret, deviceSecretHash, err = NewToken(); err != nil {
 			return err
 		}
@@ -165,35 +187,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *caller) error 
 	ua := cutUserAgent(r.UserAgent())
 	info := useragent.Parse(ua)
 	in := store.SignIn{
-		UserID:          user.ID,
+		UserID:          cr.user.ID,
 		TokenHash:       tokenHash,
-		DeviceID:        device.ID,
-		DeviceName:      req.Device.Name,
-		DevicePlatform:  req.Device.Platform,
-		TrustDevice:     trust,
+		DeviceID:        cr.device.ID,
+		DeviceName:      cmp.Or(req.Device.Name, info.DeviceName()),
+		DevicePlatform:  cmp.Or(req.Device.Platform, info.OS),
+		TrustDevice:     cr.trust,
 		TrustSecretHash: deviceSecretHash,
 		IP:              ip,
 		UserAgent:       ua,
 		Client:          info.Label(),
-		MFA:             mfa,
+		MFA:             cr.mfa,
 		Idle:            s.idle,
 		Absolute:        s.absolute,
 		MaxSessions:     s.maxActive,
 		LimitReason:     api.SessionLimitReason,
 	}
-	if in.DeviceName == "" {
-		in.DeviceName = info.DeviceName()
-	}
-	if in.DevicePlatform == "" {
-		in.DevicePlatform = info.OS
-	}
 	sess, dev, err := s.store.SignIn(ctx, in)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	result = attemptSucceeded
-	s.notifier.Notify(context.WithoutCancel(ctx), user.OrgID)
-	s.log.Info("signed in", "org", req.Org, "user_id", user.ID, "session_id", sess.ID, "device_id", dev.ID, "mfa", mfa)
+	s.notifier.Notify(context.WithoutCancel(ctx), cr.user.OrgID)
+	s.log.Info("signed in", "org", req.Org, "user_id", cr.user.ID, "session_id", sess.ID, "device_id", dev.ID, "mfa", cr.mfa)
 	writeJSON(w, http.StatusOK, api.LoginResponse{
 		Token:        token,
 		Session:      toSession(sess, s.clock(), sess.ID),

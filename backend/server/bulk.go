@@ -42,18 +42,12 @@ func (s *Server) terminateUserSessions(w http.ResponseWriter, r *http.Request, c
 	if !store.ValidID(store.PrefixUser, id) {
 		return errorf(api.CodeInvalidArgument, "%q is not a user ID", truncate(id))
 	}
-	var req api.TerminateUserRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
+	// The body is api.TerminateUserRequest, which is api.TerminateAllRequest.
+	keep, by, err := endAllRequest(w, r, c)
+	if err != nil {
 		return err
 	}
-	if err := checkReason(req.Reason); err != nil {
-		return err
-	}
-	keep := ""
-	if req.KeepCurrent == nil || *req.KeepCurrent {
-		keep = c.Session.ID
-	}
-	n, err := s.store.TerminateUserSessions(r.Context(), c.Org.ID, id, keep, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	n, err := s.store.TerminateUserSessions(r.Context(), c.Org.ID, id, keep, by)
 	if err != nil {
 		return err
 	}

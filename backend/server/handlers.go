@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,6 +49,42 @@ func actionRequest(w http.ResponseWriter, r *http.Request, c *caller, prefix, no
 	return id, store.Actor{UserID: c.User.ID, Reason: req.Reason}, nil
 }
 
+// singleAction runs an action on one object: the ID from the path and the
+// reason from the body (actionRequest), then do as the caller; it logs done
+// and answers with the object as answer encodes it.
+func singleAction[T any](s *Server, w http.ResponseWriter, r *http.Request, c *caller, prefix, noun string,
+	do func(ctx context.Context, orgID, id string, by store.Actor) (T, error), done string, answer func(T) any) error {
+	id, by, err := actionRequest(w, r, c, prefix, noun)
+	if err != nil {
+		return err
+	}
+	v, err := do(r.Context(), c.Org.ID, id, by)
+	if err != nil {
+		return err
+	}
+	s.log.Info(done, "org_id", c.Org.ID, "actor_id", c.User.ID, noun+"_id", id)
+	writeJSON(w, http.StatusOK, answer(v))
+	return nil
+}
+
+// endAllRequest reads the body of the routes that end every session of the
+// organization or of a person: the reason, as the audit actor of the
+// caller, and the caller's own session when it is to be kept (keep_current
+// defaults to true).
+func endAllRequest(w http.ResponseWriter, r *http.Request, c *caller) (keep string, by store.Actor, err error) {
+	var req api.TerminateAllRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return "", store.Actor{}, err
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return "", store.Actor{}, err
+	}
+	if req.KeepCurrent == nil || *req.KeepCurrent {
+		keep = c.Session.ID
+	}
+	return keep, store.Actor{UserID: c.User.ID, Reason: req.Reason}, nil
+}
+
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
 	q, err := query(r)
 	if err != nil {
@@ -77,42 +114,32 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	page, err := s.store.ListSessions(r.Context(), c.Org.ID, f)
+	return writePage(s, w, sessionCodec, kind, page, err, func(x *store.Session) api.Session {
+		return toSession(*x, f.Now, c.Session.ID)
+	})
+}
+
+// writePage answers with a page the store listed (or its error), each row
+// converted by conv and the cursor of the given kind.
+func writePage[S, T any](s *Server, w http.ResponseWriter, codec listCodec[T], kind string, page store.Page[S], err error, conv func(*S) T) error {
 	if err != nil {
 		return err
 	}
-	writeList(s, w, sessionCodec, len(page.Items), func(i int) api.Session {
-		return toSession(page.Items[i], f.Now, c.Session.ID)
-	}, encodeCursor(kind, page.Next))
+	writeList(s, w, codec, len(page.Items), func(i int) T { return conv(&page.Items[i]) }, encodeCursor(kind, page.Next))
 	return nil
 }
 
 func (s *Server) terminateSession(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, by, err := actionRequest(w, r, c, store.PrefixSession, "session")
-	if err != nil {
-		return err
-	}
-	ss, err := s.store.TerminateSession(r.Context(), c.Org.ID, id, by)
-	if err != nil {
-		return err
-	}
-	s.log.Info("session terminated", "org_id", c.Org.ID, "actor_id", c.User.ID, "session_id", id)
-	writeJSON(w, http.StatusOK, toSession(ss, s.clock(), c.Session.ID))
-	return nil
+	return singleAction(s, w, r, c, store.PrefixSession, "session", s.store.TerminateSession, "session terminated",
+		func(ss store.Session) any { return toSession(ss, s.clock(), c.Session.ID) })
 }
 
 func (s *Server) terminateAll(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var req api.TerminateAllRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
+	keep, by, err := endAllRequest(w, r, c)
+	if err != nil {
 		return err
 	}
-	if err := checkReason(req.Reason); err != nil {
-		return err
-	}
-	keep := ""
-	if req.KeepCurrent == nil || *req.KeepCurrent {
-		keep = c.Session.ID
-	}
-	n, err := s.store.TerminateAll(r.Context(), c.Org.ID, keep, store.Actor{UserID: c.User.ID, Reason: req.Reason})
+	n, err := s.store.TerminateAll(r.Context(), c.Org.ID, keep, by)
 	if err != nil {
 		return err
 	}
@@ -149,27 +176,12 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 		return err
 	}
 	page, err := s.store.ListDevices(r.Context(), c.Org.ID, f)
-	if err != nil {
-		return err
-	}
-	writeList(s, w, deviceCodec, len(page.Items), func(i int) api.Device {
-		return toDevice(page.Items[i])
-	}, encodeCursor(kind, page.Next))
-	return nil
+	return writePage(s, w, deviceCodec, kind, page, err, func(x *store.Device) api.Device { return toDevice(*x) })
 }
 
 func (s *Server) untrustDevice(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, by, err := actionRequest(w, r, c, store.PrefixDevice, "device")
-	if err != nil {
-		return err
-	}
-	d, err := s.store.UntrustDevice(r.Context(), c.Org.ID, id, by)
-	if err != nil {
-		return err
-	}
-	s.log.Info("device trust revoked", "org_id", c.Org.ID, "actor_id", c.User.ID, "device_id", id)
-	writeJSON(w, http.StatusOK, toDevice(d))
-	return nil
+	return singleAction(s, w, r, c, store.PrefixDevice, "device", s.store.UntrustDevice, "device trust revoked",
+		func(d store.Device) any { return toDevice(d) })
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -310,14 +322,8 @@ func toSession(s store.Session, now time.Time, currentID string) api.Session {
 		MFA:          s.MFA,
 		Current:      s.ID == currentID,
 	}
-	if s.DeviceID != "" {
-		d := s.DeviceID
-		out.DeviceID = &d
-	}
-	if s.TerminatedBy != nil {
-		u := toUser(*s.TerminatedBy)
-		out.TerminatedBy = &u
-	}
+	out.DeviceID = optional(s.DeviceID)
+	out.TerminatedBy = toOptionalUser(s.TerminatedBy)
 	return out
 }
 
@@ -342,13 +348,24 @@ func toAuditEvent(e store.AuditEvent) api.AuditEvent {
 	if ev.TargetIDs == nil {
 		ev.TargetIDs = []string{} // the wire has [], never null
 	}
-	if e.TargetID != "" {
-		t := e.TargetID
-		ev.TargetID = &t
-	}
-	if e.TargetUser != nil {
-		u := toUser(*e.TargetUser)
-		ev.TargetUser = &u
-	}
+	ev.TargetID = optional(e.TargetID)
+	ev.TargetUser = toOptionalUser(e.TargetUser)
 	return ev
+}
+
+// optional is an optional wire string: nil (null) when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// toOptionalUser is toUser of an optional user: nil (null) for none.
+func toOptionalUser(u *store.User) *api.User {
+	if u == nil {
+		return nil
+	}
+	v := toUser(*u)
+	return &v
 }

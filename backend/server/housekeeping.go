@@ -41,27 +41,13 @@ type HousekeepingConfig struct {
 }
 
 func (c *HousekeepingConfig) defaults() {
-	if c.Log == nil {
-		c.Log = slog.New(slog.DiscardHandler)
-	}
-	if c.Clock == nil {
-		c.Clock = time.Now
-	}
-	if c.Retention <= 0 {
-		c.Retention = DefaultRetention
-	}
-	if c.RetainDevices <= 0 {
-		c.RetainDevices = api.DefaultRetainDevices
-	}
-	if c.Batch <= 0 {
-		c.Batch = 500
-	}
-	if c.Interval <= 0 {
-		c.Interval = 10 * time.Minute
-	}
-	if c.AttemptWindow <= 0 {
-		c.AttemptWindow = 24 * time.Hour
-	}
+	discardIfNil(&c.Log)
+	nowIfNil(&c.Clock)
+	orDefault(&c.Retention, DefaultRetention)
+	orDefault(&c.RetainDevices, api.DefaultRetainDevices)
+	orDefault(&c.Batch, 500)
+	orDefault(&c.Interval, 10*time.Minute)
+	orDefault(&c.AttemptWindow, 24*time.Hour)
 }
 
 // Swept is what one housekeeping pass deleted.

@@ -89,21 +89,21 @@ type listCodec[T any] struct {
 }
 
 var (
-	sessionCodec = listCodec[api.Session]{sessionFixedLen,
-		func(b []byte, v api.Session) ([]byte, bool) {
-			ok := true
-			b = appendSession(b, &v, &ok)
-			return b, ok
-		},
+	sessionCodec = listCodec[api.Session]{sessionFixedLen, reportOK(appendSession),
 		func(items []api.Session, next *string) any { return api.SessionList{Items: items, NextCursor: next} }}
-	deviceCodec = listCodec[api.Device]{deviceFixedLen,
-		func(b []byte, v api.Device) ([]byte, bool) {
-			ok := true
-			b = appendDevice(b, &v, &ok)
-			return b, ok
-		},
+	deviceCodec = listCodec[api.Device]{deviceFixedLen, reportOK(appendDevice),
 		func(items []api.Device, next *string) any { return api.DeviceList{Items: items, NextCursor: next} }}
 )
+
+// reportOK turns an appender that clears *ok when it cannot encode a value
+// (see appendTime) into a listCodec's appendItem.
+func reportOK[T any](appendFn func(b []byte, v *T, ok *bool) []byte) func(b []byte, v T) ([]byte, bool) {
+	return func(b []byte, v T) ([]byte, bool) {
+		ok := true
+		b = appendFn(b, &v, &ok)
+		return b, ok
+	}
+}
 
 // writeList answers 200 with a page of n items, item(i) being the i-th. It
 // encodes item by item, so no []api.Session (or []api.Device) is built.
@@ -164,77 +164,64 @@ func appendItem[T any](b []byte, c listCodec[T], v T) []byte {
 }
 
 func appendSession(b []byte, s *api.Session, ok *bool) []byte {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, s.ID)
-	b = append(b, `,"user":`...)
-	b = appendUser(b, &s.User)
-	b = append(b, `,"device_id":`...)
-	b = appendNullString(b, s.DeviceID)
-	b = append(b, `,"ip":`...)
-	b = appendJSONString(b, s.IP)
-	b = append(b, `,"user_agent":`...)
-	b = appendJSONString(b, s.UserAgent)
-	b = append(b, `,"client":`...)
-	b = appendJSONString(b, s.Client)
-	b = append(b, `,"location":`...)
-	b = appendJSONString(b, s.Location)
-	b = append(b, `,"created_at":`...)
-	b = appendTime(b, s.CreatedAt, ok)
-	b = append(b, `,"last_active_at":`...)
-	b = appendTime(b, s.LastActiveAt, ok)
-	b = append(b, `,"expires_at":`...)
-	b = appendTime(b, s.ExpiresAt, ok)
-	b = append(b, `,"updated_at":`...)
-	b = appendTime(b, s.UpdatedAt, ok)
-	b = append(b, `,"status":`...)
-	b = appendJSONString(b, s.Status)
-	b = append(b, `,"terminated_at":`...)
-	b = appendNullTime(b, s.TerminatedAt, ok)
-	b = append(b, `,"terminated_by":`...)
-	if s.TerminatedBy == nil {
-		b = append(b, "null"...)
-	} else {
-		b = appendUser(b, s.TerminatedBy)
-	}
-	b = append(b, `,"mfa":`...)
-	b = strconv.AppendBool(b, s.MFA)
-	b = append(b, `,"current":`...)
-	b = strconv.AppendBool(b, s.Current)
+	b = appendUser(strField(b, `{"id":`, s.ID), `,"user":`, &s.User)
+	b = appendNullString(append(b, `,"device_id":`...), s.DeviceID)
+	b = strField(b, `,"ip":`, s.IP)
+	b = strField(b, `,"user_agent":`, s.UserAgent)
+	b = strField(b, `,"client":`, s.Client)
+	b = strField(b, `,"location":`, s.Location)
+	b = timeField(b, `,"created_at":`, &s.CreatedAt, ok)
+	b = timeField(b, `,"last_active_at":`, &s.LastActiveAt, ok)
+	b = timeField(b, `,"expires_at":`, &s.ExpiresAt, ok)
+	b = timeField(b, `,"updated_at":`, &s.UpdatedAt, ok)
+	b = strField(b, `,"status":`, s.Status)
+	b = timeField(b, `,"terminated_at":`, s.TerminatedAt, ok)
+	b = appendUser(b, `,"terminated_by":`, s.TerminatedBy)
+	b = boolField(b, `,"mfa":`, s.MFA)
+	b = boolField(b, `,"current":`, s.Current)
 	return append(b, '}')
 }
 
 func appendDevice(b []byte, d *api.Device, ok *bool) []byte {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, d.ID)
-	b = append(b, `,"user":`...)
-	b = appendUser(b, &d.User)
-	b = append(b, `,"name":`...)
-	b = appendJSONString(b, d.Name)
-	b = append(b, `,"platform":`...)
-	b = appendJSONString(b, d.Platform)
-	b = append(b, `,"trusted":`...)
-	b = strconv.AppendBool(b, d.Trusted)
-	b = append(b, `,"trusted_at":`...)
-	b = appendNullTime(b, d.TrustedAt, ok)
-	b = append(b, `,"first_seen_at":`...)
-	b = appendTime(b, d.FirstSeenAt, ok)
-	b = append(b, `,"last_seen_at":`...)
-	b = appendTime(b, d.LastSeenAt, ok)
-	b = append(b, `,"last_ip":`...)
-	b = appendJSONString(b, d.LastIP)
-	b = append(b, `,"updated_at":`...)
-	b = appendTime(b, d.UpdatedAt, ok)
+	b = appendUser(strField(b, `{"id":`, d.ID), `,"user":`, &d.User)
+	b = strField(b, `,"name":`, d.Name)
+	b = strField(b, `,"platform":`, d.Platform)
+	b = boolField(b, `,"trusted":`, d.Trusted)
+	b = timeField(b, `,"trusted_at":`, d.TrustedAt, ok)
+	b = timeField(b, `,"first_seen_at":`, &d.FirstSeenAt, ok)
+	b = timeField(b, `,"last_seen_at":`, &d.LastSeenAt, ok)
+	b = strField(b, `,"last_ip":`, d.LastIP)
+	b = timeField(b, `,"updated_at":`, &d.UpdatedAt, ok)
 	return append(b, '}')
 }
 
-func appendUser(b []byte, u *api.User) []byte {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, u.ID)
-	b = append(b, `,"email":`...)
-	b = appendJSONString(b, u.Email)
-	b = append(b, `,"name":`...)
-	b = appendJSONString(b, u.Name)
+// appendUser writes the key (its leading { or , and quotes included) and
+// the user, null for nil.
+func appendUser(b []byte, key string, u *api.User) []byte {
+	b = append(b, key...)
+	if u == nil {
+		return append(b, "null"...)
+	}
+	b = strField(b, `{"id":`, u.ID)
+	b = strField(b, `,"email":`, u.Email)
+	b = strField(b, `,"name":`, u.Name)
 	return append(b, '}')
+}
+
+// The field appenders write a key (with its leading { or , and quotes)
+// and its value.
+
+func strField(b []byte, key, v string) []byte {
+	return appendJSONString(append(b, key...), v)
+}
+
+func boolField(b []byte, key string, v bool) []byte {
+	return strconv.AppendBool(append(b, key...), v)
+}
+
+// timeField writes null for nil.
+func timeField(b []byte, key string, t *time.Time, ok *bool) []byte {
+	return appendNullTime(append(b, key...), t, ok)
 }
 
 func appendNullString(b []byte, s *string) []byte {

@@ -65,15 +65,9 @@ const (
 
 func newThrottle(cfg ThrottleConfig, clock func() time.Time, st store.Store, log *slog.Logger) *throttle {
 	def := DefaultThrottle()
-	if cfg.AccountLimit <= 0 {
-		cfg.AccountLimit = def.AccountLimit
-	}
-	if cfg.IPLimit <= 0 {
-		cfg.IPLimit = def.IPLimit
-	}
-	if cfg.Window <= 0 {
-		cfg.Window = def.Window
-	}
+	orDefault(&cfg.AccountLimit, def.AccountLimit)
+	orDefault(&cfg.IPLimit, def.IPLimit)
+	orDefault(&cfg.Window, def.Window)
 	return &throttle{cfg: cfg, clock: clock, store: st, log: log}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -57,4 +58,36 @@ const MinPasswordCost = bcrypt.MinCost
 // PasswordMatches reports whether pw is the password hash was made from.
 func PasswordMatches(hash []byte, pw string) bool {
 	return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
+}
+
+// FoldASCII lowers only ASCII letters, as SQLite's lower() does: both
+// stores fold e-mails and search text with it, so a query and the column it
+// is compared with are folded alike whichever database holds them.
+func FoldASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// NormalEmail is an e-mail as stored and looked up: trimmed and folded.
+func NormalEmail(email string) string { return FoldASCII(strings.TrimSpace(email)) }
+
+// Normalized is nu as CreateUser stores it: an ID assigned when empty and
+// the e-mail in its normal form.
+func (nu NewUser) Normalized() NewUser {
+	if nu.ID == "" {
+		nu.ID = NewID(PrefixUser)
+	}
+	nu.Email = NormalEmail(nu.Email)
+	return nu
+}
+
+// User is the user CreateUser made of nu at createdAt.
+func (nu NewUser) User(createdAt time.Time) User {
+	return User{ID: nu.ID, OrgID: nu.OrgID, Email: nu.Email, Name: nu.Name, Role: nu.Role,
+		PasswordHash: nu.PasswordHash, TOTPSecret: nu.TOTPSecret, CreatedAt: createdAt}
 }

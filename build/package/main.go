@@ -88,70 +88,88 @@ func run(root, version, out, app, platformd string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	// Reproducible archives: every file's time is the commit's (package.sh
-	// passes SOURCE_DATE_EPOCH), else now.
-	mtime := time.Now().UTC()
+	mtime := sourceDate()
+	appInfo, err := appPackage(root, app, tmp)
+	if err != nil {
+		return err
+	}
+	for _, info := range []*nfpm.Info{appInfo, platformdPackage(root, platformd)} {
+		info.Version, info.MTime = version, mtime
+		path, err := writeDeb(info, out)
+		if err != nil {
+			return fmt.Errorf("%s: %w", info.Name, err)
+		}
+		fmt.Println(path)
+	}
+	return nil
+}
+
+// sourceDate is the time of every file in the archives: reproducible
+// archives take the commit's (package.sh passes SOURCE_DATE_EPOCH), else
+// now.
+func sourceDate() time.Time {
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		var sec int64
 		if _, err := fmt.Sscan(s, &sec); err == nil {
-			mtime = time.Unix(sec, 0).UTC()
+			return time.Unix(sec, 0).UTC()
 		}
 	}
+	return time.Now().UTC()
+}
 
-	appContents := files.Contents{
+// packageInfo is what both packages share; run sets Version and MTime.
+func packageInfo(name, description string, o nfpm.Overridables) *nfpm.Info {
+	return &nfpm.Info{
+		Name:         name,
+		Arch:         "amd64",
+		Platform:     "linux",
+		Section:      "admin",
+		Priority:     "optional",
+		Maintainer:   maintainer,
+		Vendor:       vendor,
+		Homepage:     homepage,
+		License:      "Proprietary",
+		Description:  description,
+		Overridables: o,
+	}
+}
+
+// appPackage is the desk's package: the binary, its desktop entry and its
+// icon at every size (scaled into tmp).
+func appPackage(root, app, tmp string) (*nfpm.Info, error) {
+	contents := files.Contents{
 		file(app, "/usr/bin/sessiondesk", 0o755),
 		file(filepath.Join(root, "build/linux/sessiondesk.desktop"), "/usr/share/applications/sessiondesk.desktop", 0o644),
 	}
 	icons, err := scaleIcon(filepath.Join(root, "build/appicon.png"), tmp)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for size, path := range icons {
-		appContents = append(appContents, file(path, fmt.Sprintf("/usr/share/icons/hicolor/%dx%d/apps/sessiondesk.png", size, size), 0o644))
+		contents = append(contents, file(path, fmt.Sprintf("/usr/share/icons/hicolor/%dx%d/apps/sessiondesk.png", size, size), 0o644))
 	}
-	appInfo := &nfpm.Info{
-		Name:       "sessiondesk",
-		Arch:       "amd64",
-		Platform:   "linux",
-		Version:    version,
-		Section:    "admin",
-		Priority:   "optional",
-		Maintainer: maintainer,
-		Vendor:     vendor,
-		Homepage:   homepage,
-		License:    "Proprietary",
-		MTime:      mtime,
-		Description: "Watch and cut off an organization's login sessions and devices\n" +
-			"Sessions Desk is the security team's desktop app for a Sessions Desk\n" +
-			"platform: live lists of sign-in sessions and devices, one-click sign-out,\n" +
-			"device trust, the audit log, and a notification when a new device signs in.",
-		Overridables: nfpm.Overridables{
+	return packageInfo("sessiondesk", "Watch and cut off an organization's login sessions and devices\n"+
+		"Sessions Desk is the security team's desktop app for a Sessions Desk\n"+
+		"platform: live lists of sign-in sessions and devices, one-click sign-out,\n"+
+		"device trust, the audit log, and a notification when a new device signs in.",
+		nfpm.Overridables{
 			Depends:    appDepends,
 			Recommends: appRecommends,
 			Suggests:   []string{"platformd"},
-			Contents:   appContents,
-		},
-	}
+			Contents:   contents,
+		}), nil
+}
 
+// platformdPackage is the service's package: the binary, its systemd unit,
+// its configuration and the scripts that make and remove its user.
+func platformdPackage(root, platformd string) *nfpm.Info {
 	dir := filepath.Join(root, "build/linux/platformd")
-	platformdInfo := &nfpm.Info{
-		Name:       "platformd",
-		Arch:       "amd64",
-		Platform:   "linux",
-		Version:    version,
-		Section:    "admin",
-		Priority:   "optional",
-		Maintainer: maintainer,
-		Vendor:     vendor,
-		Homepage:   homepage,
-		License:    "Proprietary",
-		MTime:      mtime,
-		Description: "Sessions Desk platform service\n" +
-			"platformd keeps an organization's users, sign-in sessions and devices\n" +
-			"(SQLite or PostgreSQL) and serves the Platform API to Sessions Desk.\n" +
-			"This package runs it as a hardened systemd service under its own\n" +
-			"system user; settings are in /etc/platformd/platformd.conf.",
-		Overridables: nfpm.Overridables{
+	return packageInfo("platformd", "Sessions Desk platform service\n"+
+		"platformd keeps an organization's users, sign-in sessions and devices\n"+
+		"(SQLite or PostgreSQL) and serves the Platform API to Sessions Desk.\n"+
+		"This package runs it as a hardened systemd service under its own\n"+
+		"system user; settings are in /etc/platformd/platformd.conf.",
+		nfpm.Overridables{
 			// adduser makes the system user in postinst; passwd's userdel
 			// removes it on purge. platformd itself is static but for libc
 			// (cgo SQLite).
@@ -171,17 +189,7 @@ func run(root, version, out, app, platformd string) error {
 				PreRemove:   filepath.Join(dir, "prerm"),
 				PostRemove:  filepath.Join(dir, "postrm"),
 			},
-		},
-	}
-
-	for _, info := range []*nfpm.Info{appInfo, platformdInfo} {
-		path, err := writeDeb(info, out)
-		if err != nil {
-			return fmt.Errorf("%s: %w", info.Name, err)
-		}
-		fmt.Println(path)
-	}
-	return nil
+		})
 }
 
 func file(src, dst string, mode os.FileMode) *files.Content {

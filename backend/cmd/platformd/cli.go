@@ -54,6 +54,12 @@ type cli struct {
 // errUsage marks an error whose message is already printed with the usage.
 var errUsage = errors.New("usage")
 
+// usageError says what is wrong with the flags and ends the command with a usage error.
+func usageError(stderr io.Writer, msg string) error {
+	fmt.Fprintln(stderr, msg)
+	return errUsage
+}
+
 // run executes one command and returns the exit status: 0 ok, 1 failure,
 // 2 bad usage.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"sessiondesk/backend/store/postgres"
 	"sessiondesk/backend/store/sqlite"
@@ -52,10 +53,9 @@ func cmdCopy(ctx context.Context, args []string, c *cli) error {
 		// Never the value: it may hold a password.
 		if c.fromEnv["to"] {
 			fmt.Fprintf(stderr, "--to was left out and $%s is not a postgres:// URL; give the target with --to or in $%s\n", envDB, envDB)
-		} else {
-			fmt.Fprintln(stderr, "--to must be a postgres:// URL")
+			return errUsage
 		}
-		return errUsage
+		return usageError(stderr, "--to must be a postgres:// URL")
 	}
 	start := time.Now()
 	counts, err := copyPlatform(ctx, *from, *to)
@@ -106,18 +106,42 @@ func copyPlatform(ctx context.Context, from, to string) (map[string]int64, error
 	}
 	defer dst.Close()
 	pool := dst.Pool()
+	if err := checkEmpty(ctx, pool); err != nil {
+		return nil, err
+	}
+	want, err := copyRows(ctx, rtx, pool)
+	if err != nil {
+		return nil, fmt.Errorf("copy: %w (nothing was written)", err)
+	}
+	// Statistics and a visibility map at once (see postgres.BulkLoad).
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE)`); err != nil {
+		return nil, fmt.Errorf("copy: vacuum: %w", err)
+	}
+	if err := checkCounts(ctx, rtx, pool, want); err != nil {
+		return nil, err
+	}
+	return want, nil
+}
+
+// checkEmpty refuses a target that holds any row.
+func checkEmpty(ctx context.Context, pool *pgxpool.Pool) error {
 	for _, t := range copyTables {
 		var n int64
 		if err := pool.QueryRow(ctx, `SELECT COUNT(*) FROM `+t.name).Scan(&n); err != nil {
-			return nil, fmt.Errorf("copy: count %s in the target: %w", t.name, err)
+			return fmt.Errorf("copy: count %s in the target: %w", t.name, err)
 		}
 		if n > 0 {
-			return nil, fmt.Errorf("copy: the target database is not empty (%s has %d rows); copy only into an empty one", t.name, n)
+			return fmt.Errorf("copy: the target database is not empty (%s has %d rows); copy only into an empty one", t.name, n)
 		}
 	}
+	return nil
+}
 
+// copyRows copies every table of the snapshot, and the write clock, in one
+// PostgreSQL transaction; it returns the rows written per table.
+func copyRows(ctx context.Context, rtx *sql.Tx, pool *pgxpool.Pool) (map[string]int64, error) {
 	want := map[string]int64{}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		for _, t := range copyTables {
 			rows, err := rtx.QueryContext(ctx, `SELECT `+strings.Join(t.cols, ", ")+` FROM `+t.name)
 			if err != nil {
@@ -138,27 +162,25 @@ func copyPlatform(ctx context.Context, from, to string) (map[string]int64, error
 		_, err := tx.Exec(ctx, `UPDATE write_clock SET last = GREATEST(last, $1) WHERE id = 1`, last)
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("copy: %w (nothing was written)", err)
-	}
-	// Statistics and a visibility map at once (see postgres.BulkLoad).
-	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE)`); err != nil {
-		return nil, fmt.Errorf("copy: vacuum: %w", err)
-	}
-	// Check: every table has as many rows in both.
+	return want, err
+}
+
+// checkCounts checks that every table has as many rows in both databases
+// as were copied.
+func checkCounts(ctx context.Context, rtx *sql.Tx, pool *pgxpool.Pool, want map[string]int64) error {
 	for _, t := range copyTables {
 		var s, d int64
 		if err := rtx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name).Scan(&s); err != nil {
-			return nil, fmt.Errorf("copy: count %s: %w", t.name, err)
+			return fmt.Errorf("copy: count %s: %w", t.name, err)
 		}
 		if err := pool.QueryRow(ctx, `SELECT COUNT(*) FROM `+t.name).Scan(&d); err != nil {
-			return nil, fmt.Errorf("copy: count %s: %w", t.name, err)
+			return fmt.Errorf("copy: count %s: %w", t.name, err)
 		}
 		if s != d || d != want[t.name] {
-			return nil, fmt.Errorf("copy: %s has %d rows in the file but %d in PostgreSQL", t.name, s, d)
+			return fmt.Errorf("copy: %s has %d rows in the file but %d in PostgreSQL", t.name, s, d)
 		}
 	}
-	return want, nil
+	return nil
 }
 
 // sqliteRows feeds rows of a SQLite query to COPY, converting each value to

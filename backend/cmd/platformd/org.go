@@ -15,8 +15,7 @@ func cmdOrgCreate(ctx context.Context, args []string, c *cli) error {
 		return err
 	}
 	if !validSlug(*slug) {
-		fmt.Fprintln(stderr, "--slug must be 1-63 lower-case letters, digits or dashes")
-		return errUsage
+		return usageError(stderr, "--slug must be 1-63 lower-case letters, digits or dashes")
 	}
 	db, err := openDB(ctx, *dbPath)
 	if err != nil {

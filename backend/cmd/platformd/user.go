@@ -42,6 +42,28 @@ func findUser(ctx context.Context, db store.Store, org, email string) (store.Use
 	return u, nil
 }
 
+// open opens the database and finds the user the flags name; the caller
+// closes the store.
+func (uf userFlags) open(ctx context.Context) (store.Store, store.User, error) {
+	db, err := openDB(ctx, *uf.db)
+	if err != nil {
+		return nil, store.User{}, err
+	}
+	u, err := findUser(ctx, db, *uf.org, *uf.email)
+	if err != nil {
+		db.Close()
+		return nil, store.User{}, err
+	}
+	return db, u, nil
+}
+
+// showGenerated prints a generated password, the only time anyone sees it.
+func showGenerated(stdout io.Writer, pw string, generated bool) {
+	if generated {
+		fmt.Fprintf(stdout, "password (shown once): %s\n", pw)
+	}
+}
+
 // passwordFlag is --password-stdin of the commands that set a password.
 func passwordFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("password-stdin", false, "read the password from the first line of stdin (otherwise one is generated and printed once)")
@@ -81,12 +103,10 @@ func cmdUserAdd(ctx context.Context, args []string, c *cli) error {
 		return err
 	}
 	if !store.ValidRole(*role) {
-		fmt.Fprintln(stderr, "--role must be "+store.RoleList())
-		return errUsage
+		return usageError(stderr, "--role must be "+store.RoleList())
 	}
 	if !strings.Contains(*uf.email, "@") {
-		fmt.Fprintln(stderr, "--email must be an e-mail address")
-		return errUsage
+		return usageError(stderr, "--email must be an e-mail address")
 	}
 	pw, hash, generated, err := password(*fromStdin, stdin)
 	if err != nil {
@@ -106,9 +126,7 @@ func cmdUserAdd(ctx context.Context, args []string, c *cli) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "created user %s (%s) in %s with role %s\n", u.Email, u.ID, o.Slug, u.Role)
-	if generated {
-		fmt.Fprintf(stdout, "password (shown once): %s\n", pw)
-	}
+	showGenerated(stdout, pw, generated)
 	return nil
 }
 
@@ -124,15 +142,11 @@ func cmdUserPasswd(ctx context.Context, args []string, c *cli) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *uf.db)
+	db, u, err := uf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := findUser(ctx, db, *uf.org, *uf.email)
-	if err != nil {
-		return err
-	}
 	// The command line is no user: the audit event's actor is the "system"
 	// actor (store.SystemActor), the reason names the command.
 	rv, err := db.SetPassword(ctx, u.ID, hash, store.Actor{Reason: "password reset with platformd user passwd"})
@@ -140,9 +154,7 @@ func cmdUserPasswd(ctx context.Context, args []string, c *cli) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "password of %s changed; ended %d session(s), revoked the trust of %d device(s)\n", u.Email, rv.Sessions, rv.Devices)
-	if generated {
-		fmt.Fprintf(stdout, "password (shown once): %s\n", pw)
-	}
+	showGenerated(stdout, pw, generated)
 	return nil
 }
 
@@ -153,15 +165,11 @@ func cmdUserTOTP(ctx context.Context, args []string, c *cli) error {
 	if err := c.parse(args, "db", "org", "email"); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *uf.db)
+	db, u, err := uf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := findUser(ctx, db, *uf.org, *uf.email)
-	if err != nil {
-		return err
-	}
 	secret, err := totp.NewSecret()
 	if err != nil {
 		return err

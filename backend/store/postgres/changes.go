@@ -31,9 +31,7 @@ func (d *DB) ChangeHead(ctx context.Context) (store.ChangePos, error) {
 // keeps the merge exact when one table has more rows than another past the
 // position.
 func (d *DB) Changes(ctx context.Context, orgID string, after store.ChangePos, limit int) ([]store.Change, error) {
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = store.PageLimit(limit)
 	var out []store.Change
 	err := pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		out = out[:0]
@@ -41,7 +39,7 @@ func (d *DB) Changes(ctx context.Context, orgID string, after store.ChangePos, l
 		if err := tx.QueryRow(ctx, `SELECT last FROM write_clock WHERE id = 1`).Scan(&horizon); err != nil {
 			return err
 		}
-		read := func(cols, from, alias string, rank int, each func(pgx.Rows) error) error {
+		read := func(cols, from, alias string, rank int, scan func(scanner) (store.Change, error)) error {
 			atCol, idCol := alias+".updated_at", alias+".id"
 			if alias == "a" {
 				atCol = "a.at"
@@ -50,41 +48,25 @@ func (d *DB) Changes(ctx context.Context, orgID string, after store.ChangePos, l
 			where := changeCond(&a, atCol, idCol, rank, after)
 			rows, err := tx.Query(ctx, `SELECT `+cols+from+`WHERE `+alias+`.org_id = `+a.add(orgID)+` AND `+where+
 				` AND `+atCol+` <= `+a.add(horizon)+` ORDER BY `+atCol+`, `+idCol+` LIMIT `+a.add(limit), a...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				if err := each(rows); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		}
-		if err := read(sessionCols, sessionFrom, "s", store.RankSession, func(r pgx.Rows) error {
-			s, err := scanSession(r)
-			if err == nil {
-				out = append(out, store.Change{Pos: store.ChangePos{At: s.UpdatedAt, Rank: store.RankSession, ID: s.ID}, Session: &s})
-			}
+			changes, err := collect(rows, err, 0, scan)
+			out = append(out, changes...)
 			return err
+		}
+		if err := read(sessionCols, sessionFrom, "s", store.RankSession, func(sc scanner) (store.Change, error) {
+			s, err := scanSession(sc)
+			return store.Change{Pos: store.ChangePos{At: s.UpdatedAt, Rank: store.RankSession, ID: s.ID}, Session: &s}, err
 		}); err != nil {
 			return err
 		}
-		if err := read(deviceCols, deviceFrom, "d", store.RankDevice, func(r pgx.Rows) error {
-			dv, err := scanDevice(r)
-			if err == nil {
-				out = append(out, store.Change{Pos: store.ChangePos{At: dv.UpdatedAt, Rank: store.RankDevice, ID: dv.ID}, Device: &dv})
-			}
-			return err
+		if err := read(deviceCols, deviceFrom, "d", store.RankDevice, func(sc scanner) (store.Change, error) {
+			dv, err := scanDevice(sc)
+			return store.Change{Pos: store.ChangePos{At: dv.UpdatedAt, Rank: store.RankDevice, ID: dv.ID}, Device: &dv}, err
 		}); err != nil {
 			return err
 		}
-		return read(auditCols, auditFrom, "a", store.RankAudit, func(r pgx.Rows) error {
-			e, err := scanAudit(r)
-			if err == nil {
-				out = append(out, store.Change{Pos: store.ChangePos{At: e.At, Rank: store.RankAudit, ID: e.ID}, Audit: &e})
-			}
-			return err
+		return read(auditCols, auditFrom, "a", store.RankAudit, func(sc scanner) (store.Change, error) {
+			e, err := scanAudit(sc)
+			return store.Change{Pos: store.ChangePos{At: e.At, Rank: store.RankAudit, ID: e.ID}, Audit: &e}, err
 		})
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ const deviceCols = `d.id, d.org_id, d.name, d.platform, d.trusted_at, d.first_se
 
 const deviceFrom = ` FROM devices d JOIN users u ON u.id = d.user_id `
 
-func scanDevice(sc interface{ Scan(...any) error }, extra ...any) (store.Device, error) {
+func scanDevice(sc scanner, extra ...any) (store.Device, error) {
 	var d store.Device
 	var trusted *int64
 	var first, last, updated int64
@@ -35,11 +35,7 @@ func scanDevice(sc interface{ Scan(...any) error }, extra ...any) (store.Device,
 }
 
 func getDevice(ctx context.Context, q querier, orgID, id string) (store.Device, error) {
-	d, err := scanDevice(q.QueryRow(ctx, `SELECT `+deviceCols+deviceFrom+`WHERE d.id = $1 AND d.org_id = $2`, id, orgID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, store.Errorf(store.ENotFound, "device not found")
-	}
-	return d, err
+	return getOne(ctx, q, deviceCols, deviceFrom, "d", "device", orgID, id, func(sc scanner) (store.Device, error) { return scanDevice(sc) })
 }
 
 // GetDevice returns one device of the organization.
@@ -68,7 +64,6 @@ func (d *DB) DeviceOfUser(ctx context.Context, userID, deviceID string) (store.D
 
 // ListDevices pages through an organization's devices.
 func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter) (store.Page[store.Device], error) {
-	var page store.Page[store.Device]
 	var a args
 	var where strings.Builder
 	where.WriteString(`WHERE d.org_id = ` + a.add(orgID))
@@ -88,57 +83,22 @@ func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter
 			OR strpos(lower(d.name), lower(` + q + `)) > 0 OR strpos(lower(d.last_ip), lower(` + q + `)) > 0
 			OR strpos(lower(d.platform), lower(` + q + `)) > 0)`)
 	}
-	var order string
+	order := ""
 	keyOf := func(d store.Device) store.Key { return store.Key{At: d.FirstSeenAt, ID: d.ID} }
 	if f.UpdatedSince != nil {
-		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
-			// The cursor implies updated_at > UpdatedSince. Given alone,
-			// the row comparison is where the index scan starts; beside a
-			// separate updated_at > $n the scan could start at that bound
-			// and step over every entry of a timestamp shared by a
-			// terminate-all (as SQLite did; see the SQLite store).
-			where.WriteString(` AND (d.updated_at, d.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-		} else {
-			where.WriteString(` AND d.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
-			if f.After != nil {
-				where.WriteString(` AND (d.updated_at, d.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-			}
-		}
-		order = ` ORDER BY d.updated_at, d.id`
+		order = feedCond(&where, &a, "d", *f.UpdatedSince, f.After)
 		keyOf = func(d store.Device) store.Key { return store.Key{At: d.UpdatedAt, ID: d.ID} }
 	} else {
-		if f.After != nil {
-			where.WriteString(` AND (d.first_seen_at, d.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-		}
-		order = ` ORDER BY d.first_seen_at DESC, d.id DESC`
+		order = createdCond(&where, &a, "d", "first_seen_at", f.After)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
+	limit := store.PageLimit(f.Limit)
 	lim := a.add(limit + 1)
 	rows, err := d.pool.Query(ctx, `SELECT `+deviceCols+deviceFrom+where.String()+order+` LIMIT `+lim, a...)
+	items, err := collect(rows, err, min(limit+1, 1000), func(sc scanner) (store.Device, error) { return scanDevice(sc) })
 	if err != nil {
-		return page, wrap("list devices", err)
+		return store.Page[store.Device]{}, wrap("list devices", err)
 	}
-	defer rows.Close()
-	page.Items = make([]store.Device, 0, min(limit, 1000))
-	for rows.Next() {
-		dev, err := scanDevice(rows)
-		if err != nil {
-			return page, wrap("list devices", err)
-		}
-		page.Items = append(page.Items, dev)
-	}
-	if err := rows.Err(); err != nil {
-		return page, wrap("list devices", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		k := keyOf(page.Items[limit-1])
-		page.Next = &k
-	}
-	return page, nil
+	return store.PageOf(items, limit, keyOf), nil
 }
 
 // UntrustDevice revokes trust and audits it in the same transaction.
@@ -183,7 +143,7 @@ const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, 
 
 const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id `
 
-func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
+func scanAudit(sc scanner) (store.AuditEvent, error) {
 	var e store.AuditEvent
 	var at int64
 	var count int32
@@ -212,7 +172,6 @@ func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 
 // ListAudit pages through the audit log, newest first, filtered.
 func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (store.Page[store.AuditEvent], error) {
-	var page store.Page[store.AuditEvent]
 	var a args
 	where := `WHERE a.org_id = ` + a.add(orgID)
 	if f.Action != "" {
@@ -241,33 +200,14 @@ func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (
 	if f.After != nil {
 		where += ` AND (a.at, a.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
+	limit := store.PageLimit(f.Limit)
 	lim := a.add(limit + 1)
 	rows, err := d.pool.Query(ctx, `SELECT `+auditCols+auditFrom+where+` ORDER BY a.at DESC, a.id DESC LIMIT `+lim, a...)
+	items, err := collect(rows, err, min(limit+1, 1000), scanAudit)
 	if err != nil {
-		return page, wrap("list audit", err)
+		return store.Page[store.AuditEvent]{}, wrap("list audit", err)
 	}
-	defer rows.Close()
-	page.Items = make([]store.AuditEvent, 0, min(limit, 1000))
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return page, wrap("list audit", err)
-		}
-		page.Items = append(page.Items, e)
-	}
-	if err := rows.Err(); err != nil {
-		return page, wrap("list audit", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = &store.Key{At: last.At, ID: last.ID}
-	}
-	return page, nil
+	return store.PageOf(items, limit, func(e store.AuditEvent) store.Key { return store.Key{At: e.At, ID: e.ID} }), nil
 }
 
 // ReserveAttempt is the shared throttle's atomic step (see store.Store).
@@ -381,7 +321,7 @@ func (d *DB) BulkLoad(ctx context.Context, b store.Bulk) error {
 		if err := copyRows("users", []string{"id", "org_id", "email", "name", "role", "password_hash", "totp_secret", "created_at"},
 			len(b.Users), func(i int) []any {
 				u := b.Users[i]
-				return []any{u.ID, u.OrgID, asciiLower(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts}
+				return []any{u.ID, u.OrgID, store.FoldASCII(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts}
 			}); err != nil {
 			return err
 		}

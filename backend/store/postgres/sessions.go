@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"sessiondesk/backend/api"
 	"sessiondesk/backend/store"
 )
 
@@ -56,7 +55,7 @@ func (x *sessionScan) session() store.Session {
 	return s
 }
 
-func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
+func scanSession(sc scanner) (store.Session, error) {
 	var x sessionScan
 	if err := sc.Scan(x.dest()...); err != nil {
 		return store.Session{}, err
@@ -65,11 +64,7 @@ func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
 }
 
 func getSession(ctx context.Context, q querier, orgID, id string) (store.Session, error) {
-	s, err := scanSession(q.QueryRow(ctx, `SELECT `+sessionCols+sessionFrom+`WHERE s.id = $1 AND s.org_id = $2`, id, orgID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return s, store.Errorf(store.ENotFound, "session not found")
-	}
-	return s, err
+	return getOne(ctx, q, sessionCols, sessionFrom, "s", "session", orgID, id, func(sc scanner) (store.Session, error) { return scanSession(sc) })
 }
 
 // GetSession returns one session of the organization.
@@ -91,7 +86,9 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 		return page, wrap("list sessions", err)
 	}
 	defer rows.Close()
-	page.Items = make([]store.Session, 0, min(limit, 1000))
+	// One scan target for every row: the list's hot loop allocates only
+	// the sessions themselves.
+	items := make([]store.Session, 0, min(limit+1, 1000))
 	var x sessionScan
 	dest := x.dest()
 	for rows.Next() {
@@ -99,19 +96,12 @@ func (d *DB) ListSessions(ctx context.Context, orgID string, f store.SessionFilt
 		if err := rows.Scan(dest...); err != nil {
 			return page, wrap("list sessions", err)
 		}
-		page.Items = append(page.Items, x.session())
+		items = append(items, x.session())
 	}
 	if err := rows.Err(); err != nil {
 		return page, wrap("list sessions", err)
 	}
-	// One row more than asked for tells that another page exists without a
-	// COUNT.
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		k := keyOf(page.Items[limit-1])
-		page.Next = &k
-	}
-	return page, nil
+	return store.PageOf(items, limit, keyOf), nil
 }
 
 // sessionsPage is ListSessions' query for one page (it asks for limit+1
@@ -144,34 +134,15 @@ func sessionsPage(orgID string, f store.SessionFilter) (query string, a args, li
 	var order string
 	keyOf = func(s store.Session) store.Key { return store.Key{At: s.CreatedAt, ID: s.ID} }
 	if f.UpdatedSince != nil {
-		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
-			// The cursor implies updated_at > UpdatedSince. Given alone,
-			// the row comparison is where the index scan starts; beside a
-			// separate updated_at > $n the scan could start at that bound
-			// and step over every entry of a timestamp shared by a
-			// terminate-all (as SQLite did; see the SQLite store).
-			where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-		} else {
-			where.WriteString(` AND s.updated_at > ` + a.add(nanos(*f.UpdatedSince)))
-			if f.After != nil {
-				where.WriteString(` AND (s.updated_at, s.id) > (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-			}
-		}
-		order = ` ORDER BY s.updated_at, s.id`
+		order = feedCond(&where, &a, "s", *f.UpdatedSince, f.After)
 		keyOf = func(s store.Session) store.Key { return store.Key{At: s.UpdatedAt, ID: s.ID} }
 	} else {
 		// The condition s.terminated_at IS NULL above is the predicate of
 		// sessions_org_active, written out as it is, which lets the planner
 		// use that partial index.
-		if f.After != nil {
-			where.WriteString(` AND (` + key + `.created_at, ` + key + `.id) < (` + a.add(nanos(f.After.At)) + `, ` + a.add(f.After.ID) + `)`)
-		}
-		order = ` ORDER BY ` + key + `.created_at DESC, ` + key + `.id DESC`
+		order = createdCond(&where, &a, key, "created_at", f.After)
 	}
-	limit = f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = store.PageLimit(f.Limit)
 	lim := a.add(limit + 1)
 	return `SELECT ` + sessionCols + from + where.String() + order + ` LIMIT ` + lim, a, limit, keyOf
 }
@@ -245,217 +216,6 @@ func (d *DB) Logout(ctx context.Context, sessionID string) error {
 		return wrap("logout", err)
 	}
 	return nil
-}
-
-// auditTarget is what an audit event names as its target: the row's ID (""
-// for actions without one), whose it was ("" for several people), a label
-// for people, and the sessions a bulk end ended.
-type auditTarget struct {
-	ID, UserID, Label string
-	IDs               []string
-}
-
-// insertAudit records an audit event; an Actor without UserID is the command
-// line (actor_id NULL).
-func insertAudit(w *writeTx, orgID string, ts int64, by store.Actor, action string, target auditTarget, count int) error {
-	ids := target.IDs
-	if ids == nil {
-		ids = []string{} // pgx sends a nil slice as NULL
-	}
-	_, err := w.Exec(w.ctx, `INSERT INTO audit_events (id, org_id, at, actor_id, action, target_id, target_user_id,
-		target_label, target_ids, count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		store.NewID(store.PrefixAudit), orgID, ts, nullString(by.UserID), action, nullString(target.ID),
-		nullString(target.UserID), target.Label, ids, count, by.Reason)
-	if err != nil {
-		return errors.Join(errors.New("insert audit event"), err)
-	}
-	return nil
-}
-
-// auditBulkEnd records the audit event of a bulk end that ended n sessions
-// at ts, naming the first api.MaxTargetIDs of them in ID order; one that
-// ended nothing records nothing (see store.Store).
-//
-// The sessions of the organization stamped with ts are exactly those this
-// transaction's UPDATE ended: the write clock hands each transaction its own
-// timestamp under its row lock. The feed index (org_id, updated_at, id)
-// gives the first ones without visiting the rest, so a terminate-all of
-// 100,000 reads 1,000 index entries, not 100,000 rows.
-func auditBulkEnd(w *writeTx, orgID string, ts int64, by store.Actor, action string, target auditTarget, n int) error {
-	if n == 0 {
-		return nil
-	}
-	rows, err := w.Query(w.ctx, `SELECT id FROM sessions WHERE org_id = $1 AND updated_at = $2 ORDER BY id LIMIT $3`,
-		orgID, ts, api.MaxTargetIDs)
-	if err != nil {
-		return errors.Join(errors.New("ended sessions"), err)
-	}
-	if target.IDs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-		return errors.Join(errors.New("ended sessions"), err)
-	}
-	return insertAudit(w, orgID, ts, by, action, target, n)
-}
-
-// TerminateSession ends one session and audits it in the same transaction.
-func (d *DB) TerminateSession(ctx context.Context, orgID, id string, by store.Actor) (store.Session, error) {
-	var s store.Session
-	err := d.write(ctx, func(w *writeTx) error {
-		var exists bool
-		if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND org_id = $2)`, id, orgID).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return store.Errorf(store.ENotFound, "session not found")
-		}
-		ts, err := w.now()
-		if err != nil {
-			return err
-		}
-		// Under the clock lock no other stamping write runs, so the row
-		// read here is the one this UPDATE sees.
-		var userID, client, ip string
-		err = w.QueryRow(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
-			WHERE id = $3 AND terminated_at IS NULL RETURNING user_id, client, ip`, ts, by.UserID, id).Scan(&userID, &client, &ip)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows): // already terminated: unchanged, no event
-		case err != nil:
-			return err
-		default:
-			target := auditTarget{ID: id, UserID: userID, Label: store.SessionLabel(client, ip)}
-			if err := insertAudit(w, orgID, ts, by, store.ActionSessionTerminate, target, 1); err != nil {
-				return err
-			}
-		}
-		s, err = getSession(ctx, w, orgID, id)
-		return err
-	})
-	if err != nil {
-		return s, wrap("terminate session", err)
-	}
-	return s, nil
-}
-
-// TerminateAll ends every active session of the organization but one, with a
-// single UPDATE and one audit row.
-func (d *DB) TerminateAll(ctx context.Context, orgID, keepSessionID string, by store.Actor) (int, error) {
-	var n int64
-	err := d.write(ctx, func(w *writeTx) error {
-		ts, err := w.now()
-		if err != nil {
-			return err
-		}
-		tag, err := w.Exec(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
-			WHERE org_id = $3 AND terminated_at IS NULL AND expires_at > $1 AND id <> $4`,
-			ts, by.UserID, orgID, keepSessionID)
-		if err != nil {
-			return err
-		}
-		n = tag.RowsAffected()
-		return auditBulkEnd(w, orgID, ts, by, store.ActionSessionsTerminateAll, auditTarget{}, int(n))
-	})
-	if err != nil {
-		return 0, wrap("terminate all", err)
-	}
-	return int(n), nil
-}
-
-// TerminateUserSessions ends one user's active sessions but one, with a
-// single UPDATE (found through session_keys_org_user) and one audit row.
-func (d *DB) TerminateUserSessions(ctx context.Context, orgID, userID, keepSessionID string, by store.Actor) (int, error) {
-	var n int64
-	err := d.write(ctx, func(w *writeTx) error {
-		ts, err := w.now()
-		if err != nil {
-			return err
-		}
-		var found bool
-		if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND org_id = $2)`, userID, orgID).Scan(&found); err != nil {
-			return err
-		}
-		if !found {
-			return store.Errorf(store.ENotFound, "user not found")
-		}
-		tag, err := w.Exec(ctx, `UPDATE sessions s SET terminated_at = $1, terminated_by = $2, updated_at = $1
-			FROM session_keys k WHERE s.id = k.id AND k.org_id = $3 AND k.user_id = $4
-			AND s.terminated_at IS NULL AND s.expires_at > $1 AND s.id <> $5`,
-			ts, by.UserID, orgID, userID, keepSessionID)
-		if err != nil {
-			return err
-		}
-		n = tag.RowsAffected()
-		return auditBulkEnd(w, orgID, ts, by, store.ActionUserSessionsTerminate, auditTarget{ID: userID, UserID: userID}, int(n))
-	})
-	if err != nil {
-		return 0, wrap("terminate user sessions", err)
-	}
-	return int(n), nil
-}
-
-// TerminateSessions ends the listed sessions of the organization with one
-// UPDATE over the ID list, and one audit row.
-func (d *DB) TerminateSessions(ctx context.Context, orgID string, ids []string, by store.Actor) (store.Selected, error) {
-	out := store.Selected{NotFound: []string{}}
-	uniq := make([]string, 0, len(ids))
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			uniq = append(uniq, id)
-		}
-	}
-	if len(uniq) == 0 {
-		return out, nil
-	}
-	err := d.write(ctx, func(w *writeTx) error {
-		out = store.Selected{NotFound: []string{}}
-		ts, err := w.now()
-		if err != nil {
-			return err
-		}
-		rows, err := w.Query(ctx, `SELECT id FROM sessions WHERE org_id = $1 AND id = ANY($2)`, orgID, uniq)
-		if err != nil {
-			return err
-		}
-		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		have := make(map[string]bool, len(found))
-		for _, id := range found {
-			have[id] = true
-		}
-		for _, id := range uniq {
-			if !have[id] {
-				out.NotFound = append(out.NotFound, id)
-			}
-		}
-		rows, err = w.Query(ctx, `UPDATE sessions SET terminated_at = $1, terminated_by = $2, updated_at = $1
-			WHERE org_id = $3 AND id = ANY($4) AND terminated_at IS NULL AND expires_at > $1 RETURNING user_id`,
-			ts, by.UserID, orgID, uniq)
-		if err != nil {
-			return err
-		}
-		owners, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		out.Terminated = len(owners)
-		// The event names a person only when every ended session was theirs.
-		var target auditTarget
-		for i, u := range owners {
-			if i == 0 {
-				target.UserID = u
-			} else if u != target.UserID {
-				target.UserID = ""
-				break
-			}
-		}
-		return auditBulkEnd(w, orgID, ts, by, store.ActionSessionsTerminateSelected, target, out.Terminated)
-	})
-	if err != nil {
-		return store.Selected{}, wrap("terminate sessions", err)
-	}
-	return out, nil
 }
 
 // SignIn records a login: device created or refreshed (and maybe trusted),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"sessiondesk/backend/store"
@@ -30,72 +31,41 @@ func (d *DB) ChangeHead(ctx context.Context) (store.ChangePos, error) {
 // and be skipped. A row changed again after the horizon is left for the next
 // read, at its new position.
 func (d *DB) Changes(ctx context.Context, orgID string, after store.ChangePos, limit int) ([]store.Change, error) {
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = store.PageLimit(limit)
 	head, err := d.ChangeHead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	horizon := nanos(head.At)
-	var out []store.Change
-
-	where, args := changeCond("s.updated_at", "s.id", store.RankSession, after)
-	rows, err := d.db.QueryContext(ctx, `SELECT `+sessionCols+sessionFrom+`WHERE s.org_id = ? AND `+where+
-		` AND s.updated_at <= ? ORDER BY s.updated_at, s.id LIMIT ?`, append(append([]any{orgID}, args...), horizon, limit)...)
+	// Each table in turn, after the position and at or below the horizon.
+	read := func(cols, from, t, at string, rank int, scan func(scanner) (store.Change, error)) ([]store.Change, error) {
+		where, args := changeCond(t+"."+at, t+".id", rank, after)
+		rows, err := d.db.QueryContext(ctx, `SELECT `+cols+from+`WHERE `+t+`.org_id = ? AND `+where+
+			` AND `+t+`.`+at+` <= ? ORDER BY `+t+`.`+at+`, `+t+`.id LIMIT ?`, append(append([]any{orgID}, args...), horizon, limit)...)
+		return collect(rows, err, 0, scan)
+	}
+	sessions, err := read(sessionCols, sessionFrom, "s", "updated_at", store.RankSession, func(sc scanner) (store.Change, error) {
+		s, err := scanSession(sc)
+		return store.Change{Pos: store.ChangePos{At: s.UpdatedAt, Rank: store.RankSession, ID: s.ID}, Session: &s}, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: changes: %w", err)
 	}
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlite: changes: %w", err)
-		}
-		out = append(out, store.Change{Pos: store.ChangePos{At: s.UpdatedAt, Rank: store.RankSession, ID: s.ID}, Session: &s})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: changes: %w", err)
-	}
-
-	where, args = changeCond("d.updated_at", "d.id", store.RankDevice, after)
-	rows, err = d.db.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+`WHERE d.org_id = ? AND `+where+
-		` AND d.updated_at <= ? ORDER BY d.updated_at, d.id LIMIT ?`, append(append([]any{orgID}, args...), horizon, limit)...)
+	devices, err := read(deviceCols, deviceFrom, "d", "updated_at", store.RankDevice, func(sc scanner) (store.Change, error) {
+		dv, err := scanDevice(sc)
+		return store.Change{Pos: store.ChangePos{At: dv.UpdatedAt, Rank: store.RankDevice, ID: dv.ID}, Device: &dv}, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: changes: %w", err)
 	}
-	for rows.Next() {
-		dv, err := scanDevice(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlite: changes: %w", err)
-		}
-		out = append(out, store.Change{Pos: store.ChangePos{At: dv.UpdatedAt, Rank: store.RankDevice, ID: dv.ID}, Device: &dv})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: changes: %w", err)
-	}
-
-	where, args = changeCond("a.at", "a.id", store.RankAudit, after)
-	rows, err = d.db.QueryContext(ctx, `SELECT `+auditCols+auditFrom+`WHERE a.org_id = ? AND `+where+
-		` AND a.at <= ? ORDER BY a.at, a.id LIMIT ?`, append(append([]any{orgID}, args...), horizon, limit)...)
+	audit, err := read(auditCols, auditFrom, "a", "at", store.RankAudit, func(sc scanner) (store.Change, error) {
+		e, err := scanAudit(sc)
+		return store.Change{Pos: store.ChangePos{At: e.At, Rank: store.RankAudit, ID: e.ID}, Audit: &e}, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: changes: %w", err)
 	}
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlite: changes: %w", err)
-		}
-		out = append(out, store.Change{Pos: store.ChangePos{At: e.At, Rank: store.RankAudit, ID: e.ID}, Audit: &e})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: changes: %w", err)
-	}
+	out := slices.Concat(sessions, devices, audit)
 
 	// Each table gave its first limit rows, so the first limit of the merge
 	// are exactly the first limit changes.

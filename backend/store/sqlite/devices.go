@@ -16,7 +16,7 @@ const deviceCols = `d.id, d.org_id, d.name, d.platform, d.trusted_at, d.first_se
 
 const deviceFrom = ` FROM devices d JOIN users u ON u.id = d.user_id `
 
-func scanDevice(sc interface{ Scan(...any) error }) (store.Device, error) {
+func scanDevice(sc scanner) (store.Device, error) {
 	var d store.Device
 	var trusted sql.NullInt64
 	var first, last, updated int64
@@ -34,11 +34,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (store.Device, error) {
 }
 
 func getDevice(ctx context.Context, q querier, orgID, id string) (store.Device, error) {
-	d, err := scanDevice(q.QueryRowContext(ctx, `SELECT `+deviceCols+deviceFrom+`WHERE d.id = ? AND d.org_id = ?`, id, orgID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, store.Errorf(store.ENotFound, "device not found")
-	}
-	return d, err
+	return getOne(ctx, q, deviceCols, deviceFrom, "d", "device", orgID, id, func(sc scanner) (store.Device, error) { return scanDevice(sc) })
 }
 
 // GetDevice returns one device of the organization.
@@ -69,7 +65,7 @@ func (d *DB) DeviceOfUser(ctx context.Context, userID, deviceID string) (store.D
 // scanExtra scans the columns a shared scan function knows and then extra
 // ones selected after them.
 type scanExtra struct {
-	sc    interface{ Scan(...any) error }
+	sc    scanner
 	extra []any
 }
 
@@ -77,7 +73,6 @@ func (s scanExtra) Scan(dest ...any) error { return s.sc.Scan(append(dest, s.ext
 
 // ListDevices pages through an organization's devices.
 func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter) (store.Page[store.Device], error) {
-	var page store.Page[store.Device]
 	var where strings.Builder
 	args := []any{orgID}
 	where.WriteString(`WHERE d.org_id = ?`)
@@ -93,68 +88,23 @@ func (d *DB) ListDevices(ctx context.Context, orgID string, f store.DeviceFilter
 		args = append(args, f.UserID)
 	}
 	if f.Query != "" {
-		q := asciiLower(f.Query)
+		q := store.FoldASCII(f.Query)
 		where.WriteString(` AND (instr(lower(u.email), ?) > 0 OR instr(lower(u.name), ?) > 0
 			OR instr(lower(d.name), ?) > 0 OR instr(lower(d.last_ip), ?) > 0 OR instr(lower(d.platform), ?) > 0)`)
 		args = append(args, q, q, q, q, q)
 	}
-	var order string
+	args, order := listKeyset(&where, args, "d", "first_seen_at", f.UpdatedSince, f.After)
 	keyOf := func(d store.Device) store.Key { return store.Key{At: d.FirstSeenAt, ID: d.ID} }
 	if f.UpdatedSince != nil {
-		if f.After != nil && f.After.At.After(*f.UpdatedSince) {
-			// The cursor implies updated_at > UpdatedSince. Given alone, the
-			// row value is the index range (org_id, (updated_at, id) > …),
-			// so a page seeks to the cursor. Beside updated_at > ? SQLite
-			// ranged on updated_at only and stepped over every earlier
-			// index entry of a shared timestamp: walking the feed after a
-			// terminate-all of 100,000 sessions (one timestamp) stepped
-			// over 5 million entries and took 3.1 s instead of 2.0 s.
-			where.WriteString(` AND (d.updated_at, d.id) > (?, ?)`)
-			args = append(args, nanos(f.After.At), f.After.ID)
-		} else {
-			where.WriteString(` AND d.updated_at > ?`)
-			args = append(args, nanos(*f.UpdatedSince))
-			if f.After != nil {
-				where.WriteString(` AND (d.updated_at, d.id) > (?, ?)`)
-				args = append(args, nanos(f.After.At), f.After.ID)
-			}
-		}
-		order = ` ORDER BY d.updated_at, d.id`
 		keyOf = func(d store.Device) store.Key { return store.Key{At: d.UpdatedAt, ID: d.ID} }
-	} else {
-		if f.After != nil {
-			where.WriteString(` AND (d.first_seen_at, d.id) < (?, ?)`)
-			args = append(args, nanos(f.After.At), f.After.ID)
-		}
-		order = ` ORDER BY d.first_seen_at DESC, d.id DESC`
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit+1)
-	rows, err := d.db.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+where.String()+order+` LIMIT ?`, args...)
+	limit := store.PageLimit(f.Limit)
+	rows, err := d.db.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+where.String()+order+` LIMIT ?`, append(args, limit+1)...)
+	items, err := collect(rows, err, min(limit+1, 1000), scanDevice)
 	if err != nil {
-		return page, fmt.Errorf("sqlite: list devices: %w", err)
+		return store.Page[store.Device]{}, fmt.Errorf("sqlite: list devices: %w", err)
 	}
-	defer rows.Close()
-	page.Items = make([]store.Device, 0, min(limit, 1000))
-	for rows.Next() {
-		dev, err := scanDevice(rows)
-		if err != nil {
-			return page, fmt.Errorf("sqlite: list devices: %w", err)
-		}
-		page.Items = append(page.Items, dev)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("sqlite: list devices: %w", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		k := keyOf(page.Items[limit-1])
-		page.Next = &k
-	}
-	return page, nil
+	return store.PageOf(items, limit, keyOf), nil
 }
 
 // UntrustDevice revokes trust and audits it in the same transaction.
@@ -196,7 +146,7 @@ const auditCols = `a.id, a.org_id, a.at, a.action, a.target_id, a.target_label, 
 
 const auditFrom = ` FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id `
 
-func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
+func scanAudit(sc scanner) (store.AuditEvent, error) {
 	var e store.AuditEvent
 	var at int64
 	var target, actorID, actorEmail, actorName, tuID, tuEmail, tuName sql.NullString
@@ -227,7 +177,6 @@ func scanAudit(sc interface{ Scan(...any) error }) (store.AuditEvent, error) {
 
 // ListAudit pages through the audit log, newest first, filtered.
 func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (store.Page[store.AuditEvent], error) {
-	var page store.Page[store.AuditEvent]
 	args := []any{orgID}
 	where := `WHERE a.org_id = ?`
 	if f.Action != "" {
@@ -247,46 +196,26 @@ func (d *DB) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) (
 		args = append(args, f.TargetUserID)
 	}
 	if f.Query != "" {
-		q := asciiLower(f.Query)
+		q := store.FoldASCII(f.Query)
 		// The command line's events have no actor row; their actor's name
 		// (store.SystemActor) is searchable like any other.
 		where += ` AND (instr(lower(a.reason), ?) > 0 OR instr(lower(a.target_label), ?) > 0
 			OR instr(lower(COALESCE(u.email, '')), ?) > 0 OR instr(lower(COALESCE(u.name, ?)), ?) > 0
 			OR instr(lower(COALESCE(t.email, '')), ?) > 0 OR instr(lower(COALESCE(t.name, '')), ?) > 0)`
-		args = append(args, q, q, q, asciiLower(store.SystemActor().Name), q, q, q)
+		args = append(args, q, q, q, store.FoldASCII(store.SystemActor().Name), q, q, q)
 	}
 	if f.After != nil {
 		where += ` AND (a.at, a.id) < (?, ?)`
 		args = append(args, nanos(f.After.At), f.After.ID)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit+1)
+	limit := store.PageLimit(f.Limit)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+auditCols+auditFrom+where+
-		` ORDER BY a.at DESC, a.id DESC LIMIT ?`, args...)
+		` ORDER BY a.at DESC, a.id DESC LIMIT ?`, append(args, limit+1)...)
+	items, err := collect(rows, err, min(limit+1, 1000), scanAudit)
 	if err != nil {
-		return page, fmt.Errorf("sqlite: list audit: %w", err)
+		return store.Page[store.AuditEvent]{}, fmt.Errorf("sqlite: list audit: %w", err)
 	}
-	defer rows.Close()
-	page.Items = make([]store.AuditEvent, 0, min(limit, 1000))
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return page, fmt.Errorf("sqlite: list audit: %w", err)
-		}
-		page.Items = append(page.Items, e)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("sqlite: list audit: %w", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = &store.Key{At: last.At, ID: last.ID}
-	}
-	return page, nil
+	return store.PageOf(items, limit, func(e store.AuditEvent) store.Key { return store.Key{At: e.At, ID: e.ID} }), nil
 }
 
 // bulkIndexThreshold is the number of session and device rows from which
@@ -343,7 +272,7 @@ func insertBulk(w *writeTx, b store.Bulk, ts int64) error {
 	}
 	defer us.Close()
 	for _, u := range b.Users {
-		if _, err := us.ExecContext(ctx, u.ID, u.OrgID, asciiLower(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts); err != nil {
+		if _, err := us.ExecContext(ctx, u.ID, u.OrgID, store.FoldASCII(u.Email), u.Name, u.Role, u.PasswordHash, u.TOTPSecret, ts); err != nil {
 			return fmt.Errorf("insert user %s: %w", u.Email, err)
 		}
 	}

@@ -22,20 +22,12 @@ func endSessionsOverCap(w *writeTx, orgID, userID string, ts int64, max int, rea
 	rows, err := w.QueryContext(w.ctx, `SELECT id, client, ip FROM sessions
 		WHERE org_id = ? AND user_id = ? AND terminated_at IS NULL AND expires_at > ?
 		ORDER BY last_active_at DESC, id DESC LIMIT -1 OFFSET ?`, orgID, userID, ts, max-1)
-	if err != nil {
-		return fmt.Errorf("sessions over the cap: %w", err)
-	}
-	var over []auditTarget
-	for rows.Next() {
+	over, err := collect(rows, err, 0, func(sc scanner) (auditTarget, error) {
 		var id, client, ip string
-		if err := rows.Scan(&id, &client, &ip); err != nil {
-			rows.Close()
-			return fmt.Errorf("sessions over the cap: %w", err)
-		}
-		over = append(over, auditTarget{ID: id, UserID: userID, Label: store.SessionLabel(client, ip)})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := sc.Scan(&id, &client, &ip)
+		return auditTarget{ID: id, UserID: userID, Label: store.SessionLabel(client, ip)}, err
+	})
+	if err != nil {
 		return fmt.Errorf("sessions over the cap: %w", err)
 	}
 	system := store.Actor{Reason: reason}
