@@ -58,84 +58,16 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 	}
 	defer tx.Rollback()
 
-	if snap.Full {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions; DELETE FROM devices"); err != nil {
-			return out, fmt.Errorf("cache: apply: %w", err)
-		}
-	}
-	if snap.Full && len(snap.Sessions) >= bulkRows {
-		// Into an empty table, building each secondary index once at the
-		// end (a sort) costs a fraction of keeping it up to date row by row
-		// (random inserts into B-trees larger than the page cache).
-		rebuild, err := dropIndexes(ctx, tx, "sessions")
-		if err != nil {
-			return out, err
-		}
-		if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
-			return out, err
-		}
-		for _, stmt := range rebuild {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return out, fmt.Errorf("cache: apply: rebuild index: %w", err)
-			}
-		}
-	} else if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+	if err := s.putRows(ctx, tx, snap); err != nil {
 		return out, err
 	}
-	if err := s.putDevices(ctx, tx, snap.Devices); err != nil {
+	if err := recordSeen(ctx, tx, snap, now, &out); err != nil {
 		return out, err
 	}
-	if err := s.putAudit(ctx, tx, snap.Audit); err != nil {
+	if err := setSnapshotMeta(ctx, tx, snap, now); err != nil {
 		return out, err
-	}
-
-	// New-device detection against the persisted seen set.
-	var initialized int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE key = 'seen_initialized'").Scan(&initialized); err != nil {
-		return out, fmt.Errorf("cache: apply: %w", err)
-	}
-	out.FirstSync = initialized == 0 && snap.Complete
-	if initialized > 0 || snap.Complete {
-		for _, d := range snap.Devices {
-			res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO seen_devices(id, first_seen) VALUES (?, ?)", d.ID, now.UnixNano())
-			if err != nil {
-				return out, fmt.Errorf("cache: apply: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 && initialized > 0 {
-				out.NewDevices = append(out.NewDevices, d)
-			}
-		}
-	}
-	if out.FirstSync {
-		if err := setMeta(ctx, tx, "seen_initialized", now.Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
-	}
-
-	if !snap.SessionsMark.IsZero() {
-		if err := setMeta(ctx, tx, "sessions_mark", snap.SessionsMark.UTC().Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
-	}
-	if !snap.DevicesMark.IsZero() {
-		if err := setMeta(ctx, tx, "devices_mark", snap.DevicesMark.UTC().Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
-	}
-	if snap.AuditResume != nil {
-		if err := setAuditResume(ctx, tx, *snap.AuditResume); err != nil {
-			return out, err
-		}
-	}
-	if snap.EventID != nil {
-		if err := setMeta(ctx, tx, "event_id", *snap.EventID); err != nil {
-			return out, err
-		}
 	}
 	if snap.Complete {
-		if err := setMeta(ctx, tx, "snapshot_at", now.Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
 		out.SnapshotAt = now
 	}
 	pruneAt := now
@@ -149,6 +81,93 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 		return Applied{}, fmt.Errorf("cache: apply: %w", err)
 	}
 	return out, nil
+}
+
+// putRows writes snap's sessions, devices and audit events (a full
+// snapshot after deleting every session and device).
+func (s *Store) putRows(ctx context.Context, tx *sql.Tx, snap Snapshot) error {
+	if snap.Full {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions; DELETE FROM devices"); err != nil {
+			return fmt.Errorf("cache: apply: %w", err)
+		}
+	}
+	if snap.Full && len(snap.Sessions) >= bulkRows {
+		// Into an empty table, building each secondary index once at the
+		// end (a sort) costs a fraction of keeping it up to date row by row
+		// (random inserts into B-trees larger than the page cache).
+		rebuild, err := dropIndexes(ctx, tx, "sessions")
+		if err != nil {
+			return err
+		}
+		if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+			return err
+		}
+		for _, stmt := range rebuild {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("cache: apply: rebuild index: %w", err)
+			}
+		}
+	} else if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+		return err
+	}
+	if err := s.putDevices(ctx, tx, snap.Devices); err != nil {
+		return err
+	}
+	return s.putAudit(ctx, tx, snap.Audit)
+}
+
+// recordSeen is new-device detection against the persisted seen set: it
+// adds snap's devices to the set and puts those not in it before into
+// out.NewDevices (none on the profile's first complete sync, the baseline).
+func recordSeen(ctx context.Context, tx *sql.Tx, snap Snapshot, now time.Time, out *Applied) error {
+	var initialized int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE key = 'seen_initialized'").Scan(&initialized); err != nil {
+		return fmt.Errorf("cache: apply: %w", err)
+	}
+	out.FirstSync = initialized == 0 && snap.Complete
+	if initialized > 0 || snap.Complete {
+		for _, d := range snap.Devices {
+			res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO seen_devices(id, first_seen) VALUES (?, ?)", d.ID, now.UnixNano())
+			if err != nil {
+				return fmt.Errorf("cache: apply: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 && initialized > 0 {
+				out.NewDevices = append(out.NewDevices, d)
+			}
+		}
+	}
+	if out.FirstSync {
+		return setMeta(ctx, tx, "seen_initialized", now.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// setSnapshotMeta stores what snap moves on: the feeds' marks, the audit
+// log's resume cursors, the live stream's resume token and (a complete
+// sync) when the snapshot was taken.
+func setSnapshotMeta(ctx context.Context, tx *sql.Tx, snap Snapshot, now time.Time) error {
+	meta := map[string]string{}
+	if !snap.SessionsMark.IsZero() {
+		meta["sessions_mark"] = snap.SessionsMark.UTC().Format(time.RFC3339Nano)
+	}
+	if !snap.DevicesMark.IsZero() {
+		meta["devices_mark"] = snap.DevicesMark.UTC().Format(time.RFC3339Nano)
+	}
+	if snap.EventID != nil {
+		meta["event_id"] = *snap.EventID
+	}
+	if snap.Complete {
+		meta["snapshot_at"] = now.Format(time.RFC3339Nano)
+	}
+	for k, v := range meta {
+		if err := setMeta(ctx, tx, k, v); err != nil {
+			return err
+		}
+	}
+	if snap.AuditResume != nil {
+		return setAuditResume(ctx, tx, *snap.AuditResume)
+	}
+	return nil
 }
 
 // bulkRows is the size from which a full snapshot rebuilds the sessions

@@ -31,56 +31,12 @@ func (d *Desk) open(ctx context.Context, p profile.Profile, prov provider.Provid
 
 func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.Provider, me *domain.Me, offline bool) error {
 	d.closeLocked(nil) // one workspace at a time
-	kc := d.keychain()
-	retention, interval := d.retentionAndInterval()
-	opts := cache.Options{Profile: p.ID, Retention: retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
-	if kc.Persistent() {
-		// Before anything creates the file: was it deleted behind our back?
-		d.checkCacheGone(p)
-		key, created, err := kc.CacheKey(p.ID)
-		if err != nil {
-			return &Error{Code: CodeNoKeychain, Message: "The keychain did not give the cache key: " + err.Error(), Err: err}
-		}
-		if created {
-			// A new key cannot read an old file: start from nothing, and
-			// say so when there was something.
-			if n, found := cache.Peek(d.cfg.CacheDir, p.ID); found {
-				d.setNotice(keyLostNotice(n))
-				d.cfg.Log.Warn("offline cache key missing from the keychain; the cache cannot be read and is deleted", "sessions", n)
-			}
-			_ = d.removeCache(p.ID)
-		}
-		opts.Dir, opts.Key = d.cfg.CacheDir, key
-	}
-	store, notice, err := cache.Open(ctx, opts)
+	_, interval := d.retentionAndInterval()
+	store, persistent, err := d.openStore(ctx, p)
 	if err != nil {
-		d.cfg.Log.Error("offline cache unusable; keeping it in memory", "err", err)
-		store, _, err = cache.Open(ctx, cache.Options{Profile: p.ID, Clock: d.cfg.Clock, Log: d.cfg.Log})
-		if err != nil {
-			return err
-		}
-		notice = "The offline cache could not be opened; this run keeps it in memory only."
+		return err
 	}
-	if notice != "" {
-		d.setNotice(notice)
-	}
-	if me != nil {
-		if err := store.SetMe(ctx, *me); err != nil {
-			d.cfg.Log.Warn("identity not cached", "err", err)
-		}
-		d.rememberIdentity(p.ID, prov, *me)
-	} else if m, ok, _ := store.Me(ctx); ok {
-		me = &m
-	}
-	// The identity is kept outside the cache too, so that losing the cache
-	// does not lose who is signed in (an offline start then still shows
-	// who you are and a way to sign out).
-	if ident, ok, err := d.profiles.Identity(p.ID); err == nil && ok {
-		prov.SeedClockOffset(time.Duration(ident.ClockOffsetMS) * time.Millisecond)
-		if me == nil {
-			me = &ident.Me
-		}
-	}
+	me = d.knownMe(ctx, p, prov, store, me)
 	w := &Workspace{
 		prof: p, prov: prov, store: store,
 		sessions: index.NewSessions(), devices: index.NewDevices(), audit: syncer.NewAuditTable(),
@@ -101,7 +57,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 	if err := w.sync.Load(ctx); err != nil {
 		// The cache opened but a row does not decrypt: start it over.
 		store.Close()
-		if opts.Dir == "" {
+		if !persistent {
 			return err
 		}
 		d.cfg.Log.Warn("offline cache rows unreadable; rebuilding", "err", err)
@@ -114,6 +70,79 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 	if offline {
 		w.sync.SetOnline(false, "The platform cannot be reached.")
 	}
+	d.startWorkspace(w)
+	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
+	return nil
+}
+
+// openStore opens profile p's offline cache: in a file under a key from
+// the keychain when the keychain keeps secrets (persistent), else in
+// memory. A cache file that cannot be opened is replaced by one in memory
+// for this run, and the user told.
+func (d *Desk) openStore(ctx context.Context, p profile.Profile) (store *cache.Store, persistent bool, err error) {
+	kc := d.keychain()
+	retention, _ := d.retentionAndInterval()
+	opts := cache.Options{Profile: p.ID, Retention: retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
+	if kc.Persistent() {
+		// Before anything creates the file: was it deleted behind our back?
+		d.checkCacheGone(p)
+		key, created, err := kc.CacheKey(p.ID)
+		if err != nil {
+			return nil, false, &Error{Code: CodeNoKeychain, Message: "The keychain did not give the cache key: " + err.Error(), Err: err}
+		}
+		if created {
+			// A new key cannot read an old file: start from nothing, and
+			// say so when there was something.
+			if n, found := cache.Peek(d.cfg.CacheDir, p.ID); found {
+				d.setNotice(keyLostNotice(n))
+				d.cfg.Log.Warn("offline cache key missing from the keychain; the cache cannot be read and is deleted", "sessions", n)
+			}
+			_ = d.removeCache(p.ID)
+		}
+		opts.Dir, opts.Key = d.cfg.CacheDir, key
+	}
+	store, notice, err := cache.Open(ctx, opts)
+	if err != nil {
+		d.cfg.Log.Error("offline cache unusable; keeping it in memory", "err", err)
+		store, _, err = cache.Open(ctx, cache.Options{Profile: p.ID, Clock: d.cfg.Clock, Log: d.cfg.Log})
+		if err != nil {
+			return nil, false, err
+		}
+		notice = "The offline cache could not be opened; this run keeps it in memory only."
+	}
+	if notice != "" {
+		d.setNotice(notice)
+	}
+	return store, opts.Dir != "", nil
+}
+
+// knownMe is who is signed in: me when the platform just said so (then
+// kept in the cache and the profile), else as the cache or the profile
+// file last knew it (nil: not known).
+func (d *Desk) knownMe(ctx context.Context, p profile.Profile, prov provider.Provider, store *cache.Store, me *domain.Me) *domain.Me {
+	if me != nil {
+		if err := store.SetMe(ctx, *me); err != nil {
+			d.cfg.Log.Warn("identity not cached", "err", err)
+		}
+		d.rememberIdentity(p.ID, prov, *me)
+	} else if m, ok, _ := store.Me(ctx); ok {
+		me = &m
+	}
+	// The identity is kept outside the cache too, so that losing the cache
+	// does not lose who is signed in (an offline start then still shows
+	// who you are and a way to sign out).
+	if ident, ok, err := d.profiles.Identity(p.ID); err == nil && ok {
+		prov.SeedClockOffset(time.Duration(ident.ClockOffsetMS) * time.Millisecond)
+		if me == nil {
+			me = &ident.Me
+		}
+	}
+	return me
+}
+
+// startWorkspace makes w the open workspace and starts its sync loop and
+// its provider's live source.
+func (d *Desk) startWorkspace(w *Workspace) {
 	d.mu.Lock()
 	runCtx, cancel := context.WithCancel(d.ctx)
 	w.cancel = cancel
@@ -130,10 +159,8 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 	}()
 	go func() {
 		defer close(w.liveDone)
-		prov.Watch(runCtx, w.sync, func() { d.ended(w) })
+		w.prov.Watch(runCtx, w.sync, func() { d.ended(w) })
 	}()
-	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
-	return nil
 }
 
 // rememberIdentity keeps me (and the platform's clock offset) in the

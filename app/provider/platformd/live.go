@@ -194,29 +194,11 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	resp, err := s.cfg.Client.OpenEvents(ctx, last)
+	resp, err := s.open(ctx, last)
 	if err != nil {
-		var pe *Error
-		if errors.As(err, &pe) {
-			switch pe.Status {
-			case http.StatusNotFound:
-				return false, errUnsupported
-			case http.StatusUnauthorized:
-				return false, errEnded
-			case http.StatusBadRequest:
-				// A token this platform does not know (another
-				// database): forget it and start from the present.
-				if aerr := t.ApplyChanges(ctx, domain.Changes{}, ""); aerr != nil {
-					return false, aerr
-				}
-			}
-		}
 		return false, err
 	}
 	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
-		return false, errUnsupported
-	}
 
 	// A reader goroutine turns lines into blocks; any byte, pings included,
 	// feeds the silence watchdog.
@@ -252,25 +234,60 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 				}
 				return held, fmt.Errorf("live: stream ended: %w", err)
 			}
-			batch := []block{b}
-			for more := true; more && len(batch) < maxBatch; {
-				select {
-				case nb, ok := <-blocks:
-					if !ok {
-						more = false
-						break
-					}
-					batch = append(batch, nb)
-				default:
-					more = false
-				}
-			}
-			if err := s.handle(ctx, batch, first); err != nil {
+			if err := s.handle(ctx, gather(b, blocks), first); err != nil {
 				return held, err
 			}
 			first = false
 		}
 	}
+}
+
+// open opens the event stream from resume token last, telling apart a
+// platform without one, a session that ended and a token it does not know
+// (forgotten, so that the next try starts from the present).
+func (s *Stream) open(ctx context.Context, last string) (*http.Response, error) {
+	resp, err := s.cfg.Client.OpenEvents(ctx, last)
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			switch pe.Status {
+			case http.StatusNotFound:
+				return nil, errUnsupported
+			case http.StatusUnauthorized:
+				return nil, errEnded
+			case http.StatusBadRequest:
+				// A token this platform does not know (another
+				// database): forget it and start from the present.
+				if aerr := s.cfg.Target.ApplyChanges(ctx, domain.Changes{}, ""); aerr != nil {
+					return nil, aerr
+				}
+			}
+		}
+		return nil, err
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		resp.Body.Close()
+		return nil, errUnsupported
+	}
+	return resp, nil
+}
+
+// gather is b and the blocks already waiting behind it, up to maxBatch,
+// applied together.
+func gather(b block, blocks <-chan block) []block {
+	batch := []block{b}
+	for len(batch) < maxBatch {
+		select {
+		case nb, ok := <-blocks:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, nb)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // handle applies a batch of blocks in order: runs of changes in one
