@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/profile"
+	"sessiondesk/app/provider"
+	"sessiondesk/app/provider/kratos"
+	"sessiondesk/app/syncer"
 )
 
 // Error codes Desk produces itself (the platform's codes pass through).
@@ -158,4 +162,66 @@ func UserError(err error) *Error {
 		return &Error{Code: pe.Kind, Message: pe.Message, Err: err}
 	}
 	return &Error{Code: domain.KindInternal, Message: err.Error(), Err: err}
+}
+
+// systemName is how the sentences name the identity system of a profile
+// kind (profile.Profile.Provider): its status must not say "the platform"
+// of an Ory Kratos.
+func systemName(kind string) (name, busy string) {
+	if kind == profile.ProviderKratos {
+		return "Ory Kratos", "Ory Kratos busy"
+	}
+	return "the platform", "Platform busy"
+}
+
+// syncWords word the sync status of a profile on an identity system of
+// kind (profile.Profile.Provider): syncer.Words.
+type syncWords struct{ kind string }
+
+// SyncWords are the sync status's sentences for a profile on an identity
+// system of kind (profile.Profile.Provider).
+func SyncWords(kind string) syncer.Words { return syncWords{kind: kind} }
+
+func (w syncWords) Problem(p syncer.Problem, wait time.Duration, err error) string {
+	name, busy := systemName(w.kind)
+	switch p {
+	case syncer.Busy:
+		return busy + " — retrying in " + spokenDuration(wait)
+	case syncer.BusyNoWait:
+		return busy + " — the next sync tries again."
+	case syncer.BrokeOff:
+		return "The connection to " + name + " broke off while receiving data; the sync resumes where it stopped."
+	case syncer.Unreachable:
+		return capitalized(name) + " cannot be reached."
+	}
+	return UserError(err).Message
+}
+
+func (w syncWords) Polling(note string, interval time.Duration) string {
+	every := spokenDuration(interval)
+	switch note {
+	case provider.PollNoStream:
+		return "This platform does not push changes; checking for changes every " + every + "."
+	case provider.PollHeldBack:
+		return "Live updates do not get through (a proxy may hold them back); checking for changes every " + every + "."
+	case provider.PollKratos:
+		return "Ory Kratos has no event stream: checking for new sessions every " + every + ", and reading every session every " + spokenDuration(kratos.FullWalkEvery) + "."
+	}
+	return note
+}
+
+// spokenDuration says d in the unit a person reads: "45 s", "2 min".
+func spokenDuration(d time.Duration) string {
+	if d < 90*time.Second {
+		return fmt.Sprintf("%d s", int(max(1, (d+time.Second/2)/time.Second)))
+	}
+	return fmt.Sprintf("%d min", int((d+30*time.Second)/time.Minute))
+}
+
+// capitalized is s with its first letter in upper case (ASCII).
+func capitalized(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }

@@ -52,7 +52,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 		Source: prov, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
 		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
 		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
-		CacheNotice: d.setNoticeAndEmit,
+		CacheNotice: d.setNoticeAndEmit, Words: syncWords{kind: p.Provider},
 	})
 	if err := w.sync.Load(ctx); err != nil {
 		// The cache opened but a row does not decrypt: start it over.
@@ -68,7 +68,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 		return d.openLocked(ctx, p, prov, me, offline)
 	}
 	if offline {
-		w.sync.SetOnline(false, "The platform cannot be reached.")
+		w.sync.SetOnline(false, syncWords{kind: p.Provider}.Problem(syncer.Unreachable, 0, nil))
 	}
 	d.startWorkspace(w)
 	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))

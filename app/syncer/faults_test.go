@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/internal/faultproxy"
+	"sessiondesk/app/profile"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
@@ -52,6 +54,7 @@ func openFaultSync(t *testing.T, cfg syncer.Config) *faultSync {
 	t.Cleanup(func() { st.Close() })
 	r := &faultSync{store: st, sessions: index.NewSessions(), audit: syncer.NewAuditTable()}
 	cfg.Store, cfg.Sessions, cfg.Devices, cfg.Audit = st, r.sessions, index.NewDevices(), r.audit
+	cfg.Words = desk.SyncWords(profile.ProviderPlatformd) // the sentences the user reads
 	r.sync = syncer.New(cfg)
 	if err := r.sync.Load(context.Background()); err != nil {
 		t.Fatal(err)

@@ -99,7 +99,9 @@ type Config struct {
 	// CacheNotice tells the user that cached data was lost and why (a
 	// damaged file found after loading); nil: only logged.
 	CacheNotice func(string)
-	Log         *slog.Logger
+	// Words word the status (see Words); nil: technical text.
+	Words Words
+	Log   *slog.Logger
 }
 
 // Syncer runs the syncs of one signed-in profile.
@@ -299,17 +301,17 @@ func (s *Syncer) sync(ctx context.Context, forceFull bool) (Status, error) {
 			// Busy is not offline: the platform answered.
 			t := retryAt
 			st.Online, st.RetryAt = true, &t
-			st.LastError = busyMessage(retryAt.Sub(now))
+			st.LastError = s.problemText(Busy, retryAt.Sub(now), err)
 		case errors.As(err, &busy):
 		case domain.KindOf(err) == domain.KindUnavailable || domain.KindOf(err) == domain.KindRateLimited:
-			st.Online, st.LastError = true, "Platform busy — the next sync tries again."
+			st.Online, st.LastError = true, s.problemText(BusyNoWait, 0, err)
 		case domain.Answered(err):
-			st.Online, st.LastError = true, "The connection to the platform broke off while receiving data; the sync resumes where it stopped."
+			st.Online, st.LastError = true, s.problemText(BrokeOff, 0, err)
 		case domain.IsUnreachable(err):
-			st.Online, st.LastError = false, "The platform cannot be reached."
+			st.Online, st.LastError = false, s.problemText(Unreachable, 0, err)
 		case ctx.Err() != nil:
 		default:
-			st.Online, st.LastError = true, errMessage(err)
+			st.Online, st.LastError = true, s.problemText(Failed, 0, err)
 		}
 	})
 	if err != nil && domain.IsUnauthenticated(err) && s.cfg.Listener != nil {

@@ -225,7 +225,7 @@ func hostOf(u string) string {
 // asks for a full walk at once and every FullWalkEvery (see the package
 // comment); the syncer's interval brings the deltas.
 func (p *Provider) Watch(ctx context.Context, t provider.LiveTarget, sessionEnded func()) {
-	t.SetLive(false, "Kratos has no event stream: the app checks for new sessions on the sync interval, and reads every session every 5 minutes.")
+	t.SetLive(false, provider.PollKratos)
 	tick := time.NewTicker(FullWalkEvery)
 	defer tick.Stop()
 	for {

@@ -110,11 +110,6 @@ var (
 	errUnsupported = errors.New("live: the platform has no event stream")
 )
 
-// Notes shown in the sync status while polling instead.
-const (
-	noteUnsupported = "This platform does not push changes; checking for changes every 30 s."
-	noteSilent      = "Live updates do not get through (a proxy may hold them back); checking for changes every 30 s."
-)
 
 // Run holds the stream until ctx ends or the session ends.
 func (s *Stream) Run(ctx context.Context) {
@@ -138,9 +133,9 @@ func (s *Stream) Run(ctx context.Context) {
 			s.cfg.SessionEnded()
 			return
 		case errors.Is(err, errUnsupported), errors.Is(err, errSilent):
-			note := noteSilent
+			note := provider.PollHeldBack
 			if errors.Is(err, errUnsupported) {
-				note = noteUnsupported
+				note = provider.PollNoStream
 			}
 			s.cfg.Log.Info("live updates unavailable; polling", "err", err)
 			t.SetLive(false, note)
