@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"sessiondesk/app/desk"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
@@ -45,13 +46,13 @@ func parseFlags(args []string) (flags, error) {
 	if f.server != "" {
 		// Refuse a wrong address now rather than leave it in the sign-in form.
 		if _, err := httpx.ParseServerURL(f.server); err != nil {
-			return f, fmt.Errorf("-server: %w", err)
+			return f, fmt.Errorf("-server: %s", desk.UserError(err).Message)
 		}
 	}
 	if f.caFile != "" {
 		// Refuse a wrong path now rather than at the first sign-in.
 		if _, err := platformd.New("https://platform.invalid", httpx.Options{CAFile: f.caFile}); err != nil {
-			return f, fmt.Errorf("-ca-file: %w", err)
+			return f, fmt.Errorf("-ca-file: %s", desk.UserError(err).Message)
 		}
 	}
 	if f.newDeviceEvery < 0 {

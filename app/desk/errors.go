@@ -44,18 +44,13 @@ func signInError(err error, withTOTP bool) error {
 	}
 	var ce *domain.CertificateError
 	if errors.As(err, &ce) {
-		field := "server"
-		var unknown x509.UnknownAuthorityError
-		if errors.As(err, &unknown) {
-			field = "caFile" // what fixes it
-		}
-		return &Error{Code: CodeUntrustedCertificate, Field: field, Message: ce.Message(), Err: err}
+		return certificateError(err, ce, profile.ProviderPlatformd)
 	}
 	var pe *domain.Error
 	if !errors.As(err, &pe) {
 		return err
 	}
-	e := &Error{Code: pe.Kind, Message: pe.Message, Err: err}
+	e := &Error{Code: pe.Kind, Message: messageOf(pe), Err: err}
 	switch pe.Kind {
 	case domain.KindMFARequired:
 		e.Field = "totp"
@@ -157,11 +152,68 @@ func UserError(err error) *Error {
 	if domain.IsUnreachable(err) {
 		return &Error{Code: CodeOffline, Message: "The platform cannot be reached.", Err: err}
 	}
+	var ce *domain.CertificateError
+	if errors.As(err, &ce) {
+		return &Error{Code: CodeUntrustedCertificate, Message: certificateMessage(ce, profile.ProviderPlatformd), Err: err}
+	}
 	var pe *domain.Error
 	if errors.As(err, &pe) {
-		return &Error{Code: pe.Kind, Message: pe.Message, Err: err}
+		return &Error{Code: pe.Kind, Message: messageOf(pe), Err: err}
 	}
 	return &Error{Code: domain.KindInternal, Message: err.Error(), Err: err}
+}
+
+// reasons word the app's own refusals (domain.Error.Reason), with their
+// Args.
+var reasons = map[string]string{
+	domain.ReasonAddressShape:     "The server address must look like https://host[:port].",
+	domain.ReasonAddressParts:     "The server address must not hold credentials, a query or a fragment.",
+	domain.ReasonAddressPlainHTTP: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1).",
+	domain.ReasonCAFile:           "The CA file %s %s.",
+	domain.ReasonNoDeviceTrust:    "Kratos has no device trust: there is no trust to revoke.",
+	domain.ReasonTooManySelected:  "At most %d sessions at a time.",
+}
+
+// messageOf is the sentence of pe: the app's own refusal worded from
+// reasons, or the identity system's words.
+func messageOf(pe *domain.Error) string {
+	if text, ok := reasons[pe.Reason]; ok {
+		return fmt.Sprintf(text, pe.Args...)
+	}
+	return pe.Message
+}
+
+// certificateError is a refused certificate of the identity system of
+// kind, on the sign-in form's field that fixes it.
+func certificateError(err error, ce *domain.CertificateError, kind string) *Error {
+	field := "server"
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &unknown) {
+		field = "caFile" // what fixes it
+	}
+	return &Error{Code: CodeUntrustedCertificate, Field: field, Message: certificateMessage(ce, kind), Err: err}
+}
+
+// certificateMessage says what is wrong with a refused certificate of the
+// identity system of kind (profile.Profile.Provider) and what to do.
+func certificateMessage(ce *domain.CertificateError, kind string) string {
+	whose, admin := "The platform's", "the platform's administrator"
+	if kind == profile.ProviderKratos {
+		whose, admin = "Ory Kratos'", "Kratos' administrator"
+	}
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(ce.Err, &unknown):
+		return whose + " certificate is signed by an authority this computer does not trust. If your organization uses its own certificate authority, give its CA file (PEM)."
+	case errors.As(ce.Err, &host):
+		return whose + " certificate was issued for another name than this address. Check the address."
+	case errors.As(ce.Err, &invalid) && invalid.Reason == x509.Expired:
+		return whose + " certificate has expired or is not valid yet. Check this computer's clock, or ask " + admin + "."
+	default:
+		return whose + " certificate is not valid. Ask " + admin + "."
+	}
 }
 
 // systemName is how the sentences name the identity system of a profile

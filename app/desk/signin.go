@@ -239,8 +239,8 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	if _, err := httpx.ParseServerURL(req.ServerURL); err != nil {
 		msg := "The server address must look like https://host:port."
 		var pe *domain.Error
-		if errors.As(err, &pe) && pe.Message != "" {
-			msg = pe.Message // e.g. why plain http is refused
+		if errors.As(err, &pe) && messageOf(pe) != "" {
+			msg = messageOf(pe) // e.g. why plain http is refused
 		}
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: msg, Err: err}
 	}
@@ -248,8 +248,8 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	if err != nil { // the address is fine, so it is the CA file
 		msg := "The CA file cannot be used."
 		var pe *domain.Error
-		if errors.As(err, &pe) && pe.Message != "" {
-			msg = pe.Message
+		if errors.As(err, &pe) && messageOf(pe) != "" {
+			msg = messageOf(pe)
 		}
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: msg, Err: err}
 	}
@@ -327,8 +327,8 @@ func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, 
 	cn, err := d.connector(p)
 	if err != nil {
 		var pe *domain.Error
-		if errors.As(err, &pe) && strings.Contains(pe.Message, "CA file") {
-			return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: pe.Message, Err: err}
+		if errors.As(err, &pe) && pe.Reason == domain.ReasonCAFile {
+			return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: messageOf(pe), Err: err}
 		}
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: domainMessage(err), Err: err}
 	}
@@ -359,7 +359,7 @@ func kratosSignInError(err error) error {
 	}
 	var ce *domain.CertificateError
 	if errors.As(err, &ce) {
-		return signInError(err, false)
+		return certificateError(err, ce, profile.ProviderKratos)
 	}
 	var pe *domain.Error
 	if !errors.As(err, &pe) {
@@ -369,14 +369,14 @@ func kratosSignInError(err error) error {
 	if field == "" {
 		field = "server"
 	}
-	return &Error{Code: pe.Kind, Field: field, Message: pe.Message, Err: err}
+	return &Error{Code: pe.Kind, Field: field, Message: messageOf(pe), Err: err}
 }
 
 // domainMessage is the sentence a domain error carries.
 func domainMessage(err error) string {
 	var pe *domain.Error
-	if errors.As(err, &pe) && pe.Message != "" {
-		return pe.Message
+	if errors.As(err, &pe) && messageOf(pe) != "" {
+		return messageOf(pe)
 	}
 	var ue *domain.UnreachableError
 	if errors.As(err, &ue) {

@@ -211,13 +211,13 @@ func DefaultUserAgent(version string) string {
 func ParseServerURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must look like https://host[:port]."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonAddressShape}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must not hold credentials, a query or a fragment."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonAddressParts}
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonAddressPlainHTTP}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil

@@ -80,5 +80,5 @@ func (p *Provider) Devices(ctx context.Context, r domain.PageRequest) (domain.Pa
 
 // UntrustDevice: Kratos has no device trust.
 func (p *Provider) UntrustDevice(ctx context.Context, id, reason string) (domain.Device, error) {
-	return domain.Device{}, &domain.Error{Kind: domain.KindInvalid, Message: "Kratos has no device trust: there is no trust to revoke."}
+	return domain.Device{}, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonNoDeviceTrust}
 }

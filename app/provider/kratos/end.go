@@ -3,7 +3,6 @@ package kratos
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -92,7 +91,7 @@ func (p *Provider) walkOf(id string) int {
 // NotFound those Kratos has not.
 func (p *Provider) EndSessions(ctx context.Context, ids []string, reason string) (domain.Ended, error) {
 	if len(ids) > domain.MaxSelected {
-		return domain.Ended{}, &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("At most %d sessions at a time.", domain.MaxSelected)}
+		return domain.Ended{}, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonTooManySelected, Args: []any{domain.MaxSelected}}
 	}
 	res, ended, err := p.endEach(ctx, ids, nil)
 	if len(ended) > 0 {
