@@ -229,74 +229,57 @@ func (s *Store) prune(ctx context.Context, tx *sql.Tx, now time.Time) error {
 }
 
 func (s *Store) putSessions(ctx context.Context, tx *sql.Tx, items []domain.Session) error {
-	if len(items) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sessions(id, status, mfa, created_at, last_active_at, expires_at, updated_at, sealed)
+	return putSealed(ctx, s, tx, "sessions", "session", `INSERT INTO sessions(id, status, mfa, created_at, last_active_at, expires_at, updated_at, sealed)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET status = excluded.status, mfa = excluded.mfa, created_at = excluded.created_at,
-			last_active_at = excluded.last_active_at, expires_at = excluded.expires_at, updated_at = excluded.updated_at, sealed = excluded.sealed`)
-	if err != nil {
-		return fmt.Errorf("cache: sessions: %w", err)
-	}
-	defer stmt.Close()
-	blobs, err := s.seal.sealRows("session", len(items), func(i int) string { return items[i].ID },
-		func(b []byte, i int) []byte { return encodeSession(b, &items[i]) })
-	if err != nil {
-		return err
-	}
-	for i, it := range items {
-		if _, err := stmt.ExecContext(ctx, it.ID, it.Status, it.MFA, it.CreatedAt.UnixNano(), it.LastActiveAt.UnixNano(),
-			it.ExpiresAt.UnixNano(), it.UpdatedAt.UnixNano(), blobs[i]); err != nil {
-			return fmt.Errorf("cache: sessions: %w", err)
-		}
-	}
-	return nil
+			last_active_at = excluded.last_active_at, expires_at = excluded.expires_at, updated_at = excluded.updated_at, sealed = excluded.sealed`,
+		items, func(it *domain.Session) string { return it.ID }, encodeSession,
+		func(it *domain.Session) []any {
+			return []any{it.Status, it.MFA, it.CreatedAt.UnixNano(), it.LastActiveAt.UnixNano(), it.ExpiresAt.UnixNano(), it.UpdatedAt.UnixNano()}
+		})
 }
 
 func (s *Store) putDevices(ctx context.Context, tx *sql.Tx, items []domain.Device) error {
-	if len(items) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO devices(id, trusted, first_seen_at, last_seen_at, updated_at, sealed)
+	return putSealed(ctx, s, tx, "devices", "device", `INSERT INTO devices(id, trusted, first_seen_at, last_seen_at, updated_at, sealed)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET trusted = excluded.trusted, first_seen_at = excluded.first_seen_at,
-			last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at, sealed = excluded.sealed`)
-	if err != nil {
-		return fmt.Errorf("cache: devices: %w", err)
-	}
-	defer stmt.Close()
-	blobs, err := s.seal.sealRows("device", len(items), func(i int) string { return items[i].ID },
-		func(b []byte, i int) []byte { return encodeDevice(b, &items[i]) })
-	if err != nil {
-		return err
-	}
-	for i, it := range items {
-		if _, err := stmt.ExecContext(ctx, it.ID, it.Trusted, it.FirstSeenAt.UnixNano(), it.LastSeenAt.UnixNano(), it.UpdatedAt.UnixNano(), blobs[i]); err != nil {
-			return fmt.Errorf("cache: devices: %w", err)
-		}
-	}
-	return nil
+			last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at, sealed = excluded.sealed`,
+		items, func(it *domain.Device) string { return it.ID }, encodeDevice,
+		func(it *domain.Device) []any {
+			return []any{it.Trusted, it.FirstSeenAt.UnixNano(), it.LastSeenAt.UnixNano(), it.UpdatedAt.UnixNano()}
+		})
 }
 
 func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []domain.AuditEvent) error {
+	return putSealed(ctx, s, tx, "audit", "audit", `INSERT INTO audit(id, at, action, sealed) VALUES (?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET at = excluded.at, action = excluded.action, sealed = excluded.sealed`,
+		items, func(it *domain.AuditEvent) string { return it.ID }, encodeAudit,
+		func(it *domain.AuditEvent) []any { return []any{it.At.UnixNano(), it.Action} })
+}
+
+// putSealed upserts items with upsert, whose arguments are a row's id,
+// its clear columns (clear) and its sealed blob; table names the rows in
+// errors, kind in their sealing (the associated data).
+func putSealed[T any](ctx context.Context, s *Store, tx *sql.Tx, table, kind, upsert string, items []T,
+	id func(*T) string, encode func([]byte, *T) []byte, clear func(*T) []any) error {
 	if len(items) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit(id, at, action, sealed) VALUES (?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET at = excluded.at, action = excluded.action, sealed = excluded.sealed`)
+	stmt, err := tx.PrepareContext(ctx, upsert)
 	if err != nil {
-		return fmt.Errorf("cache: audit: %w", err)
+		return fmt.Errorf("cache: %s: %w", table, err)
 	}
 	defer stmt.Close()
-	blobs, err := s.seal.sealRows("audit", len(items), func(i int) string { return items[i].ID },
-		func(b []byte, i int) []byte { return encodeAudit(b, &items[i]) })
+	blobs, err := s.seal.sealRows(kind, len(items), func(i int) string { return id(&items[i]) },
+		func(b []byte, i int) []byte { return encode(b, &items[i]) })
 	if err != nil {
 		return err
 	}
-	for i, it := range items {
-		if _, err := stmt.ExecContext(ctx, it.ID, it.At.UnixNano(), it.Action, blobs[i]); err != nil {
-			return fmt.Errorf("cache: audit: %w", err)
+	args := make([]any, 0, 8) // reused: ExecContext keeps no reference
+	for i := range items {
+		args = append(append(append(args[:0], id(&items[i])), clear(&items[i])...), blobs[i])
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("cache: %s: %w", table, err)
 		}
 	}
 	return nil

@@ -54,6 +54,15 @@ type feed[T any] struct {
 // auditProbe is the size of a sync's first audit request.
 const auditProbe = 20
 
+// pagesOf is a feed's list over a provider's list: pages changed since
+// since (zero: the audit log, which has no change feed).
+func pagesOf[T any](list func(context.Context, domain.PageRequest) (domain.Page[T], error), since time.Time) func(ctx context.Context, limit int, cursor string) ([]T, string, error) {
+	return func(ctx context.Context, limit int, cursor string) ([]T, string, error) {
+		page, err := list(ctx, domain.PageRequest{Limit: limit, Cursor: cursor, Since: since})
+		return page.Items, page.Next, err
+	}
+}
+
 // Page sizes the link adapts between (see the package comment).
 const (
 	minPage   = 50
@@ -149,10 +158,7 @@ func walkFeed[T any](ctx context.Context, s *Syncer, w *feedWalk[T], f feed[T]) 
 func (s *Syncer) syncAudit(ctx context.Context, pend *pending) error {
 	cutoff := s.cfg.ServerNow().Add(-s.cfg.Store.Retention())
 	f := feed[domain.AuditEvent]{phase: "audit", maxLimit: 200, budget: s.cfg.AuditPages,
-		list: func(ctx context.Context, limit int, cursor string) ([]domain.AuditEvent, string, error) {
-			page, err := s.cfg.Source.Audit(ctx, domain.PageRequest{Limit: limit, Cursor: cursor})
-			return page.Items, page.Next, err
-		},
+		list: pagesOf(s.cfg.Source.Audit, time.Time{}),
 		stop: func(e domain.AuditEvent) bool {
 			_, known := s.cfg.Audit.Get(e.ID)
 			return known || e.At.Before(cutoff)

@@ -346,18 +346,12 @@ func (s *Syncer) syncOnce(ctx context.Context, forceFull bool) error {
 	s.pending = pend
 	s.progress("sessions", len(pend.sessions.items))
 	if err := walkFeed(ctx, s, &pend.sessions, feed[domain.Session]{phase: "sessions",
-		list: func(ctx context.Context, limit int, cursor string) ([]domain.Session, string, error) {
-			page, err := s.cfg.Source.Sessions(ctx, domain.PageRequest{Limit: limit, Cursor: cursor, Since: since(st.SessionsMark)})
-			return page.Items, page.Next, err
-		}}); err != nil {
+		list: pagesOf(s.cfg.Source.Sessions, since(st.SessionsMark))}); err != nil {
 		return err
 	}
 	s.progress("devices", len(pend.devices.items))
 	if err := walkFeed(ctx, s, &pend.devices, feed[domain.Device]{phase: "devices",
-		list: func(ctx context.Context, limit int, cursor string) ([]domain.Device, string, error) {
-			page, err := s.cfg.Source.Devices(ctx, domain.PageRequest{Limit: limit, Cursor: cursor, Since: since(st.DevicesMark)})
-			return page.Items, page.Next, err
-		}}); err != nil {
+		list: pagesOf(s.cfg.Source.Devices, since(st.DevicesMark))}); err != nil {
 		return err
 	}
 
