@@ -57,31 +57,27 @@ type SessionDetails struct {
 // MatchingIDs returns the ID of every session matching q ("select all N
 // matching"), in q's order.
 func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return nil, uiError(err)
-	}
-	ids, err := w.MatchingSessionIDs(desk.SessionQuery(q))
-	if err != nil {
-		return nil, uiError(err)
-	}
-	return ids, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) ([]string, error) {
+		ids, err := w.MatchingSessionIDs(desk.SessionQuery(q))
+		if err != nil {
+			return nil, err
+		}
+		return ids, nil
+	})
 }
 
 // Summarize describes a selection for the confirmation dialog.
 func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return SelectionSummary{}, uiError(err)
-	}
-	sum, err := w.SummarizeSelection(ids)
-	if err != nil {
-		return SelectionSummary{}, uiError(err)
-	}
-	if sum.People == nil {
-		sum.People = []domain.Person{}
-	}
-	return SelectionSummary(sum), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (SelectionSummary, error) {
+		sum, err := w.SummarizeSelection(ids)
+		if err != nil {
+			return SelectionSummary{}, err
+		}
+		if sum.People == nil {
+			sum.People = []domain.Person{}
+		}
+		return SelectionSummary(sum), nil
+	})
 }
 
 // TerminateSelected ends the chosen sessions, up to 1,000 per request to the
@@ -120,15 +116,13 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 
 // Details returns one cached session in full.
 func (s *SessionsService) Details(id string) (SessionDetails, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return SessionDetails{}, uiError(err)
-	}
-	d, err := w.SessionDetails(id)
-	if err != nil {
-		return SessionDetails{}, uiError(err)
-	}
-	return SessionDetails(d), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (SessionDetails, error) {
+		d, err := w.SessionDetails(id)
+		if err != nil {
+			return SessionDetails{}, err
+		}
+		return SessionDetails(d), nil
+	})
 }
 
 // PeopleService shows one person and signs them out everywhere.
@@ -148,15 +142,13 @@ type Person struct {
 
 // Get returns the person with the user ID.
 func (s *PeopleService) Get(userID string) (Person, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return Person{}, uiError(err)
-	}
-	p, err := w.Person(userID)
-	if err != nil {
-		return Person{}, uiError(err)
-	}
-	return Person(p), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (Person, error) {
+		p, err := w.Person(userID)
+		if err != nil {
+			return Person{}, err
+		}
+		return Person(p), nil
+	})
 }
 
 // SignOutEverywhere ends every active session of the person (keeping the
@@ -164,15 +156,13 @@ func (s *PeopleService) Get(userID string) (Person, error) {
 func (s *PeopleService) SignOutEverywhere(userID string, keepCurrent bool, reason string) (TerminateAllResult, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	w, err := s.d.Workspace()
-	if err != nil {
-		return TerminateAllResult{}, uiError(err)
-	}
-	n, err := w.SignOutEverywhere(ctx, userID, keepCurrent, reason)
-	if err != nil {
-		return TerminateAllResult{}, uiError(err)
-	}
-	return TerminateAllResult{Terminated: n}, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (TerminateAllResult, error) {
+		n, err := w.SignOutEverywhere(ctx, userID, keepCurrent, reason)
+		if err != nil {
+			return TerminateAllResult{}, err
+		}
+		return TerminateAllResult{Terminated: n}, nil
+	})
 }
 
 // OverviewService computes the Overview tab from the cache.
@@ -183,15 +173,13 @@ func NewOverviewService(d *desk.Desk) *OverviewService { return &OverviewService
 
 // Get returns the organization's picture now.
 func (s *OverviewService) Get() (overview.Overview, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return overview.Overview{}, uiError(err)
-	}
-	o, err := w.Overview()
-	if err != nil {
-		return overview.Overview{}, uiError(err)
-	}
-	return o, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (overview.Overview, error) {
+		o, err := w.Overview()
+		if err != nil {
+			return overview.Overview{}, err
+		}
+		return o, nil
+	})
 }
 
 // AuditQuery asks for a filtered window of the audit log.
@@ -213,15 +201,13 @@ type AuditFacets struct {
 
 // Find returns a filtered window of the audit log, newest first.
 func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	p, err := w.FindAudit(desk.AuditQuery(q))
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	return AuditPage(p), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (AuditPage, error) {
+		p, err := w.FindAudit(desk.AuditQuery(q))
+		if err != nil {
+			return AuditPage{}, err
+		}
+		return AuditPage(p), nil
+	})
 }
 
 // EndedSession is one session a bulk action ended, as the audit log's
@@ -237,32 +223,28 @@ type EndedSession struct {
 
 // EndedSessions lists the sessions the audit event ended (its target_ids).
 func (s *AuditService) EndedSessions(eventID string) ([]EndedSession, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return nil, uiError(err)
-	}
-	ended, err := w.EndedSessions(eventID)
-	if err != nil {
-		return nil, uiError(err)
-	}
-	out := make([]EndedSession, len(ended))
-	for i, e := range ended {
-		out[i] = EndedSession(e)
-	}
-	return out, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) ([]EndedSession, error) {
+		ended, err := w.EndedSessions(eventID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]EndedSession, len(ended))
+		for i, e := range ended {
+			out[i] = EndedSession(e)
+		}
+		return out, nil
+	})
 }
 
 // Facets lists the actions, actors and target people in the cached log.
 func (s *AuditService) Facets() (AuditFacets, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return AuditFacets{}, uiError(err)
-	}
-	f, err := w.AuditFacets()
-	if err != nil {
-		return AuditFacets{}, uiError(err)
-	}
-	return AuditFacets(f), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (AuditFacets, error) {
+		f, err := w.AuditFacets()
+		if err != nil {
+			return AuditFacets{}, err
+		}
+		return AuditFacets(f), nil
+	})
 }
 
 // ExportCSV writes every event matching q to a file the user picks.

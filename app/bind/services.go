@@ -128,27 +128,20 @@ func (s *SessionsService) start(ctx context.Context) {
 
 // List returns the requested window of the cached sessions.
 func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return SessionPage{}, uiError(err)
-	}
-	p, err := w.ListSessions(desk.SessionQuery(q))
-	if err != nil {
-		return SessionPage{}, uiError(err)
-	}
-	return SessionPage(p), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (SessionPage, error) {
+		p, err := w.ListSessions(desk.SessionQuery(q))
+		if err != nil {
+			return SessionPage{}, err
+		}
+		return SessionPage(p), nil
+	})
 }
 
 // Terminate ends one session.
 func (s *SessionsService) Terminate(id string, reason string) (domain.Session, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	w, err := s.d.Workspace()
-	if err != nil {
-		return domain.Session{}, uiError(err)
-	}
-	out, err := w.Terminate(ctx, id, reason)
-	return out, uiError(err)
+	return withWorkspace(s.d, func(w *desk.Workspace) (domain.Session, error) { return w.Terminate(ctx, id, reason) })
 }
 
 // TerminateAll ends every session of the organization.
@@ -202,27 +195,20 @@ func (s *DevicesService) start(ctx context.Context) {
 
 // List returns the requested window of the cached devices.
 func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return DevicePage{}, uiError(err)
-	}
-	p, err := w.ListDevices(desk.DeviceQuery(q))
-	if err != nil {
-		return DevicePage{}, uiError(err)
-	}
-	return DevicePage(p), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (DevicePage, error) {
+		p, err := w.ListDevices(desk.DeviceQuery(q))
+		if err != nil {
+			return DevicePage{}, err
+		}
+		return DevicePage(p), nil
+	})
 }
 
 // RevokeTrust takes a device's trust away.
 func (s *DevicesService) RevokeTrust(id string, reason string) (domain.Device, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	w, err := s.d.Workspace()
-	if err != nil {
-		return domain.Device{}, uiError(err)
-	}
-	out, err := w.RevokeTrust(ctx, id, reason)
-	return out, uiError(err)
+	return withWorkspace(s.d, func(w *desk.Workspace) (domain.Device, error) { return w.RevokeTrust(ctx, id, reason) })
 }
 
 // ExportCSV writes every device matching q to a file the user picks.
@@ -265,15 +251,13 @@ func (s *AuditService) start(ctx context.Context) {
 
 // List returns a window of the audit log, newest first.
 func (s *AuditService) List(offset int, limit int) (AuditPage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	p, err := w.ListAudit(offset, limit)
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	return AuditPage(p), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (AuditPage, error) {
+		p, err := w.ListAudit(offset, limit)
+		if err != nil {
+			return AuditPage{}, err
+		}
+		return AuditPage(p), nil
+	})
 }
 
 // SyncService reports and starts syncs.
@@ -302,4 +286,19 @@ func (s *SyncService) SyncNow() (SyncStatus, error) {
 	}
 	st, err := w.SyncNow(ctx)
 	return toSyncStatus(st), uiError(err)
+}
+
+// withWorkspace runs fn on the open workspace; a failure of either (no
+// workspace: signed out) reaches the UI as a UIError, with T's zero value.
+func withWorkspace[T any](d *desk.Desk, fn func(*desk.Workspace) (T, error)) (T, error) {
+	var zero T
+	w, err := d.Workspace()
+	if err != nil {
+		return zero, uiError(err)
+	}
+	out, err := fn(w)
+	if err != nil {
+		return zero, uiError(err)
+	}
+	return out, nil
 }
