@@ -116,13 +116,7 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 
 // Details returns one cached session in full.
 func (s *SessionsService) Details(id string) (SessionDetails, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (SessionDetails, error) {
-		d, err := w.SessionDetails(id)
-		if err != nil {
-			return SessionDetails{}, err
-		}
-		return SessionDetails(d), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.SessionDetails, error) { return w.SessionDetails(id) }, func(d desk.SessionDetails) SessionDetails { return SessionDetails(d) })
 }
 
 // PeopleService shows one person and signs them out everywhere.
@@ -142,13 +136,7 @@ type Person struct {
 
 // Get returns the person with the user ID.
 func (s *PeopleService) Get(userID string) (Person, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (Person, error) {
-		p, err := w.Person(userID)
-		if err != nil {
-			return Person{}, err
-		}
-		return Person(p), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.Person, error) { return w.Person(userID) }, func(p desk.Person) Person { return Person(p) })
 }
 
 // SignOutEverywhere ends every active session of the person (keeping the
@@ -201,13 +189,7 @@ type AuditFacets struct {
 
 // Find returns a filtered window of the audit log, newest first.
 func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (AuditPage, error) {
-		p, err := w.FindAudit(desk.AuditQuery(q))
-		if err != nil {
-			return AuditPage{}, err
-		}
-		return AuditPage(p), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.AuditPage, error) { return w.FindAudit(desk.AuditQuery(q)) }, func(p desk.AuditPage) AuditPage { return AuditPage(p) })
 }
 
 // EndedSession is one session a bulk action ended, as the audit log's
@@ -238,26 +220,18 @@ func (s *AuditService) EndedSessions(eventID string) ([]EndedSession, error) {
 
 // Facets lists the actions, actors and target people in the cached log.
 func (s *AuditService) Facets() (AuditFacets, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (AuditFacets, error) {
-		f, err := w.AuditFacets()
-		if err != nil {
-			return AuditFacets{}, err
-		}
-		return AuditFacets(f), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.AuditFacets, error) { return w.AuditFacets() }, func(f desk.AuditFacets) AuditFacets { return AuditFacets(f) })
 }
 
 // ExportCSV writes every event matching q to a file the user picks.
 func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return "", uiError(err)
-	}
-	rows, err := w.AllAudit(desk.AuditQuery(q))
-	if err != nil {
-		return "", uiError(err)
-	}
-	return exportCSV(s.dialogs, "Export audit log", "audit-"+s.now().Format("2006-01-02")+".csv", auditCSV(rows))
+	return withWorkspace(s.d, func(w *desk.Workspace) (string, error) {
+		rows, err := w.AllAudit(desk.AuditQuery(q))
+		if err != nil {
+			return "", err
+		}
+		return exportCSV(s.dialogs, "Export audit log", "audit-"+s.now().Format("2006-01-02")+".csv", auditCSV(rows))
+	})
 }
 
 func auditCSV(rows []domain.AuditEvent) [][]string {

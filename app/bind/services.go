@@ -128,13 +128,7 @@ func (s *SessionsService) start(ctx context.Context) {
 
 // List returns the requested window of the cached sessions.
 func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (SessionPage, error) {
-		p, err := w.ListSessions(desk.SessionQuery(q))
-		if err != nil {
-			return SessionPage{}, err
-		}
-		return SessionPage(p), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.SessionPage, error) { return w.ListSessions(desk.SessionQuery(q)) }, func(p desk.SessionPage) SessionPage { return SessionPage(p) })
 }
 
 // Terminate ends one session.
@@ -162,15 +156,13 @@ func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (Termina
 // ExportCSV writes every session matching q (not only the window) to a file
 // the user picks; it returns the path, or "" when the dialog was cancelled.
 func (s *SessionsService) ExportCSV(q SessionQuery) (string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return "", uiError(err)
-	}
-	rows, err := w.AllSessions(desk.SessionQuery(q))
-	if err != nil {
-		return "", uiError(err)
-	}
-	return exportCSV(s.dialogs, "Export sessions", "sessions-"+s.now().Format("2006-01-02")+".csv", sessionsCSV(rows))
+	return withWorkspace(s.d, func(w *desk.Workspace) (string, error) {
+		rows, err := w.AllSessions(desk.SessionQuery(q))
+		if err != nil {
+			return "", err
+		}
+		return exportCSV(s.dialogs, "Export sessions", "sessions-"+s.now().Format("2006-01-02")+".csv", sessionsCSV(rows))
+	})
 }
 
 // DevicesService lists devices and revokes trust.
@@ -195,13 +187,7 @@ func (s *DevicesService) start(ctx context.Context) {
 
 // List returns the requested window of the cached devices.
 func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (DevicePage, error) {
-		p, err := w.ListDevices(desk.DeviceQuery(q))
-		if err != nil {
-			return DevicePage{}, err
-		}
-		return DevicePage(p), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.DevicePage, error) { return w.ListDevices(desk.DeviceQuery(q)) }, func(p desk.DevicePage) DevicePage { return DevicePage(p) })
 }
 
 // RevokeTrust takes a device's trust away.
@@ -213,15 +199,13 @@ func (s *DevicesService) RevokeTrust(id string, reason string) (domain.Device, e
 
 // ExportCSV writes every device matching q to a file the user picks.
 func (s *DevicesService) ExportCSV(q DeviceQuery) (string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return "", uiError(err)
-	}
-	rows, err := w.AllDevices(desk.DeviceQuery(q))
-	if err != nil {
-		return "", uiError(err)
-	}
-	return exportCSV(s.dialogs, "Export devices", "devices-"+s.now().Format("2006-01-02")+".csv", devicesCSV(rows))
+	return withWorkspace(s.d, func(w *desk.Workspace) (string, error) {
+		rows, err := w.AllDevices(desk.DeviceQuery(q))
+		if err != nil {
+			return "", err
+		}
+		return exportCSV(s.dialogs, "Export devices", "devices-"+s.now().Format("2006-01-02")+".csv", devicesCSV(rows))
+	})
 }
 
 // AuditService lists the cached audit log.
@@ -251,13 +235,7 @@ func (s *AuditService) start(ctx context.Context) {
 
 // List returns a window of the audit log, newest first.
 func (s *AuditService) List(offset int, limit int) (AuditPage, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (AuditPage, error) {
-		p, err := w.ListAudit(offset, limit)
-		if err != nil {
-			return AuditPage{}, err
-		}
-		return AuditPage(p), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.AuditPage, error) { return w.ListAudit(offset, limit) }, func(p desk.AuditPage) AuditPage { return AuditPage(p) })
 }
 
 // SyncService reports and starts syncs.
@@ -301,4 +279,17 @@ func withWorkspace[T any](d *desk.Desk, fn func(*desk.Workspace) (T, error)) (T,
 		return zero, uiError(err)
 	}
 	return out, nil
+}
+
+// fromWorkspace is withWorkspace for a desk result the UI receives as its
+// own type (conv).
+func fromWorkspace[In, Out any](d *desk.Desk, fn func(*desk.Workspace) (In, error), conv func(In) Out) (Out, error) {
+	return withWorkspace(d, func(w *desk.Workspace) (Out, error) {
+		in, err := fn(w)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return conv(in), nil
+	})
 }

@@ -195,28 +195,23 @@ func (s *Store) List() ([]Profile, error) {
 
 // Last returns the last used profile, if any.
 func (s *Store) Last() (Profile, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return Profile{}, false, err
-	}
-	for _, p := range f.Profiles {
-		if p.ID == f.Last {
-			return p, true, nil
-		}
-	}
-	return Profile{}, false, nil
+	return s.find(func(f file) string { return f.Last })
 }
 
 // Get returns the profile with id.
 func (s *Store) Get(id string) (Profile, bool, error) {
+	return s.find(func(file) string { return id })
+}
+
+// find reads the file and returns the profile whose id is which's.
+func (s *Store) find(which func(file) string) (Profile, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, err := s.read()
 	if err != nil {
 		return Profile{}, false, err
 	}
+	id := which(f)
 	for _, p := range f.Profiles {
 		if p.ID == id {
 			return p, true, nil
