@@ -4,6 +4,7 @@ package desk
 // become a code the UI branches on and a sentence (bind passes them on).
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -38,19 +39,30 @@ func (e *Error) Error() string { return e.Message }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func signInError(err error, withTOTP bool) error {
+// signInError words a failed sign-in on an identity system of kind
+// (profile.Profile.Provider) for the form, on the field that fixes it. A
+// Kratos admin API's check says what is wrong in the provider's words.
+func signInError(err error, kind string, withTOTP bool) error {
 	if domain.IsUnreachable(err) {
-		return &Error{Code: CodeOffline, Field: "server", Message: "The platform cannot be reached at this address.", Err: err}
+		msg := "The platform cannot be reached at this address."
+		if kind == profile.ProviderKratos {
+			msg = domainMessage(err)
+		}
+		return &Error{Code: CodeOffline, Field: "server", Message: msg, Err: err}
 	}
 	var ce *domain.CertificateError
 	if errors.As(err, &ce) {
-		return certificateError(err, ce, profile.ProviderPlatformd)
+		return certificateError(err, ce, kind)
 	}
 	var pe *domain.Error
 	if !errors.As(err, &pe) {
 		return err
 	}
 	e := &Error{Code: pe.Kind, Message: messageOf(pe), Err: err}
+	if kind == profile.ProviderKratos {
+		e.Field = cmp.Or(pe.Field, "server")
+		return e
+	}
 	switch pe.Kind {
 	case domain.KindMFARequired:
 		e.Field = "totp"

@@ -278,7 +278,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 			// user's second factor was reset): the secret is worthless.
 			d.forgetDeviceSecret(kc, p.ID)
 		}
-		return d.State(), signInError(err, req.TOTP != "")
+		return d.State(), signInError(err, profile.ProviderPlatformd, req.TOTP != "")
 	}
 	d.keepDevice(kc, p.ID, deviceID, resp)
 	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
@@ -341,35 +341,13 @@ func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, 
 	p.ServerURL = cn.BaseURL()
 	resp, err := cn.SignIn(ctx, provider.SignInRequest{Email: req.Email, Password: strings.TrimSpace(req.APIKey)})
 	if err != nil {
-		return d.State(), kratosSignInError(err)
+		return d.State(), signInError(err, profile.ProviderKratos, false)
 	}
 	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
 		return d.State(), err
 	}
 	opened = true
 	return d.State(), nil
-}
-
-// kratosSignInError words a failed check of a Kratos admin API for the
-// form: the provider's sentences already say what is wrong; the field is
-// the one that fixes it.
-func kratosSignInError(err error) error {
-	if domain.IsUnreachable(err) {
-		return &Error{Code: CodeOffline, Field: "server", Message: domainMessage(err), Err: err}
-	}
-	var ce *domain.CertificateError
-	if errors.As(err, &ce) {
-		return certificateError(err, ce, profile.ProviderKratos)
-	}
-	var pe *domain.Error
-	if !errors.As(err, &pe) {
-		return err
-	}
-	field := pe.Field
-	if field == "" {
-		field = "server"
-	}
-	return &Error{Code: pe.Kind, Field: field, Message: messageOf(pe), Err: err}
 }
 
 // domainMessage is the sentence a domain error carries.

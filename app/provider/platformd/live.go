@@ -34,7 +34,6 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/provider"
-	"sessiondesk/backend/api"
 )
 
 // Defaults of StreamConfig.
@@ -109,7 +108,6 @@ var (
 	errEnded       = errors.New("live: the session ended")
 	errUnsupported = errors.New("live: the platform has no event stream")
 )
-
 
 // Run holds the stream until ctx ends or the session ends.
 func (s *Stream) Run(ctx context.Context) {
@@ -319,25 +317,19 @@ func (s *Stream) handle(ctx context.Context, batch []block, first bool) error {
 				return err
 			}
 		case "session":
-			var x api.Session
-			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
-				return fmt.Errorf("live: session event: %w", err)
+			if err := decodeInto(b, &ch.Sessions, sessionOf); err != nil {
+				return err
 			}
-			ch.Sessions = append(ch.Sessions, sessionOf(&x))
 			lastID = b.id
 		case "device":
-			var x api.Device
-			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
-				return fmt.Errorf("live: device event: %w", err)
+			if err := decodeInto(b, &ch.Devices, deviceOf); err != nil {
+				return err
 			}
-			ch.Devices = append(ch.Devices, deviceOf(&x))
 			lastID = b.id
 		case "audit":
-			var x api.AuditEvent
-			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
-				return fmt.Errorf("live: audit event: %w", err)
+			if err := decodeInto(b, &ch.Audit, auditEventOf); err != nil {
+				return err
 			}
-			ch.Audit = append(ch.Audit, auditEventOf(&x))
 			lastID = b.id
 		case "reset":
 			if err := flush(); err != nil {
@@ -395,4 +387,15 @@ func readBlocks(r io.Reader, out chan<- block, alive chan<- struct{}) error {
 		}
 	}
 	return sc.Err()
+}
+
+// decodeInto decodes b's data (the contract's wire row W) and appends it
+// to rows as the app's T.
+func decodeInto[W, T any](b block, rows *[]T, of func(*W) T) error {
+	var x W
+	if err := json.Unmarshal([]byte(b.data), &x); err != nil {
+		return fmt.Errorf("live: %s event: %w", b.event, err)
+	}
+	*rows = append(*rows, of(&x))
+	return nil
 }
