@@ -225,13 +225,7 @@ func (s *AuditService) Facets() (AuditFacets, error) {
 
 // ExportCSV writes every event matching q to a file the user picks.
 func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (string, error) {
-		rows, err := w.AllAudit(desk.AuditQuery(q))
-		if err != nil {
-			return "", err
-		}
-		return exportCSV(s.dialogs, "Export audit log", "audit-"+s.now().Format("2006-01-02")+".csv", auditCSV(rows))
-	})
+	return exportRows(s.base, s.exporter, "Export audit log", "audit-", func(w *desk.Workspace) ([]domain.AuditEvent, error) { return w.AllAudit(desk.AuditQuery(q)) }, auditCSV)
 }
 
 func auditCSV(rows []domain.AuditEvent) [][]string {
