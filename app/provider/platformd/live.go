@@ -34,6 +34,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/provider"
+	"sessiondesk/app/provider/httpx"
 )
 
 // Defaults of StreamConfig.
@@ -78,21 +79,11 @@ type Stream struct {
 
 // NewStream returns a Stream; Run holds it.
 func NewStream(cfg StreamConfig) *Stream {
-	if cfg.LiveInterval <= 0 {
-		cfg.LiveInterval = DefaultLiveInterval
-	}
-	if cfg.SilenceTimeout <= 0 {
-		cfg.SilenceTimeout = DefaultSilenceTimeout
-	}
-	if cfg.RetryFallback <= 0 {
-		cfg.RetryFallback = DefaultRetryFallback
-	}
-	if cfg.BackoffMin <= 0 {
-		cfg.BackoffMin = DefaultBackoffMin
-	}
-	if cfg.BackoffMax <= 0 {
-		cfg.BackoffMax = DefaultBackoffMax
-	}
+	cfg.LiveInterval = httpx.Positive(cfg.LiveInterval, DefaultLiveInterval)
+	cfg.SilenceTimeout = httpx.Positive(cfg.SilenceTimeout, DefaultSilenceTimeout)
+	cfg.RetryFallback = httpx.Positive(cfg.RetryFallback, DefaultRetryFallback)
+	cfg.BackoffMin = httpx.Positive(cfg.BackoffMin, DefaultBackoffMin)
+	cfg.BackoffMax = httpx.Positive(cfg.BackoffMax, DefaultBackoffMax)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
