@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"sessiondesk/app/cache"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/profile"
 	"sessiondesk/app/provider"
@@ -288,4 +289,52 @@ func capitalized(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// Notices of lost cached data (AuthState.Notice).
+
+// lostNotice is the one wording of a cache loss told to the user (the
+// app's lasting notice): what was lost, why, and what happens next. Every
+// cause words its notice through it, so that they all read alike.
+func lostNotice(what, why string) string {
+	return what + ": " + why + ". Everything is fetched again from the platform at the next sync; until then nothing is cached."
+}
+
+// damagedNotice tells what a damaged cache cost (lost), or that it could
+// not be rebuilt (err).
+func damagedNotice(lost *cache.Loss, err error) string {
+	switch {
+	case err != nil:
+		return "The offline cache is damaged: " + err.Error()
+	case lost.Aside == "":
+		return lostNotice("The cached sessions, devices and audit log were lost", "the offline cache could not be read and was rebuilt empty")
+	}
+	return lostNotice("The cached sessions, devices and audit log were lost",
+		fmt.Sprintf("the cache file was damaged and could not be read, so it was set aside (kept as %s) and rebuilt empty", lost.Aside))
+}
+
+// rowsLostNotice tells that the cache was deleted because its rows did
+// not open (err).
+func rowsLostNotice(err error) string {
+	return lostNotice("The offline cache was deleted", "its rows could not be read ("+err.Error()+")")
+}
+
+// noticeCacheInMemory: the cache file could not be opened at all.
+const noticeCacheInMemory = "The offline cache could not be opened; this run keeps it in memory only."
+
+// keyLostNotice tells what was lost when the cache's key is missing from
+// the keychain (n: sessions the file held, -1 when it could not be told).
+func keyLostNotice(n int) string {
+	what := "The offline cache"
+	if n >= 0 {
+		what = fmt.Sprintf("The offline cache (%d sessions)", n)
+	}
+	return lostNotice(what+" was deleted", "its key was missing from the keychain, so it could not be read")
+}
+
+// goneNotice tells what was lost when p's cache file is missing although
+// the profile file says one was written: deleted outside the app.
+func goneNotice(p profile.Profile, path string) string {
+	return lostNotice(fmt.Sprintf("The offline cache of %s at %s was not found", p.Email, p.Org),
+		fmt.Sprintf("its file %s was removed outside Sessions Desk", path))
 }

@@ -52,7 +52,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 		Source: prov, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
 		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
 		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
-		CacheNotice: d.setNoticeAndEmit, Words: syncWords{kind: p.Provider},
+		CacheNotice: d.cacheLost, Words: syncWords{kind: p.Provider},
 	})
 	if err := w.sync.Load(ctx); err != nil {
 		// The cache opened but a row does not decrypt: start it over.
@@ -64,7 +64,7 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 		if err := d.removeCache(p.ID); err != nil {
 			return err
 		}
-		d.setNotice(cache.LostNotice("The offline cache was deleted", "its rows could not be read ("+err.Error()+")"))
+		d.setNotice(rowsLostNotice(err))
 		return d.openLocked(ctx, p, prov, me, offline)
 	}
 	if offline {
@@ -101,17 +101,16 @@ func (d *Desk) openStore(ctx context.Context, p profile.Profile) (store *cache.S
 		}
 		opts.Dir, opts.Key = d.cfg.CacheDir, key
 	}
-	store, notice, err := cache.Open(ctx, opts)
+	store, lost, err := cache.Open(ctx, opts)
 	if err != nil {
 		d.cfg.Log.Error("offline cache unusable; keeping it in memory", "err", err)
 		store, _, err = cache.Open(ctx, cache.Options{Profile: p.ID, Clock: d.cfg.Clock, Log: d.cfg.Log})
 		if err != nil {
 			return nil, false, err
 		}
-		notice = "The offline cache could not be opened; this run keeps it in memory only."
-	}
-	if notice != "" {
-		d.setNotice(notice)
+		d.setNotice(noticeCacheInMemory)
+	} else if lost != nil {
+		d.setNotice(damagedNotice(lost, nil))
 	}
 	return store, opts.Dir != "", nil
 }
@@ -173,23 +172,6 @@ func (d *Desk) rememberIdentity(id string, prov provider.Clock, me domain.Me) {
 	if err := d.profiles.SetIdentity(id, ident); err != nil {
 		d.cfg.Log.Warn("identity not kept in the profile file", "err", err)
 	}
-}
-
-// keyLostNotice tells what was lost when the cache's key is missing from
-// the keychain (n: sessions the file held, -1 when it could not be told).
-func keyLostNotice(n int) string {
-	what := "The offline cache"
-	if n >= 0 {
-		what = fmt.Sprintf("The offline cache (%d sessions)", n)
-	}
-	return cache.LostNotice(what+" was deleted", "its key was missing from the keychain, so it could not be read")
-}
-
-// goneNotice tells what was lost when p's cache file is missing although
-// the profile file says one was written: deleted outside the app.
-func goneNotice(p profile.Profile, path string) string {
-	return cache.LostNotice(fmt.Sprintf("The offline cache of %s at %s was not found", p.Email, p.Org),
-		fmt.Sprintf("its file %s was removed outside Sessions Desk", path))
 }
 
 // checkCacheGone tells the user when p's cache file was deleted outside the

@@ -86,15 +86,14 @@ func (s *Syncer) load(ctx context.Context) error {
 		err = nil // the workspace closed while loading
 	case cache.IsDamaged(err):
 		s.cfg.Log.Warn("offline cache damaged", "err", err)
-		notice, rerr := s.cfg.Store.Rebuild(ctx)
+		lost, rerr := s.cfg.Store.Rebuild(ctx)
 		if rerr != nil {
 			s.cfg.Log.Error("offline cache not rebuilt", "err", rerr)
-			notice = "The offline cache is damaged: " + rerr.Error()
 		}
 		// Told through its own channel: a sync status line would be
 		// overwritten by the next sync within seconds.
 		if s.cfg.CacheNotice != nil {
-			s.cfg.CacheNotice(notice)
+			s.cfg.CacheNotice(lost, rerr)
 		}
 		s.mu.Lock()
 		if sess == nil {

@@ -96,9 +96,10 @@ type Config struct {
 	Clock      func() time.Time // the workstation's clock (status times, waits)
 	// ServerNow is the platform's clock (provider.Clock.Now); nil: Clock.
 	ServerNow func() time.Time
-	// CacheNotice tells the user that cached data was lost and why (a
-	// damaged file found after loading); nil: only logged.
-	CacheNotice func(string)
+	// CacheNotice tells the user that cached data was lost (a damaged
+	// file found after loading and rebuilt), or that the damaged file could
+	// not be rebuilt (err); nil: only logged.
+	CacheNotice func(lost *cache.Loss, err error)
 	// Words word the status (see Words); nil: technical text.
 	Words Words
 	Log   *slog.Logger
