@@ -57,31 +57,27 @@ type SessionDetails struct {
 // MatchingIDs returns the ID of every session matching q ("select all N
 // matching"), in q's order.
 func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return nil, uiError(err)
-	}
-	ids, err := w.MatchingSessionIDs(desk.SessionQuery(q))
-	if err != nil {
-		return nil, uiError(err)
-	}
-	return ids, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) ([]string, error) {
+		ids, err := w.MatchingSessionIDs(desk.SessionQuery(q))
+		if err != nil {
+			return nil, err
+		}
+		return ids, nil
+	})
 }
 
 // Summarize describes a selection for the confirmation dialog.
 func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return SelectionSummary{}, uiError(err)
-	}
-	sum, err := w.SummarizeSelection(ids)
-	if err != nil {
-		return SelectionSummary{}, uiError(err)
-	}
-	if sum.People == nil {
-		sum.People = []domain.Person{}
-	}
-	return SelectionSummary(sum), nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (SelectionSummary, error) {
+		sum, err := w.SummarizeSelection(ids)
+		if err != nil {
+			return SelectionSummary{}, err
+		}
+		if sum.People == nil {
+			sum.People = []domain.Person{}
+		}
+		return SelectionSummary(sum), nil
+	})
 }
 
 // TerminateSelected ends the chosen sessions, up to 1,000 per request to the
@@ -120,15 +116,7 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 
 // Details returns one cached session in full.
 func (s *SessionsService) Details(id string) (SessionDetails, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return SessionDetails{}, uiError(err)
-	}
-	d, err := w.SessionDetails(id)
-	if err != nil {
-		return SessionDetails{}, uiError(err)
-	}
-	return SessionDetails(d), nil
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.SessionDetails, error) { return w.SessionDetails(id) }, func(d desk.SessionDetails) SessionDetails { return SessionDetails(d) })
 }
 
 // PeopleService shows one person and signs them out everywhere.
@@ -148,15 +136,7 @@ type Person struct {
 
 // Get returns the person with the user ID.
 func (s *PeopleService) Get(userID string) (Person, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return Person{}, uiError(err)
-	}
-	p, err := w.Person(userID)
-	if err != nil {
-		return Person{}, uiError(err)
-	}
-	return Person(p), nil
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.Person, error) { return w.Person(userID) }, func(p desk.Person) Person { return Person(p) })
 }
 
 // SignOutEverywhere ends every active session of the person (keeping the
@@ -164,15 +144,13 @@ func (s *PeopleService) Get(userID string) (Person, error) {
 func (s *PeopleService) SignOutEverywhere(userID string, keepCurrent bool, reason string) (TerminateAllResult, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	w, err := s.d.Workspace()
-	if err != nil {
-		return TerminateAllResult{}, uiError(err)
-	}
-	n, err := w.SignOutEverywhere(ctx, userID, keepCurrent, reason)
-	if err != nil {
-		return TerminateAllResult{}, uiError(err)
-	}
-	return TerminateAllResult{Terminated: n}, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (TerminateAllResult, error) {
+		n, err := w.SignOutEverywhere(ctx, userID, keepCurrent, reason)
+		if err != nil {
+			return TerminateAllResult{}, err
+		}
+		return TerminateAllResult{Terminated: n}, nil
+	})
 }
 
 // OverviewService computes the Overview tab from the cache.
@@ -183,15 +161,13 @@ func NewOverviewService(d *desk.Desk) *OverviewService { return &OverviewService
 
 // Get returns the organization's picture now.
 func (s *OverviewService) Get() (overview.Overview, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return overview.Overview{}, uiError(err)
-	}
-	o, err := w.Overview()
-	if err != nil {
-		return overview.Overview{}, uiError(err)
-	}
-	return o, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) (overview.Overview, error) {
+		o, err := w.Overview()
+		if err != nil {
+			return overview.Overview{}, err
+		}
+		return o, nil
+	})
 }
 
 // AuditQuery asks for a filtered window of the audit log.
@@ -213,15 +189,7 @@ type AuditFacets struct {
 
 // Find returns a filtered window of the audit log, newest first.
 func (s *AuditService) Find(q AuditQuery) (AuditPage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	p, err := w.FindAudit(desk.AuditQuery(q))
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	return AuditPage(p), nil
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.AuditPage, error) { return w.FindAudit(desk.AuditQuery(q)) }, func(p desk.AuditPage) AuditPage { return AuditPage(p) })
 }
 
 // EndedSession is one session a bulk action ended, as the audit log's
@@ -237,45 +205,27 @@ type EndedSession struct {
 
 // EndedSessions lists the sessions the audit event ended (its target_ids).
 func (s *AuditService) EndedSessions(eventID string) ([]EndedSession, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return nil, uiError(err)
-	}
-	ended, err := w.EndedSessions(eventID)
-	if err != nil {
-		return nil, uiError(err)
-	}
-	out := make([]EndedSession, len(ended))
-	for i, e := range ended {
-		out[i] = EndedSession(e)
-	}
-	return out, nil
+	return withWorkspace(s.d, func(w *desk.Workspace) ([]EndedSession, error) {
+		ended, err := w.EndedSessions(eventID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]EndedSession, len(ended))
+		for i, e := range ended {
+			out[i] = EndedSession(e)
+		}
+		return out, nil
+	})
 }
 
 // Facets lists the actions, actors and target people in the cached log.
 func (s *AuditService) Facets() (AuditFacets, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return AuditFacets{}, uiError(err)
-	}
-	f, err := w.AuditFacets()
-	if err != nil {
-		return AuditFacets{}, uiError(err)
-	}
-	return AuditFacets(f), nil
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.AuditFacets, error) { return w.AuditFacets() }, func(f desk.AuditFacets) AuditFacets { return AuditFacets(f) })
 }
 
 // ExportCSV writes every event matching q to a file the user picks.
 func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return "", uiError(err)
-	}
-	rows, err := w.AllAudit(desk.AuditQuery(q))
-	if err != nil {
-		return "", uiError(err)
-	}
-	return exportCSV(s.dialogs, "Export audit log", "audit-"+s.now().Format("2006-01-02")+".csv", auditCSV(rows))
+	return exportRows(s.base, s.exporter, "Export audit log", "audit-", func(w *desk.Workspace) ([]domain.AuditEvent, error) { return w.AllAudit(desk.AuditQuery(q)) }, auditCSV)
 }
 
 func auditCSV(rows []domain.AuditEvent) [][]string {

@@ -104,23 +104,20 @@ func (s *AuthService) DismissNotice() error {
 // SessionsService lists and ends sessions.
 type SessionsService struct {
 	base
-	dialogs  Dialogs
+	exporter
 	progress Emitter // "Terminate selected" progress; see SetProgressEmitter
-	now      func() time.Time
 }
 
 // NewSessionsService binds the sessions list. dialogs may be nil (then
 // ExportCSV uses the Wails save dialog).
 func NewSessionsService(d *desk.Desk, dialogs Dialogs) *SessionsService {
-	return &SessionsService{base: base{d: d}, dialogs: dialogs, now: time.Now}
+	return &SessionsService{base: base{d: d}, exporter: exporter{dialogs: dialogs, now: time.Now}}
 }
 
 // start is called once the window exists (see Start).
 func (s *SessionsService) start(ctx context.Context) {
 	s.base.start(ctx)
-	if s.dialogs == nil {
-		s.dialogs = WailsDialogs(ctx)
-	}
+	s.exporter.start(ctx)
 	if s.progress == nil {
 		s.progress = WailsEmitter(ctx)
 	}
@@ -128,27 +125,14 @@ func (s *SessionsService) start(ctx context.Context) {
 
 // List returns the requested window of the cached sessions.
 func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return SessionPage{}, uiError(err)
-	}
-	p, err := w.ListSessions(desk.SessionQuery(q))
-	if err != nil {
-		return SessionPage{}, uiError(err)
-	}
-	return SessionPage(p), nil
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.SessionPage, error) { return w.ListSessions(desk.SessionQuery(q)) }, func(p desk.SessionPage) SessionPage { return SessionPage(p) })
 }
 
 // Terminate ends one session.
 func (s *SessionsService) Terminate(id string, reason string) (domain.Session, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	w, err := s.d.Workspace()
-	if err != nil {
-		return domain.Session{}, uiError(err)
-	}
-	out, err := w.Terminate(ctx, id, reason)
-	return out, uiError(err)
+	return withWorkspace(s.d, func(w *desk.Workspace) (domain.Session, error) { return w.Terminate(ctx, id, reason) })
 }
 
 // TerminateAll ends every session of the organization.
@@ -169,86 +153,53 @@ func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (Termina
 // ExportCSV writes every session matching q (not only the window) to a file
 // the user picks; it returns the path, or "" when the dialog was cancelled.
 func (s *SessionsService) ExportCSV(q SessionQuery) (string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return "", uiError(err)
-	}
-	rows, err := w.AllSessions(desk.SessionQuery(q))
-	if err != nil {
-		return "", uiError(err)
-	}
-	return exportCSV(s.dialogs, "Export sessions", "sessions-"+s.now().Format("2006-01-02")+".csv", sessionsCSV(rows))
+	return exportRows(s.base, s.exporter, "Export sessions", "sessions-", func(w *desk.Workspace) ([]domain.Session, error) { return w.AllSessions(desk.SessionQuery(q)) }, sessionsCSV)
 }
 
 // DevicesService lists devices and revokes trust.
 type DevicesService struct {
 	base
-	dialogs Dialogs
-	now     func() time.Time
+	exporter
 }
 
 // NewDevicesService binds the devices list.
 func NewDevicesService(d *desk.Desk, dialogs Dialogs) *DevicesService {
-	return &DevicesService{base: base{d: d}, dialogs: dialogs, now: time.Now}
+	return &DevicesService{base: base{d: d}, exporter: exporter{dialogs: dialogs, now: time.Now}}
 }
 
 // start is called once the window exists (see Start).
 func (s *DevicesService) start(ctx context.Context) {
 	s.base.start(ctx)
-	if s.dialogs == nil {
-		s.dialogs = WailsDialogs(ctx)
-	}
+	s.exporter.start(ctx)
 }
 
 // List returns the requested window of the cached devices.
 func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return DevicePage{}, uiError(err)
-	}
-	p, err := w.ListDevices(desk.DeviceQuery(q))
-	if err != nil {
-		return DevicePage{}, uiError(err)
-	}
-	return DevicePage(p), nil
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.DevicePage, error) { return w.ListDevices(desk.DeviceQuery(q)) }, func(p desk.DevicePage) DevicePage { return DevicePage(p) })
 }
 
 // RevokeTrust takes a device's trust away.
 func (s *DevicesService) RevokeTrust(id string, reason string) (domain.Device, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	w, err := s.d.Workspace()
-	if err != nil {
-		return domain.Device{}, uiError(err)
-	}
-	out, err := w.RevokeTrust(ctx, id, reason)
-	return out, uiError(err)
+	return withWorkspace(s.d, func(w *desk.Workspace) (domain.Device, error) { return w.RevokeTrust(ctx, id, reason) })
 }
 
 // ExportCSV writes every device matching q to a file the user picks.
 func (s *DevicesService) ExportCSV(q DeviceQuery) (string, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return "", uiError(err)
-	}
-	rows, err := w.AllDevices(desk.DeviceQuery(q))
-	if err != nil {
-		return "", uiError(err)
-	}
-	return exportCSV(s.dialogs, "Export devices", "devices-"+s.now().Format("2006-01-02")+".csv", devicesCSV(rows))
+	return exportRows(s.base, s.exporter, "Export devices", "devices-", func(w *desk.Workspace) ([]domain.Device, error) { return w.AllDevices(desk.DeviceQuery(q)) }, devicesCSV)
 }
 
 // AuditService lists the cached audit log.
 type AuditService struct {
 	base
-	dialogs Dialogs
-	now     func() time.Time
+	exporter
 }
 
 // NewAuditService binds the audit log. Its CSV export uses the Wails save
 // dialog; tests set another with SetAuditDialogs.
 func NewAuditService(d *desk.Desk) *AuditService {
-	return &AuditService{base: base{d: d}, now: time.Now}
+	return &AuditService{base: base{d: d}, exporter: exporter{now: time.Now}}
 }
 
 // SetAuditDialogs replaces the audit export's save dialog (tests). A
@@ -258,22 +209,12 @@ func SetAuditDialogs(s *AuditService, d Dialogs) { s.dialogs = d }
 // start is called once the window exists (see Start).
 func (s *AuditService) start(ctx context.Context) {
 	s.base.start(ctx)
-	if s.dialogs == nil {
-		s.dialogs = WailsDialogs(ctx)
-	}
+	s.exporter.start(ctx)
 }
 
 // List returns a window of the audit log, newest first.
 func (s *AuditService) List(offset int, limit int) (AuditPage, error) {
-	w, err := s.d.Workspace()
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	p, err := w.ListAudit(offset, limit)
-	if err != nil {
-		return AuditPage{}, uiError(err)
-	}
-	return AuditPage(p), nil
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.AuditPage, error) { return w.ListAudit(offset, limit) }, func(p desk.AuditPage) AuditPage { return AuditPage(p) })
 }
 
 // SyncService reports and starts syncs.
@@ -302,4 +243,59 @@ func (s *SyncService) SyncNow() (SyncStatus, error) {
 	}
 	st, err := w.SyncNow(ctx)
 	return toSyncStatus(st), uiError(err)
+}
+
+// withWorkspace runs fn on the open workspace; a failure of either (no
+// workspace: signed out) reaches the UI as a UIError, with T's zero value.
+func withWorkspace[T any](d *desk.Desk, fn func(*desk.Workspace) (T, error)) (T, error) {
+	var zero T
+	w, err := d.Workspace()
+	if err != nil {
+		return zero, uiError(err)
+	}
+	out, err := fn(w)
+	if err != nil {
+		return zero, uiError(err)
+	}
+	return out, nil
+}
+
+// fromWorkspace is withWorkspace for a desk result the UI receives as its
+// own type (conv).
+func fromWorkspace[In, Out any](d *desk.Desk, fn func(*desk.Workspace) (In, error), conv func(In) Out) (Out, error) {
+	return withWorkspace(d, func(w *desk.Workspace) (Out, error) {
+		in, err := fn(w)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return conv(in), nil
+	})
+}
+
+// exporter saves a list as a CSV file through a save dialog (Wails', unless
+// a test gave one), named after today.
+type exporter struct {
+	dialogs Dialogs
+	now     func() time.Time
+}
+
+// start is called once the window exists (see Start).
+func (e *exporter) start(ctx context.Context) {
+	if e.dialogs == nil {
+		e.dialogs = WailsDialogs(ctx)
+	}
+}
+
+// exportRows writes the rows rows reads, as csv lays them out, to a file
+// the user picks (title: the dialog's, prefix: the file name's); it returns
+// the path, or "" when the dialog was cancelled.
+func exportRows[T any](b base, e exporter, title, prefix string, rows func(*desk.Workspace) ([]T, error), csv func([]T) [][]string) (string, error) {
+	return withWorkspace(b.d, func(w *desk.Workspace) (string, error) {
+		rs, err := rows(w)
+		if err != nil {
+			return "", err
+		}
+		return exportCSV(e.dialogs, title, prefix+e.now().Format("2006-01-02")+".csv", csv(rs))
+	})
 }

@@ -99,10 +99,10 @@ func FilePath(dir, profile string) string { return filepath.Join(dir, profile+".
 // Path returns the file's location, or "" for an in-memory cache.
 func (s *Store) Path() string { return s.path }
 
-// Open opens (creating or repairing as needed) the profile's cache. notice is
-// non-empty when the user should be told something, e.g. that a damaged file
-// was replaced.
-func Open(ctx context.Context, o Options) (st *Store, notice string, err error) {
+// Open opens (creating or repairing as needed) the profile's cache. lost is
+// not nil when cached data was lost (a damaged file was replaced), which
+// the user is told.
+func Open(ctx context.Context, o Options) (st *Store, lost *Loss, err error) {
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention
 	}
@@ -115,26 +115,26 @@ func Open(ctx context.Context, o Options) (st *Store, notice string, err error) 
 	key := o.Key
 	if key == nil {
 		if o.Dir != "" {
-			return nil, "", errors.New("cache: a key is required for an on-disk cache")
+			return nil, nil, errors.New("cache: a key is required for an on-disk cache")
 		}
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
-			return nil, "", fmt.Errorf("cache: %w", err)
+			return nil, nil, fmt.Errorf("cache: %w", err)
 		}
 	}
 	sl, err := newSealer(key)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if o.Dir == "" {
 		st, err := open(ctx, "", sl, o)
-		return st, "", err
+		return st, nil, err
 	}
 	if o.Profile == "" || strings.ContainsAny(o.Profile, `/\.`) {
-		return nil, "", fmt.Errorf("cache: bad profile id %q", o.Profile)
+		return nil, nil, fmt.Errorf("cache: bad profile id %q", o.Profile)
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return nil, "", fmt.Errorf("cache: %w", err)
+		return nil, nil, fmt.Errorf("cache: %w", err)
 	}
 	// Damaged copies moved aside are kept for a look, not for ever.
 	if err := removeDamaged(o.Dir, o.Profile, o.Clock().Add(-o.Retention)); err != nil {
@@ -143,22 +143,22 @@ func Open(ctx context.Context, o Options) (st *Store, notice string, err error) 
 	path := FilePath(o.Dir, o.Profile)
 	st, err = open(ctx, path, sl, o)
 	if err == nil {
-		return st, "", nil
+		return st, nil, nil
 	}
 	var d *damagedError
 	if ctx.Err() != nil || !errors.As(err, &d) {
-		return nil, "", err
+		return nil, nil, err
 	}
 	o.Log.Warn("offline cache unreadable; moving it aside", "path", path, "err", err)
 	aside, merr := moveAside(path, o.Clock())
 	if merr != nil {
-		return nil, "", fmt.Errorf("cache: damaged (%v) and cannot be moved aside: %w", err, merr)
+		return nil, nil, fmt.Errorf("cache: damaged (%v) and cannot be moved aside: %w", err, merr)
 	}
 	st, err = open(ctx, path, sl, o)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return st, damagedNotice(aside), nil
+	return st, &Loss{Aside: filepath.Base(aside)}, nil
 }
 
 func open(ctx context.Context, path string, sl *sealer, o Options) (*Store, error) {
@@ -237,41 +237,43 @@ func (s *Store) Verify(ctx context.Context) error {
 
 // Rebuild moves a damaged file aside and continues on a new, empty one
 // (the next sync is then a full one). Calls running meanwhile on the old
-// file fail; none crash. notice is for the user.
-func (s *Store) Rebuild(ctx context.Context) (notice string, err error) {
+// file fail; none crash. lost is what the user is told.
+func (s *Store) Rebuild(ctx context.Context) (lost *Loss, err error) {
 	s.rebuildMu.Lock()
 	defer s.rebuildMu.Unlock()
 	if s.closed {
-		return "", errors.New("cache: closed")
+		return nil, errors.New("cache: closed")
 	}
 	old := s.conn()
 	old.Close()
 	if s.path == "" {
 		ns, err := open(ctx, "", s.seal, s.opts)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		s.db.Store(ns.conn())
-		return LostNotice("The cached sessions, devices and audit log were lost", "the offline cache could not be read and was rebuilt empty"), nil
+		return &Loss{}, nil
 	}
 	aside, err := moveAside(s.path, s.now())
 	if err != nil {
-		return "", fmt.Errorf("cache: damaged and cannot be moved aside: %w", err)
+		return nil, fmt.Errorf("cache: damaged and cannot be moved aside: %w", err)
 	}
 	ns, err := open(ctx, s.path, s.seal, s.opts)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	s.db.Store(ns.conn())
 	s.log.Warn("offline cache damaged; moved aside and rebuilt", "aside", aside)
-	return damagedNotice(aside), nil
+	return &Loss{Aside: filepath.Base(aside)}, nil
 }
 
-// damagedNotice tells the user what a damaged file cost: what was lost, why,
-// where the old file is, and what happens next.
-func damagedNotice(aside string) string {
-	return LostNotice("The cached sessions, devices and audit log were lost",
-		fmt.Sprintf("the cache file was damaged and could not be read, so it was set aside (kept as %s) and rebuilt empty", filepath.Base(aside)))
+// Loss is cached data lost when the cache was opened or rebuilt: every
+// session, device and audit event it held (the next sync fetches them
+// again). The app words it for the user (desk/errors.go).
+type Loss struct {
+	// Aside is the name the damaged file was kept under, beside the new
+	// one; "" for a cache in memory, which was rebuilt empty.
+	Aside string
 }
 
 const keyCheckValue = "sessiondesk cache key check v1"

@@ -38,11 +38,15 @@ func sampleSessions(n int, now time.Time) []domain.Session {
 
 func open(t *testing.T, dir string, k []byte, clock func() time.Time) (*cache.Store, string) {
 	t.Helper()
-	st, notice, err := cache.Open(context.Background(), cache.Options{Dir: dir, Profile: "p1", Key: k, Clock: clock})
+	st, lost, err := cache.Open(context.Background(), cache.Options{Dir: dir, Profile: "p1", Key: k, Clock: clock})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	return st, notice
+	if lost == nil {
+		return st, ""
+	}
+	// What was lost, for the tests to read (the desk words it for the user).
+	return st, "rebuilt empty; the damaged file kept as " + lost.Aside
 }
 
 func TestRoundTripSealedAndPrivate(t *testing.T) {

@@ -58,84 +58,16 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 	}
 	defer tx.Rollback()
 
-	if snap.Full {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions; DELETE FROM devices"); err != nil {
-			return out, fmt.Errorf("cache: apply: %w", err)
-		}
-	}
-	if snap.Full && len(snap.Sessions) >= bulkRows {
-		// Into an empty table, building each secondary index once at the
-		// end (a sort) costs a fraction of keeping it up to date row by row
-		// (random inserts into B-trees larger than the page cache).
-		rebuild, err := dropIndexes(ctx, tx, "sessions")
-		if err != nil {
-			return out, err
-		}
-		if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
-			return out, err
-		}
-		for _, stmt := range rebuild {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return out, fmt.Errorf("cache: apply: rebuild index: %w", err)
-			}
-		}
-	} else if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+	if err := s.putRows(ctx, tx, snap); err != nil {
 		return out, err
 	}
-	if err := s.putDevices(ctx, tx, snap.Devices); err != nil {
+	if err := recordSeen(ctx, tx, snap, now, &out); err != nil {
 		return out, err
 	}
-	if err := s.putAudit(ctx, tx, snap.Audit); err != nil {
+	if err := setSnapshotMeta(ctx, tx, snap, now); err != nil {
 		return out, err
-	}
-
-	// New-device detection against the persisted seen set.
-	var initialized int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE key = 'seen_initialized'").Scan(&initialized); err != nil {
-		return out, fmt.Errorf("cache: apply: %w", err)
-	}
-	out.FirstSync = initialized == 0 && snap.Complete
-	if initialized > 0 || snap.Complete {
-		for _, d := range snap.Devices {
-			res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO seen_devices(id, first_seen) VALUES (?, ?)", d.ID, now.UnixNano())
-			if err != nil {
-				return out, fmt.Errorf("cache: apply: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 && initialized > 0 {
-				out.NewDevices = append(out.NewDevices, d)
-			}
-		}
-	}
-	if out.FirstSync {
-		if err := setMeta(ctx, tx, "seen_initialized", now.Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
-	}
-
-	if !snap.SessionsMark.IsZero() {
-		if err := setMeta(ctx, tx, "sessions_mark", snap.SessionsMark.UTC().Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
-	}
-	if !snap.DevicesMark.IsZero() {
-		if err := setMeta(ctx, tx, "devices_mark", snap.DevicesMark.UTC().Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
-	}
-	if snap.AuditResume != nil {
-		if err := setAuditResume(ctx, tx, *snap.AuditResume); err != nil {
-			return out, err
-		}
-	}
-	if snap.EventID != nil {
-		if err := setMeta(ctx, tx, "event_id", *snap.EventID); err != nil {
-			return out, err
-		}
 	}
 	if snap.Complete {
-		if err := setMeta(ctx, tx, "snapshot_at", now.Format(time.RFC3339Nano)); err != nil {
-			return out, err
-		}
 		out.SnapshotAt = now
 	}
 	pruneAt := now
@@ -149,6 +81,93 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 		return Applied{}, fmt.Errorf("cache: apply: %w", err)
 	}
 	return out, nil
+}
+
+// putRows writes snap's sessions, devices and audit events (a full
+// snapshot after deleting every session and device).
+func (s *Store) putRows(ctx context.Context, tx *sql.Tx, snap Snapshot) error {
+	if snap.Full {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions; DELETE FROM devices"); err != nil {
+			return fmt.Errorf("cache: apply: %w", err)
+		}
+	}
+	if snap.Full && len(snap.Sessions) >= bulkRows {
+		// Into an empty table, building each secondary index once at the
+		// end (a sort) costs a fraction of keeping it up to date row by row
+		// (random inserts into B-trees larger than the page cache).
+		rebuild, err := dropIndexes(ctx, tx, "sessions")
+		if err != nil {
+			return err
+		}
+		if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+			return err
+		}
+		for _, stmt := range rebuild {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("cache: apply: rebuild index: %w", err)
+			}
+		}
+	} else if err := s.putSessions(ctx, tx, snap.Sessions); err != nil {
+		return err
+	}
+	if err := s.putDevices(ctx, tx, snap.Devices); err != nil {
+		return err
+	}
+	return s.putAudit(ctx, tx, snap.Audit)
+}
+
+// recordSeen is new-device detection against the persisted seen set: it
+// adds snap's devices to the set and puts those not in it before into
+// out.NewDevices (none on the profile's first complete sync, the baseline).
+func recordSeen(ctx context.Context, tx *sql.Tx, snap Snapshot, now time.Time, out *Applied) error {
+	var initialized int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE key = 'seen_initialized'").Scan(&initialized); err != nil {
+		return fmt.Errorf("cache: apply: %w", err)
+	}
+	out.FirstSync = initialized == 0 && snap.Complete
+	if initialized > 0 || snap.Complete {
+		for _, d := range snap.Devices {
+			res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO seen_devices(id, first_seen) VALUES (?, ?)", d.ID, now.UnixNano())
+			if err != nil {
+				return fmt.Errorf("cache: apply: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 && initialized > 0 {
+				out.NewDevices = append(out.NewDevices, d)
+			}
+		}
+	}
+	if out.FirstSync {
+		return setMeta(ctx, tx, "seen_initialized", now.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// setSnapshotMeta stores what snap moves on: the feeds' marks, the audit
+// log's resume cursors, the live stream's resume token and (a complete
+// sync) when the snapshot was taken.
+func setSnapshotMeta(ctx context.Context, tx *sql.Tx, snap Snapshot, now time.Time) error {
+	meta := map[string]string{}
+	if !snap.SessionsMark.IsZero() {
+		meta["sessions_mark"] = snap.SessionsMark.UTC().Format(time.RFC3339Nano)
+	}
+	if !snap.DevicesMark.IsZero() {
+		meta["devices_mark"] = snap.DevicesMark.UTC().Format(time.RFC3339Nano)
+	}
+	if snap.EventID != nil {
+		meta["event_id"] = *snap.EventID
+	}
+	if snap.Complete {
+		meta["snapshot_at"] = now.Format(time.RFC3339Nano)
+	}
+	for k, v := range meta {
+		if err := setMeta(ctx, tx, k, v); err != nil {
+			return err
+		}
+	}
+	if snap.AuditResume != nil {
+		return setAuditResume(ctx, tx, *snap.AuditResume)
+	}
+	return nil
 }
 
 // bulkRows is the size from which a full snapshot rebuilds the sessions
@@ -210,74 +229,57 @@ func (s *Store) prune(ctx context.Context, tx *sql.Tx, now time.Time) error {
 }
 
 func (s *Store) putSessions(ctx context.Context, tx *sql.Tx, items []domain.Session) error {
-	if len(items) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sessions(id, status, mfa, created_at, last_active_at, expires_at, updated_at, sealed)
+	return putSealed(ctx, s, tx, "sessions", "session", `INSERT INTO sessions(id, status, mfa, created_at, last_active_at, expires_at, updated_at, sealed)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET status = excluded.status, mfa = excluded.mfa, created_at = excluded.created_at,
-			last_active_at = excluded.last_active_at, expires_at = excluded.expires_at, updated_at = excluded.updated_at, sealed = excluded.sealed`)
-	if err != nil {
-		return fmt.Errorf("cache: sessions: %w", err)
-	}
-	defer stmt.Close()
-	blobs, err := s.seal.sealRows("session", len(items), func(i int) string { return items[i].ID },
-		func(b []byte, i int) []byte { return encodeSession(b, &items[i]) })
-	if err != nil {
-		return err
-	}
-	for i, it := range items {
-		if _, err := stmt.ExecContext(ctx, it.ID, it.Status, it.MFA, it.CreatedAt.UnixNano(), it.LastActiveAt.UnixNano(),
-			it.ExpiresAt.UnixNano(), it.UpdatedAt.UnixNano(), blobs[i]); err != nil {
-			return fmt.Errorf("cache: sessions: %w", err)
-		}
-	}
-	return nil
+			last_active_at = excluded.last_active_at, expires_at = excluded.expires_at, updated_at = excluded.updated_at, sealed = excluded.sealed`,
+		items, func(it *domain.Session) string { return it.ID }, encodeSession,
+		func(it *domain.Session) []any {
+			return []any{it.Status, it.MFA, it.CreatedAt.UnixNano(), it.LastActiveAt.UnixNano(), it.ExpiresAt.UnixNano(), it.UpdatedAt.UnixNano()}
+		})
 }
 
 func (s *Store) putDevices(ctx context.Context, tx *sql.Tx, items []domain.Device) error {
-	if len(items) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO devices(id, trusted, first_seen_at, last_seen_at, updated_at, sealed)
+	return putSealed(ctx, s, tx, "devices", "device", `INSERT INTO devices(id, trusted, first_seen_at, last_seen_at, updated_at, sealed)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET trusted = excluded.trusted, first_seen_at = excluded.first_seen_at,
-			last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at, sealed = excluded.sealed`)
-	if err != nil {
-		return fmt.Errorf("cache: devices: %w", err)
-	}
-	defer stmt.Close()
-	blobs, err := s.seal.sealRows("device", len(items), func(i int) string { return items[i].ID },
-		func(b []byte, i int) []byte { return encodeDevice(b, &items[i]) })
-	if err != nil {
-		return err
-	}
-	for i, it := range items {
-		if _, err := stmt.ExecContext(ctx, it.ID, it.Trusted, it.FirstSeenAt.UnixNano(), it.LastSeenAt.UnixNano(), it.UpdatedAt.UnixNano(), blobs[i]); err != nil {
-			return fmt.Errorf("cache: devices: %w", err)
-		}
-	}
-	return nil
+			last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at, sealed = excluded.sealed`,
+		items, func(it *domain.Device) string { return it.ID }, encodeDevice,
+		func(it *domain.Device) []any {
+			return []any{it.Trusted, it.FirstSeenAt.UnixNano(), it.LastSeenAt.UnixNano(), it.UpdatedAt.UnixNano()}
+		})
 }
 
 func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, items []domain.AuditEvent) error {
+	return putSealed(ctx, s, tx, "audit", "audit", `INSERT INTO audit(id, at, action, sealed) VALUES (?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET at = excluded.at, action = excluded.action, sealed = excluded.sealed`,
+		items, func(it *domain.AuditEvent) string { return it.ID }, encodeAudit,
+		func(it *domain.AuditEvent) []any { return []any{it.At.UnixNano(), it.Action} })
+}
+
+// putSealed upserts items with upsert, whose arguments are a row's id,
+// its clear columns (clear) and its sealed blob; table names the rows in
+// errors, kind in their sealing (the associated data).
+func putSealed[T any](ctx context.Context, s *Store, tx *sql.Tx, table, kind, upsert string, items []T,
+	id func(*T) string, encode func([]byte, *T) []byte, clear func(*T) []any) error {
 	if len(items) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit(id, at, action, sealed) VALUES (?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET at = excluded.at, action = excluded.action, sealed = excluded.sealed`)
+	stmt, err := tx.PrepareContext(ctx, upsert)
 	if err != nil {
-		return fmt.Errorf("cache: audit: %w", err)
+		return fmt.Errorf("cache: %s: %w", table, err)
 	}
 	defer stmt.Close()
-	blobs, err := s.seal.sealRows("audit", len(items), func(i int) string { return items[i].ID },
-		func(b []byte, i int) []byte { return encodeAudit(b, &items[i]) })
+	blobs, err := s.seal.sealRows(kind, len(items), func(i int) string { return id(&items[i]) },
+		func(b []byte, i int) []byte { return encode(b, &items[i]) })
 	if err != nil {
 		return err
 	}
-	for i, it := range items {
-		if _, err := stmt.ExecContext(ctx, it.ID, it.At.UnixNano(), it.Action, blobs[i]); err != nil {
-			return fmt.Errorf("cache: audit: %w", err)
+	args := make([]any, 0, 8) // reused: ExecContext keeps no reference
+	for i := range items {
+		args = append(append(append(args[:0], id(&items[i])), clear(&items[i])...), blobs[i])
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("cache: %s: %w", table, err)
 		}
 	}
 	return nil

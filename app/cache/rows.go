@@ -93,6 +93,30 @@ func loadRows[T any](ctx context.Context, s *Store, query, kind string, decode f
 	defer rows.Close()
 
 	work := make(chan *openBatch, 4)
+	wait := openBatches(s, kind, work, decode)
+	scanErr := batchRows(rows, work)
+	results, firstErr := wait()
+	if scanErr != nil {
+		return nil, fmt.Errorf("cache: load %s: %w", kind, scanErr)
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	n := 0
+	for _, r := range results {
+		n += len(r)
+	}
+	out := make([]T, 0, n)
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+// openBatches opens the batches sent to work on every CPU; wait (after
+// work is closed) returns the rows of each batch by its seq and the first
+// error.
+func openBatches[T any](s *Store, kind string, work <-chan *openBatch, decode func(string, *T) error) (wait func() ([][]T, error)) {
 	var (
 		mu       sync.Mutex
 		results  [][]T
@@ -126,15 +150,22 @@ func loadRows[T any](ctx context.Context, s *Store, query, kind string, decode f
 			}
 		}()
 	}
+	return func() ([][]T, error) {
+		wg.Wait()
+		return results, firstErr
+	}
+}
 
+// batchRows copies rows (id, sealed) into batches of rowBatch sent to
+// work in order, numbered by seq, and closes work.
+func batchRows(rows *sql.Rows, work chan<- *openBatch) error {
+	defer close(work)
 	var id, sealed sql.RawBytes
 	cur := &openBatch{}
 	seq := 0
-	var scanErr error
 	for rows.Next() {
 		if err := rows.Scan(&id, &sealed); err != nil {
-			scanErr = err
-			break
+			return err
 		}
 		cur.offs = append(cur.offs, int32(len(cur.buf)))
 		cur.buf = append(cur.buf, id...)
@@ -150,26 +181,7 @@ func loadRows[T any](ctx context.Context, s *Store, query, kind string, decode f
 	if len(cur.offs) > 0 {
 		work <- cur
 	}
-	close(work)
-	wg.Wait()
-	if scanErr == nil {
-		scanErr = rows.Err()
-	}
-	if scanErr != nil {
-		return nil, fmt.Errorf("cache: load %s: %w", kind, scanErr)
-	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	n := 0
-	for _, r := range results {
-		n += len(r)
-	}
-	out := make([]T, 0, n)
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	return out, nil
+	return rows.Err()
 }
 
 // openRowBatch decrypts and decodes one batch. Every row's plaintext goes

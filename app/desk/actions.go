@@ -32,13 +32,9 @@ func (w *Workspace) allowed(perm string) error {
 // Terminate ends one session. When it is the caller's own, the token is now
 // dead: the workspace closes and the UI asks for a new sign-in.
 func (w *Workspace) Terminate(ctx context.Context, id, reason string) (domain.Session, error) {
-	reason, err := checkReason(reason)
+	s, err := act(w, reason, func(reason string) (domain.Session, error) { return w.prov.EndSession(ctx, id, reason) })
 	if err != nil {
 		return domain.Session{}, err
-	}
-	s, err := w.prov.EndSession(ctx, id, reason)
-	if err != nil {
-		return domain.Session{}, w.fail(err)
 	}
 	if s.Current || s.ID == w.Me().SessionID {
 		w.end()
@@ -75,16 +71,27 @@ func (w *Workspace) RevokeTrust(ctx context.Context, id, reason string) (domain.
 	if err := w.allowed(domain.PermDevicesRevokeTrust); err != nil {
 		return domain.Device{}, err
 	}
-	reason, err := checkReason(reason)
+	dev, err := act(w, reason, func(reason string) (domain.Device, error) { return w.prov.UntrustDevice(ctx, id, reason) })
 	if err != nil {
 		return domain.Device{}, err
 	}
-	dev, err := w.prov.UntrustDevice(ctx, id, reason)
-	if err != nil {
-		return domain.Device{}, w.fail(err)
-	}
 	w.afterAction(ctx, nil, []domain.Device{dev})
 	return dev, nil
+}
+
+// act runs one action on the provider with the checked reason and reacts
+// to its failure (see fail).
+func act[T any](w *Workspace, reason string, do func(reason string) (T, error)) (T, error) {
+	var zero T
+	reason, err := checkReason(reason)
+	if err != nil {
+		return zero, err
+	}
+	out, err := do(reason)
+	if err != nil {
+		return zero, w.fail(err)
+	}
+	return out, nil
 }
 
 // afterAction shows the platform's answer at once and asks for a sync, which

@@ -106,12 +106,18 @@ func (d *Desk) forgetDeviceSecret(kc *keychain.Keychain, id string) {
 // and every keychain item of it (token, device id, trusted-device secret,
 // cache key). The profile itself stays remembered.
 func (d *Desk) forgetCopy(id string) error {
+	return d.removeCacheAnd(id, "keychain", d.keychain().DeleteProfile)
+}
+
+// removeCacheAnd deletes profile id's cache files, then what also (the
+// keychain's items named what) and returns what failed of either.
+func (d *Desk) removeCacheAnd(id, what string, also func(id string) error) error {
 	var errs []error
 	if err := d.removeCache(id); err != nil {
 		errs = append(errs, fmt.Errorf("cache files: %w", err))
 	}
-	if err := d.keychain().DeleteProfile(id); err != nil {
-		errs = append(errs, fmt.Errorf("keychain: %w", err))
+	if err := also(id); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", what, err))
 	}
 	return errors.Join(errs...)
 }

@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"sessiondesk/app/cache"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/profile"
@@ -248,9 +249,9 @@ func (d *Desk) emitAuth() {
 // Profiles lists the known profiles, last used first.
 func (d *Desk) Profiles() ([]profile.Profile, error) { return d.profiles.List() }
 
-// setNoticeAndEmit is the syncer's way to report a cache loss it found
-// while the app runs.
-func (d *Desk) setNoticeAndEmit(n string) {
-	d.setNotice(n)
+// cacheLost is the syncer's way to report a cache loss it found while the
+// app runs (see syncer.Config.CacheNotice).
+func (d *Desk) cacheLost(lost *cache.Loss, err error) {
+	d.setNotice(damagedNotice(lost, err))
 	d.emitAuth()
 }

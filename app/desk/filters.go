@@ -85,14 +85,7 @@ func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], 
 		})
 	}
 	if len(keeps) > 0 {
-		iq.Keep = func(s *domain.Session) bool {
-			for _, k := range keeps {
-				if !k(s) {
-					return false
-				}
-			}
-			return true
-		}
+		iq.Keep = all(keeps)
 		// Filter values are bounded and joined with a byte no value has.
 		iq.FilterKey += strings.Join([]string{"", q.UserID, q.MFA, q.Country, q.Platform, q.Browser,
 			fmt.Sprint(q.CreatedFrom), fmt.Sprint(q.CreatedTo)}, "\x01")
@@ -100,6 +93,18 @@ func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], 
 		iq.Clear = nil
 	}
 	return iq, nil
+}
+
+// all keeps a row that every one of keeps keeps.
+func all[T any](keeps []func(*T) bool) func(*T) bool {
+	return func(x *T) bool {
+		for _, k := range keeps {
+			if !k(x) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 func unknownAsEmpty(v string) string {
@@ -137,14 +142,7 @@ func deviceFilters(iq index.Query[domain.Device], q DeviceQuery, now time.Time) 
 		key = now.Truncate(time.Second).Format(time.RFC3339)
 	}
 	if len(keeps) > 0 {
-		iq.Keep = func(d *domain.Device) bool {
-			for _, k := range keeps {
-				if !k(d) {
-					return false
-				}
-			}
-			return true
-		}
+		iq.Keep = all(keeps)
 		iq.FilterKey += strings.Join([]string{"", q.DeviceID, q.UserID, q.Platform, fmt.Sprint(q.FirstSeenHours), key}, "\x01")
 	}
 	return iq, nil

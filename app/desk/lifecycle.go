@@ -31,15 +31,64 @@ func (d *Desk) open(ctx context.Context, p profile.Profile, prov provider.Provid
 
 func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.Provider, me *domain.Me, offline bool) error {
 	d.closeLocked(nil) // one workspace at a time
+	_, interval := d.retentionAndInterval()
+	store, persistent, err := d.openStore(ctx, p)
+	if err != nil {
+		return err
+	}
+	me = d.knownMe(ctx, p, prov, store, me)
+	w := &Workspace{
+		prof: p, prov: prov, store: store,
+		sessions: index.NewSessions(), devices: index.NewDevices(), audit: syncer.NewAuditTable(),
+		log: d.cfg.Log, done: make(chan struct{}), liveDone: make(chan struct{}),
+	}
+	w.ended = func() { d.endedOnce(w) }
+	if me != nil {
+		w.me = *me
+	} else {
+		w.meStale = true
+	}
+	w.sync = syncer.New(syncer.Config{
+		Source: prov, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
+		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
+		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
+		CacheNotice: d.cacheLost, Words: syncWords{kind: p.Provider},
+	})
+	if err := w.sync.Load(ctx); err != nil {
+		// The cache opened but a row does not decrypt: start it over.
+		store.Close()
+		if !persistent {
+			return err
+		}
+		d.cfg.Log.Warn("offline cache rows unreadable; rebuilding", "err", err)
+		if err := d.removeCache(p.ID); err != nil {
+			return err
+		}
+		d.setNotice(rowsLostNotice(err))
+		return d.openLocked(ctx, p, prov, me, offline)
+	}
+	if offline {
+		w.sync.SetOnline(false, syncWords{kind: p.Provider}.Problem(syncer.Unreachable, 0, nil))
+	}
+	d.startWorkspace(w)
+	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
+	return nil
+}
+
+// openStore opens profile p's offline cache: in a file under a key from
+// the keychain when the keychain keeps secrets (persistent), else in
+// memory. A cache file that cannot be opened is replaced by one in memory
+// for this run, and the user told.
+func (d *Desk) openStore(ctx context.Context, p profile.Profile) (store *cache.Store, persistent bool, err error) {
 	kc := d.keychain()
-	retention, interval := d.retentionAndInterval()
+	retention, _ := d.retentionAndInterval()
 	opts := cache.Options{Profile: p.ID, Retention: retention, Clock: d.cfg.Clock, Log: d.cfg.Log}
 	if kc.Persistent() {
 		// Before anything creates the file: was it deleted behind our back?
 		d.checkCacheGone(p)
 		key, created, err := kc.CacheKey(p.ID)
 		if err != nil {
-			return &Error{Code: CodeNoKeychain, Message: "The keychain did not give the cache key: " + err.Error(), Err: err}
+			return nil, false, &Error{Code: CodeNoKeychain, Message: "The keychain did not give the cache key: " + err.Error(), Err: err}
 		}
 		if created {
 			// A new key cannot read an old file: start from nothing, and
@@ -52,18 +101,24 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 		}
 		opts.Dir, opts.Key = d.cfg.CacheDir, key
 	}
-	store, notice, err := cache.Open(ctx, opts)
+	store, lost, err := cache.Open(ctx, opts)
 	if err != nil {
 		d.cfg.Log.Error("offline cache unusable; keeping it in memory", "err", err)
 		store, _, err = cache.Open(ctx, cache.Options{Profile: p.ID, Clock: d.cfg.Clock, Log: d.cfg.Log})
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		notice = "The offline cache could not be opened; this run keeps it in memory only."
+		d.setNotice(noticeCacheInMemory)
+	} else if lost != nil {
+		d.setNotice(damagedNotice(lost, nil))
 	}
-	if notice != "" {
-		d.setNotice(notice)
-	}
+	return store, opts.Dir != "", nil
+}
+
+// knownMe is who is signed in: me when the platform just said so (then
+// kept in the cache and the profile), else as the cache or the profile
+// file last knew it (nil: not known).
+func (d *Desk) knownMe(ctx context.Context, p profile.Profile, prov provider.Provider, store *cache.Store, me *domain.Me) *domain.Me {
 	if me != nil {
 		if err := store.SetMe(ctx, *me); err != nil {
 			d.cfg.Log.Warn("identity not cached", "err", err)
@@ -81,39 +136,12 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 			me = &ident.Me
 		}
 	}
-	w := &Workspace{
-		prof: p, prov: prov, store: store,
-		sessions: index.NewSessions(), devices: index.NewDevices(), audit: syncer.NewAuditTable(),
-		log: d.cfg.Log, done: make(chan struct{}), liveDone: make(chan struct{}),
-	}
-	w.ended = func() { d.endedOnce(w) }
-	if me != nil {
-		w.me = *me
-	} else {
-		w.meStale = true
-	}
-	w.sync = syncer.New(syncer.Config{
-		Source: prov, Store: store, Sessions: w.sessions, Devices: w.devices, Audit: w.audit,
-		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
-		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
-		CacheNotice: d.setNoticeAndEmit,
-	})
-	if err := w.sync.Load(ctx); err != nil {
-		// The cache opened but a row does not decrypt: start it over.
-		store.Close()
-		if opts.Dir == "" {
-			return err
-		}
-		d.cfg.Log.Warn("offline cache rows unreadable; rebuilding", "err", err)
-		if err := d.removeCache(p.ID); err != nil {
-			return err
-		}
-		d.setNotice(cache.LostNotice("The offline cache was deleted", "its rows could not be read ("+err.Error()+")"))
-		return d.openLocked(ctx, p, prov, me, offline)
-	}
-	if offline {
-		w.sync.SetOnline(false, "The platform cannot be reached.")
-	}
+	return me
+}
+
+// startWorkspace makes w the open workspace and starts its sync loop and
+// its provider's live source.
+func (d *Desk) startWorkspace(w *Workspace) {
 	d.mu.Lock()
 	runCtx, cancel := context.WithCancel(d.ctx)
 	w.cancel = cancel
@@ -130,10 +158,8 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 	}()
 	go func() {
 		defer close(w.liveDone)
-		prov.Watch(runCtx, w.sync, func() { d.ended(w) })
+		w.prov.Watch(runCtx, w.sync, func() { d.ended(w) })
 	}()
-	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
-	return nil
 }
 
 // rememberIdentity keeps me (and the platform's clock offset) in the
@@ -146,23 +172,6 @@ func (d *Desk) rememberIdentity(id string, prov provider.Clock, me domain.Me) {
 	if err := d.profiles.SetIdentity(id, ident); err != nil {
 		d.cfg.Log.Warn("identity not kept in the profile file", "err", err)
 	}
-}
-
-// keyLostNotice tells what was lost when the cache's key is missing from
-// the keychain (n: sessions the file held, -1 when it could not be told).
-func keyLostNotice(n int) string {
-	what := "The offline cache"
-	if n >= 0 {
-		what = fmt.Sprintf("The offline cache (%d sessions)", n)
-	}
-	return cache.LostNotice(what+" was deleted", "its key was missing from the keychain, so it could not be read")
-}
-
-// goneNotice tells what was lost when p's cache file is missing although
-// the profile file says one was written: deleted outside the app.
-func goneNotice(p profile.Profile, path string) string {
-	return cache.LostNotice(fmt.Sprintf("The offline cache of %s at %s was not found", p.Email, p.Org),
-		fmt.Sprintf("its file %s was removed outside Sessions Desk", path))
 }
 
 // checkCacheGone tells the user when p's cache file was deleted outside the

@@ -60,16 +60,7 @@ func (w *Workspace) ListSessions(q SessionQuery) (SessionPage, error) {
 	if q.Sort == "" {
 		iq.Sort, iq.Desc = index.DefaultSessionSort, true
 	}
-	res := w.sessions.Find(iq, index.DefaultSessionSort)
-	// "current" was computed for whichever token fetched the row; the
-	// signed-in session is the one that counts now.
-	ownID := w.Me().SessionID
-	for i := range res.Items {
-		res.Items[i].Status = index.EffectiveStatus(&res.Items[i], now)
-		if ownID != "" {
-			res.Items[i].Current = res.Items[i].ID == ownID
-		}
-	}
+	res := w.findSessions(iq, now)
 	nowNano := now.UnixNano()
 	page := SessionPage{Items: res.Items, Total: res.Total, ActiveCount: -1}
 	if !w.sessions.Ready() {
@@ -103,7 +94,15 @@ func (w *Workspace) AllSessions(q SessionQuery) ([]domain.Session, error) {
 	// An export must not leave its result as the remembered query (its
 	// FilterKey does not carry the time).
 	defer w.sessions.Forget()
+	return w.findSessions(iq, now).Items, nil
+}
+
+// findSessions runs iq and marks each row with its status at now and
+// whether it is the signed-in session.
+func (w *Workspace) findSessions(iq index.Query[domain.Session], now time.Time) index.Result[domain.Session] {
 	res := w.sessions.Find(iq, index.DefaultSessionSort)
+	// "current" was computed for whichever token fetched the row; the
+	// signed-in session is the one that counts now.
 	ownID := w.Me().SessionID
 	for i := range res.Items {
 		res.Items[i].Status = index.EffectiveStatus(&res.Items[i], now)
@@ -111,7 +110,7 @@ func (w *Workspace) AllSessions(q SessionQuery) ([]domain.Session, error) {
 			res.Items[i].Current = res.Items[i].ID == ownID
 		}
 	}
-	return res.Items, nil
+	return res
 }
 
 // DeviceQuery is a window of the devices list.

@@ -195,14 +195,7 @@ func (d *Desk) runContext() context.Context {
 
 // forgetCache deletes a profile's cache files and its cache key.
 func (d *Desk) forgetCache(id string) error {
-	var errs []error
-	if err := d.removeCache(id); err != nil {
-		errs = append(errs, fmt.Errorf("cache files: %w", err))
-	}
-	if err := d.keychain().DeleteCacheKey(id); err != nil {
-		errs = append(errs, fmt.Errorf("cache key: %w", err))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := d.removeCacheAnd(id, "cache key", d.keychain().DeleteCacheKey); err != nil {
 		return &Error{Code: domain.KindInternal, Message: "Some cached data could not be deleted: " + err.Error(), Err: err}
 	}
 	return nil

@@ -239,8 +239,8 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	if _, err := httpx.ParseServerURL(req.ServerURL); err != nil {
 		msg := "The server address must look like https://host:port."
 		var pe *domain.Error
-		if errors.As(err, &pe) && pe.Message != "" {
-			msg = pe.Message // e.g. why plain http is refused
+		if errors.As(err, &pe) && messageOf(pe) != "" {
+			msg = messageOf(pe) // e.g. why plain http is refused
 		}
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: msg, Err: err}
 	}
@@ -248,8 +248,8 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	if err != nil { // the address is fine, so it is the CA file
 		msg := "The CA file cannot be used."
 		var pe *domain.Error
-		if errors.As(err, &pe) && pe.Message != "" {
-			msg = pe.Message
+		if errors.As(err, &pe) && messageOf(pe) != "" {
+			msg = messageOf(pe)
 		}
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: msg, Err: err}
 	}
@@ -278,7 +278,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 			// user's second factor was reset): the secret is worthless.
 			d.forgetDeviceSecret(kc, p.ID)
 		}
-		return d.State(), signInError(err, req.TOTP != "")
+		return d.State(), signInError(err, profile.ProviderPlatformd, req.TOTP != "")
 	}
 	d.keepDevice(kc, p.ID, deviceID, resp)
 	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
@@ -327,8 +327,8 @@ func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, 
 	cn, err := d.connector(p)
 	if err != nil {
 		var pe *domain.Error
-		if errors.As(err, &pe) && strings.Contains(pe.Message, "CA file") {
-			return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: pe.Message, Err: err}
+		if errors.As(err, &pe) && pe.Reason == domain.ReasonCAFile {
+			return d.State(), &Error{Code: domain.KindInvalid, Field: "caFile", Message: messageOf(pe), Err: err}
 		}
 		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: domainMessage(err), Err: err}
 	}
@@ -341,7 +341,7 @@ func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, 
 	p.ServerURL = cn.BaseURL()
 	resp, err := cn.SignIn(ctx, provider.SignInRequest{Email: req.Email, Password: strings.TrimSpace(req.APIKey)})
 	if err != nil {
-		return d.State(), kratosSignInError(err)
+		return d.State(), signInError(err, profile.ProviderKratos, false)
 	}
 	if err := d.openSignedIn(ctx, cn, p, resp.Token); err != nil {
 		return d.State(), err
@@ -350,33 +350,11 @@ func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, 
 	return d.State(), nil
 }
 
-// kratosSignInError words a failed check of a Kratos admin API for the
-// form: the provider's sentences already say what is wrong; the field is
-// the one that fixes it.
-func kratosSignInError(err error) error {
-	if domain.IsUnreachable(err) {
-		return &Error{Code: CodeOffline, Field: "server", Message: domainMessage(err), Err: err}
-	}
-	var ce *domain.CertificateError
-	if errors.As(err, &ce) {
-		return signInError(err, false)
-	}
-	var pe *domain.Error
-	if !errors.As(err, &pe) {
-		return err
-	}
-	field := pe.Field
-	if field == "" {
-		field = "server"
-	}
-	return &Error{Code: pe.Kind, Field: field, Message: pe.Message, Err: err}
-}
-
 // domainMessage is the sentence a domain error carries.
 func domainMessage(err error) string {
 	var pe *domain.Error
-	if errors.As(err, &pe) && pe.Message != "" {
-		return pe.Message
+	if errors.As(err, &pe) && messageOf(pe) != "" {
+		return messageOf(pe)
 	}
 	var ue *domain.UnreachableError
 	if errors.As(err, &ue) {

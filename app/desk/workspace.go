@@ -83,7 +83,7 @@ func (w *Workspace) failAs(err error, o outcome) error {
 		w.end()
 	}
 	if domain.IsUnreachable(err) && !domain.Answered(err) {
-		w.sync.SetOnline(false, "The platform cannot be reached.")
+		w.sync.SetOnline(false, syncWords{kind: w.prof.Provider}.Problem(syncer.Unreachable, 0, err))
 	}
 	if domain.Answered(err) {
 		w.sync.Trigger() // an answer that broke off may hide a change

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -36,11 +35,30 @@ type Error struct {
 	// Field names the sign-in input the error concerns ("server",
 	// "caFile"), "" when none.
 	Field string
+	// Reason, when set, is the app's own refusal (one of the Reason…
+	// codes): the app words it in its one text table (desk/errors.go),
+	// filled in with Args, and Message is empty. Message is the system's
+	// own words (platformd's error body).
+	Reason string
+	Args   []any
 }
 
 func (e *Error) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("platform: %s (%d): %s %v", e.Kind, e.Status, e.Reason, e.Args)
+	}
 	return fmt.Sprintf("platform: %s (%d): %s", e.Kind, e.Status, e.Message)
 }
+
+// Reasons the app refuses an input itself (Error.Reason), with their Args.
+const (
+	ReasonAddressShape     = "address_shape"      // not http(s)://host[:port]
+	ReasonAddressParts     = "address_parts"      // credentials, a query or a fragment
+	ReasonAddressPlainHTTP = "address_plain_http" // plain http to another computer
+	ReasonCAFile           = "ca_file"            // Args: the path, what is wrong with it
+	ReasonNoDeviceTrust    = "no_device_trust"    // the system has no device trust
+	ReasonTooManySelected  = "too_many_selected"  // Args: the most at a time
+)
 
 // UnreachableError means the identity system could not be reached, or did
 // not answer in time: a connection error, a timeout, or an outage answer
@@ -110,23 +128,6 @@ func (e *CertificateError) Error() string {
 }
 
 func (e *CertificateError) Unwrap() error { return e.Err }
-
-// Message says what is wrong and what to do, for the sign-in form.
-func (e *CertificateError) Message() string {
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case errors.As(e.Err, &unknown):
-		return "The platform's certificate is signed by an authority this computer does not trust. If your organization uses its own certificate authority, give its CA file (PEM)."
-	case errors.As(e.Err, &host):
-		return "The platform's certificate was issued for another name than this address. Check the address."
-	case errors.As(e.Err, &invalid) && invalid.Reason == x509.Expired:
-		return "The platform's certificate has expired or is not valid yet. Check this computer's clock, or ask the platform's administrator."
-	default:
-		return "The platform's certificate is not valid. Ask the platform's administrator."
-	}
-}
 
 // IsCertificate reports whether err is a refused certificate.
 func IsCertificate(err error) bool {

@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sessiondesk/app/internal/deadline"
 	"sync"
 	"time"
 
@@ -182,22 +183,16 @@ func (o osBackend) delete(user string) error {
 // go-keyring takes no context, so a stuck call is abandoned (its goroutine
 // ends when the D-Bus call does).
 func bounded(ctx context.Context, fn func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	select {
-	case err := <-done:
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, keyring.ErrNotFound):
-			return ErrNotFound
-		default:
-			return fmt.Errorf("%w: %v", ErrUnavailable, err)
-		}
-	case <-ctx.Done():
+	finished, err := deadline.Call(ctx, callTimeout, fn)
+	switch {
+	case !finished:
 		return fmt.Errorf("%w: no answer within %s (is it locked?)", ErrUnavailable, callTimeout)
+	case err == nil:
+		return nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return ErrNotFound
+	default:
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 }
 

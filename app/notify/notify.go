@@ -20,6 +20,7 @@ import (
 	"unicode"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/internal/deadline"
 )
 
 // AppName is shown by the notification service as the sender.
@@ -33,22 +34,17 @@ const callTimeout = 5 * time.Second
 // about (an id or a count, never the text). The call goes on in the
 // background after a time-out: neither D-Bus nor WinRT can cancel it.
 func deliver(ctx context.Context, log *slog.Logger, logKey string, logValue any, push func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- push() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			log.Warn("desktop notification failed", logKey, logValue, "err", err)
-			return fmt.Errorf("notify: %w", err)
-		}
-		log.Info("new device notified", logKey, logValue)
-		return nil
-	case <-ctx.Done():
+	finished, err := deadline.Call(ctx, callTimeout, push)
+	switch {
+	case !finished:
 		log.Warn("desktop notification timed out", logKey, logValue)
-		return fmt.Errorf("notify: %w", ctx.Err())
+		return fmt.Errorf("notify: %w", err)
+	case err != nil:
+		log.Warn("desktop notification failed", logKey, logValue, "err", err)
+		return fmt.Errorf("notify: %w", err)
 	}
+	log.Info("new device notified", logKey, logValue)
+	return nil
 }
 
 // Length caps, in characters, of the fields of a notification. The fields

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/internal/private"
 )
 
 // Profile is one account on one platform.
@@ -150,23 +151,7 @@ func (s *Store) write(f file) error {
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".profiles-*.json")
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("profile: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("profile: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := private.WriteFile(s.path, ".profiles-*.json", data); err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
 	return nil
@@ -210,28 +195,23 @@ func (s *Store) List() ([]Profile, error) {
 
 // Last returns the last used profile, if any.
 func (s *Store) Last() (Profile, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return Profile{}, false, err
-	}
-	for _, p := range f.Profiles {
-		if p.ID == f.Last {
-			return p, true, nil
-		}
-	}
-	return Profile{}, false, nil
+	return s.find(func(f file) string { return f.Last })
 }
 
 // Get returns the profile with id.
 func (s *Store) Get(id string) (Profile, bool, error) {
+	return s.find(func(file) string { return id })
+}
+
+// find reads the file and returns the profile whose id is which's.
+func (s *Store) find(which func(file) string) (Profile, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, err := s.read()
 	if err != nil {
 		return Profile{}, false, err
 	}
+	id := which(f)
 	for _, p := range f.Profiles {
 		if p.ID == id {
 			return p, true, nil
@@ -267,23 +247,12 @@ func (s *Store) SetIdentity(id string, ident Identity) error {
 
 // Identity returns who profile id was last signed in as, if known.
 func (s *Store) Identity(id string) (Identity, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return Identity{}, false, err
-	}
-	ident, ok := f.Identities[id]
-	return ident, ok, nil
+	return lookup(s, func(f file) map[string]Identity { return f.Identities }, id)
 }
 
 // ForgetIdentity drops what is kept about profile id's account (sign-out).
 func (s *Store) ForgetIdentity(id string) error {
-	return s.update(func(f *file) bool {
-		_, ok := f.Identities[id]
-		delete(f.Identities, id)
-		return ok
-	})
+	return s.update(func(f *file) bool { return drop(f.Identities, id) })
 }
 
 // ClearLast forgets which profile was used last (after sign-out), so the
@@ -322,22 +291,33 @@ func (s *Store) MarkCacheWritten(id string, at time.Time) error {
 
 // CacheWritten tells whether profile id's cache was marked written, and when.
 func (s *Store) CacheWritten(id string) (time.Time, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	at, ok := f.CacheWritten[id]
-	return at, ok, nil
+	return lookup(s, func(f file) map[string]time.Time { return f.CacheWritten }, id)
 }
 
 // ForgetCacheWritten drops the mark: the app deletes the cache itself, or
 // has told the user that it is gone.
 func (s *Store) ForgetCacheWritten(id string) error {
-	return s.update(func(f *file) bool {
-		_, ok := f.CacheWritten[id]
-		delete(f.CacheWritten, id)
-		return ok
-	})
+	return s.update(func(f *file) bool { return drop(f.CacheWritten, id) })
+}
+
+// lookup reads the file and returns what the map of it that pick names
+// holds for profile id.
+func lookup[V any](s *Store, pick func(file) map[string]V, id string) (V, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		var zero V
+		return zero, false, err
+	}
+	v, ok := pick(f)[id]
+	return v, ok, nil
+}
+
+// drop deletes id from m and reports whether it was there (whether the
+// file changed).
+func drop[V any](m map[string]V, id string) bool {
+	_, ok := m[id]
+	delete(m, id)
+	return ok
 }

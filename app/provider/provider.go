@@ -97,9 +97,23 @@ type LiveTarget interface {
 	// held live source makes polling a slow safety net.
 	SetInterval(d time.Duration)
 	// SetLive tells the sync status whether changes arrive live, and why
-	// not (note) when they are polled.
+	// not (note, one of the Poll… notes; the app words it) when they are
+	// polled.
 	SetLive(live bool, note string)
 }
+
+// Why changes are polled (LiveTarget.SetLive's note). They are codes: the
+// app words them with the real interval between syncs (desk/errors.go).
+const (
+	// PollNoStream: the platform has no event stream.
+	PollNoStream = "no_stream"
+	// PollHeldBack: the stream is there but nothing gets through (a proxy
+	// may hold it back).
+	PollHeldBack = "held_back"
+	// PollKratos: Ory Kratos has no event stream; its provider also reads
+	// every session now and then (kratos.FullWalkEvery).
+	PollKratos = "kratos"
+)
 
 // Connector is an identity system at an address, before sign-in.
 type Connector interface {

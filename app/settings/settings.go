@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sessiondesk/app/internal/private"
 	"sync"
 	"time"
 )
@@ -134,23 +135,7 @@ func (s *Store) Save(v Settings) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".settings-*.json")
-	if err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("settings: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("settings: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := private.WriteFile(s.path, ".settings-*.json", data); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
 	return nil

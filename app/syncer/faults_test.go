@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 	"sessiondesk/app/internal/faultproxy"
 	"sessiondesk/app/internal/faultproxy/faultproxytest"
+	"sessiondesk/app/profile"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
@@ -46,6 +48,7 @@ func openFaultSync(t *testing.T, cfg syncer.Config) *faultSync {
 	st := openCache(t, t.TempDir(), newKey())
 	r := &faultSync{store: st, sessions: index.NewSessions(), audit: syncer.NewAuditTable()}
 	cfg.Store, cfg.Sessions, cfg.Devices, cfg.Audit = st, r.sessions, index.NewDevices(), r.audit
+	cfg.Words = desk.SyncWords(profile.ProviderPlatformd) // the sentences the user reads
 	r.sync = syncer.New(cfg)
 	if err := r.sync.Load(context.Background()); err != nil {
 		t.Fatal(err)

@@ -82,7 +82,11 @@ func TestDamageFoundAfterLoadIsRebuilt(t *testing.T) {
 	st = openCache(t, dir, key)
 	var notice atomic.Value
 	s := syncer.New(syncer.Config{Store: st, Sessions: index.NewSessions(), Devices: index.NewDevices(), Audit: syncer.NewAuditTable(),
-		CacheNotice: func(n string) { notice.Store(n) }})
+		CacheNotice: func(lost *cache.Loss, err error) {
+			if lost != nil && err == nil {
+				notice.Store("rebuilt empty; the damaged file kept as " + lost.Aside)
+			}
+		}})
 	if err := s.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

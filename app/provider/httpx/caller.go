@@ -118,20 +118,23 @@ const (
 
 type policyKey struct{}
 
+// Positive is d, or def when d is not above zero: a duration option left
+// unset (or set to nonsense) takes its default.
+func Positive(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // NewCaller builds the machinery of a client (see Caller); name prefixes its
 // log lines ("<name> request") and its errors. Zero Options take the
 // package's defaults.
 func NewCaller(name string, opts Options) (*Caller, error) {
 	var err error
-	if opts.CallTimeout <= 0 {
-		opts.CallTimeout = DefaultCallTimeout
-	}
-	if opts.FirstByteTimeout <= 0 {
-		opts.FirstByteTimeout = DefaultFirstByteTimeout
-	}
-	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = DefaultIdleTimeout
-	}
+	opts.CallTimeout = Positive(opts.CallTimeout, DefaultCallTimeout)
+	opts.FirstByteTimeout = Positive(opts.FirstByteTimeout, DefaultFirstByteTimeout)
+	opts.IdleTimeout = Positive(opts.IdleTimeout, DefaultIdleTimeout)
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -141,12 +144,8 @@ func NewCaller(name string, opts Options) (*Caller, error) {
 	if opts.RetryMax < 0 {
 		opts.RetryMax = 0
 	}
-	if opts.RetryWaitMin <= 0 {
-		opts.RetryWaitMin = DefaultRetryWaitMin
-	}
-	if opts.RetryWaitMax <= 0 {
-		opts.RetryWaitMax = DefaultRetryWaitMax
-	}
+	opts.RetryWaitMin = Positive(opts.RetryWaitMin, DefaultRetryWaitMin)
+	opts.RetryWaitMax = Positive(opts.RetryWaitMax, DefaultRetryWaitMax)
 	if opts.UserAgent == "" {
 		opts.UserAgent = DefaultUserAgent("1.0")
 	}
@@ -211,13 +210,13 @@ func DefaultUserAgent(version string) string {
 func ParseServerURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must look like https://host[:port]."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonAddressShape}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must not hold credentials, a query or a fragment."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonAddressParts}
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, &domain.Error{Kind: domain.KindInvalid, Message: "The server address must start with https://: plain http:// would send your password and sign-in unencrypted. It is allowed only for a platform on this computer (localhost, 127.0.0.1, ::1)."}
+		return nil, &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonAddressPlainHTTP}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil

@@ -27,7 +27,7 @@ func trustCAFile(base http.RoundTripper, caFile string) (http.RoundTripper, erro
 		return nil, fmt.Errorf("platform: a CA file needs an *http.Transport, not %T", base)
 	}
 	fail := func(why string) error {
-		return &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("The CA file %s %s.", caFile, why)}
+		return &domain.Error{Kind: domain.KindInvalid, Reason: domain.ReasonCAFile, Args: []any{caFile, why}}
 	}
 	pem, why := readCAFile(caFile)
 	if why != "" {

@@ -34,7 +34,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/provider"
-	"sessiondesk/backend/api"
+	"sessiondesk/app/provider/httpx"
 )
 
 // Defaults of StreamConfig.
@@ -79,21 +79,11 @@ type Stream struct {
 
 // NewStream returns a Stream; Run holds it.
 func NewStream(cfg StreamConfig) *Stream {
-	if cfg.LiveInterval <= 0 {
-		cfg.LiveInterval = DefaultLiveInterval
-	}
-	if cfg.SilenceTimeout <= 0 {
-		cfg.SilenceTimeout = DefaultSilenceTimeout
-	}
-	if cfg.RetryFallback <= 0 {
-		cfg.RetryFallback = DefaultRetryFallback
-	}
-	if cfg.BackoffMin <= 0 {
-		cfg.BackoffMin = DefaultBackoffMin
-	}
-	if cfg.BackoffMax <= 0 {
-		cfg.BackoffMax = DefaultBackoffMax
-	}
+	cfg.LiveInterval = httpx.Positive(cfg.LiveInterval, DefaultLiveInterval)
+	cfg.SilenceTimeout = httpx.Positive(cfg.SilenceTimeout, DefaultSilenceTimeout)
+	cfg.RetryFallback = httpx.Positive(cfg.RetryFallback, DefaultRetryFallback)
+	cfg.BackoffMin = httpx.Positive(cfg.BackoffMin, DefaultBackoffMin)
+	cfg.BackoffMax = httpx.Positive(cfg.BackoffMax, DefaultBackoffMax)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -108,12 +98,6 @@ var (
 	errSilent      = errors.New("live: no data from the platform (a proxy may buffer the stream)")
 	errEnded       = errors.New("live: the session ended")
 	errUnsupported = errors.New("live: the platform has no event stream")
-)
-
-// Notes shown in the sync status while polling instead.
-const (
-	noteUnsupported = "This platform does not push changes; checking for changes every 30 s."
-	noteSilent      = "Live updates do not get through (a proxy may hold them back); checking for changes every 30 s."
 )
 
 // Run holds the stream until ctx ends or the session ends.
@@ -138,9 +122,9 @@ func (s *Stream) Run(ctx context.Context) {
 			s.cfg.SessionEnded()
 			return
 		case errors.Is(err, errUnsupported), errors.Is(err, errSilent):
-			note := noteSilent
+			note := provider.PollHeldBack
 			if errors.Is(err, errUnsupported) {
-				note = noteUnsupported
+				note = provider.PollNoStream
 			}
 			s.cfg.Log.Info("live updates unavailable; polling", "err", err)
 			t.SetLive(false, note)
@@ -194,29 +178,11 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	resp, err := s.cfg.Client.OpenEvents(ctx, last)
+	resp, err := s.open(ctx, last)
 	if err != nil {
-		var pe *Error
-		if errors.As(err, &pe) {
-			switch pe.Status {
-			case http.StatusNotFound:
-				return false, errUnsupported
-			case http.StatusUnauthorized:
-				return false, errEnded
-			case http.StatusBadRequest:
-				// A token this platform does not know (another
-				// database): forget it and start from the present.
-				if aerr := t.ApplyChanges(ctx, domain.Changes{}, ""); aerr != nil {
-					return false, aerr
-				}
-			}
-		}
 		return false, err
 	}
 	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
-		return false, errUnsupported
-	}
 
 	// A reader goroutine turns lines into blocks; any byte, pings included,
 	// feeds the silence watchdog.
@@ -252,25 +218,60 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 				}
 				return held, fmt.Errorf("live: stream ended: %w", err)
 			}
-			batch := []block{b}
-			for more := true; more && len(batch) < maxBatch; {
-				select {
-				case nb, ok := <-blocks:
-					if !ok {
-						more = false
-						break
-					}
-					batch = append(batch, nb)
-				default:
-					more = false
-				}
-			}
-			if err := s.handle(ctx, batch, first); err != nil {
+			if err := s.handle(ctx, gather(b, blocks), first); err != nil {
 				return held, err
 			}
 			first = false
 		}
 	}
+}
+
+// open opens the event stream from resume token last, telling apart a
+// platform without one, a session that ended and a token it does not know
+// (forgotten, so that the next try starts from the present).
+func (s *Stream) open(ctx context.Context, last string) (*http.Response, error) {
+	resp, err := s.cfg.Client.OpenEvents(ctx, last)
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			switch pe.Status {
+			case http.StatusNotFound:
+				return nil, errUnsupported
+			case http.StatusUnauthorized:
+				return nil, errEnded
+			case http.StatusBadRequest:
+				// A token this platform does not know (another
+				// database): forget it and start from the present.
+				if aerr := s.cfg.Target.ApplyChanges(ctx, domain.Changes{}, ""); aerr != nil {
+					return nil, aerr
+				}
+			}
+		}
+		return nil, err
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		resp.Body.Close()
+		return nil, errUnsupported
+	}
+	return resp, nil
+}
+
+// gather is b and the blocks already waiting behind it, up to maxBatch,
+// applied together.
+func gather(b block, blocks <-chan block) []block {
+	batch := []block{b}
+	for len(batch) < maxBatch {
+		select {
+		case nb, ok := <-blocks:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, nb)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // handle applies a batch of blocks in order: runs of changes in one
@@ -307,25 +308,19 @@ func (s *Stream) handle(ctx context.Context, batch []block, first bool) error {
 				return err
 			}
 		case "session":
-			var x api.Session
-			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
-				return fmt.Errorf("live: session event: %w", err)
+			if err := decodeInto(b, &ch.Sessions, sessionOf); err != nil {
+				return err
 			}
-			ch.Sessions = append(ch.Sessions, sessionOf(&x))
 			lastID = b.id
 		case "device":
-			var x api.Device
-			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
-				return fmt.Errorf("live: device event: %w", err)
+			if err := decodeInto(b, &ch.Devices, deviceOf); err != nil {
+				return err
 			}
-			ch.Devices = append(ch.Devices, deviceOf(&x))
 			lastID = b.id
 		case "audit":
-			var x api.AuditEvent
-			if err := json.Unmarshal([]byte(b.data), &x); err != nil {
-				return fmt.Errorf("live: audit event: %w", err)
+			if err := decodeInto(b, &ch.Audit, auditEventOf); err != nil {
+				return err
 			}
-			ch.Audit = append(ch.Audit, auditEventOf(&x))
 			lastID = b.id
 		case "reset":
 			if err := flush(); err != nil {
@@ -383,4 +378,15 @@ func readBlocks(r io.Reader, out chan<- block, alive chan<- struct{}) error {
 		}
 	}
 	return sc.Err()
+}
+
+// decodeInto decodes b's data (the contract's wire row W) and appends it
+// to rows as the app's T.
+func decodeInto[W, T any](b block, rows *[]T, of func(*W) T) error {
+	var x W
+	if err := json.Unmarshal([]byte(b.data), &x); err != nil {
+		return fmt.Errorf("live: %s event: %w", b.event, err)
+	}
+	*rows = append(*rows, of(&x))
+	return nil
 }

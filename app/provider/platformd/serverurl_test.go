@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
@@ -50,7 +51,7 @@ func TestParseServerURLRequiresHTTPSForRemoteHosts(t *testing.T) {
 			t.Errorf("%q accepted", in)
 			continue
 		}
-		if domain.KindOf(err) != api.CodeInvalidArgument || !strings.Contains(err.Error(), "https://") {
+		if domain.KindOf(err) != api.CodeInvalidArgument || !strings.Contains(desk.UserError(err).Message, "https://") {
 			t.Errorf("%q: %v", in, err)
 		}
 		if _, err := platformd.New(in, httpx.Options{}); err == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
@@ -58,8 +59,8 @@ func TestSignInOverHTTPSWithOrgCA(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("a refused certificate was retried for %v", took)
 	}
-	if errors.As(err, &ce); !strings.Contains(ce.Message(), "authority this computer does not trust") || !strings.Contains(ce.Message(), "CA file") {
-		t.Errorf("message %q does not say what to do", ce.Message())
+	if msg := desk.UserError(err).Message; !errors.As(err, &ce) || !strings.Contains(msg, "authority this computer does not trust") || !strings.Contains(msg, "CA file") {
+		t.Errorf("message %q does not say what to do", msg)
 	}
 
 	// A CA that did not sign the platform's certificate does not help.
