@@ -4,6 +4,7 @@ import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import * as api from './test/fakeApi';
 import { AUDITOR, PLATFORMD, emit, fake, resetFake, signedIn, signedOut } from './test/fakeApi';
+import { rowOf } from './test/desk';
 
 vi.mock('./lib/api', () => import('./test/fakeApi'));
 
@@ -18,11 +19,6 @@ async function renderDesk() {
   const table = await screen.findByRole('table', { name: 'Sessions' });
   await within(table).findByText('user1@acme.test');
   return { user, table };
-}
-
-function rowOf(table: HTMLElement, text: string): HTMLElement {
-  const cell = within(table).getByText(text);
-  return cell.closest('tr') as HTMLElement;
 }
 
 describe('the desk', () => {

@@ -7,6 +7,7 @@ import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import * as api from './test/fakeApi';
 import { AUDITOR, emit, fake, resetFake, signedIn, signedOut } from './test/fakeApi';
+import { renderDesk } from './test/desk';
 
 vi.mock('./lib/api', () => import('./test/fakeApi'));
 
@@ -37,14 +38,6 @@ async function renderFirstSync(at: { phase: string; done: number; live: boolean 
   render(App);
   const table = await screen.findByRole('table', { name: 'Sessions' });
   return { rows, table };
-}
-
-async function renderDesk(shown = 'user1@acme.test') {
-  const user = userEvent.setup();
-  render(App);
-  const table = await screen.findByRole('table', { name: 'Sessions' });
-  await within(table).findByText(shown);
-  return { user, table };
 }
 
 describe('role hints', () => {
