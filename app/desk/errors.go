@@ -338,3 +338,15 @@ func goneNotice(p profile.Profile, path string) string {
 	return lostNotice(fmt.Sprintf("The offline cache of %s at %s was not found", p.Email, p.Org),
 		fmt.Sprintf("its file %s was removed outside Sessions Desk", path))
 }
+
+// messageSessionEnded is the sign-in form's message after the signed-in
+// session ended (elsewhere, or by this app's own action).
+const messageSessionEnded = "Your session has ended. Sign in again."
+
+// errSignInFirst refuses what needs a signed-in profile.
+func errSignInFirst() *Error { return &Error{Code: CodeSignedOut, Message: "Sign in first."} }
+
+// errFilterTooLong refuses a list filter value over maxFilterLen.
+func errFilterTooLong() *Error {
+	return &Error{Code: domain.KindInvalid, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
+}

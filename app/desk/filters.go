@@ -25,7 +25,7 @@ func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], 
 	var iq index.Query[domain.Session]
 	for _, v := range []string{q.UserID, q.Country, q.Platform, q.Browser} {
 		if len(v) > maxFilterLen {
-			return iq, &Error{Code: domain.KindInvalid, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
+			return iq, errFilterTooLong()
 		}
 	}
 	nowNano := now.UnixNano()
@@ -117,7 +117,7 @@ func unknownAsEmpty(v string) string {
 // deviceFilters adds q's v1.1 filters to a devices query.
 func deviceFilters(iq index.Query[domain.Device], q DeviceQuery, now time.Time) (index.Query[domain.Device], error) {
 	if len(q.UserID) > maxFilterLen || len(q.Platform) > maxFilterLen || len(q.DeviceID) > maxFilterLen {
-		return iq, &Error{Code: domain.KindInvalid, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
+		return iq, errFilterTooLong()
 	}
 	if q.FirstSeenHours < 0 || q.FirstSeenHours > 24*366 {
 		return iq, &Error{Code: domain.KindInvalid, Message: "firstSeenHours must be from 0 to 8784"}

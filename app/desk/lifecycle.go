@@ -331,7 +331,7 @@ func (d *Desk) endedOnce(w *Workspace) {
 		d.cfg.Log.Warn("identity not forgotten", "err", err)
 	}
 	d.cfg.Log.Info("platform rejected the stored token; signed out", "profile", w.prof.ID)
-	d.setMessage("Your session has ended. Sign in again.")
+	d.setMessage(messageSessionEnded)
 	// Closing waits for the sync loop, which may be the caller: do it
 	// apart, and only to w (a new sign-in may have replaced it by then).
 	// A shared workstation forgets the copy once the cache is closed,

@@ -145,7 +145,7 @@ func (d *Desk) reopen(ctx context.Context, forget bool) error {
 	d.mu.Unlock()
 	if w == nil {
 		if forget {
-			return &Error{Code: CodeSignedOut, Message: "Sign in first."}
+			return errSignInFirst()
 		}
 		return nil
 	}

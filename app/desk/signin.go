@@ -131,7 +131,7 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 		return true, nil
 	case domain.IsUnauthenticated(err):
 		_ = kc.DeleteToken(p.ID)
-		d.setMessage("Your session has ended. Sign in again.")
+		d.setMessage(messageSessionEnded)
 		return false, nil
 	default:
 		return false, err

@@ -68,7 +68,7 @@ func (d *Desk) Workspace() (*Workspace, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ws == nil {
-		return nil, &Error{Code: CodeSignedOut, Message: "Sign in first."}
+		return nil, errSignInFirst()
 	}
 	return d.ws, nil
 }
