@@ -14,7 +14,6 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/profile"
 	"sessiondesk/app/provider"
-	"sessiondesk/app/provider/kratos"
 	"sessiondesk/app/syncer"
 )
 
@@ -270,7 +269,7 @@ func (w syncWords) Polling(note string, interval time.Duration) string {
 	case provider.PollHeldBack:
 		return "Live updates do not get through (a proxy may hold them back); checking for changes every " + every + "."
 	case provider.PollKratos:
-		return "Ory Kratos has no event stream: checking for new sessions every " + every + ", and reading every session every " + spokenDuration(kratos.FullWalkEvery) + "."
+		return "Ory Kratos has no event stream: checking for new sessions every " + every + ", and reading every session every " + spokenDuration(provider.FullWalkEvery) + "."
 	}
 	return note
 }

@@ -111,9 +111,17 @@ const (
 	// may hold it back).
 	PollHeldBack = "held_back"
 	// PollKratos: Ory Kratos has no event stream; its provider also reads
-	// every session now and then (kratos.FullWalkEvery).
+	// every session every FullWalkEvery.
 	PollKratos = "kratos"
 )
+
+// FullWalkEvery is how often a provider with no change feed (PollKratos)
+// reads every session again: its only way to learn of changes to sessions
+// older than the newest it knows. It lives here, beside the note, because
+// the app words that note (desk/errors.go) and desk reaches concrete
+// providers only when it picks one. A full walk of 100,000 Kratos sessions
+// takes ~90 s.
+const FullWalkEvery = 5 * time.Minute
 
 // Connector is an identity system at an address, before sign-in.
 type Connector interface {

@@ -67,10 +67,9 @@ import (
 	"sessiondesk/app/provider/httpx"
 )
 
-// FullWalkEvery is how often Watch asks for a full walk, which is how the
-// app learns of changes to sessions older than the newest it knows (see
-// the package comment). A full walk of 100,000 sessions takes ~90 s.
-const FullWalkEvery = 5 * time.Minute
+// FullWalkEvery is how often Watch asks for a full walk (see the package
+// comment); the seam holds the value, since the app's polling note says it.
+const FullWalkEvery = provider.FullWalkEvery
 
 // tokenPrefix marks what the keychain keeps for a Kratos profile: the
 // API key ("" when none) behind it, so that a profile without a key still
