@@ -32,16 +32,23 @@ type syncedProfile struct {
 
 func (sp *syncedProfile) close() { sp.store.Close() }
 
-// openProfile wires the same parts the app's desk wires for a signed-in
-// profile: platform client, encrypted cache, in-memory indexes, syncer.
+// openProfile wires the same parts the app's desk wires for a profile
+// signed in to platformd: platform client, encrypted cache, in-memory
+// indexes, syncer.
 func openProfile(ctx context.Context, client *platformd.Client, dir, profile string, key []byte, opts ...func(*syncer.Config)) (*syncedProfile, error) {
+	return openCache(ctx, platformd.NewProvider(client), dir, profile, key, opts...)
+}
+
+// openCache is openProfile for any provider (src): the cache of profile in
+// dir, loaded, with its syncer.
+func openCache(ctx context.Context, src syncer.Source, dir, profile string, key []byte, opts ...func(*syncer.Config)) (*syncedProfile, error) {
 	st, _, err := cache.Open(ctx, cache.Options{Dir: dir, Profile: profile, Key: key})
 	if err != nil {
 		return nil, err
 	}
 	sp := &syncedProfile{store: st, sessions: index.NewSessions(), devices: index.NewDevices()}
 	cfg := syncer.Config{
-		Source: platformd.NewProvider(client), Store: st, Sessions: sp.sessions, Devices: sp.devices, Audit: syncer.NewAuditTable(),
+		Source: src, Store: st, Sessions: sp.sessions, Devices: sp.devices, Audit: syncer.NewAuditTable(),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -160,56 +167,11 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-
-	var syncs, fetches, floors []time.Duration
-	var rowsWritten, sessionsSent int
-	var last *syncedProfile
-	for i := range cfg.runs {
-		// The floor: fetch the same pages, then decode + one bulk insert.
-		start := time.Now()
-		sp, err := rawPages(ctx, raw, "/sessions")
-		if err != nil {
-			return nil, err
-		}
-		dp, err := rawPages(ctx, raw, "/devices")
-		if err != nil {
-			return nil, err
-		}
-		fetches = append(fetches, time.Since(start))
-		start = time.Now()
-		nSess, nDev, err := floor(ctx, dir, sp, dp)
-		if err != nil {
-			return nil, fmt.Errorf("floor: %w", err)
-		}
-		rowsWritten, sessionsSent = nSess+nDev, nSess
-		floors = append(floors, time.Since(start))
-
-		// The app: a first sync of a new profile.
-		if last != nil {
-			last.close()
-		}
-		prof, err := openProfile(ctx, client, dir, fmt.Sprintf("bench-%d", i), key)
-		if err != nil {
-			return nil, err
-		}
-		last = prof
-		start = time.Now()
-		if _, err := prof.sync.SyncNow(ctx); err != nil {
-			return nil, fmt.Errorf("full sync: %w", err)
-		}
-		syncs = append(syncs, time.Since(start))
-		if got, want := prof.sessions.Len()+prof.devices.Len(), rowsWritten; got != want {
-			return nil, fmt.Errorf("full sync holds %d sessions and devices, the platform sent %d", got, want)
-		}
+	rows, last, sessionsSent, err := syncRuns(ctx, cfg, raw, client, dir, key)
+	if err != nil {
+		return rows, err
 	}
 	defer last.close()
-	s, f, fl := median(syncs), median(fetches), median(floors)
-	rows := []row{
-		{"app sync", fmt.Sprintf("full sync into the encrypted cache (%d rows)", rowsWritten), ms(s), "≤ 2× floor", fmt.Sprintf("median of %d", len(syncs))},
-		{"app sync", "floor: fetch the same pages (HTTP)", ms(f), "", ""},
-		{"app sync", "floor: decode the same JSON + one bulk SQLite insert", ms(fl), "", ""},
-		{"app sync", "ratio full sync / (fetch + decode + insert)", fmt.Sprintf("%.2f×", float64(s)/float64(f+fl)), "≤ 2×", fmt.Sprintf("%.2f× of decode + insert alone", float64(s)/float64(fl))},
-	}
 
 	delta, err := timeIt(cfg.samples, func() error {
 		_, err := last.sync.SyncNow(ctx)
@@ -220,53 +182,124 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 	}
 	rows = append(rows, row{"app sync", "delta sync, nothing new, p50", ms(median(delta)), "< 10 ms", fmt.Sprintf("%d syncs", len(delta))})
 
-	// Offline review: a new process would open the file, decrypt every row
-	// into the index and show the first window of the full list.
 	profile := fmt.Sprintf("bench-%d", cfg.runs-1)
+	r, err := benchOffline(ctx, cfg, "app offline", sessionsSent, func() (*syncedProfile, error) {
+		return openProfile(ctx, client, dir, profile, key)
+	})
+	rows = append(rows, r...)
+	if err != nil {
+		return rows, err
+	}
+	r, err = benchSearch(cfg, "app offline", last, sessionsSent)
+	rows = append(rows, r...)
+	if err != nil {
+		return rows, err
+	}
+	r, err = benchOverview(cfg, last)
+	return append(rows, r...), err
+}
+
+// syncRuns times, cfg.runs times, the floor (fetch the pages, decode and
+// bulk-insert them) and a first sync of a new profile, and returns their
+// rows, the last profile and how many sessions the platform sent.
+func syncRuns(ctx context.Context, cfg config, raw *apiClient, client *platformd.Client, dir string, key []byte) ([]row, *syncedProfile, int, error) {
+	var syncs, fetches, floors []time.Duration
+	var rowsWritten, sessionsSent int
+	var last *syncedProfile
+	for i := range cfg.runs {
+		start := time.Now()
+		pages := map[string][][]byte{}
+		for _, path := range []string{"/sessions", "/devices"} {
+			var err error
+			if pages[path], err = rawPages(ctx, raw, path); err != nil {
+				return nil, last, 0, err
+			}
+		}
+		fetches = append(fetches, time.Since(start))
+		start = time.Now()
+		nSess, nDev, err := floor(ctx, dir, pages["/sessions"], pages["/devices"])
+		if err != nil {
+			return nil, last, 0, fmt.Errorf("floor: %w", err)
+		}
+		rowsWritten, sessionsSent = nSess+nDev, nSess
+		floors = append(floors, time.Since(start))
+
+		if last != nil {
+			last.close()
+		}
+		if last, err = openProfile(ctx, client, dir, fmt.Sprintf("bench-%d", i), key); err != nil {
+			return nil, nil, 0, err
+		}
+		start = time.Now()
+		if _, err := last.sync.SyncNow(ctx); err != nil {
+			return nil, last, 0, fmt.Errorf("full sync: %w", err)
+		}
+		syncs = append(syncs, time.Since(start))
+		if got, want := last.sessions.Len()+last.devices.Len(), rowsWritten; got != want {
+			return nil, last, 0, fmt.Errorf("full sync holds %d sessions and devices, the platform sent %d", got, want)
+		}
+	}
+	s, f, fl := median(syncs), median(fetches), median(floors)
+	return []row{
+		{"app sync", fmt.Sprintf("full sync into the encrypted cache (%d rows)", rowsWritten), ms(s), "≤ 2× floor", fmt.Sprintf("median of %d", len(syncs))},
+		{"app sync", "floor: fetch the same pages (HTTP)", ms(f), "", ""},
+		{"app sync", "floor: decode the same JSON + one bulk SQLite insert", ms(fl), "", ""},
+		{"app sync", "ratio full sync / (fetch + decode + insert)", fmt.Sprintf("%.2f×", float64(s)/float64(f+fl)), "≤ 2×", fmt.Sprintf("%.2f× of decode + insert alone", float64(s)/float64(fl))},
+	}, last, sessionsSent, nil
+}
+
+// benchOffline times what a new process does to review a cache offline
+// (open returns the loaded profile, each time anew): open the file and show
+// the first window of the full list, then decrypt every row into the
+// index. sent is how many sessions the cache must hold.
+func benchOffline(ctx context.Context, cfg config, part string, sent int, open func() (*syncedProfile, error)) ([]row, error) {
 	var opens, readies []time.Duration
-	total := 0
 	for range cfg.runs {
 		start := time.Now()
-		prof, err := openProfile(ctx, client, dir, profile, key)
+		prof, err := open()
 		if err != nil {
-			return rows, err
+			return nil, err
 		}
 		res := prof.sessions.Find(index.Query[domain.Session]{Sort: index.DefaultSessionSort, Desc: true, Limit: 100}, index.DefaultSessionSort)
 		opens = append(opens, time.Since(start))
-		total = res.Total
 		// The first screen comes from SQL over the clear columns; search and
 		// sorts on sealed fields wait for every row to be decrypted.
-		if err := prof.sync.WaitLoaded(ctx); err != nil {
-			prof.close()
-			return rows, err
-		}
+		err = prof.sync.WaitLoaded(ctx)
 		readies = append(readies, time.Since(start))
-		if n := prof.sessions.Len(); n != total {
-			prof.close()
-			return rows, fmt.Errorf("index holds %d sessions after load, the first window counted %d", n, total)
-		}
+		n := prof.sessions.Len()
 		prof.close()
+		switch {
+		case err != nil:
+			return nil, err
+		case res.Total != sent:
+			return nil, fmt.Errorf("offline list shows %d sessions, the platform sent %d", res.Total, sent)
+		case n != res.Total:
+			return nil, fmt.Errorf("index holds %d sessions after load, the first window counted %d", n, res.Total)
+		}
 	}
-	if total != sessionsSent {
-		return rows, fmt.Errorf("offline list shows %d sessions, the platform sent %d", total, sessionsSent)
-	}
-	rows = append(rows,
-		row{"app offline", fmt.Sprintf("open the cache and list %d sessions (first window)", total), ms(median(opens)), "< 300 ms", fmt.Sprintf("median of %d", len(opens))},
-		row{"app offline", "… until every row is decrypted and searchable", ms(median(readies)), "", fmt.Sprintf("median of %d", len(readies))})
+	return []row{
+		{part, fmt.Sprintf("open the cache and list %d sessions (first window)", sent), ms(median(opens)), "< 300 ms", fmt.Sprintf("median of %d", len(opens))},
+		{part, "… until every row is decrypted and searchable", ms(median(readies)), "", fmt.Sprintf("median of %d", len(readies))},
+	}, nil
+}
 
+// benchSearch times searches of the loaded profile sp for people's e-mail
+// addresses (user%06d@…, as both seeds name them), a new string each time
+// so that no remembered result is hit.
+func benchSearch(cfg config, part string, sp *syncedProfile, total int) ([]row, error) {
+	n := 0
 	searches, err := timeIt(cfg.samples, func() error {
-		// A new string each time: no remembered result to hit.
-		q := fmt.Sprintf("user%05d", len(delta)+int(time.Now().UnixNano()%90000))
-		res := last.sessions.Find(index.Query[domain.Session]{Search: q, Sort: "user", Limit: 100}, index.DefaultSessionSort)
-		if res.Total > cfg.sessions {
-			return fmt.Errorf("search %q matched %d of %d", q, res.Total, cfg.sessions)
+		n++
+		q := fmt.Sprintf("user%05d", (n*7919+int(time.Now().UnixNano()%90000))%90000)
+		res := sp.sessions.Find(index.Query[domain.Session]{Search: q, Sort: "user", Limit: 100}, index.DefaultSessionSort)
+		if res.Total > total {
+			return fmt.Errorf("search %q matched %d of %d", q, res.Total, total)
 		}
 		return nil
 	})
 	if err != nil {
-		return rows, err
+		return nil, err
 	}
-	rows = append(rows, row{"app offline", fmt.Sprintf("search over %d sessions (new string each time), p50", total), ms(median(searches)), "< 50 ms", fmt.Sprintf("%d searches", len(searches))})
-	r, err := benchOverview(cfg, last)
-	return append(rows, r...), err
+	return []row{{part, fmt.Sprintf("search over %d sessions (new string each time), p50 / p99", total),
+		ms(median(searches)) + " / " + ms(quantile(searches, 0.99)), "< 50 ms", fmt.Sprintf("%d searches", len(searches))}}, nil
 }
