@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -156,8 +155,8 @@ func benchKratos(ctx context.Context, cfg config, dir string) ([]row, error) {
 	}
 	rows = append(rows, row{part, "a walk that sends Kratos' own page tokens as they are: sessions missed", fmt.Sprint(seeded.sessions - own), "", fmt.Sprintf("of %d; the app's walk below misses none", seeded.sessions)})
 
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	key, err := newKey()
+	if err != nil {
 		return rows, err
 	}
 	var runs []kratosRun

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
@@ -97,20 +95,13 @@ func benchLive(ctx context.Context, cfg config, lc liveConfig, dir string) ([]ro
 }
 
 // benchNotify times sign-ins on new devices until the app's notifier is
-// called, with the app's real syncer and stream (the platformd provider's live source).
+// called, with the app's real syncer and stream (the platformd provider's
+// live source), and computes the same for polling.
 func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string) ([]row, error) {
-	admin := newAPIClient(p.URL, 2)
-	login, err := admin.login(ctx, liveSlug, "admin@"+liveSlug+".test")
+	_, client, key, err := signedIn(ctx, p, liveSlug)
 	if err != nil {
 		return nil, err
 	}
-	client, err := platformd.New(p.URL, httpx.Options{})
-	if err != nil {
-		return nil, err
-	}
-	client = client.WithToken(login.Token)
-	key := make([]byte, 32)
-	rand.Read(key)
 	notes := &noteClock{calls: map[string]time.Time{}, wake: make(chan struct{}, 1)}
 	prof, err := openProfile(ctx, client, filepath.Join(dir, "live-profile"), "live", key, func(c *syncer.Config) {
 		c.Notifier = notes
@@ -126,24 +117,55 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	if _, err := prof.sync.SyncNow(ctx); err != nil { // the baseline of seen devices
 		return nil, err
 	}
+	stop, err := runStream(ctx, client, prof)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	signer := newAPIClient(p.URL, 2)
+	lat, err := streamLatencies(ctx, lc, signer, notes)
+	if err != nil {
+		return nil, err
+	}
+	syncMed, n, err := pollSync(ctx, lc, signer, prof)
+	if err != nil {
+		return nil, err
+	}
+	pollP50 := lc.pollEvery/2 + syncMed
+	pollP99 := time.Duration(float64(lc.pollEvery)*0.99) + syncMed
+	return []row{
+		{"live", fmt.Sprintf("new-device sign-in → notification, stream, p50 / p99 (%d sign-ins)", len(lat)),
+			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → provider/platformd → syncer → cache → notifier"},
+		{"live", fmt.Sprintf("same with %s polling, p50 / p99", lc.pollEvery), ms(pollP50) + " / " + ms(pollP99), "",
+			fmt.Sprintf("computed: U(0, %s) wait + measured delta sync %s (median of %d)", lc.pollEvery, ms(syncMed), n)},
+	}, nil
+}
+
+// runStream runs the app's event stream into prof's syncer until the
+// returned stop is called, once it is live.
+func runStream(ctx context.Context, client *platformd.Client, prof *syncedProfile) (stop func(), err error) {
 	streamCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		platformd.NewStream(platformd.StreamConfig{Client: client, Target: prof.sync}).Run(streamCtx)
 	}()
-	defer func() { cancel(); <-done }()
+	stop = func() { cancel(); <-done }
 	for deadline := time.Now().Add(10 * time.Second); !prof.sync.Status().Live; {
 		if time.Now().After(deadline) {
+			stop()
 			return nil, fmt.Errorf("live bench: the stream did not come up")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return stop, nil
+}
 
-	// Each sign-in creates a device (no device id sent). The clock starts
-	// when the platform has answered, that is, when the sign-in is
-	// committed; a notification can even come first (counted as 0).
-	signer := newAPIClient(p.URL, 2)
+// streamLatencies signs in lc.signIns times, each creating a device (no
+// device id sent), and times each until the notifier heard of it. The
+// clock starts when the platform has answered, that is, when the sign-in
+// is committed; a notification can even come first (counted as 0).
+func streamLatencies(ctx context.Context, lc liveConfig, signer *apiClient, notes *noteClock) ([]time.Duration, error) {
 	var lat []time.Duration
 	for i := range lc.signIns {
 		res, err := signer.login(ctx, liveSlug, "admin@"+liveSlug+".test")
@@ -165,30 +187,26 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 			}
 		}
 	}
+	return lat, nil
+}
 
-	// Polling: a sign-in waits for the next poll (uniform over the
-	// interval), then for that delta sync. The sync's own time is measured
-	// here; the wait is computed for the interval.
+// pollSync is the polling side: a sign-in waits for the next poll (uniform
+// over the interval), then for that delta sync. The sync's own time is
+// measured here (median, and of how many); the wait is computed for the
+// interval.
+func pollSync(ctx context.Context, lc liveConfig, signer *apiClient, prof *syncedProfile) (time.Duration, int, error) {
 	var syncs []time.Duration
 	for range max(3, lc.signIns/5) {
 		if _, err := signer.login(ctx, liveSlug, "admin@"+liveSlug+".test"); err != nil {
-			return nil, err
+			return 0, 0, err
 		}
 		t := time.Now()
 		if _, err := prof.sync.SyncNow(ctx); err != nil {
-			return nil, err
+			return 0, 0, err
 		}
 		syncs = append(syncs, time.Since(t))
 	}
-	syncMed := median(syncs)
-	pollP50 := lc.pollEvery/2 + syncMed
-	pollP99 := time.Duration(float64(lc.pollEvery)*0.99) + syncMed
-	return []row{
-		{"live", fmt.Sprintf("new-device sign-in → notification, stream, p50 / p99 (%d sign-ins)", len(lat)),
-			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → provider/platformd → syncer → cache → notifier"},
-		{"live", fmt.Sprintf("same with %s polling, p50 / p99", lc.pollEvery), ms(pollP50) + " / " + ms(pollP99), "",
-			fmt.Sprintf("computed: U(0, %s) wait + measured delta sync %s (median of %d)", lc.pollEvery, ms(syncMed), len(syncs))},
-	}, nil
+	return median(syncs), len(syncs), nil
 }
 
 // soakStream is one stream of the soak and what it received.

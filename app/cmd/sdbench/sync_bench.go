@@ -110,14 +110,13 @@ func floor(ctx context.Context, dir string, sessionPages, devicePages [][]byte) 
 		return 0, 0, err
 	}
 	defer tx.Rollback()
-	insS, err := tx.PrepareContext(ctx, `INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return 0, 0, err
+	var ins [2]*sql.Stmt // sessions, devices
+	for i, q := range []string{`INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, `INSERT INTO devices VALUES (?,?,?,?,?,?,?,?,?,?,?)`} {
+		if ins[i], err = tx.PrepareContext(ctx, q); err != nil {
+			return 0, 0, err
+		}
 	}
-	insD, err := tx.PrepareContext(ctx, `INSERT INTO devices VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return 0, 0, err
-	}
+	insS, insD := ins[0], ins[1]
 	const ts = time.RFC3339Nano
 	for _, raw := range sessionPages {
 		var page api.SessionList
@@ -153,18 +152,8 @@ func floor(ctx context.Context, dir string, sessionPages, devicePages [][]byte) 
 // into a fresh encrypted cache beside its floor, a delta sync with nothing
 // new, opening the cache offline with every row listed, and a search.
 func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]row, error) {
-	raw := newAPIClient(p.URL, 2)
-	login, err := raw.login(ctx, cfg.slug, "admin@"+cfg.slug+".test")
+	raw, client, key, err := signedIn(ctx, p, cfg.slug)
 	if err != nil {
-		return nil, err
-	}
-	client, err := platformd.New(p.URL, httpx.Options{})
-	if err != nil {
-		return nil, err
-	}
-	client = client.WithToken(login.Token)
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
 	rows, last, sessionsSent, err := syncRuns(ctx, cfg, raw, client, dir, key)
@@ -197,6 +186,30 @@ func benchSync(ctx context.Context, cfg config, p *platformProc, dir string) ([]
 	}
 	r, err = benchOverview(cfg, last)
 	return append(rows, r...), err
+}
+
+// signedIn signs the admin of slug in to p and returns a raw API client,
+// the app's platformd client with the session's token, and a new cache
+// key, which is what a bench profile needs.
+func signedIn(ctx context.Context, p *platformProc, slug string) (*apiClient, *platformd.Client, []byte, error) {
+	raw := newAPIClient(p.URL, 2)
+	login, err := raw.login(ctx, slug, "admin@"+slug+".test")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	client, err := platformd.New(p.URL, httpx.Options{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	key, err := newKey()
+	return raw, client.WithToken(login.Token), key, err
+}
+
+// newKey is a new random cache key.
+func newKey() ([]byte, error) {
+	key := make([]byte, 32)
+	_, err := rand.Read(key)
+	return key, err
 }
 
 // syncRuns times, cfg.runs times, the floor (fetch the pages, decode and
