@@ -209,6 +209,22 @@ func pollSync(ctx context.Context, lc liveConfig, signer *apiClient, prof *synce
 	return median(syncs), len(syncs), nil
 }
 
+// victimsOf lists up to n sessions (of the first 1,000) that are not of
+// the person self, for an admin to terminate.
+func victimsOf(ctx context.Context, c *apiClient, self string, n int) ([]string, error) {
+	var victims []string
+	var page api.SessionList
+	if _, err := c.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=1000", nil, &page); err != nil {
+		return nil, err
+	}
+	for _, s := range page.Items {
+		if s.User.ID != self && len(victims) < n {
+			victims = append(victims, s.ID)
+		}
+	}
+	return victims, nil
+}
+
 // soakStream is one stream of the soak and what it received.
 type soakStream struct {
 	res    *http.Response
@@ -234,15 +250,9 @@ func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, er
 	if _, err := reader.login(ctx, liveSlug, "admin@"+liveSlug+".test"); err != nil {
 		return nil, err
 	}
-	var victims []string
-	var page api.SessionList
-	if _, err := admin.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=1000", nil, &page); err != nil {
+	victims, err := victimsOf(ctx, admin, adminLogin.User.ID, 1000)
+	if err != nil {
 		return nil, err
-	}
-	for _, s := range page.Items {
-		if s.User.ID != adminLogin.User.ID {
-			victims = append(victims, s.ID)
-		}
 	}
 	rssBefore := rssOf(p)
 

@@ -42,15 +42,9 @@ func benchCrossReplica(ctx context.Context, cfg config, cluster *pgCluster, n in
 	if err != nil {
 		return nil, err
 	}
-	var victims []string
-	var page api.SessionList
-	if _, err := writer.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=1000", nil, &page); err != nil {
+	victims, err := victimsOf(ctx, writer, me.User.ID, n)
+	if err != nil {
 		return nil, err
-	}
-	for _, s := range page.Items {
-		if s.User.ID != me.User.ID && len(victims) < n {
-			victims = append(victims, s.ID)
-		}
 	}
 	if len(victims) < n {
 		return nil, fmt.Errorf("cross-replica bench: %d active sessions, want %d", len(victims), n)

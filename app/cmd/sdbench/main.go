@@ -152,8 +152,15 @@ func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]
 	m := &measurement{ctx: ctx, cfg: cfg, dir: dir, pg: pg}
 	defer m.cleanup()
 	if !cfg.kratos.only {
-		for _, step := range []func() error{m.seed, m.reads, m.terminateAll, m.appSync, m.shedding, m.attack, m.syncFaults, m.ui, m.live, m.soak} {
-			if err := step(); err != nil {
+		if err := m.seed(); err != nil {
+			return m.rows, err
+		}
+		for _, s := range m.steps() {
+			if !s.on {
+				continue
+			}
+			fmt.Fprintln(os.Stderr, s.say)
+			if err := s.run(); err != nil {
 				return m.rows, err
 			}
 		}
@@ -238,8 +245,39 @@ func (m *measurement) seed() error {
 	return err
 }
 
+// step is one measurement after the seed: whether it runs, what it says
+// when it starts, and the run, which adds its rows.
+type step struct {
+	on  bool
+	say string
+	run func() error
+}
+
+// steps are the platformd measurements in the table's order.
+func (m *measurement) steps() []step {
+	ctx, cfg, a, l := m.ctx, m.cfg, m.cfg.attack, m.cfg.live
+	pgOn := m.cluster != nil
+	return []step{
+		{true, "measuring platformd reads…", m.reads},
+		{true, "measuring terminate-all…", m.terminateAll},
+		{true, "measuring the app's sync into its cache…", func() error { return m.add(benchSync(ctx, cfg, m.p, m.dir)) }},
+		{cfg.faultClients > 0, fmt.Sprintf("measuring load shedding: %d clients for %s…", cfg.faultClients, cfg.faultFor),
+			func() error { return m.add(benchShedding(ctx, cfg, m.p)) }},
+		{a.runFor > 0, fmt.Sprintf("measuring sign-in beside %d slow-body and %d busy clients for %s…", a.slow, a.busy, a.runFor), func() error {
+			return m.add(onFreshPlatform(ctx, cfg, m.sqliteFresh, "attack", func(ap *platformProc) ([]row, error) { return benchSignInAttack(ctx, cfg, ap) }))
+		}},
+		{cfg.syncFaults, "measuring the app's sync through network faults…", func() error { return m.add(benchFaults(ctx, cfg, m.p, m.dir, cfg.short)) }},
+		{cfg.ui != "", "measuring the UI in the real app…", func() error { return m.add(benchUI(ctx, cfg, m.p)) }},
+		{l.soakFor > 0, fmt.Sprintf("measuring live changes: %d sign-ins, %d streams for %s…", l.signIns, l.streams, l.soakFor),
+			func() error { return m.add(benchLive(ctx, cfg, l, m.dir)) }},
+		{l.soakFor > 0 && pgOn, fmt.Sprintf("measuring live changes across two PostgreSQL replicas: %d terminations…", l.signIns),
+			func() error { return m.add(benchCrossReplica(ctx, cfg, m.cluster, l.signIns)) }},
+		{cfg.soak > 0, fmt.Sprintf("soaking: %d clients for %s…", cfg.soakClients, cfg.soak), m.soak},
+		{cfg.soak > 0 && pgOn, fmt.Sprintf("soaking two PostgreSQL replicas: %d clients for %s…", cfg.soakClients, cfg.soak), m.soakReplicas},
+	}
+}
+
 func (m *measurement) reads() error {
-	fmt.Fprintln(os.Stderr, "measuring platformd reads…")
 	r, err := benchPlatform(m.ctx, m.cfg, m.p)
 	if err == nil && m.cluster != nil {
 		fmt.Fprintln(os.Stderr, "measuring platformd reads on PostgreSQL…")
@@ -251,7 +289,6 @@ func (m *measurement) reads() error {
 }
 
 func (m *measurement) terminateAll() error {
-	fmt.Fprintln(os.Stderr, "measuring terminate-all…")
 	r, err := benchTerminateAll(m.ctx, m.cfg, m.cfg.platformd, m.sqliteFresh)
 	if err == nil && m.cluster != nil {
 		err = sideBySide(m.pg, len(m.rows), r, func() ([]row, error) { return benchTerminateAll(m.ctx, m.cfg, m.cfg.platformd, m.pgFresh) })
@@ -259,64 +296,9 @@ func (m *measurement) terminateAll() error {
 	return m.add(r, err)
 }
 
-func (m *measurement) appSync() error {
-	fmt.Fprintln(os.Stderr, "measuring the app's sync into its cache…")
-	return m.add(benchSync(m.ctx, m.cfg, m.p, m.dir))
-}
-
-func (m *measurement) shedding() error {
-	if m.cfg.faultClients == 0 {
-		return nil
-	}
-	fmt.Fprintf(os.Stderr, "measuring load shedding: %d clients for %s…\n", m.cfg.faultClients, m.cfg.faultFor)
-	return m.add(benchShedding(m.ctx, m.cfg, m.p))
-}
-
-func (m *measurement) attack() error {
-	a := m.cfg.attack
-	if a.runFor == 0 {
-		return nil
-	}
-	fmt.Fprintf(os.Stderr, "measuring sign-in beside %d slow-body and %d busy clients for %s…\n", a.slow, a.busy, a.runFor)
-	return m.add(onFreshPlatform(m.ctx, m.cfg, m.sqliteFresh, "attack", func(ap *platformProc) ([]row, error) { return benchSignInAttack(m.ctx, m.cfg, ap) }))
-}
-
-func (m *measurement) syncFaults() error {
-	if !m.cfg.syncFaults {
-		return nil
-	}
-	fmt.Fprintln(os.Stderr, "measuring the app's sync through network faults…")
-	return m.add(benchFaults(m.ctx, m.cfg, m.p, m.dir, m.cfg.short))
-}
-
-func (m *measurement) ui() error {
-	if m.cfg.ui == "" {
-		return nil
-	}
-	fmt.Fprintln(os.Stderr, "measuring the UI in the real app…")
-	return m.add(benchUI(m.ctx, m.cfg, m.p))
-}
-
-func (m *measurement) live() error {
-	l := m.cfg.live
-	if l.soakFor == 0 {
-		return nil
-	}
-	fmt.Fprintf(os.Stderr, "measuring live changes: %d sign-ins, %d streams for %s…\n", l.signIns, l.streams, l.soakFor)
-	if err := m.add(benchLive(m.ctx, m.cfg, l, m.dir)); err != nil || m.cluster == nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "measuring live changes across two PostgreSQL replicas: %d terminations…\n", l.signIns)
-	return m.add(benchCrossReplica(m.ctx, m.cfg, m.cluster, l.signIns))
-}
-
-// soak runs the load soak on a platformd of its own and, with -postgres,
-// on two replicas on one PostgreSQL database; every client's requests
-// alternate between them.
+// soak runs the load soak on a platformd of its own, the shared one
+// stopped first.
 func (m *measurement) soak() error {
-	if m.cfg.soak == 0 {
-		return nil
-	}
 	m.p.stop()
 	db, err := m.sqliteFresh("soak")
 	if err != nil {
@@ -326,12 +308,15 @@ func (m *measurement) soak() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "soaking: %d clients for %s…\n", m.cfg.soakClients, m.cfg.soak)
-	if err := m.add(soakRows(m.ctx, m.cfg, "soak", []string{sp.URL})); err != nil || m.cluster == nil {
-		return err
-	}
-	sp.stop()
-	if db, err = m.pgFresh("soak"); err != nil {
+	defer sp.stop()
+	return m.add(soakRows(m.ctx, m.cfg, "soak", []string{sp.URL}))
+}
+
+// soakReplicas runs the soak on two replicas on one PostgreSQL database;
+// every client's requests alternate between them.
+func (m *measurement) soakReplicas() error {
+	db, err := m.pgFresh("soak")
+	if err != nil {
 		return err
 	}
 	var urls []string
@@ -342,7 +327,6 @@ func (m *measurement) soak() error {
 		}
 		urls = append(urls, rp.URL)
 	}
-	fmt.Fprintf(os.Stderr, "soaking two PostgreSQL replicas: %d clients for %s…\n", m.cfg.soakClients, m.cfg.soak)
 	r, err := soakRows(m.ctx, m.cfg, "soak, 2 PG replicas", urls)
 	for i := range r { // its results belong in the PostgreSQL column
 		m.pg[len(m.rows)+i], r[i].Value = r[i].Value, ""

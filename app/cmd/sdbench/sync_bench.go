@@ -116,36 +116,45 @@ func floor(ctx context.Context, dir string, sessionPages, devicePages [][]byte) 
 			return 0, 0, err
 		}
 	}
-	insS, insD := ins[0], ins[1]
 	const ts = time.RFC3339Nano
-	for _, raw := range sessionPages {
-		var page api.SessionList
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return 0, 0, err
-		}
-		for _, s := range page.Items {
-			if _, err := insS.ExecContext(ctx, s.ID, s.User.ID, s.User.Email, s.User.Name, s.DeviceID, s.IP, s.UserAgent,
-				s.Client, s.Location, s.CreatedAt.Format(ts), s.LastActiveAt.Format(ts), s.ExpiresAt.Format(ts),
-				s.UpdatedAt.Format(ts), s.Status, s.MFA); err != nil {
-				return 0, 0, err
-			}
-			sessions++
-		}
+	if sessions, err = insertPages(sessionPages, func(s api.Session) error {
+		_, err := ins[0].ExecContext(ctx, s.ID, s.User.ID, s.User.Email, s.User.Name, s.DeviceID, s.IP, s.UserAgent,
+			s.Client, s.Location, s.CreatedAt.Format(ts), s.LastActiveAt.Format(ts), s.ExpiresAt.Format(ts),
+			s.UpdatedAt.Format(ts), s.Status, s.MFA)
+		return err
+	}); err != nil {
+		return 0, 0, err
 	}
-	for _, raw := range devicePages {
-		var page api.DeviceList
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return 0, 0, err
-		}
-		for _, d := range page.Items {
-			if _, err := insD.ExecContext(ctx, d.ID, d.User.ID, d.User.Email, d.User.Name, d.Name, d.Platform, d.Trusted,
-				d.FirstSeenAt.Format(ts), d.LastSeenAt.Format(ts), d.LastIP, d.UpdatedAt.Format(ts)); err != nil {
-				return 0, 0, err
-			}
-			devices++
-		}
+	if devices, err = insertPages(devicePages, func(d api.Device) error {
+		_, err := ins[1].ExecContext(ctx, d.ID, d.User.ID, d.User.Email, d.User.Name, d.Name, d.Platform, d.Trusted,
+			d.FirstSeenAt.Format(ts), d.LastSeenAt.Format(ts), d.LastIP, d.UpdatedAt.Format(ts))
+		return err
+	}); err != nil {
+		return 0, 0, err
 	}
 	return sessions, devices, tx.Commit()
+}
+
+// insertPages decodes each page of a list as the platform sent it (the
+// items of an api.SessionList or api.DeviceList) and inserts every item
+// with ins; it returns how many it inserted.
+func insertPages[T any](pages [][]byte, ins func(T) error) (int, error) {
+	n := 0
+	for _, raw := range pages {
+		var page struct {
+			Items []T `json:"items"`
+		}
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return n, err
+		}
+		for _, it := range page.Items {
+			if err := ins(it); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // benchSync measures the app's side: a full sync of the large organization
