@@ -256,32 +256,12 @@ func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, er
 	}
 	rssBefore := rssOf(p)
 
-	// Each stream on its own connection, as separate apps would hold them.
-	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: true}
-	hc := &http.Client{Transport: tr}
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	streams := make([]*soakStream, lc.streams)
 	var wg sync.WaitGroup
-	for i := range streams {
-		st := &soakStream{opened: make(chan struct{})}
-		streams[i] = st
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st.read(streamCtx, hc, p.URL, reader.token)
-		}()
-	}
-	openDeadline := time.After(60 * time.Second)
-	for _, st := range streams {
-		select {
-		case <-st.opened:
-		case <-openDeadline:
-			return nil, fmt.Errorf("streams soak: not all %d streams opened within 60 s", lc.streams)
-		}
-		if st.err != nil {
-			return nil, fmt.Errorf("streams soak: %w", st.err)
-		}
+	streams, err := openStreams(streamCtx, &wg, lc.streams, p.URL, reader.token)
+	if err != nil {
+		return nil, err
 	}
 	rssOpen := rssOf(p)
 
@@ -298,24 +278,7 @@ func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, er
 		ended = append(ended, id)
 		time.Sleep(lc.soakFor / time.Duration(max(1, len(victims))))
 	}
-	// Let the last events arrive, then close every stream.
-	settle := time.Now().Add(10 * time.Second)
-	for time.Now().Before(settle) {
-		all := true
-		for _, st := range streams {
-			st.mu.Lock()
-			n := len(st.ended)
-			st.mu.Unlock()
-			if n < len(ended) {
-				all = false
-				break
-			}
-		}
-		if all {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	settle(streams, len(ended))
 	rssAfter := rssOf(p)
 	cancel()
 	wg.Wait()
@@ -337,6 +300,54 @@ func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, er
 		return rows, fmt.Errorf("streams soak: %d of %d streams did not get every event once, in order", wrong, lc.streams)
 	}
 	return rows, nil
+}
+
+// openStreams opens n streams on base, each on its own connection as
+// separate apps would hold them, read until ctx ends (wg counts them), and
+// returns once all are open.
+func openStreams(ctx context.Context, wg *sync.WaitGroup, n int, base, token string) ([]*soakStream, error) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: true}}
+	streams := make([]*soakStream, n)
+	for i := range streams {
+		st := &soakStream{opened: make(chan struct{})}
+		streams[i] = st
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.read(ctx, hc, base, token)
+		}()
+	}
+	openDeadline := time.After(60 * time.Second)
+	for _, st := range streams {
+		select {
+		case <-st.opened:
+		case <-openDeadline:
+			return nil, fmt.Errorf("streams soak: not all %d streams opened within 60 s", n)
+		}
+		if st.err != nil {
+			return nil, fmt.Errorf("streams soak: %w", st.err)
+		}
+	}
+	return streams, nil
+}
+
+// settle waits up to 10 s for every stream to have seen n endings.
+func settle(streams []*soakStream, n int) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		all := true
+		for _, st := range streams {
+			st.mu.Lock()
+			got := len(st.ended)
+			st.mu.Unlock()
+			if got < n {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+	}
 }
 
 // read holds one stream and records its events.
