@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -374,15 +375,51 @@ func (st *soakStream) read(ctx context.Context, hc *http.Client, base, token str
 		st.err = fmt.Errorf("GET /events: HTTP %d", res.StatusCode)
 		return
 	}
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	var id, event, data string
 	var last struct {
 		at   time.Time
 		rank int
 		id   string
 	}
 	ranks := map[string]int{"device": 1, "session": 2, "audit": 3}
+	sseBlocks(res.Body, func(id, event, data string) {
+		if event == "" && id != "" && !opened {
+			opened = true
+			close(st.opened)
+		}
+		if event == "" {
+			return
+		}
+		var v struct {
+			ID        string    `json:"id"`
+			Status    string    `json:"status"`
+			UpdatedAt time.Time `json:"updated_at"`
+			At        time.Time `json:"at"`
+		}
+		_ = json.Unmarshal([]byte(data), &v)
+		at := v.UpdatedAt
+		if event == "audit" {
+			at = v.At
+		}
+		r := ranks[event]
+		if !(at.After(last.at) || at.Equal(last.at) && (r > last.rank || r == last.rank && v.ID > last.id)) {
+			st.bad++
+		}
+		last.at, last.rank, last.id = at, r, v.ID
+		st.mu.Lock()
+		st.ids = append(st.ids, id)
+		if event == "session" && v.Status == api.StatusTerminated {
+			st.ended = append(st.ended, v.ID)
+		}
+		st.mu.Unlock()
+	})
+}
+
+// sseBlocks reads a server-sent event stream and calls block with the id,
+// event and data of each block (a blank line ends one) until it ends.
+func sseBlocks(r io.Reader, block func(id, event, data string)) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var id, event, data string
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
@@ -393,34 +430,7 @@ func (st *soakStream) read(ctx context.Context, hc *http.Client, base, token str
 		case strings.HasPrefix(line, "data: "):
 			data = line[6:]
 		case line == "":
-			if event == "" && id != "" && !opened {
-				opened = true
-				close(st.opened)
-			}
-			if event != "" {
-				var v struct {
-					ID        string    `json:"id"`
-					Status    string    `json:"status"`
-					UpdatedAt time.Time `json:"updated_at"`
-					At        time.Time `json:"at"`
-				}
-				_ = json.Unmarshal([]byte(data), &v)
-				at := v.UpdatedAt
-				if event == "audit" {
-					at = v.At
-				}
-				r := ranks[event]
-				if !(at.After(last.at) || at.Equal(last.at) && (r > last.rank || r == last.rank && v.ID > last.id)) {
-					st.bad++
-				}
-				last.at, last.rank, last.id = at, r, v.ID
-				st.mu.Lock()
-				st.ids = append(st.ids, id)
-				if event == "session" && v.Status == api.StatusTerminated {
-					st.ended = append(st.ended, v.ID)
-				}
-				st.mu.Unlock()
-			}
+			block(id, event, data)
 			id, event, data = "", "", ""
 		}
 	}

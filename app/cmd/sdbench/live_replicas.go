@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -99,28 +98,16 @@ func terminatedEvents(ctx context.Context, b *platformProc, n int) (<-chan strin
 	opened := make(chan struct{})
 	go func() {
 		defer res.Body.Close()
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		var event, data string
 		first := true
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				event = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				data = line[6:]
-			case line == "":
-				if first {
-					first = false
-					close(opened)
-				}
-				if event == "session" && strings.Contains(data, `"status":"terminated"`) {
-					arrived <- data
-				}
-				event, data = "", ""
+		sseBlocks(res.Body, func(_, event, data string) {
+			if first {
+				first = false
+				close(opened)
 			}
-		}
+			if event == "session" && strings.Contains(data, `"status":"terminated"`) {
+				arrived <- data
+			}
+		})
 		close(arrived)
 	}()
 	select {
