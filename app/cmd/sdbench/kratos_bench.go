@@ -25,6 +25,7 @@ type kratosConfig struct {
 	bin        string // the kratos v1.3.1 binary; "" skips the column
 	sessions   int
 	identities int
+	runs       int
 	only       bool // skip platformd's rows
 }
 
@@ -161,7 +162,7 @@ func benchKratos(ctx context.Context, cfg config, dir string) ([]row, error) {
 	}
 	var runs []kratosRun
 	var last *syncedProfile
-	for i := range cfg.runs {
+	for i := range kc.runs {
 		run, prof, err := kratosSyncRun(ctx, srv, dir, fmt.Sprintf("kratos-%d", i), key, seeded.sessions)
 		if last != nil {
 			last.close()
@@ -178,7 +179,7 @@ func benchKratos(ctx context.Context, cfg config, dir string) ([]row, error) {
 	if err != nil {
 		return rows, err
 	}
-	profile := fmt.Sprintf("kratos-%d", cfg.runs-1)
+	profile := fmt.Sprintf("kratos-%d", kc.runs-1)
 	r, err := benchOffline(ctx, cfg, part, seeded.sessions, func() (*syncedProfile, error) {
 		return openCache(ctx, cn.WithToken(""), dir, profile, key)
 	})

@@ -119,6 +119,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.kratos.bin, "kratos", "", "Ory Kratos v1.3.1 `binary` (build/scripts/lib.sh's ensure_kratos): also measure the app's sync from a seeded Kratos (the Kratos rows); empty skips them")
 	fs.IntVar(&cfg.kratos.sessions, "kratos-sessions", cfg.kratos.sessions, "sessions seeded into Kratos")
 	fs.IntVar(&cfg.kratos.identities, "kratos-identities", cfg.kratos.identities, "people (identities) the Kratos sessions belong to")
+	fs.IntVar(&cfg.kratos.runs, "kratos-runs", 0, "runs of the Kratos full sync and its floor (0: -runs)")
 	fs.BoolVar(&cfg.kratos.only, "kratos-only", false, "measure the Kratos rows only (with -kratos), skipping platformd's")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this `file`")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
@@ -139,6 +140,9 @@ func parseFlags(args []string) (config, error) {
 			cfg.soak, cfg.soakClients = 3*time.Second, 10
 		}
 		cfg.kratos.sessions, cfg.kratos.identities = min(cfg.kratos.sessions, 2000), min(cfg.kratos.identities, 400)
+	}
+	if cfg.kratos.runs <= 0 || cfg.short {
+		cfg.kratos.runs = cfg.runs
 	}
 	if cfg.kratos.only && cfg.kratos.bin == "" {
 		return cfg, fmt.Errorf("-kratos-only needs -kratos")
@@ -390,8 +394,14 @@ func soakRows(ctx context.Context, cfg config, part string, urls []string) ([]ro
 
 func printTable(w io.Writer, cfg config, rows []row, pg map[int]string) {
 	host, _ := os.Hostname()
-	fmt.Fprintf(w, "\nSessions Desk bench — %d sessions, %d devices, %d runs; %s, %d CPUs, %s (%s)\n\n",
-		cfg.sessions, cfg.devices, cfg.runs, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), host)
+	sizes := fmt.Sprintf("%d sessions, %d devices, %d runs", cfg.sessions, cfg.devices, cfg.runs)
+	if k := cfg.kratos; k.only {
+		sizes = fmt.Sprintf("Kratos only: %d sessions of %d people, %d runs", k.sessions, k.identities, k.runs)
+	} else if k.bin != "" {
+		sizes += fmt.Sprintf("; Kratos: %d sessions of %d people, %d runs", k.sessions, k.identities, k.runs)
+	}
+	fmt.Fprintf(w, "\nSessions Desk bench — %s; %s, %d CPUs, %s (%s)\n\n",
+		sizes, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), host)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if cfg.postgres == "" {
 		fmt.Fprintln(tw, "| part\t| measurement\t| result\t| target\t| note\t|")
