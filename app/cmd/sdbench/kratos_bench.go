@@ -150,6 +150,7 @@ func benchKratos(ctx context.Context, cfg config, dir string) ([]row, error) {
 	const part = "Kratos"
 	rows := []row{{part, fmt.Sprintf("seed: %d sessions of %d people, written into Kratos' own SQLite tables", seeded.sessions, kc.identities),
 		ms(seeded.took), "", fmt.Sprintf("%d sessions share a created_at with another", seeded.tied)}}
+	fmt.Fprintln(os.Stderr, "walking Kratos with its own page tokens…")
 	own, err := ownTokenWalk(ctx, srv.AdminURL, domain.MaxPage)
 	if err != nil {
 		return rows, err
@@ -163,6 +164,7 @@ func benchKratos(ctx context.Context, cfg config, dir string) ([]row, error) {
 	var runs []kratosRun
 	var last *syncedProfile
 	for i := range kc.runs {
+		fmt.Fprintf(os.Stderr, "Kratos run %d of %d: the app's full sync, then its floor…\n", i+1, kc.runs)
 		run, prof, err := kratosSyncRun(ctx, srv, dir, fmt.Sprintf("kratos-%d", i), key, seeded.sessions)
 		if last != nil {
 			last.close()
@@ -217,7 +219,7 @@ func kratosSyncRun(ctx context.Context, srv *kratostest.Server, dir, profile str
 		return run, prof, fmt.Errorf("kratos full sync: the cache holds %d sessions, Kratos %d", got, seeded)
 	}
 	uris := rec.take()
-	hc := &http.Client{Transport: newRecorder().base}
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	defer hc.CloseIdleConnections()
 	start = time.Now()
 	n, err := kratosFloor(ctx, hc, srv.AdminURL, uris)

@@ -142,7 +142,7 @@ func parseFlags(args []string) (config, error) {
 		cfg.kratos.sessions, cfg.kratos.identities = min(cfg.kratos.sessions, 2000), min(cfg.kratos.identities, 400)
 	}
 	if cfg.kratos.runs <= 0 || cfg.short {
-		cfg.kratos.runs = cfg.runs
+		cfg.kratos.runs = max(1, cfg.runs)
 	}
 	if cfg.kratos.only && cfg.kratos.bin == "" {
 		return cfg, fmt.Errorf("-kratos-only needs -kratos")
