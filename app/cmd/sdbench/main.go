@@ -10,6 +10,10 @@
 // many clients polling the delta feed and listing pages while an admin
 // terminates sessions, checking that no client lost or saw twice an update.
 //
+// With -kratos it also measures the app's full sync from a real Ory Kratos
+// seeded with 100,000 sessions, beside the floor of the same admin requests
+// (kratos_bench.go, kratos_seed.go); -kratos-only measures that alone.
+//
 // -short shrinks everything so that the test suite can run the whole path and
 // check its results without caring about its timings.
 package main
