@@ -359,10 +359,7 @@ func (c *Client) listPage(ctx context.Context, opts ListOptions, token string) (
 	if n, err := strconv.ParseInt(resp.Header.Get("X-Total-Count"), 10, 64); err == nil {
 		p.Total = n
 	}
-	p.Sessions = make([]Session, 0, len(wire))
-	for _, w := range wire {
-		p.Sessions = append(p.Sessions, w.session())
-	}
+	p.Sessions = sessionsOf(wire)
 	return p, nil
 }
 

@@ -153,18 +153,7 @@ func (b *builder) device(org store.Org, u store.User, trusted bool, first time.T
 	return sd
 }
 
-func (b *builder) ip() string {
-	switch b.rnd.IntN(8) {
-	case 0:
-		return fmt.Sprintf("198.51.100.%d", 1+b.rnd.IntN(254))
-	case 1, 2:
-		return fmt.Sprintf("2001:db8:%x::%x", b.rnd.IntN(0xffff), 1+b.rnd.IntN(0xffff))
-	case 3, 4:
-		return fmt.Sprintf("192.0.2.%d", 1+b.rnd.IntN(254))
-	default:
-		return fmt.Sprintf("203.0.113.%d", 1+b.rnd.IntN(254))
-	}
-}
+func (b *builder) ip() string { return IP(b.rnd) }
 
 func (b *builder) location() string {
 	return locations[b.rnd.IntN(len(locations))]

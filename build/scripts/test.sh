@@ -62,7 +62,8 @@ with_private_session_bus bash -c '
     go test -run=NONE -fuzz="^$t\$" -fuzztime="${FUZZTIME:-30000x}" ./backend/server
   done
   echo "==> bench, short: every measurement of build/scripts/bench.sh at a tiny size, results checked, timings not"
-  go run ./app/cmd/sdbench -short -soak 3s -platformd build/bin/platformd -app build/bin/sessiondesk-dev -ui frontend/bench/ui.mjs -postgres "$SESSIONDESK_TEST_POSTGRES"
+  go run ./app/cmd/sdbench -short -soak 3s -platformd build/bin/platformd -app build/bin/sessiondesk-dev -ui frontend/bench/ui.mjs -postgres "$SESSIONDESK_TEST_POSTGRES" \
+    -kratos "$SESSIONDESK_KRATOS_BIN"
   echo "==> end-to-end suite (real app under Xvfb, Chromium through playwright-core)"
   (cd frontend && npm run --silent e2e)
 ' bash "$ROOT" "${FUZZ_TARGETS[@]}"

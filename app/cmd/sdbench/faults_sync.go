@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"time"
@@ -69,8 +68,8 @@ func benchFaults(ctx context.Context, cfg config, p *platformProc, dir string, s
 	if err != nil {
 		return nil, err
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	key, err := newKey()
+	if err != nil {
 		return nil, err
 	}
 	fp, err := faultproxy.Start(p.URL, faultproxy.Faults{})

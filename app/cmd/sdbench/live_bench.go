@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"sessiondesk/app/domain"
-	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/api"
@@ -97,20 +96,13 @@ func benchLive(ctx context.Context, cfg config, lc liveConfig, dir string) ([]ro
 }
 
 // benchNotify times sign-ins on new devices until the app's notifier is
-// called, with the app's real syncer and stream (the platformd provider's live source).
+// called, with the app's real syncer and stream (the platformd provider's
+// live source), and computes the same for polling.
 func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string) ([]row, error) {
-	admin := newAPIClient(p.URL, 2)
-	login, err := admin.login(ctx, liveSlug, "admin@"+liveSlug+".test")
+	_, client, key, err := signedIn(ctx, p, liveSlug)
 	if err != nil {
 		return nil, err
 	}
-	client, err := platformd.New(p.URL, httpx.Options{})
-	if err != nil {
-		return nil, err
-	}
-	client = client.WithToken(login.Token)
-	key := make([]byte, 32)
-	rand.Read(key)
 	notes := &noteClock{calls: map[string]time.Time{}, wake: make(chan struct{}, 1)}
 	prof, err := openProfile(ctx, client, filepath.Join(dir, "live-profile"), "live", key, func(c *syncer.Config) {
 		c.Notifier = notes
@@ -126,24 +118,55 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 	if _, err := prof.sync.SyncNow(ctx); err != nil { // the baseline of seen devices
 		return nil, err
 	}
+	stop, err := runStream(ctx, client, prof)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	signer := newAPIClient(p.URL, 2)
+	lat, err := streamLatencies(ctx, lc, signer, notes)
+	if err != nil {
+		return nil, err
+	}
+	syncMed, n, err := pollSync(ctx, lc, signer, prof)
+	if err != nil {
+		return nil, err
+	}
+	pollP50 := lc.pollEvery/2 + syncMed
+	pollP99 := time.Duration(float64(lc.pollEvery)*0.99) + syncMed
+	return []row{
+		{"live", fmt.Sprintf("new-device sign-in → notification, stream, p50 / p99 (%d sign-ins)", len(lat)),
+			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → provider/platformd → syncer → cache → notifier"},
+		{"live", fmt.Sprintf("same with %s polling, p50 / p99", lc.pollEvery), ms(pollP50) + " / " + ms(pollP99), "",
+			fmt.Sprintf("computed: U(0, %s) wait + measured delta sync %s (median of %d)", lc.pollEvery, ms(syncMed), n)},
+	}, nil
+}
+
+// runStream runs the app's event stream into prof's syncer until the
+// returned stop is called, once it is live.
+func runStream(ctx context.Context, client *platformd.Client, prof *syncedProfile) (stop func(), err error) {
 	streamCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		platformd.NewStream(platformd.StreamConfig{Client: client, Target: prof.sync}).Run(streamCtx)
 	}()
-	defer func() { cancel(); <-done }()
+	stop = func() { cancel(); <-done }
 	for deadline := time.Now().Add(10 * time.Second); !prof.sync.Status().Live; {
 		if time.Now().After(deadline) {
+			stop()
 			return nil, fmt.Errorf("live bench: the stream did not come up")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return stop, nil
+}
 
-	// Each sign-in creates a device (no device id sent). The clock starts
-	// when the platform has answered, that is, when the sign-in is
-	// committed; a notification can even come first (counted as 0).
-	signer := newAPIClient(p.URL, 2)
+// streamLatencies signs in lc.signIns times, each creating a device (no
+// device id sent), and times each until the notifier heard of it. The
+// clock starts when the platform has answered, that is, when the sign-in
+// is committed; a notification can even come first (counted as 0).
+func streamLatencies(ctx context.Context, lc liveConfig, signer *apiClient, notes *noteClock) ([]time.Duration, error) {
 	var lat []time.Duration
 	for i := range lc.signIns {
 		res, err := signer.login(ctx, liveSlug, "admin@"+liveSlug+".test")
@@ -165,30 +188,42 @@ func benchNotify(ctx context.Context, lc liveConfig, p *platformProc, dir string
 			}
 		}
 	}
+	return lat, nil
+}
 
-	// Polling: a sign-in waits for the next poll (uniform over the
-	// interval), then for that delta sync. The sync's own time is measured
-	// here; the wait is computed for the interval.
+// pollSync is the polling side: a sign-in waits for the next poll (uniform
+// over the interval), then for that delta sync. The sync's own time is
+// measured here (median, and of how many); the wait is computed for the
+// interval.
+func pollSync(ctx context.Context, lc liveConfig, signer *apiClient, prof *syncedProfile) (time.Duration, int, error) {
 	var syncs []time.Duration
 	for range max(3, lc.signIns/5) {
 		if _, err := signer.login(ctx, liveSlug, "admin@"+liveSlug+".test"); err != nil {
-			return nil, err
+			return 0, 0, err
 		}
 		t := time.Now()
 		if _, err := prof.sync.SyncNow(ctx); err != nil {
-			return nil, err
+			return 0, 0, err
 		}
 		syncs = append(syncs, time.Since(t))
 	}
-	syncMed := median(syncs)
-	pollP50 := lc.pollEvery/2 + syncMed
-	pollP99 := time.Duration(float64(lc.pollEvery)*0.99) + syncMed
-	return []row{
-		{"live", fmt.Sprintf("new-device sign-in → notification, stream, p50 / p99 (%d sign-ins)", len(lat)),
-			ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", "measured from the platform's answer (the sign-in committed) to the notifier call: platformd → SSE → provider/platformd → syncer → cache → notifier"},
-		{"live", fmt.Sprintf("same with %s polling, p50 / p99", lc.pollEvery), ms(pollP50) + " / " + ms(pollP99), "",
-			fmt.Sprintf("computed: U(0, %s) wait + measured delta sync %s (median of %d)", lc.pollEvery, ms(syncMed), len(syncs))},
-	}, nil
+	return median(syncs), len(syncs), nil
+}
+
+// victimsOf lists up to n sessions (of the first 1,000) that are not of
+// the person self, for an admin to terminate.
+func victimsOf(ctx context.Context, c *apiClient, self string, n int) ([]string, error) {
+	var victims []string
+	var page api.SessionList
+	if _, err := c.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=1000", nil, &page); err != nil {
+		return nil, err
+	}
+	for _, s := range page.Items {
+		if s.User.ID != self && len(victims) < n {
+			victims = append(victims, s.ID)
+		}
+	}
+	return victims, nil
 }
 
 // soakStream is one stream of the soak and what it received.
@@ -216,44 +251,18 @@ func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, er
 	if _, err := reader.login(ctx, liveSlug, "admin@"+liveSlug+".test"); err != nil {
 		return nil, err
 	}
-	var victims []string
-	var page api.SessionList
-	if _, err := admin.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=1000", nil, &page); err != nil {
+	victims, err := victimsOf(ctx, admin, adminLogin.User.ID, 1000)
+	if err != nil {
 		return nil, err
-	}
-	for _, s := range page.Items {
-		if s.User.ID != adminLogin.User.ID {
-			victims = append(victims, s.ID)
-		}
 	}
 	rssBefore := rssOf(p)
 
-	// Each stream on its own connection, as separate apps would hold them.
-	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: true}
-	hc := &http.Client{Transport: tr}
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	streams := make([]*soakStream, lc.streams)
 	var wg sync.WaitGroup
-	for i := range streams {
-		st := &soakStream{opened: make(chan struct{})}
-		streams[i] = st
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st.read(streamCtx, hc, p.URL, reader.token)
-		}()
-	}
-	openDeadline := time.After(60 * time.Second)
-	for _, st := range streams {
-		select {
-		case <-st.opened:
-		case <-openDeadline:
-			return nil, fmt.Errorf("streams soak: not all %d streams opened within 60 s", lc.streams)
-		}
-		if st.err != nil {
-			return nil, fmt.Errorf("streams soak: %w", st.err)
-		}
+	streams, err := openStreams(streamCtx, &wg, lc.streams, p.URL, reader.token)
+	if err != nil {
+		return nil, err
 	}
 	rssOpen := rssOf(p)
 
@@ -270,24 +279,7 @@ func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, er
 		ended = append(ended, id)
 		time.Sleep(lc.soakFor / time.Duration(max(1, len(victims))))
 	}
-	// Let the last events arrive, then close every stream.
-	settle := time.Now().Add(10 * time.Second)
-	for time.Now().Before(settle) {
-		all := true
-		for _, st := range streams {
-			st.mu.Lock()
-			n := len(st.ended)
-			st.mu.Unlock()
-			if n < len(ended) {
-				all = false
-				break
-			}
-		}
-		if all {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	settle(streams, len(ended))
 	rssAfter := rssOf(p)
 	cancel()
 	wg.Wait()
@@ -309,6 +301,54 @@ func soakStreams(ctx context.Context, lc liveConfig, p *platformProc) ([]row, er
 		return rows, fmt.Errorf("streams soak: %d of %d streams did not get every event once, in order", wrong, lc.streams)
 	}
 	return rows, nil
+}
+
+// openStreams opens n streams on base, each on its own connection as
+// separate apps would hold them, read until ctx ends (wg counts them), and
+// returns once all are open.
+func openStreams(ctx context.Context, wg *sync.WaitGroup, n int, base, token string) ([]*soakStream, error) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: true}}
+	streams := make([]*soakStream, n)
+	for i := range streams {
+		st := &soakStream{opened: make(chan struct{})}
+		streams[i] = st
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.read(ctx, hc, base, token)
+		}()
+	}
+	openDeadline := time.After(60 * time.Second)
+	for _, st := range streams {
+		select {
+		case <-st.opened:
+		case <-openDeadline:
+			return nil, fmt.Errorf("streams soak: not all %d streams opened within 60 s", n)
+		}
+		if st.err != nil {
+			return nil, fmt.Errorf("streams soak: %w", st.err)
+		}
+	}
+	return streams, nil
+}
+
+// settle waits up to 10 s for every stream to have seen n endings.
+func settle(streams []*soakStream, n int) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		all := true
+		for _, st := range streams {
+			st.mu.Lock()
+			got := len(st.ended)
+			st.mu.Unlock()
+			if got < n {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+	}
 }
 
 // read holds one stream and records its events.
@@ -335,15 +375,51 @@ func (st *soakStream) read(ctx context.Context, hc *http.Client, base, token str
 		st.err = fmt.Errorf("GET /events: HTTP %d", res.StatusCode)
 		return
 	}
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	var id, event, data string
 	var last struct {
 		at   time.Time
 		rank int
 		id   string
 	}
 	ranks := map[string]int{"device": 1, "session": 2, "audit": 3}
+	sseBlocks(res.Body, func(id, event, data string) {
+		if event == "" && id != "" && !opened {
+			opened = true
+			close(st.opened)
+		}
+		if event == "" {
+			return
+		}
+		var v struct {
+			ID        string    `json:"id"`
+			Status    string    `json:"status"`
+			UpdatedAt time.Time `json:"updated_at"`
+			At        time.Time `json:"at"`
+		}
+		_ = json.Unmarshal([]byte(data), &v)
+		at := v.UpdatedAt
+		if event == "audit" {
+			at = v.At
+		}
+		r := ranks[event]
+		if !(at.After(last.at) || at.Equal(last.at) && (r > last.rank || r == last.rank && v.ID > last.id)) {
+			st.bad++
+		}
+		last.at, last.rank, last.id = at, r, v.ID
+		st.mu.Lock()
+		st.ids = append(st.ids, id)
+		if event == "session" && v.Status == api.StatusTerminated {
+			st.ended = append(st.ended, v.ID)
+		}
+		st.mu.Unlock()
+	})
+}
+
+// sseBlocks reads a server-sent event stream and calls block with the id,
+// event and data of each block (a blank line ends one) until it ends.
+func sseBlocks(r io.Reader, block func(id, event, data string)) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var id, event, data string
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
@@ -354,34 +430,7 @@ func (st *soakStream) read(ctx context.Context, hc *http.Client, base, token str
 		case strings.HasPrefix(line, "data: "):
 			data = line[6:]
 		case line == "":
-			if event == "" && id != "" && !opened {
-				opened = true
-				close(st.opened)
-			}
-			if event != "" {
-				var v struct {
-					ID        string    `json:"id"`
-					Status    string    `json:"status"`
-					UpdatedAt time.Time `json:"updated_at"`
-					At        time.Time `json:"at"`
-				}
-				_ = json.Unmarshal([]byte(data), &v)
-				at := v.UpdatedAt
-				if event == "audit" {
-					at = v.At
-				}
-				r := ranks[event]
-				if !(at.After(last.at) || at.Equal(last.at) && (r > last.rank || r == last.rank && v.ID > last.id)) {
-					st.bad++
-				}
-				last.at, last.rank, last.id = at, r, v.ID
-				st.mu.Lock()
-				st.ids = append(st.ids, id)
-				if event == "session" && v.Status == api.StatusTerminated {
-					st.ended = append(st.ended, v.ID)
-				}
-				st.mu.Unlock()
-			}
+			block(id, event, data)
 			id, event, data = "", "", ""
 		}
 	}

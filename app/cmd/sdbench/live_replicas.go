@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -42,28 +41,47 @@ func benchCrossReplica(ctx context.Context, cfg config, cluster *pgCluster, n in
 	if err != nil {
 		return nil, err
 	}
-	var victims []string
-	var page api.SessionList
-	if _, err := writer.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=1000", nil, &page); err != nil {
+	victims, err := victimsOf(ctx, writer, me.User.ID, n)
+	if err != nil {
 		return nil, err
-	}
-	for _, s := range page.Items {
-		if s.User.ID != me.User.ID && len(victims) < n {
-			victims = append(victims, s.ID)
-		}
 	}
 	if len(victims) < n {
 		return nil, fmt.Errorf("cross-replica bench: %d active sessions, want %d", len(victims), n)
 	}
 
 	// The stream on replica B, with a token of its own.
+	streamCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	arrived, err := terminatedEvents(streamCtx, b, n)
+	if err != nil {
+		return nil, err
+	}
+	lat := make([]time.Duration, 0, n)
+	for _, id := range victims {
+		start := time.Now()
+		if _, err := writer.do(ctx, http.MethodPost, api.BasePath+"/sessions/"+id+"/terminate", map[string]string{"reason": "sdbench"}, nil); err != nil {
+			return nil, err
+		}
+		if err := awaitEvent(arrived, id); err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Since(start))
+	}
+	fmt.Fprintf(os.Stderr, "cross-replica: %d terminations timed\n", len(lat))
+	return []row{{"live", fmt.Sprintf("terminate on replica A → event on replica B's stream (PostgreSQL), p50 / p99"),
+		ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", fmt.Sprintf("%d terminations, from the request to the event", len(lat))}}, nil
+}
+
+// terminatedEvents opens an event stream on replica b (with a token of its
+// own) and returns, once it is open, the data of every terminated-session
+// event it brings, until ctx ends. The stream is open once its first
+// (id-only) block has arrived.
+func terminatedEvents(ctx context.Context, b *platformProc, n int) (<-chan string, error) {
 	reader := newAPIClient(b.URL, 1)
 	if _, err := reader.login(ctx, liveSlug, "admin@"+liveSlug+".test"); err != nil {
 		return nil, err
 	}
-	streamCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, err := http.NewRequestWithContext(streamCtx, http.MethodGet, b.URL+api.BasePath+"/events", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.URL+api.BasePath+"/events", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -72,69 +90,48 @@ func benchCrossReplica(ctx context.Context, cfg config, cluster *pgCluster, n in
 	if err != nil {
 		return nil, err
 	}
-	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
+		res.Body.Close()
 		return nil, fmt.Errorf("cross-replica bench: GET /events on replica B: HTTP %d", res.StatusCode)
 	}
-	// Arrival time of each terminated session's event, by session id. The
-	// stream is open once its first (id-only) block has arrived.
 	arrived := make(chan string, n*4)
 	opened := make(chan struct{})
 	go func() {
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		var event, data string
+		defer res.Body.Close()
 		first := true
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				event = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				data = line[6:]
-			case line == "":
-				if first {
-					first = false
-					close(opened)
-				}
-				if event == "session" && strings.Contains(data, `"status":"terminated"`) {
-					arrived <- data
-				}
-				event, data = "", ""
+		sseBlocks(res.Body, func(_, event, data string) {
+			if first {
+				first = false
+				close(opened)
 			}
-		}
+			if event == "session" && strings.Contains(data, `"status":"terminated"`) {
+				arrived <- data
+			}
+		})
 		close(arrived)
 	}()
 	select {
 	case <-opened:
+		return arrived, nil
 	case <-time.After(10 * time.Second):
 		return nil, fmt.Errorf("cross-replica bench: the stream on replica B did not open")
 	}
+}
 
-	lat := make([]time.Duration, 0, n)
-	for _, id := range victims {
-		start := time.Now()
-		if _, err := writer.do(ctx, http.MethodPost, api.BasePath+"/sessions/"+id+"/terminate", map[string]string{"reason": "sdbench"}, nil); err != nil {
-			return nil, err
-		}
-		deadline := time.After(5 * time.Second)
-	wait:
-		for {
-			select {
-			case data, ok := <-arrived:
-				if !ok {
-					return nil, fmt.Errorf("cross-replica bench: the stream on replica B ended")
-				}
-				if strings.Contains(data, `"id":"`+id+`"`) {
-					lat = append(lat, time.Since(start))
-					break wait
-				}
-			case <-deadline:
-				return nil, fmt.Errorf("cross-replica bench: session %s terminated on replica A never reached replica B's stream within 5 s", id)
+// awaitEvent waits up to 5 s for session id's terminated event.
+func awaitEvent(arrived <-chan string, id string) error {
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case data, ok := <-arrived:
+			if !ok {
+				return fmt.Errorf("cross-replica bench: the stream on replica B ended")
 			}
+			if strings.Contains(data, `"id":"`+id+`"`) {
+				return nil
+			}
+		case <-deadline:
+			return fmt.Errorf("cross-replica bench: session %s terminated on replica A never reached replica B's stream within 5 s", id)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "cross-replica: %d terminations timed\n", len(lat))
-	return []row{{"live", fmt.Sprintf("terminate on replica A → event on replica B's stream (PostgreSQL), p50 / p99"),
-		ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s", fmt.Sprintf("%d terminations, from the request to the event", len(lat))}}, nil
 }

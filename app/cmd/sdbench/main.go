@@ -10,6 +10,10 @@
 // many clients polling the delta feed and listing pages while an admin
 // terminates sessions, checking that no client lost or saw twice an update.
 //
+// With -kratos it also measures the app's full sync from a real Ory Kratos
+// seeded with 100,000 sessions, beside the floor of the same admin requests
+// (kratos_bench.go, kratos_seed.go); -kratos-only measures that alone.
+//
 // -short shrinks everything so that the test suite can run the whole path and
 // check its results without caring about its timings.
 package main
@@ -23,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -48,6 +53,8 @@ type config struct {
 	faultFor     time.Duration
 	syncFaults   bool // the app's sync through the fault-injecting proxy
 	attack       attackConfig
+	kratos       kratosConfig
+	cpuprofile   string // file for a CPU profile of the whole run; "" none
 	short        bool
 }
 
@@ -59,6 +66,36 @@ func main() {
 }
 
 func run(args []string, stdout io.Writer) error {
+	cfg, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	if cfg.cpuprofile != "" {
+		f, err := os.OpenFile(cfg.cpuprofile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := os.MkdirTemp("", "sdbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	pg := map[int]string{}
+	rows, err := measure(ctx, cfg, dir, pg)
+	printTable(stdout, cfg, rows, pg)
+	return err
+}
+
+func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("sdbench", flag.ContinueOnError)
 	cfg := config{slug: "bigcorp"}
 	fs.StringVar(&cfg.platformd, "platformd", "build/bin/platformd", "the platformd binary to measure")
@@ -82,9 +119,16 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.attack.slow, "attack-slow", cfg.attack.slow, "clients stalling sign-in bodies in the sign-in attack row")
 	fs.IntVar(&cfg.attack.busy, "attack-busy", cfg.attack.busy, "clients hammering sign-in in the sign-in attack row")
 	fs.BoolVar(&cfg.syncFaults, "sync-faults", true, "measure the app's full sync through resets and a 256 KB/s link (the 'faults' rows)")
+	cfg.kratos = kratosConfig{sessions: 100_000, identities: 20_000}
+	fs.StringVar(&cfg.kratos.bin, "kratos", "", "Ory Kratos v1.3.1 `binary` (build/scripts/lib.sh's ensure_kratos): also measure the app's sync from a seeded Kratos (the Kratos rows); empty skips them")
+	fs.IntVar(&cfg.kratos.sessions, "kratos-sessions", cfg.kratos.sessions, "sessions seeded into Kratos")
+	fs.IntVar(&cfg.kratos.identities, "kratos-identities", cfg.kratos.identities, "people (identities) the Kratos sessions belong to")
+	fs.IntVar(&cfg.kratos.runs, "kratos-runs", 0, "runs of the Kratos full sync and its floor (0: -runs)")
+	fs.BoolVar(&cfg.kratos.only, "kratos-only", false, "measure the Kratos rows only (with -kratos), skipping platformd's")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this `file`")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return cfg, err
 	}
 	cfg.short = *short
 	if *short {
@@ -99,180 +143,203 @@ func run(args []string, stdout io.Writer) error {
 		if cfg.soak > 0 {
 			cfg.soak, cfg.soakClients = 3*time.Second, 10
 		}
+		cfg.kratos.sessions, cfg.kratos.identities = min(cfg.kratos.sessions, 2000), min(cfg.kratos.identities, 400)
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	dir, err := os.MkdirTemp("", "sdbench-")
-	if err != nil {
-		return err
+	if cfg.kratos.runs <= 0 || cfg.short {
+		cfg.kratos.runs = max(1, cfg.runs)
 	}
-	defer os.RemoveAll(dir)
-
-	pg := map[int]string{}
-	rows, err := measure(ctx, cfg, dir, pg)
-	printTable(stdout, cfg, rows, pg)
-	return err
+	if cfg.kratos.only && cfg.kratos.bin == "" {
+		return cfg, fmt.Errorf("-kratos-only needs -kratos")
+	}
+	return cfg, nil
 }
 
 // measure runs every measurement. pg receives, by row index, the
 // PostgreSQL value of the platformd rows measured on both stores.
 func measure(ctx context.Context, cfg config, dir string, pg map[int]string) ([]row, error) {
-	base := filepath.Join(dir, "base.db")
-	fmt.Fprintf(os.Stderr, "seeding %d sessions and %d devices…\n", cfg.sessions, cfg.devices)
-	seedTook, err := seedLarge(ctx, cfg.platformd, base, cfg.slug, cfg.sessions, cfg.devices)
-	if err != nil {
-		return nil, err
+	m := &measurement{ctx: ctx, cfg: cfg, dir: dir, pg: pg}
+	defer m.cleanup()
+	if !cfg.kratos.only {
+		if err := m.seed(); err != nil {
+			return m.rows, err
+		}
+		for _, s := range m.steps() {
+			if !s.on {
+				continue
+			}
+			fmt.Fprintln(os.Stderr, s.say)
+			if err := s.run(); err != nil {
+				return m.rows, err
+			}
+		}
 	}
-	rows := []row{{"seed", fmt.Sprintf("platformd seed of %d sessions + %d devices", cfg.sessions, cfg.devices), ms(seedTook), "< 60 s", "one run"}}
-	sqliteFresh := func(name string) (string, error) { return freshCopy(base, dir, name+".db") }
+	if cfg.kratos.bin != "" {
+		if err := m.add(benchKratos(ctx, cfg, dir)); err != nil {
+			return m.rows, err
+		}
+	}
+	return m.rows, nil
+}
 
+// measurement is one process run's measurements, taken step by step, and
+// what the steps share: the seeded organization, its platformd, and the
+// PostgreSQL cluster (with -postgres).
+type measurement struct {
+	ctx     context.Context
+	cfg     config
+	dir     string
+	pg      map[int]string
+	rows    []row
+	base    string // the seeded SQLite organization
+	cluster *pgCluster
+	p       *platformProc // on a copy of base, for the steps that read
+	stops   []func()
+}
+
+func (m *measurement) cleanup() {
+	for i := len(m.stops) - 1; i >= 0; i-- {
+		m.stops[i]()
+	}
+}
+
+// add appends a step's rows, whatever it returned, and passes its error on.
+func (m *measurement) add(r []row, err error) error {
+	m.rows = append(m.rows, r...)
+	return err
+}
+
+func (m *measurement) sqliteFresh(name string) (string, error) {
+	return freshCopy(m.base, m.dir, name+".db")
+}
+func (m *measurement) pgFresh(name string) (string, error) { return m.cluster.fresh(m.ctx, name) }
+
+// start runs a platformd on db, stopped at the end of the measurement.
+func (m *measurement) start(db string) (*platformProc, error) {
+	p, err := startPlatform(m.ctx, m.cfg.platformd, db)
+	if err == nil {
+		m.stops = append(m.stops, p.stop)
+	}
+	return p, err
+}
+
+// seed seeds the large organization (into PostgreSQL too with -postgres)
+// and starts the platformd the reading steps share.
+func (m *measurement) seed() error {
+	cfg := m.cfg
+	m.base = filepath.Join(m.dir, "base.db")
+	fmt.Fprintf(os.Stderr, "seeding %d sessions and %d devices…\n", cfg.sessions, cfg.devices)
+	seedTook, err := seedLarge(m.ctx, cfg.platformd, m.base, cfg.slug, cfg.sessions, cfg.devices)
+	if err != nil {
+		return err
+	}
+	m.rows = append(m.rows, row{"seed", fmt.Sprintf("platformd seed of %d sessions + %d devices", cfg.sessions, cfg.devices), ms(seedTook), "< 60 s", "one run"})
 	// With -postgres the platformd rows run on PostgreSQL too, on the same
 	// organization, and the table shows both side by side.
-	var cluster *pgCluster
 	if cfg.postgres != "" {
-		cluster = newPGCluster(cfg.postgres)
-		defer cluster.dropAll()
+		m.cluster = newPGCluster(cfg.postgres)
+		m.stops = append(m.stops, m.cluster.dropAll)
 		fmt.Fprintln(os.Stderr, "seeding the same organization into PostgreSQL…")
-		took, err := cluster.seed(ctx, cfg)
+		took, err := m.cluster.seed(m.ctx, cfg)
 		if err != nil {
-			return rows, fmt.Errorf("postgres: %w", err)
+			return fmt.Errorf("postgres: %w", err)
 		}
-		pg[0] = ms(took)
+		m.pg[0] = ms(took)
 	}
-	pgFresh := func(name string) (string, error) { return cluster.fresh(ctx, name) }
-
-	db, err := sqliteFresh("reads")
+	db, err := m.sqliteFresh("reads")
 	if err != nil {
-		return rows, err
+		return err
 	}
-	p, err := startPlatform(ctx, cfg.platformd, db)
-	if err != nil {
-		return rows, err
-	}
-	defer p.stop()
+	m.p, err = m.start(db)
+	return err
+}
 
-	fmt.Fprintln(os.Stderr, "measuring platformd reads…")
-	r, err := benchPlatform(ctx, cfg, p)
-	if err == nil && cluster != nil {
+// step is one measurement after the seed: whether it runs, what it says
+// when it starts, and the run, which adds its rows.
+type step struct {
+	on  bool
+	say string
+	run func() error
+}
+
+// steps are the platformd measurements in the table's order.
+func (m *measurement) steps() []step {
+	ctx, cfg, a, l := m.ctx, m.cfg, m.cfg.attack, m.cfg.live
+	pgOn := m.cluster != nil
+	return []step{
+		{true, "measuring platformd reads…", m.reads},
+		{true, "measuring terminate-all…", m.terminateAll},
+		{true, "measuring the app's sync into its cache…", func() error { return m.add(benchSync(ctx, cfg, m.p, m.dir)) }},
+		{cfg.faultClients > 0, fmt.Sprintf("measuring load shedding: %d clients for %s…", cfg.faultClients, cfg.faultFor),
+			func() error { return m.add(benchShedding(ctx, cfg, m.p)) }},
+		{a.runFor > 0, fmt.Sprintf("measuring sign-in beside %d slow-body and %d busy clients for %s…", a.slow, a.busy, a.runFor), func() error {
+			return m.add(onFreshPlatform(ctx, cfg, m.sqliteFresh, "attack", func(ap *platformProc) ([]row, error) { return benchSignInAttack(ctx, cfg, ap) }))
+		}},
+		{cfg.syncFaults, "measuring the app's sync through network faults…", func() error { return m.add(benchFaults(ctx, cfg, m.p, m.dir, cfg.short)) }},
+		{cfg.ui != "", "measuring the UI in the real app…", func() error { return m.add(benchUI(ctx, cfg, m.p)) }},
+		{l.soakFor > 0, fmt.Sprintf("measuring live changes: %d sign-ins, %d streams for %s…", l.signIns, l.streams, l.soakFor),
+			func() error { return m.add(benchLive(ctx, cfg, l, m.dir)) }},
+		{l.soakFor > 0 && pgOn, fmt.Sprintf("measuring live changes across two PostgreSQL replicas: %d terminations…", l.signIns),
+			func() error { return m.add(benchCrossReplica(ctx, cfg, m.cluster, l.signIns)) }},
+		{cfg.soak > 0, fmt.Sprintf("soaking: %d clients for %s…", cfg.soakClients, cfg.soak), m.soak},
+		{cfg.soak > 0 && pgOn, fmt.Sprintf("soaking two PostgreSQL replicas: %d clients for %s…", cfg.soakClients, cfg.soak), m.soakReplicas},
+	}
+}
+
+func (m *measurement) reads() error {
+	r, err := benchPlatform(m.ctx, m.cfg, m.p)
+	if err == nil && m.cluster != nil {
 		fmt.Fprintln(os.Stderr, "measuring platformd reads on PostgreSQL…")
-		err = sideBySide(pg, len(rows), r, func() ([]row, error) {
-			return onFreshPlatform(ctx, cfg, pgFresh, "reads", func(pp *platformProc) ([]row, error) { return benchPlatform(ctx, cfg, pp) })
+		err = sideBySide(m.pg, len(m.rows), r, func() ([]row, error) {
+			return onFreshPlatform(m.ctx, m.cfg, m.pgFresh, "reads", func(pp *platformProc) ([]row, error) { return benchPlatform(m.ctx, m.cfg, pp) })
 		})
 	}
-	rows = append(rows, r...)
+	return m.add(r, err)
+}
+
+func (m *measurement) terminateAll() error {
+	r, err := benchTerminateAll(m.ctx, m.cfg, m.cfg.platformd, m.sqliteFresh)
+	if err == nil && m.cluster != nil {
+		err = sideBySide(m.pg, len(m.rows), r, func() ([]row, error) { return benchTerminateAll(m.ctx, m.cfg, m.cfg.platformd, m.pgFresh) })
+	}
+	return m.add(r, err)
+}
+
+// soak runs the load soak on a platformd of its own, the shared one
+// stopped first.
+func (m *measurement) soak() error {
+	m.p.stop()
+	db, err := m.sqliteFresh("soak")
 	if err != nil {
-		return rows, err
+		return err
 	}
-	fmt.Fprintln(os.Stderr, "measuring terminate-all…")
-	r, err = benchTerminateAll(ctx, cfg, cfg.platformd, sqliteFresh)
-	if err == nil && cluster != nil {
-		err = sideBySide(pg, len(rows), r, func() ([]row, error) { return benchTerminateAll(ctx, cfg, cfg.platformd, pgFresh) })
-	}
-	rows = append(rows, r...)
+	sp, err := m.start(db)
 	if err != nil {
-		return rows, err
+		return err
 	}
-	fmt.Fprintln(os.Stderr, "measuring the app's sync into its cache…")
-	r, err = benchSync(ctx, cfg, p, dir)
-	rows = append(rows, r...)
+	defer sp.stop()
+	return m.add(soakRows(m.ctx, m.cfg, "soak", []string{sp.URL}))
+}
+
+// soakReplicas runs the soak on two replicas on one PostgreSQL database;
+// every client's requests alternate between them.
+func (m *measurement) soakReplicas() error {
+	db, err := m.pgFresh("soak")
 	if err != nil {
-		return rows, err
+		return err
 	}
-	if cfg.faultClients > 0 {
-		fmt.Fprintf(os.Stderr, "measuring load shedding: %d clients for %s…\n", cfg.faultClients, cfg.faultFor)
-		r, err = benchShedding(ctx, cfg, p)
-		rows = append(rows, r...)
+	var urls []string
+	for range 2 {
+		rp, err := m.start(db)
 		if err != nil {
-			return rows, err
+			return err
 		}
+		urls = append(urls, rp.URL)
 	}
-	if cfg.attack.runFor > 0 {
-		fmt.Fprintf(os.Stderr, "measuring sign-in beside %d slow-body and %d busy clients for %s…\n", cfg.attack.slow, cfg.attack.busy, cfg.attack.runFor)
-		r, err = onFreshPlatform(ctx, cfg, sqliteFresh, "attack", func(ap *platformProc) ([]row, error) { return benchSignInAttack(ctx, cfg, ap) })
-		rows = append(rows, r...)
-		if err != nil {
-			return rows, err
-		}
+	r, err := soakRows(m.ctx, m.cfg, "soak, 2 PG replicas", urls)
+	for i := range r { // its results belong in the PostgreSQL column
+		m.pg[len(m.rows)+i], r[i].Value = r[i].Value, ""
 	}
-	if cfg.syncFaults {
-		fmt.Fprintln(os.Stderr, "measuring the app's sync through network faults…")
-		r, err = benchFaults(ctx, cfg, p, dir, cfg.short)
-		rows = append(rows, r...)
-		if err != nil {
-			return rows, err
-		}
-	}
-	if cfg.ui != "" {
-		fmt.Fprintln(os.Stderr, "measuring the UI in the real app…")
-		r, err = benchUI(ctx, cfg, p)
-		rows = append(rows, r...)
-		if err != nil {
-			return rows, err
-		}
-	}
-	if cfg.live.soakFor > 0 {
-		fmt.Fprintf(os.Stderr, "measuring live changes: %d sign-ins, %d streams for %s…\n", cfg.live.signIns, cfg.live.streams, cfg.live.soakFor)
-		r, err = benchLive(ctx, cfg, cfg.live, dir)
-		rows = append(rows, r...)
-		if err != nil {
-			return rows, err
-		}
-		if cluster != nil {
-			fmt.Fprintf(os.Stderr, "measuring live changes across two PostgreSQL replicas: %d terminations…\n", cfg.live.signIns)
-			r, err = benchCrossReplica(ctx, cfg, cluster, cfg.live.signIns)
-			rows = append(rows, r...)
-			if err != nil {
-				return rows, err
-			}
-		}
-	}
-	if cfg.soak > 0 {
-		p.stop()
-		db, err := sqliteFresh("soak")
-		if err != nil {
-			return rows, err
-		}
-		sp, err := startPlatform(ctx, cfg.platformd, db)
-		if err != nil {
-			return rows, err
-		}
-		defer sp.stop()
-		fmt.Fprintf(os.Stderr, "soaking: %d clients for %s…\n", cfg.soakClients, cfg.soak)
-		r, err := soakRows(ctx, cfg, "soak", []string{sp.URL})
-		rows = append(rows, r...)
-		if err != nil {
-			return rows, err
-		}
-		sp.stop()
-		if cluster != nil {
-			// Two replicas on one PostgreSQL database; every client's
-			// requests alternate between them.
-			db, err := pgFresh("soak")
-			if err != nil {
-				return rows, err
-			}
-			var urls []string
-			for range 2 {
-				rp, err := startPlatform(ctx, cfg.platformd, db)
-				if err != nil {
-					return rows, err
-				}
-				defer rp.stop()
-				urls = append(urls, rp.URL)
-			}
-			fmt.Fprintf(os.Stderr, "soaking two PostgreSQL replicas: %d clients for %s…\n", cfg.soakClients, cfg.soak)
-			r, err := soakRows(ctx, cfg, "soak, 2 PG replicas", urls)
-			for i := range r { // its results belong in the PostgreSQL column
-				pg[len(rows)+i], r[i].Value = r[i].Value, ""
-			}
-			rows = append(rows, r...)
-			if err != nil {
-				return rows, err
-			}
-		}
-	}
-	return rows, nil
+	return m.add(r, err)
 }
 
 // onFreshPlatform runs bench against a platformd of its own on a fresh
@@ -331,8 +398,14 @@ func soakRows(ctx context.Context, cfg config, part string, urls []string) ([]ro
 
 func printTable(w io.Writer, cfg config, rows []row, pg map[int]string) {
 	host, _ := os.Hostname()
-	fmt.Fprintf(w, "\nSessions Desk bench — %d sessions, %d devices, %d runs; %s, %d CPUs, %s (%s)\n\n",
-		cfg.sessions, cfg.devices, cfg.runs, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), host)
+	sizes := fmt.Sprintf("%d sessions, %d devices, %d runs", cfg.sessions, cfg.devices, cfg.runs)
+	if k := cfg.kratos; k.only {
+		sizes = fmt.Sprintf("Kratos only: %d sessions of %d people, %d runs", k.sessions, k.identities, k.runs)
+	} else if k.bin != "" {
+		sizes += fmt.Sprintf("; Kratos: %d sessions of %d people, %d runs", k.sessions, k.identities, k.runs)
+	}
+	fmt.Fprintf(w, "\nSessions Desk bench — %s; %s, %d CPUs, %s (%s)\n\n",
+		sizes, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), host)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if cfg.postgres == "" {
 		fmt.Fprintln(tw, "| part\t| measurement\t| result\t| target\t| note\t|")

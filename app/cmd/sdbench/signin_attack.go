@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
-
-	"sessiondesk/backend/api"
 )
 
 // attackConfig shapes the sign-in-under-attack row (issue 18, finding 2).
@@ -44,7 +39,6 @@ const (
 // enough to make every other sign-in answer 503.
 func benchSignInAttack(ctx context.Context, cfg config, p *platformProc) ([]row, error) {
 	ac := cfg.attack
-	addr := strings.TrimPrefix(p.URL, "http://")
 	good := newAPIClientFrom(p.URL, goodAddr)
 	signInGood := func() (time.Duration, error) {
 		start := time.Now()
@@ -67,66 +61,9 @@ func benchSignInAttack(ctx context.Context, cfg config, p *platformProc) ([]row,
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-
-	// Slow clients: each stalls one sign-in after its first body byte,
-	// waits for the answer, and stalls again, until the run ends. The last
-	// round is waited for too, so every slow client is answered at least
-	// once.
-	var slowWG sync.WaitGroup
-	var mu sync.Mutex
-	slowAnswers := map[string]int{} // "408", or what else happened
-	for range ac.slow {
-		slowWG.Add(1)
-		go func() {
-			defer slowWG.Done()
-			for runCtx.Err() == nil {
-				what := stallSignIn(runCtx, addr)
-				if what == "" {
-					return
-				}
-				mu.Lock()
-				slowAnswers[what]++
-				mu.Unlock()
-			}
-		}()
-	}
-	// Busy clients.
-	var busyWG sync.WaitGroup
-	busyAnswers := map[int]int{}
-	busyFailed := 0
-	var busyErr error
-	for i := range ac.busy {
-		a := i % busyAddrs
-		c := newAPIClientFrom(p.URL, fmt.Sprintf("127.0.0.%d", 4+a))
-		email, password := fmt.Sprintf("user%06d@%s.test", i%max(1, cfg.devices/4), cfg.slug), "demo-password" // the seed's members
-		if a < busyAddrs/2 {
-			email, password = fmt.Sprintf("nobody%d@%s.test", i, cfg.slug), "wrong-password"
-		}
-		busyWG.Add(1)
-		go func() {
-			defer busyWG.Done()
-			for runCtx.Err() == nil {
-				status, err := signInStatus(runCtx, c, cfg.slug, email, password)
-				if runCtx.Err() != nil {
-					return
-				}
-				mu.Lock()
-				if err != nil {
-					busyFailed++
-					busyErr = cmp(busyErr, err)
-				} else {
-					busyAnswers[status]++
-				}
-				mu.Unlock()
-				if err != nil || status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-					select {
-					case <-runCtx.Done():
-					case <-time.After(50 * time.Millisecond):
-					}
-				}
-			}
-		}()
-	}
+	at := &attackers{ctx: runCtx, slowAnswers: map[string]int{}, busyAnswers: map[int]int{}}
+	at.startSlow(ac.slow, strings.TrimPrefix(p.URL, "http://"))
+	at.startBusy(cfg, p.URL)
 
 	// The well-behaved client, once the attack is under way.
 	select {
@@ -134,106 +71,135 @@ func benchSignInAttack(ctx context.Context, cfg config, p *platformProc) ([]row,
 		return nil, ctx.Err()
 	case <-time.After(time.Second):
 	}
-	var lat []time.Duration
-	goodErrs := 0
-	var goodErr error
+	var g goodSignIns
 	for end := time.Now().Add(ac.runFor); time.Now().Before(end) && ctx.Err() == nil; {
 		if took, err := signInGood(); err != nil {
-			goodErrs++
-			goodErr = cmp(goodErr, err)
+			g.errs++
+			g.err = cmp(g.err, err)
 		} else {
-			lat = append(lat, took)
+			g.lat = append(g.lat, took)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	stop()
-	busyWG.Wait()
+	at.busyWG.Wait()
 	fmt.Fprintln(os.Stderr, "waiting for the slow clients' last answers…")
-	slowWG.Wait()
+	at.slowWG.Wait()
+	return attackRows(ac, calm, g, at)
+}
 
-	timedOut := slowAnswers["408"]
+// goodSignIns is what the well-behaved client met during the attack.
+type goodSignIns struct {
+	lat  []time.Duration
+	errs int
+	err  error // the first
+}
+
+// attackers are the slow and busy clients of one attack and what they met.
+type attackers struct {
+	ctx            context.Context // the attack's run: they stop when it ends
+	mu             sync.Mutex
+	slowWG, busyWG sync.WaitGroup
+	slowAnswers    map[string]int // "408", or what else happened
+	busyAnswers    map[int]int    // by status
+	busyFailed     int            // transport errors
+	busyErr        error          // the first of them
+}
+
+// startSlow starts n slow clients: each stalls one sign-in after its first
+// body byte, waits for the answer, and stalls again, until the run ends.
+// The last round is waited for too, so every slow client is answered at
+// least once.
+func (at *attackers) startSlow(n int, addr string) {
+	for range n {
+		at.slowWG.Add(1)
+		go func() {
+			defer at.slowWG.Done()
+			for at.ctx.Err() == nil {
+				what := stallSignIn(at.ctx, addr)
+				if what == "" {
+					return
+				}
+				at.mu.Lock()
+				at.slowAnswers[what]++
+				at.mu.Unlock()
+			}
+		}()
+	}
+}
+
+// startBusy starts cfg.attack.busy clients signing in as fast as they are
+// answered (50 ms after a refusal), from busyAddrs addresses: the first
+// half with wrong passwords for unknown accounts, the rest as the seed's
+// members.
+func (at *attackers) startBusy(cfg config, url string) {
+	for i := range cfg.attack.busy {
+		a := i % busyAddrs
+		c := newAPIClientFrom(url, fmt.Sprintf("127.0.0.%d", 4+a))
+		email, password := fmt.Sprintf("user%06d@%s.test", i%max(1, cfg.devices/4), cfg.slug), "demo-password"
+		if a < busyAddrs/2 {
+			email, password = fmt.Sprintf("nobody%d@%s.test", i, cfg.slug), "wrong-password"
+		}
+		at.busyWG.Add(1)
+		go func() {
+			defer at.busyWG.Done()
+			for at.ctx.Err() == nil {
+				status, err := signInStatus(at.ctx, c, cfg.slug, email, password)
+				if at.ctx.Err() != nil {
+					return
+				}
+				at.mu.Lock()
+				if err != nil {
+					at.busyFailed++
+					at.busyErr = cmp(at.busyErr, err)
+				} else {
+					at.busyAnswers[status]++
+				}
+				at.mu.Unlock()
+				if err != nil || status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+					select {
+					case <-at.ctx.Done():
+					case <-time.After(50 * time.Millisecond):
+					}
+				}
+			}
+		}()
+	}
+}
+
+// attackRows are the sign-in rows, and an error for what the contract
+// does not allow.
+func attackRows(ac attackConfig, calm []time.Duration, g goodSignIns, at *attackers) ([]row, error) {
+	timedOut := at.slowAnswers["408"]
 	var other []string
 	otherN := 0
-	for what, n := range slowAnswers {
+	for what, n := range at.slowAnswers {
 		if what != "408" {
 			other = append(other, fmt.Sprintf("%s ×%d", what, n))
 			otherN += n
 		}
 	}
+	busy := at.busyAnswers
 	what := fmt.Sprintf("well-behaved sign-in p50 / p99 beside %d slow-body + %d busy clients", ac.slow, ac.busy)
 	rows := []row{
 		{"sign-in", "well-behaved sign-in p50 / p99 before the attack", ms(median(calm)) + " / " + ms(quantile(calm, 0.99)), "",
 			fmt.Sprintf("%d sign-ins, same run", len(calm))},
-		{"sign-in", what, ms(median(lat)) + " / " + ms(quantile(lat, 0.99)), "p99 < 1 s",
-			fmt.Sprintf("%d sign-ins over %s from its own address; max %s", len(lat), ac.runFor, ms(quantile(lat, 1)))},
-		{"sign-in", "well-behaved sign-in errors (any answer but 200)", fmt.Sprint(goodErrs), "0", ""},
+		{"sign-in", what, ms(median(g.lat)) + " / " + ms(quantile(g.lat, 0.99)), "p99 < 1 s",
+			fmt.Sprintf("%d sign-ins over %s from its own address; max %s", len(g.lat), ac.runFor, ms(quantile(g.lat, 1)))},
+		{"sign-in", "well-behaved sign-in errors (any answer but 200)", fmt.Sprint(g.errs), "0", ""},
 		{"sign-in", "slow bodies answered 408 / otherwise", fmt.Sprintf("%d / %d", timedOut, otherN), "all 408", "each stalls after 1 byte of body"},
-		{"sign-in", "busy sign-ins 200 / 401 / 429 / 503", fmt.Sprintf("%d / %d / %d / %d", busyAnswers[200], busyAnswers[401], busyAnswers[429], busyAnswers[503]), "",
-			fmt.Sprintf("%d addresses, half with wrong passwords; %d transport errors", busyAddrs, busyFailed)},
+		{"sign-in", "busy sign-ins 200 / 401 / 429 / 503", fmt.Sprintf("%d / %d / %d / %d", busy[200], busy[401], busy[429], busy[503]), "",
+			fmt.Sprintf("%d addresses, half with wrong passwords; %d transport errors", busyAddrs, at.busyFailed)},
 	}
 	switch {
-	case goodErrs > 0:
-		return rows, fmt.Errorf("sign-in under attack: %d of the well-behaved client's sign-ins failed, first: %w", goodErrs, goodErr)
-	case len(lat) == 0:
+	case g.errs > 0:
+		return rows, fmt.Errorf("sign-in under attack: %d of the well-behaved client's sign-ins failed, first: %w", g.errs, g.err)
+	case len(g.lat) == 0:
 		return rows, errors.New("sign-in under attack: the well-behaved client signed in no time")
 	case otherN > 0 || timedOut == 0:
 		return rows, fmt.Errorf("sign-in under attack: slow bodies were answered %d times with 408, and otherwise: %s", timedOut, strings.Join(other, ", "))
-	case busyAnswers[200]+busyAnswers[401] == 0:
-		return rows, fmt.Errorf("sign-in under attack: no busy sign-in was served (transport errors: %d, first: %v)", busyFailed, busyErr)
+	case busy[200]+busy[401] == 0:
+		return rows, fmt.Errorf("sign-in under attack: no busy sign-in was served (transport errors: %d, first: %v)", at.busyFailed, at.busyErr)
 	}
 	return rows, nil
-}
-
-// newAPIClientFrom is a client whose connections come from source, an
-// address on loopback.
-func newAPIClientFrom(base, source string) *apiClient {
-	c := newAPIClient(base, 2)
-	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}
-	c.http.Transport.(*http.Transport).DialContext = d.DialContext
-	return c
-}
-
-// signInStatus signs in once and returns the answer's status.
-func signInStatus(ctx context.Context, c *apiClient, org, email, password string) (int, error) {
-	_, err := c.do(ctx, http.MethodPost, api.BasePath+"/auth/login", api.LoginRequest{
-		Org: org, Email: email, Password: password, Device: api.LoginDevice{Name: "sdbench", Platform: "Linux"}}, nil)
-	var se *statusError
-	switch {
-	case err == nil:
-		return http.StatusOK, nil
-	case errors.As(err, &se):
-		return se.Status, nil
-	default:
-		return 0, err
-	}
-}
-
-// stallSignIn sends a sign-in's headers and the first byte of its body from
-// slowAddr, then waits for the answer: "408" for a request_timeout, else a
-// description of what came; "" when the run ended before it was sent.
-func stallSignIn(ctx context.Context, addr string) string {
-	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(slowAddr)}}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ""
-		}
-		return "dial: " + err.Error()
-	}
-	defer conn.Close()
-	if _, err := io.WriteString(conn, "POST "+api.BasePath+"/auth/login HTTP/1.1\r\nHost: platformd\r\n"+
-		"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"); err != nil {
-		return "write: " + err.Error()
-	}
-	// No answer within three times the contract's limit is a failure.
-	conn.SetReadDeadline(time.Now().Add(3 * api.BodyReadTimeout))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		return "no answer: " + err.Error()
-	}
-	res.Body.Close()
-	if res.StatusCode == http.StatusRequestTimeout {
-		return "408"
-	}
-	return res.Status
 }

@@ -110,29 +110,10 @@ func soak(ctx context.Context, cfg config, urls []string, clients int, d time.Du
 	if err != nil {
 		return soakResult{}, err
 	}
-	// The sessions the admin will end: seeded ones, never a soak client's.
-	var victims []string
-	cursor := ""
-	for len(victims) < 50000 {
-		q := url.Values{"limit": {"1000"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		var page api.SessionList
-		if _, err := admin.do(ctx, http.MethodGet, api.BasePath+"/sessions?"+q.Encode(), nil, &page); err != nil {
-			return soakResult{}, err
-		}
-		for _, s := range page.Items {
-			if s.User.ID != adminLogin.User.ID {
-				victims = append(victims, s.ID)
-			}
-		}
-		if page.NextCursor == nil {
-			break
-		}
-		cursor = *page.NextCursor
+	victims, err := soakVictims(ctx, admin, adminLogin.User.ID)
+	if err != nil {
+		return soakResult{}, err
 	}
-
 	start := time.Now().UTC().Format(time.RFC3339Nano)
 	scs := make([]*soakClient, clients)
 	for i := range scs {
@@ -151,45 +132,88 @@ func soak(ctx context.Context, cfg config, urls []string, clients int, d time.Du
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for runCtx.Err() == nil {
-				if err := sc.catchUp(runCtx); err != nil && runCtx.Err() == nil {
-					return
-				}
-				var page api.SessionList
-				t := time.Now()
-				_, err := sc.c.do(runCtx, http.MethodGet, api.BasePath+"/sessions?limit=100", nil, &page)
-				if runCtx.Err() != nil {
-					return
-				}
-				sc.record(t, err)
-				if err != nil {
-					return
-				}
-			}
+			sc.run(runCtx)
 		}()
 	}
+	ended, adminErr := terminateEach(runCtx, admin, victims)
+	<-runCtx.Done()
+	wg.Wait()
+	if adminErr != nil {
+		return soakResult{}, fmt.Errorf("admin terminate: %w", adminErr)
+	}
+	return soakTally(ctx, scs, ended)
+}
+
+// soakVictims lists the sessions the admin will end: seeded ones (up to
+// 50,000), never a soak client's (the admin's own person, self).
+func soakVictims(ctx context.Context, admin *apiClient, self string) ([]string, error) {
+	var victims []string
+	cursor := ""
+	for len(victims) < 50000 {
+		q := url.Values{"limit": {"1000"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page api.SessionList
+		if _, err := admin.do(ctx, http.MethodGet, api.BasePath+"/sessions?"+q.Encode(), nil, &page); err != nil {
+			return nil, err
+		}
+		for _, s := range page.Items {
+			if s.User.ID != self {
+				victims = append(victims, s.ID)
+			}
+		}
+		if page.NextCursor == nil {
+			return victims, nil
+		}
+		cursor = *page.NextCursor
+	}
+	return victims, nil
+}
+
+// run catches up with the delta feed and lists a page, again and again,
+// until ctx ends or a request fails.
+func (sc *soakClient) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := sc.catchUp(ctx); err != nil && ctx.Err() == nil {
+			return
+		}
+		var page api.SessionList
+		t := time.Now()
+		_, err := sc.c.do(ctx, http.MethodGet, api.BasePath+"/sessions?limit=100", nil, &page)
+		if ctx.Err() != nil {
+			return
+		}
+		sc.record(t, err)
+		if err != nil {
+			return
+		}
+	}
+}
+
+// terminateEach has the admin end the victims one by one until ctx ends,
+// and returns the ones ended (and an error that was not ctx's end).
+func terminateEach(ctx context.Context, admin *apiClient, victims []string) ([]string, error) {
 	var ended []string
-	var adminErr error
 	for _, id := range victims {
-		if runCtx.Err() != nil {
+		if ctx.Err() != nil {
 			break
 		}
-		if _, err := admin.do(runCtx, http.MethodPost, api.BasePath+"/sessions/"+id+"/terminate", api.ReasonRequest{Reason: "soak"}, nil); err != nil {
-			if runCtx.Err() == nil {
-				adminErr = err
+		if _, err := admin.do(ctx, http.MethodPost, api.BasePath+"/sessions/"+id+"/terminate", api.ReasonRequest{Reason: "soak"}, nil); err != nil {
+			if ctx.Err() == nil {
+				return ended, err
 			}
 			break
 		}
 		ended = append(ended, id)
 		time.Sleep(2 * time.Millisecond) // a brisk human-with-a-script pace, not a flood
 	}
-	<-runCtx.Done()
-	wg.Wait()
-	if adminErr != nil {
-		return soakResult{}, fmt.Errorf("admin terminate: %w", adminErr)
-	}
+	return ended, nil
+}
 
-	// Everyone catches up once more; then every ending must be in every view.
+// soakTally has every client catch up once more and checks that every
+// ending is in every client's view.
+func soakTally(ctx context.Context, scs []*soakClient, ended []string) (soakResult, error) {
 	res := soakResult{Terminated: len(ended)}
 	var all []time.Duration
 	for _, sc := range scs {
