@@ -130,9 +130,9 @@ func (s *SessionsService) List(q SessionQuery) (SessionPage, error) {
 
 // Terminate ends one session.
 func (s *SessionsService) Terminate(id string, reason string) (domain.Session, error) {
-	ctx, cancel := s.call()
-	defer cancel()
-	return withWorkspace(s.d, func(w *desk.Workspace) (domain.Session, error) { return w.Terminate(ctx, id, reason) })
+	return acting(s.base, func(ctx context.Context, w *desk.Workspace) (domain.Session, error) {
+		return w.Terminate(ctx, id, reason)
+	})
 }
 
 // TerminateAll ends every session of the organization.
@@ -180,9 +180,9 @@ func (s *DevicesService) List(q DeviceQuery) (DevicePage, error) {
 
 // RevokeTrust takes a device's trust away.
 func (s *DevicesService) RevokeTrust(id string, reason string) (domain.Device, error) {
-	ctx, cancel := s.call()
-	defer cancel()
-	return withWorkspace(s.d, func(w *desk.Workspace) (domain.Device, error) { return w.RevokeTrust(ctx, id, reason) })
+	return acting(s.base, func(ctx context.Context, w *desk.Workspace) (domain.Device, error) {
+		return w.RevokeTrust(ctx, id, reason)
+	})
 }
 
 // ExportCSV writes every device matching q to a file the user picks.
@@ -298,4 +298,11 @@ func exportRows[T any](b base, e exporter, title, prefix string, rows func(*desk
 		}
 		return exportCSV(e.dialogs, title, prefix+e.now().Format("2006-01-02")+".csv", csv(rs))
 	})
+}
+
+// acting is withWorkspace for an action, given one call's time budget.
+func acting[T any](b base, fn func(context.Context, *desk.Workspace) (T, error)) (T, error) {
+	ctx, cancel := b.call()
+	defer cancel()
+	return withWorkspace(b.d, func(w *desk.Workspace) (T, error) { return fn(ctx, w) })
 }
