@@ -13,6 +13,7 @@ import (
 
 	"sessiondesk/app/cache"
 	"sessiondesk/app/domain"
+	"sessiondesk/internal/testutil"
 )
 
 func key(t *testing.T) []byte {
@@ -79,32 +80,14 @@ func TestRoundTripSealedAndPrivate(t *testing.T) {
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
 		t.Fatalf("dir mode %v", fi.Mode().Perm())
 	}
+	secrets := []string{"person0001@clinic.test", "Person Number", "198.51.100.7", "Reykjavik", "SecretAgent", "Secret Laptop", "203.0.113.99", "stolen-laptop-reason", "clinic.test", "ses_bulk_ended"}
 	checkFiles := func(when string, want ...string) {
 		t.Helper()
+		var paths []string
 		for _, name := range want {
-			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
-				t.Fatalf("%s: %s missing or empty: %v", when, name, err)
-			}
+			paths = append(paths, filepath.Join(dir, name))
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, "p1.db*"))
-		if len(files) == 0 {
-			t.Fatalf("%s: no cache files", when)
-		}
-		for _, f := range files {
-			fi, _ := os.Stat(f)
-			if fi.Mode().Perm() != 0o600 {
-				t.Errorf("%s: %s mode %v", when, f, fi.Mode().Perm())
-			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, secret := range []string{"person0001@clinic.test", "Person Number", "198.51.100.7", "Reykjavik", "SecretAgent", "Secret Laptop", "203.0.113.99", "stolen-laptop-reason", "clinic.test", "ses_bulk_ended"} {
-				if bytes.Contains(data, []byte(secret)) {
-					t.Errorf("%s: %s holds %q in plaintext", when, filepath.Base(f), secret)
-				}
-			}
-		}
+		testutil.CheckSealedFiles(t, when, paths, filepath.Join(dir, "p1.db*"), secrets)
 	}
 	checkFiles("open", "p1.db", "p1.db-wal", "p1.db-shm")
 	st.Close()

@@ -14,6 +14,7 @@ import (
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
+	"sessiondesk/internal/testutil"
 )
 
 func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
@@ -108,31 +109,11 @@ func TestSignInSyncListAndNoSecretsOnDisk(t *testing.T) {
 	// SQLite deletes both when the store closes. Then again once closed.
 	checkFiles := func(when string, want ...string) {
 		t.Helper()
+		var paths []string
 		for _, suffix := range want {
-			f := filepath.Join(e.Config.CacheDir, st.Profile.ID+".db"+suffix)
-			if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
-				t.Fatalf("%s: %s missing or empty: %v", when, filepath.Base(f), err)
-			}
+			paths = append(paths, filepath.Join(e.Config.CacheDir, st.Profile.ID+".db"+suffix))
 		}
-		files, _ := filepath.Glob(filepath.Join(e.Config.CacheDir, "*"))
-		if len(files) == 0 {
-			t.Fatalf("%s: no cache files written", when)
-		}
-		for _, f := range files {
-			fi, _ := os.Stat(f)
-			if fi.Mode().Perm() != 0o600 {
-				t.Errorf("%s: %s has mode %v", when, f, fi.Mode().Perm())
-			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, n := range needles {
-				if n != "" && bytes.Contains(data, []byte(n)) {
-					t.Errorf("%s: %s holds %q in plaintext", when, filepath.Base(f), n)
-				}
-			}
-		}
+		testutil.CheckSealedFiles(t, when, paths, filepath.Join(e.Config.CacheDir, "*"), needles)
 	}
 	syncNow(t, d)
 	checkFiles("open", "", "-wal", "-shm")

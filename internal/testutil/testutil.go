@@ -6,6 +6,8 @@ package testutil
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -78,4 +80,39 @@ func WaitFor(t testing.TB, d time.Duration, what string, ok func() bool) time.Du
 		time.Sleep(5 * time.Millisecond)
 	}
 	return time.Since(began)
+}
+
+// CheckSealedFiles checks files at rest: each path in want exists and is
+// not empty, glob matches at least one file, and every file it matches is
+// mode 0600 and holds none of the needles in plaintext ("" is skipped).
+// when names the moment (open, closed) in failures.
+func CheckSealedFiles(t testing.TB, when string, want []string, glob string, needles []string) {
+	t.Helper()
+	for _, f := range want {
+		if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
+			t.Fatalf("%s: %s missing or empty: %v", when, filepath.Base(f), err)
+		}
+	}
+	files, _ := filepath.Glob(glob)
+	if len(files) == 0 {
+		t.Fatalf("%s: no files match %s", when, glob)
+	}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %s has mode %v", when, f, fi.Mode().Perm())
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range needles {
+			if n != "" && bytes.Contains(data, []byte(n)) {
+				t.Errorf("%s: %s holds %q in plaintext", when, filepath.Base(f), n)
+			}
+		}
+	}
 }
