@@ -4,7 +4,7 @@
 // system it names) is decided once. The platform's lists carry no total
 // count, so a first sync says how many rows arrived so far, not "n of m",
 // unless the Go side ever reports a total.
-import type { SyncStatus } from './model';
+import { PROVIDER_KRATOS, type Profile, type SyncStatus } from './model';
 import { plural } from './format';
 
 /** Rows received per list during the sync shown (the status's `done` resets per phase). */
@@ -93,4 +93,14 @@ export function endedMessage(terminated: number, kept: boolean, notFound = 0): s
   if (notFound > 0) msg += `; ${plural(notFound, 'session')} no longer exist`;
   if (kept) msg += '; your own session stays signed in';
   return msg + '.';
+}
+
+/** Where a remembered account lives: "acme · https://…", or "Ory Kratos · https://…" (a Kratos profile has no organization). */
+export function accountPlace(p: Profile): string {
+  return [p.provider === PROVIDER_KRATOS ? 'Ory Kratos' : p.org, p.serverUrl].filter(Boolean).join(' · ');
+}
+
+/** A remembered account named in a sentence: "sec@acme.test (acme)", without "()" when there is no organization. */
+export function accountName(p: Profile): string {
+  return p.org ? `${p.email} (${p.org})` : p.email;
 }
