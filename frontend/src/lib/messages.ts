@@ -104,3 +104,10 @@ export function accountPlace(p: Profile): string {
 export function accountName(p: Profile): string {
   return p.org ? `${p.email} (${p.org})` : p.email;
 }
+
+/** What each list's toolbar says: its search box's name and hint, and what it counts ("3 sessions"). */
+export const LIST_WORDS = {
+  sessions: { label: 'Search sessions', placeholder: 'Search user, email, IP or device   ( / )', noun: 'session' },
+  devices: { label: 'Search devices', placeholder: 'Search device, user, email or IP   ( / )', noun: 'device' },
+  audit: { label: 'Search the audit log', placeholder: 'Search reason, person, device   ( / )', noun: 'event' },
+} as const;
