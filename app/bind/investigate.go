@@ -10,7 +10,7 @@ import (
 )
 
 // EventTerminateProgress reports a running "Terminate selected" after each
-// batch: {done, total}.
+// batch, or a running "Terminate all" as sessions end: {done, total}.
 const EventTerminateProgress = "sessions:terminate-progress"
 
 // TerminateProgress is the payload of EventTerminateProgress.
@@ -19,10 +19,17 @@ type TerminateProgress struct {
 	Total int `json:"total"`
 }
 
-// SetProgressEmitter makes s report "Terminate selected" progress through e
+// SetProgressEmitter makes s report "Terminate selected" and "Terminate
+// all" progress through e
 // (tests; the app uses the window's emitter from Start). A function, not a
 // method, so that Wails does not bind it.
 func SetProgressEmitter(s *SessionsService, e Emitter) { s.progress = e }
+
+func (s *SessionsService) emitProgress(done, total int) {
+	if s.progress != nil {
+		s.progress.Emit(EventTerminateProgress, TerminateProgress{Done: done, Total: total})
+	}
+}
 
 // SelectionSummary tells the confirmation dialog what a selection holds.
 type SelectionSummary struct {
@@ -93,11 +100,7 @@ func (s *SessionsService) TerminateSelected(ids []string, reason string) (Select
 	if err != nil {
 		return SelectedResult{}, uiError(err)
 	}
-	res, err := w.TerminateSelected(ctx, ids, reason, func(done, total int) {
-		if s.progress != nil {
-			s.progress.Emit(EventTerminateProgress, TerminateProgress{Done: done, Total: total})
-		}
-	})
+	res, err := w.TerminateSelected(ctx, ids, reason, s.emitProgress)
 	if err != nil && res.Batches == 0 {
 		return SelectedResult{}, uiError(err) // nothing was ended
 	}

@@ -102,6 +102,27 @@ func TestInvestigationServices(t *testing.T) {
 	if err != nil || len(facets.Actions) == 0 {
 		t.Errorf("facets = %+v %v", facets, err)
 	}
+
+	// Terminate all reports through the same event; platformd ends them in
+	// one request, so its one report is already the whole.
+	em.mu.Lock()
+	em.got = nil
+	em.mu.Unlock()
+	all, err := sessions.TerminateAll(true, "sweep")
+	if err != nil || all.Terminated == 0 {
+		t.Fatalf("terminate all = %+v %v", all, err)
+	}
+	progress = nil
+	em.mu.Lock()
+	for _, e := range em.got {
+		if e.name == bind.EventTerminateProgress {
+			progress = append(progress, e.data[0].(bind.TerminateProgress))
+		}
+	}
+	em.mu.Unlock()
+	if len(progress) != 1 || progress[0] != (bind.TerminateProgress{Done: all.Terminated, Total: all.Terminated}) {
+		t.Errorf("terminate all progress events = %+v", progress)
+	}
 }
 
 // emitterFunc is an Emitter that calls a function: here, to stop the

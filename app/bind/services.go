@@ -105,7 +105,7 @@ func (s *AuthService) DismissNotice() error {
 type SessionsService struct {
 	base
 	exporter
-	progress Emitter // "Terminate selected" progress; see SetProgressEmitter
+	progress Emitter // "Terminate selected"/"Terminate all" progress; see SetProgressEmitter
 }
 
 // NewSessionsService binds the sessions list. dialogs may be nil (then
@@ -135,15 +135,21 @@ func (s *SessionsService) Terminate(id string, reason string) (domain.Session, e
 	})
 }
 
-// TerminateAll ends every session of the organization.
+// TerminateAll ends every session of the organization, emitting
+// EventTerminateProgress as they end.
 func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (TerminateAllResult, error) {
-	ctx, cancel := s.call()
-	defer cancel()
+	// No callTimeout: on Kratos the sessions end one request each, which for
+	// a large organization outlasts one call's budget; each request has its
+	// own budget in the client.
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	w, err := s.d.Workspace()
 	if err != nil {
 		return TerminateAllResult{}, uiError(err)
 	}
-	out, err := w.TerminateAll(ctx, keepCurrent, reason)
+	out, err := w.TerminateAll(ctx, keepCurrent, reason, s.emitProgress)
 	if err != nil {
 		return TerminateAllResult{}, uiError(err)
 	}

@@ -45,8 +45,10 @@ func (w *Workspace) Terminate(ctx context.Context, id, reason string) (domain.Se
 }
 
 // TerminateAll ends every session of the organization (but the caller's own
-// when keepCurrent).
-func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason string) (domain.Ended, error) {
+// when keepCurrent). progress, when not nil, hears how far it got: Kratos
+// has no org-wide end route, so there the sessions end one by one and a
+// large organization takes a while.
+func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason string, progress func(done, total int)) (domain.Ended, error) {
 	if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
 		return domain.Ended{}, err
 	}
@@ -54,7 +56,11 @@ func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason s
 	if err != nil {
 		return domain.Ended{}, err
 	}
-	res, err := w.prov.EndAllSessions(ctx, keepCurrent, reason, nil)
+	var report func(domain.Progress)
+	if progress != nil {
+		report = func(p domain.Progress) { progress(p.Done, p.Total) }
+	}
+	res, err := w.prov.EndAllSessions(ctx, keepCurrent, reason, report)
 	if err != nil {
 		return res, w.fail(err)
 	}

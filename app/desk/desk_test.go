@@ -241,7 +241,7 @@ func TestOfflineReadsCacheAndRefusesActions(t *testing.T) {
 	if codeOf(err) != desk.CodeOffline {
 		t.Fatalf("terminate offline: %v", err)
 	}
-	if _, err := ws(t, d).TerminateAll(context.Background(), true, ""); codeOf(err) != desk.CodeOffline {
+	if _, err := ws(t, d).TerminateAll(context.Background(), true, "", nil); codeOf(err) != desk.CodeOffline {
 		t.Fatalf("terminate-all offline: %v", err)
 	}
 	if _, err := ws(t, d).RevokeTrust(context.Background(), "dev_x", ""); codeOf(err) != desk.CodeOffline {

@@ -98,9 +98,14 @@ func TestKratosProfileBesidePlatformd(t *testing.T) {
 	}
 
 	// Terminate all without keeping one's own: an admin key is no session,
-	// so the workspace stays open.
-	if res, err := ws(t, d).TerminateAll(ctx, false, "sweep"); err != nil || res.Terminated != 1 {
+	// so the workspace stays open. Kratos ends them one by one, and the
+	// progress the dialog shows starts at none of the total and reaches it.
+	var seen [][2]int
+	if res, err := ws(t, d).TerminateAll(ctx, false, "sweep", func(done, total int) { seen = append(seen, [2]int{done, total}) }); err != nil || res.Terminated != 1 {
 		t.Fatalf("terminate all: %+v %v", res, err)
+	}
+	if len(seen) != 2 || seen[0] != [2]int{0, 1} || seen[1] != [2]int{1, 1} {
+		t.Fatalf("terminate all progress: %v", seen)
 	}
 	if ok, _ := k.Whoami(ctx, tokens[1].Token); ok {
 		t.Fatal("a session survived Terminate all")

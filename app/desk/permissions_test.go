@@ -44,7 +44,7 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 			return err
 		}},
 		{"Terminate all sessions", domain.PermSessionsTerminateOrg, func() error {
-			_, err := ws(t, d).TerminateAll(ctx, true, "")
+			_, err := ws(t, d).TerminateAll(ctx, true, "", nil)
 			return err
 		}},
 		{"Revoke trust", domain.PermDevicesRevokeTrust, func() error {

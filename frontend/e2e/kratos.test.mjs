@@ -81,6 +81,9 @@ test('lists Kratos sessions with people and places; polls ("checking every 2 s",
   await devices.getByRole('row').filter({ hasText: 'alice@example.test' }).first().waitFor({ timeout: 10_000 });
   assert.match(await page.getByRole('note').textContent(), /Ory Kratos has no device trust/);
   assert.equal(await page.getByRole('button', { name: 'Revoke trust' }).count(), 0);
+  // No device trust: no Trusted column, no trust filter, no actions column.
+  assert.equal(await devices.getByRole('columnheader', { name: /Trusted|Actions/ }).count(), 0);
+  assert.equal(await page.getByRole('combobox', { name: 'Show' }).count(), 0);
   await screenshot('devices');
   await page.getByRole('tab', { name: /^Sessions/ }).click();
 });
@@ -136,10 +139,46 @@ test('Sign out everywhere ends a person’s sessions and nobody else’s', async
   await page.getByRole('tab', { name: /^Sessions/ }).click();
 });
 
+test('Terminate all ends every session one by one, showing how far it got', async () => {
+  for (const ip of ['192.0.2.61', '192.0.2.62', '192.0.2.63']) {
+    s[ip] = await kratos.login('alice@example.test', { userAgent: FIREFOX_WINDOWS, ip });
+  }
+  await rowOf('192.0.2.63').first().waitFor({ timeout: 15_000 });
+  const active = Number((await page.getByRole('tab', { name: /^Sessions/ }).textContent()).replace(/\D/g, ''));
+  assert.ok(active >= 4, `active sessions: ${active}`);
+  await page.getByRole('button', { name: 'Terminate all sessions' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Terminate all sessions?' });
+  await dialog.waitFor();
+  // An admin key is no session: every active one ends, none is kept.
+  assert.match(await dialog.textContent(), new RegExp(`This ends ${active} active sessions`));
+  assert.equal(await dialog.getByRole('checkbox', { name: 'Keep my own session' }).count(), 0);
+  // The progress shows while the sessions end and is gone when the dialog
+  // closes: a recorder keeps every text it showed.
+  await page.evaluate(() => {
+    window.__progress = [];
+    new MutationObserver(() => {
+      const bar = document.querySelector('progress[aria-label="Ending sessions"]');
+      const text = bar?.parentElement?.textContent?.trim();
+      if (text && window.__progress.at(-1) !== text) window.__progress.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  await dialog.getByRole('button', { name: 'Terminate all sessions' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: 30_000 });
+  const seen = await page.evaluate(() => window.__progress);
+  assert.ok(seen.includes(`Ending sessions… ${active} of ${active}`), JSON.stringify(seen));
+  await page.getByRole('status').filter({ hasText: new RegExp(`Terminated ${active} sessions\\.`) }).waitFor();
+  for (const ip of ['192.0.2.61', '192.0.2.62', '192.0.2.63']) assert.equal(await kratos.whoami(s[ip].token), false);
+  assert.equal(await kratos.whoami(s.aliceFirefox.token), false);
+});
+
 test('offline review after Kratos is stopped', async () => {
+  s.late = await kratos.login('alice@example.test', { userAgent: FIREFOX_WINDOWS, ip: '203.0.113.70', city: 'Berlin', country: 'DE' });
+  await rowOf('203.0.113.70').first().waitFor({ timeout: 15_000 });
   await kratos.stop();
   const banner = page.getByRole('status').filter({ hasText: /Offline —/ });
   await banner.waitFor({ timeout: 30_000 });
+  assert.match(await banner.textContent(), /Ory Kratos cannot be reached/);
+  assert.doesNotMatch(await banner.textContent(), /platform/);
   await rowOf('Firefox 133 on Windows').first().waitFor();
   assert.ok((await rowOf('Berlin, DE').count()) >= 1);
   const terminate = sessionsTable().getByRole('button', { name: 'Terminate' }).first();

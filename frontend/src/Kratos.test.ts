@@ -118,6 +118,64 @@ describe('a Kratos profile', () => {
     expect(screen.getByRole('note')).toHaveTextContent('Ory Kratos has no device trust');
   });
 
+  it('Terminate all counts every active session, shows "Ending sessions… N of M" while it runs, then the result', async () => {
+    const { user } = await renderKratos();
+    const active = fake.sessions.filter((r) => r.status === 'active').length;
+    await user.click(screen.getByRole('button', { name: 'Terminate all sessions' }));
+    const dialog = await screen.findByRole('dialog', { name: /Terminate all/ });
+    // No own session to keep: all of them end, not one fewer.
+    expect(dialog).toHaveTextContent(`This ends ${active.toLocaleString()} active sessions`);
+    let finish: () => void = () => {};
+    api.terminateAllSessions.mockImplementationOnce(
+      () => new Promise((resolve) => (finish = () => resolve({ terminated: active }))),
+    );
+    const typed = within(dialog).queryByRole('textbox', { name: /short name/ });
+    if (typed) await user.type(typed, 'kratos.example');
+    await user.click(within(dialog).getByRole('button', { name: 'Terminate all sessions' }));
+    await waitFor(() => expect(api.terminateAllSessions).toHaveBeenCalled());
+    api.emit('sessions:terminate-progress', { done: 3, total: active });
+    const bar = await within(dialog).findByRole('progressbar', { name: 'Ending sessions' });
+    expect(bar).toHaveAttribute('value', '3');
+    expect(within(dialog).getByRole('status')).toHaveTextContent(`Ending sessions… 3 of ${active.toLocaleString()}`);
+    finish();
+    expect(await screen.findByText(`Terminated ${active.toLocaleString()} sessions.`)).toBeInTheDocument();
+    expect(screen.queryByText(/your own session stays signed in/)).not.toBeInTheDocument();
+  });
+
+  it('names Ory Kratos, not the platform, when it cannot be reached', async () => {
+    await renderKratos(() => {
+      fake.offline = true;
+      fake.snapshotAt = new Date(Date.now() - 5 * 60_000).toISOString();
+      fake.sync = { ...fake.sync, online: false };
+    });
+    const banner = await screen.findByText(/Ory Kratos cannot be reached/);
+    expect(banner.closest('#offline-banner')).not.toHaveTextContent('platform');
+    expect(screen.getAllByRole('button', { name: 'Terminate' })[0]).toHaveAttribute('title', 'Unavailable while offline: Ory Kratos cannot be reached.');
+  });
+
+  it('an audit event of the workstation names its actor once, by e-mail', async () => {
+    const { user } = await renderKratos(() => {
+      fake.audit = [
+        {
+          id: 'w1',
+          at: new Date().toISOString(),
+          actor: { id: 'sec@example.test', name: 'sec@example.test', email: 'sec@example.test' },
+          action: 'session.terminate',
+          target_id: 's1',
+          target_label: 'Chrome on macOS',
+          count: 1,
+          reason: 'lost laptop',
+        } as (typeof fake.audit)[number],
+      ];
+    });
+    await user.click(screen.getByRole('tab', { name: 'Audit log' }));
+    const log = await screen.findByRole('table', { name: 'Actions taken from this workstation' });
+    await user.click(await within(log).findByRole('button', { name: /lost laptop/ }));
+    const panel = screen.getByRole('complementary', { name: 'Audit event' });
+    expect(within(log).getAllByText('sec@example.test')).toHaveLength(1);
+    expect(panel.textContent!.split('sec@example.test')).toHaveLength(2);
+  });
+
   it('the Audit log tab shows "Actions taken from this workstation"', async () => {
     const { user } = await renderKratos();
     await user.click(screen.getByRole('tab', { name: 'Audit log' }));

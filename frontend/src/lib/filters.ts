@@ -15,6 +15,13 @@ function place(v: string, what: string): string {
   return v === UNKNOWN ? `Unknown ${what}` : v;
 }
 
+/**
+ * A country or platform key of the overview's counts as a filter value
+ * ('' — not known — travels as '-') and as people read it.
+ */
+export const keyValue = (k: string): string => (k === '' ? UNKNOWN : k);
+export const keyLabel = (k: string, what: string): string => (k === '' ? `Unknown ${what}` : k);
+
 /** The filters that narrow q, search and a status other than "active" included. */
 export function activeFilters(q: SessionFilter, personName = ''): ActiveFilter[] {
   const out: ActiveFilter[] = [];

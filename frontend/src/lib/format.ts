@@ -1,7 +1,8 @@
 // Times as people read them in a table: relative, with the exact time kept
 // for the title attribute.
 
-const exactFormat = new Intl.DateTimeFormat(undefined, {
+/** How an exact time reads, in whichever zone (settings.svelte.ts adds UTC). */
+export const EXACT_PARTS: Intl.DateTimeFormatOptions = {
   year: 'numeric',
   month: 'short',
   day: 'numeric',
@@ -9,7 +10,9 @@ const exactFormat = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
   second: '2-digit',
   timeZoneName: 'short',
-});
+};
+
+const exactFormat = new Intl.DateTimeFormat(undefined, EXACT_PARTS);
 
 export function toMillis(t: string | null | undefined): number | null {
   if (!t) return null;

@@ -3,7 +3,7 @@
 // Every component that shows a time asks `timeText` here, so the time
 // display setting (relative or exact, local or UTC) is read in one place.
 import { getSettings, saveSettings, type Settings } from './api';
-import { exactTime, relativeTime, toMillis } from './format';
+import { EXACT_PARTS, exactTime, relativeTime, toMillis } from './format';
 
 export const DEFAULT_SETTINGS: Settings = {
   retentionDays: 14,
@@ -34,16 +34,7 @@ class SettingsStore {
 
 export const settings = new SettingsStore();
 
-const utcExact = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  timeZone: 'UTC',
-  timeZoneName: 'short',
-});
+const utcExact = new Intl.DateTimeFormat(undefined, { ...EXACT_PARTS, timeZone: 'UTC' });
 
 /** The exact time in the chosen zone (for titles and the "exact" style). */
 export function exactText(t: string | null | undefined): string {
