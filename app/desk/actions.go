@@ -13,7 +13,7 @@ func platformOffline(err error) bool { return domain.IsUnreachable(err) }
 func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > domain.MaxReasonLen {
-		return "", &Error{Code: domain.KindInvalid, Message: "The reason is limited to 500 characters."}
+		return "", &Error{Code: domain.KindInvalid, Message: msgReasonTooLong}
 	}
 	return reason, nil
 }

@@ -15,6 +15,37 @@ import (
 	"sessiondesk/app/profile"
 	"sessiondesk/app/provider"
 	"sessiondesk/app/syncer"
+	"sessiondesk/backend/totp"
+)
+
+// The desk's own refusals (sign-in fields, what the cache does not hold, a
+// selection, a reason), worded here with every other sentence a person
+// reads from the Go side; the files that refuse name them.
+const (
+	msgChooseProvider    = "Choose the Sessions Desk platform or Ory Kratos."
+	msgEnterServer       = "Enter the platform's address."
+	msgEnterKratosServer = "Enter the Kratos admin API's address."
+	msgEnterOrg          = "Enter your organization."
+	msgEnterEmail        = "Enter your e-mail address."
+	msgEnterKratosEmail  = "Enter your e-mail address: it names you in this workstation's log of actions."
+	msgEnterPassword     = "Enter your password."
+	msgServerShape       = "The server address must look like https://host:port."
+	msgCAFileUnusable    = "The CA file cannot be used."
+	msgNoKeychain        = "No keychain: the cache is kept in memory for this run only."
+	msgNoSuchAccount     = "No such remembered account."
+	msgPersonNotCached   = "This person is not in the cached data."
+	msgSessionNotCached  = "This session is not in the cached data."
+	msgEventNotCached    = "This audit event is not in the cached data."
+	msgSelectionTooLarge = "The selection is too large."
+	msgSelectNone        = "Select at least one session."
+)
+
+var (
+	// msgReasonTooLong: the limit is the contract's (domain.MaxReasonLen).
+	msgReasonTooLong = fmt.Sprintf("The reason is limited to %d characters.", domain.MaxReasonLen)
+	// codeFormatMessage is what a code that is not 6 digits gets: how many
+	// the platform's codes have, from the platform's own rule (totp.Digits).
+	codeFormatMessage = fmt.Sprintf("The code has %d digits. Enter all %d digits from your authenticator app.", totp.Digits, totp.Digits)
 )
 
 // Error codes Desk produces itself (the platform's codes pass through).

@@ -63,7 +63,7 @@ func (w *Workspace) Person(userID string) (Person, error) {
 		}
 	}
 	if !found {
-		return Person{}, &Error{Code: domain.KindNotFound, Message: "This person is not in the cached data."}
+		return Person{}, &Error{Code: domain.KindNotFound, Message: msgPersonNotCached}
 	}
 	return p, nil
 }
@@ -84,7 +84,7 @@ type SessionDetails struct {
 func (w *Workspace) SessionDetails(id string) (SessionDetails, error) {
 	s, ok := w.sessions.Get(id)
 	if !ok {
-		return SessionDetails{}, &Error{Code: domain.KindNotFound, Message: "This session is not in the cached data."}
+		return SessionDetails{}, &Error{Code: domain.KindNotFound, Message: msgSessionNotCached}
 	}
 	s.Status = index.EffectiveStatus(&s, w.prov.Now())
 	s.Current = s.ID == w.Me().SessionID
@@ -126,7 +126,7 @@ type EndedSession struct {
 func (w *Workspace) EndedSessions(eventID string) ([]EndedSession, error) {
 	e, ok := w.audit.Get(eventID)
 	if !ok {
-		return nil, &Error{Code: domain.KindNotFound, Message: "This audit event is not in the cached data."}
+		return nil, &Error{Code: domain.KindNotFound, Message: msgEventNotCached}
 	}
 	return endedSessions(e.TargetIDs, w.sessions.Get), nil
 }
@@ -172,7 +172,7 @@ type SelectionSummary struct {
 // SummarizeSelection describes the selected sessions for the dialog.
 func (w *Workspace) SummarizeSelection(ids []string) (SelectionSummary, error) {
 	if len(ids) > MaxSelection {
-		return SelectionSummary{}, &Error{Code: domain.KindInvalid, Message: "The selection is too large."}
+		return SelectionSummary{}, &Error{Code: domain.KindInvalid, Message: msgSelectionTooLarge}
 	}
 	now := w.prov.Now()
 	own := w.Me().SessionID
@@ -247,7 +247,7 @@ func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason 
 		return SelectedResult{}, err
 	}
 	if len(ids) == 0 || len(ids) > MaxSelection {
-		return SelectedResult{}, &Error{Code: domain.KindInvalid, Message: "Select at least one session."}
+		return SelectedResult{}, &Error{Code: domain.KindInvalid, Message: msgSelectNone}
 	}
 	own := w.Me().SessionID
 	var res SelectedResult

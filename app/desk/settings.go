@@ -115,7 +115,7 @@ func (d *Desk) CacheInfo(ctx context.Context) (CacheInfo, error) {
 		info.RetentionDays = int(r / (24 * time.Hour))
 	}
 	if !kc.Persistent() {
-		info.KeychainNotice = "No keychain: the cache is kept in memory for this run only."
+		info.KeychainNotice = msgNoKeychain
 	}
 	if info.File != "" {
 		if info.Bytes, err = cache.Size(d.cfg.CacheDir, w.prof.ID); err != nil {
@@ -210,7 +210,7 @@ func (d *Desk) RemoveProfile(ctx context.Context, id string) error {
 	if _, ok, err := d.profiles.Get(id); err != nil {
 		return err
 	} else if !ok {
-		return &Error{Code: domain.KindNotFound, Message: "No such remembered account."}
+		return &Error{Code: domain.KindNotFound, Message: msgNoSuchAccount}
 	}
 	if d.SignedInAs(id) && d.signOut(ctx, true) {
 		defer d.emitAuth()

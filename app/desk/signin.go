@@ -8,7 +8,6 @@ package desk
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"sessiondesk/app/domain"
@@ -183,10 +182,6 @@ func (d *Desk) connector(p profile.Profile) (provider.Connector, error) {
 	return platformd.Dial(p.ServerURL, d.clientOptions(p.CAFile))
 }
 
-// codeFormatMessage is what a code that is not 6 digits gets: how many the
-// platform's codes have, from the platform's own rule (totp.Digits).
-var codeFormatMessage = fmt.Sprintf("The code has %d digits. Enter all %d digits from your authenticator app.", totp.Digits, totp.Digits)
-
 // wellFormedCode reports whether code can be a code at all: totp.Digits
 // ASCII digits.
 func wellFormedCode(code string) bool {
@@ -219,17 +214,17 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 		return d.signInKratos(ctx, req)
 	case profile.ProviderPlatformd:
 	default:
-		return d.State(), &Error{Code: domain.KindInvalid, Field: "provider", Message: "Choose the Sessions Desk platform or Ory Kratos."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "provider", Message: msgChooseProvider}
 	}
 	switch {
 	case strings.TrimSpace(req.ServerURL) == "":
-		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: "Enter the platform's address."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: msgEnterServer}
 	case req.Org == "":
-		return d.State(), &Error{Code: domain.KindInvalid, Field: "org", Message: "Enter your organization."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "org", Message: msgEnterOrg}
 	case req.Email == "":
-		return d.State(), &Error{Code: domain.KindInvalid, Field: "email", Message: "Enter your e-mail address."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "email", Message: msgEnterEmail}
 	case req.Password == "":
-		return d.State(), &Error{Code: domain.KindInvalid, Field: "password", Message: "Enter your password."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "password", Message: msgEnterPassword}
 	case req.TOTP != "" && !wellFormedCode(req.TOTP):
 		// Told here, not by the platform: it would answer "not valid" (and
 		// count a failed attempt) for what is only a mistyped length.
@@ -237,7 +232,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	}
 	opts := d.clientOptions(req.CAFile)
 	if _, err := httpx.ParseServerURL(req.ServerURL); err != nil {
-		msg := "The server address must look like https://host:port."
+		msg := msgServerShape
 		var pe *domain.Error
 		if errors.As(err, &pe) && messageOf(pe) != "" {
 			msg = messageOf(pe) // e.g. why plain http is refused
@@ -246,7 +241,7 @@ func (d *Desk) SignIn(ctx context.Context, req SignInRequest) (AuthState, error)
 	}
 	cn, err := platformd.Dial(req.ServerURL, opts)
 	if err != nil { // the address is fine, so it is the CA file
-		msg := "The CA file cannot be used."
+		msg := msgCAFileUnusable
 		var pe *domain.Error
 		if errors.As(err, &pe) && messageOf(pe) != "" {
 			msg = messageOf(pe)
@@ -318,9 +313,9 @@ func (d *Desk) openSignedIn(ctx context.Context, cn provider.Connector, p profil
 func (d *Desk) signInKratos(ctx context.Context, req SignInRequest) (AuthState, error) {
 	switch {
 	case strings.TrimSpace(req.ServerURL) == "":
-		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: "Enter the Kratos admin API's address."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "server", Message: msgEnterKratosServer}
 	case req.Email == "":
-		return d.State(), &Error{Code: domain.KindInvalid, Field: "email", Message: "Enter your e-mail address: it names you in this workstation's log of actions."}
+		return d.State(), &Error{Code: domain.KindInvalid, Field: "email", Message: msgEnterKratosEmail}
 	}
 	p := profile.NewKratos(req.ServerURL, req.Email)
 	p.CAFile = d.clientOptions(req.CAFile).CAFile
