@@ -14,6 +14,7 @@ import (
 	"sessiondesk/app/domain"
 	"sessiondesk/app/profile"
 	"sessiondesk/app/provider"
+	"sessiondesk/app/settings"
 	"sessiondesk/app/syncer"
 	"sessiondesk/backend/totp"
 )
@@ -39,6 +40,21 @@ const (
 	msgSelectionTooLarge = "The selection is too large."
 	msgSelectNone        = "Select at least one session."
 )
+
+// settingsFieldMessage says the bounds of a setting Validate refused.
+func settingsFieldMessage(field string) string {
+	switch field {
+	case "retentionDays":
+		return fmt.Sprintf("Keep cached data between %d and %d days.", settings.MinRetentionDays, settings.MaxRetentionDays)
+	case "syncIntervalSeconds":
+		return fmt.Sprintf("Sync every %d seconds to %d minutes.", int(settings.MinSyncInterval/time.Second), int(settings.MaxSyncInterval/time.Minute))
+	case "timeStyle":
+		return "Show times as relative or exact."
+	case "timeZone":
+		return "Show times in local time or UTC."
+	}
+	return "This setting is out of bounds."
+}
 
 var (
 	// msgReasonTooLong: the limit is the contract's (domain.MaxReasonLen).

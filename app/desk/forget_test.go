@@ -13,6 +13,7 @@ import (
 	"sessiondesk/app/internal/testbus"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/profile"
+	"sessiondesk/app/settings"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -277,5 +278,23 @@ func TestSettingsNotificationsOffAndRetentionApply(t *testing.T) {
 	}
 	if d.Settings().RetentionDays != 2 {
 		t.Fatal("a refused save changed the settings")
+	}
+	// Each refusal names its field and says the bounds in a sentence.
+	for _, tc := range []struct {
+		edit        func(*settings.Settings)
+		field, want string
+	}{
+		{func(s *settings.Settings) { s.RetentionDays = 31 }, "retentionDays", "Keep cached data between 1 and 30 days."},
+		{func(s *settings.Settings) { s.SyncIntervalSeconds = 5 }, "syncIntervalSeconds", "Sync every 10 seconds to 60 minutes."},
+		{func(s *settings.Settings) { s.TimeStyle = "sundial" }, "timeStyle", "Show times as relative or exact."},
+		{func(s *settings.Settings) { s.TimeZone = "Mars" }, "timeZone", "Show times in local time or UTC."},
+	} {
+		bad := s
+		tc.edit(&bad)
+		_, err := d.SaveSettings(context.Background(), bad)
+		var ue *desk.Error
+		if !errors.As(err, &ue) || ue.Field != tc.field || ue.Message != tc.want {
+			t.Errorf("%s out of bounds: %#v, want field %s and %q", tc.field, err, tc.field, tc.want)
+		}
 	}
 }

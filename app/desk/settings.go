@@ -61,7 +61,7 @@ func (d *Desk) SaveSettings(ctx context.Context, v settings.Settings) (settings.
 	if err := v.Validate(); err != nil {
 		var fe *settings.FieldError
 		errors.As(err, &fe)
-		return d.Settings(), &Error{Code: domain.KindInvalid, Field: fe.Field, Message: fe.Message, Err: err}
+		return d.Settings(), &Error{Code: domain.KindInvalid, Field: fe.Field, Message: settingsFieldMessage(fe.Field), Err: err}
 	}
 	oldR, oldI := d.retentionAndInterval()
 	wasShared := d.shared()

@@ -67,25 +67,25 @@ func (s Settings) SyncInterval() time.Duration {
 	return time.Duration(s.SyncIntervalSeconds) * time.Second
 }
 
-// FieldError names the field a Validate failure concerns.
+// FieldError names the field a Validate failure concerns; the app words
+// it for the person (desk/errors.go), with the bounds above.
 type FieldError struct {
-	Field   string
-	Message string
+	Field string
 }
 
-func (e *FieldError) Error() string { return e.Message }
+func (e *FieldError) Error() string { return "settings: " + e.Field + " is out of bounds" }
 
 // Validate reports the first field out of its bounds.
 func (s Settings) Validate() error {
 	switch {
 	case s.RetentionDays < MinRetentionDays || s.RetentionDays > MaxRetentionDays:
-		return &FieldError{"retentionDays", fmt.Sprintf("Keep cached data between %d and %d days.", MinRetentionDays, MaxRetentionDays)}
+		return &FieldError{"retentionDays"}
 	case s.SyncIntervalSeconds < int(MinSyncInterval/time.Second) || s.SyncIntervalSeconds > int(MaxSyncInterval/time.Second):
-		return &FieldError{"syncIntervalSeconds", fmt.Sprintf("Sync every %d seconds to %d minutes.", int(MinSyncInterval/time.Second), int(MaxSyncInterval/time.Minute))}
+		return &FieldError{"syncIntervalSeconds"}
 	case s.TimeStyle != TimeRelative && s.TimeStyle != TimeExact:
-		return &FieldError{"timeStyle", "Show times as relative or exact."}
+		return &FieldError{"timeStyle"}
 	case s.TimeZone != ZoneLocal && s.TimeZone != ZoneUTC:
-		return &FieldError{"timeZone", "Show times in local time or UTC."}
+		return &FieldError{"timeZone"}
 	}
 	return nil
 }
