@@ -144,8 +144,9 @@ func permissionError(perm string) *Error {
 	return &Error{Code: domain.KindPermissionDenied, Message: fmt.Sprintf("Your role may not %s: that needs the permission %s.", permissionNeeds[perm], perm)}
 }
 
-// actionError turns a platform error into a user error and reacts to it.
-func (d *Desk) actionError(err error) error { return actionErrorFor(err, wholeAction) }
+// actionError turns an error of the identity system of kind
+// (profile.Profile.Provider) into a user error.
+func actionError(err error, kind string) error { return actionErrorFor(err, wholeAction, kind) }
 
 // outcome says what became of the part of an action that failed, so the
 // sentence is true: a single action changed nothing, but when a run of
@@ -171,22 +172,25 @@ var (
 	}
 )
 
-func actionErrorFor(err error, o outcome) error {
+// actionErrorFor words err for an action on the identity system of kind,
+// naming it ("Ory Kratos cannot be reached", not "the platform").
+func actionErrorFor(err error, o outcome, kind string) error {
+	name, _ := systemName(kind)
 	if domain.Answered(err) {
 		// The platform is there: busy (503), or the link broke off after
 		// it answered, when the action may well have been done.
 		var pe *domain.Error
 		if errors.As(err, &pe) {
-			msg := fmt.Sprintf("The platform is busy%s. %s in a moment.", o.so, o.retry)
+			msg := fmt.Sprintf("%s is busy%s. %s in a moment.", capitalized(name), o.so, o.retry)
 			if wait, ok := domain.RetryAfterOf(err); ok {
-				msg = fmt.Sprintf("The platform is busy%s. %s in %s.", o.so, o.retry, wait.Round(time.Second))
+				msg = fmt.Sprintf("%s is busy%s. %s in %s.", capitalized(name), o.so, o.retry, wait.Round(time.Second))
 			}
 			return &Error{Code: domain.KindUnavailable, Message: msg, Err: err}
 		}
-		return &Error{Code: domain.KindUnavailable, Message: fmt.Sprintf("The connection to the platform broke off while it answered, so %s; the next sync shows it.", o.uncertain), Err: err}
+		return &Error{Code: domain.KindUnavailable, Message: fmt.Sprintf("The connection to %s broke off while it answered, so %s; the next sync shows it.", name, o.uncertain), Err: err}
 	}
 	if domain.IsUnreachable(err) {
-		return &Error{Code: CodeOffline, Message: fmt.Sprintf("The platform cannot be reached%s. %s when you are back online.", o.so, o.retry), Err: err}
+		return &Error{Code: CodeOffline, Message: fmt.Sprintf("%s cannot be reached%s. %s when you are back online.", capitalized(name), o.so, o.retry), Err: err}
 	}
 	if errors.As(err, new(*domain.Error)) {
 		return UserError(err)

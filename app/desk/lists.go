@@ -216,7 +216,7 @@ func (w *Workspace) SyncStatus() syncer.Status {
 func (w *Workspace) SyncNow(ctx context.Context) (syncer.Status, error) {
 	st, err := w.sync.SyncNow(ctx)
 	if err != nil && !platformOffline(err) {
-		return st, actionErrorFor(err, wholeAction)
+		return st, actionErrorFor(err, wholeAction, w.prof.Provider)
 	}
 	// Offline is a state, shown in the status, not a failure of the call.
 	return st, nil

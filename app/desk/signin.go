@@ -296,7 +296,7 @@ func (d *Desk) openSignedIn(ctx context.Context, cn provider.Connector, p profil
 	me, err := authed.Me(ctx)
 	if err != nil {
 		authed.Close()
-		return d.actionError(err)
+		return actionError(err, p.Provider)
 	}
 	d.setMessage("")
 	if err := d.open(ctx, p, authed, &me, false); err != nil {

@@ -39,6 +39,12 @@ func TestKratosSyncStatusNamesKratosAndTheRealInterval(t *testing.T) {
 	if s, _ := ws(t, d).SyncNow(ctx); s.Online || s.LastError != "Ory Kratos cannot be reached." {
 		t.Fatalf("sync with Kratos stopped: online %v, last error %q", s.Online, s.LastError)
 	}
+	// An action says so too, naming Kratos, not "the platform".
+	_, err = ws(t, d).Terminate(ctx, "00000000-0000-0000-0000-000000000001", "")
+	const want = "Ory Kratos cannot be reached, so nothing was changed. Try again when you are back online."
+	if ue := desk.UserError(err); ue == nil || ue.Message != want {
+		t.Fatalf("terminate with Kratos stopped: %v, want %q", err, want)
+	}
 }
 
 // The same status on the platform says "the platform", and every note

@@ -88,5 +88,5 @@ func (w *Workspace) failAs(err error, o outcome) error {
 	if domain.Answered(err) {
 		w.sync.Trigger() // an answer that broke off may hide a change
 	}
-	return actionErrorFor(err, o)
+	return actionErrorFor(err, o, w.prof.Provider)
 }
