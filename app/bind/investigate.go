@@ -1,7 +1,6 @@
 package bind
 
 import (
-	"context"
 	"strconv"
 
 	"sessiondesk/app/desk"
@@ -90,12 +89,8 @@ func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
 // TerminateSelected ends the chosen sessions, up to 1,000 per request to the
 // platform, emitting EventTerminateProgress after each batch.
 func (s *SessionsService) TerminateSelected(ids []string, reason string) (SelectedResult, error) {
-	// Many batches may take longer than one call's timeout; each request
-	// has its own budget in the client.
-	ctx := s.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	// Many batches may take longer than one call's timeout.
+	ctx := s.window()
 	w, err := s.d.Workspace()
 	if err != nil {
 		return SelectedResult{}, uiError(err)

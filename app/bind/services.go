@@ -22,12 +22,18 @@ type base struct {
 // start is called once the window exists (see Start).
 func (b *base) start(ctx context.Context) { b.ctx = ctx }
 
-func (b *base) call() (context.Context, context.CancelFunc) {
-	ctx := b.ctx
-	if ctx == nil {
-		ctx = context.Background()
+// window is the window's context (Background before the window exists),
+// without a time limit: for the actions that run one request after another
+// and must not be cut by one call's budget (each request has its own).
+func (b *base) window() context.Context {
+	if b.ctx == nil {
+		return context.Background()
 	}
-	return context.WithTimeout(ctx, callTimeout)
+	return b.ctx
+}
+
+func (b *base) call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.window(), callTimeout)
 }
 
 // AuthService signs in and out and tells who is signed in.
@@ -139,12 +145,8 @@ func (s *SessionsService) Terminate(id string, reason string) (domain.Session, e
 // EventTerminateProgress as they end.
 func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (TerminateAllResult, error) {
 	// No callTimeout: on Kratos the sessions end one request each, which for
-	// a large organization outlasts one call's budget; each request has its
-	// own budget in the client.
-	ctx := s.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	// a large organization outlasts one call's budget.
+	ctx := s.window()
 	w, err := s.d.Workspace()
 	if err != nil {
 		return TerminateAllResult{}, uiError(err)
