@@ -2,8 +2,10 @@ package index
 
 import (
 	"bytes"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Query is one list request.
@@ -167,28 +169,62 @@ func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) []int32 {
 // search marks (one bit a row) the rows whose text contains needle. One
 // scan of the contiguous blob (vectorized by bytes.Index) beats 100,000
 // separate strings.Contains calls on scattered strings by several times.
+// A large table is scanned in parts on every core: each part is whole
+// 64-row words of hit, so the parts never write the same word.
 func (s *snapshot[T]) search(needle string) []uint64 {
-	hit := make([]uint64, (len(s.rows)+63)/64)
+	n := len(s.rows)
+	hit := make([]uint64, (n+63)/64)
 	nb := []byte(needle)
-	pos := 0
-	for pos < len(s.blob) {
-		j := bytes.Index(s.blob[pos:], nb)
+	parts := min(runtime.GOMAXPROCS(0), n/parallelRows+1)
+	if parts <= 1 {
+		s.searchRows(nb, 0, n, hit)
+		return hit
+	}
+	step := (n/parts + 63) &^ 63
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += step {
+		wg.Go(func() { s.searchRows(nb, lo, min(lo+step, n), hit) })
+	}
+	wg.Wait()
+	return hit
+}
+
+// parallelRows is about where splitting a search pays for its goroutines.
+const parallelRows = 100_000
+
+// searchRows marks the rows in [lo, hi) whose text contains needle.
+func (s *snapshot[T]) searchRows(needle []byte, lo, hi int, hit []uint64) {
+	end := len(s.blob)
+	if hi < len(s.starts) {
+		end = int(s.starts[hi])
+	}
+	row := lo
+	pos := int(s.starts[lo])
+	for pos < end {
+		j := bytes.Index(s.blob[pos:end], needle)
 		if j < 0 {
-			break
+			return
 		}
 		abs := int32(pos + j)
-		// The row holding abs: the last start <= abs.
-		row, found := slices.BinarySearch(s.starts, abs)
-		if !found {
-			row--
+		// The row holding abs, the last start <= abs: a few steps ahead
+		// when hits are dense, else a binary search.
+		for k := 0; k < 4 && row+1 < hi && s.starts[row+1] <= abs; k++ {
+			row++
+		}
+		if row+1 < hi && s.starts[row+1] <= abs {
+			r, found := slices.BinarySearch(s.starts[row:hi], abs)
+			if !found {
+				r--
+			}
+			row += r
 		}
 		hit[row/64] |= 1 << (row % 64)
-		if row+1 >= len(s.starts) {
-			break
+		row++
+		if row >= hi {
+			return
 		}
-		pos = int(s.starts[row+1])
+		pos = int(s.starts[row])
 	}
-	return hit
 }
 
 // narrow keeps, in order, the rows of base whose text contains needle.

@@ -54,6 +54,7 @@ func (s *snapshot[T]) text(i int) []byte {
 func (t *Table[T]) build(version uint64, rows []T) *snapshot[T] {
 	s := &snapshot[T]{version: version, rows: rows, starts: make([]int32, len(rows)), orders: t.newOrders()}
 	s.ids = newIDTable(len(rows))
+	s.blob = make([]byte, 0, t.blobSize(rows))
 	for i := range rows {
 		s.starts[i] = int32(len(s.blob))
 		s.blob = appendLower(s.blob, t.spec.Text(&rows[i]))
@@ -67,6 +68,22 @@ func (t *Table[T]) build(version uint64, rows []T) *snapshot[T] {
 		}
 	}
 	return s
+}
+
+// blobSize estimates the blob of rows from a sample, with a little room:
+// growing by append would leave up to a quarter of it unused.
+func (t *Table[T]) blobSize(rows []T) int {
+	const sample = 512
+	if len(rows) == 0 {
+		return 0
+	}
+	step := max(len(rows)/sample, 1)
+	size, seen := 0, 0
+	for i := 0; i < len(rows); i += step {
+		size += len(t.spec.Text(&rows[i])) + 1
+		seen++
+	}
+	return size / seen * len(rows) * 33 / 32
 }
 
 func (t *Table[T]) newOrders() map[string]*order {
