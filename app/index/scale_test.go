@@ -12,6 +12,8 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/backend/seed"
+	"sessiondesk/backend/useragent"
 )
 
 // The scale benchmarks hold organizations shaped like backend/seed's large
@@ -19,26 +21,29 @@ import (
 // documentation-range IPs) at 100,000 and 1,000,000 sessions. Run them one
 // size at a time: -bench 'Scale.*/100k' needs ~1 GB, /1M ~3 GB.
 
+// The pools are backend/seed's, so that the rows look like the platform's.
 var (
-	scaleAgents = []string{
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
-		"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-		"SessionsDesk/1.0 (Linux x86_64)",
-	}
-	scaleClients = []string{"Firefox 133 on Windows", "Chrome 131 on Windows", "Safari 18.1 on macOS", "Firefox 133 on Linux", "Safari 18.1 on iOS", "Sessions Desk 1.0 on Linux"}
-	scalePlaces  = []string{"Berlin, DE", "Lisbon, PT", "Austin, US", "Toronto, CA", "Dublin, IE", "Madrid, ES", "Warsaw, PL", "London, GB", ""}
-	scaleFirst   = []string{"Amara", "Ben", "Chiara", "Dmitri", "Elif", "Farah", "Gustavo", "Hana", "Ingrid", "Joao"}
-	scaleLast    = []string{"Almeida", "Becker", "Castro", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ivanova"}
-	scaleSizes   = []struct {
+	scaleAgents = seed.UserAgents()
+	scalePlaces = seed.Locations()
+	scaleFirst  = seed.FirstNames()
+	scaleLast   = seed.LastNames()
+	scaleSizes  = []struct {
 		name                      string
 		sessions, devices, people int
 	}{{"100k", 100_000, 20_000, 5_000}, {"1M", 1_000_000, 200_000, 50_000}}
 	scaleSink      any // keeps a benchmark's tables live for -memprofile
 	sharedOrUnique = []bool{true, false}
 )
+
+// scaleClients are the platform's labels of the agents ("Firefox 133 on
+// Windows").
+func scaleClients() []string {
+	out := make([]string, len(scaleAgents))
+	for i, a := range scaleAgents {
+		out[i] = useragent.Parse(a).Label()
+	}
+	return out
+}
 
 // own returns s as the decoder without interning gives it: its own copy.
 func own(s string, shared bool) string {
@@ -57,15 +62,13 @@ func scalePeople(n int) []domain.Person {
 	return out
 }
 
-func scaleIP(r *rand.Rand) string {
-	switch r.IntN(8) {
-	case 0:
-		return fmt.Sprintf("198.51.100.%d", 1+r.IntN(254))
-	case 1, 2:
-		return fmt.Sprintf("2001:db8:%x::%x", r.IntN(0xffff), 1+r.IntN(0xffff))
-	default:
-		return fmt.Sprintf("203.0.113.%d", 1+r.IntN(254))
+// person is people's i-th row's person: shared, or its own copy.
+func person(people []domain.Person, i int, shared bool) domain.Person {
+	p := people[i%len(people)]
+	if !shared {
+		p = domain.Person{ID: own(p.ID, false), Email: own(p.Email, false), Name: own(p.Name, false)}
 	}
+	return p
 }
 
 // scaleSessions is n sessions of people (each ~n/len(people)). shared:
@@ -73,12 +76,10 @@ func scaleIP(r *rand.Rand) string {
 // interning decoder leaves them; otherwise every row holds its own copies.
 func scaleSessions(n int, people []domain.Person, shared bool, now time.Time) []domain.Session {
 	r := rand.New(rand.NewPCG(3, 4))
+	clients := scaleClients()
 	out := make([]domain.Session, n)
 	for i := range out {
-		p := people[i%len(people)]
-		if !shared {
-			p = domain.Person{ID: own(p.ID, false), Email: own(p.Email, false), Name: own(p.Name, false)}
-		}
+		p := person(people, i, shared)
 		dev := fmt.Sprintf("dev_%022d", (i%len(people))*4+r.IntN(4))
 		ua := r.IntN(len(scaleAgents))
 		created := now.Add(-time.Duration(r.IntN(6*24*3600)) * time.Second)
@@ -86,8 +87,8 @@ func scaleSessions(n int, people []domain.Person, shared bool, now time.Time) []
 		if r.IntN(10) == 0 {
 			st = domain.StatusTerminated
 		}
-		out[i] = domain.Session{ID: fmt.Sprintf("ses_%022d", i), User: p, DeviceID: &dev, IP: scaleIP(r),
-			UserAgent: own(scaleAgents[ua], shared), Client: own(scaleClients[ua], shared), Location: own(scalePlaces[r.IntN(len(scalePlaces))], shared),
+		out[i] = domain.Session{ID: fmt.Sprintf("ses_%022d", i), User: p, DeviceID: &dev, IP: seed.IP(r),
+			UserAgent: own(scaleAgents[ua], shared), Client: own(clients[ua], shared), Location: own(scalePlaces[r.IntN(len(scalePlaces))], shared),
 			CreatedAt: created, LastActiveAt: created.Add(time.Duration(r.IntN(3600)) * time.Second),
 			ExpiresAt: now.Add(time.Duration(r.IntN(48)-4) * time.Hour), UpdatedAt: created, Status: own(st, shared), MFA: r.IntN(3) != 0}
 	}
@@ -96,17 +97,15 @@ func scaleSessions(n int, people []domain.Person, shared bool, now time.Time) []
 
 func scaleDevices(m int, people []domain.Person, shared bool, now time.Time) []domain.Device {
 	r := rand.New(rand.NewPCG(5, 6))
+	clients := scaleClients()
 	out := make([]domain.Device, m)
 	for i := range out {
-		p := people[i%len(people)]
-		if !shared {
-			p = domain.Person{ID: own(p.ID, false), Email: own(p.Email, false), Name: own(p.Name, false)}
-		}
-		ua := r.IntN(len(scaleClients))
+		p := person(people, i, shared)
+		ua := r.IntN(len(scaleAgents))
 		first := now.Add(-time.Duration(r.IntN(30*24*3600)) * time.Second)
-		out[i] = domain.Device{ID: fmt.Sprintf("dev_%022d", i), User: p, Name: own(scaleClients[ua], shared),
-			Platform: own(index.ClientPlatform(scaleClients[ua]), shared), Trusted: r.IntN(4) == 0,
-			FirstSeenAt: first, LastSeenAt: first.Add(time.Hour), LastIP: scaleIP(r), UpdatedAt: first}
+		out[i] = domain.Device{ID: fmt.Sprintf("dev_%022d", i), User: p, Name: own(clients[ua], shared),
+			Platform: own(index.ClientPlatform(clients[ua]), shared), Trusted: r.IntN(4) == 0,
+			FirstSeenAt: first, LastSeenAt: first.Add(time.Hour), LastIP: seed.IP(r), UpdatedAt: first}
 	}
 	return out
 }
