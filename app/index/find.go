@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -142,10 +143,15 @@ func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) []int32 {
 	t.mu.Unlock()
 	perm := t.order(s, q.Sort)
 	var hit []uint64
+	room := len(perm)
 	if needle != "" {
 		hit = s.search(needle)
+		room = 0
+		for _, w := range hit { // sized once: a dense result would grow ~20 times
+			room += bits.OnesCount64(w)
+		}
 	}
-	matches := make([]int32, 0, min(len(perm), 1024))
+	matches := make([]int32, 0, room)
 	n := len(perm)
 	for k := 0; k < n; k++ {
 		i := perm[k]
