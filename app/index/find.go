@@ -182,6 +182,9 @@ func (s *snapshot[T]) search(needle string) []uint64 {
 	hit := make([]uint64, (n+63)/64)
 	nb := []byte(needle)
 	parts := min(runtime.GOMAXPROCS(0), n/parallelRows+1)
+	if n == 0 {
+		return hit
+	}
 	if parts <= 1 {
 		s.searchRows(nb, 0, n, hit)
 		return hit

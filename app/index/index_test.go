@@ -111,6 +111,9 @@ func TestFindAgreesWithNaive(t *testing.T) {
 
 func TestUpsertAndIPOrder(t *testing.T) {
 	tb := index.NewSessions()
+	if res := tb.Find(index.Query[domain.Session]{Search: "x", Limit: 10}, "ip"); res.Total != 0 {
+		t.Fatalf("empty table found %+v", res)
+	}
 	tb.Replace([]domain.Session{{ID: "a", IP: "10.0.0.10"}, {ID: "b", IP: "10.0.0.9"}, {ID: "c", IP: "2001:db8::1"}})
 	res := tb.Find(index.Query[domain.Session]{Sort: "ip", Limit: 10}, "ip")
 	if ids := []string{res.Items[0].ID, res.Items[1].ID, res.Items[2].ID}; !slices.Equal(ids, []string{"b", "a", "c"}) {
