@@ -287,17 +287,35 @@ func putSealed[T any](ctx context.Context, s *Store, tx *sql.Tx, table, kind, up
 
 // Sessions returns every cached session, decrypted.
 func (s *Store) Sessions(ctx context.Context) ([]domain.Session, error) {
-	return loadRows(ctx, s, "SELECT id, sealed FROM sessions", "session", decodeSession)
+	n, err := s.count(ctx, "sessions")
+	if err != nil {
+		return nil, err
+	}
+	return loadRows(ctx, s, sessionRows, n, "SELECT id, sealed FROM sessions")
 }
 
 // Devices returns every cached device, decrypted.
 func (s *Store) Devices(ctx context.Context) ([]domain.Device, error) {
-	return loadRows(ctx, s, "SELECT id, sealed FROM devices", "device", decodeDevice)
+	n, err := s.count(ctx, "devices")
+	if err != nil {
+		return nil, err
+	}
+	return loadRows(ctx, s, deviceRows, n, "SELECT id, sealed FROM devices")
 }
 
 // Audit returns the cached audit log, newest first.
 func (s *Store) Audit(ctx context.Context) ([]domain.AuditEvent, error) {
-	return loadRows(ctx, s, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC", "audit", decodeAudit)
+	return loadRows(ctx, s, auditRows, 0, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC")
+}
+
+// count is how many rows table holds (a hint: a write may come between it
+// and the read).
+func (s *Store) count(ctx context.Context, table string) (int, error) {
+	var n int
+	if err := s.conn().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("cache: count %s: %w", table, err)
+	}
+	return n, nil
 }
 
 // AuditKnown reports whether the event id is cached (the audit feed has no
