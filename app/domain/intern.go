@@ -17,7 +17,7 @@ import (
 // An Interner lives as long as one load or one sync: its table is dropped
 // with it, the shared strings stay with the rows.
 type Interner struct {
-	mu   sync.Mutex
+	mu     sync.Mutex
 	strs   map[string]string
 	ids    map[string]*string // device ids behind Session.DeviceID
 	people map[string]Person  // by id: one look-up for a person's three fields
