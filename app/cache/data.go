@@ -270,20 +270,51 @@ func putSealed[T any](ctx context.Context, s *Store, tx *sql.Tx, table, kind, up
 		return fmt.Errorf("cache: %s: %w", table, err)
 	}
 	defer stmt.Close()
-	blobs, err := s.seal.sealRows(kind, len(items), func(i int) string { return id(&items[i]) },
-		func(b []byte, i int) []byte { return encode(b, &items[i]) })
-	if err != nil {
-		return err
+	// Sealed a chunk at a time, the next chunk while this one is written:
+	// all of a full sync's blobs at once were another copy of every row
+	// (a third of a GB at a million sessions).
+	type chunk struct {
+		lo    int
+		blobs [][]byte
+		err   error
 	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		for lo := 0; lo < len(items); lo += sealChunk {
+			part := items[lo:min(lo+sealChunk, len(items))]
+			blobs, err := s.seal.sealRows(kind, len(part), func(i int) string { return id(&part[i]) },
+				func(b []byte, i int) []byte { return encode(b, &part[i]) })
+			select {
+			case chunks <- chunk{lo, blobs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	args := make([]any, 0, 8) // reused: ExecContext keeps no reference
-	for i := range items {
-		args = append(append(append(args[:0], id(&items[i])), clear(&items[i])...), blobs[i])
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("cache: %s: %w", table, err)
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
+		for j, blob := range c.blobs {
+			it := &items[c.lo+j]
+			args = append(append(append(args[:0], id(it)), clear(it)...), blob)
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("cache: %s: %w", table, err)
+			}
 		}
 	}
 	return nil
 }
+
+// sealChunk is how many rows putSealed seals ahead of the writes.
+const sealChunk = 8192
 
 // Sessions returns every cached session, decrypted.
 func (s *Store) Sessions(ctx context.Context) ([]domain.Session, error) {
