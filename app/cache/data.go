@@ -80,6 +80,15 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 	if err := tx.Commit(); err != nil {
 		return Applied{}, fmt.Errorf("cache: apply: %w", err)
 	}
+	if snap.Full {
+		// A full snapshot passes through the WAL whole: left there, the
+		// journal file stays as large as the database itself (SQLite reuses
+		// it, never shrinks it). The data is committed either way, so a
+		// checkpoint that cannot finish is only logged.
+		if _, err := s.conn().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			s.log.Info("cache: journal not truncated after a full sync", "err", err)
+		}
+	}
 	return out, nil
 }
 
