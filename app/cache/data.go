@@ -80,6 +80,15 @@ func (s *Store) Apply(ctx context.Context, snap Snapshot) (Applied, error) {
 	if err := tx.Commit(); err != nil {
 		return Applied{}, fmt.Errorf("cache: apply: %w", err)
 	}
+	if snap.Full {
+		// A full snapshot passes through the WAL whole: left there, the
+		// journal file stays as large as the database itself (SQLite reuses
+		// it, never shrinks it). The data is committed either way, so a
+		// checkpoint that cannot finish is only logged.
+		if _, err := s.conn().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			s.log.Info("cache: journal not truncated after a full sync", "err", err)
+		}
+	}
 	return out, nil
 }
 
@@ -270,34 +279,83 @@ func putSealed[T any](ctx context.Context, s *Store, tx *sql.Tx, table, kind, up
 		return fmt.Errorf("cache: %s: %w", table, err)
 	}
 	defer stmt.Close()
-	blobs, err := s.seal.sealRows(kind, len(items), func(i int) string { return id(&items[i]) },
-		func(b []byte, i int) []byte { return encode(b, &items[i]) })
-	if err != nil {
-		return err
+	// Sealed a chunk at a time, the next chunk while this one is written:
+	// all of a full sync's blobs at once were another copy of every row
+	// (a third of a GB at a million sessions).
+	type chunk struct {
+		lo    int
+		blobs [][]byte
+		err   error
 	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		for lo := 0; lo < len(items); lo += sealChunk {
+			part := items[lo:min(lo+sealChunk, len(items))]
+			blobs, err := s.seal.sealRows(kind, len(part), func(i int) string { return id(&part[i]) },
+				func(b []byte, i int) []byte { return encode(b, &part[i]) })
+			select {
+			case chunks <- chunk{lo, blobs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	args := make([]any, 0, 8) // reused: ExecContext keeps no reference
-	for i := range items {
-		args = append(append(append(args[:0], id(&items[i])), clear(&items[i])...), blobs[i])
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("cache: %s: %w", table, err)
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
+		for j, blob := range c.blobs {
+			it := &items[c.lo+j]
+			args = append(append(append(args[:0], id(it)), clear(it)...), blob)
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("cache: %s: %w", table, err)
+			}
 		}
 	}
 	return nil
 }
 
+// sealChunk is how many rows putSealed seals ahead of the writes.
+const sealChunk = 8192
+
 // Sessions returns every cached session, decrypted.
 func (s *Store) Sessions(ctx context.Context) ([]domain.Session, error) {
-	return loadRows(ctx, s, "SELECT id, sealed FROM sessions", "session", decodeSession)
+	n, err := s.count(ctx, "sessions")
+	if err != nil {
+		return nil, err
+	}
+	return loadRows(ctx, s, sessionRows, n, "SELECT id, sealed FROM sessions")
 }
 
 // Devices returns every cached device, decrypted.
 func (s *Store) Devices(ctx context.Context) ([]domain.Device, error) {
-	return loadRows(ctx, s, "SELECT id, sealed FROM devices", "device", decodeDevice)
+	n, err := s.count(ctx, "devices")
+	if err != nil {
+		return nil, err
+	}
+	return loadRows(ctx, s, deviceRows, n, "SELECT id, sealed FROM devices")
 }
 
 // Audit returns the cached audit log, newest first.
 func (s *Store) Audit(ctx context.Context) ([]domain.AuditEvent, error) {
-	return loadRows(ctx, s, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC", "audit", decodeAudit)
+	return loadRows(ctx, s, auditRows, 0, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC")
+}
+
+// count is how many rows table holds (a hint: a write may come between it
+// and the read).
+func (s *Store) count(ctx context.Context, table string) (int, error) {
+	var n int
+	if err := s.conn().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("cache: count %s: %w", table, err)
+	}
+	return n, nil
 }
 
 // AuditKnown reports whether the event id is cached (the audit feed has no

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
+
+	"sessiondesk/app/domain"
 )
 
 // Sealing and opening many rows. A full sync seals 100,000+ rows and opening
@@ -82,29 +85,83 @@ type openBatch struct {
 	offs []int32 // per row: id start, sealed start, sealed end (id ends where sealed starts)
 }
 
-// loadRows runs query (selecting id, sealed) and opens every row with
-// decode (the binary codec) or JSON (rows from an older build), in
-// parallel, keeping the query's order.
-func loadRows[T any](ctx context.Context, s *Store, query, kind string, decode func(string, *T) error, args ...any) ([]T, error) {
+// rowKind is how the rows of one table are opened.
+type rowKind[T any] struct {
+	kind   string // the sealing's associated data (see sealer)
+	decode func(string, *T) error
+	// own, when set, gives a batch's decoded rows strings of their own:
+	// repeated values shared through in, the rest copied. Without it every
+	// row's strings are slices of its batch's plaintext, which they keep
+	// alive whole (the user agent of every row, say).
+	own func(in *domain.Interner, rows []T)
+}
+
+var (
+	sessionRows = rowKind[domain.Session]{kind: "session", decode: decodeSession, own: func(in *domain.Interner, rows []domain.Session) {
+		in.Sessions(rows)
+		ownStrings(rows, func(s *domain.Session) [2]*string { return [2]*string{&s.ID, &s.IP} })
+	}}
+	deviceRows = rowKind[domain.Device]{kind: "device", decode: decodeDevice, own: func(in *domain.Interner, rows []domain.Device) {
+		in.Devices(rows)
+		ownStrings(rows, func(d *domain.Device) [2]*string { return [2]*string{&d.ID, &d.LastIP} })
+	}}
+	auditRows = rowKind[domain.AuditEvent]{kind: "audit", decode: decodeAudit}
+)
+
+// ownStrings copies the fields of rows that Interner leaves alone (id and
+// address) into one new string, off the plaintext they were sliced from.
+func ownStrings[T any](rows []T, fields func(*T) [2]*string) {
+	n := 0
+	for i := range rows {
+		for _, f := range fields(&rows[i]) {
+			n += len(*f)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := range rows {
+		for _, f := range fields(&rows[i]) {
+			b.WriteString(*f)
+		}
+	}
+	all, at := b.String(), 0
+	for i := range rows {
+		for _, f := range fields(&rows[i]) {
+			*f, at = all[at:at+len(*f)], at+len(*f)
+		}
+	}
+}
+
+// loadRows runs query (selecting id, sealed) and opens every row of rk in
+// parallel, keeping the query's order. expect is how many rows the query
+// is known to return (0: unknown): the rows are then decoded straight into
+// one slice of that size, instead of into batches copied together at the
+// end, which at a million sessions held both copies at once.
+func loadRows[T any](ctx context.Context, s *Store, rk rowKind[T], expect int, query string, args ...any) ([]T, error) {
 	rows, err := s.conn().QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("cache: load %s: %w", kind, err)
+		return nil, fmt.Errorf("cache: load %s: %w", rk.kind, err)
 	}
 	defer rows.Close()
 
 	work := make(chan *openBatch, 4)
-	wait := openBatches(s, kind, work, decode)
+	all := make([]T, max(expect, 0))
+	wait := openBatches(s, rk, all, work)
 	scanErr := batchRows(rows, work)
 	results, firstErr := wait()
 	if scanErr != nil {
-		return nil, fmt.Errorf("cache: load %s: %w", kind, scanErr)
+		return nil, fmt.Errorf("cache: load %s: %w", rk.kind, scanErr)
 	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	n := 0
-	for _, r := range results {
+	n, inPlace := 0, true
+	for seq, r := range results {
 		n += len(r)
+		inPlace = inPlace && seq*rowBatch+len(r) <= len(all)
+	}
+	if inPlace {
+		return all[:n:n], nil
 	}
 	out := make([]T, 0, n)
 	for _, r := range results {
@@ -113,16 +170,17 @@ func loadRows[T any](ctx context.Context, s *Store, query, kind string, decode f
 	return out, nil
 }
 
-// openBatches opens the batches sent to work on every CPU; wait (after
-// work is closed) returns the rows of each batch by its seq and the first
-// error.
-func openBatches[T any](s *Store, kind string, work <-chan *openBatch, decode func(string, *T) error) (wait func() ([][]T, error)) {
+// openBatches opens the batches sent to work on every CPU, each into its
+// place in all when it fits there; wait (after work is closed) returns the
+// rows of each batch by its seq and the first error.
+func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch) (wait func() ([][]T, error)) {
 	var (
 		mu       sync.Mutex
 		results  [][]T
 		firstErr error
 		wg       sync.WaitGroup
 	)
+	in := domain.NewInterner()
 	fail := func(err error) {
 		mu.Lock()
 		if firstErr == nil {
@@ -136,16 +194,25 @@ func openBatches[T any](s *Store, kind string, work <-chan *openBatch, decode fu
 			defer wg.Done()
 			var aad []byte
 			for b := range work {
-				out, err := openRowBatch(s.seal, kind, b, &aad, decode)
-				if err != nil {
+				n, lo := len(b.offs)/3, b.seq*rowBatch
+				var dst []T
+				if lo+n <= len(all) {
+					dst = all[lo : lo+n : lo+n]
+				} else {
+					dst = make([]T, n)
+				}
+				if err := openRowBatch(s.seal, rk, b, &aad, dst); err != nil {
 					fail(err)
 					continue
+				}
+				if rk.own != nil {
+					rk.own(in, dst)
 				}
 				mu.Lock()
 				for len(results) <= b.seq {
 					results = append(results, nil)
 				}
-				results[b.seq] = out
+				results[b.seq] = dst
 				mu.Unlock()
 			}
 		}()
@@ -184,9 +251,10 @@ func batchRows(rows *sql.Rows, work chan<- *openBatch) error {
 	return rows.Err()
 }
 
-// openRowBatch decrypts and decodes one batch. Every row's plaintext goes
-// into one buffer turned into one string, which the decoded fields slice.
-func openRowBatch[T any](sl *sealer, kind string, b *openBatch, aad *[]byte, decode func(string, *T) error) ([]T, error) {
+// openRowBatch decrypts and decodes one batch into out (one row each).
+// Every row's plaintext goes into one buffer turned into one string, which
+// the decoded fields slice (until rk.own gives them their own).
+func openRowBatch[T any](sl *sealer, rk rowKind[T], b *openBatch, aad *[]byte, out []T) error {
 	ns := sl.aead.NonceSize()
 	n := len(b.offs) / 3
 	plain := make([]byte, 0, len(b.buf))
@@ -195,31 +263,30 @@ func openRowBatch[T any](sl *sealer, kind string, b *openBatch, aad *[]byte, dec
 		idLo, sLo, sHi := b.offs[3*i], b.offs[3*i+1], b.offs[3*i+2]
 		sealed := b.buf[sLo:sHi]
 		if len(sealed) < ns {
-			return nil, errSealBroken
+			return errSealBroken
 		}
-		*aad = append(append(append((*aad)[:0], kind...), ':'), b.buf[idLo:sLo]...)
+		*aad = append(append(append((*aad)[:0], rk.kind...), ':'), b.buf[idLo:sLo]...)
 		var err error
 		plain, err = sl.aead.Open(plain, sealed[:ns], sealed[ns:], *aad)
 		if err != nil {
-			return nil, errSealBroken
+			return errSealBroken
 		}
 		ends[i] = len(plain)
 	}
 	text := string(plain)
-	out := make([]T, n)
 	start := 0
 	for i := range n {
 		row := text[start:ends[i]]
 		var err error
 		if len(row) > 0 && row[0] == codecV2 {
-			err = decode(row, &out[i])
+			err = rk.decode(row, &out[i])
 		} else {
 			err = json.Unmarshal(plain[start:ends[i]], &out[i])
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cache: decode %s: %w", kind, err)
+			return fmt.Errorf("cache: decode %s: %w", rk.kind, err)
 		}
 		start = ends[i]
 	}
-	return out, nil
+	return nil
 }

@@ -45,7 +45,7 @@ func (s *Store) SessionWindow(ctx context.Context, f SessionFilter, sort string,
 	}
 	where, args := f.where()
 	q := "SELECT id, sealed FROM sessions" + where + " ORDER BY " + sort + dir + ", id" + dir + " LIMIT ? OFFSET ?"
-	rows, err := loadRows(ctx, s, q, "session", decodeSession, append(args, max(limit, 0), max(offset, 0))...)
+	rows, err := loadRows(ctx, s, sessionRows, 0, q, append(args, max(limit, 0), max(offset, 0))...)
 	if err != nil {
 		return nil, 0, err
 	}

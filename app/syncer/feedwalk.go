@@ -22,6 +22,9 @@ type pending struct {
 	audit     feedWalk[domain.AuditEvent]
 	auditGap  feedWalk[domain.AuditEvent]
 	auditRest []string
+	// in shares the repeated strings of the rows gathered (see
+	// domain.Interner): a full sync holds every row until it is written.
+	in *domain.Interner
 }
 
 // feedWalk is one list read page by page: the rows so far, the cursor
@@ -49,6 +52,8 @@ type feed[T any] struct {
 	// stop, when set, ends the walk at the first row it holds true for;
 	// that row and the rest of its page are not kept.
 	stop func(T) bool
+	// intern, when set, is given each page's rows before they are kept.
+	intern func([]T)
 }
 
 // auditProbe is the size of a sync's first audit request.
@@ -125,6 +130,9 @@ func walkFeed[T any](ctx context.Context, s *Syncer, w *feedWalk[T], f feed[T]) 
 				items, w.done = items[:i], true
 				break
 			}
+		}
+		if f.intern != nil {
+			f.intern(items)
 		}
 		w.items = append(w.items, items...)
 		s.progress(f.phase, len(w.items))

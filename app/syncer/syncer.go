@@ -346,12 +346,12 @@ func (s *Syncer) syncOnce(ctx context.Context, forceFull bool) error {
 	}
 	s.pending = pend
 	s.progress("sessions", len(pend.sessions.items))
-	if err := walkFeed(ctx, s, &pend.sessions, feed[domain.Session]{phase: "sessions",
+	if err := walkFeed(ctx, s, &pend.sessions, feed[domain.Session]{phase: "sessions", intern: pend.in.Sessions,
 		list: pagesOf(s.cfg.Source.Sessions, since(st.SessionsMark))}); err != nil {
 		return err
 	}
 	s.progress("devices", len(pend.devices.items))
-	if err := walkFeed(ctx, s, &pend.devices, feed[domain.Device]{phase: "devices",
+	if err := walkFeed(ctx, s, &pend.devices, feed[domain.Device]{phase: "devices", intern: pend.in.Devices,
 		list: pagesOf(s.cfg.Source.Devices, since(st.DevicesMark))}); err != nil {
 		return err
 	}
@@ -378,7 +378,7 @@ func (s *Syncer) newPending(ctx context.Context, st cache.State) (*pending, erro
 	if err != nil {
 		return nil, err
 	}
-	pend := &pending{from: st}
+	pend := &pending{from: st, in: domain.NewInterner()}
 	if len(resume) > 0 {
 		pend.auditGap.cursor, pend.auditRest = resume[0], resume[1:]
 	} else {
