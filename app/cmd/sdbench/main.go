@@ -55,11 +55,11 @@ type config struct {
 	// appSync measures the app's sync, offline cache and overview (the "app"
 	// rows); false measures platformd alone, which at a million sessions
 	// saves the app's part of the run while platformd's rows are worked on.
-	appSync bool
-	attack       attackConfig
-	kratos       kratosConfig
-	cpuprofile   string // file for a CPU profile of the whole run; "" none
-	short        bool
+	appSync    bool
+	attack     attackConfig
+	kratos     kratosConfig
+	cpuprofile string // file for a CPU profile of the whole run; "" none
+	short      bool
 }
 
 func main() {
