@@ -71,7 +71,25 @@ func init() {
 		_, err := c.Exec(`PRAGMA wal_autocheckpoint = 0`, nil)
 		return err
 	}})
+	sql.Register(readerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec(`PRAGMA mmap_size = `+strconv.Itoa(readerMmapSize), nil)
+		return err
+	}})
 }
+
+// readerDriver opens the read connections with the database file mapped
+// into memory (mmap_size). At a million sessions the file is about 900 MB,
+// far over a reader's page cache, and a page of 1000 sessions in creation
+// order visits rows spread over the whole file: each missed page was a
+// read() into that cache. Mapped, a walk of every session took 23 s instead
+// of 40 s and the first page 1.2 ms instead of 2.4 ms (docs/bench.md). The
+// mapping shares the kernel's page cache, so it costs no memory of its own;
+// the writer keeps its private cache (mapped, its terminate-all was slower).
+const readerDriver = "sqlite3_platformd_reader"
+
+// readerMmapSize is the most of the file a reader maps; SQLite caps it at
+// its compile-time limit (2 GB in mattn/go-sqlite3) and reads the rest.
+const readerMmapSize = 4 << 30
 
 // checkpointDelay batches the checkpoints of bursts of small writes: at
 // most about one per checkpointDelay.
@@ -113,7 +131,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	d.wdb.SetMaxOpenConns(1)
 	d.wdb.SetMaxIdleConns(1)
 	d.wdb.SetConnMaxIdleTime(0)
-	if d.db, err = sql.Open("sqlite3", base+"&_cache_size=-65536"); err != nil {
+	if d.db, err = sql.Open(readerDriver, base+"&_cache_size=-65536"); err != nil {
 		d.wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
