@@ -48,6 +48,11 @@ func run() error {
 		return nil
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	stopDebug, err := startDebug(log)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	a, err := newApp(f, log)
 	if err != nil {
 		return err
