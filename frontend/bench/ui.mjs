@@ -10,6 +10,8 @@
 //                by the dev build on SESSIONDESK_DEBUG_ADDR)
 //   jsHeapBytes  the page's JS heap after a GC (CDP Runtime.getHeapUsage): the
 //                Chromium page that runs the same frontend, not the WebKit one
+// With UI_BENCH_SMAPS=DIR it also copies each process's /proc/PID/smaps
+// there, for a breakdown of the RSS by mapping (docs/bench.md).
 //
 // "Painted" is the first task after the animation frame that follows the
 // List answer for the new state: the browser paints between the two. The
