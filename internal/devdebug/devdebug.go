@@ -5,9 +5,10 @@
 //
 //	go tool pprof -sample_index=inuse_space http://127.0.0.1:PORT/debug/pprof/heap
 //
-// Only files built with the `dev` tag import it (main's debug_dev.go), so
-// production binaries carry neither it nor net/http/pprof; a test in the
-// root package holds that. The profiles show the program's insides to
+// In the app only files built with the `dev` tag import it (main's
+// debug_dev.go), so its production binaries carry neither it nor
+// net/http/pprof; a test in the root package holds that (platformd uses
+// AddPprof for its own --pprof listener). The profiles show the program's insides to
 // whoever can connect, hence loopback only.
 package devdebug
 
@@ -93,14 +94,20 @@ func ReadHeap() Heap {
 	}
 }
 
-// Handler serves /debug/pprof/ and /debug/heap.json.
-func Handler() http.Handler {
-	mux := http.NewServeMux()
+// AddPprof adds net/http/pprof's routes under /debug/pprof/ to mux: the
+// one list of them, for this package's server and platformd's --pprof.
+func AddPprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+}
+
+// Handler serves /debug/pprof/ and /debug/heap.json.
+func Handler() http.Handler {
+	mux := http.NewServeMux()
+	AddPprof(mux)
 	mux.HandleFunc("GET /debug/heap.json", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("gc") == "1" {
 			runtime.GC() // so that LiveBytes is the heap held now
