@@ -6,13 +6,19 @@
 //   keystrokeMs  key pressed in the search box → the new result painted
 //   listCallMs   each SessionsService.List round trip over the bindings
 //   goRssBytes   the app's Go process;  webRssBytes  its WebKit processes
+//   goHeap       the Go heap after a GC (internal/devdebug's heap.json, served
+//                by the dev build on SESSIONDESK_DEBUG_ADDR)
+//   jsHeapBytes  the page's JS heap after a GC (CDP Runtime.getHeapUsage): the
+//                Chromium page that runs the same frontend, not the WebKit one
+// With UI_BENCH_SMAPS=DIR it also copies each process's /proc/PID/smaps
+// there, for a breakdown of the RSS by mapping (docs/bench.md).
 //
 // "Painted" is the first task after the animation frame that follows the
 // List answer for the new state: the browser paints between the two. The
 // bound List method is wrapped to timestamp its answers; nothing else of
 // the page is touched, and the keys and clicks are real input events.
-import { readFileSync, readdirSync } from 'node:fs';
-import { startApp, signInThroughUI } from '../e2e/harness.mjs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { freePort, startApp, signInThroughUI } from '../e2e/harness.mjs';
 
 const url = process.env.PLATFORM_URL;
 const org = process.env.ORG ?? 'bigcorp';
@@ -56,7 +62,11 @@ function descendants(root) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-const app = await startApp({ args: ['-server', url, '-demo-new-device-every', '0'] });
+const debugAddr = `127.0.0.1:${await freePort()}`;
+const app = await startApp({
+  args: ['-server', url, '-demo-new-device-every', '0'],
+  env: { SESSIONDESK_DEBUG_ADDR: debugAddr },
+});
 try {
   const { page } = app;
   await signInThroughUI(page, { server: url, org, email: `admin@${org}.test` });
@@ -164,14 +174,36 @@ try {
   const pid = Number(await page.getByTestId('about-pid').textContent());
   await page.getByRole('button', { name: 'Close', exact: true }).click();
   const web = descendants(pid).filter((p) => /WebKit/.test(readFileSync(`/proc/${p}/comm`, 'utf8')));
+  if (process.env.UI_BENCH_SMAPS) {
+    for (const p of [pid, ...web]) {
+      const name = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      writeFileSync(`${process.env.UI_BENCH_SMAPS}/${name}-${p}.smaps`, readFileSync(`/proc/${p}/smaps`));
+    }
+  }
+  // RSS first: the GCs below would move it.
+  const goRssBytes = rssOf(pid);
+  const webRssBytes = web.reduce((n, p) => n + rssOf(p), 0);
+  // The probe's own records are the bench's, not the page's: drop them
+  // before the page's heap is weighed.
+  const listCallMs = await page.evaluate(() => window.__calls);
+  await page.evaluate(() => {
+    window.__answers = [];
+    window.__calls = [];
+  });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const goHeap = await (await fetch(`http://${debugAddr}/debug/heap.json?gc=1`)).json();
   const result = {
     paintMs,
     loadMs,
     keystrokeMs,
-    goRssBytes: rssOf(pid),
-    webRssBytes: web.reduce((n, p) => n + rssOf(p), 0),
+    goRssBytes,
+    webRssBytes,
     webProcesses: web.length,
-    listCallMs: await page.evaluate(() => window.__calls),
+    listCallMs,
+    goHeap,
+    jsHeapBytes: usedSize,
   };
   process.stdout.write(JSON.stringify(result) + '\n');
   process.stderr.write(`ui bench: paint p50 ${median(paintMs).toFixed(1)} ms, keystroke p50 ${median(keystrokeMs).toFixed(1)} ms\n`);

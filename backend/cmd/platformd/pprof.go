@@ -5,8 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"time"
+
+	"sessiondesk/internal/devdebug"
 )
 
 // loopback reports whether addr (HOST:PORT) names a loopback host, so the
@@ -28,11 +29,7 @@ func loopback(addr string) bool {
 // listens on and a stop function.
 func servePprof(addr string, log *slog.Logger) (string, func(), error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	devdebug.AddPprof(mux)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("pprof listen: %w", err)
