@@ -42,7 +42,6 @@ export class SyncFeed {
     // waiting for its rows, is stale.
     const newest = Math.max(toMillis(this.status?.lastSyncAt) ?? 0, toMillis(this.#rowsFor?.at) ?? 0);
     if (this.status && (toMillis(s.lastSyncAt) ?? 0) < newest) return;
-    if (s.syncing && (s.phase === 'sessions' || s.phase === 'devices')) this.counts[s.phase] = s.done;
     const gen = ++this.#gen;
     const at = s.lastSyncAt;
     if (!this.status || !at || at === this.status.lastSyncAt) {
@@ -64,6 +63,11 @@ export class SyncFeed {
   #show(s: SyncStatus) {
     const prev = this.status;
     this.status = s;
+    // Counted here, with the status they go with: a held status may be the
+    // next sync's first ("sessions", done 1), and counted on arrival it put
+    // "1 received; saving them to the offline cache" under the saving status
+    // of a first sync that had received 1,000,001.
+    if (s.syncing && (s.phase === 'sessions' || s.phase === 'devices')) this.counts[s.phase] = s.done;
     if (!s.syncing) this.counts = { sessions: 0, devices: 0 };
     this.#shown(s, prev);
   }

@@ -108,6 +108,23 @@ describe('SyncFeed', () => {
     expect(feed.counts).toEqual({ sessions: 0, devices: 0 });
   });
 
+  it('counts only the statuses it shows: the next sync, held behind a completed one, leaves the counts alone', async () => {
+    const r = rows();
+    const feed = new SyncFeed(r.load);
+    feed.offer(status({ syncing: true, phase: 'sessions', done: 1_000_001 }));
+    feed.offer(status({ syncing: true, phase: 'saving' }));
+    // The first sync completed, and the live stream's catch-up sync began:
+    // both wait for the rows of the first.
+    feed.offer(status({ lastSyncAt: at(2) }));
+    feed.offer(status({ lastSyncAt: at(2), syncing: true, phase: 'sessions', done: 1 }));
+    expect(feed.status?.phase).toBe('saving');
+    expect(feed.counts.sessions).toBe(1_000_001);
+    r.calls[0]();
+    await settle();
+    expect(feed.status?.done).toBe(1);
+    expect(feed.counts.sessions).toBe(1);
+  });
+
   it('stops waiting for rows that take too long', async () => {
     const r = rows();
     const feed = new SyncFeed(r.load, () => {}, 10);
