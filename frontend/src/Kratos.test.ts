@@ -6,6 +6,7 @@ import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import * as api from './test/fakeApi';
 import { fake, resetFake, signedIn, signedInKratos, signedOut } from './test/fakeApi';
+import { count } from './lib/format';
 
 vi.mock('./lib/api', () => import('./test/fakeApi'));
 
@@ -124,7 +125,7 @@ describe('a Kratos profile', () => {
     await user.click(screen.getByRole('button', { name: 'Terminate all sessions' }));
     const dialog = await screen.findByRole('dialog', { name: /Terminate all/ });
     // No own session to keep: all of them end, not one fewer.
-    expect(dialog).toHaveTextContent(`This ends ${active.toLocaleString()} active sessions`);
+    expect(dialog).toHaveTextContent(`This ends ${count(active)} active sessions`);
     let finish: () => void = () => {};
     api.terminateAllSessions.mockImplementationOnce(
       () => new Promise((resolve) => (finish = () => resolve({ terminated: active }))),
@@ -136,9 +137,9 @@ describe('a Kratos profile', () => {
     api.emit('sessions:terminate-progress', { done: 3, total: active });
     const bar = await within(dialog).findByRole('progressbar', { name: 'Ending sessions' });
     expect(bar).toHaveAttribute('value', '3');
-    expect(within(dialog).getByRole('status')).toHaveTextContent(`Ending sessions… 3 of ${active.toLocaleString()}`);
+    expect(within(dialog).getByRole('status')).toHaveTextContent(`Ending sessions… 3 of ${count(active)}`);
     finish();
-    expect(await screen.findByText(`Terminated ${active.toLocaleString()} sessions.`)).toBeInTheDocument();
+    expect(await screen.findByText(`Terminated ${count(active)} sessions.`)).toBeInTheDocument();
     expect(screen.queryByText(/your own session stays signed in/)).not.toBeInTheDocument();
   });
 

@@ -61,8 +61,28 @@ export function cacheAge(t: string | null | undefined, now: number): string {
   return `${Math.floor(h / 24)} d ago`;
 }
 
+/**
+ * The number format of counts for locale (the page's when undefined). Under
+ * the C/POSIX locale (LANG=C.UTF-8: servers, containers, CI, remote
+ * desktops) the web view's locale is en-US-POSIX, which groups no digits: at
+ * a million sessions the window read "1000001 sessions" and "Syncing
+ * sessions… 814000". A locale that leaves a million ungrouped gets English
+ * grouping instead; every other locale keeps its own ("1.000.001").
+ */
+export function countFormat(locale?: string): Intl.NumberFormat {
+  const own = new Intl.NumberFormat(locale);
+  return /^\d+$/.test(own.format(1_000_000)) ? new Intl.NumberFormat('en') : own;
+}
+
+const counts = countFormat();
+
+/** A count as every view shows it: "1,000,001". */
+export function count(n: number): string {
+  return counts.format(n);
+}
+
 export function plural(n: number, one: string, many = one + 's'): string {
-  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+  return `${count(n)} ${n === 1 ? one : many}`;
 }
 
 /** A session's status as every view shows it: "active" reads "Active". */

@@ -5,7 +5,7 @@
 // count, so a first sync says how many rows arrived so far, not "n of m",
 // unless the Go side ever reports a total.
 import { PROVIDER_KRATOS, type Profile, type SyncStatus } from './model';
-import { plural } from './format';
+import { count, plural } from './format';
 
 /** Rows received per list during the sync shown (the status's `done` resets per phase). */
 export interface SyncCounts {
@@ -13,7 +13,7 @@ export interface SyncCounts {
   devices: number;
 }
 
-const n = (x: number) => x.toLocaleString();
+const n = count;
 
 function soFar(done: number, total: number): string {
   return total > 0 ? `${n(done)} of ${n(total)}` : `${n(done)} so far`;
