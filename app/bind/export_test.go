@@ -2,6 +2,7 @@ package bind
 
 import (
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,7 +32,14 @@ func TestWriteCSVNeutralizesFormulasAfterAnySeparator(t *testing.T) {
 	}
 	records = append(records, []string{"plain", "Firefox 120 on Linux"}, []string{"ip", "2001:db8::1"})
 	path := filepath.Join(t.TempDir(), "out.csv")
-	if err := writeCSV(path, records); err != nil {
+	if err := writeCSV(path, records[0], func(write func([]string) error) error {
+		for _, r := range records[1:] {
+			if err := write(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
@@ -67,5 +75,49 @@ func TestCSVFieldQuotesEverySeparator(t *testing.T) {
 		if got := csvField(s); !strings.HasPrefix(got, `"`) || !strings.HasSuffix(got, `"`) {
 			t.Errorf("csvField(%q) = %q, want it quoted", s, got)
 		}
+	}
+}
+
+// orderDialogs records when the save dialog was asked, relative to the rows.
+type orderDialogs struct {
+	path string
+	log  *[]string
+}
+
+func (o orderDialogs) SaveFile(string, string) (string, error) {
+	*o.log = append(*o.log, "dialog")
+	return o.path, nil
+}
+
+// The save dialog comes before any row is read (at a million sessions the
+// rows took ~20 s), and a walk that fails leaves no file and its own error.
+func TestExportAsksFirstAndLeavesNoFileOnFailure(t *testing.T) {
+	var log []string
+	path := filepath.Join(t.TempDir(), "out.csv")
+	layout := csvLayout[string]{header: []string{"id"}, record: func(s string) []string { return []string{s} }}
+	walk := func(fail error) func(func(string) error) error {
+		return func(fn func(string) error) error {
+			log = append(log, "rows")
+			for _, id := range []string{"a", "b"} {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return fail
+		}
+	}
+	got, err := exportCSV(orderDialogs{path, &log}, "t", "n.csv", layout, walk(nil))
+	if err != nil || got != path || strings.Join(log, ",") != "dialog,rows" {
+		t.Fatalf("export: %q %v, order %v", got, err, log)
+	}
+	if raw, _ := os.ReadFile(path); string(raw) != "id\r\na\r\nb\r\n" {
+		t.Fatalf("file %q", raw)
+	}
+	broke := errors.New("the index went away")
+	if _, err := exportCSV(orderDialogs{path, &log}, "t", "n.csv", layout, walk(broke)); err != broke {
+		t.Fatalf("failed walk: %v, want its own error", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("a failed export left its file: %v", err)
 	}
 }

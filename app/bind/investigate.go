@@ -223,12 +223,14 @@ func (s *AuditService) Facets() (AuditFacets, error) {
 
 // ExportCSV writes every event matching q to a file the user picks.
 func (s *AuditService) ExportCSV(q AuditQuery) (string, error) {
-	return exportRows(s.base, s.exporter, "Export audit log", "audit-", func(w *desk.Workspace) ([]domain.AuditEvent, error) { return w.AllAudit(desk.AuditQuery(q)) }, auditCSV)
+	return exportRows(s.base, s.exporter, "Export audit log", "audit-", auditCSV, func(w *desk.Workspace, fn func(domain.AuditEvent) error) error {
+		return w.EachAudit(desk.AuditQuery(q), fn)
+	})
 }
 
-func auditCSV(rows []domain.AuditEvent) [][]string {
-	out := [][]string{{"id", "at", "action", "actor_email", "actor_name", "target_id", "target_email", "target_name", "target_label", "count", "reason"}}
-	for _, e := range rows {
+var auditCSV = csvLayout[domain.AuditEvent]{
+	header: []string{"id", "at", "action", "actor_email", "actor_name", "target_id", "target_email", "target_name", "target_label", "count", "reason"},
+	record: func(e domain.AuditEvent) []string {
 		var target, email, name string
 		if e.TargetID != nil {
 			target = *e.TargetID
@@ -236,8 +238,7 @@ func auditCSV(rows []domain.AuditEvent) [][]string {
 		if e.TargetUser != nil {
 			email, name = e.TargetUser.Email, e.TargetUser.Name
 		}
-		out = append(out, []string{e.ID, ts(e.At), e.Action, e.Actor.Email, e.Actor.Name, target, email, name, e.TargetLabel,
-			strconv.Itoa(e.Count), e.Reason})
-	}
-	return out
+		return []string{e.ID, ts(e.At), e.Action, e.Actor.Email, e.Actor.Name, target, email, name, e.TargetLabel,
+			strconv.Itoa(e.Count), e.Reason}
+	},
 }

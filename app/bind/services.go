@@ -161,7 +161,9 @@ func (s *SessionsService) TerminateAll(keepCurrent bool, reason string) (Termina
 // ExportCSV writes every session matching q (not only the window) to a file
 // the user picks; it returns the path, or "" when the dialog was cancelled.
 func (s *SessionsService) ExportCSV(q SessionQuery) (string, error) {
-	return exportRows(s.base, s.exporter, "Export sessions", "sessions-", func(w *desk.Workspace) ([]domain.Session, error) { return w.AllSessions(desk.SessionQuery(q)) }, sessionsCSV)
+	return exportRows(s.base, s.exporter, "Export sessions", "sessions-", sessionsCSV, func(w *desk.Workspace, fn func(domain.Session) error) error {
+		return w.EachSession(desk.SessionQuery(q), fn)
+	})
 }
 
 // DevicesService lists devices and revokes trust.
@@ -195,7 +197,9 @@ func (s *DevicesService) RevokeTrust(id string, reason string) (domain.Device, e
 
 // ExportCSV writes every device matching q to a file the user picks.
 func (s *DevicesService) ExportCSV(q DeviceQuery) (string, error) {
-	return exportRows(s.base, s.exporter, "Export devices", "devices-", func(w *desk.Workspace) ([]domain.Device, error) { return w.AllDevices(desk.DeviceQuery(q)) }, devicesCSV)
+	return exportRows(s.base, s.exporter, "Export devices", "devices-", devicesCSV, func(w *desk.Workspace, fn func(domain.Device) error) error {
+		return w.EachDevice(desk.DeviceQuery(q), fn)
+	})
 }
 
 // AuditService lists the cached audit log.
@@ -295,16 +299,12 @@ func (e *exporter) start(ctx context.Context) {
 	}
 }
 
-// exportRows writes the rows rows reads, as csv lays them out, to a file
+// exportRows writes the rows each walks, as layout lays them out, to a file
 // the user picks (title: the dialog's, prefix: the file name's); it returns
 // the path, or "" when the dialog was cancelled.
-func exportRows[T any](b base, e exporter, title, prefix string, rows func(*desk.Workspace) ([]T, error), csv func([]T) [][]string) (string, error) {
+func exportRows[T any](b base, e exporter, title, prefix string, layout csvLayout[T], each func(*desk.Workspace, func(T) error) error) (string, error) {
 	return withWorkspace(b.d, func(w *desk.Workspace) (string, error) {
-		rs, err := rows(w)
-		if err != nil {
-			return "", err
-		}
-		return exportCSV(e.dialogs, title, prefix+e.now().Format("2006-01-02")+".csv", csv(rs))
+		return exportCSV(e.dialogs, title, prefix+e.now().Format("2006-01-02")+".csv", layout, func(fn func(T) error) error { return each(w, fn) })
 	})
 }
 

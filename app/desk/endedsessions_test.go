@@ -32,7 +32,7 @@ func TestEndedSessionsOfABulkEventFromTheCacheOffline(t *testing.T) {
 		t.Fatalf("TerminateSelected: %+v %v", res, err)
 	}
 	syncNow(t, d)
-	events, err := ws(t, d).AllAudit(desk.AuditQuery{Action: domain.ActionSessionsTerminateSelected})
+	events, err := collect(ws(t, d).EachAudit, desk.AuditQuery{Action: domain.ActionSessionsTerminateSelected})
 	if err != nil || len(events) != 1 {
 		t.Fatalf("audit events of the sweep: %d %v", len(events), err)
 	}

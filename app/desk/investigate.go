@@ -149,15 +149,12 @@ func endedSessions(ids []string, lookup func(id string) (domain.Session, bool)) 
 // MatchingSessionIDs is the ID of every session matching q, in q's order:
 // "select all N matching".
 func (w *Workspace) MatchingSessionIDs(q SessionQuery) ([]string, error) {
-	rows, err := w.AllSessions(q)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(rows))
-	for i := range rows {
-		ids[i] = rows[i].ID
-	}
-	return ids, nil
+	var ids []string
+	err := w.EachSession(q, func(s domain.Session) error {
+		ids = append(ids, s.ID)
+		return nil
+	})
+	return ids, err
 }
 
 // SelectionSummary tells a confirmation dialog what a selection holds.
@@ -377,15 +374,16 @@ func (w *Workspace) FindAudit(q AuditQuery) (AuditPage, error) {
 	return page, nil
 }
 
-// AllAudit is every cached event matching q, for export.
-func (w *Workspace) AllAudit(q AuditQuery) ([]domain.AuditEvent, error) {
+// EachAudit calls fn with every cached event matching q, in q's order, and
+// stops at fn's first error (see EachSession).
+func (w *Workspace) EachAudit(q AuditQuery, fn func(domain.AuditEvent) error) error {
 	iq, err := auditQuery(q)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	iq.Offset, iq.Limit, iq.FilterKey = 0, w.audit.Len()+1, "export\x01"+iq.FilterKey
+	iq.FilterKey = "export\x01" + iq.FilterKey
 	defer w.audit.Forget()
-	return w.audit.Find(iq, "at").Items, nil
+	return w.audit.Each(iq, "at", fn)
 }
 
 // AuditFacets lists the filter values present in the cached audit log.

@@ -23,7 +23,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 	d := newEnv(t).Open(t)
 	signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
-	all, err := ws(t, d).AllSessions(desk.SessionQuery{Status: "all", Sort: "created_at"})
+	all, err := collect(ws(t, d).EachSession, desk.SessionQuery{Status: "all", Sort: "created_at"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestSessionFiltersCombine(t *testing.T) {
 		}
 	}
 	// Devices first seen in the last 24 h, and one person's devices.
-	devs, err := ws(t, d).AllDevices(desk.DeviceQuery{})
+	devs, err := collect(ws(t, d).EachDevice, desk.DeviceQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,4 +295,14 @@ func TestSignOutEverywhereAndPerson(t *testing.T) {
 			t.Errorf("country %q: bar %d, filtered list %d", b.Key, b.Count, page.Total)
 		}
 	}
+}
+
+// collect gathers the rows an Each method walks for q.
+func collect[Q, T any](each func(Q, func(T) error) error, q Q) ([]T, error) {
+	var out []T
+	err := each(q, func(r T) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
 }

@@ -78,39 +78,50 @@ func (w *Workspace) ListSessions(q SessionQuery) (SessionPage, error) {
 	return page, nil
 }
 
-// AllSessions is every row matching q (not only a window), for export.
-func (w *Workspace) AllSessions(q SessionQuery) ([]domain.Session, error) {
+// EachSession calls fn with every session matching q (not only a window),
+// in q's order, marked as findSessions marks them; it stops at fn's first
+// error. For an export and "select all N matching": one row at a time, not
+// a copy of every match (a million sessions).
+func (w *Workspace) EachSession(q SessionQuery, fn func(domain.Session) error) error {
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
 	now := w.prov.Now()
 	iq, err := sessionFilter(q, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	iq.Search, iq.Sort, iq.Desc, iq.Limit, iq.FilterKey = q.Search, q.Sort, q.Desc, w.sessions.Len()+1, "export"
+	iq.Search, iq.Sort, iq.Desc, iq.FilterKey = q.Search, q.Sort, q.Desc, "export"
 	if q.Sort == "" {
 		iq.Sort, iq.Desc = index.DefaultSessionSort, true
 	}
-	// An export must not leave its result as the remembered query (its
+	// The walk must not leave its result as the remembered query (its
 	// FilterKey does not carry the time).
 	defer w.sessions.Forget()
-	return w.findSessions(iq, now).Items, nil
+	ownID := w.Me().SessionID
+	return w.sessions.Each(iq, index.DefaultSessionSort, func(s domain.Session) error {
+		markSession(&s, now, ownID)
+		return fn(s)
+	})
 }
 
-// findSessions runs iq and marks each row with its status at now and
-// whether it is the signed-in session.
+// findSessions runs iq and marks each row with markSession.
 func (w *Workspace) findSessions(iq index.Query[domain.Session], now time.Time) index.Result[domain.Session] {
 	res := w.sessions.Find(iq, index.DefaultSessionSort)
-	// "current" was computed for whichever token fetched the row; the
-	// signed-in session is the one that counts now.
 	ownID := w.Me().SessionID
 	for i := range res.Items {
-		res.Items[i].Status = index.EffectiveStatus(&res.Items[i], now)
-		if ownID != "" {
-			res.Items[i].Current = res.Items[i].ID == ownID
-		}
+		markSession(&res.Items[i], now, ownID)
 	}
 	return res
+}
+
+// markSession sets s's status at now and whether it is the signed-in
+// session: "current" was computed for whichever token fetched the row; the
+// signed-in session (ownID) is the one that counts now.
+func markSession(s *domain.Session, now time.Time, ownID string) {
+	s.Status = index.EffectiveStatus(s, now)
+	if ownID != "" {
+		s.Current = s.ID == ownID
+	}
 }
 
 // DeviceQuery is a window of the devices list.
@@ -151,15 +162,14 @@ func (w *Workspace) ListDevices(q DeviceQuery) (DevicePage, error) {
 	return page, nil
 }
 
-// AllDevices is every row matching q, for export.
-func (w *Workspace) AllDevices(q DeviceQuery) ([]domain.Device, error) {
-	q.Offset, q.Limit = 0, w.devices.Len()+1
+// EachDevice calls fn with every device matching q, in q's order, and
+// stops at fn's first error (see EachSession).
+func (w *Workspace) EachDevice(q DeviceQuery, fn func(domain.Device) error) error {
 	iq, err := deviceQuery(q, w.prov.Now())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	iq.Limit = q.Limit
-	return w.devices.Find(iq, index.DefaultDeviceSort).Items, nil
+	return w.devices.Each(iq, index.DefaultDeviceSort, fn)
 }
 
 func deviceQuery(q DeviceQuery, now time.Time) (index.Query[domain.Device], error) {

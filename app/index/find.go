@@ -74,6 +74,26 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 	return res
 }
 
+// Each calls fn with every row matching q, in order, from one version of
+// the table (q.Offset and q.Limit are ignored), and stops at fn's first
+// error. It is Find for an export: at a million rows, a Find of them all
+// copied every row into one slice before the first was written out.
+func (t *Table[T]) Each(q Query[T], sortFallback string, fn func(T) error) error {
+	if ls := t.loading.Load(); ls != nil {
+		<-ls.done
+	}
+	s := t.cur.Load()
+	if _, ok := s.orders[q.Sort]; !ok {
+		q.Sort = sortFallback
+	}
+	for _, i := range t.matches(s, q) {
+		if err := fn(s.rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // matches is q's matching rows in order. A keystroke usually extends the
 // last search: when a remembered result of the same filter and order has a
 // needle the new one contains, only its rows are searched again.

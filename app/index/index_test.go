@@ -1,6 +1,7 @@
 package index_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -102,6 +103,23 @@ func TestFindAgreesWithNaive(t *testing.T) {
 				t.Fatalf("%+v offset %d: window differs", tc, off)
 			}
 		}
+		// Each walks every match in the same order, whatever the window.
+		var each []string
+		if err := tb.Each(q, index.DefaultSessionSort, func(s domain.Session) error { each = append(each, s.ID); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		exp := make([]string, 0, len(want))
+		for _, s := range want {
+			exp = append(exp, s.ID)
+		}
+		if !slices.Equal(each, exp) {
+			t.Fatalf("%+v: Each gave %d rows, want the %d matches in order", tc, len(each), len(exp))
+		}
+	}
+	stop := errors.New("stop")
+	seen := 0
+	if err := tb.Each(index.Query[domain.Session]{}, index.DefaultSessionSort, func(domain.Session) error { seen++; return stop }); err != stop || seen != 1 {
+		t.Fatalf("Each after an error: %v with %d rows, want it to stop at the first", err, seen)
 	}
 	active := tb.CountFacet("a", func(f index.Key) bool { return index.ActiveFacet(f, nowN) })
 	if want := len(naive(rows, "", true, now, byLast)); active != want {
