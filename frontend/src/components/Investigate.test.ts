@@ -172,9 +172,16 @@ describe('filters and selection', () => {
   it('"Select all N matching" takes every matching ID from the Go side', async () => {
     const { user, table } = await renderDesk();
     await user.click(within(rowOf(table, 'user3@acme.test')).getByRole('checkbox'));
+    // Held until the test lets it answer: meanwhile the bar says what runs.
+    let answer = (_: string[]) => {};
+    api.matchingSessionIds.mockImplementationOnce(() => new Promise((r) => (answer = r)));
     await user.click(screen.getByRole('button', { name: 'Select all 6 matching' }));
     expect(api.matchingSessionIds).toHaveBeenCalled();
+    expect(await screen.findByText('Selecting 6 sessions…')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Select all 6 matching' })).toBeNull();
+    answer(['s-0', 's-1', 's-2', 's-3', 's-4', 's-5']);
     expect(await screen.findByText((_, el) => el?.textContent === '6 sessions selected.')).toBeInTheDocument();
+    expect(screen.queryByText('Selecting 6 sessions…')).toBeNull();
   });
 });
 
