@@ -357,3 +357,29 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Terminate-all answers once every session has ended (15-30 s at a million
+// sessions): its attempt waits past FirstByteTimeout, where any other call
+// is cut. Before, every attempt was cut at 10 s and retried, and the
+// platform rolled each back.
+func TestTerminateAllWaitsLongerForItsAnswer(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	slow := 3 * fastOptions(nil).FirstByteTimeout
+	f, srv := newFaulty(t, p, func(n int32, w http.ResponseWriter, r *http.Request) bool {
+		time.Sleep(slow)
+		return false
+	})
+	c, _ := platformd.New(srv.URL, fastOptions(nil))
+	if _, err := c.WithToken(token).Me(context.Background()); !domain.IsUnreachable(err) {
+		t.Fatalf("a slow answer to Me: %v, want unreachable (cut at FirstByteTimeout)", err)
+	}
+	f.calls.Store(0)
+	out, err := c.WithToken(token).TerminateAll(context.Background(), true, "")
+	if err != nil || out.Terminated == 0 {
+		t.Fatalf("TerminateAll: %+v %v", out, err)
+	}
+	if n := f.calls.Load(); n != 1 {
+		t.Fatalf("TerminateAll took %d attempts, want the first to be waited for", n)
+	}
+}

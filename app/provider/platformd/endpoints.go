@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/backend/api"
 )
 
@@ -96,11 +97,18 @@ func (c *Client) TerminateSession(ctx context.Context, id, reason string) (api.S
 	return out, err
 }
 
+// TerminateAllAnswerWithin is how long terminate-all's answer may take: a
+// million sessions took the platform 15-30 s (docs/bench.md), several times
+// that on a loaded machine, against the 10 s any other answer gets.
+const TerminateAllAnswerWithin = 2 * time.Minute
+
 // TerminateAll ends every session of the caller's organization (keeping the
 // caller's own when keepCurrent). A repeat finds nothing left to end, so the
-// call is retried.
+// call is retried. The platform answers once every session has ended, so
+// the answer may take TerminateAllAnswerWithin.
 func (c *Client) TerminateAll(ctx context.Context, keepCurrent bool, reason string) (api.TerminateAllResponse, error) {
 	var out api.TerminateAllResponse
+	ctx = httpx.WithAnswerWithin(ctx, TerminateAllAnswerWithin)
 	err := c.do(ctx, retryIdempotent, http.MethodPost, api.BasePath+"/sessions/terminate-all", nil, api.TerminateAllRequest{KeepCurrent: &keepCurrent, Reason: reason}, &out)
 	return out, err
 }
