@@ -53,6 +53,9 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
 		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
 		CacheNotice: d.cacheLost, Words: syncWords{kind: p.Provider},
+		// After a full sync or the cache's load, the free heap they left
+		// goes back to the system (a GC off the UI's path; docs/bench.md).
+		Released: func() { syncer.ReleaseMemory(d.cfg.Log) },
 	})
 	if err := w.sync.Load(ctx); err != nil {
 		// The cache opened but a row does not decrypt: start it over.

@@ -99,8 +99,8 @@ func (s *Syncer) applyDelta(ctx context.Context, st cache.State, snap cache.Snap
 			s.cfg.Listener.Changed("audit")
 		}
 	}
-	if full || len(snap.Sessions) > 0 {
-		go s.cfg.Sessions.Warm(index.DefaultSessionSort)
+	if !full && len(snap.Sessions) > 0 {
+		s.warm() // a full sync's is started by syncOnce, with the release
 	}
 	s.announce(ctx, applied.NewDevices)
 	return nil

@@ -66,11 +66,15 @@ func (s *Syncer) load(ctx context.Context) error {
 	s.cfg.Sessions.Adopt(sess)
 	s.cfg.Devices.Adopt(devs)
 	s.cfg.Audit.Adopt(aud)
+	var warmed <-chan struct{}
 	if len(sess) > 0 {
-		go s.cfg.Sessions.Warm(index.DefaultSessionSort)
+		warmed = s.warm()
 	}
 	if err == nil {
 		err = s.cfg.Store.Verify(ctx)
+	}
+	if len(sess)+len(devs)+len(aud) > 0 {
+		s.release(warmed)
 	}
 	switch {
 	case err == nil:

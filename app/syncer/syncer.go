@@ -102,7 +102,13 @@ type Config struct {
 	CacheNotice func(lost *cache.Loss, err error)
 	// Words word the status (see Words); nil: technical text.
 	Words Words
-	Log   *slog.Logger
+	// Released is called when a large transient is over: a full sync's
+	// rows are in the index, or the cache's load is (see release). It runs
+	// in the background, never under the sync lock, after the sessions'
+	// default order is built: the place to hand the freed memory back to
+	// the system (ReleaseMemory). nil: nothing.
+	Released func()
+	Log      *slog.Logger
 }
 
 // Syncer runs the syncs of one signed-in profile.
@@ -367,7 +373,10 @@ func (s *Syncer) syncOnce(ctx context.Context, forceFull bool) error {
 	if err := s.applyDelta(ctx, st, snap); err != nil {
 		return err
 	}
-	s.pending = nil
+	s.pending = nil // the walk's pages and interner are garbage from here
+	if full {
+		s.release(s.warm())
+	}
 	return nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -59,7 +60,11 @@ type config struct {
 	attack     attackConfig
 	kratos     kratosConfig
 	cpuprofile string // file for a CPU profile of the whole run; "" none
-	short      bool
+	// appGOGC is the GC target of this process, where the app's side (sync,
+	// cache, index) runs; 0 leaves Go's default. Not GOGC in the
+	// environment: the platformd processes would inherit it.
+	appGOGC int
+	short   bool
 }
 
 func main() {
@@ -73,6 +78,9 @@ func run(args []string, stdout io.Writer) error {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
+	}
+	if cfg.appGOGC != 0 {
+		debug.SetGCPercent(cfg.appGOGC)
 	}
 	if cfg.cpuprofile != "" {
 		f, err := os.OpenFile(cfg.cpuprofile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
@@ -131,6 +139,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.kratos.runs, "kratos-runs", 0, "runs of the Kratos full sync and its floor (0: -runs)")
 	fs.BoolVar(&cfg.kratos.only, "kratos-only", false, "measure the Kratos rows only (with -kratos), skipping platformd's")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this `file`")
+	fs.IntVar(&cfg.appGOGC, "app-gogc", 0, "GC target (GOGC) of the bench process, where the app's side runs; 0: Go's default")
 	short := fs.Bool("short", false, "tiny sizes, one run: checks that the bench works, not how fast")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -227,6 +227,7 @@ func newKey() ([]byte, error) {
 func syncRuns(ctx context.Context, cfg config, raw *apiClient, client *platformd.Client, dir string, key []byte) ([]row, *syncedProfile, int, error) {
 	var syncs, fetches, floors []time.Duration
 	var peaks, lives []int64
+	var releases []time.Duration
 	var rowsWritten, sessionsSent int
 	var last *syncedProfile
 	for i := range cfg.runs {
@@ -259,8 +260,8 @@ func syncRuns(ctx context.Context, cfg config, raw *apiClient, client *platformd
 			return nil, last, 0, fmt.Errorf("full sync: %w", err)
 		}
 		syncs = append(syncs, time.Since(start))
-		peak, live := heap.end()
-		peaks, lives = append(peaks, peak), append(lives, live)
+		peak, live, release := heap.end()
+		peaks, lives, releases = append(peaks, peak), append(lives, live), append(releases, release)
 		if got, want := last.sessions.Len()+last.devices.Len(), rowsWritten; got != want {
 			return nil, last, 0, fmt.Errorf("full sync holds %d sessions and devices, the platform sent %d", got, want)
 		}
@@ -278,6 +279,8 @@ func syncRuns(ctx context.Context, cfg config, raw *apiClient, client *platformd
 		{"app sync", "ratio full sync / (fetch + decode + insert)", fmt.Sprintf("%.2f×", float64(s)/float64(f+fl)), "≤ 2×", fmt.Sprintf("%.2f× of decode + insert alone", float64(s)/float64(fl))},
 		{"app sync", "Go heap during the full sync: peak / live after, over the start", mib(peak) + " / " + mib(live), "",
 			fmt.Sprintf("median of %d; %d B per row live", len(peaks), live/int64(max(rowsWritten, 1)))},
+		{"app sync", "freed heap handed back after the full sync (GC + scavenge)", ms(median(releases)), "",
+			fmt.Sprintf("median of %d; syncer.ReleaseMemory, in the background after the sync", len(releases))},
 		{"app sync", "cache file size after the full sync", mib(size), "", fmt.Sprintf("%d bytes, %d B per row", size, size/int64(max(rowsWritten, 1)))},
 	}, last, sessionsSent, nil
 }

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"time"
+
+	"sessiondesk/app/syncer"
 )
 
 // heapWatch follows the Go heap of this process while a sync runs: the
@@ -46,14 +48,16 @@ func watchHeap() *heapWatch {
 	return w
 }
 
-// end stops sampling and returns the peak over the base, and what stays
-// live after a collection over the base (what the sync left in memory:
-// the indexes' rows).
-func (w *heapWatch) end() (peak, live int64) {
+// end stops sampling and returns the peak over the base, what stays live
+// after a collection over the base (what the sync left in memory: the
+// indexes' rows), and how long handing the freed heap back took, done as
+// the app does after a full sync (syncer.ReleaseMemory: its collection is
+// this one).
+func (w *heapWatch) end() (peak, live int64, release time.Duration) {
 	close(w.stop)
 	<-w.done
-	runtime.GC()
-	return int64(w.peak - w.base), int64(heapNow()) - int64(w.base)
+	release = syncer.ReleaseMemory(nil)
+	return int64(w.peak - w.base), int64(heapNow()) - int64(w.base), release
 }
 
 // medianInt is the median of xs (the upper one of an even count, as

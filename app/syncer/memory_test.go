@@ -1,0 +1,91 @@
+package syncer_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"sessiondesk/app/domain"
+	"sessiondesk/app/index"
+	"sessiondesk/app/provider/httpx"
+	"sessiondesk/app/provider/platformd"
+	"sessiondesk/app/syncer"
+	"sessiondesk/backend/platformtest"
+)
+
+// released counts Config.Released calls and checks that each comes while
+// nobody holds the sync lock.
+type released struct {
+	t        *testing.T
+	sessions *index.Table[domain.Session]
+	sync     *syncer.Syncer
+	calls    chan struct{}
+}
+
+func (r *released) hook() {
+	// Released must not run under the sync lock: a sync must be able to
+	// run now. (A deadlock here fails the test by its timeout.)
+	if _, err := r.sync.SyncNow(context.Background()); err != nil {
+		r.t.Errorf("sync from Released: %v", err)
+	}
+	r.calls <- struct{}{}
+}
+
+func (r *released) want(n int) {
+	r.t.Helper()
+	for i := range n {
+		select {
+		case <-r.calls:
+		case <-time.After(10 * time.Second):
+			r.t.Fatalf("Released called %d times, want %d", i, n)
+		}
+	}
+	select {
+	case <-r.calls:
+		r.t.Fatalf("Released called more than %d times", n)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// The freed memory is handed back after a full sync and after a load that
+// brought rows, not after a delta (small) or the load of an empty cache.
+func TestReleasedAfterFullSyncAndLoadOnly(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	c, _ := platformd.New(p.URL(), httpx.Options{})
+	c = c.WithToken(p.Login(t, "acme", "admin@acme.test").Token)
+	dir, key := t.TempDir(), newKey()
+
+	open := func() *released {
+		st := openCache(t, dir, key)
+		r := &released{t: t, sessions: index.NewSessions(), calls: make(chan struct{}, 4)}
+		r.sync = syncer.New(syncer.Config{Source: platformd.NewProvider(c), Store: st, Sessions: r.sessions,
+			Devices: index.NewDevices(), Audit: syncer.NewAuditTable(), Released: r.hook})
+		if err := r.sync.Load(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.sync.WaitLoaded(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := open()
+	r.want(0) // an empty cache: nothing was loaded
+	if _, err := r.sync.SyncNow(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.want(1) // the first sync is a full one (and the hook's own delta adds nothing)
+	if _, err := r.sync.SyncNow(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.want(0) // a delta
+	if _, err := r.sync.SyncFull(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.want(1)
+
+	r2 := open() // a new process: the cache's rows are loaded
+	r2.want(1)
+	if r2.sessions.Len() == 0 {
+		t.Fatal("nothing loaded")
+	}
+}
