@@ -34,7 +34,7 @@ func (w *Workspace) Person(userID string) (Person, error) {
 	p := Person{IsMe: w.Me().User.ID == userID}
 	found := false
 	nowNano := w.prov.Now().UnixNano()
-	for _, s := range w.sessions.All() {
+	for s := range w.sessions.All() {
 		if s.User.ID == userID {
 			p.User, found = s.User, true
 			p.Sessions++
@@ -43,14 +43,14 @@ func (w *Workspace) Person(userID string) (Person, error) {
 			}
 		}
 	}
-	for _, dev := range w.devices.All() {
+	for dev := range w.devices.All() {
 		if dev.User.ID == userID {
 			p.User, found = dev.User, true
 			p.Devices++
 		}
 	}
 	if !found {
-		for _, e := range w.audit.All() {
+		for e := range w.audit.All() {
 			switch {
 			case e.TargetUser != nil && e.TargetUser.ID == userID:
 				p.User, found = *e.TargetUser, true
@@ -95,13 +95,13 @@ func (w *Workspace) SessionDetails(id string) (SessionDetails, error) {
 		}
 	}
 	if s.TerminatedAt != nil {
-		for _, e := range w.audit.All() {
+		for e := range w.audit.All() {
 			byTarget := e.Action == domain.ActionSessionTerminate && e.TargetID != nil && *e.TargetID == s.ID ||
 				slices.Contains(e.TargetIDs, s.ID)
 			byTime := e.At.Equal(*s.TerminatedAt) && e.Action != domain.ActionSessionTerminate && e.Action != domain.ActionDeviceUntrust
 			if byTarget || byTime {
-				e := e
-				out.Ended = &e
+				ended := *e // a copy: the index's rows are shared with every reader
+				out.Ended = &ended
 				break
 			}
 		}
@@ -391,7 +391,7 @@ func (w *Workspace) AuditFacets() (AuditFacets, error) {
 	actions := map[string]bool{}
 	actors := map[string]domain.Person{}
 	targets := map[string]domain.Person{}
-	for _, e := range w.audit.All() {
+	for e := range w.audit.All() {
 		actions[e.Action] = true
 		actors[e.Actor.ID] = e.Actor
 		if e.TargetUser != nil {

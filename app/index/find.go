@@ -65,7 +65,7 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 		end := min(off+q.Limit, len(matches))
 		res.Items = make([]T, 0, end-off)
 		for _, i := range matches[off:end] {
-			res.Items = append(res.Items, s.rows[i])
+			res.Items = append(res.Items, *s.row(i))
 		}
 	}
 	if res.Items == nil {
@@ -87,7 +87,7 @@ func (t *Table[T]) Each(q Query[T], sortFallback string, fn func(T) error) error
 		q.Sort = sortFallback
 	}
 	for _, i := range t.matches(s, q) {
-		if err := fn(s.rows[i]); err != nil {
+		if err := fn(*s.row(i)); err != nil {
 			return err
 		}
 	}
@@ -124,14 +124,14 @@ func (t *Table[T]) matches(s *snapshot[T], q Query[T]) []int32 {
 	switch {
 	case base != nil && base.needle == needle:
 		return base.matches
-	case base != nil && len(base.matches) <= len(s.rows)/4:
+	case base != nil && len(base.matches) <= s.n/4:
 		// Scattered rows cost more each than one pass over the blob, so
 		// only a narrow enough base is searched row by row.
 		matches = s.narrow(base.matches, []byte(needle))
 	default:
 		matches = t.scan(s, q, needle)
 	}
-	t.remember(&memo{version: s.version, key: key, needle: needle, matches: matches}, len(s.rows))
+	t.remember(&memo{version: s.version, key: key, needle: needle, matches: matches}, s.n)
 	return matches
 }
 
@@ -181,10 +181,10 @@ func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) []int32 {
 		if hit != nil && hit[i/64]&(1<<(i%64)) == 0 {
 			continue
 		}
-		if q.KeepFacet != nil && !q.KeepFacet(s.facet.at(i)) {
+		if q.KeepFacet != nil && !q.KeepFacet(s.facetAt(i)) {
 			continue
 		}
-		if q.Keep != nil && !q.Keep(&s.rows[i]) {
+		if q.Keep != nil && !q.Keep(s.row(i)) {
 			continue
 		}
 		matches = append(matches, i)
@@ -193,26 +193,21 @@ func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) []int32 {
 }
 
 // search marks (one bit a row) the rows whose text contains needle. One
-// scan of the contiguous blob (vectorized by bytes.Index) beats 100,000
+// scan of a chunk's contiguous blob (vectorized by bytes.Index) beats 1,024
 // separate strings.Contains calls on scattered strings by several times.
-// A large table is scanned in parts on every core: each part is whole
-// 64-row words of hit, so the parts never write the same word.
+// A large table is scanned in parts (runs of whole chunks) on every core.
 func (s *snapshot[T]) search(needle string) []uint64 {
-	n := len(s.rows)
-	hit := make([]uint64, (n+63)/64)
+	hit := make([]uint64, (s.n+63)/64)
 	nb := []byte(needle)
-	parts := min(runtime.GOMAXPROCS(0), n/parallelRows+1)
-	if n == 0 {
-		return hit
-	}
+	parts := min(runtime.GOMAXPROCS(0), s.n/parallelRows+1)
 	if parts <= 1 {
-		s.searchRows(nb, 0, n, hit)
+		s.searchChunks(nb, s.chunks, 0, hit)
 		return hit
 	}
-	step := (n/parts + 63) &^ 63
+	step := (len(s.chunks) + parts - 1) / parts
 	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += step {
-		wg.Go(func() { s.searchRows(nb, lo, min(lo+step, n), hit) })
+	for lo := 0; lo < len(s.chunks); lo += step {
+		wg.Go(func() { s.searchChunks(nb, s.chunks[lo:min(lo+step, len(s.chunks))], lo, hit) })
 	}
 	wg.Wait()
 	return hit
@@ -221,38 +216,43 @@ func (s *snapshot[T]) search(needle string) []uint64 {
 // parallelRows is about where splitting a search pays for its goroutines.
 const parallelRows = 100_000
 
-// searchRows marks the rows in [lo, hi) whose text contains needle.
-func (s *snapshot[T]) searchRows(needle []byte, lo, hi int, hit []uint64) {
-	end := len(s.blob)
-	if hi < len(s.starts) {
-		end = int(s.starts[hi])
+// searchChunks marks the rows of chunks (the first is chunk first of s)
+// whose text contains needle.
+func (s *snapshot[T]) searchChunks(needle []byte, chunks []*chunk[T], first int, hit []uint64) {
+	for k, c := range chunks {
+		c.search(needle, (first+k)<<chunkShift, hit)
 	}
-	row := lo
-	pos := int(s.starts[lo])
-	for pos < end {
-		j := bytes.Index(s.blob[pos:end], needle)
+}
+
+// search marks hit's bit base+j for each row j of c whose text contains
+// needle.
+func (c *chunk[T]) search(needle []byte, base int, hit []uint64) {
+	row, pos := 0, 0
+	for pos < len(c.blob) {
+		j := bytes.Index(c.blob[pos:], needle)
 		if j < 0 {
 			return
 		}
 		abs := int32(pos + j)
 		// The row holding abs, the last start <= abs: a few steps ahead
 		// when hits are dense, else a binary search.
-		for k := 0; k < 4 && row+1 < hi && s.starts[row+1] <= abs; k++ {
+		for k := 0; k < 4 && row+1 < len(c.starts) && c.starts[row+1] <= abs; k++ {
 			row++
 		}
-		if row+1 < hi && s.starts[row+1] <= abs {
-			r, found := slices.BinarySearch(s.starts[row:hi], abs)
+		if row+1 < len(c.starts) && c.starts[row+1] <= abs {
+			r, found := slices.BinarySearch(c.starts[row:], abs)
 			if !found {
 				r--
 			}
 			row += r
 		}
-		hit[row/64] |= 1 << (row % 64)
+		i := base + row
+		hit[i/64] |= 1 << (i % 64)
 		row++
-		if row >= hi {
+		if row >= len(c.starts) {
 			return
 		}
-		pos = int(s.starts[row])
+		pos = int(c.starts[row])
 	}
 }
 
@@ -260,7 +260,7 @@ func (s *snapshot[T]) searchRows(needle []byte, lo, hi int, hit []uint64) {
 func (s *snapshot[T]) narrow(base []int32, needle []byte) []int32 {
 	out := make([]int32, 0, len(base)/4)
 	for _, i := range base {
-		if bytes.Contains(s.text(int(i)), needle) {
+		if bytes.Contains(s.text(i), needle) {
 			out = append(out, i)
 		}
 	}

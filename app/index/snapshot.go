@@ -2,31 +2,60 @@ package index
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 )
 
-// A snapshot is immutable once published. Its columns are what a query
-// touches, kept compact because at 1,000,000 rows every byte per row is a
-// megabyte: the search text lives only in blob (a row's text is derived
-// from starts), a facet is an int64 and a small code into a dictionary of
-// its few strings, and ids are found through an open-addressed table of
-// row numbers (4 bytes a slot) instead of a map holding a string per row.
-//
-// Upsert may append to a snapshot's columns in place: a published snapshot
-// reads only up to its own lengths, and one writer at a time (Table.wmu)
-// derives the next snapshot from the current one, so the spare capacity is
-// never written twice.
+// A snapshot is immutable once published, and is read without locks. Its
+// rows and their columns live in chunks of chunkRows rows: a delta derives
+// the next snapshot by copying only the chunks it touches and sharing the
+// rest (copy-on-write), so at 1,000,000 rows a one-row delta copies one
+// chunk, not the table. The columns are what a query touches, kept compact
+// because at 1,000,000 rows every byte per row is a megabyte: the search
+// text lives only in a chunk's blob (a row's text is derived from starts),
+// a facet is an int64 and a small code into a dictionary of its few
+// strings, and ids are found through an open-addressed table of row
+// numbers (4 bytes a slot) instead of a map holding a string per row.
 type snapshot[T any] struct {
 	version uint64
-	rows    []T
-	blob    []byte  // every text, lowercased, each followed by a 0 byte
-	starts  []int32 // where row i's text begins in blob
-	facet   facets
+	n       int         // rows
+	chunks  []*chunk[T] // row i is chunks[i>>chunkShift].rows[i&chunkMask]
+	dict    *facetDict
 	ids     idTable
 	orders  map[string]*order
+}
+
+// chunkRows is the unit a delta copies: small enough that a copied chunk
+// of sessions is ~0.3 MB, large enough that the chunk directory and a
+// search's per-chunk calls stay negligible (1,000 chunks at 1,000,000).
+// A chunk is 16 whole 64-row words of a search's hit bitmap, so searches
+// over different chunks never write the same word.
+const (
+	chunkShift = 10
+	chunkRows  = 1 << chunkShift
+	chunkMask  = chunkRows - 1
+)
+
+// A chunk holds up to chunkRows consecutive rows with their search text
+// and facets. It is never written once its snapshot is published.
+type chunk[T any] struct {
+	rows   []T
+	blob   []byte   // the rows' texts, lowercased, each followed by a 0 byte
+	starts []int32  // where row j's text begins in blob
+	nums   []int64  // row j's facet: Num as is,
+	codes  []uint32 // and Str as a code into the snapshot's dict
+}
+
+// facetDict numbers a facet's strings (they are few: statuses). gen is the
+// version of the snapshot that made it: that snapshot's writer may add to
+// it; any later one copies it first.
+type facetDict struct {
+	gen  uint64
+	strs []string
+	code map[string]uint32
 }
 
 type order struct {
@@ -42,48 +71,104 @@ func (o *order) set(perm []int32) {
 	})
 }
 
-// text is row i's lowercase search text.
-func (s *snapshot[T]) text(i int) []byte {
-	end := len(s.blob)
-	if i+1 < len(s.starts) {
-		end = int(s.starts[i+1])
-	}
-	return s.blob[s.starts[i] : end-1]
+func (s *snapshot[T]) row(i int32) *T { return &s.chunks[i>>chunkShift].rows[i&chunkMask] }
+
+func (s *snapshot[T]) facetAt(i int32) Key {
+	c := s.chunks[i>>chunkShift]
+	return Key{Num: c.nums[i&chunkMask], Str: s.dict.strs[c.codes[i&chunkMask]]}
 }
 
-func (t *Table[T]) build(version uint64, rows []T) *snapshot[T] {
-	s := &snapshot[T]{version: version, rows: rows, starts: make([]int32, len(rows)), orders: t.newOrders()}
-	s.ids = newIDTable(len(rows))
-	s.blob = make([]byte, 0, t.blobSize(rows))
-	for i := range rows {
-		s.starts[i] = int32(len(s.blob))
-		s.blob = appendLower(s.blob, t.spec.Text(&rows[i]))
-		s.blob = append(s.blob, 0)
-		s.ids.put(t.spec.ID(&rows[i]), int32(i), func(j int32) string { return t.spec.ID(&rows[j]) })
+// text is row i's lowercase search text.
+func (s *snapshot[T]) text(i int32) []byte { return s.chunks[i>>chunkShift].text(int(i & chunkMask)) }
+
+func (c *chunk[T]) text(j int) []byte {
+	end := len(c.blob)
+	if j+1 < len(c.starts) {
+		end = int(c.starts[j+1])
 	}
-	if t.spec.Facet != nil {
-		s.facet = facets{nums: make([]int64, len(rows)), codes: make([]uint32, len(rows)), code: map[string]uint32{}}
-		for i := range rows {
-			s.facet.set(i, t.spec.Facet(&rows[i]))
-		}
+	return c.blob[c.starts[j] : end-1]
+}
+
+// rowsIn is how many rows chunk k of s holds.
+func (s *snapshot[T]) rowsIn(k int) int { return min(chunkRows, s.n-k<<chunkShift) }
+
+// build makes a snapshot of rows, which it owns from now on: its chunks
+// are stretches of rows (no copy). A chunk a delta later replaces leaves
+// its stretch unused until the next build: at most the rows once more.
+func (t *Table[T]) build(version uint64, rows []T) *snapshot[T] {
+	s := &snapshot[T]{version: version, n: len(rows), orders: t.newOrders(),
+		dict: &facetDict{gen: version, code: map[string]uint32{}}}
+	s.chunks = make([]*chunk[T], (len(rows)+chunkRows-1)/chunkRows)
+	var scratch []byte
+	for k := range s.chunks {
+		lo := k << chunkShift
+		hi := lo + s.rowsIn(k)
+		c := &chunk[T]{rows: rows[lo:hi:hi]} // capped: an append never writes into the next chunk
+		scratch = t.columns(s, c, nil, nil, scratch[:0])
+		c.blob = slices.Clone(scratch) // exact: scratch's spare room would be held per chunk
+		s.chunks[k] = c
+	}
+	s.ids = newIDTable(len(rows), version)
+	idAt := s.idAt(t.spec.ID)
+	for i := range rows {
+		s.ids.put(t.spec.ID(&rows[i]), int32(i), idAt, version)
 	}
 	return s
 }
 
-// blobSize estimates the blob of rows from a sample, with a little room:
-// growing by append would leave up to a quarter of it unused.
-func (t *Table[T]) blobSize(rows []T) int {
-	const sample = 512
-	if len(rows) == 0 {
-		return 0
+// rowMarks has a bit per row of a chunk.
+type rowMarks [chunkRows / 64]uint64
+
+func (m *rowMarks) has(j int) bool { return m[j/64]&(1<<(j%64)) != 0 }
+
+// columns computes c's starts and facets and appends its text to blob,
+// returning it. A row fresh marks (every row when prev is nil) gets them
+// from the spec; the others are copied from prev, the chunk c replaces, so
+// a delta builds the text of only the rows it changed.
+func (t *Table[T]) columns(s *snapshot[T], c, prev *chunk[T], fresh *rowMarks, blob []byte) []byte {
+	reuse := func(j int) bool { return prev != nil && j < len(prev.rows) && !fresh.has(j) }
+	c.starts = make([]int32, len(c.rows))
+	for j := range c.rows {
+		c.starts[j] = int32(len(blob))
+		if reuse(j) {
+			blob = append(blob, prev.text(j)...)
+		} else {
+			blob = appendLower(blob, t.spec.Text(&c.rows[j]))
+		}
+		blob = append(blob, 0)
 	}
-	step := max(len(rows)/sample, 1)
-	size, seen := 0, 0
-	for i := 0; i < len(rows); i += step {
-		size += len(t.spec.Text(&rows[i])) + 1
-		seen++
+	if t.spec.Facet == nil {
+		return blob
 	}
-	return size / seen * len(rows) * 33 / 32
+	c.nums, c.codes = make([]int64, len(c.rows)), make([]uint32, len(c.rows))
+	for j := range c.rows {
+		if reuse(j) {
+			c.nums[j], c.codes[j] = prev.nums[j], prev.codes[j]
+			continue
+		}
+		k := t.spec.Facet(&c.rows[j])
+		c.nums[j], c.codes[j] = k.Num, s.code(k.Str)
+	}
+	return blob
+}
+
+// code is str's number in s's facet dictionary, adding it if new (to a
+// copy, when the dictionary is shared with an older snapshot).
+func (s *snapshot[T]) code(str string) uint32 {
+	if c, ok := s.dict.code[str]; ok {
+		return c
+	}
+	if s.dict.gen != s.version {
+		d := &facetDict{gen: s.version, strs: slices.Clone(s.dict.strs), code: make(map[string]uint32, len(s.dict.code)+1)}
+		for k, v := range s.dict.code {
+			d.code[k] = v
+		}
+		s.dict = d
+	}
+	c := uint32(len(s.dict.strs))
+	s.dict.strs = append(s.dict.strs, str)
+	s.dict.code[str] = c
+	return c
 }
 
 func (t *Table[T]) newOrders() map[string]*order {
@@ -94,9 +179,13 @@ func (t *Table[T]) newOrders() map[string]*order {
 	return m
 }
 
+func (s *snapshot[T]) idAt(idOf func(*T) string) func(int32) string {
+	return func(j int32) string { return idOf(s.row(j)) }
+}
+
 // lookup returns the row holding id.
 func (s *snapshot[T]) lookup(id string, idOf func(*T) string) (int32, bool) {
-	return s.ids.get(id, func(j int32) string { return idOf(&s.rows[j]) })
+	return s.ids.get(id, s.idAt(idOf))
 }
 
 // appendLower appends s lowercased; ASCII (nearly every row) without the
@@ -117,49 +206,43 @@ func appendLower(dst []byte, s string) []byte {
 	return dst
 }
 
-// facets holds each row's Spec.Facet: Num as is, Str as a code into dict
-// (a facet's strings are few: statuses).
-type facets struct {
-	nums  []int64
-	codes []uint32
-	dict  []string
-	code  map[string]uint32
-}
-
-func (f *facets) at(i int32) Key { return Key{Num: f.nums[i], Str: f.dict[f.codes[i]]} }
-
-// set stores k as row i's facet, adding k.Str to the dictionary if new.
-// The caller owns dict and code (cloned them if shared).
-func (f *facets) set(i int, k Key) {
-	c, ok := f.code[k.Str]
-	if !ok {
-		c = uint32(len(f.dict))
-		f.dict = append(f.dict, k.Str)
-		f.code[k.Str] = c
-	}
-	f.nums[i], f.codes[i] = k.Num, c
-}
-
 // idTable maps an id to its row: open addressing with linear probing over
-// row+1 (0 is empty), at most half full.
+// row+1 (0 is empty), at most half full. Its slots are in pages, copied on
+// write as chunks are: a delta that adds a row copies the directory and
+// the page it writes, not the table.
 type idTable struct {
 	seed  maphash.Seed
-	slots []int32
+	pages []*idPage
+	mask  uint64 // slots - 1
 	n     int
 }
 
-func newIDTable(n int) idTable {
-	size := 8
+const pageShift = 10
+
+// idPage's gen is the version of the snapshot that made it: only that
+// snapshot's writer may write to it.
+type idPage struct {
+	gen   uint64
+	slots [1 << pageShift]int32
+}
+
+func newIDTable(n int, gen uint64) idTable {
+	size := 1 << pageShift
 	for size < 2*n {
 		size *= 2
 	}
-	return idTable{seed: maphash.MakeSeed(), slots: make([]int32, size)}
+	t := idTable{seed: maphash.MakeSeed(), pages: make([]*idPage, size>>pageShift), mask: uint64(size - 1)}
+	for k := range t.pages {
+		t.pages[k] = &idPage{gen: gen}
+	}
+	return t
 }
 
+func (t *idTable) slot(h uint64) int32 { return t.pages[h>>pageShift].slots[h&(1<<pageShift-1)] }
+
 func (t *idTable) get(id string, idAt func(int32) string) (int32, bool) {
-	mask := uint64(len(t.slots) - 1)
-	for h := maphash.String(t.seed, id) & mask; ; h = (h + 1) & mask {
-		r := t.slots[h]
+	for h := maphash.String(t.seed, id) & t.mask; ; h = (h + 1) & t.mask {
+		r := t.slot(h)
 		if r == 0 {
 			return 0, false
 		}
@@ -170,34 +253,39 @@ func (t *idTable) get(id string, idAt func(int32) string) (int32, bool) {
 }
 
 // put points id at row, replacing an earlier row of the same id (as the
-// last of duplicate rows wins).
-func (t *idTable) put(id string, row int32, idAt func(int32) string) {
-	mask := uint64(len(t.slots) - 1)
-	for h := maphash.String(t.seed, id) & mask; ; h = (h + 1) & mask {
-		r := t.slots[h]
+// last of duplicate rows wins). gen is the writer's version: a page of an
+// older one is copied first. The directory must be the writer's own.
+func (t *idTable) put(id string, row int32, idAt func(int32) string, gen uint64) {
+	for h := maphash.String(t.seed, id) & t.mask; ; h = (h + 1) & t.mask {
+		r := t.slot(h)
+		if r != 0 && idAt(r-1) != id {
+			continue
+		}
+		p := t.pages[h>>pageShift]
+		if p.gen != gen {
+			p = &idPage{gen: gen, slots: p.slots}
+			t.pages[h>>pageShift] = p
+		}
+		p.slots[h&(1<<pageShift-1)] = row + 1
 		if r == 0 {
-			t.slots[h] = row + 1
 			t.n++
-			return
 		}
-		if idAt(r-1) == id {
-			t.slots[h] = row + 1
-			return
-		}
+		return
 	}
 }
 
-// withRoom returns a copy of t that can take extra more ids and stay at
-// most half full (rebuilt from rows when it must grow).
-func (t idTable) withRoom(extra int, rows int, idAt func(int32) string) idTable {
-	if 2*(t.n+extra) <= len(t.slots) {
+// withRoom returns t for a writer of version gen that will add up to extra
+// ids, staying at most half full: its own directory over t's pages, or,
+// when it must grow, a table rebuilt from the first rows rows.
+func (t idTable) withRoom(extra, rows int, idAt func(int32) string, gen uint64) idTable {
+	if 2*(t.n+extra) <= len(t.pages)<<pageShift {
 		c := t
-		c.slots = append([]int32(nil), t.slots...)
+		c.pages = slices.Clone(t.pages)
 		return c
 	}
-	g := newIDTable(t.n + extra)
+	g := newIDTable(t.n+extra, gen)
 	for i := 0; i < rows; i++ {
-		g.put(idAt(int32(i)), int32(i), idAt)
+		g.put(idAt(int32(i)), int32(i), idAt, gen)
 	}
 	return g
 }

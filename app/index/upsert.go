@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"slices"
 	"sort"
 )
@@ -9,12 +8,11 @@ import (
 // Upsert adds or updates rows by id. It reports whether anything was given.
 //
 // A delta is small next to the table, so the next snapshot is derived from
-// the current one instead of rebuilt: new rows are appended (in place, see
-// snapshot), the search text is rebuilt only when an existing row's text
-// changed, facets and ids are copied only when touched, and each sort
-// order already built is patched (the touched rows taken out and put back
-// at their places) rather than sorted again. The rows themselves are copied
-// when an existing one changes: All hands the slice to readers.
+// the current one instead of rebuilt: only the chunks holding a changed or
+// added row are copied (see snapshot), their columns rebuilt for the rows
+// that changed, ids written only for added rows, and each sort order
+// already built is patched (the touched rows taken out and put back at
+// their places) rather than sorted again.
 func (t *Table[T]) Upsert(items []T) bool {
 	if len(items) == 0 {
 		return false
@@ -31,10 +29,9 @@ func (t *Table[T]) Upsert(items []T) bool {
 // apply builds the snapshot after items; touched lists, ascending, the
 // rows that changed or were added.
 func (t *Table[T]) apply(old *snapshot[T], items []T) (*snapshot[T], []int32) {
-	n := int32(len(old.rows))
-	rowOf := make([]int32, len(items))
+	n := int32(old.n)
+	final := make(map[int32]int, len(items)) // row → the item that ends in it (the last given)
 	added := map[string]int32{}
-	updated := false
 	for k := range items {
 		id := t.spec.ID(&items[k])
 		j, ok := old.lookup(id, t.spec.ID)
@@ -44,106 +41,60 @@ func (t *Table[T]) apply(old *snapshot[T], items []T) (*snapshot[T], []int32) {
 				added[id] = j
 			}
 		}
-		updated = updated || j < n
-		rowOf[k] = j
-	}
-	s := &snapshot[T]{version: old.version + 1, orders: t.newOrders(), facet: old.facet, ids: old.ids}
-	if updated {
-		s.rows = make([]T, int(n)+len(added))
-		copy(s.rows, old.rows)
-	} else {
-		s.rows = slices.Grow(old.rows, len(added))[:int(n)+len(added)]
-	}
-	final := make(map[int32]int, len(items)) // row → the item that ends in it (the last given)
-	for k, j := range rowOf {
-		s.rows[j] = items[k]
 		final[j] = k
 	}
+	s := &snapshot[T]{version: old.version + 1, n: old.n + len(added), dict: old.dict, ids: old.ids, orders: t.newOrders()}
+	s.chunks = make([]*chunk[T], (s.n+chunkRows-1)/chunkRows)
+	copy(s.chunks, old.chunks)
 	touched := make([]int32, 0, len(final))
 	for j := range final {
 		touched = append(touched, j)
 	}
 	slices.Sort(touched)
-	t.applyText(old, s, touched)
-	if t.spec.Facet != nil {
-		t.applyFacets(old, s, touched)
+	for lo := 0; lo < len(touched); {
+		k := int(touched[lo] >> chunkShift)
+		hi := lo
+		for hi < len(touched) && int(touched[hi]>>chunkShift) == k {
+			hi++
+		}
+		t.copyChunk(s, k, touched[lo:hi], func(j int32) *T { return &items[final[j]] })
+		lo = hi
 	}
 	if len(added) > 0 {
-		idAt := func(j int32) string { return t.spec.ID(&s.rows[j]) }
-		s.ids = old.ids.withRoom(len(added), int(n), idAt)
+		idAt := s.idAt(t.spec.ID)
+		s.ids = old.ids.withRoom(len(added), int(n), idAt, s.version)
 		for id, j := range added {
-			s.ids.put(id, j, idAt)
+			s.ids.put(id, j, idAt, s.version)
 		}
 	}
 	return s, touched
 }
 
-// applyText gives s the search text: old's with the added rows appended,
-// or rebuilt when a touched row's text changed.
-func (t *Table[T]) applyText(old, s *snapshot[T], touched []int32) {
-	n := int32(len(old.rows))
-	var scratch []byte
-	rebuild := false
-	for _, j := range touched {
-		if j >= n {
-			break
-		}
-		scratch = appendLower(scratch[:0], t.spec.Text(&s.rows[j]))
-		if !bytes.Equal(scratch, old.text(int(j))) {
-			rebuild = true
-			break
-		}
+// copyChunk replaces chunk k of s (shared with the snapshot s derives
+// from, or missing when k holds only added rows) by a copy with rows
+// (all in chunk k) set to item(row).
+func (t *Table[T]) copyChunk(s *snapshot[T], k int, rows []int32, item func(int32) *T) {
+	prev := s.chunks[k]
+	c := &chunk[T]{rows: make([]T, s.rowsIn(k))}
+	var fresh rowMarks
+	var blob []byte
+	if prev != nil {
+		copy(c.rows, prev.rows)
+		blob = make([]byte, 0, len(prev.blob)+len(prev.blob)/8) // room for a changed text and the added rows
 	}
-	from := n
-	if rebuild {
-		s.blob = make([]byte, 0, len(old.blob)+len(old.blob)/8)
-		s.starts = make([]int32, 0, len(s.rows))
-		from = 0
-	} else {
-		s.blob, s.starts = old.blob, old.starts
+	for _, i := range rows {
+		j := int(i & chunkMask)
+		c.rows[j] = *item(i)
+		fresh[j/64] |= 1 << (j % 64)
 	}
-	for i := from; i < int32(len(s.rows)); i++ {
-		s.starts = append(s.starts, int32(len(s.blob)))
-		s.blob = appendLower(s.blob, t.spec.Text(&s.rows[i]))
-		s.blob = append(s.blob, 0)
-	}
-}
-
-// applyFacets gives s the facets: old's columns, copied if a touched row's
-// facet changed, with the added rows appended.
-func (t *Table[T]) applyFacets(old, s *snapshot[T], touched []int32) {
-	n := int32(len(old.rows))
-	f := old.facet
-	ownDict, ownCols := false, false
-	for _, j := range touched {
-		k := t.spec.Facet(&s.rows[j])
-		if j < n && old.facet.at(j) == k {
-			continue
-		}
-		if !ownDict { // a new string would change the shared dictionary
-			ownDict = true
-			f.dict = slices.Clone(f.dict)
-			f.code = make(map[string]uint32, len(old.facet.code))
-			for str, c := range old.facet.code {
-				f.code[str] = c
-			}
-		}
-		if j < n && !ownCols {
-			ownCols = true
-			f.nums, f.codes = slices.Clone(f.nums[:n]), slices.Clone(f.codes[:n])
-		}
-		if j >= n { // added rows come last, in order
-			f.nums, f.codes = append(f.nums, 0), append(f.codes, 0)
-		}
-		f.set(int(j), k)
-	}
-	s.facet = f
+	c.blob = t.columns(s, c, prev, &fresh, blob)
+	s.chunks[k] = c
 }
 
 // patchOrders returns, per sort order old has built, s's order derived
 // from it; none when so much changed that sorting again is as cheap.
 func (t *Table[T]) patchOrders(old, s *snapshot[T], touched []int32) map[string][]int32 {
-	if len(touched) > len(s.rows)/32+64 {
+	if len(touched) > s.n/32+64 {
 		return nil
 	}
 	out := map[string][]int32{}
@@ -156,28 +107,38 @@ func (t *Table[T]) patchOrders(old, s *snapshot[T], touched []int32) map[string]
 }
 
 // patch takes the touched rows out of perm and inserts each at its place in
-// s's order (binary search: few comparisons, one pass of copying).
+// s's order (binary search: few comparisons). The result is the one array
+// the new order needs: the kept rows are gathered into it, then moved up
+// from the end to open a gap for each inserted row.
 func (t *Table[T]) patch(s *snapshot[T], key string, perm []int32, touched []int32) []int32 {
 	less := t.comparer(s, key)
-	mark := make([]uint64, (len(s.rows)+63)/64)
+	mark := make([]uint64, (s.n+63)/64)
 	for _, i := range touched {
 		mark[i/64] |= 1 << (i % 64)
 	}
-	kept := make([]int32, 0, len(s.rows))
+	out := make([]int32, 0, s.n)
 	for _, i := range perm {
 		if mark[i/64]&(1<<(i%64)) == 0 {
-			kept = append(kept, i)
+			out = append(out, i)
 		}
 	}
+	kept := len(out)
 	ins := slices.Clone(touched)
 	slices.SortFunc(ins, less)
-	out := make([]int32, 0, len(s.rows))
-	at := 0
-	for _, x := range ins {
-		p := at + sort.Search(len(kept)-at, func(m int) bool { return less(kept[at+m], x) > 0 })
-		out = append(out, kept[at:p]...)
-		out = append(out, x)
-		at = p
+	at := make([]int, len(ins)) // where ins[x] goes among the kept rows
+	p := 0
+	for x, v := range ins {
+		p += sort.Search(kept-p, func(m int) bool { return less(out[p+m], v) > 0 })
+		at[x] = p
 	}
-	return append(out, kept[at:]...)
+	out = out[:s.n]
+	r, w := kept, s.n
+	for x := len(ins) - 1; x >= 0; x-- {
+		w -= r - at[x]
+		copy(out[w:], out[at[x]:r])
+		r = at[x]
+		w--
+		out[w] = ins[x]
+	}
+	return out
 }

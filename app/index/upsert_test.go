@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,4 +110,66 @@ func merge(rows, delta []domain.Session) []domain.Session {
 		out = append(out, s)
 	}
 	return out
+}
+
+// A snapshot never changes once published: a walk begun before deltas
+// (changed rows in every chunk, added rows past a chunk's end, enough of
+// them to grow the id table, a new facet string) still sees the rows it
+// began with, the adopted slice is not written to, and readers running
+// alongside the writer (go test -race) never share memory it writes.
+func TestDeltasLeaveOlderSnapshotsAlone(t *testing.T) {
+	now := time.Now()
+	rows := gen(2500, now) // a partial last chunk
+	want := slices.Clone(rows)
+	live := index.NewSessions()
+	live.Adopt(rows)
+	live.Warm("user")
+	before := live.All()
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				live.Find(index.Query[domain.Session]{Search: "u1", Sort: "user", Limit: 50}, "")
+				live.Get(want[7].ID)
+			}
+		})
+	}
+	for round := range 5 {
+		var delta []domain.Session
+		for i := 0; i < len(want); i += 97 {
+			s := want[i]
+			s.Client, s.Status = fmt.Sprint("Changed ", round), "suspended"
+			delta = append(delta, s)
+		}
+		for k := range 1000 {
+			s := want[k]
+			s.ID = fmt.Sprintf("added-%d-%04d", round, k)
+			delta = append(delta, s)
+		}
+		live.Upsert(delta)
+	}
+	close(stop)
+	readers.Wait()
+	i := 0
+	for r := range before {
+		if r.ID != want[i].ID || r.Client != want[i].Client || r.Status != want[i].Status {
+			t.Fatalf("row %d seen by an older walk changed: %+v, want %+v", i, *r, want[i])
+		}
+		i++
+	}
+	if i != len(want) || !slices.EqualFunc(rows, want, func(a, b domain.Session) bool { return a.ID == b.ID && a.Client == b.Client }) {
+		t.Fatalf("the older walk saw %d rows (want %d), or the adopted slice was written to", i, len(want))
+	}
+	if n := live.Len(); n != len(want)+5000 {
+		t.Fatalf("Len after the deltas = %d, want %d", n, len(want)+5000)
+	}
+	if got := live.Find(index.Query[domain.Session]{Search: "changed 4", Sort: "user", Limit: 1}, ""); got.Total != (len(want)+96)/97 {
+		t.Fatalf("%d rows of the last delta's text found, want %d", got.Total, (len(want)+96)/97)
+	}
 }

@@ -11,6 +11,7 @@ package overview
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"time"
 
@@ -53,8 +54,9 @@ type KeyCount struct {
 	Count int    `json:"count"`
 }
 
-// Compute builds the overview at now. The row slices are only read.
-func Compute(sessions []domain.Session, devices []domain.Device, now time.Time) Overview {
+// Compute builds the overview at now from the rows as index.Table.All
+// walks them (they are only read).
+func Compute(sessions iter.Seq[*domain.Session], devices iter.Seq[*domain.Device], now time.Time) Overview {
 	now = now.UTC()
 	o := Overview{At: now, SignIns: make([]HourCount, Hours)}
 	first := now.Truncate(time.Hour).Add(-(Hours - 1) * time.Hour)
@@ -66,8 +68,7 @@ func Compute(sessions []domain.Session, devices []domain.Device, now time.Time) 
 	// label once.
 	byLocation := map[string]int{}
 	byClient := map[string]int{}
-	for i := range sessions {
-		s := &sessions[i]
+	for s := range sessions {
 		// "now" may come from the platform's Date header (whole seconds), so
 		// a sign-in of this very moment can look a little in the future: it
 		// belongs to the current hour.
@@ -90,8 +91,8 @@ func Compute(sessions []domain.Session, devices []domain.Device, now time.Time) 
 	o.ByCountry = group(byLocation, index.Country)
 	o.ByPlatform = group(byClient, index.ClientPlatform)
 	day, week := now.Add(-24*time.Hour), now.Add(-7*24*time.Hour)
-	for i := range devices {
-		f := devices[i].FirstSeenAt
+	for d := range devices {
+		f := d.FirstSeenAt
 		if f.After(week) { // a device of this very second may look future; see above
 			o.NewDevices7d++
 			if f.After(day) {

@@ -2,6 +2,7 @@ package overview_test
 
 import (
 	"fmt"
+	"iter"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestCompute(t *testing.T) {
 		{FirstSeenAt: now.Add(-25 * time.Hour)},
 		{FirstSeenAt: now.Add(-8 * 24 * time.Hour)},
 	}
-	o := overview.Compute(sessions, devices, now)
+	o := overview.Compute(each(sessions), each(devices), now)
 	if o.ActiveSessions != 4 || o.WithoutMFA != 2 || o.ShareWithoutMFA != 0.5 {
 		t.Errorf("active %d without MFA %d share %v", o.ActiveSessions, o.WithoutMFA, o.ShareWithoutMFA)
 	}
@@ -66,8 +67,19 @@ func BenchmarkCompute(b *testing.B) {
 			sessions, devices := overview.Sample(n, n/5, now)
 			b.ResetTimer()
 			for b.Loop() {
-				overview.Compute(sessions, devices, now)
+				overview.Compute(each(sessions), each(devices), now)
 			}
 		})
+	}
+}
+
+// each walks rows as index.Table.All walks a table's.
+func each[T any](rows []T) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		for i := range rows {
+			if !yield(&rows[i]) {
+				return
+			}
+		}
 	}
 }

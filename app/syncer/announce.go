@@ -33,7 +33,7 @@ func (s *Syncer) announce(ctx context.Context, devices []domain.Device) {
 func (s *Syncer) locationOf(deviceID string) string {
 	var loc string
 	var at time.Time
-	for _, x := range s.cfg.Sessions.All() {
+	for x := range s.cfg.Sessions.All() {
 		if x.DeviceID != nil && *x.DeviceID == deviceID && x.Location != "" && x.CreatedAt.After(at) {
 			loc, at = x.Location, x.CreatedAt
 		}

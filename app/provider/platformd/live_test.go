@@ -126,7 +126,7 @@ func TestStreamAppliesChangesAndAnnouncesNewDeviceOnce(t *testing.T) {
 
 	// A terminate through the platform's API reaches the index at once.
 	victim := ""
-	for _, s := range r.sessions.All() {
+	for s := range r.sessions.All() {
 		if s.Status == domain.StatusActive && !s.Current {
 			victim = s.ID
 			break
