@@ -24,6 +24,16 @@ package syncer
 //     the next sync writes again a minute later.
 //   - A full sync (Adopt) replaces every mark with what it read.
 //
+// What to mark. A mark must name only sessions the platform did end: one
+// that began (or changed) after the action reached the platform may still
+// be active there, and a mark on it would show it ended until it next
+// changes, since no delta brings an unchanged row. The caller reads
+// SessionsMark before sending the action and marks only rows not changed
+// after it: those the platform had stamped before the index last took its
+// changes, so before the action, on the platform's own clock (the
+// workstation's estimate of that clock is a second off either way, and a
+// row used in that second is the common case, not the rare one).
+//
 // Locks. A mark does not take the sync lock (runMu): a sync at a million
 // rows holds it for minutes, and the mark is wanted now. It is one write
 // of the index (index.Table.Update, under the table's writers' lock), so
@@ -32,6 +42,9 @@ package syncer
 // Load's rows like every index writer.
 
 import (
+	"context"
+	"time"
+
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 )
@@ -88,4 +101,13 @@ func (s *Syncer) endLocally(ids []string, pred func(*domain.Session) bool, by *d
 		s.cfg.Listener.Changed("sessions")
 	}
 	return n
+}
+
+// SessionsMark is the highest UpdatedAt of the platform's sessions the
+// cache has taken: every session changed on the platform up to it is in
+// the index as of that change. Read before a bulk end, it bounds the rows
+// a mark may name (see the file comment).
+func (s *Syncer) SessionsMark(ctx context.Context) (time.Time, error) {
+	st, err := s.cfg.Store.State(ctx)
+	return st.SessionsMark, err
 }

@@ -163,9 +163,23 @@ func TestEndLocallyUntilTheSyncBringsTheTruth(t *testing.T) {
 	}
 
 	// By id: one session of a new sign-in, an unknown id, an ended one.
+	// The cache's mark, read before the sign-in, bounds every row held
+	// then and not the new one (the bound of what a bulk end may mark).
+	mark, err := r.sync.SessionsMark(ctx)
+	if err != nil || mark.IsZero() {
+		t.Fatalf("SessionsMark: %v %v", mark, err)
+	}
+	for s := range r.sessions.All() {
+		if s.UpdatedAt.After(mark) {
+			t.Fatalf("%s changed at %v, after the cache's mark %v", s.ID, s.UpdatedAt, mark)
+		}
+	}
 	victim := p.Login(t, "acme", "member@acme.test")
 	if _, err := r.sync.SyncNow(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if s, _ := r.sessions.Get(victim.Session.ID); !s.UpdatedAt.After(mark) {
+		t.Fatalf("a sign-in after the mark was read reads %v, not after it (%v)", s.UpdatedAt, mark)
 	}
 	if _, err := prov.EndSessions(ctx, []string{victim.Session.ID}, "test"); err != nil {
 		t.Fatal(err)
