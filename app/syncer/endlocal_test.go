@@ -288,8 +288,8 @@ func BenchmarkEndLocallyWhere(b *testing.B) {
 				}
 				u := i % 5000
 				rows[i] = domain.Session{ID: fmt.Sprintf("s%07d", i),
-					User:   domain.Person{ID: fmt.Sprintf("u%04d", u), Email: fmt.Sprintf("user%04d@acme.test", u), Name: "Person"},
-					IP:     fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), Client: "Firefox 133 on Linux", Location: "Berlin, DE",
+					User: domain.Person{ID: fmt.Sprintf("u%04d", u), Email: fmt.Sprintf("user%04d@acme.test", u), Name: "Person"},
+					IP:   fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), Client: "Firefox 133 on Linux", Location: "Berlin, DE",
 					Status: st, CreatedAt: now.Add(-time.Duration(i) * time.Second), LastActiveAt: now.Add(-time.Duration(i%86400) * time.Second),
 					ExpiresAt: now.Add(time.Hour), UpdatedAt: now.Add(-time.Duration(i) * time.Second)}
 			}
