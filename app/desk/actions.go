@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"sessiondesk/app/domain"
@@ -60,16 +61,54 @@ func (w *Workspace) TerminateAll(ctx context.Context, keepCurrent bool, reason s
 	if progress != nil {
 		report = func(p domain.Progress) { progress(p.Done, p.Total) }
 	}
+	upTo := w.markBound(ctx)
 	res, err := w.prov.EndAllSessions(ctx, keepCurrent, reason, report)
 	if err != nil {
 		return res, w.fail(err)
 	}
-	if !keepCurrent && w.Me().SessionID != "" { // an admin key (Kratos) has no session to lose
+	own := w.Me().SessionID
+	if !keepCurrent && own != "" { // an admin key (Kratos) has no session to lose
 		w.end()
 		return res, nil
 	}
+	// Shown ended now: at a million sessions the sync that brings them
+	// takes minutes (Syncer.EndLocallyWhere).
+	w.endLocallyWhere(upTo, func(s *domain.Session) bool { return own == "" || s.ID != own })
 	w.afterAction(ctx, nil, nil)
 	return res, nil
+}
+
+// markBound is, read before a bulk end is sent, the bound of the rows
+// its mark may name (Syncer.SessionsMark); the zero time when unknown,
+// which names none.
+func (w *Workspace) markBound(ctx context.Context) time.Time {
+	t, err := w.sync.SessionsMark(ctx)
+	if err != nil {
+		w.log.Info("sessions not marked ended: the cache's mark is unreadable", "err", err)
+		return time.Time{}
+	}
+	return t
+}
+
+// endLocallyWhere marks the cached sessions pred accepts ended, once the
+// platform confirmed it ended them, in an action sent when the cache's
+// mark was upTo: see Syncer.EndLocallyWhere. A row changed after upTo is
+// left to the sync: it may be a session that began after the platform
+// ended the others.
+func (w *Workspace) endLocallyWhere(upTo time.Time, pred func(*domain.Session) bool) {
+	if upTo.IsZero() {
+		return
+	}
+	w.sync.EndLocallyWhere(func(s *domain.Session) bool { return !s.UpdatedAt.After(upTo) && pred(s) }, w.actor())
+}
+
+// actor is who ends sessions from this workspace, as the marks name them
+// until the sync brings the platform's rows (nil: not known).
+func (w *Workspace) actor() *domain.Person {
+	if me := w.Me(); me.User.ID != "" {
+		return &me.User
+	}
+	return nil
 }
 
 // RevokeTrust takes a device's trust away.

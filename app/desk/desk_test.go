@@ -12,6 +12,7 @@ import (
 	"sessiondesk/app/desk"
 	"sessiondesk/app/domain"
 	"sessiondesk/app/keychain"
+	"sessiondesk/app/provider/httpx"
 	"sessiondesk/app/provider/platformd"
 	"sessiondesk/backend/platformtest"
 	"sessiondesk/internal/testutil"
@@ -457,6 +458,52 @@ func TestOfflineStartReviewsCacheThenReconnects(t *testing.T) {
 	}
 	p.Restart()
 	eventually(t, 10*time.Second, "back online", func() bool {
+		pg, _ := ws(t, d2).ListSessions(desk.SessionQuery{})
+		return !pg.Offline
+	})
+	if tok, err := keychain.OS().Token(st.Profile.ID); err != nil || tok == "" {
+		t.Fatal("token lost across the offline start")
+	}
+}
+
+// An offline start opens from the cache without waiting for /me's retries:
+// the platform is asked once, and a refused port is told at once. With the
+// app's own retry policy (250 ms doubling, four retries) the wait was
+// ~3.3 s before the window showed anything (issue 20). The list is
+// searchable from the cache, the status says offline, and the sync
+// reconnects by itself once the platform is back.
+func TestOfflineStartDoesNotWaitForRetries(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	e := newEnv(t)
+	e.Config.SyncInterval = 200 * time.Millisecond
+	d, st := e.Synced(t, p, "admin@acme.test")
+	want, _ := ws(t, d).ListSessions(desk.SessionQuery{Status: "all", Search: "admin@acme.test"})
+	d.Close()
+
+	p.Stop()
+	e.Config.Client.RetryWaitMin, e.Config.Client.RetryWaitMax = httpx.DefaultRetryWaitMin, httpx.DefaultRetryWaitMax
+	e.Config.Client.CallTimeout = httpx.DefaultCallTimeout
+	start := time.Now()
+	d2 := e.Open(t) // Start: resume, then the UI's first State
+	took := time.Since(start)
+	s := d2.State()
+	if !s.SignedIn || s.Me == nil || s.Me.User.Email != "admin@acme.test" {
+		t.Fatalf("offline start: %+v", s)
+	}
+	// The retries' waits alone are at least 125+250+500+1000 ms.
+	if took > time.Second {
+		t.Fatalf("offline start took %v", took)
+	}
+	t.Logf("offline start: %v", took)
+	page, err := ws(t, d2).ListSessions(desk.SessionQuery{Status: "all", Search: "admin@acme.test"})
+	if err != nil || !page.Offline || page.Total == 0 || page.Total != want.Total {
+		t.Fatalf("search offline: %d (offline %v, %v), want %d", page.Total, page.Offline, err, want.Total)
+	}
+	if sync := ws(t, d2).SyncStatus(); sync.Online || !strings.Contains(sync.LastError, "cannot be reached") {
+		t.Fatalf("sync status of an offline start: %+v", sync)
+	}
+	p.Restart()
+	eventually(t, 20*time.Second, "back online", func() bool {
 		pg, _ := ws(t, d2).ListSessions(desk.SessionQuery{})
 		return !pg.Offline
 	})

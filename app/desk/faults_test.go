@@ -17,6 +17,7 @@ import (
 	"sessiondesk/app/internal/faultproxy/faultproxytest"
 	"sessiondesk/app/keychain"
 	"sessiondesk/app/provider/platformd"
+	"sessiondesk/backend/api"
 	"sessiondesk/backend/platformtest"
 )
 
@@ -208,5 +209,38 @@ func TestBusyPlatformIsNotOffline(t *testing.T) {
 	}
 	if st := ws(t, d).SyncStatus(); !st.Online || strings.Contains(st.LastError, "cannot be reached") {
 		t.Fatalf("sync status after a busy answer: %+v", st)
+	}
+}
+
+// A platform that answers the resume's one /me busy is there: the start
+// asks again with the usual retries and opens online, not offline (only
+// no answer at all opens offline at once).
+func TestResumeAsksABusyPlatformAgain(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	fp := faultproxytest.Start(t, p.URL(), faultproxy.Faults{})
+	e := newEnv(t)
+	d := e.Open(t)
+	st, err := d.SignIn(context.Background(), desk.SignInRequest{ServerURL: fp.URL(), Org: "acme", Email: "admin@acme.test", Password: platformtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { keychain.OS().DeleteProfile(st.Profile.ID) })
+	syncNow(t, d)
+	d.Close()
+
+	fp.Set(faultproxy.Faults{Match: func(path string) bool { return path == api.BasePath+"/me" }, Status: 503, StatusCount: 1})
+	before := fp.Statuses.Load()
+	d = e.Open(t)
+	if s := d.State(); !s.SignedIn || s.Me == nil {
+		t.Fatalf("resume after a busy /me: %+v", s)
+	}
+	if fp.Statuses.Load() != before+1 {
+		t.Fatalf("the busy answer was not given (%d)", fp.Statuses.Load()-before)
+	}
+	if logs := e.Logs.String(); strings.Contains(logs, "opening offline") || !strings.Contains(logs, "offline=false") {
+		t.Fatalf("opened offline after a busy answer:\n%s", logs)
+	}
+	if sync := ws(t, d).SyncStatus(); !sync.Online {
+		t.Fatalf("offline after a busy answer: %+v", sync)
 	}
 }

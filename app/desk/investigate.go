@@ -277,6 +277,9 @@ func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason 
 		res.Terminated += out.Terminated
 		res.NotFound += len(out.NotFound)
 		res.Batches++
+		// Shown ended now, batch by batch (Syncer.EndLocally); the sync
+		// below brings the platform's rows.
+		w.sync.EndLocally(slices.DeleteFunc(slices.Clone(batch), func(id string) bool { return slices.Contains(out.NotFound, id) }), w.actor())
 		if progress != nil {
 			progress(start+len(batch), len(uniq))
 		}
@@ -299,6 +302,7 @@ func (w *Workspace) SignOutEverywhere(ctx context.Context, userID string, keepCu
 	if err != nil {
 		return 0, err
 	}
+	upTo := w.markBound(ctx)
 	res, err := w.prov.EndPersonSessions(ctx, userID, keepCurrent, reason)
 	if err != nil {
 		return 0, w.fail(err)
@@ -307,6 +311,10 @@ func (w *Workspace) SignOutEverywhere(ctx context.Context, userID string, keepCu
 		w.end()
 		return res.Terminated, nil
 	}
+	own := w.Me().SessionID
+	w.endLocallyWhere(upTo, func(s *domain.Session) bool {
+		return s.User.ID == userID && (!keepCurrent || own == "" || s.ID != own)
+	})
 	w.syncAfter(ctx)
 	return res.Terminated, nil
 }

@@ -31,10 +31,68 @@ func (d *Desk) open(ctx context.Context, p profile.Profile, prov provider.Provid
 
 func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.Provider, me *domain.Me, offline bool) error {
 	d.closeLocked(nil) // one workspace at a time
+	w, err := d.prepareLocked(ctx, p, prov, me)
+	if err != nil {
+		return err
+	}
+	d.startLocked(w, offline)
+	return nil
+}
+
+// prepare builds the workspace for p from its cache alone — opened, its
+// rows loading into the indexes, who is signed in as the cache knows it —
+// without starting its sync or making it the open one: resuming asks the
+// platform only once this is done (see ResumeProfile). Then start or
+// discard it. A workspace already open stays so until start: the platform
+// may still refuse p's token.
+func (d *Desk) prepare(ctx context.Context, p profile.Profile, prov provider.Provider) (*Workspace, error) {
+	d.life.Lock()
+	defer d.life.Unlock()
+	return d.prepareLocked(ctx, p, prov, nil)
+}
+
+// start makes the prepared w the open workspace (closing the one open, if
+// any) and starts its sync, offline when the platform did not answer (the
+// sync reconnects by itself).
+func (d *Desk) start(w *Workspace, offline bool) {
+	d.life.Lock()
+	defer d.life.Unlock()
+	d.closeLocked(nil) // one workspace at a time
+	d.startLocked(w, offline)
+}
+
+func (d *Desk) startLocked(w *Workspace, offline bool) {
+	if offline {
+		w.sync.SetOnline(false, syncWords{kind: w.prof.Provider}.Problem(syncer.Unreachable, 0, nil))
+	}
+	d.startWorkspace(w)
+	d.cfg.Log.Info("signed in", "profile", w.prof.ID, "cache", cacheKind(w.store), "offline", offline)
+}
+
+// discard closes a prepared workspace that was never started (the
+// platform refused its token). A load still running stops at the closed
+// cache. The provider is the caller's.
+func (d *Desk) discard(w *Workspace) {
+	if err := w.store.Close(); err != nil {
+		d.cfg.Log.Warn("closing cache", "err", err)
+	}
+}
+
+// setMe records who the platform just said is signed in on w: in w, the
+// cache and the profile file (see knownMe).
+func (d *Desk) setMe(ctx context.Context, w *Workspace, me domain.Me) {
+	d.knownMe(ctx, w.prof, w.prov, w.store, &me)
+	w.mu.Lock()
+	w.me, w.meStale = me, false
+	w.mu.Unlock()
+}
+
+// prepareLocked is prepare with d.life held.
+func (d *Desk) prepareLocked(ctx context.Context, p profile.Profile, prov provider.Provider, me *domain.Me) (*Workspace, error) {
 	_, interval := d.retentionAndInterval()
 	store, persistent, err := d.openStore(ctx, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	me = d.knownMe(ctx, p, prov, store, me)
 	w := &Workspace{
@@ -61,21 +119,16 @@ func (d *Desk) openLocked(ctx context.Context, p profile.Profile, prov provider.
 		// The cache opened but a row does not decrypt: start it over.
 		store.Close()
 		if !persistent {
-			return err
+			return nil, err
 		}
 		d.cfg.Log.Warn("offline cache rows unreadable; rebuilding", "err", err)
 		if err := d.removeCache(p.ID); err != nil {
-			return err
+			return nil, err
 		}
 		d.setNotice(rowsLostNotice(err))
-		return d.openLocked(ctx, p, prov, me, offline)
+		return d.prepareLocked(ctx, p, prov, me)
 	}
-	if offline {
-		w.sync.SetOnline(false, syncWords{kind: p.Provider}.Problem(syncer.Unreachable, 0, nil))
-	}
-	d.startWorkspace(w)
-	d.cfg.Log.Info("signed in", "profile", p.ID, "cache", cacheKind(store))
-	return nil
+	return w, nil
 }
 
 // openStore opens profile p's offline cache: in a file under a key from

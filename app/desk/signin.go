@@ -71,7 +71,9 @@ func (d *Desk) DemoProfile(org, email string) profile.Profile {
 
 // ResumeProfile opens p with its stored token, if there is one. It reports
 // whether p is signed in afterwards. A token the platform rejects is
-// deleted.
+// deleted. It is offline first: p's cache is opened and starts loading
+// before the platform is asked who the token is, once; a platform that
+// does not answer leaves p open offline from the cache.
 func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, error) {
 	if p.Demo {
 		d.mu.Lock()
@@ -110,31 +112,46 @@ func (d *Desk) ResumeProfile(ctx context.Context, p profile.Profile) (bool, erro
 		d.endLeftSession(ctx, prov, p.ID)
 		return false, nil
 	}
-	me, err := prov.Me(ctx)
+	// Offline first: the cache is opened and its rows start loading before
+	// the platform is asked, and the platform is asked once. Retrying a
+	// refused port (httpx's policy) took ~3.3 s with the window empty; the
+	// sync's own reconnecting takes over from here.
+	w, err := d.prepare(ctx, p, prov)
+	if err != nil {
+		return false, err
+	}
+	me, err := prov.Me(httpx.Once(ctx))
+	if domain.Answered(err) {
+		// There, but busy or its answer broke off: ask with the usual
+		// retries, as before. Only a platform that does not answer at all
+		// opens offline at once.
+		me, err = prov.Me(ctx)
+	}
 	switch {
 	case err == nil:
-		if err := d.open(ctx, p, prov, &me, false); err != nil {
-			return false, err
-		}
+		d.setMe(ctx, w, me)
+		d.start(w, false)
 		opened = true
 		if err := d.profiles.Save(p); err != nil { // the demo's address may have changed
 			d.cfg.Log.Warn("profile not saved", "err", err)
 		}
 		return true, nil
 	case domain.IsUnreachable(err):
-		// Review offline from the cache; the sync reconnects by itself.
-		if err := d.open(ctx, p, prov, nil, true); err != nil {
-			return false, err
-		}
+		// Review offline from the cache, as the cache knows who is signed
+		// in; the sync reconnects by itself, and once it succeeds the
+		// listener asks /me again (meStale).
+		d.cfg.Log.Info("platform unreachable; opening offline from the cache", "err", err)
+		d.start(w, true)
 		opened = true
 		return true, nil
-	case domain.IsUnauthenticated(err):
+	}
+	d.discard(w)
+	if domain.IsUnauthenticated(err) {
 		_ = kc.DeleteToken(p.ID)
 		d.setMessage(messageSessionEnded)
 		return false, nil
-	default:
-		return false, err
 	}
+	return false, err
 }
 
 // endLeftSession signs out, at the platform and here, a session that an

@@ -142,3 +142,76 @@ func (t *Table[T]) patch(s *snapshot[T], key string, perm []int32, touched []int
 	}
 	return out
 }
+
+// Update rewrites the rows change edits, in one write like Upsert's:
+// change gets a copy of every row (of the rows with ids, when ids is not
+// nil; unknown ids are skipped) and reports whether it changed it. Only
+// the chunks holding a changed row are copied, and the sort orders in use
+// are patched or sorted again as after Upsert. It reports how many rows
+// changed.
+//
+// Unlike a Get followed by an Upsert, the row change sees is the current
+// one, under the writers' lock: a sync that updated the row in between is
+// not overwritten with the older copy. change must not alter the row's id,
+// and must not write through the row's pointers (the copy shares them
+// with the published row): it assigns new ones instead.
+func (t *Table[T]) Update(ids []string, change func(*T) bool) int {
+	t.wait()
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	old := t.cur.Load()
+	s := &snapshot[T]{version: old.version + 1, n: old.n, dict: old.dict, ids: old.ids, orders: t.newOrders()}
+	s.chunks = slices.Clone(old.chunks)
+	var touched []int32
+	var rows []int32 // of one chunk, ascending
+	var edited []T   // rows[x]'s new value
+	try := func(i int32) {
+		r := *old.row(i)
+		if !change(&r) {
+			return
+		}
+		if t.spec.ID(&r) != t.spec.ID(old.row(i)) {
+			panic("index: Update changed a row's id")
+		}
+		rows, edited = append(rows, i), append(edited, r)
+	}
+	flush := func(k int) {
+		if len(rows) == 0 {
+			return
+		}
+		t.copyChunk(s, k, rows, func(i int32) *T {
+			x, _ := slices.BinarySearch(rows, i)
+			return &edited[x]
+		})
+		touched = append(touched, rows...)
+		rows, edited = rows[:0], edited[:0]
+	}
+	if ids == nil {
+		for k, c := range old.chunks {
+			for j := range c.rows {
+				try(int32(k<<chunkShift | j))
+			}
+			flush(k)
+		}
+	} else {
+		at := make([]int32, 0, len(ids))
+		for _, id := range ids {
+			if i, ok := old.lookup(id, t.spec.ID); ok {
+				at = append(at, i)
+			}
+		}
+		slices.Sort(at)
+		at = slices.Compact(at)
+		for x, i := range at {
+			try(i)
+			if k := int(i >> chunkShift); x+1 == len(at) || int(at[x+1]>>chunkShift) != k {
+				flush(k)
+			}
+		}
+	}
+	if len(touched) == 0 {
+		return 0
+	}
+	t.publish(s, t.patchOrders(old, s, touched))
+	return len(touched)
+}

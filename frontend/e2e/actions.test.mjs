@@ -4,6 +4,7 @@
 // affected session's own token.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   startApp,
   startPlatform,
@@ -188,6 +189,16 @@ test('Terminate all sessions ends everyone else and keeps the caller signed in',
 
   assert.equal((await platformCall(platform.url, '/me', { token: victim.token })).status, 401);
   assert.equal((await platformCall(platform.url, '/me', { token: other.token })).status, 401);
+
+  // Shown ended at once, before any sync of ours: the app marks them
+  // itself once the platform answered (at a million sessions the sync
+  // that brings them takes minutes, issue 20).
+  assert.match(readFileSync(app.logPath, 'utf8'), /sessions marked ended until the sync brings them/);
+  await page.waitForFunction(
+    () => document.querySelector('#tab-sessions .badge')?.textContent.trim() === '1',
+    null,
+    { timeout: 5_000 },
+  );
 
   // The caller is still signed in: the desk stays, and a sync still works.
   await syncNow();

@@ -1,9 +1,13 @@
 // Offline review, end to end: stop the real platformd under a signed-in app
 // and the app keeps showing its cached rows under an "Offline" banner with
 // every destructive control disabled; start the platform again on the same
-// port and the banner clears by itself.
+// port and the banner clears by itself. A start while the platform is down
+// shows the cached list at once: /me is asked once, not retried.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startApp, startPlatform, signInThroughUI } from './harness.mjs';
 
 let platform;
@@ -98,5 +102,58 @@ test('back from an outage with the default interval: Live, no banner and no "Las
   } finally {
     await desk.stop();
     await own.cleanup();
+  }
+});
+
+// Issue 20: an offline start retried /me on the refused port for ~3.3 s
+// before the window showed the cached list. Now the cache opens and loads
+// first, /me is asked once, and the list (searchable) and the Offline
+// banner come at once.
+test('an offline start shows the cached list without waiting for /me retries', async (t) => {
+  const own = await startPlatform();
+  const dataDir = mkdtempSync(join(tmpdir(), 'sessiondesk-offline-start-'));
+  // -data-dir last wins over the harness's own: both runs share the
+  // profile file and the cache (and the test keychain holds the token).
+  const args = ['-server', own.url, '-demo-new-device-every', '0', '-data-dir', dataDir];
+  let desk = await startApp({ args });
+  try {
+    let { page } = desk;
+    await signInThroughUI(page, { server: own.url, email: 'admin@acme.test' });
+    const rowsOf = (p) => p.getByRole('table', { name: 'Sessions' }).getByRole('row').filter({ hasText: '@acme.test' });
+    await rowsOf(page).first().waitFor({ timeout: 30_000 });
+    await page.getByRole('group', { name: 'Sync status' }).getByText(/Synced|Live/).first().waitFor({ timeout: 30_000 });
+    await desk.stop();
+    await own.stop();
+
+    desk = await startApp({ args });
+    page = desk.page;
+    await rowsOf(page).first().waitFor({ timeout: 10_000 });
+    // From the page's navigation to the first cached row on screen.
+    const shownAfter = await page.evaluate(() => performance.now());
+    await page.getByRole('status').filter({ hasText: /Offline —/ }).first().waitFor({ timeout: 10_000 });
+    assert.ok((await rowsOf(page).count()) > 3, 'the cached rows are shown');
+
+    const log = readFileSync(desk.logPath, 'utf8');
+    assert.doesNotMatch(log, /request retry[^\n]*path=\/api\/v1\/me/, '/me is not retried at an offline start');
+    assert.match(log, /opening offline from the cache/);
+    // The Go side: from the first line the app logs to the offline workspace opened.
+    const at = (re) => {
+      const line = log.split('\n').find((l) => re.test(l) && /time=/.test(l));
+      return line ? Date.parse(line.match(/time=(\S+)/)[1]) : NaN;
+    };
+    const resumed = at(/msg="signed in"/) - at(/time=/);
+    t.diagnostic(`offline start: cached rows ${Math.round(shownAfter)} ms after the page's navigation; resume ${resumed} ms after the app's first log line`);
+    assert.ok(shownAfter < 5000, `rows after ${shownAfter} ms`);
+
+    // Searchable from the cache.
+    await page.getByRole('searchbox', { name: 'Search sessions' }).fill('admin@acme.test');
+    await page.waitForFunction(() => {
+      const trs = [...document.querySelectorAll('table[aria-label="Sessions"] tbody tr.row')];
+      return trs.length > 0 && trs.every((tr) => tr.textContent.includes('admin@acme.test'));
+    }, null, { timeout: 10_000 });
+  } finally {
+    await desk.stop();
+    await own.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

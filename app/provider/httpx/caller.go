@@ -14,7 +14,8 @@
 // then reports the wait, see RetryAfter). A call that is not idempotent
 // (a sign-in: every success creates a session) is retried only when the
 // connection was refused, which proves the request never reached the
-// server. Other 4xx answers are final.
+// server. Other 4xx answers are final. A context from Once makes its calls
+// one attempt each, whatever their policy.
 //
 // Time limits tell a dead link from a slow one. Each attempt must see the
 // answer's headers within FirstByteTimeout (connecting included), and then
@@ -260,6 +261,9 @@ func (c *Caller) logResponse(_ retryablehttp.Logger, resp *http.Response) {
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
+	}
+	if isOnce(ctx) {
+		return false, nil
 	}
 	policy, _ := ctx.Value(policyKey{}).(retryPolicy)
 	if err != nil {

@@ -200,6 +200,25 @@ func WithAnswerWithin(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, answerWithinKey{}, d)
 }
 
+type onceKey struct{}
+
+// Once makes the calls made with ctx a single attempt each: no retry after
+// a refused connection, a time limit, a 5xx or a 429, whatever the call's
+// policy. For a question whose answer only decides between two good ways
+// on, where a quick "no" is worth more than a late "yes": resuming a
+// profile asks /me once and opens offline from the cache when the platform
+// does not answer, instead of retrying a refused port for ~3.3 s while the
+// window stays empty (the sync then reconnects on its own schedule). The
+// attempt keeps its time limits (Options.FirstByteTimeout and IdleTimeout).
+func Once(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onceKey{}, true)
+}
+
+func isOnce(ctx context.Context) bool {
+	once, _ := ctx.Value(onceKey{}).(bool)
+	return once
+}
+
 // withBudget records when the call's budget for starting attempts ends.
 func withBudget(ctx context.Context, end time.Time) context.Context {
 	return context.WithValue(ctx, budgetKey{}, &callBudget{end: end})

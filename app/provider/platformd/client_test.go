@@ -383,3 +383,49 @@ func TestTerminateAllWaitsLongerForItsAnswer(t *testing.T) {
 		t.Fatalf("TerminateAll took %d attempts, want the first to be waited for", n)
 	}
 }
+
+// httpx.Once makes a call one attempt, whatever its policy: an answer that
+// would be retried is final, and a refused port is told at once instead of
+// after the backoff (resuming offline asks /me this way).
+func TestOnceSendsOneAttempt(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	token := p.Login(t, "acme", "admin@acme.test").Token
+	f, srv := newFaulty(t, p, func(n int32, w http.ResponseWriter, r *http.Request) bool {
+		writeErr(w, 503, api.CodeUnavailable)
+		return true
+	})
+	c, _ := platformd.New(srv.URL, fastOptions(nil))
+	_, err := c.WithToken(token).Me(httpx.Once(context.Background()))
+	if !domain.IsUnreachable(err) || domain.KindOf(err) != api.CodeUnavailable {
+		t.Fatalf("err = %v, want unreachable/unavailable", err)
+	}
+	if got := f.calls.Load(); got != 1 {
+		t.Fatalf("calls = %d, want 1", got)
+	}
+
+	// A port nobody listens on: refused, which every policy retries.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + l.Addr().String()
+	l.Close()
+	opts := fastOptions(nil)
+	opts.RetryWaitMin, opts.RetryWaitMax = 200*time.Millisecond, 200*time.Millisecond
+	c, _ = platformd.New(refused, opts)
+	start := time.Now()
+	if _, err := c.WithToken(token).Me(httpx.Once(context.Background())); !domain.IsUnreachable(err) {
+		t.Fatalf("err = %v, want unreachable", err)
+	}
+	once := time.Since(start)
+	start = time.Now()
+	if _, err := c.WithToken(token).Me(context.Background()); !domain.IsUnreachable(err) {
+		t.Fatalf("err = %v, want unreachable", err)
+	}
+	retried := time.Since(start)
+	// Four retries wait 4 × 100-200 ms (equal jitter); one attempt none.
+	if once >= 100*time.Millisecond || retried < 400*time.Millisecond {
+		t.Fatalf("refused port: once took %v, with retries %v", once, retried)
+	}
+	t.Logf("refused port: once %v, with retries %v", once, retried)
+}
