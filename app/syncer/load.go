@@ -57,13 +57,20 @@ func (s *Syncer) WaitLoaded(ctx context.Context) error {
 }
 
 func (s *Syncer) load(ctx context.Context) error {
-	sess, devs, aud, err := s.readCache(ctx)
 	// The rows that opened go to the indexes before the structural check,
 	// which reads every page of the file (a fifth of the load at 100,000
 	// sessions): searching waits for the rows, not for the check. Rows
 	// that opened are good to show even if the file turns out damaged
-	// elsewhere; the rebuilt file then gets a full sync.
+	// elsewhere; the rebuilt file then gets a full sync. For the same
+	// reason the sessions, what the first screen searches, go in before
+	// the devices and the audit log are read.
+	sess, err := s.cfg.Store.Sessions(ctx)
 	s.cfg.Sessions.Adopt(sess)
+	var devs []domain.Device
+	var aud []domain.AuditEvent
+	if err == nil {
+		devs, aud, err = s.readRest(ctx)
+	}
 	s.cfg.Devices.Adopt(devs)
 	s.cfg.Audit.Adopt(aud)
 	var warmed <-chan struct{}
@@ -102,21 +109,18 @@ func (s *Syncer) load(ctx context.Context) error {
 	return err
 }
 
-// readCache decrypts every cached row; on an error it returns none.
-func (s *Syncer) readCache(ctx context.Context) ([]domain.Session, []domain.Device, []domain.AuditEvent, error) {
-	sess, err := s.cfg.Store.Sessions(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// readRest decrypts every cached device and audit event; on an error it
+// returns none.
+func (s *Syncer) readRest(ctx context.Context) ([]domain.Device, []domain.AuditEvent, error) {
 	devs, err := s.cfg.Store.Devices(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	aud, err := s.cfg.Store.Audit(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return sess, devs, aud, nil
+	return devs, aud, nil
 }
 
 // sessionWindow answers the sessions list from SQL while the index loads:
