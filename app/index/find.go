@@ -13,10 +13,11 @@ import (
 type Query[T any] struct {
 	Search string // case-insensitive substring; empty matches all
 	// Keep filters rows; FilterKey names it for the memo (rows kept by the
-	// same FilterKey must be the same).
+	// same FilterKey must be the same). It is called from several
+	// goroutines at once on a large table, so it must only read.
 	Keep func(*T) bool
 	// KeepFacet filters on the row's facet (see Spec.Facet); cheaper than
-	// Keep. Both may be set.
+	// Keep. Both may be set; the same goes for it.
 	KeepFacet func(Key) bool
 	FilterKey string
 	// Clear describes Keep/KeepFacet for a loading table's Source (for
@@ -216,8 +217,7 @@ func (t *Table[T]) remember(m *memo, rows int) {
 	t.memos = kept
 }
 
-// scan runs q over every row. The filters run in row order, which reads
-// the chunks one after the other instead of all over the table.
+// scan runs q over every row.
 func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) *memo {
 	var hit []uint64
 	if needle != "" {
@@ -229,18 +229,31 @@ func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) *memo {
 		}
 	}
 	if q.KeepFacet != nil || q.Keep != nil {
-		for w, word := range hit {
-			for word != 0 {
-				b := bits.TrailingZeros64(word)
-				word &^= 1 << b
-				i := int32(w*64 + b)
-				if q.KeepFacet != nil && !q.KeepFacet(s.facetAt(i)) || q.Keep != nil && !q.Keep(s.row(i)) {
-					hit[w] &^= 1 << b
+		s.filter(q, hit)
+	}
+	return t.result(s, q, hit)
+}
+
+// filter clears the bits of hit whose rows q's filters reject. It reads
+// the rows chunk by chunk, in parts on every core as search does: the
+// sessions tab's default filter (active) runs over every row a broad
+// search matches, which at 1,000,000 rows cost more than the search.
+func (s *snapshot[T]) filter(q Query[T], hit []uint64) {
+	s.inParts(func(first int, chunks []*chunk[T]) {
+		for k, c := range chunks {
+			base := (first + k) << chunkShift
+			for j := range c.rows {
+				i := base + j
+				if hit[i/64]&(1<<(i%64)) == 0 {
+					continue
+				}
+				if q.KeepFacet != nil && !q.KeepFacet(Key{Num: c.nums[j], Str: s.dict.strs[c.codes[j]]}) ||
+					q.Keep != nil && !q.Keep(&c.rows[j]) {
+					hit[i/64] &^= 1 << (i % 64)
 				}
 			}
 		}
-	}
-	return t.result(s, q, hit)
+	})
 }
 
 // result is the memo of the rows hit marks: the bitmap itself when they
@@ -272,34 +285,37 @@ func (t *Table[T]) result(s *snapshot[T], q Query[T], hit []uint64) *memo {
 // search marks (one bit a row) the rows whose text contains needle. One
 // scan of a chunk's contiguous blob (vectorized by bytes.Index) beats 1,024
 // separate strings.Contains calls on scattered strings by several times.
-// A large table is scanned in parts (runs of whole chunks) on every core.
 func (s *snapshot[T]) search(needle string) []uint64 {
 	hit := make([]uint64, (s.n+63)/64)
 	nb := []byte(needle)
+	s.inParts(func(first int, chunks []*chunk[T]) {
+		for k, c := range chunks {
+			c.search(nb, (first+k)<<chunkShift, hit)
+		}
+	})
+	return hit
+}
+
+// inParts calls fn with runs of whole chunks (the first is chunk first of
+// s) that together cover s: a large table in parts on every core, at once.
+// A chunk is whole words of a hit bitmap, so parts never write the same
+// word.
+func (s *snapshot[T]) inParts(fn func(first int, chunks []*chunk[T])) {
 	parts := min(runtime.GOMAXPROCS(0), s.n/parallelRows+1)
 	if parts <= 1 {
-		s.searchChunks(nb, s.chunks, 0, hit)
-		return hit
+		fn(0, s.chunks)
+		return
 	}
 	step := (len(s.chunks) + parts - 1) / parts
 	var wg sync.WaitGroup
 	for lo := 0; lo < len(s.chunks); lo += step {
-		wg.Go(func() { s.searchChunks(nb, s.chunks[lo:min(lo+step, len(s.chunks))], lo, hit) })
+		wg.Go(func() { fn(lo, s.chunks[lo:min(lo+step, len(s.chunks))]) })
 	}
 	wg.Wait()
-	return hit
 }
 
 // parallelRows is about where splitting a search pays for its goroutines.
 const parallelRows = 100_000
-
-// searchChunks marks the rows of chunks (the first is chunk first of s)
-// whose text contains needle.
-func (s *snapshot[T]) searchChunks(needle []byte, chunks []*chunk[T], first int, hit []uint64) {
-	for k, c := range chunks {
-		c.search(needle, (first+k)<<chunkShift, hit)
-	}
-}
 
 // search marks hit's bit base+j for each row j of c whose text contains
 // needle.

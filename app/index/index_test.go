@@ -202,6 +202,17 @@ func TestParallelSearchAgreesWithNaive(t *testing.T) {
 			t.Errorf("%q: %d rows, want %d", search, res.Total, len(want))
 		}
 	}
+	// The filter runs in the same parts.
+	nowN := now.UnixNano()
+	byUser := func(a, b domain.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
+	for _, search := range []string{"", "acme", "u29"} {
+		want := naive(rows, search, true, now, byUser)
+		res := tb.Find(index.Query[domain.Session]{Search: search, Sort: "user", Limit: 100, FilterKey: "active",
+			KeepFacet: func(f index.Key) bool { return index.ActiveFacet(f, nowN) }}, index.DefaultSessionSort)
+		if res.Total != len(want) || !slices.Equal(ids(res), rowIDs(want[:100])) {
+			t.Errorf("%q, active: %d rows, want %d", search, res.Total, len(want))
+		}
+	}
 }
 
 // Typing a search one character at a time narrows each result from the
