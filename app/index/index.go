@@ -9,12 +9,13 @@
 //
 // How: a Table holds an immutable snapshot (rows in chunks with their
 // lowercase search text and compact facets, ids, and per sort key a sorted
-// permutation built on first use). Writers derive a new snapshot, copying
-// only the chunks a delta touches (see Upsert), and swap it in, so readers
-// never wait for a sync. Recent queries'
-// matches are remembered, so scrolling through the same query does not scan
-// again and a keystroke that extends the search looks only at the rows the
-// last one matched.
+// permutation built on first use, on every core). Writers derive a new
+// snapshot, copying only the chunks a delta touches (see Upsert), and swap
+// it in, so readers never wait for a sync. Recent queries' matches are
+// remembered (a broad result as a bitmap, one bit a row, its windows read
+// along the order), so scrolling through the same query does not scan
+// again and a keystroke that extends the search keeps only rows the last
+// one matched, without running its filters again.
 //
 // Loading: decrypting 100,000 rows takes longer than a user should wait for
 // the first screen. A table can be marked as loading (BeginLoad) with a
