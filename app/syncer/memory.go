@@ -16,8 +16,9 @@ import (
 // keystroke took ~0.3 s (more on a loaded machine), and the search bench's
 // p99 was that wait. It costs 4 bytes a session (4 MB at a million) for as
 // long as the rows are held, and each later delta patches it as it does the
-// default order (a copy of it: at a million ~2.5 ms and 4 MB of garbage a
-// delta; see docs/bench.md). The channel closes once both are built.
+// default order, into a copy: at a million ~2 ms and 4 MB of garbage more
+// a delta (docs/bench.md, "A broad search at a million rows"). The channel
+// closes once both are built.
 func (s *Syncer) warm() <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
