@@ -13,10 +13,11 @@ import (
 type Query[T any] struct {
 	Search string // case-insensitive substring; empty matches all
 	// Keep filters rows; FilterKey names it for the memo (rows kept by the
-	// same FilterKey must be the same).
+	// same FilterKey must be the same). It is called from several
+	// goroutines at once on a large table, so it must only read.
 	Keep func(*T) bool
 	// KeepFacet filters on the row's facet (see Spec.Facet); cheaper than
-	// Keep. Both may be set.
+	// Keep. Both may be set; the same goes for it.
 	KeepFacet func(Key) bool
 	FilterKey string
 	// Clear describes Keep/KeepFacet for a loading table's Source (for
@@ -34,14 +35,29 @@ type Result[T any] struct {
 	Total int
 }
 
-// memo is a remembered result: the matches, in order, of needle under key
-// (filter, sort, direction) in one version of the table.
+// memo is a remembered result: the matches of needle under key (filter,
+// sort, direction) in one version of the table. A narrow result keeps its
+// rows in order; a broad one only a bitmap of them (one bit a row), which
+// its windows are read from by walking the sort order: at 1,000,000 rows
+// the first keystroke of a search matches nearly every row, and writing
+// them all out in order cost more than the search itself, for a window of
+// 100. The bitmap is also all a narrowing keystroke needs from it.
 type memo struct {
 	version uint64
 	key     string
 	needle  string
-	matches []int32
+	total   int
+	rows    []int32  // a narrow result's matches, in order
+	hit     []uint64 // a broad result's matches (rows is nil)
 }
+
+// size is what m holds, in 4-byte units (a row of rows).
+func (m *memo) size() int { return len(m.rows) + 2*len(m.hit) }
+
+// broadFrom is the number of matches from which a result is kept as a
+// bitmap: beyond n/32 rows the bitmap (n/8 bytes) is the smaller, and the
+// rows in order are no longer few enough to search again one by one.
+func broadFrom(n int) int { return n/32 + 1 }
 
 // Find answers q. sortFallback is used when q.Sort is unknown.
 func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
@@ -58,19 +74,31 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 		<-ls.done
 		s = t.cur.Load()
 	}
-	matches := t.matches(s, q)
-	res := Result[T]{Total: len(matches)}
+	m := t.matches(s, q)
+	res := Result[T]{Total: m.total, Items: []T{}}
 	off := max(q.Offset, 0)
-	if off < len(matches) && q.Limit > 0 {
-		end := min(off+q.Limit, len(matches))
-		res.Items = make([]T, 0, end-off)
-		for _, i := range matches[off:end] {
+	if off >= m.total || q.Limit <= 0 {
+		return res
+	}
+	res.Items = make([]T, 0, min(q.Limit, m.total-off))
+	if m.hit != nil && m.total == s.n { // every row: the window is the order's
+		perm := t.order(s, q.Sort)
+		for k := off; k < off+cap(res.Items); k++ {
+			i := perm[k]
+			if q.Desc {
+				i = perm[s.n-1-k]
+			}
 			res.Items = append(res.Items, *s.row(i))
 		}
+		return res
 	}
-	if res.Items == nil {
-		res.Items = []T{}
-	}
+	seen := 0
+	t.each(s, m, q, func(i int32) bool {
+		if seen++; seen > off {
+			res.Items = append(res.Items, *s.row(i))
+		}
+		return len(res.Items) < cap(res.Items)
+	})
 	return res
 }
 
@@ -86,18 +114,44 @@ func (t *Table[T]) Each(q Query[T], sortFallback string, fn func(T) error) error
 	if _, ok := s.orders[q.Sort]; !ok {
 		q.Sort = sortFallback
 	}
-	for _, i := range t.matches(s, q) {
-		if err := fn(*s.row(i)); err != nil {
-			return err
-		}
-	}
-	return nil
+	var err error
+	t.each(s, t.matches(s, q), q, func(i int32) bool {
+		err = fn(*s.row(i))
+		return err == nil
+	})
+	return err
 }
 
-// matches is q's matching rows in order. A keystroke usually extends the
-// last search: when a remembered result of the same filter and order has a
-// needle the new one contains, only its rows are searched again.
-func (t *Table[T]) matches(s *snapshot[T], q Query[T]) []int32 {
+// each calls fn with m's rows in q's order until fn returns false. A broad
+// result's are found by walking the whole order and testing each row's
+// bit, so a window deep in one costs its offset (~1 ms at 500,000).
+func (t *Table[T]) each(s *snapshot[T], m *memo, q Query[T], fn func(int32) bool) {
+	if m.hit == nil {
+		for _, i := range m.rows {
+			if !fn(i) {
+				return
+			}
+		}
+		return
+	}
+	perm := t.order(s, q.Sort)
+	n := len(perm)
+	for k := 0; k < n; k++ {
+		i := perm[k]
+		if q.Desc {
+			i = perm[n-1-k]
+		}
+		if m.hit[i/64]&(1<<(i%64)) != 0 && !fn(i) {
+			return
+		}
+	}
+}
+
+// matches is q's matching rows. A keystroke usually extends the last
+// search: when a remembered result of the same filter and order has a
+// needle the new one contains, only its rows can match, and the filter
+// need not run again.
+func (t *Table[T]) matches(s *snapshot[T], q Query[T]) *memo {
 	needle := strings.ToLower(strings.TrimSpace(strings.Map(func(r rune) rune {
 		if r == 0 || r == '\n' { // separators in the blob
 			return -1
@@ -115,24 +169,34 @@ func (t *Table[T]) matches(s *snapshot[T], q Query[T]) []int32 {
 			base = m
 			break
 		}
-		if base == nil || len(m.matches) < len(base.matches) {
+		if base == nil || m.total < base.total {
 			base = m
 		}
 	}
 	t.mu.Unlock()
-	var matches []int32
+	var m *memo
 	switch {
 	case base != nil && base.needle == needle:
-		return base.matches
-	case base != nil && len(base.matches) <= s.n/4:
-		// Scattered rows cost more each than one pass over the blob, so
-		// only a narrow enough base is searched row by row.
-		matches = s.narrow(base.matches, []byte(needle))
+		return base
+	case base != nil && base.hit == nil:
+		// Narrow: its rows (at most broadFrom) are searched one by one,
+		// in order. Scattered rows cost more each than one pass over the
+		// blob, which is why a broad result is not.
+		rows := s.narrow(base.rows, []byte(needle))
+		m = &memo{rows: rows, total: len(rows)}
+	case base != nil:
+		// Broad: one pass over the blob, kept where base's bit is set.
+		hit := s.search(needle)
+		for w := range hit {
+			hit[w] &= base.hit[w]
+		}
+		m = t.result(s, q, hit)
 	default:
-		matches = t.scan(s, q, needle)
+		m = t.scan(s, q, needle)
 	}
-	t.remember(&memo{version: s.version, key: key, needle: needle, matches: matches}, s.n)
-	return matches
+	m.version, m.key, m.needle = s.version, key, needle
+	t.remember(m, s.n)
+	return m
 }
 
 // remember keeps m first among the remembered results, dropping the oldest
@@ -142,87 +206,116 @@ func (t *Table[T]) remember(m *memo, rows int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	kept := []*memo{m}
-	total := len(m.matches)
+	total := m.size()
 	for _, o := range t.memos {
-		if o.version != m.version || o.key == m.key && o.needle == m.needle || total+len(o.matches) > rows+1 {
+		if o.version != m.version || o.key == m.key && o.needle == m.needle || total+o.size() > rows+1 {
 			continue
 		}
 		kept = append(kept, o)
-		total += len(o.matches)
+		total += o.size()
 	}
 	t.memos = kept
 }
 
-// scan runs q over every row in the order's sequence.
-func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) []int32 {
+// scan runs q over every row.
+func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) *memo {
+	var hit []uint64
+	if needle != "" {
+		hit = s.search(needle)
+	} else {
+		hit = make([]uint64, (s.n+63)/64)
+		for i := 0; i < s.n; i += 64 {
+			hit[i/64] = 1<<min(64, s.n-i) - 1 // 1<<64 is 0 in Go: all ones
+		}
+	}
+	if q.KeepFacet != nil || q.Keep != nil {
+		s.filter(q, hit)
+	}
+	return t.result(s, q, hit)
+}
+
+// filter clears the bits of hit whose rows q's filters reject. It reads
+// the rows chunk by chunk, in parts on every core as search does: the
+// sessions tab's default filter (active) runs over every row a broad
+// search matches, which at 1,000,000 rows cost more than the search.
+func (s *snapshot[T]) filter(q Query[T], hit []uint64) {
+	s.inParts(func(first int, chunks []*chunk[T]) {
+		for k, c := range chunks {
+			base := (first + k) << chunkShift
+			for j := range c.rows {
+				i := base + j
+				if hit[i/64]&(1<<(i%64)) == 0 {
+					continue
+				}
+				if q.KeepFacet != nil && !q.KeepFacet(Key{Num: c.nums[j], Str: s.dict.strs[c.codes[j]]}) ||
+					q.Keep != nil && !q.Keep(&c.rows[j]) {
+					hit[i/64] &^= 1 << (i % 64)
+				}
+			}
+		}
+	})
+}
+
+// result is the memo of the rows hit marks: the bitmap itself when they
+// are many, else the rows in q's order.
+func (t *Table[T]) result(s *snapshot[T], q Query[T], hit []uint64) *memo {
 	t.mu.Lock()
 	if t.used == nil {
 		t.used = map[string]bool{}
 	}
 	t.used[q.Sort] = true
 	t.mu.Unlock()
-	perm := t.order(s, q.Sort)
-	var hit []uint64
-	room := len(perm)
-	if needle != "" {
-		hit = s.search(needle)
-		room = 0
-		for _, w := range hit { // sized once: a dense result would grow ~20 times
-			room += bits.OnesCount64(w)
-		}
+	t.order(s, q.Sort) // built now, for the windows
+	total := 0
+	for _, w := range hit {
+		total += bits.OnesCount64(w)
 	}
-	matches := make([]int32, 0, room)
-	n := len(perm)
-	for k := 0; k < n; k++ {
-		i := perm[k]
-		if q.Desc {
-			i = perm[n-1-k]
-		}
-		if hit != nil && hit[i/64]&(1<<(i%64)) == 0 {
-			continue
-		}
-		if q.KeepFacet != nil && !q.KeepFacet(s.facetAt(i)) {
-			continue
-		}
-		if q.Keep != nil && !q.Keep(s.row(i)) {
-			continue
-		}
-		matches = append(matches, i)
+	m := &memo{hit: hit, total: total}
+	if total >= broadFrom(s.n) {
+		return m
 	}
-	return matches
+	rows := make([]int32, 0, total)
+	t.each(s, m, q, func(i int32) bool {
+		rows = append(rows, i)
+		return true
+	})
+	return &memo{rows: rows, total: total}
 }
 
 // search marks (one bit a row) the rows whose text contains needle. One
 // scan of a chunk's contiguous blob (vectorized by bytes.Index) beats 1,024
 // separate strings.Contains calls on scattered strings by several times.
-// A large table is scanned in parts (runs of whole chunks) on every core.
 func (s *snapshot[T]) search(needle string) []uint64 {
 	hit := make([]uint64, (s.n+63)/64)
 	nb := []byte(needle)
+	s.inParts(func(first int, chunks []*chunk[T]) {
+		for k, c := range chunks {
+			c.search(nb, (first+k)<<chunkShift, hit)
+		}
+	})
+	return hit
+}
+
+// inParts calls fn with runs of whole chunks (the first is chunk first of
+// s) that together cover s: a large table in parts on every core, at once.
+// A chunk is whole words of a hit bitmap, so parts never write the same
+// word.
+func (s *snapshot[T]) inParts(fn func(first int, chunks []*chunk[T])) {
 	parts := min(runtime.GOMAXPROCS(0), s.n/parallelRows+1)
 	if parts <= 1 {
-		s.searchChunks(nb, s.chunks, 0, hit)
-		return hit
+		fn(0, s.chunks)
+		return
 	}
 	step := (len(s.chunks) + parts - 1) / parts
 	var wg sync.WaitGroup
 	for lo := 0; lo < len(s.chunks); lo += step {
-		wg.Go(func() { s.searchChunks(nb, s.chunks[lo:min(lo+step, len(s.chunks))], lo, hit) })
+		wg.Go(func() { fn(lo, s.chunks[lo:min(lo+step, len(s.chunks))]) })
 	}
 	wg.Wait()
-	return hit
 }
 
 // parallelRows is about where splitting a search pays for its goroutines.
 const parallelRows = 100_000
-
-// searchChunks marks the rows of chunks (the first is chunk first of s)
-// whose text contains needle.
-func (s *snapshot[T]) searchChunks(needle []byte, chunks []*chunk[T], first int, hit []uint64) {
-	for k, c := range chunks {
-		c.search(needle, (first+k)<<chunkShift, hit)
-	}
-}
 
 // search marks hit's bit base+j for each row j of c whose text contains
 // needle.

@@ -9,12 +9,13 @@
 //
 // How: a Table holds an immutable snapshot (rows in chunks with their
 // lowercase search text and compact facets, ids, and per sort key a sorted
-// permutation built on first use). Writers derive a new snapshot, copying
-// only the chunks a delta touches (see Upsert), and swap it in, so readers
-// never wait for a sync. Recent queries'
-// matches are remembered, so scrolling through the same query does not scan
-// again and a keystroke that extends the search looks only at the rows the
-// last one matched.
+// permutation built on first use, on every core). Writers derive a new
+// snapshot, copying only the chunks a delta touches (see Upsert), and swap
+// it in, so readers never wait for a sync. Recent queries' matches are
+// remembered (a broad result as a bitmap, one bit a row, its windows read
+// along the order), so scrolling through the same query does not scan
+// again and a keystroke that extends the search keeps only rows the last
+// one matched, without running its filters again.
 //
 // Loading: decrypting 100,000 rows takes longer than a user should wait for
 // the first screen. A table can be marked as loading (BeginLoad) with a
@@ -26,6 +27,7 @@ package index
 import (
 	"cmp"
 	"iter"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -247,25 +249,88 @@ func (t *Table[T]) Warm(key string) {
 func (t *Table[T]) order(s *snapshot[T], key string) []int32 {
 	o := s.orders[key]
 	o.once.Do(func() {
-		perm := make([]int32, s.n)
-		keys := make([]Key, s.n)
-		ids := make([]string, s.n)
-		extract := t.spec.Sorts[key]
-		for i := range perm {
-			perm[i] = int32(i)
-			keys[i] = extract(s.row(int32(i)))
-			ids[i] = t.spec.ID(s.row(int32(i)))
-		}
-		slices.SortFunc(perm, func(a, b int32) int {
-			if c := compareKeys(keys[a], keys[b]); c != 0 {
-				return c
-			}
-			return strings.Compare(ids[a], ids[b])
-		})
-		o.perm = perm
+		o.perm = t.sortRows(s, key, min(runtime.GOMAXPROCS(0), s.n/parallelSortRows+1))
 		o.built.Store(true)
 	})
 	return o.perm
+}
+
+// parallelSortRows is the least rows a part of a parallel sort has: below
+// it the goroutines and the merge cost about what they save.
+const parallelSortRows = 10_000
+
+// sortRows returns the row numbers of s in key's order, ties broken by id.
+// A first sort of 1,000,000 rows took 0.3 s (by user) to 1 s (by client)
+// on one core, on the click of a column header, so the rows are split
+// into parts, one a core: each extracts its rows' keys and sorts its part,
+// then the sorted parts are merged in pairs (in parallel too) until one is
+// left. The order is the one sort would give: the comparison is a total
+// order as long as ids are unique, which they are in a table.
+func (t *Table[T]) sortRows(s *snapshot[T], key string, parts int) []int32 {
+	n := s.n
+	perm := make([]int32, n)
+	keys := make([]Key, n)
+	ids := make([]string, n)
+	extract := t.spec.Sorts[key]
+	compare := func(a, b int32) int {
+		if c := compareKeys(keys[a], keys[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(ids[a], ids[b])
+	}
+	parts = max(1, min(parts, n))
+	bounds := make([]int, parts+1) // part k is perm[bounds[k]:bounds[k+1]]
+	for k := range bounds {
+		bounds[k] = k * n / parts
+	}
+	var wg sync.WaitGroup
+	for k := range parts {
+		lo, hi := bounds[k], bounds[k+1]
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				r := s.row(int32(i))
+				perm[i], keys[i], ids[i] = int32(i), extract(r), t.spec.ID(r)
+			}
+			slices.SortFunc(perm[lo:hi], compare)
+		})
+	}
+	wg.Wait()
+	if parts == 1 {
+		return perm
+	}
+	// Each round merges parts 0 and 1, 2 and 3, … from perm into buf (an
+	// odd last part is copied), then the two swap.
+	buf := make([]int32, n)
+	for len(bounds) > 2 {
+		next := []int{0}
+		for k := 0; k+1 < len(bounds); k += 2 {
+			if k+2 == len(bounds) {
+				copy(buf[bounds[k]:], perm[bounds[k]:bounds[k+1]])
+				next = append(next, bounds[k+1])
+				continue
+			}
+			lo, mid, hi := bounds[k], bounds[k+1], bounds[k+2]
+			wg.Go(func() { merge(buf[lo:hi], perm[lo:mid], perm[mid:hi], compare) })
+			next = append(next, hi)
+		}
+		wg.Wait()
+		perm, buf, bounds = buf, perm, next
+	}
+	return perm
+}
+
+// merge writes the sorted a and b, merged, into dst (len(a)+len(b)).
+func merge(dst, a, b []int32, compare func(a, b int32) int) {
+	i, j := 0, 0
+	for k := range dst {
+		if j == len(b) || i < len(a) && compare(a[i], b[j]) <= 0 {
+			dst[k] = a[i]
+			i++
+		} else {
+			dst[k] = b[j]
+			j++
+		}
+	}
 }
 
 // comparer orders rows of s as order does, extracting keys as it goes (for

@@ -202,4 +202,59 @@ func TestParallelSearchAgreesWithNaive(t *testing.T) {
 			t.Errorf("%q: %d rows, want %d", search, res.Total, len(want))
 		}
 	}
+	// The filter runs in the same parts.
+	nowN := now.UnixNano()
+	byUser := func(a, b domain.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
+	for _, search := range []string{"", "acme", "u29"} {
+		want := naive(rows, search, true, now, byUser)
+		res := tb.Find(index.Query[domain.Session]{Search: search, Sort: "user", Limit: 100, FilterKey: "active",
+			KeepFacet: func(f index.Key) bool { return index.ActiveFacet(f, nowN) }}, index.DefaultSessionSort)
+		if res.Total != len(want) || !slices.Equal(ids(res), rowIDs(want[:100])) {
+			t.Errorf("%q, active: %d rows, want %d", search, res.Total, len(want))
+		}
+	}
 }
+
+// Typing a search one character at a time narrows each result from the
+// last one remembered: from a broad one (kept as a bitmap) and from a
+// narrow one (kept as rows in order), filtered or not, either direction.
+// Every window and Each must still be what a fresh search gives.
+func TestTypingAgreesWithNaive(t *testing.T) {
+	now := time.Now()
+	rows := gen(5000, now)
+	tb := index.NewSessions()
+	tb.Replace(rows)
+	nowN := now.UnixNano()
+	byUser := func(a, b domain.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
+	for _, active := range []bool{false, true} {
+		for _, desc := range []bool{false, true} {
+			for _, word := range []string{"u012@", "firefox"} {
+				for k := 0; k <= len(word); k++ {
+					want := naive(rows, word[:k], active, now, byUser)
+					if desc {
+						slices.Reverse(want)
+					}
+					q := index.Query[domain.Session]{Search: word[:k], Sort: "user", Desc: desc, FilterKey: fmt.Sprint(active), Limit: 40}
+					if active {
+						q.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowN) }
+					}
+					for _, off := range []int{0, 1, len(want) / 2, len(want) - 3} {
+						q.Offset = off
+						res := tb.Find(q, index.DefaultSessionSort)
+						lo := min(max(off, 0), len(want))
+						if res.Total != len(want) || !slices.Equal(ids(res), rowIDs(want[lo:min(lo+40, len(want))])) {
+							t.Fatalf("%q active=%v desc=%v offset %d: %d rows %v, want %d", word[:k], active, desc, off, res.Total, ids(res), len(want))
+						}
+					}
+					var each []domain.Session
+					tb.Each(q, index.DefaultSessionSort, func(s domain.Session) error { each = append(each, s); return nil })
+					if !slices.Equal(rowIDs(each), rowIDs(want)) {
+						t.Fatalf("%q active=%v desc=%v: Each gave %d rows, want the %d matches in order", word[:k], active, desc, len(each), len(want))
+					}
+				}
+			}
+		}
+	}
+}
+
+func rowIDs(rows []domain.Session) []string { return ids(index.Result[domain.Session]{Items: rows}) }

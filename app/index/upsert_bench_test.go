@@ -12,22 +12,22 @@ import (
 // again. B/op is what such a delta allocates (each delta's copy is what
 // made the app's RSS climb back between full syncs). "rows" has no sort
 // order built; "ordered" has the default one in use, as the app always
-// does, which Upsert patches. Run one size at a time, e.g.
+// does, which Upsert patches; "ordered+user" has the order by user too, as
+// the syncer warms it. Run one size at a time, e.g.
 // -bench 'UpsertOneRow/100k' -benchmem (/1M needs ~2 GB).
 func BenchmarkUpsertOneRow(b *testing.B) {
 	for _, sz := range scaleSizes {
-		for _, ordered := range []bool{false, true} {
-			name := sz.name + "/rows"
-			if ordered {
-				name = sz.name + "/ordered"
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, c := range []struct {
+			name  string
+			sorts []string
+		}{{"rows", nil}, {"ordered", []string{index.DefaultSessionSort}}, {"ordered+user", []string{index.DefaultSessionSort, "user"}}} {
+			b.Run(sz.name+"/"+c.name, func(b *testing.B) {
 				now := time.Now()
 				rows := scaleSessions(sz.sessions, scalePeople(sz.people), true, now)
 				st := index.NewSessions()
 				st.Adopt(rows)
-				if ordered {
-					st.Find(index.Query[domain.Session]{Sort: index.DefaultSessionSort, Limit: 100}, "")
+				for _, sort := range c.sorts {
+					st.Find(index.Query[domain.Session]{Sort: sort, Limit: 100}, "")
 				}
 				delta := []domain.Session{rows[sz.sessions/2]}
 				b.ReportAllocs()

@@ -1,0 +1,78 @@
+package index_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"sessiondesk/app/domain"
+	"sessiondesk/app/index"
+)
+
+// BenchmarkBroadFind is the first keystroke of a search, which matches
+// (nearly) every row: "us" is in every session's e-mail. The remembered
+// result is dropped before each Find, so each one searches the table; the
+// sort orders are built beforehand, as the app warms them. "active" adds
+// the filter of the sessions tab. Run one size at a time, e.g.
+// -bench 'BroadFind/1M' (~1.5 GB).
+func BenchmarkBroadFind(b *testing.B) {
+	for _, sz := range scaleSizes {
+		now := time.Now()
+		var st *index.Table[domain.Session]
+		setup := func() {
+			if st == nil {
+				st = index.NewSessions()
+				st.Adopt(scaleSessions(sz.sessions, scalePeople(sz.people), true, now))
+				st.Warm(index.DefaultSessionSort)
+				st.Warm("user")
+			}
+		}
+		nowN := now.UnixNano()
+		active := func(f index.Key) bool { return index.ActiveFacet(f, nowN) }
+		for _, c := range []struct {
+			name string
+			q    index.Query[domain.Session]
+		}{
+			{"us", index.Query[domain.Session]{Search: "us", Limit: 100}},
+			{"us/active/user", index.Query[domain.Session]{Search: "us", Sort: "user", Limit: 100, FilterKey: "active", KeepFacet: active}},
+		} {
+			b.Run(sz.name+"/"+c.name, func(b *testing.B) {
+				setup()
+				for b.Loop() {
+					st.Forget()
+					if res := st.Find(c.q, index.DefaultSessionSort); len(res.Items) != 100 || res.Total < sz.sessions/2 {
+						b.Fatalf("%d items of %d", len(res.Items), res.Total)
+					}
+				}
+			})
+		}
+		st = nil
+	}
+}
+
+// BenchmarkFirstSort is the first query sorted by a column not sorted
+// before: it builds that order of the whole table. A table is loaded
+// afresh (not timed) before each build, as after a load or a full sync,
+// and the one before collected, so that the collector's work on it is not
+// timed with the sort. Run one size at a time, e.g. -bench 'FirstSort/1M' (~2 GB).
+func BenchmarkFirstSort(b *testing.B) {
+	for _, sz := range scaleSizes {
+		var rows []domain.Session
+		for _, key := range []string{"user", "client"} {
+			b.Run(sz.name+"/"+key, func(b *testing.B) {
+				if rows == nil {
+					rows = scaleSessions(sz.sessions, scalePeople(sz.people), true, time.Now())
+				}
+				st := index.NewSessions()
+				for b.Loop() {
+					b.StopTimer()
+					st.Adopt(rows) // the rows are only read: a table may own them again
+					runtime.GC()   // the last table's collection is not the sort's
+					b.StartTimer()
+					st.Warm(key)
+				}
+			})
+		}
+		rows = nil
+	}
+}
