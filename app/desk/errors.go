@@ -39,6 +39,7 @@ const (
 	msgEventNotCached    = "This audit event is not in the cached data."
 	msgSelectionTooLarge = "The selection is too large."
 	msgSelectNone        = "Select at least one session."
+	msgRangeTooLarge     = "A range selects at most 10,000 sessions; use “Select all matching” for more."
 )
 
 // settingsFieldMessage says the bounds of a setting Validate refused.
