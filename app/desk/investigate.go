@@ -158,7 +158,7 @@ const MaxRange = 10 * MaxWindow
 // rows the page has not loaded. The window is bounded (MaxRange).
 func (w *Workspace) SessionIDs(q SessionQuery) ([]string, error) {
 	if q.Offset < 0 || q.Limit <= 0 || q.Limit > MaxRange {
-		return nil, &Error{Code: domain.KindInvalid, Message: msgRangeTooLarge}
+		return nil, errRange()
 	}
 	now := w.prov.Now()
 	iq, err := sessionFilter(q, now)

@@ -359,7 +359,7 @@ export const exportAuditCSV = vi.fn(async (q: AuditQuery): Promise<string> => {
 });
 // As Go's SessionIDs: the window offset…offset+limit-1 of the list q, at most 10,000 rows.
 export const sessionRangeIds = vi.fn(async (q: SessionQuery): Promise<string[]> => {
-  if (q.limit <= 0 || q.limit > 10_000) throw new UIError('invalid_argument', 'A range selects at most 10,000 sessions; use “Select all matching” for more.');
+  if (q.limit <= 0 || q.limit > 10_000) throw new UIError('invalid_argument', 'A range selects 1 to 10,000 sessions; use “Select all matching” for more.');
   return filterSessions(q)
     .slice(q.offset, q.offset + q.limit)
     .map((r) => r.id);
