@@ -1,6 +1,7 @@
 package bind
 
 import (
+	"context"
 	"strconv"
 
 	"sessiondesk/app/desk"
@@ -46,10 +47,12 @@ type SelectedResult struct {
 	SkippedMe  bool `json:"skippedMe"`
 	Batches    int  `json:"batches"`
 	// NotEnded are the selected sessions a failed batch left as they were,
-	// for the UI to keep selected; Failure says why (null when every batch
-	// went through).
-	NotEnded []string `json:"notEnded"`
-	Failure  *UIError `json:"failure"`
+	// for the UI to keep selected (TerminateSelected only: a selection by
+	// query keeps its query); NotEndedCount counts them; Failure says why
+	// (null when every batch went through).
+	NotEnded      []string `json:"notEnded"`
+	NotEndedCount int      `json:"notEndedCount"`
+	Failure       *UIError `json:"failure"`
 }
 
 // SessionDetails is one session in full, with its device and the audit event
@@ -60,48 +63,74 @@ type SessionDetails struct {
 	Ended   *domain.AuditEvent `json:"ended"`
 }
 
-// MatchingIDs returns the ID of every session matching q ("select all N
-// matching"), in q's order.
-func (s *SessionsService) MatchingIDs(q SessionQuery) ([]string, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) ([]string, error) {
-		ids, err := w.MatchingSessionIDs(desk.SessionQuery(q))
-		if err != nil {
-			return nil, err
-		}
-		return ids, nil
-	})
+// RangeIDs returns the ID of each session in the window q.Offset, q.Limit
+// of the list q (a Shift-click range reaching rows the page has not loaded;
+// at most desk.MaxRange).
+func (s *SessionsService) RangeIDs(q SessionQuery) ([]string, error) {
+	return fromWorkspace(s.d, func(w *desk.Workspace) ([]string, error) { return w.SessionIDs(desk.SessionQuery(q)) }, nonNil)
 }
 
-// Summarize describes a selection for the confirmation dialog.
+// Summarize describes a selection of ids for the confirmation dialog.
 func (s *SessionsService) Summarize(ids []string) (SelectionSummary, error) {
-	return withWorkspace(s.d, func(w *desk.Workspace) (SelectionSummary, error) {
-		sum, err := w.SummarizeSelection(ids)
-		if err != nil {
-			return SelectionSummary{}, err
-		}
-		if sum.People == nil {
-			sum.People = []domain.Person{}
-		}
-		return SelectionSummary(sum), nil
-	})
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.SelectionSummary, error) { return w.SummarizeSelection(ids) }, selectionSummary)
+}
+
+// SummarizeMatching describes "all N matching" — every session matching q
+// (its window ignored) but the ids in except — for the confirmation dialog.
+func (s *SessionsService) SummarizeMatching(q SessionQuery, except []string) (SelectionSummary, error) {
+	return fromWorkspace(s.d, func(w *desk.Workspace) (desk.SelectionSummary, error) {
+		return w.SummarizeMatching(desk.SessionQuery(q), except)
+	}, selectionSummary)
+}
+
+func selectionSummary(sum desk.SelectionSummary) SelectionSummary {
+	if sum.People == nil {
+		sum.People = []domain.Person{}
+	}
+	return SelectionSummary(sum)
+}
+
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
 }
 
 // TerminateSelected ends the chosen sessions, up to 1,000 per request to the
 // platform, emitting EventTerminateProgress after each batch.
 func (s *SessionsService) TerminateSelected(ids []string, reason string) (SelectedResult, error) {
+	return s.terminateChosen(func(ctx context.Context, w *desk.Workspace) (desk.SelectedResult, error) {
+		return w.TerminateSelected(ctx, ids, reason, s.emitProgress)
+	}, true)
+}
+
+// TerminateMatching ends "all N matching": every session matching q but the
+// ids in except, resolved on the Go side when it runs, as TerminateSelected
+// ends its ids. The result's NotEnded stays empty (it could be an
+// organization's worth of ids): the selection is still the query, which
+// finds what is left; NotEndedCount says how many.
+func (s *SessionsService) TerminateMatching(q SessionQuery, except []string, reason string) (SelectedResult, error) {
+	return s.terminateChosen(func(ctx context.Context, w *desk.Workspace) (desk.SelectedResult, error) {
+		return w.TerminateMatching(ctx, desk.SessionQuery(q), except, reason, s.emitProgress)
+	}, false)
+}
+
+func (s *SessionsService) terminateChosen(end func(context.Context, *desk.Workspace) (desk.SelectedResult, error), listNotEnded bool) (SelectedResult, error) {
 	// Many batches may take longer than one call's timeout.
 	ctx := s.window()
 	w, err := s.d.Workspace()
 	if err != nil {
 		return SelectedResult{}, uiError(err)
 	}
-	res, err := w.TerminateSelected(ctx, ids, reason, s.emitProgress)
+	res, err := end(ctx, w)
 	if err != nil && res.Batches == 0 {
 		return SelectedResult{}, uiError(err) // nothing was ended
 	}
-	out := SelectedResult{Terminated: res.Terminated, NotFound: res.NotFound, SkippedMe: res.SkippedMe, Batches: res.Batches, NotEnded: res.NotEnded}
-	if out.NotEnded == nil {
-		out.NotEnded = []string{}
+	out := SelectedResult{Terminated: res.Terminated, NotFound: res.NotFound, SkippedMe: res.SkippedMe, Batches: res.Batches,
+		NotEnded: []string{}, NotEndedCount: len(res.NotEnded)}
+	if listNotEnded && res.NotEnded != nil {
+		out.NotEnded = res.NotEnded
 	}
 	if err != nil {
 		// Earlier batches went through: the user must learn how many ended

@@ -40,8 +40,10 @@ func TestInvestigationServices(t *testing.T) {
 	}
 
 	q := bind.SessionQuery{Status: "active", MFA: "no", Country: "DE"}
-	ids, err := sessions.MatchingIDs(q)
-	if err != nil || len(ids) == 0 {
+	window := q
+	window.Limit = 1000
+	ids, err := sessions.RangeIDs(window)
+	if err != nil || len(ids) < 2 {
 		t.Fatalf("matching = %v %v", ids, err)
 	}
 	page, _ := sessions.List(q)
@@ -52,10 +54,21 @@ func TestInvestigationServices(t *testing.T) {
 	if err != nil || sum.Active != len(ids) || len(sum.People) == 0 {
 		t.Fatalf("summary = %+v %v", sum, err)
 	}
-	res, err := sessions.TerminateSelected(ids, "German sessions without MFA")
-	if err != nil || res.Terminated != len(ids) || res.Batches != 1 {
-		t.Fatalf("terminate selected = %+v %v", res, err)
+	// "All matching" with the first row unticked: the query and that one id.
+	unticked := ids[:1]
+	byQuery, err := sessions.SummarizeMatching(q, unticked)
+	if err != nil || byQuery.Count != len(ids)-1 || byQuery.Active != len(ids)-1 || byQuery.People == nil {
+		t.Fatalf("summary of all matching = %+v %v", byQuery, err)
 	}
+	var ue *bind.UIError
+	if _, err := sessions.SummarizeMatching(bind.SessionQuery{MFA: "maybe"}, nil); !errors.As(err, &ue) || ue.Code != "invalid_argument" {
+		t.Errorf("summary of a bad query: %v", err)
+	}
+	res, err := sessions.TerminateMatching(q, unticked, "German sessions without MFA")
+	if err != nil || res.Terminated != len(ids)-1 || res.Batches != 1 || res.NotEnded == nil || res.NotEndedCount != 0 || res.Failure != nil {
+		t.Fatalf("terminate matching = %+v %v", res, err)
+	}
+	ids = ids[1:]
 	var progress []bind.TerminateProgress
 	em.mu.Lock()
 	for _, e := range em.got {
@@ -67,8 +80,8 @@ func TestInvestigationServices(t *testing.T) {
 	if len(progress) != 2 || progress[1] != (bind.TerminateProgress{Done: len(ids), Total: len(ids)}) {
 		t.Errorf("progress events = %+v", progress)
 	}
-	if after, _ := sessions.List(q); after.Total != 0 {
-		t.Errorf("%d still match after Terminate selected", after.Total)
+	if after, _ := sessions.List(q); after.Total != 1 {
+		t.Errorf("%d still match after Terminate the N matching, want the unticked one", after.Total)
 	}
 	det, err := sessions.Details(ids[0])
 	if err != nil || det.Session.Status != domain.StatusTerminated || det.Ended == nil || det.Ended.Reason != "German sessions without MFA" {
@@ -148,7 +161,7 @@ func TestTerminateSelectedTellsWhatAFailedBatchLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	sessions := bind.NewSessionsService(d, nil)
-	all, err := sessions.MatchingIDs(bind.SessionQuery{Status: "active"})
+	all, err := sessions.RangeIDs(bind.SessionQuery{Status: "active", Limit: desk.MaxRange})
 	if err != nil {
 		t.Fatal(err)
 	}

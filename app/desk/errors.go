@@ -397,6 +397,12 @@ const messageSessionEnded = "Your session has ended. Sign in again."
 func errSignInFirst() *Error { return &Error{Code: CodeSignedOut, Message: "Sign in first."} }
 
 // errFilterTooLong refuses a list filter value over maxFilterLen.
+// errRange refuses a Shift-click range outside 1…MaxRange rows.
+func errRange() *Error {
+	// The figure is MaxRange's, grouped as the UI shows counts.
+	return &Error{Code: domain.KindInvalid, Message: "A range selects 1 to 10,000 sessions; use “Select all matching” for more."}
+}
+
 func errFilterTooLong() *Error {
 	return &Error{Code: domain.KindInvalid, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
 }

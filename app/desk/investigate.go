@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
@@ -17,7 +18,8 @@ import (
 
 // MaxSelection bounds the IDs one TerminateSelected call takes from the UI:
 // an organization's worth of sessions, sent to the platform in batches of
-// domain.MaxSelected.
+// domain.MaxSelected. The ids a selection by query leaves out (except) are
+// bounded the same way.
 const MaxSelection = 1_000_000
 
 // Person is one person as the cache knows them.
@@ -146,15 +148,42 @@ func endedSessions(ids []string, lookup func(id string) (domain.Session, bool)) 
 	return out
 }
 
-// MatchingSessionIDs is the ID of every session matching q, in q's order:
-// "select all N matching".
-func (w *Workspace) MatchingSessionIDs(q SessionQuery) ([]string, error) {
-	var ids []string
-	err := w.EachSession(q, func(s domain.Session) error {
-		ids = append(ids, s.ID)
-		return nil
-	})
-	return ids, err
+// MaxRange bounds the rows one SessionIDs call answers: a Shift-click range
+// of ids. "All matching" is a selection by query (SummarizeMatching,
+// TerminateMatching), never a list of ids in the page.
+const MaxRange = 10 * MaxWindow
+
+// SessionIDs is the ID of each session in the window [q.Offset,
+// q.Offset+q.Limit) of the list q, in q's order: a Shift-click range reaching
+// rows the page has not loaded. The window is bounded (MaxRange).
+func (w *Workspace) SessionIDs(q SessionQuery) ([]string, error) {
+	if q.Offset < 0 || q.Limit <= 0 || q.Limit > MaxRange {
+		return nil, errRange()
+	}
+	now := w.prov.Now()
+	iq, err := sessionFilter(q, now)
+	if err != nil {
+		return nil, err
+	}
+	// The list's own query, window by window: the index answers it from the
+	// result it remembers for the list in view.
+	iq.Search, iq.Sort, iq.Desc = q.Search, q.Sort, q.Desc
+	if q.Sort == "" {
+		iq.Sort, iq.Desc = index.DefaultSessionSort, true
+	}
+	ids := make([]string, 0, q.Limit)
+	end := q.Offset + q.Limit
+	for off := q.Offset; off < end; off += MaxWindow {
+		iq.Offset, iq.Limit = off, min(MaxWindow, end-off)
+		res := w.sessions.Find(iq, index.DefaultSessionSort)
+		for _, s := range res.Items {
+			ids = append(ids, s.ID)
+		}
+		if len(res.Items) < iq.Limit {
+			break
+		}
+	}
+	return ids, nil
 }
 
 // SelectionSummary tells a confirmation dialog what a selection holds.
@@ -171,30 +200,82 @@ func (w *Workspace) SummarizeSelection(ids []string) (SelectionSummary, error) {
 	if len(ids) > MaxSelection {
 		return SelectionSummary{}, &Error{Code: domain.KindInvalid, Message: msgSelectionTooLarge}
 	}
-	now := w.prov.Now()
-	own := w.Me().SessionID
-	var out SelectionSummary
+	sum := newSummary(w.Me().SessionID, w.prov.Now())
 	seen := make(map[string]bool, len(ids))
-	per := map[string]int{}
-	users := map[string]domain.Person{}
 	for _, id := range ids {
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		out.Count++
-		if id == own {
-			out.IncludesMe = true
-			continue
-		}
 		s, ok := w.sessions.Get(id)
-		if !ok || index.EffectiveStatus(&s, now) != domain.StatusActive {
-			continue
+		if ok {
+			s.Status = index.EffectiveStatus(&s, sum.now)
 		}
-		out.Active++
-		per[s.User.ID]++
-		users[s.User.ID] = s.User
+		sum.add(id, &s, ok)
 	}
+	return sum.result(), nil
+}
+
+// SummarizeMatching describes "all N matching" for the dialog: every session
+// matching q but those in except (rows unticked by hand), resolved against
+// the index now, as TerminateMatching will resolve it.
+func (w *Workspace) SummarizeMatching(q SessionQuery, except []string) (SelectionSummary, error) {
+	sum := newSummary(w.Me().SessionID, w.prov.Now())
+	err := w.eachMatching(q, except, func(s *domain.Session) { sum.add(s.ID, s, true) })
+	if err != nil {
+		return SelectionSummary{}, err
+	}
+	return sum.result(), nil
+}
+
+// eachMatching calls fn with every session matching q whose id is not in
+// except (bounded as a selection is: MaxSelection).
+func (w *Workspace) eachMatching(q SessionQuery, except []string, fn func(s *domain.Session)) error {
+	if len(except) > MaxSelection {
+		return &Error{Code: domain.KindInvalid, Message: msgSelectionTooLarge}
+	}
+	skip := make(map[string]struct{}, len(except))
+	for _, id := range except {
+		skip[id] = struct{}{}
+	}
+	return w.EachSession(q, func(s domain.Session) error {
+		if _, ok := skip[s.ID]; !ok {
+			fn(&s)
+		}
+		return nil
+	})
+}
+
+// summary counts a selection for SelectionSummary, one distinct id at a time.
+type summary struct {
+	own   string
+	now   time.Time
+	out   SelectionSummary
+	per   map[string]int // active sessions per user ID
+	users map[string]domain.Person
+}
+
+func newSummary(own string, now time.Time) *summary {
+	return &summary{own: own, now: now, per: map[string]int{}, users: map[string]domain.Person{}}
+}
+
+// add counts id, whose session s (its status as of now) is cached when ok.
+func (z *summary) add(id string, s *domain.Session, ok bool) {
+	z.out.Count++
+	if id == z.own {
+		z.out.IncludesMe = true
+		return
+	}
+	if !ok || s.Status != domain.StatusActive {
+		return
+	}
+	z.out.Active++
+	z.per[s.User.ID]++
+	z.users[s.User.ID] = s.User
+}
+
+func (z *summary) result() SelectionSummary {
+	out, per, users := z.out, z.per, z.users
 	order := make([]string, 0, len(per))
 	for id := range per {
 		order = append(order, id)
@@ -212,7 +293,7 @@ func (w *Workspace) SummarizeSelection(ids []string) (SelectionSummary, error) {
 		}
 		out.People = append(out.People, users[id])
 	}
-	return out, nil
+	return out
 }
 
 // SelectedResult is what TerminateSelected did.
@@ -236,6 +317,30 @@ type SelectedResult struct {
 // says why, phrased for the rest when earlier batches went through (the
 // action's usual "nothing was changed" would be untrue).
 func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason string, progress func(done, total int)) (SelectedResult, error) {
+	return w.terminateChosen(ctx, reason, progress, func() ([]string, error) {
+		if len(ids) > MaxSelection {
+			return nil, &Error{Code: domain.KindInvalid, Message: msgSelectNone}
+		}
+		return ids, nil
+	})
+}
+
+// TerminateMatching ends "all N matching": every session matching q but
+// those in except, resolved against the index when it runs (the page holds
+// the query, not the ids), then ended as TerminateSelected ends its ids —
+// same permission, reason, batches, progress and result.
+func (w *Workspace) TerminateMatching(ctx context.Context, q SessionQuery, except []string, reason string, progress func(done, total int)) (SelectedResult, error) {
+	return w.terminateChosen(ctx, reason, progress, func() ([]string, error) {
+		var ids []string
+		err := w.eachMatching(q, except, func(s *domain.Session) { ids = append(ids, s.ID) })
+		return ids, err
+	})
+}
+
+// terminateChosen is TerminateSelected and TerminateMatching once the
+// permission and the reason are checked: chosen gives the ids (checked
+// after them, so that a refused role learns of its role first).
+func (w *Workspace) terminateChosen(ctx context.Context, reason string, progress func(done, total int), chosen func() ([]string, error)) (SelectedResult, error) {
 	if err := w.allowed(domain.PermSessionsTerminateOrg); err != nil {
 		return SelectedResult{}, err
 	}
@@ -243,7 +348,11 @@ func (w *Workspace) TerminateSelected(ctx context.Context, ids []string, reason 
 	if err != nil {
 		return SelectedResult{}, err
 	}
-	if len(ids) == 0 || len(ids) > MaxSelection {
+	ids, err := chosen()
+	if err != nil {
+		return SelectedResult{}, err
+	}
+	if len(ids) == 0 {
 		return SelectedResult{}, &Error{Code: domain.KindInvalid, Message: msgSelectNone}
 	}
 	own := w.Me().SessionID

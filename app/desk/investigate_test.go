@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -63,15 +64,39 @@ func TestSessionFiltersCombine(t *testing.T) {
 		if q.Status != "terminated" && q.Status != "expired" && len(want) == 0 {
 			t.Errorf("%+v matches nothing in the demo: the test proves little", q)
 		}
-		ids, err := ws(t, d).MatchingSessionIDs(q)
+		ids, err := ws(t, d).SessionIDs(q)
 		if err != nil || !slices.Equal(ids, want) {
-			t.Errorf("%+v: matching IDs differ from the list (%d vs %d)", q, len(ids), len(want))
+			t.Errorf("%+v: the IDs of the window differ from the list (%d vs %d)", q, len(ids), len(want))
+		}
+		if len(want) > 2 {
+			// A Shift-click range: the window's rows, not the whole list.
+			q.Offset, q.Limit = 1, 2
+			if ids, err := ws(t, d).SessionIDs(q); err != nil || !slices.Equal(ids, want[1:3]) {
+				t.Errorf("%+v: range %v %v, want %v", q, ids, err, want[1:3])
+			}
+			q.Offset = 0
+		}
+		sum, err := ws(t, d).SummarizeMatching(q, nil)
+		if err != nil || sum.Count != len(want) {
+			t.Errorf("%+v: summary of all matching counts %d %v, want %d", q, sum.Count, err, len(want))
 		}
 	}
 	for _, bad := range []desk.SessionQuery{{MFA: "maybe"}, {Status: "gone"}, {CreatedFrom: 10, CreatedTo: 5}, {Country: strings.Repeat("x", 201)}} {
 		if _, err := ws(t, d).ListSessions(bad); codeOf(err) != domain.KindInvalid {
 			t.Errorf("%+v: %v, want invalid_argument", bad, err)
 		}
+		if _, err := ws(t, d).SummarizeMatching(bad, nil); codeOf(err) != domain.KindInvalid {
+			t.Errorf("summary of %+v: %v, want invalid_argument", bad, err)
+		}
+	}
+	// A range is bounded; so are the rows left out of "all matching".
+	for _, bad := range []desk.SessionQuery{{Limit: 0}, {Limit: desk.MaxRange + 1}, {Offset: -1, Limit: 1}} {
+		if _, err := ws(t, d).SessionIDs(bad); codeOf(err) != domain.KindInvalid {
+			t.Errorf("range %+v: %v, want invalid_argument", bad, err)
+		}
+	}
+	if _, err := ws(t, d).SummarizeMatching(desk.SessionQuery{}, make([]string, desk.MaxSelection+1)); codeOf(err) != domain.KindInvalid {
+		t.Errorf("too many left out: %v, want invalid_argument", err)
 	}
 	// Devices first seen in the last 24 h, and one person's devices.
 	devs, err := collect(ws(t, d).EachDevice, desk.DeviceQuery{})
@@ -131,7 +156,7 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	st := signIn(t, d, p, "admin@acme.test")
 	syncNow(t, d)
 	q := desk.SessionQuery{Status: "active", MFA: "no", Platform: "Windows"}
-	ids, err := ws(t, d).MatchingSessionIDs(q)
+	ids, err := collectIDs(ws(t, d), q)
 	if err != nil || len(ids) < 2 {
 		t.Fatalf("matching = %d %v", len(ids), err)
 	}
@@ -212,6 +237,92 @@ func TestTerminateSelectedAndDetails(t *testing.T) {
 	}
 	if _, err := ws(t, d).TerminateSelected(ctx, nil, "", nil); codeOf(err) != domain.KindInvalid {
 		t.Errorf("empty selection: %v", err)
+	}
+}
+
+func collectIDs(w *desk.Workspace, q desk.SessionQuery) ([]string, error) {
+	var ids []string
+	err := w.EachSession(q, func(s domain.Session) error {
+		ids = append(ids, s.ID)
+		return nil
+	})
+	return ids, err
+}
+
+// "Terminate the N matching" with a few rows unticked: the page sends the
+// query and the unticked ids, and the workspace resolves them against the
+// index when it summarizes and when it ends — exactly the matching sessions
+// but the unticked ones and the caller's own, in batches as Terminate
+// selected, reported the same way.
+func TestTerminateMatchingEndsTheQueryButTheUnticked(t *testing.T) {
+	ctx := context.Background()
+	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
+	d := newEnv(t).Open(t)
+	st := signIn(t, d, p, "admin@acme.test")
+	syncNow(t, d)
+	q := desk.SessionQuery{Status: "active", MFA: "no"}
+	ids, err := collectIDs(ws(t, d), q)
+	if err != nil || len(ids) < 4 {
+		t.Fatalf("matching = %d %v", len(ids), err)
+	}
+	// Two rows unticked, not the own session: that one, in the query's rows
+	// or not, is never ended.
+	except := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == st.Me.SessionID })[:2]
+	ownMatches := slices.Contains(ids, st.Me.SessionID)
+	sum, err := ws(t, d).SummarizeMatching(q, except)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantActive := len(ids) - len(except)
+	if ownMatches {
+		wantActive--
+	}
+	if sum.Count != len(ids)-len(except) || sum.Active != wantActive || len(sum.People) == 0 {
+		t.Errorf("summary = %+v, want %d selected, %d active", sum, len(ids)-len(except), wantActive)
+	}
+	// The same as the ids would give.
+	byIDs, err := ws(t, d).SummarizeSelection(slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(except, id) }))
+	if err != nil || !reflect.DeepEqual(byIDs, sum) {
+		t.Errorf("by query %+v, by ids %+v %v", sum, byIDs, err)
+	}
+
+	var progress [][2]int
+	res, err := ws(t, d).TerminateMatching(ctx, q, except, "sweep without MFA", func(done, total int) {
+		progress = append(progress, [2]int{done, total})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Terminated != wantActive || res.NotFound != 0 || res.SkippedMe != ownMatches || res.Batches != 1 || len(res.NotEnded) != 0 {
+		t.Errorf("result = %+v, want %d ended", res, wantActive)
+	}
+	if len(progress) != 2 || progress[1] != [2]int{wantActive, wantActive} {
+		t.Errorf("progress = %v", progress)
+	}
+	left, err := collectIDs(ws(t, d), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(except)
+	if ownMatches {
+		want = append(want, st.Me.SessionID)
+	}
+	slices.Sort(want)
+	slices.Sort(left)
+	if !slices.Equal(left, want) {
+		t.Errorf("still matching after the end: %v, want the unticked %v", left, want)
+	}
+	for _, id := range except {
+		if det, err := ws(t, d).SessionDetails(id); err != nil || det.Session.Status != domain.StatusActive {
+			t.Errorf("unticked %s: %v %v", id, det.Session.Status, err)
+		}
+	}
+	// Nothing matches any more (or only what was unticked): nothing to do.
+	if _, err := ws(t, d).TerminateMatching(ctx, q, left, "again", nil); codeOf(err) != domain.KindInvalid {
+		t.Errorf("an empty match: %v, want invalid_argument", err)
+	}
+	if _, err := ws(t, d).TerminateMatching(ctx, q, make([]string, desk.MaxSelection+1), "", nil); codeOf(err) != domain.KindInvalid {
+		t.Errorf("too many left out: %v, want invalid_argument", err)
 	}
 }
 

@@ -39,6 +39,10 @@ func TestViewOnlyRoleIsRefusedBulkActionsBeforeThePlatformIsAsked(t *testing.T) 
 			_, err := ws(t, d).TerminateSelected(ctx, []string{admin.Session.ID}, "", nil)
 			return err
 		}},
+		{"Terminate the N matching", domain.PermSessionsTerminateOrg, func() error {
+			_, err := ws(t, d).TerminateMatching(ctx, desk.SessionQuery{Status: "all"}, nil, "", nil)
+			return err
+		}},
 		{"Sign out everywhere for another person", domain.PermSessionsTerminateOrg, func() error {
 			_, err := ws(t, d).SignOutEverywhere(ctx, admin.User.ID, true, "")
 			return err

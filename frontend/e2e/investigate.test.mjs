@@ -217,6 +217,44 @@ test('a filter, a selection and Terminate selected, checked against the platform
   await page.getByRole('button', { name: 'Clear filters' }).click();
 });
 
+// "Select all N matching" is a selection by query: the page keeps the filter
+// and the rows unticked, and the Go side finds the sessions when it counts
+// and when it ends them.
+test('"Select all N matching" with a row unticked ends the others, checked against the platform', async () => {
+  const chosen = [];
+  for (const v of [91, 93]) chosen.push(await openSession('member@acme.test', v));
+  const unticked = await openSession('member@acme.test', 92);
+  await page.getByRole('tab', { name: /^Sessions/ }).click();
+  await syncNow();
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('active');
+  await page.getByRole('combobox', { name: 'MFA' }).selectOption('no');
+  await page.getByRole('combobox', { name: 'Platform' }).selectOption('Linux');
+  await page.getByRole('searchbox', { name: 'Search sessions' }).fill('Firefox 9');
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Sessions"] tbody tr.row').length === 3);
+
+  const box = (v) => page.getByRole('checkbox', { name: new RegExp(`on Firefox ${v} on Linux`) });
+  await box(91).check();
+  await page.getByRole('button', { name: 'Select all 3 matching' }).click();
+  await page.getByText('3 sessions selected.').waitFor();
+  for (const v of [91, 92, 93]) assert.equal(await box(v).isChecked(), true, `Firefox ${v} selected`);
+  await box(92).uncheck();
+  await page.getByText('2 sessions selected.').waitFor();
+  await page.getByRole('button', { name: 'Select all 3 matching' }).waitFor();
+
+  await page.getByRole('button', { name: 'Terminate selected' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Terminate selected sessions?' });
+  await dialog.getByText(/This ends 2 active sessions of/).waitFor();
+  await dialog.getByRole('button', { name: 'Terminate selected' }).click();
+  await dialog.waitFor({ state: 'detached' });
+
+  for (const v of chosen) assert.equal(await status(v.token), 401, `${v.session.client} ended on the platform`);
+  assert.equal(await status(unticked.token), 200, 'the unticked session lives');
+  assert.equal(await status(adminToken), 200);
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Sessions"] tbody tr.row').length === 1);
+  assert.equal(await page.getByText(/sessions? selected\./).count(), 0, 'the selection is gone');
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+});
+
 test('the audit log names people, filters by action, and opens a person', async () => {
   await page.getByRole('tab', { name: 'Audit log' }).click();
   await syncNow();

@@ -169,19 +169,82 @@ describe('filters and selection', () => {
     expect(screen.queryByText(/sessions? selected\./)).toBeNull();
   });
 
-  it('"Select all N matching" takes every matching ID from the Go side', async () => {
+  it('"Select all N matching" keeps the query, not the ids: unticking counts down, and Go resolves the rest', async () => {
     const { user, table } = await renderDesk();
     await user.click(within(rowOf(table, 'user3@acme.test')).getByRole('checkbox'));
-    // Held until the test lets it answer: meanwhile the bar says what runs.
-    let answer = (_: string[]) => {};
-    api.matchingSessionIds.mockImplementationOnce(() => new Promise((r) => (answer = r)));
     await user.click(screen.getByRole('button', { name: 'Select all 6 matching' }));
-    expect(api.matchingSessionIds).toHaveBeenCalled();
-    expect(await screen.findByText('Selecting 6 sessions…')).toBeInTheDocument();
+    // At once, with no ids asked of the Go side.
+    expect(screen.getByText((_, el) => el?.textContent === '6 sessions selected.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Select all 6 matching' })).toBeNull();
-    answer(['s-0', 's-1', 's-2', 's-3', 's-4', 's-5']);
-    expect(await screen.findByText((_, el) => el?.textContent === '6 sessions selected.')).toBeInTheDocument();
-    expect(screen.queryByText('Selecting 6 sessions…')).toBeNull();
+    expect(api.sessionRangeIds).not.toHaveBeenCalled();
+    expect(within(rowOf(table, 'user1@acme.test')).getByRole('checkbox')).toBeChecked();
+    // Unticking a row leaves it out, and the count says so.
+    await user.click(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox'));
+    expect(within(rowOf(table, 'user2@acme.test')).getByRole('checkbox')).not.toBeChecked();
+    expect(screen.getByText((_, el) => el?.textContent === '5 sessions selected.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Select all 6 matching' })).toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Terminate selected' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Terminate selected sessions?' });
+    // The own session is among the 5 and stays: 4 end.
+    await waitFor(() => expect(dialog).toHaveTextContent(/This ends 4 active sessions/));
+    expect(dialog).toHaveTextContent('Your own session is in the selection; it stays signed in.');
+    expect(api.summarizeMatching).toHaveBeenCalledWith(expect.objectContaining({ status: 'active', search: '' }), ['s-2']);
+    expect(api.summarizeSelection).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
+    await waitFor(() => expect(api.terminateMatching).toHaveBeenCalledWith(expect.objectContaining({ status: 'active' }), ['s-2'], ''));
+    expect(api.terminateSelected).not.toHaveBeenCalled();
+    expect(await screen.findByText(/Terminated 4 sessions/)).toBeInTheDocument();
+    // The unticked row and the own session stay; the selection is gone.
+    await waitFor(() => expect(within(table).queryByText('user1@acme.test')).toBeNull());
+    expect(within(table).getByText('user2@acme.test')).toBeInTheDocument();
+    expect(screen.queryByText(/sessions? selected\./)).toBeNull();
+  });
+
+  it('a new search drops "all matching", as it drops a selection of rows', async () => {
+    const { user } = await renderDesk();
+    await user.click(screen.getByRole('checkbox', { name: /User 3/ }));
+    await user.click(screen.getByRole('button', { name: 'Select all 6 matching' }));
+    expect(screen.getByText((_, el) => el?.textContent === '6 sessions selected.')).toBeInTheDocument();
+    await user.type(screen.getByRole('searchbox', { name: 'Search sessions' }), 'user');
+    await waitFor(() => expect(screen.queryByText(/sessions? selected\./)).toBeNull());
+    expect(screen.queryByRole('button', { name: 'Terminate selected' })).toBeNull();
+  });
+
+  it('"Terminate the N matching" sends the filter, and a batch failing part-way keeps the query selected', async () => {
+    const { user } = await renderDesk();
+    await user.selectOptions(screen.getByRole('combobox', { name: 'MFA' }), 'no');
+    await waitFor(() => expect(api.listSessions).toHaveBeenLastCalledWith(expect.objectContaining({ mfa: 'no' })));
+    const button = await screen.findByRole('button', { name: /^Terminate the \d+ matching$/ });
+    const matching = Number(/(\d+)/.exec(button.textContent!)![1]);
+    fake.selectedFailAfter = 1; // the platform stops answering after the first "batch"
+    await user.click(button);
+    const dialog = await screen.findByRole('dialog', { name: 'Terminate selected sessions?' });
+    expect(api.summarizeMatching).toHaveBeenCalledWith(expect.objectContaining({ mfa: 'no', status: 'active' }), []);
+    await within(dialog).findByText(/This ends/);
+    await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
+    expect(api.terminateMatching).toHaveBeenCalledWith(expect.objectContaining({ mfa: 'no' }), [], '');
+    const left = matching - 1;
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+      `Terminated 1 session; ${left} ${left === 1 ? 'was' : 'were'} not ended and ${left === 1 ? 'stays' : 'stay'} selected.`,
+    );
+    // Still "all matching": the rest, as the list now counts them.
+    await waitFor(() => expect(screen.getByText((_, el) => el?.textContent === `${left} ${left === 1 ? 'session' : 'sessions'} selected.`)).toBeInTheDocument());
+    fake.selectedFailAfter = 0;
+    await user.click(within(dialog).getByRole('button', { name: 'Terminate selected' }));
+    expect(await screen.findByText(new RegExp(`Terminated ${left} sessions?`))).toBeInTheDocument();
+    expect(api.terminateSelected).not.toHaveBeenCalled();
+  });
+
+  it('a Shift-click range asks Go only for the rows of the range', async () => {
+    const { user, table } = await renderDesk();
+    await user.click(within(rowOf(table, 'user1@acme.test')).getByRole('checkbox'));
+    await user.keyboard('{Shift>}');
+    await user.click(within(rowOf(table, 'user3@acme.test')).getByRole('checkbox'));
+    await user.keyboard('{/Shift}');
+    expect(screen.getByText((_, el) => el?.textContent === '3 sessions selected.')).toBeInTheDocument();
+    // Every row was loaded: no call.
+    expect(api.sessionRangeIds).not.toHaveBeenCalled();
   });
 });
 

@@ -33,7 +33,8 @@ describe('a view-only role (the auditor)', () => {
     await user.click(screen.getByRole('button', { name: /MFA/ }).closest('button')!);
     expect(screen.queryByRole('button', { name: /^Terminate the .* matching$/ })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Terminate all sessions' })).toBeNull();
-    expect(api.matchingSessionIds).not.toHaveBeenCalled();
+    expect(api.sessionRangeIds).not.toHaveBeenCalled();
+    expect(api.summarizeMatching).not.toHaveBeenCalled();
   });
 
   it('ends one session with Terminate on its row', async () => {

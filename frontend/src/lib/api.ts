@@ -150,9 +150,12 @@ export async function listAudit(offset: number, limit: number): Promise<AuditPag
 
 // ---- v1.1: investigation ---------------------------------------------------------------
 
-/** "Select all N matching": the IDs of every session matching q, in its order. */
-export async function matchingSessionIds(q: SessionQuery): Promise<string[]> {
-  return (await call(SessionsService.MatchingIDs(toGo<bind.SessionQuery>(q)))) ?? [];
+/**
+ * A Shift-click range reaching rows the page has not loaded: the IDs of the
+ * rows q.offset to q.offset + q.limit - 1 of the list q (at most 10,000).
+ */
+export async function sessionRangeIds(q: SessionQuery): Promise<string[]> {
+  return (await call(SessionsService.RangeIDs(toGo<bind.SessionQuery>(q)))) ?? [];
 }
 
 export async function summarizeSelection(ids: string[]): Promise<SelectionSummary> {
@@ -160,9 +163,25 @@ export async function summarizeSelection(ids: string[]): Promise<SelectionSummar
   return { ...s, people: s.people ?? [] };
 }
 
+/** "All matching": every session matching q (its window ignored) but the ids in except, as the Go side finds them now. */
+export async function summarizeMatching(q: SessionQuery, except: string[]): Promise<SelectionSummary> {
+  const s = await call(SessionsService.SummarizeMatching(toGo<bind.SessionQuery>(q), except));
+  return { ...s, people: s.people ?? [] };
+}
+
 /** Ends the chosen sessions (in batches of 1,000; progress comes as 'sessions:terminate-progress'). */
 export function terminateSelected(ids: string[], reason: string): Promise<SelectedResult> {
   return call(SessionsService.TerminateSelected(ids, reason));
+}
+
+/**
+ * Ends "all matching": every session matching q but the ids in except,
+ * resolved on the Go side as it runs, then as terminateSelected. A failed
+ * batch leaves notEnded empty (notEndedCount counts them): the selection
+ * stays the query, which still finds them.
+ */
+export function terminateMatching(q: SessionQuery, except: string[], reason: string): Promise<SelectedResult> {
+  return call(SessionsService.TerminateMatching(toGo<bind.SessionQuery>(q), except, reason));
 }
 
 export function sessionDetails(id: string): Promise<SessionDetails> {

@@ -357,13 +357,33 @@ export const exportAuditCSV = vi.fn(async (q: AuditQuery): Promise<string> => {
   void q;
   return '/home/test/audit.csv';
 });
-export const matchingSessionIds = vi.fn(async (q: SessionQuery): Promise<string[]> => filterSessions(q).map((r) => r.id));
-export const summarizeSelection = vi.fn(async (ids: string[]): Promise<SelectionSummary> => {
+// As Go's SessionIDs: the window offset…offset+limit-1 of the list q, at most 10,000 rows.
+export const sessionRangeIds = vi.fn(async (q: SessionQuery): Promise<string[]> => {
+  if (q.limit <= 0 || q.limit > 10_000) throw new UIError('invalid_argument', 'A range selects 1 to 10,000 sessions; use “Select all matching” for more.');
+  return filterSessions(q)
+    .slice(q.offset, q.offset + q.limit)
+    .map((r) => r.id);
+});
+/** The ids "all matching" stands for now, as Go resolves {query, except}. */
+function matchingIds(q: SessionQuery, except: string[]): string[] {
+  return filterSessions(q)
+    .map((r) => r.id)
+    .filter((id) => !except.includes(id));
+}
+export const summarizeSelection = vi.fn(async (ids: string[]): Promise<SelectionSummary> => summarize(ids));
+function summarize(ids: string[]): SelectionSummary {
   const rows = fake.sessions.filter((r) => ids.includes(r.id) && r.status === 'active' && r.id !== 's-me');
   const people = [...new Map(rows.map((r) => [r.user.id, r.user])).values()];
   return { count: new Set(ids).size, active: rows.length, people: people.slice(0, 5), morePeople: Math.max(0, people.length - 5), includesMe: ids.includes('s-me') };
+}
+export const summarizeMatching = vi.fn(async (q: SessionQuery, except: string[]): Promise<SelectionSummary> => summarize(matchingIds(q, except)));
+export const terminateSelected = vi.fn(async (ids: string[], reason: string): Promise<SelectedResult> => endIds(ids, reason));
+// As Go's TerminateMatching: the query resolved now, then ended as ids; the rest of a failed run is counted, not listed.
+export const terminateMatching = vi.fn(async (q: SessionQuery, except: string[], reason: string): Promise<SelectedResult> => {
+  const res = await endIds(matchingIds(q, except), reason);
+  return { ...res, notEnded: [] };
 });
-export const terminateSelected = vi.fn(async (ids: string[], reason: string): Promise<SelectedResult> => {
+async function endIds(ids: string[], reason: string): Promise<SelectedResult> {
   void reason;
   if (fake.offline) throw offlineError();
   const cut = fake.selectedFailAfter > 0 && ids.length > fake.selectedFailAfter ? fake.selectedFailAfter : ids.length;
@@ -379,8 +399,8 @@ export const terminateSelected = vi.fn(async (ids: string[], reason: string): Pr
   const notEnded = ids.slice(cut);
   // Go's wording for the rest of a run (desk.restOfBatches).
   const failure = notEnded.length > 0 ? { code: 'offline', message: 'The platform cannot be reached. Try them again when you are back online.' } : undefined;
-  return { terminated: n, notFound: 0, skippedMe: ids.includes('s-me'), batches: 1, notEnded, failure };
-});
+  return { terminated: n, notFound: 0, skippedMe: ids.includes('s-me'), batches: 1, notEnded, notEndedCount: notEnded.length, failure };
+}
 export const sessionDetails = vi.fn(async (id: string): Promise<SessionDetails> => {
   const s = fake.sessions.find((r) => r.id === id);
   if (!s) throw new UIError('not_found', 'This session is not in the cached data.');
@@ -499,9 +519,11 @@ const spies = [
   auditFacets,
   endedSessions,
   exportAuditCSV,
-  matchingSessionIds,
+  sessionRangeIds,
   summarizeSelection,
+  summarizeMatching,
   terminateSelected,
+  terminateMatching,
   sessionDetails,
   getPerson,
   signOutEverywhere,
