@@ -396,13 +396,15 @@ const messageSessionEnded = "Your session has ended. Sign in again."
 // errSignInFirst refuses what needs a signed-in profile.
 func errSignInFirst() *Error { return &Error{Code: CodeSignedOut, Message: "Sign in first."} }
 
-// errFilterTooLong refuses a list filter value over maxFilterLen.
 // errRange refuses a Shift-click range outside 1…MaxRange rows.
 func errRange() *Error {
-	// The figure is MaxRange's, grouped as the UI shows counts.
-	return &Error{Code: domain.KindInvalid, Message: "A range selects 1 to 10,000 sessions; use “Select all matching” for more."}
+	// MaxRange grouped as the UI shows counts ("10,000"; it is 1,000 or more
+	// and under 1,000,000).
+	return &Error{Code: domain.KindInvalid, Message: fmt.Sprintf(
+		"A range selects 1 to %d,%03d sessions; use “Select all matching” for more.", MaxRange/1000, MaxRange%1000)}
 }
 
+// errFilterTooLong refuses a list filter value over maxFilterLen.
 func errFilterTooLong() *Error {
 	return &Error{Code: domain.KindInvalid, Message: fmt.Sprintf("a filter value is limited to %d characters", maxFilterLen)}
 }

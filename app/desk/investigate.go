@@ -296,6 +296,18 @@ func (z *summary) result() SelectionSummary {
 	return out
 }
 
+// batchEnded is batch without the ids the platform did not find (notFound).
+func batchEnded(batch, notFound []string) []string {
+	if len(notFound) == 0 {
+		return batch
+	}
+	missing := make(map[string]bool, len(notFound))
+	for _, id := range notFound {
+		missing[id] = true
+	}
+	return slices.DeleteFunc(slices.Clone(batch), func(id string) bool { return missing[id] })
+}
+
 // SelectedResult is what TerminateSelected did.
 type SelectedResult struct {
 	Terminated int
@@ -388,7 +400,7 @@ func (w *Workspace) terminateChosen(ctx context.Context, reason string, progress
 		res.Batches++
 		// Shown ended now, batch by batch (Syncer.EndLocally); the sync
 		// below brings the platform's rows.
-		w.sync.EndLocally(slices.DeleteFunc(slices.Clone(batch), func(id string) bool { return slices.Contains(out.NotFound, id) }), w.actor())
+		w.sync.EndLocally(batchEnded(batch, out.NotFound), w.actor())
 		if progress != nil {
 			progress(start+len(batch), len(uniq))
 		}

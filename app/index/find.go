@@ -84,11 +84,7 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 	if m.hit != nil && m.total == s.n { // every row: the window is the order's
 		perm := t.order(s, q.Sort)
 		for k := off; k < off+cap(res.Items); k++ {
-			i := perm[k]
-			if q.Desc {
-				i = perm[s.n-1-k]
-			}
-			res.Items = append(res.Items, *s.row(i))
+			res.Items = append(res.Items, *s.row(nth(perm, k, q.Desc)))
 		}
 		return res
 	}
@@ -135,16 +131,19 @@ func (t *Table[T]) each(s *snapshot[T], m *memo, q Query[T], fn func(int32) bool
 		return
 	}
 	perm := t.order(s, q.Sort)
-	n := len(perm)
-	for k := 0; k < n; k++ {
-		i := perm[k]
-		if q.Desc {
-			i = perm[n-1-k]
-		}
-		if m.hit[i/64]&(1<<(i%64)) != 0 && !fn(i) {
+	for k := range perm {
+		if i := nth(perm, k, q.Desc); m.hit[i/64]&(1<<(i%64)) != 0 && !fn(i) {
 			return
 		}
 	}
+}
+
+// nth is the k-th row of the order perm, read from its end when desc.
+func nth(perm []int32, k int, desc bool) int32 {
+	if desc {
+		return perm[len(perm)-1-k]
+	}
+	return perm[k]
 }
 
 // matches is q's matching rows. A keystroke usually extends the last
