@@ -118,6 +118,41 @@ func (t *Table[T]) Each(q Query[T], sortFallback string, fn func(T) error) error
 	return err
 }
 
+// EachStored calls fn with every row matching q, in the order the table
+// stores them rather than q's, until fn returns false; q.Desc, q.Offset and
+// q.Limit are ignored (q.Sort only names the memo, as in Each). It is for
+// walks that only count or collect, like the select-all dialog's summary:
+// read front to back, a million rows took a fifth of the time of the same
+// walk in sort order, which jumps across the table for every row. fn gets
+// the published row itself, not a copy: it must not write through it.
+func (t *Table[T]) EachStored(q Query[T], sortFallback string, fn func(*T) bool) {
+	if ls := t.loading.Load(); ls != nil {
+		<-ls.done
+	}
+	s := t.cur.Load()
+	if _, ok := s.orders[q.Sort]; !ok {
+		q.Sort = sortFallback
+	}
+	m := t.matches(s, q)
+	if m.hit == nil {
+		rows := slices.Clone(m.rows)
+		slices.Sort(rows)
+		for _, i := range rows {
+			if !fn(s.row(i)) {
+				return
+			}
+		}
+		return
+	}
+	for w, word := range m.hit {
+		for ; word != 0; word &= word - 1 {
+			if !fn(s.row(int32(w*64 + bits.TrailingZeros64(word)))) {
+				return
+			}
+		}
+	}
+}
+
 // each calls fn with m's rows in q's order until fn returns false. A broad
 // result's are found by walking the whole order and testing each row's
 // bit, so a window deep in one costs its offset (~1 ms at 500,000).

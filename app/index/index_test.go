@@ -115,9 +115,31 @@ func TestFindAgreesWithNaive(t *testing.T) {
 		if !slices.Equal(each, exp) {
 			t.Fatalf("%+v: Each gave %d rows, want the %d matches in order", tc, len(each), len(exp))
 		}
+		// EachStored walks the same matches, each once, in the order the
+		// rows were given (how the table stores them), whatever q's sort.
+		var stored []string
+		tb.EachStored(q, index.DefaultSessionSort, func(s *domain.Session) bool { stored = append(stored, s.ID); return true })
+		match := make(map[string]bool, len(exp))
+		for _, id := range exp {
+			match[id] = true
+		}
+		var given []string
+		for _, s := range rows {
+			if match[s.ID] {
+				given = append(given, s.ID)
+			}
+		}
+		if !slices.Equal(stored, given) {
+			t.Fatalf("%+v: EachStored gave %d rows, want the %d matches in the given order", tc, len(stored), len(given))
+		}
+	}
+	seen := 0
+	tb.EachStored(index.Query[domain.Session]{}, index.DefaultSessionSort, func(*domain.Session) bool { seen++; return false })
+	if seen != 1 {
+		t.Fatalf("EachStored went on for %d rows after fn said stop", seen)
 	}
 	stop := errors.New("stop")
-	seen := 0
+	seen = 0
 	if err := tb.Each(index.Query[domain.Session]{}, index.DefaultSessionSort, func(domain.Session) error { seen++; return stop }); err != stop || seen != 1 {
 		t.Fatalf("Each after an error: %v with %d rows, want it to stop at the first", err, seen)
 	}
