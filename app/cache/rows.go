@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"sessiondesk/app/domain"
 )
@@ -145,9 +146,13 @@ func loadRows[T any](ctx context.Context, s *Store, rk rowKind[T], expect int, q
 	defer rows.Close()
 
 	work := make(chan *openBatch, 4)
+	// Opened batches come back to be filled again: a new buffer for each
+	// allocated (and zeroed) another copy of every sealed row, as much
+	// again as the rows' plaintext.
+	spent := make(chan *openBatch, cap(work)+runtime.NumCPU()+1)
 	all := make([]T, max(expect, 0))
-	wait := openBatches(s, rk, all, work)
-	scanErr := batchRows(rows, work)
+	wait := openBatches(s, rk, all, work, spent)
+	scanErr := batchRows(rows, work, spent)
 	results, firstErr := wait()
 	if scanErr != nil {
 		return nil, fmt.Errorf("cache: load %s: %w", rk.kind, scanErr)
@@ -173,7 +178,7 @@ func loadRows[T any](ctx context.Context, s *Store, rk rowKind[T], expect int, q
 // openBatches opens the batches sent to work on every CPU, each into its
 // place in all when it fits there; wait (after work is closed) returns the
 // rows of each batch by its seq and the first error.
-func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch) (wait func() ([][]T, error)) {
+func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch, spent chan<- *openBatch) (wait func() ([][]T, error)) {
 	var (
 		mu       sync.Mutex
 		results  [][]T
@@ -194,14 +199,22 @@ func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch
 			defer wg.Done()
 			var aad []byte
 			for b := range work {
-				n, lo := len(b.offs)/3, b.seq*rowBatch
+				// b goes back to batchRows once opened: read what is
+				// needed of it first.
+				seq, n := b.seq, len(b.offs)/3
+				lo := seq * rowBatch
 				var dst []T
 				if lo+n <= len(all) {
 					dst = all[lo : lo+n : lo+n]
 				} else {
 					dst = make([]T, n)
 				}
-				if err := openRowBatch(s.seal, rk, b, &aad, dst); err != nil {
+				err := openRowBatch(s.seal, rk, b, &aad, dst)
+				select { // nothing opened from b refers to its buffer
+				case spent <- b:
+				default:
+				}
+				if err != nil {
 					fail(err)
 					continue
 				}
@@ -209,10 +222,10 @@ func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch
 					rk.own(in, dst)
 				}
 				mu.Lock()
-				for len(results) <= b.seq {
+				for len(results) <= seq {
 					results = append(results, nil)
 				}
-				results[b.seq] = dst
+				results[seq] = dst
 				mu.Unlock()
 			}
 		}()
@@ -224,12 +237,22 @@ func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch
 }
 
 // batchRows copies rows (id, sealed) into batches of rowBatch sent to
-// work in order, numbered by seq, and closes work.
-func batchRows(rows *sql.Rows, work chan<- *openBatch) error {
+// work in order, numbered by seq, and closes work. It fills the batches
+// spent gives back before it makes new ones.
+func batchRows(rows *sql.Rows, work chan<- *openBatch, spent <-chan *openBatch) error {
 	defer close(work)
 	var id, sealed sql.RawBytes
 	cur := &openBatch{}
 	seq := 0
+	next := func() *openBatch {
+		select {
+		case b := <-spent:
+			b.seq, b.buf, b.offs = seq, b.buf[:0], b.offs[:0]
+			return b
+		default:
+			return &openBatch{seq: seq, buf: make([]byte, 0, len(cur.buf)), offs: make([]int32, 0, 3*rowBatch)}
+		}
+	}
 	for rows.Next() {
 		if err := rows.Scan(&id, &sealed); err != nil {
 			return err
@@ -242,7 +265,7 @@ func batchRows(rows *sql.Rows, work chan<- *openBatch) error {
 		if len(cur.offs) == 3*rowBatch {
 			work <- cur
 			seq++
-			cur = &openBatch{seq: seq, buf: make([]byte, 0, len(cur.buf)), offs: make([]int32, 0, 3*rowBatch)}
+			cur = next()
 		}
 	}
 	if len(cur.offs) > 0 {
@@ -273,7 +296,9 @@ func openRowBatch[T any](sl *sealer, rk rowKind[T], b *openBatch, aad *[]byte, o
 		}
 		ends[i] = len(plain)
 	}
-	text := string(plain)
+	// One string over the plaintext, not a copy of it: plain is this
+	// batch's own and nothing writes to it from here on.
+	text := unsafe.String(unsafe.SliceData(plain), len(plain))
 	start := 0
 	for i := range n {
 		row := text[start:ends[i]]
