@@ -254,7 +254,7 @@ func eachMatching(t *index.Table[domain.Session], q SessionQuery, except []strin
 	if err != nil {
 		return err
 	}
-	defer t.Forget() // as in eachSession
+	defer t.Forget() // as in EachSession
 	t.EachStored(iq, index.DefaultSessionSort, func(s *domain.Session) bool {
 		if _, ok := skip[s.ID]; !ok {
 			fn(s.ID, s, index.EffectiveStatus(s, now))

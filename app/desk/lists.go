@@ -85,20 +85,16 @@ func (w *Workspace) ListSessions(q SessionQuery) (SessionPage, error) {
 func (w *Workspace) EachSession(q SessionQuery, fn func(domain.Session) error) error {
 	// Expiry is judged on the platform's clock (from its Date headers),
 	// not the workstation's, which may be hours off.
-	return eachSession(w.sessions, q, w.prov.Now(), w.Me().SessionID, fn)
-}
-
-// eachSession is EachSession over the table t at now, ownID being the
-// signed-in session (its benchmark needs no workspace).
-func eachSession(t *index.Table[domain.Session], q SessionQuery, now time.Time, ownID string, fn func(domain.Session) error) error {
+	now := w.prov.Now()
 	iq, err := walkQuery(q, now)
 	if err != nil {
 		return err
 	}
 	// The walk must not leave its result as the remembered query (its
 	// FilterKey does not carry the time).
-	defer t.Forget()
-	return t.Each(iq, index.DefaultSessionSort, func(s domain.Session) error {
+	defer w.sessions.Forget()
+	ownID := w.Me().SessionID
+	return w.sessions.Each(iq, index.DefaultSessionSort, func(s domain.Session) error {
 		markSession(&s, now, ownID)
 		return fn(s)
 	})
