@@ -17,35 +17,45 @@ type sortRow struct {
 // The parallel sort gives exactly the order of one sequential sort by key,
 // then id, whatever the number of parts (odd ones make a merge round copy
 // a part through), on keys with many ties, including tables smaller than
-// their parts.
+// their parts. Keys with few distinct values are compared by rank
+// (rankKeys), mostly distinct ones as they are: both agree with one sort.
 func TestSortRowsAgreesWithOneSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	tb := New(Spec[sortRow]{
-		ID:    func(x *sortRow) string { return x.id },
-		Text:  func(x *sortRow) string { return x.str },
-		Sorts: map[string]func(*sortRow) Key{"k": func(x *sortRow) Key { return Key{Num: x.num, Str: x.str} }},
+		ID:   func(x *sortRow) string { return x.id },
+		Text: func(x *sortRow) string { return x.str },
+		Sorts: map[string]func(*sortRow) Key{
+			"k": func(x *sortRow) Key { return Key{Num: x.num, Str: x.str} }, // few distinct: ranked (rankKeys)
+			"d": func(x *sortRow) Key { return Key{Str: x.str + x.id} },      // all distinct: compared as they are
+		},
 	})
 	strs := []string{"", "a", "ab", "b", "B", "é"}
 	for _, n := range []int{0, 1, 2, 7, 1000, 5003, 3 * chunkRows} {
 		rows := make([]sortRow, n)
 		for i, v := range r.Perm(n) { // unique ids of varying length, in no order
-			rows[i] = sortRow{id: fmt.Sprint(v * 7), num: int64(r.IntN(3)) - 1, str: strs[r.IntN(len(strs))]}
+			id := fmt.Sprint(v * 7)
+			if v%2 == 0 { // half share their first eight bytes (see prefix8)
+				id = "session_" + id
+			}
+			rows[i] = sortRow{id: id, num: int64(r.IntN(3)) - 1, str: strs[r.IntN(len(strs))]}
 		}
 		tb.Replace(rows)
 		s := tb.cur.Load()
-		want := make([]int32, n)
-		for i := range want {
-			want[i] = int32(i)
-		}
-		slices.SortFunc(want, func(a, b int32) int {
-			if c := compareKeys(Key{rows[a].num, rows[a].str}, Key{rows[b].num, rows[b].str}); c != 0 {
-				return c
+		for key, extract := range tb.spec.Sorts {
+			want := make([]int32, n)
+			for i := range want {
+				want[i] = int32(i)
 			}
-			return strings.Compare(rows[a].id, rows[b].id)
-		})
-		for parts := 1; parts <= 7; parts++ {
-			if got := tb.sortRows(s, "k", parts); !slices.Equal(got, want) {
-				t.Fatalf("%d rows in %d parts: the order differs from one sort's", n, parts)
+			slices.SortFunc(want, func(a, b int32) int {
+				if c := compareKeys(extract(&rows[a]), extract(&rows[b])); c != 0 {
+					return c
+				}
+				return strings.Compare(rows[a].id, rows[b].id)
+			})
+			for parts := 1; parts <= 7; parts++ {
+				if got := tb.sortRows(s, key, parts); !slices.Equal(got, want) {
+					t.Fatalf("%d rows by %s in %d parts: the order differs from one sort's", n, key, parts)
+				}
 			}
 		}
 	}
