@@ -350,9 +350,11 @@ func prefix8(s string) uint64 {
 // order of the keys is kept. Keys that are mostly distinct (times, people)
 // are left as they are: ranking them would cost a sort of its own.
 func rankKeys(keys []Key) {
+	if !slices.ContainsFunc(keys, func(k Key) bool { return k.Str != "" }) {
+		return // numbers alone compare as fast as their ranks
+	}
 	limit := len(keys)/8 + 1
 	rank := map[Key]int64{}
-	text := false
 	for i, k := range keys {
 		if _, ok := rank[k]; !ok {
 			// Mostly distinct already among the first rows: give up early.
@@ -360,11 +362,7 @@ func rankKeys(keys []Key) {
 				return
 			}
 			rank[k] = 0
-			text = text || k.Str != ""
 		}
-	}
-	if !text {
-		return // numbers alone compare as fast as their ranks
 	}
 	distinct := make([]Key, 0, len(rank))
 	for k := range rank {
