@@ -103,19 +103,25 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 // error. It is Find for an export: at a million rows, a Find of them all
 // copied every row into one slice before the first was written out.
 func (t *Table[T]) Each(q Query[T], sortFallback string, fn func(T) error) error {
-	if ls := t.loading.Load(); ls != nil {
-		<-ls.done
-	}
-	s := t.cur.Load()
-	if _, ok := s.orders[q.Sort]; !ok {
-		q.Sort = sortFallback
-	}
+	s, q := t.walk(q, sortFallback)
 	var err error
 	t.each(s, t.matches(s, q), q, func(i int32) bool {
 		err = fn(*s.row(i))
 		return err == nil
 	})
 	return err
+}
+
+// walk is what Each and EachStored read: the current snapshot once a load
+// is in, and q with its sort, sortFallback when the table has no such
+// order.
+func (t *Table[T]) walk(q Query[T], sortFallback string) (*snapshot[T], Query[T]) {
+	t.wait()
+	s := t.cur.Load()
+	if _, ok := s.orders[q.Sort]; !ok {
+		q.Sort = sortFallback
+	}
+	return s, q
 }
 
 // EachStored calls fn with every row matching q, in the order the table
@@ -126,13 +132,7 @@ func (t *Table[T]) Each(q Query[T], sortFallback string, fn func(T) error) error
 // walk in sort order, which jumps across the table for every row. fn gets
 // the published row itself, not a copy: it must not write through it.
 func (t *Table[T]) EachStored(q Query[T], sortFallback string, fn func(*T) bool) {
-	if ls := t.loading.Load(); ls != nil {
-		<-ls.done
-	}
-	s := t.cur.Load()
-	if _, ok := s.orders[q.Sort]; !ok {
-		q.Sort = sortFallback
-	}
+	s, q := t.walk(q, sortFallback)
 	m := t.matches(s, q)
 	if m.hit == nil {
 		rows := slices.Clone(m.rows)
