@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,17 @@ func newBuilder(seed uint64, now time.Time, hash []byte) *builder {
 		devicesOf: map[string][]seedDevice{},
 		taken:     map[string]bool{},
 	}
+}
+
+// load writes what was built, the sessions in ID order, which is the order
+// they began (see store.NewSessionID), as a live platform's tables hold
+// them. Left in the random order they were generated in, a terminate-all of
+// the seed would measure a table no live platform has.
+func (b *builder) load(ctx context.Context, st store.Store) error {
+	slices.SortStableFunc(b.bulk.Sessions, func(x, y store.BulkSession) int {
+		return strings.Compare(x.Session.ID, y.Session.ID)
+	})
+	return st.BulkLoad(ctx, b.bulk)
 }
 
 func (b *builder) id(prefix string) string { return store.NewIDFrom(b.ids, prefix) }
@@ -209,7 +221,7 @@ func (b *builder) session(org store.Org, u store.User, dev seedDevice, outcome i
 	if err != nil {
 		return err
 	}
-	s := store.Session{ID: b.id(store.PrefixSession), OrgID: org.ID, User: u, DeviceID: dev.id, IP: b.ip(),
+	s := store.Session{ID: store.NewSessionIDFrom(b.ids, created), OrgID: org.ID, User: u, DeviceID: dev.id, IP: b.ip(),
 		UserAgent: ua, Client: useragent.Parse(ua).Label(), Location: b.location(), MFA: mfa,
 		CreatedAt: created, LastActiveAt: last, ExpiresAt: exp, AbsoluteExpiresAt: abs}
 	if outcome == outTerminated {
@@ -291,7 +303,7 @@ func DemoWithHash(ctx context.Context, st store.Store, now time.Time, hash []byt
 	if err := b.generatedOrg(globex, "globex.test", demoGlobexGenerated, demoGlobexSessions, gadmin); err != nil {
 		return Stats{}, err
 	}
-	if err := st.BulkLoad(ctx, b.bulk); err != nil {
+	if err := b.load(ctx, st); err != nil {
 		return Stats{}, fmt.Errorf("seed: demo: %w", err)
 	}
 	return b.stats, nil
@@ -392,7 +404,7 @@ func Large(ctx context.Context, st store.Store, now time.Time, o LargeOptions) (
 			return Stats{}, err
 		}
 	}
-	if err := st.BulkLoad(ctx, b.bulk); err != nil {
+	if err := b.load(ctx, st); err != nil {
 		return Stats{}, fmt.Errorf("seed: large: %w", err)
 	}
 	return b.stats, nil

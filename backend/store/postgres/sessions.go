@@ -264,7 +264,7 @@ func (d *DB) SignIn(ctx context.Context, in store.SignIn) (store.Session, store.
 				return err
 			}
 		}
-		sessionID := store.NewID(store.PrefixSession)
+		sessionID := store.NewSessionID(time.Unix(0, ts))
 		abs := ts + int64(in.Absolute)
 		exp := min(abs, ts+int64(in.Idle))
 		if _, err := w.Exec(ctx, `INSERT INTO sessions (id, org_id, user_id, device_id, token_hash, ip, user_agent,

@@ -92,6 +92,13 @@ func testSignInAndAuthenticate(t *testing.T, open Opener) {
 	// Signing in again from the known device refreshes it; another user's
 	// device ID gets a new device.
 	ses2, dev2 := signIn(t, s, u.ID, func(in *store.SignIn) { in.DeviceID, in.IP = dev.ID, "198.51.100.9" })
+	// A session's ID begins with its creation time (store.NewSessionID), so
+	// sessions begun later sort after.
+	for _, x := range []store.Session{ses, ses2} {
+		if want := store.NewSessionID(x.CreatedAt); x.ID[:13] != want[:13] {
+			t.Errorf("session %s begun at %v: want an ID starting %s", x.ID, x.CreatedAt, want[:13])
+		}
+	}
 	if dev2.ID != dev.ID || dev2.LastIP != "198.51.100.9" || !dev2.UpdatedAt.After(dev.UpdatedAt) || ses2.DeviceID != dev.ID {
 		t.Errorf("refreshed device = %+v", dev2)
 	}
