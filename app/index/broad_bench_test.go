@@ -9,6 +9,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/backend/store"
 )
 
 // BenchmarkBroadFind is the first keystroke of a search, which matches
@@ -80,28 +81,35 @@ func BenchmarkFirstSort(b *testing.B) {
 }
 
 // BenchmarkFirstSortRandomIDs is BenchmarkFirstSort at a million rows as
-// the app holds them: ids random after their prefix, as platformd's and
-// Kratos' are, and rows stored in no order of theirs (the scale rows'
-// counted ids, stored in id order, make every tie on a column of few values
-// cheap). Columns of few values (client, place, status) are nearly all
-// ties, broken by id. ~2 GB.
+// the app holds them: rows stored in no order of their ids (the scale
+// rows' counted ids, stored in id order, make every tie on a column of
+// few values cheap), ids either random after their prefix (Kratos', and
+// platformd's before they began with their time) or platformd's
+// (store.NewSessionID: a week's share their first bytes). Columns of few
+// values (client, place, status) are nearly all ties, broken by id. ~2 GB.
 func BenchmarkFirstSortRandomIDs(b *testing.B) {
 	rows := scaleSessions(1_000_000, scalePeople(50_000), true, time.Now())
 	r := rand.New(rand.NewPCG(3, 4))
-	for i := range rows {
-		rows[i].ID = fmt.Sprintf("ses_%016x%010x", r.Uint64(), r.Uint64()>>24)
-	}
-	r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-	for _, key := range []string{"user", "client", "location", "status"} {
-		b.Run(key, func(b *testing.B) {
-			st := index.NewSessions()
-			for b.Loop() {
-				b.StopTimer()
-				st.Adopt(rows)
-				runtime.GC()
-				b.StartTimer()
-				st.Warm(key)
+	for _, ids := range []string{"random", "platformd"} {
+		for i := range rows {
+			if ids == "random" {
+				rows[i].ID = fmt.Sprintf("ses_%016x%010x", r.Uint64(), r.Uint64()>>24)
+			} else {
+				rows[i].ID = store.NewSessionID(rows[i].CreatedAt)
 			}
-		})
+		}
+		r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+		for _, key := range []string{"user", "client", "location", "status"} {
+			b.Run("ids="+ids+"/"+key, func(b *testing.B) {
+				st := index.NewSessions()
+				for b.Loop() {
+					b.StopTimer()
+					st.Adopt(rows)
+					runtime.GC()
+					b.StartTimer()
+					st.Warm(key)
+				}
+			})
+		}
 	}
 }

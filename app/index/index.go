@@ -270,11 +270,17 @@ const parallelSortRows = 10_000
 func (t *Table[T]) sortRows(s *snapshot[T], key string, parts int) []int32 {
 	n := s.n
 	perm := make([]int32, n)
+	if n == 0 {
+		return perm
+	}
 	keys := make([]Key, n)
 	ids := make([]string, n)
-	// The ids' first eight bytes as a number break most ties without a
-	// string comparison: a column of a few values (client, place, status)
-	// is nearly all ties, and ids differ early.
+	// Eight bytes of each id as a number break most ties without a string
+	// comparison: a column of a few values (client, place, status) is
+	// nearly all ties. They are the eight after the prefix every id of the
+	// table shares, where ids start to differ: a type prefix ("ses_"), and
+	// for platformd's sessions the high bits of their creation time, which
+	// make the first eight bytes of a week's sessions nearly all equal.
 	pre := make([]uint64, n)
 	extract := t.spec.Sorts[key]
 	compare := func(a, b int32) int {
@@ -292,13 +298,27 @@ func (t *Table[T]) sortRows(s *snapshot[T], key string, parts int) []int32 {
 		bounds[k] = k * n / parts
 	}
 	var wg sync.WaitGroup
+	ref := t.spec.ID(s.row(0))
+	shared := make([]int, parts) // per part: how much of ref all its ids share
+	for k := range parts {
+		lo, hi := bounds[k], bounds[k+1]
+		wg.Go(func() {
+			common := len(ref)
+			for i := lo; i < hi; i++ {
+				r := s.row(int32(i))
+				perm[i], keys[i], ids[i] = int32(i), extract(r), t.spec.ID(r)
+				common = commonPrefix(ref[:common], ids[i])
+			}
+			shared[k] = common
+		})
+	}
+	wg.Wait()
+	skip := slices.Min(shared)
 	for k := range parts {
 		lo, hi := bounds[k], bounds[k+1]
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				r := s.row(int32(i))
-				perm[i], keys[i], ids[i] = int32(i), extract(r), t.spec.ID(r)
-				pre[i] = prefix8(ids[i])
+				pre[i] = prefix8(ids[i][skip:])
 			}
 		})
 	}
@@ -334,12 +354,24 @@ func (t *Table[T]) sortRows(s *snapshot[T], key string, parts int) []int32 {
 }
 
 // prefix8 is s's first eight bytes as a big-endian number, zeros after a
-// shorter s: two ids whose numbers differ are in the same order as the
-// ids; equal numbers say nothing (compare the strings).
+// shorter s: two ids whose numbers differ (taken after a prefix both
+// share) are in the same order as the ids; equal numbers say nothing
+// (compare the strings).
 func prefix8(s string) uint64 {
 	var b [8]byte
 	copy(b[:], s)
 	return binary.BigEndian.Uint64(b[:])
+}
+
+// commonPrefix is the length of the prefix a and b share.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // rankKeys replaces keys that carry text by their rank among the distinct

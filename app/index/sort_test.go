@@ -30,31 +30,39 @@ func TestSortRowsAgreesWithOneSort(t *testing.T) {
 		},
 	})
 	strs := []string{"", "a", "ab", "b", "B", "é"}
-	for _, n := range []int{0, 1, 2, 7, 1000, 5003, 3 * chunkRows} {
-		rows := make([]sortRow, n)
-		for i, v := range r.Perm(n) { // unique ids of varying length, in no order
-			id := fmt.Sprint(v * 7)
-			if v%2 == 0 { // half share their first eight bytes (see prefix8)
-				id = "session_" + id
-			}
-			rows[i] = sortRow{id: id, num: int64(r.IntN(3)) - 1, str: strs[r.IntN(len(strs))]}
-		}
-		tb.Replace(rows)
-		s := tb.cur.Load()
-		for key, extract := range tb.spec.Sorts {
-			want := make([]int32, n)
-			for i := range want {
-				want[i] = int32(i)
-			}
-			slices.SortFunc(want, func(a, b int32) int {
-				if c := compareKeys(extract(&rows[a]), extract(&rows[b])); c != 0 {
-					return c
+	// Every id of a table sharing a prefix (as every session ID of a week
+	// shares "ses_" and its time's high bits) moves the bytes compared as
+	// a number past it; one id is that prefix alone.
+	for _, common := range []string{"", "ses_4kz7a"} {
+		for _, n := range []int{0, 1, 2, 7, 1000, 5003, 3 * chunkRows} {
+			rows := make([]sortRow, n)
+			for i, v := range r.Perm(n) { // unique ids of varying length, in no order
+				id := fmt.Sprint(v * 7)
+				if v%2 == 0 { // half share their first eight bytes (see prefix8)
+					id = "session_" + id
 				}
-				return strings.Compare(rows[a].id, rows[b].id)
-			})
-			for parts := 1; parts <= 7; parts++ {
-				if got := tb.sortRows(s, key, parts); !slices.Equal(got, want) {
-					t.Fatalf("%d rows by %s in %d parts: the order differs from one sort's", n, key, parts)
+				rows[i] = sortRow{id: common + id, num: int64(r.IntN(3)) - 1, str: strs[r.IntN(len(strs))]}
+			}
+			if common != "" && n > 2 {
+				rows[n/2].id = common
+			}
+			tb.Replace(rows)
+			s := tb.cur.Load()
+			for key, extract := range tb.spec.Sorts {
+				want := make([]int32, n)
+				for i := range want {
+					want[i] = int32(i)
+				}
+				slices.SortFunc(want, func(a, b int32) int {
+					if c := compareKeys(extract(&rows[a]), extract(&rows[b])); c != 0 {
+						return c
+					}
+					return strings.Compare(rows[a].id, rows[b].id)
+				})
+				for parts := 1; parts <= 7; parts++ {
+					if got := tb.sortRows(s, key, parts); !slices.Equal(got, want) {
+						t.Fatalf("%d rows (ids after %q) by %s in %d parts: the order differs from one sort's", n, common, key, parts)
+					}
 				}
 			}
 		}
