@@ -14,22 +14,24 @@ import (
 	"sessiondesk/backend/platformtest"
 )
 
-// meddler is a Source that, right after the first page of sessions (and of
+// meddler is a Source that, right after a page of sessions (the first of
 // devices) of a sync, changes the platform the way other admins and users
 // would while a long full sync pages: it ends a session already fetched,
 // signs in anew (a new session and device), then — a few seconds later on the
 // platform's clock — changes a row the walk has not reached yet.
 type meddler struct {
 	*platformd.Provider
-	t      *testing.T
-	p      *platformtest.Platform
-	skew   *atomic.Int64
-	once   sync.Once
-	onceD  sync.Once
-	ended  string // session ended after it was fetched
-	added  string // session created during the walk
-	lateS  string // session ended later, not yet fetched
-	untrst string // device untrusted after it was fetched
+	t     *testing.T
+	p     *platformtest.Platform
+	skew  *atomic.Int64
+	once  sync.Once
+	onceD sync.Once
+	ended string // session ended after it was fetched
+	// fetched holds the sessions the walk has fetched until it ends one.
+	fetched map[string]bool
+	added   string // session created during the walk
+	lateS   string // session ended later, not yet fetched
+	untrst  string // device untrusted after it was fetched
 }
 
 func (m *meddler) allActive(ctx context.Context) []api.Session {
@@ -62,20 +64,33 @@ func (m *meddler) terminate(ctx context.Context, id, reason, where string) bool 
 	return true
 }
 
+// Sessions meddles after the first page that holds an active session: session
+// IDs begin with their creation time, so the walk's first pages can hold only
+// the oldest sessions, long expired or ended.
 func (m *meddler) Sessions(ctx context.Context, p domain.PageRequest) (domain.Page[domain.Session], error) {
 	page, err := m.Provider.Sessions(ctx, p)
-	if err != nil || p.Cursor != "" {
+	if err != nil || m.ended != "" {
 		return page, err
 	}
-	m.once.Do(func() {
-		fetched := map[string]bool{}
-		for _, s := range page.Items {
-			fetched[s.ID] = true
-			if m.ended == "" && s.Status == "active" && !s.Current {
-				m.ended = s.ID
-			}
+	if m.fetched == nil {
+		m.fetched = map[string]bool{}
+	}
+	for _, s := range page.Items {
+		m.fetched[s.ID] = true
+		if m.ended == "" && s.Status == "active" && !s.Current {
+			m.ended = s.ID
 		}
-		if !m.terminate(ctx, m.ended, "during full sync", "on the first page") {
+	}
+	if m.ended == "" && page.Next != "" {
+		return page, nil
+	}
+	m.once.Do(func() {
+		fetched := m.fetched
+		if page.Next == "" {
+			m.t.Errorf("the page that holds the first active session is the walk's last")
+			return
+		}
+		if !m.terminate(ctx, m.ended, "during full sync", "in the walk") {
 			return
 		}
 		m.added = m.p.Login(m.t, "acme", "auditor@acme.test").Session.ID
