@@ -72,8 +72,9 @@ async function waitForHTTP(url, child, logPath, timeoutMs) {
  * Starts the app and a browser page on it.
  * showScrollbars keeps Chromium's classic scrollbars, which headless mode
  * hides by default: they take room, as they do in the real window, so a
- * layout that only fits without them shows its overflow.
- * @param {{args?: string[], env?: Record<string,string>, showScrollbars?: boolean}} [opts]
+ * layout that only fits without them shows its overflow. browserArgs are
+ * added to Chromium's command line.
+ * @param {{args?: string[], env?: Record<string,string>, showScrollbars?: boolean, browserArgs?: string[]}} [opts]
  */
 export async function startApp(opts = {}) {
   if (!existsSync(binary)) {
@@ -117,6 +118,7 @@ export async function startApp(opts = {}) {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        ...(opts.browserArgs ?? []),
       ],
     });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
