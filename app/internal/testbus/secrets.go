@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -21,8 +22,21 @@ func KeychainAccounts(t testing.TB, service string) []string {
 	defer conn.Close()
 	svc := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
 	var unlocked, locked []dbus.ObjectPath
-	if err := svc.Call("org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&unlocked, &locked); err != nil {
-		t.Fatalf("testbus: SearchItems: %v", err)
+	// gnome-keyring once answered "Method SearchItems is not implemented"
+	// (UnknownMethod) to this helper while the package's other tests used
+	// the keychain in parallel (CI, 2026-12-06): its handler gives up, and
+	// GDBus reports that, when it cannot serve a caller at that moment. The
+	// keychain is not what failed; ask again a few times before failing.
+	for try := 1; ; try++ {
+		err := svc.Call("org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&unlocked, &locked)
+		var derr dbus.Error
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &derr) || derr.Name != "org.freedesktop.DBus.Error.UnknownMethod" || try == 5 {
+			t.Fatalf("testbus: SearchItems: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	var out []string
 	for _, p := range append(unlocked, locked...) {
