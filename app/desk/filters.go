@@ -18,9 +18,11 @@ const maxFilterLen = 200
 const Unknown = "-"
 
 // sessionFilter turns q's status and filters into the index query's filter
-// part (KeepFacet, Keep, FilterKey, Clear). Filters that depend on the clock
-// carry the second in FilterKey, so a remembered result is at most a second
-// stale.
+// part (KeepFacet, Keep, FilterKey, FilterAt, Clear). Filters that depend
+// on the clock are judged anew each second, so a remembered result is at
+// most a second stale: active carries the second in FilterAt (it only
+// loses rows as time passes, so the next second's keystroke narrows the
+// last second's result), expired in FilterKey (it gains rows).
 func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], error) {
 	var iq index.Query[domain.Session]
 	for _, v := range []string{q.UserID, q.Country, q.Platform, q.Browser} {
@@ -32,7 +34,7 @@ func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], 
 	second := now.Truncate(time.Second).Format(time.RFC3339)
 	switch q.Status {
 	case "", domain.StatusActive:
-		iq.FilterKey = "active@" + second
+		iq.FilterKey, iq.FilterAt = "active", now.Truncate(time.Second).UnixNano()
 		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
 		iq.Clear = cache.SessionFilter{ActiveAt: nowNano}
 	case "all":

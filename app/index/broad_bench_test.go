@@ -53,6 +53,51 @@ func BenchmarkBroadFind(b *testing.B) {
 	}
 }
 
+// BenchmarkNarrowingKeystrokes types three keystrokes into the sessions
+// tab's query (active, newest first) as the app's search box sends them,
+// from no remembered result: each after the first narrows the one before,
+// and they match every row, a tenth and a fiftieth to a hundredth of them
+// (at a million, 50,000 people: "user0", "user01", "user015", the
+// keystrokes the UI bench found slowest at that size). The app judges
+// "active" anew each second: "a second each" types one keystroke a second
+// (FilterAt), "key per second" the same as the app did before FilterAt,
+// with the second in FilterKey, where no keystroke could narrow the last.
+func BenchmarkNarrowingKeystrokes(b *testing.B) {
+	for _, sz := range scaleSizes {
+		now := time.Now()
+		var st *index.Table[domain.Session]
+		needles := map[string][]string{"100k": {"user00", "user000", "user0001"}, "1M": {"user0", "user01", "user015"}}[sz.name]
+		for _, mode := range []string{"one second", "a second each", "key per second"} {
+			b.Run(sz.name+"/"+mode, func(b *testing.B) {
+				if st == nil {
+					st = index.NewSessions()
+					st.Adopt(scaleSessions(sz.sessions, scalePeople(sz.people), true, now))
+					st.Warm(index.DefaultSessionSort)
+				}
+				for b.Loop() {
+					st.Forget()
+					for k, needle := range needles {
+						at := now
+						if mode != "one second" {
+							at = now.Add(time.Duration(k) * time.Second)
+						}
+						atN := at.UnixNano()
+						q := index.Query[domain.Session]{Search: needle, Sort: index.DefaultSessionSort, Desc: true, Limit: 100,
+							FilterKey: "active", FilterAt: atN, KeepFacet: func(f index.Key) bool { return index.ActiveFacet(f, atN) }}
+						if mode == "key per second" {
+							q.FilterKey, q.FilterAt = fmt.Sprint("active@", k), 0
+						}
+						if res := st.Find(q, index.DefaultSessionSort); len(res.Items) == 0 {
+							b.Fatalf("%q: nothing found", needle)
+						}
+					}
+				}
+			})
+		}
+		st = nil
+	}
+}
+
 // BenchmarkFirstSort is the first query sorted by a column not sorted
 // before: it builds that order of the whole table. A table is loaded
 // afresh (not timed) before each build, as after a load or a full sync,

@@ -280,3 +280,33 @@ func TestTypingAgreesWithNaive(t *testing.T) {
 }
 
 func rowIDs(rows []domain.Session) []string { return ids(index.Result[domain.Session]{Items: rows}) }
+
+// A keystroke a second later narrows the last second's result of a filter
+// that only loses rows with time (active: sessions expire), running the
+// filter again over its rows: rows that expired in between must be gone,
+// from a broad base and a narrow one, and for the same needle again later.
+func TestTypingAcrossSecondsAgreesWithNaive(t *testing.T) {
+	now := time.Now()
+	rows := gen(5000, now)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range rows {
+		rows[i].ExpiresAt = now.Add(time.Duration(r.IntN(100)) * time.Minute)
+	}
+	tb := index.NewSessions()
+	tb.Replace(rows)
+	byUser := func(a, b domain.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
+	at := now
+	for _, word := range []string{"u012@", "firefox"} {
+		for _, k := range []int{0, 1, 1, 2, 3, 3, 4, len(word)} {
+			at = at.Add(7 * time.Minute)
+			atN := at.UnixNano()
+			want := naive(rows, word[:k], true, at, byUser)
+			q := index.Query[domain.Session]{Search: word[:k], Sort: "user", FilterKey: "active", FilterAt: atN, Limit: 40,
+				KeepFacet: func(f index.Key) bool { return index.ActiveFacet(f, atN) }}
+			res := tb.Find(q, index.DefaultSessionSort)
+			if res.Total != len(want) || !slices.Equal(ids(res), rowIDs(want[:min(40, len(want))])) {
+				t.Fatalf("%q at +%v: %d rows %v, want %d", word[:k], at.Sub(now), res.Total, ids(res), len(want))
+			}
+		}
+	}
+}

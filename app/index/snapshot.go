@@ -74,13 +74,15 @@ func (o *order) set(perm []int32) {
 func (s *snapshot[T]) row(i int32) *T { return &s.chunks[i>>chunkShift].rows[i&chunkMask] }
 
 func (s *snapshot[T]) facetAt(i int32) Key {
-	c := s.chunks[i>>chunkShift]
-	return Key{Num: c.nums[i&chunkMask], Str: s.dict.strs[c.codes[i&chunkMask]]}
+	return s.facetOf(s.chunks[i>>chunkShift], int(i&chunkMask))
 }
 
-// text is row i's lowercase search text.
-func (s *snapshot[T]) text(i int32) []byte { return s.chunks[i>>chunkShift].text(int(i & chunkMask)) }
+// facetOf is row j of chunk c's facet.
+func (s *snapshot[T]) facetOf(c *chunk[T], j int) Key {
+	return Key{Num: c.nums[j], Str: s.dict.strs[c.codes[j]]}
+}
 
+// text is row j's lowercase search text.
 func (c *chunk[T]) text(j int) []byte {
 	end := len(c.blob)
 	if j+1 < len(c.starts) {
