@@ -224,8 +224,11 @@ func TestParallelSearchAgreesWithNaive(t *testing.T) {
 			t.Errorf("%q: %d rows, want %d", search, res.Total, len(want))
 		}
 	}
-	// The filter runs in the same parts.
+	// The filter runs in the same parts, and so does a count of facets.
 	nowN := now.UnixNano()
+	if got, want := tb.CountFacet("active", func(f index.Key) bool { return index.ActiveFacet(f, nowN) }), len(naive(rows, "", true, now, byID)); got != want {
+		t.Errorf("CountFacet(active) = %d, want %d", got, want)
+	}
 	byUser := func(a, b domain.Session) int { return strings.Compare(a.User.Email, b.User.Email) }
 	for _, search := range []string{"", "acme", "u29"} {
 		want := naive(rows, search, true, now, byUser)
