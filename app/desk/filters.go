@@ -31,17 +31,17 @@ func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], 
 		}
 	}
 	nowNano := now.UnixNano()
-	second := now.Truncate(time.Second).Format(time.RFC3339)
+	second := now.Truncate(time.Second)
 	switch q.Status {
 	case "", domain.StatusActive:
-		iq.FilterKey, iq.FilterAt = "active", now.Truncate(time.Second).UnixNano()
+		iq.FilterKey, iq.FilterAt = "active", second.UnixNano()
 		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
 		iq.Clear = cache.SessionFilter{ActiveAt: nowNano}
 	case "all":
 		iq.FilterKey = "all"
 		iq.Clear = cache.SessionFilter{}
 	case domain.StatusExpired:
-		iq.FilterKey = "expired@" + second
+		iq.FilterKey = "expired@" + second.Format(time.RFC3339)
 		iq.KeepFacet = func(f index.Key) bool {
 			return f.Str == domain.StatusExpired || f.Str == domain.StatusActive && f.Num <= nowNano
 		}

@@ -85,7 +85,6 @@ func (m *meddler) Sessions(ctx context.Context, p domain.PageRequest) (domain.Pa
 		return page, nil
 	}
 	m.once.Do(func() {
-		fetched := m.fetched
 		if page.Next == "" {
 			m.t.Errorf("the page that holds the first active session is the walk's last")
 			return
@@ -96,7 +95,7 @@ func (m *meddler) Sessions(ctx context.Context, p domain.PageRequest) (domain.Pa
 		m.added = m.p.Login(m.t, "acme", "auditor@acme.test").Session.ID
 		m.skew.Add(int64(5 * time.Second))
 		for _, s := range m.allActive(ctx) {
-			if !fetched[s.ID] && !s.Current && s.ID != m.added {
+			if !m.fetched[s.ID] && !s.Current && s.ID != m.added {
 				m.lateS = s.ID
 			}
 		}
