@@ -93,14 +93,14 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 	if m.hit != nil && m.total == s.n { // every row: the window is the order's
 		perm := t.order(s, q.Sort)
 		for k := off; k < off+cap(res.Items); k++ {
-			res.Items = append(res.Items, *s.row(nth(perm, k, q.Desc)))
+			res.Items = append(res.Items, s.at(nth(perm, k, q.Desc)))
 		}
 		return res
 	}
 	seen := 0
 	t.each(s, m, q, func(i int32) bool {
 		if seen++; seen > off {
-			res.Items = append(res.Items, *s.row(i))
+			res.Items = append(res.Items, s.at(i))
 		}
 		return len(res.Items) < cap(res.Items)
 	})
@@ -115,7 +115,7 @@ func (t *Table[T]) Each(q Query[T], sortFallback string, fn func(T) error) error
 	s, q := t.walk(q, sortFallback)
 	var err error
 	t.each(s, t.matches(s, q), q, func(i int32) bool {
-		err = fn(*s.row(i))
+		err = fn(s.at(i))
 		return err == nil
 	})
 	return err
@@ -139,7 +139,8 @@ func (t *Table[T]) walk(q Query[T], sortFallback string) (*snapshot[T], Query[T]
 // walks that only count or collect, like the select-all dialog's summary:
 // read front to back, a million rows took a fifth of the time of the same
 // walk in sort order, which jumps across the table for every row. fn gets
-// the published row itself, not a copy: it must not write through it.
+// a row valid until its next call, sharing the published row's strings
+// and pointers: it must not write through them.
 func (t *Table[T]) EachStored(q Query[T], sortFallback string, fn func(*T) bool) {
 	s, q := t.walk(q, sortFallback)
 	m := t.matches(s, q)
@@ -147,7 +148,7 @@ func (t *Table[T]) EachStored(q Query[T], sortFallback string, fn func(*T) bool)
 		rows := slices.Clone(m.rows)
 		slices.Sort(rows)
 		for _, i := range rows {
-			if !fn(s.row(i)) {
+			if r := s.at(i); !fn(&r) {
 				return
 			}
 		}
@@ -155,7 +156,7 @@ func (t *Table[T]) EachStored(q Query[T], sortFallback string, fn func(*T) bool)
 	}
 	for w, word := range m.hit {
 		for ; word != 0; word &= word - 1 {
-			if !fn(s.row(int32(w*64 + bits.TrailingZeros64(word)))) {
+			if r := s.at(int32(w*64 + bits.TrailingZeros64(word))); !fn(&r) {
 				return
 			}
 		}
@@ -228,7 +229,7 @@ func (t *Table[T]) matches(s *snapshot[T], q Query[T]) *memo {
 		// Narrow: its rows (at most broadFrom) are searched one by one,
 		// in order. Scattered rows cost more each than one pass over the
 		// blob, which is why a broad result is not.
-		rows := s.narrow(base.rows, []byte(needle), q, refilter)
+		rows := s.narrow(base.rows, s.needleOf(needle), q, refilter)
 		m = &memo{rows: rows, total: len(rows)}
 	case base != nil:
 		// Broad: only where base's bit is set (see searchIn).
@@ -236,7 +237,7 @@ func (t *Table[T]) matches(s *snapshot[T], q Query[T]) *memo {
 		if base.needle == needle {
 			hit = slices.Clone(base.hit)
 		} else {
-			hit = s.searchIn([]byte(needle), base.hit)
+			hit = s.searchIn(s.needleOf(needle), base.hit)
 		}
 		if refilter {
 			s.filter(q, hit)
@@ -291,11 +292,12 @@ func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) *memo {
 // search matches, which at 1,000,000 rows cost more than the search.
 func (s *snapshot[T]) filter(q Query[T], hit []uint64) {
 	s.inParts(func(first int, chunks []*chunk[T]) {
+		var r T
 		for k, c := range chunks {
 			base := (first + k) << chunkShift
-			for j := range c.rows {
+			for j := range c.len() {
 				i := base + j
-				if hit[i/64]&(1<<(i%64)) != 0 && !s.keeps(q, c, j) {
+				if hit[i/64]&(1<<(i%64)) != 0 && !s.keeps(q, c, j, &r) {
 					hit[i/64] &^= 1 << (i % 64)
 				}
 			}
@@ -303,10 +305,18 @@ func (s *snapshot[T]) filter(q Query[T], hit []uint64) {
 	})
 }
 
-// keeps reports whether q's filters keep row j of chunk c.
-func (s *snapshot[T]) keeps(q Query[T], c *chunk[T], j int) bool {
-	return (q.KeepFacet == nil || q.KeepFacet(s.facetOf(c, j))) &&
-		(q.Keep == nil || q.Keep(&c.rows[j]))
+// keeps reports whether q's filters keep row j of chunk c; r is room to
+// unpack the row into for Keep (one per caller: a row handed to an
+// unknown function is on the heap).
+func (s *snapshot[T]) keeps(q Query[T], c *chunk[T], j int, r *T) bool {
+	if q.KeepFacet != nil && !q.KeepFacet(s.facetOf(c, j)) {
+		return false
+	}
+	if q.Keep == nil {
+		return true
+	}
+	s.get(c, j, r)
+	return q.Keep(r)
 }
 
 // result is the memo of the rows hit marks: the bitmap itself when they
@@ -335,15 +345,39 @@ func (t *Table[T]) result(s *snapshot[T], q Query[T], hit []uint64) *memo {
 	return &memo{rows: rows, total: total}
 }
 
+// A needle is what a search looks for: its text, and which labels of
+// the snapshot contain it (nil: none).
+type needle struct {
+	text   []byte
+	labels []uint64 // a bit per label number
+	width  int      // labels per row
+}
+
+// needleOf finds the labels that contain text: one pass over the distinct
+// labels (at a million sessions ~100,000 of them, mostly people) instead
+// of a pass over every row's.
+func (s *snapshot[T]) needleOf(text string) needle {
+	nd := needle{text: []byte(text), width: len(s.spec.Labels)}
+	for c := range s.labels.n {
+		if strings.Contains(s.labels.at(uint32(c)), text) {
+			if nd.labels == nil {
+				nd.labels = make([]uint64, (s.labels.n+63)/64)
+			}
+			nd.labels[c/64] |= 1 << (c % 64)
+		}
+	}
+	return nd
+}
+
 // search marks (one bit a row) the rows whose text contains needle. One
 // scan of a chunk's contiguous blob (vectorized by bytes.Index) beats 1,024
 // separate strings.Contains calls on scattered strings by several times.
-func (s *snapshot[T]) search(needle string) []uint64 {
+func (s *snapshot[T]) search(text string) []uint64 {
 	hit := make([]uint64, (s.n+63)/64)
-	nb := []byte(needle)
+	nd := s.needleOf(text)
 	s.inParts(func(first int, chunks []*chunk[T]) {
 		for k, c := range chunks {
-			c.search(nb, (first+k)<<chunkShift, hit)
+			c.search(nd, (first+k)<<chunkShift, hit)
 		}
 	})
 	return hit
@@ -370,9 +404,39 @@ func (s *snapshot[T]) inParts(fn func(first int, chunks []*chunk[T])) {
 // parallelRows is about where splitting a search pays for its goroutines.
 const parallelRows = 100_000
 
-// search marks hit's bit base+j for each row j of c whose text contains
-// needle.
-func (c *chunk[T]) search(needle []byte, base int, hit []uint64) {
+// search marks hit's bit base+j for each row j of c whose text or a label
+// contains the needle.
+func (c *chunk[T]) search(nd needle, base int, hit []uint64) {
+	c.searchText(nd.text, base, hit)
+	if nd.labels == nil {
+		return
+	}
+	for j := range c.len() {
+		for _, l := range c.labels[j*nd.width : j*nd.width+nd.width] {
+			if nd.labels[l/64]&(1<<(l%64)) != 0 {
+				i := base + j
+				hit[i/64] |= 1 << (i % 64)
+				break
+			}
+		}
+	}
+}
+
+// has reports whether row j of c's text or a label contains the needle.
+func (c *chunk[T]) has(nd needle, j int) bool {
+	if nd.labels != nil {
+		for _, l := range c.labels[j*nd.width : j*nd.width+nd.width] {
+			if nd.labels[l/64]&(1<<(l%64)) != 0 {
+				return true
+			}
+		}
+	}
+	return bytes.Contains(c.text(j), nd.text)
+}
+
+// searchText marks hit's bit base+j for each row j of c whose text
+// contains needle.
+func (c *chunk[T]) searchText(needle []byte, base int, hit []uint64) {
 	row, pos := 0, 0
 	for pos < len(c.blob) {
 		j := bytes.Index(c.blob[pos:], needle)
@@ -409,7 +473,7 @@ func (c *chunk[T]) search(needle []byte, base int, hit []uint64) {
 // At 1,000,000 sessions, "user01" then "user015" (a tenth, then a
 // hundredth of the rows) were each a pass over every text; see
 // BenchmarkNarrowingKeystrokes.
-func (s *snapshot[T]) searchIn(needle []byte, base []uint64) []uint64 {
+func (s *snapshot[T]) searchIn(nd needle, base []uint64) []uint64 {
 	hit := make([]uint64, len(base))
 	s.inParts(func(first int, chunks []*chunk[T]) {
 		for k, c := range chunks {
@@ -420,7 +484,7 @@ func (s *snapshot[T]) searchIn(needle []byte, base []uint64) []uint64 {
 				marked += bits.OnesCount64(w)
 			}
 			if marked*denseShare > len(c.starts) {
-				c.search(needle, at, hit)
+				c.search(nd, at, hit)
 				for w := range words {
 					hit[at/64+w] &= words[w]
 				}
@@ -429,7 +493,7 @@ func (s *snapshot[T]) searchIn(needle []byte, base []uint64) []uint64 {
 			for w, word := range words {
 				for ; word != 0; word &= word - 1 {
 					j := w*64 + bits.TrailingZeros64(word)
-					if bytes.Contains(c.text(j), needle) {
+					if c.has(nd, j) {
 						hit[at/64+w] |= 1 << (j % 64)
 					}
 				}
@@ -446,11 +510,12 @@ const denseShare = 3
 
 // narrow keeps, in order, the rows of base whose text contains needle and,
 // with refilter, that q's filters keep.
-func (s *snapshot[T]) narrow(base []int32, needle []byte, q Query[T], refilter bool) []int32 {
+func (s *snapshot[T]) narrow(base []int32, nd needle, q Query[T], refilter bool) []int32 {
 	out := make([]int32, 0, len(base)/4)
+	var r T
 	for _, i := range base {
 		c, j := s.chunks[i>>chunkShift], int(i&chunkMask)
-		if bytes.Contains(c.text(j), needle) && (!refilter || s.keeps(q, c, j)) {
+		if c.has(nd, j) && (!refilter || s.keeps(q, c, j, &r)) {
 			out = append(out, i)
 		}
 	}

@@ -19,10 +19,16 @@ const (
 // status.
 func NewSessions() *Table[domain.Session] {
 	return New(Spec[domain.Session]{
-		ID: func(s *domain.Session) string { return s.ID },
-		Text: func(s *domain.Session) string {
-			return s.User.Email + "\n" + s.User.Name + "\n" + s.IP + "\n" + s.Client + "\n" + s.Location
+		ID:   func(s *domain.Session) string { return s.ID },
+		Text: func(s *domain.Session) string { return s.IP },
+		Labels: []func(*domain.Session) string{
+			func(s *domain.Session) string { return s.User.Email },
+			func(s *domain.Session) string { return s.User.Name },
+			func(s *domain.Session) string { return s.Client },
+			func(s *domain.Session) string { return s.Location },
 		},
+		Pack:   packSession,
+		Unpack: unpackSession,
 		Sorts: map[string]func(*domain.Session) Key{
 			"user":           func(s *domain.Session) Key { return Key{Str: strings.ToLower(s.User.Email)} },
 			"client":         func(s *domain.Session) Key { return Key{Str: strings.ToLower(s.Client)} },
@@ -42,10 +48,16 @@ func NewSessions() *Table[domain.Session] {
 // user, platform, first_seen_at, last_seen_at, last_ip, trusted.
 func NewDevices() *Table[domain.Device] {
 	return New(Spec[domain.Device]{
-		ID: func(d *domain.Device) string { return d.ID },
-		Text: func(d *domain.Device) string {
-			return d.Name + "\n" + d.User.Email + "\n" + d.User.Name + "\n" + d.Platform + "\n" + d.LastIP
+		ID:   func(d *domain.Device) string { return d.ID },
+		Text: func(d *domain.Device) string { return d.LastIP },
+		Labels: []func(*domain.Device) string{
+			func(d *domain.Device) string { return d.Name },
+			func(d *domain.Device) string { return d.User.Email },
+			func(d *domain.Device) string { return d.User.Name },
+			func(d *domain.Device) string { return d.Platform },
 		},
+		Pack:   packDevice,
+		Unpack: unpackDevice,
 		Sorts: map[string]func(*domain.Device) Key{
 			"name":          func(d *domain.Device) Key { return Key{Str: strings.ToLower(d.Name)} },
 			"user":          func(d *domain.Device) Key { return Key{Str: strings.ToLower(d.User.Email)} },
@@ -57,6 +69,80 @@ func NewDevices() *Table[domain.Device] {
 		},
 		Facet: func(d *domain.Device) Key { return boolSortKey(d.Trusted) },
 	})
+}
+
+// A session's record: what many sessions share (the person, the device,
+// the agent and its label, the place, the status) as symbols, the id and
+// the address as bytes.
+func packSession(p *Packer, s *domain.Session) {
+	p.Str(s.ID)
+	packPerson(p, &s.User)
+	p.OptSym(s.DeviceID)
+	p.Str(s.IP)
+	p.Sym(s.UserAgent)
+	p.Sym(s.Client)
+	p.Sym(s.Location)
+	p.Time(s.CreatedAt)
+	p.Time(s.LastActiveAt)
+	p.Time(s.ExpiresAt)
+	p.Time(s.UpdatedAt)
+	p.Sym(s.Status)
+	p.OptTime(s.TerminatedAt)
+	p.Uint(flags(s.MFA, s.Current, s.TerminatedBy != nil))
+	if s.TerminatedBy != nil {
+		packPerson(p, s.TerminatedBy)
+	}
+}
+
+func unpackSession(u *Unpacker, s *domain.Session) {
+	*s = domain.Session{ID: u.Str(), User: unpackPerson(u), DeviceID: u.OptSym(), IP: u.Str(), UserAgent: u.Sym(),
+		Client: u.Sym(), Location: u.Sym(), CreatedAt: u.Time(), LastActiveAt: u.Time(), ExpiresAt: u.Time(),
+		UpdatedAt: u.Time(), Status: u.Sym(), TerminatedAt: u.OptTime()}
+	f := u.Uint()
+	s.MFA, s.Current = f&1 != 0, f&2 != 0
+	if f&4 != 0 {
+		by := unpackPerson(u)
+		s.TerminatedBy = &by
+	}
+}
+
+func packDevice(p *Packer, d *domain.Device) {
+	p.Str(d.ID)
+	packPerson(p, &d.User)
+	p.Sym(d.Name)
+	p.Sym(d.Platform)
+	p.Uint(flags(d.Trusted))
+	p.OptTime(d.TrustedAt)
+	p.Time(d.FirstSeenAt)
+	p.Time(d.LastSeenAt)
+	p.Str(d.LastIP)
+	p.Time(d.UpdatedAt)
+}
+
+func unpackDevice(u *Unpacker, d *domain.Device) {
+	*d = domain.Device{ID: u.Str(), User: unpackPerson(u), Name: u.Sym(), Platform: u.Sym(), Trusted: u.Uint()&1 != 0,
+		TrustedAt: u.OptTime(), FirstSeenAt: u.Time(), LastSeenAt: u.Time(), LastIP: u.Str(), UpdatedAt: u.Time()}
+}
+
+func packPerson(p *Packer, x *domain.Person) {
+	p.Sym(x.ID)
+	p.Sym(x.Email)
+	p.Sym(x.Name)
+}
+
+func unpackPerson(u *Unpacker) domain.Person {
+	return domain.Person{ID: u.Sym(), Email: u.Sym(), Name: u.Sym()}
+}
+
+// flags is bs as bits, the first lowest.
+func flags(bs ...bool) uint64 {
+	var f uint64
+	for i, b := range bs {
+		if b {
+			f |= 1 << i
+		}
+	}
+	return f
 }
 
 // EffectiveStatus is the session's status as of now: the platform marks a

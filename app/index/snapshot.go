@@ -22,8 +22,11 @@ import (
 type snapshot[T any] struct {
 	version uint64
 	n       int         // rows
-	chunks  []*chunk[T] // row i is chunks[i>>chunkShift].rows[i&chunkMask]
+	chunks  []*chunk[T] // row i is row i&chunkMask of chunks[i>>chunkShift]
+	spec    *Spec[T]
 	dict    *facetDict
+	syms    strTable // packed rows' shared values (Spec.Pack)
+	labels  strTable // lowercase labels (Spec.Labels)
 	ids     idTable
 	orders  map[string]*order
 }
@@ -42,11 +45,26 @@ const (
 // A chunk holds up to chunkRows consecutive rows with their search text
 // and facets. It is never written once its snapshot is published.
 type chunk[T any] struct {
-	rows   []T
+	rows   []T      // the rows, unless the spec packs them:
+	packed []byte   // then their records, back to back,
+	offs   []int32  // row j's from offs[j]
+	labels []uint32 // row j's labels (Spec.Labels), L a row: [j*L, j*L+L)
 	blob   []byte   // the rows' texts, lowercased, each followed by a 0 byte
 	starts []int32  // where row j's text begins in blob
 	nums   []int64  // row j's facet: Num as is,
 	codes  []uint32 // and Str as a code into the snapshot's dict
+}
+
+// len is how many rows c holds.
+func (c *chunk[T]) len() int { return len(c.starts) }
+
+// record is packed row j's record.
+func (c *chunk[T]) record(j int) []byte {
+	end := len(c.packed)
+	if j+1 < len(c.offs) {
+		end = int(c.offs[j+1])
+	}
+	return c.packed[c.offs[j]:end]
 }
 
 // facetDict numbers a facet's strings (they are few: statuses). gen is the
@@ -71,7 +89,32 @@ func (o *order) set(perm []int32) {
 	})
 }
 
-func (s *snapshot[T]) row(i int32) *T { return &s.chunks[i>>chunkShift].rows[i&chunkMask] }
+// at is row i (unpacked, if packed). Its strings and pointers are shared
+// with the table: read them, never write through them.
+func (s *snapshot[T]) at(i int32) T {
+	var r T
+	s.get(s.chunks[i>>chunkShift], int(i&chunkMask), &r)
+	return r
+}
+
+// get sets *r to row j of chunk c.
+func (s *snapshot[T]) get(c *chunk[T], j int, r *T) {
+	if c.packed == nil {
+		*r = c.rows[j]
+		return
+	}
+	u := Unpacker{rec: c.record(j), syms: &s.syms}
+	s.spec.Unpack(&u, r)
+}
+
+// idOf is row i's id; a packed row's is read alone, from its record.
+func (s *snapshot[T]) idOf(i int32) string {
+	c, j := s.chunks[i>>chunkShift], int(i&chunkMask)
+	if c.packed == nil {
+		return s.spec.ID(&c.rows[j])
+	}
+	return firstStr(c.record(j))
+}
 
 func (s *snapshot[T]) facetAt(i int32) Key {
 	return s.facetOf(s.chunks[i>>chunkShift], int(i&chunkMask))
@@ -94,24 +137,28 @@ func (c *chunk[T]) text(j int) []byte {
 // rowsIn is how many rows chunk k of s holds.
 func (s *snapshot[T]) rowsIn(k int) int { return min(chunkRows, s.n-k<<chunkShift) }
 
-// build makes a snapshot of rows, which it owns from now on: its chunks
-// are stretches of rows (no copy). A chunk a delta later replaces leaves
-// its stretch unused until the next build: at most the rows once more.
+// build makes a snapshot of rows, which it owns from now on. Unpacked,
+// its chunks are stretches of rows (no copy): a chunk a delta later
+// replaces leaves its stretch unused until the next build, at most the
+// rows once more. Packed, rows is garbage once built.
 func (t *Table[T]) build(version uint64, rows []T) *snapshot[T] {
-	s := &snapshot[T]{version: version, n: len(rows), orders: t.newOrders(),
-		dict: &facetDict{gen: version, code: map[string]uint32{}}}
+	s := &snapshot[T]{version: version, n: len(rows), spec: &t.spec, orders: t.newOrders(),
+		dict: &facetDict{gen: version, code: map[string]uint32{}}, syms: newStrTable(), labels: newStrTable()}
 	s.chunks = make([]*chunk[T], (len(rows)+chunkRows-1)/chunkRows)
 	var scratch []byte
 	for k := range s.chunks {
 		lo := k << chunkShift
 		hi := lo + s.rowsIn(k)
-		c := &chunk[T]{rows: rows[lo:hi:hi]} // capped: an append never writes into the next chunk
-		scratch = t.columns(s, c, nil, nil, scratch[:0])
-		c.blob = slices.Clone(scratch) // exact: scratch's spare room would be held per chunk
+		part := rows[lo:hi:hi] // capped: an append never writes into the next chunk
+		c := &chunk[T]{}
+		if t.spec.Pack == nil {
+			c.rows = part
+		}
+		scratch = t.fill(s, c, nil, len(part), nil, func(j int) *T { return &part[j] }, scratch)
 		s.chunks[k] = c
 	}
 	s.ids = newIDTable(len(rows), version)
-	idAt := s.idAt(t.spec.ID)
+	idAt := s.idOf
 	for i := range rows {
 		s.ids.put(t.spec.ID(&rows[i]), int32(i), idAt, version)
 	}
@@ -123,33 +170,78 @@ type rowMarks [chunkRows / 64]uint64
 
 func (m *rowMarks) has(j int) bool { return m[j/64]&(1<<(j%64)) != 0 }
 
-// columns computes c's starts and facets and appends its text to blob,
-// returning it. A row fresh marks (every row when prev is nil) gets them
-// from the spec; the others are copied from prev, the chunk c replaces, so
-// a delta builds the text of only the rows it changed.
-func (t *Table[T]) columns(s *snapshot[T], c, prev *chunk[T], fresh *rowMarks, blob []byte) []byte {
-	reuse := func(j int) bool { return prev != nil && j < len(prev.rows) && !fresh.has(j) }
-	c.starts = make([]int32, len(c.rows))
-	for j := range c.rows {
+// fill builds chunk c of n rows: row j is item(j) where fresh marks it
+// (every row when prev is nil), else prev's, the chunk c replaces, whose
+// record, text, labels and facet are copied: a delta packs and lowercases
+// only the rows it changed. An unpacked c whose rows are set already keeps
+// them. scratch is spare room, returned for the next chunk.
+func (t *Table[T]) fill(s *snapshot[T], c, prev *chunk[T], n int, fresh *rowMarks, item func(j int) *T, scratch []byte) []byte {
+	reuse := func(j int) bool { return prev != nil && j < prev.len() && !fresh.has(j) }
+	switch {
+	case t.spec.Pack != nil:
+		p := Packer{buf: scratch[:0], syms: &s.syms, gen: s.version}
+		c.offs = make([]int32, n)
+		for j := range n {
+			c.offs[j] = int32(len(p.buf))
+			if reuse(j) {
+				p.buf = append(p.buf, prev.record(j)...)
+				continue
+			}
+			p.sec, p.ns = 0, 0
+			t.spec.Pack(&p, item(j))
+		}
+		c.packed, scratch = slices.Clone(p.buf), p.buf // exact: spare room would be held per chunk
+	case c.rows == nil:
+		c.rows = make([]T, n)
+		for j := range n {
+			if reuse(j) {
+				c.rows[j] = prev.rows[j]
+			} else {
+				c.rows[j] = *item(j)
+			}
+		}
+	}
+	if L := len(t.spec.Labels); L > 0 {
+		c.labels = make([]uint32, n*L)
+		var low []byte
+		for j := range n {
+			if reuse(j) {
+				copy(c.labels[j*L:j*L+L], prev.labels[j*L:])
+				continue
+			}
+			r := item(j)
+			for x, label := range t.spec.Labels {
+				low = appendLower(low[:0], label(r))
+				code, ok := s.labels.lookup(low)
+				if !ok {
+					code = s.labels.add(string(low), s.version)
+				}
+				c.labels[j*L+x] = code
+			}
+		}
+	}
+	blob := scratch[:0]
+	c.starts = make([]int32, n)
+	for j := range n {
 		c.starts[j] = int32(len(blob))
 		if reuse(j) {
 			blob = append(blob, prev.text(j)...)
 		} else {
-			blob = appendLower(blob, t.spec.Text(&c.rows[j]))
+			blob = appendLower(blob, t.spec.Text(item(j)))
 		}
 		blob = append(blob, 0)
 	}
-	if t.spec.Facet == nil {
-		return blob
-	}
-	c.nums, c.codes = make([]int64, len(c.rows)), make([]uint32, len(c.rows))
-	for j := range c.rows {
-		if reuse(j) {
-			c.nums[j], c.codes[j] = prev.nums[j], prev.codes[j]
-			continue
+	c.blob = slices.Clone(blob)
+	if t.spec.Facet != nil {
+		c.nums, c.codes = make([]int64, n), make([]uint32, n)
+		for j := range n {
+			if reuse(j) {
+				c.nums[j], c.codes[j] = prev.nums[j], prev.codes[j]
+				continue
+			}
+			k := t.spec.Facet(item(j))
+			c.nums[j], c.codes[j] = k.Num, s.code(k.Str)
 		}
-		k := t.spec.Facet(&c.rows[j])
-		c.nums[j], c.codes[j] = k.Num, s.code(k.Str)
 	}
 	return blob
 }
@@ -181,13 +273,9 @@ func (t *Table[T]) newOrders() map[string]*order {
 	return m
 }
 
-func (s *snapshot[T]) idAt(idOf func(*T) string) func(int32) string {
-	return func(j int32) string { return idOf(s.row(j)) }
-}
-
 // lookup returns the row holding id.
-func (s *snapshot[T]) lookup(id string, idOf func(*T) string) (int32, bool) {
-	return s.ids.get(id, s.idAt(idOf))
+func (s *snapshot[T]) lookup(id string) (int32, bool) {
+	return s.ids.get(id, s.idOf)
 }
 
 // appendLower appends s lowercased; ASCII (nearly every row) without the

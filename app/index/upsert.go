@@ -34,7 +34,7 @@ func (t *Table[T]) apply(old *snapshot[T], items []T) (*snapshot[T], []int32) {
 	added := map[string]int32{}
 	for k := range items {
 		id := t.spec.ID(&items[k])
-		j, ok := old.lookup(id, t.spec.ID)
+		j, ok := old.lookup(id)
 		if !ok {
 			if j, ok = added[id]; !ok {
 				j = n + int32(len(added))
@@ -43,7 +43,7 @@ func (t *Table[T]) apply(old *snapshot[T], items []T) (*snapshot[T], []int32) {
 		}
 		final[j] = k
 	}
-	s := &snapshot[T]{version: old.version + 1, n: old.n + len(added), dict: old.dict, ids: old.ids, orders: t.newOrders()}
+	s := t.derive(old, old.n+len(added))
 	s.chunks = make([]*chunk[T], (s.n+chunkRows-1)/chunkRows)
 	copy(s.chunks, old.chunks)
 	touched := make([]int32, 0, len(final))
@@ -61,33 +61,32 @@ func (t *Table[T]) apply(old *snapshot[T], items []T) (*snapshot[T], []int32) {
 		lo = hi
 	}
 	if len(added) > 0 {
-		idAt := s.idAt(t.spec.ID)
-		s.ids = old.ids.withRoom(len(added), int(n), idAt, s.version)
+		s.ids = old.ids.withRoom(len(added), int(n), s.idOf, s.version)
 		for id, j := range added {
-			s.ids.put(id, j, idAt, s.version)
+			s.ids.put(id, j, s.idOf, s.version)
 		}
 	}
 	return s, touched
+}
+
+// derive starts the snapshot after old, of n rows, sharing old's chunks'
+// dictionaries and ids (each copied on its first write).
+func (t *Table[T]) derive(old *snapshot[T], n int) *snapshot[T] {
+	return &snapshot[T]{version: old.version + 1, n: n, spec: &t.spec, dict: old.dict, syms: old.syms,
+		labels: old.labels, ids: old.ids, orders: t.newOrders()}
 }
 
 // copyChunk replaces chunk k of s (shared with the snapshot s derives
 // from, or missing when k holds only added rows) by a copy with rows
 // (all in chunk k) set to item(row).
 func (t *Table[T]) copyChunk(s *snapshot[T], k int, rows []int32, item func(int32) *T) {
-	prev := s.chunks[k]
-	c := &chunk[T]{rows: make([]T, s.rowsIn(k))}
 	var fresh rowMarks
-	var blob []byte
-	if prev != nil {
-		copy(c.rows, prev.rows)
-		blob = make([]byte, 0, len(prev.blob)+len(prev.blob)/8) // room for a changed text and the added rows
-	}
 	for _, i := range rows {
 		j := int(i & chunkMask)
-		c.rows[j] = *item(i)
 		fresh[j/64] |= 1 << (j % 64)
 	}
-	c.blob = t.columns(s, c, prev, &fresh, blob)
+	c := &chunk[T]{}
+	t.fill(s, c, s.chunks[k], s.rowsIn(k), &fresh, func(j int) *T { return item(int32(k<<chunkShift | j)) }, nil)
 	s.chunks[k] = c
 }
 
@@ -161,7 +160,7 @@ func (t *Table[T]) Update(ids []string, change func(*T) bool) int {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	old := t.cur.Load()
-	s := &snapshot[T]{version: old.version + 1, n: old.n, dict: old.dict, ids: old.ids, orders: t.newOrders()}
+	s := t.derive(old, old.n)
 	s.chunks = slices.Clone(old.chunks)
 	var touched []int32
 	var rows []int32 // of one chunk, ascending
@@ -172,11 +171,11 @@ func (t *Table[T]) Update(ids []string, change func(*T) bool) int {
 	// -gcflags=-m).
 	var r T
 	try := func(i int32) {
-		r = *old.row(i)
+		old.get(old.chunks[i>>chunkShift], int(i&chunkMask), &r)
 		if !change(&r) {
 			return
 		}
-		if t.spec.ID(&r) != t.spec.ID(old.row(i)) {
+		if t.spec.ID(&r) != old.idOf(i) {
 			panic("index: Update changed a row's id")
 		}
 		rows, edited = append(rows, i), append(edited, r)
@@ -194,7 +193,7 @@ func (t *Table[T]) Update(ids []string, change func(*T) bool) int {
 	}
 	if ids == nil {
 		for k, c := range old.chunks {
-			for j := range c.rows {
+			for j := range c.len() {
 				try(int32(k<<chunkShift | j))
 			}
 			flush(k)
@@ -202,7 +201,7 @@ func (t *Table[T]) Update(ids []string, change func(*T) bool) int {
 	} else {
 		at := make([]int32, 0, len(ids))
 		for _, id := range ids {
-			if i, ok := old.lookup(id, t.spec.ID); ok {
+			if i, ok := old.lookup(id); ok {
 				at = append(at, i)
 			}
 		}
