@@ -481,7 +481,7 @@ func (w *Workspace) syncAfter(ctx context.Context) {
 
 // Overview computes the organization's picture from the cache.
 func (w *Workspace) Overview() (overview.Overview, error) {
-	return overview.Compute(w.sessions.All(), w.devices.All(), w.prov.Now()), nil
+	return overview.Compute(w.sessions.Tallies(), w.devices.Tallies(), w.prov.Now()), nil
 }
 
 // AuditQuery is a window of the cached audit log, filtered (v1.1).

@@ -144,11 +144,16 @@ func (t *Table[T]) walk(q Query[T], sortFallback string) (*snapshot[T], Query[T]
 func (t *Table[T]) EachStored(q Query[T], sortFallback string, fn func(*T) bool) {
 	s, q := t.walk(q, sortFallback)
 	m := t.matches(s, q)
+	var r T // one row for the walk: fn is unknown, so each row it gets is on the heap
+	row := func(i int32) *T {
+		s.get(s.chunks[i>>chunkShift], int(i&chunkMask), &r)
+		return &r
+	}
 	if m.hit == nil {
 		rows := slices.Clone(m.rows)
 		slices.Sort(rows)
 		for _, i := range rows {
-			if r := s.at(i); !fn(&r) {
+			if !fn(row(i)) {
 				return
 			}
 		}
@@ -156,7 +161,7 @@ func (t *Table[T]) EachStored(q Query[T], sortFallback string, fn func(*T) bool)
 	}
 	for w, word := range m.hit {
 		for ; word != 0; word &= word - 1 {
-			if r := s.at(int32(w*64 + bits.TrailingZeros64(word))); !fn(&r) {
+			if !fn(row(int32(w*64 + bits.TrailingZeros64(word)))) {
 				return
 			}
 		}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"math"
 	"net/netip"
 	"strings"
 	"time"
@@ -41,6 +42,11 @@ func NewSessions() *Table[domain.Session] {
 			"status":         func(s *domain.Session) Key { return Key{Str: s.Status} },
 		},
 		Facet: func(s *domain.Session) Key { return Key{Num: s.ExpiresAt.UnixNano(), Str: s.Status} },
+		// What the overview reads of a session: when it began, MFA, the
+		// client and the place (and, in the facet, whether it is active).
+		Tally: func(s *domain.Session) Tally {
+			return Tally{At: unixNano(s.CreatedAt), Flag: s.MFA, A: s.Client, B: s.Location}
+		},
 	})
 }
 
@@ -68,6 +74,8 @@ func NewDevices() *Table[domain.Device] {
 			"trusted":       func(d *domain.Device) Key { return boolSortKey(d.Trusted) },
 		},
 		Facet: func(d *domain.Device) Key { return boolSortKey(d.Trusted) },
+		// What the overview reads of a device: when it was first seen.
+		Tally: func(d *domain.Device) Tally { return Tally{At: unixNano(d.FirstSeenAt)} },
 	})
 }
 
@@ -94,14 +102,14 @@ func packSession(p *Packer, s *domain.Session) {
 	}
 }
 
-func unpackSession(u *Unpacker, s *domain.Session) {
-	*s = domain.Session{ID: u.Str(), User: unpackPerson(u), DeviceID: u.OptSym(), IP: u.Str(), UserAgent: u.Sym(),
+func unpackSession(u Unpacker, s *domain.Session) {
+	*s = domain.Session{ID: u.Str(), User: unpackPerson(&u), DeviceID: u.OptSym(), IP: u.Str(), UserAgent: u.Sym(),
 		Client: u.Sym(), Location: u.Sym(), CreatedAt: u.Time(), LastActiveAt: u.Time(), ExpiresAt: u.Time(),
 		UpdatedAt: u.Time(), Status: u.Sym(), TerminatedAt: u.OptTime()}
 	f := u.Uint()
 	s.MFA, s.Current = f&1 != 0, f&2 != 0
 	if f&4 != 0 {
-		by := unpackPerson(u)
+		by := unpackPerson(&u)
 		s.TerminatedBy = &by
 	}
 }
@@ -119,8 +127,8 @@ func packDevice(p *Packer, d *domain.Device) {
 	p.Time(d.UpdatedAt)
 }
 
-func unpackDevice(u *Unpacker, d *domain.Device) {
-	*d = domain.Device{ID: u.Str(), User: unpackPerson(u), Name: u.Sym(), Platform: u.Sym(), Trusted: u.Uint()&1 != 0,
+func unpackDevice(u Unpacker, d *domain.Device) {
+	*d = domain.Device{ID: u.Str(), User: unpackPerson(&u), Name: u.Sym(), Platform: u.Sym(), Trusted: u.Uint()&1 != 0,
 		TrustedAt: u.OptTime(), FirstSeenAt: u.Time(), LastSeenAt: u.Time(), LastIP: u.Str(), UpdatedAt: u.Time()}
 }
 
@@ -165,6 +173,15 @@ func ActiveFacet(f Key, now int64) bool {
 func TrustedFacet(f Key) bool { return f.Num == 1 }
 
 func timeKey(t time.Time) Key { return Key{Num: t.UnixNano()} }
+
+// unixNano is t's Unix time in nanoseconds, the zero time (unset) the
+// earliest of all: its UnixNano overflows, to a time that can look recent.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
 
 func boolSortKey(b bool) Key {
 	if b {

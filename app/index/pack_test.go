@@ -1,6 +1,7 @@
 package index_test
 
 import (
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -40,11 +41,11 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 	st.Replace(sessions)
 	st.Upsert([]domain.Session{added})
 	st.Update([]string{"ses_2"}, func(s *domain.Session) bool {
-		s.Location, s.TerminatedBy = "Edited, XX", &by
+		s.Location, s.TerminatedBy, s.MFA = "Edited, XX", &by, true
 		return true
 	})
 	want := append(slices.Clone(sessions), added)
-	want[1].Location, want[1].TerminatedBy = "Edited, XX", &by
+	want[1].Location, want[1].TerminatedBy, want[1].MFA = "Edited, XX", &by, true
 	for _, w := range want {
 		if got, ok := st.Get(w.ID); !ok || !reflect.DeepEqual(got, w) {
 			t.Errorf("session %s: got %+v\nwant %+v", w.ID, got, w)
@@ -56,6 +57,24 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 	}
 	if !reflect.DeepEqual(walked, want) {
 		t.Errorf("All gave %+v\nwant %+v", walked, want)
+	}
+	// The overview's columns follow the rows through the delta and the edit.
+	nanos := func(t time.Time) int64 {
+		if t.IsZero() {
+			return math.MinInt64
+		}
+		return t.UnixNano()
+	}
+	k := 0
+	for f, got := range st.Tallies() {
+		w := want[k]
+		if tw := (index.Tally{At: nanos(w.CreatedAt), Flag: w.MFA, A: w.Client, B: w.Location}); got != tw || f.Str != w.Status || f.Num != w.ExpiresAt.UnixNano() {
+			t.Errorf("session %s: tally %+v facet %+v, want %+v", w.ID, got, f, tw)
+		}
+		k++
+	}
+	if k != len(want) {
+		t.Errorf("Tallies gave %d rows, want %d", k, len(want))
 	}
 	res := st.Find(index.Query[domain.Session]{Search: "ä b", Limit: 10}, index.DefaultSessionSort)
 	if res.Total != 1 || !reflect.DeepEqual(res.Items[0], want[0]) {

@@ -53,6 +53,11 @@ type chunk[T any] struct {
 	starts []int32  // where row j's text begins in blob
 	nums   []int64  // row j's facet: Num as is,
 	codes  []uint32 // and Str as a code into the snapshot's dict
+	// row j's tally (Spec.Tally): At, Flag, and A and B as codes into
+	// the snapshot's syms at [2j] and [2j+1]
+	tallyAt   []int64
+	tallyFlag []bool
+	tallyAB   []uint32
 }
 
 // len is how many rows c holds.
@@ -103,8 +108,10 @@ func (s *snapshot[T]) get(c *chunk[T], j int, r *T) {
 		*r = c.rows[j]
 		return
 	}
-	u := Unpacker{rec: c.record(j), syms: &s.syms}
-	s.spec.Unpack(&u, r)
+	// By value: a pointer handed to a func value escapes, and an
+	// Unpacker on the heap for every row was most of a million-row walk's
+	// time.
+	s.spec.Unpack(Unpacker{rec: c.record(j), syms: &s.syms}, r)
 }
 
 // idOf is row i's id; a packed row's is read alone, from its record.
@@ -241,6 +248,19 @@ func (t *Table[T]) fill(s *snapshot[T], c, prev *chunk[T], n int, fresh *rowMark
 			}
 			k := t.spec.Facet(item(j))
 			c.nums[j], c.codes[j] = k.Num, s.code(k.Str)
+		}
+	}
+	if t.spec.Tally != nil {
+		c.tallyAt, c.tallyFlag, c.tallyAB = make([]int64, n), make([]bool, n), make([]uint32, 2*n)
+		for j := range n {
+			if reuse(j) {
+				c.tallyAt[j], c.tallyFlag[j] = prev.tallyAt[j], prev.tallyFlag[j]
+				c.tallyAB[2*j], c.tallyAB[2*j+1] = prev.tallyAB[2*j], prev.tallyAB[2*j+1]
+				continue
+			}
+			x := t.spec.Tally(item(j))
+			c.tallyAt[j], c.tallyFlag[j] = x.At, x.Flag
+			c.tallyAB[2*j], c.tallyAB[2*j+1] = s.syms.add(x.A, s.version), s.syms.add(x.B, s.version)
 		}
 	}
 	return blob

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"time"
 
-	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
 )
 
@@ -54,9 +53,10 @@ type KeyCount struct {
 	Count int    `json:"count"`
 }
 
-// Compute builds the overview at now from the rows as index.Table.All
-// walks them (they are only read).
-func Compute(sessions iter.Seq[*domain.Session], devices iter.Seq[*domain.Device], now time.Time) Overview {
+// Compute builds the overview at now from the tables' facets and tallies
+// (index.Table.Tallies; kinds.go names what a session's and a device's
+// hold): it decodes no row.
+func Compute(sessions, devices iter.Seq2[index.Key, index.Tally], now time.Time) Overview {
 	now = now.UTC()
 	o := Overview{At: now, SignIns: make([]HourCount, Hours)}
 	first := now.Truncate(time.Hour).Add(-(Hours - 1) * time.Hour)
@@ -68,34 +68,33 @@ func Compute(sessions iter.Seq[*domain.Session], devices iter.Seq[*domain.Device
 	// label once.
 	byLocation := map[string]int{}
 	byClient := map[string]int{}
-	for s := range sessions {
+	for f, s := range sessions {
 		// "now" may come from the platform's Date header (whole seconds), so
 		// a sign-in of this very moment can look a little in the future: it
 		// belongs to the current hour.
-		if c := s.CreatedAt.UnixNano(); c >= firstNano {
+		if c := s.At; c >= firstNano {
 			o.SignIns[min((c-firstNano)/int64(time.Hour), Hours-1)].Count++
 		}
-		if s.Status != domain.StatusActive || s.ExpiresAt.UnixNano() <= nowNano {
+		if !index.ActiveFacet(f, nowNano) {
 			continue
 		}
 		o.ActiveSessions++
-		if !s.MFA {
+		if !s.Flag {
 			o.WithoutMFA++
 		}
-		byLocation[s.Location]++
-		byClient[s.Client]++
+		byLocation[s.B]++
+		byClient[s.A]++
 	}
 	if o.ActiveSessions > 0 {
 		o.ShareWithoutMFA = float64(o.WithoutMFA) / float64(o.ActiveSessions)
 	}
 	o.ByCountry = group(byLocation, index.Country)
 	o.ByPlatform = group(byClient, index.ClientPlatform)
-	day, week := now.Add(-24*time.Hour), now.Add(-7*24*time.Hour)
-	for d := range devices {
-		f := d.FirstSeenAt
-		if f.After(week) { // a device of this very second may look future; see above
+	day, week := now.Add(-24*time.Hour).UnixNano(), now.Add(-7*24*time.Hour).UnixNano()
+	for _, d := range devices {
+		if f := d.At; f > week { // a device of this very second may look future; see above
 			o.NewDevices7d++
-			if f.After(day) {
+			if f > day {
 				o.NewDevices24h++
 			}
 		}

@@ -2,11 +2,11 @@ package overview_test
 
 import (
 	"fmt"
-	"iter"
 	"testing"
 	"time"
 
 	"sessiondesk/app/domain"
+	"sessiondesk/app/index"
 	"sessiondesk/app/overview"
 )
 
@@ -29,7 +29,8 @@ func TestCompute(t *testing.T) {
 		{FirstSeenAt: now.Add(-25 * time.Hour)},
 		{FirstSeenAt: now.Add(-8 * 24 * time.Hour)},
 	}
-	o := overview.Compute(each(sessions), each(devices), now)
+	st, dt := tables(sessions, devices)
+	o := overview.Compute(st.Tallies(), dt.Tallies(), now)
 	if o.ActiveSessions != 4 || o.WithoutMFA != 2 || o.ShareWithoutMFA != 0.5 {
 		t.Errorf("active %d without MFA %d share %v", o.ActiveSessions, o.WithoutMFA, o.ShareWithoutMFA)
 	}
@@ -64,22 +65,20 @@ func BenchmarkCompute(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			now := time.Now()
-			sessions, devices := overview.Sample(n, n/5, now)
+			st, dt := tables(overview.Sample(n, n/5, now))
 			b.ResetTimer()
 			for b.Loop() {
-				overview.Compute(each(sessions), each(devices), now)
+				overview.Compute(st.Tallies(), dt.Tallies(), now)
 			}
 		})
 	}
 }
 
-// each walks rows as index.Table.All walks a table's.
-func each[T any](rows []T) iter.Seq[*T] {
-	return func(yield func(*T) bool) {
-		for i := range rows {
-			if !yield(&rows[i]) {
-				return
-			}
-		}
-	}
+// tables are the app's index tables of sessions and devices: the overview
+// reads what they keep of each row.
+func tables(sessions []domain.Session, devices []domain.Device) (*index.Table[domain.Session], *index.Table[domain.Device]) {
+	st, dt := index.NewSessions(), index.NewDevices()
+	st.Replace(sessions)
+	dt.Replace(devices)
+	return st, dt
 }

@@ -13,7 +13,7 @@ import (
 func benchOverview(cfg config, sp *syncedProfile) ([]row, error) {
 	var o overview.Overview
 	took, err := timeIt(cfg.samples, func() error {
-		o = overview.Compute(sp.sessions.All(), sp.devices.All(), time.Now())
+		o = overview.Compute(sp.sessions.Tallies(), sp.devices.Tallies(), time.Now())
 		return nil
 	})
 	if err != nil {
