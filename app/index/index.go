@@ -7,9 +7,10 @@
 // a scan in memory: at 100,000 sessions a new search costs a few milliseconds
 // and paging through its result costs only the window.
 //
-// How: a Table holds an immutable snapshot (rows in chunks with their
-// lowercase search text and compact facets, ids, and per sort key a sorted
-// permutation built on first use, on every core). Writers derive a new
+// How: a Table holds an immutable snapshot (rows in chunks, packed into
+// short records where the Spec says how (pack.go), with their lowercase
+// search text, their labels' numbers and compact facets, ids, and per sort
+// key a sorted permutation built on first use, on every core). Writers derive a new
 // snapshot, copying only the chunks a delta touches (see Upsert), and swap
 // it in, so readers never wait for a sync. Recent queries' matches are
 // remembered (a broad result as a bitmap, one bit a row, its windows read

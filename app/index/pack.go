@@ -14,7 +14,10 @@ import (
 // status) is written as a number into the table's symbols, each distinct
 // string kept once; the rest (ids, addresses) as length and bytes; times
 // as the seconds since the record's previous time. A row is unpacked when
-// it is read: the window of a query, a sort's keys, a filter's row.
+// it is read: the window of a query, a sort's keys, a filter's row. A
+// walk over every row that needs few of its fields (the overview) reads
+// their facets and tallies instead (Spec.Tally): unpacking a million
+// sessions takes ~110 ms.
 //
 // Strings unpacked from a record point into the chunk's bytes (which are
 // never written once published), so unpacking allocates only for the
