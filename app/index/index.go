@@ -10,9 +10,9 @@
 // How: a Table holds an immutable snapshot (rows in chunks, packed into
 // short records where the Spec says how (pack.go), with their lowercase
 // search text, their labels' numbers and compact facets, ids, and per sort
-// key a sorted permutation built on first use, on every core). Writers derive a new
-// snapshot, copying only the chunks a delta touches (see Upsert), and swap
-// it in, so readers never wait for a sync. Recent queries' matches are
+// key a sorted permutation built on first use, on every core). Writers
+// derive a new snapshot, copying only the chunks a delta touches (see
+// Upsert), and swap it in, so readers never wait for a sync. Recent queries' matches are
 // remembered (a broad result as a bitmap, one bit a row, its windows read
 // along the order), so scrolling through the same query does not scan
 // again and a keystroke that extends the search keeps only rows the last
@@ -61,8 +61,8 @@ type Spec[T any] struct {
 	// rows themselves (tens of MB), which is most of a query's time.
 	Facet func(*T) Key
 	// Tally, if set, extracts what walks over every row read instead of
-	// the rows (Table.Tallies, the overview): decoding a million packed
-	// sessions took ~150 ms, reading their tallies beside their facets a
+	// the rows (Table.Tallies, the overview): unpacking a million packed
+	// sessions takes ~110 ms, reading their tallies beside their facets a
 	// few. 17 bytes a row.
 	Tally func(*T) Tally
 }
