@@ -12,11 +12,11 @@
 // search text, their labels' numbers and compact facets, ids, and per sort
 // key a sorted permutation built on first use, on every core). Writers
 // derive a new snapshot, copying only the chunks a delta touches (see
-// Upsert), and swap it in, so readers never wait for a sync. Recent queries' matches are
-// remembered (a broad result as a bitmap, one bit a row, its windows read
-// along the order), so scrolling through the same query does not scan
-// again and a keystroke that extends the search keeps only rows the last
-// one matched, without running its filters again.
+// Upsert), and swap it in, so readers never wait for a sync. Recent
+// queries' matches are remembered (a broad result as a bitmap, one bit a
+// row, its windows read along the order), so scrolling through the same
+// query does not scan again and a keystroke that extends the search keeps
+// only rows the last one matched, without running its filters again.
 //
 // Loading: decrypting 100,000 rows takes longer than a user should wait for
 // the first screen. A table can be marked as loading (BeginLoad) with a
