@@ -101,12 +101,6 @@ type Unpacker struct {
 }
 
 func (u *Unpacker) uvarint() uint64 {
-	// Most numbers in a record (flags, short lengths, small deltas) fit in
-	// one byte: that case inlined, without binary.Uvarint's loop.
-	if b := u.rec[u.pos]; b < 0x80 {
-		u.pos++
-		return uint64(b)
-	}
 	v, n := binary.Uvarint(u.rec[u.pos:])
 	u.pos += n
 	return v
