@@ -49,8 +49,9 @@ type Spec[T any] struct {
 	// texts in full were ~90 MB, and a search's pass over them 25-30 ms.
 	Labels []func(*T) string
 	// Pack and Unpack, if set, keep the rows packed (see Packer): Pack
-	// writes the row's id first, as a Str; Unpack reads back what Pack
-	// wrote, in the same order, setting every field of the row.
+	// writes the row's id first, as a Str, and its Text with Packer.Text;
+	// Unpack reads back what Pack wrote, in the same order, setting every
+	// field of the row.
 	Pack   func(p *Packer, r *T)
 	Unpack func(u Unpacker, r *T)
 	// Sorts maps each sort key to the value rows are ordered by. Values are
@@ -60,11 +61,12 @@ type Spec[T any] struct {
 	// array. Filtering 100,000 rows through it touches 2 MB instead of the
 	// rows themselves (tens of MB), which is most of a query's time.
 	Facet func(*T) Key
-	// Tally, if set, extracts what walks over every row read instead of
-	// the rows (Table.Tallies, the overview): unpacking a million packed
-	// sessions takes ~110 ms, reading their tallies beside their facets a
-	// few. 17 bytes a row.
-	Tally func(*T) Tally
+	// Tally, if set, reads what walks over every row need (Table.Tallies,
+	// the overview) from the head of a packed row's record, which Pack
+	// writes first after the id: unpacking a million sessions takes
+	// ~110 ms, reading their tallies a few tens. Kept beside the records
+	// instead, tallies were 17 bytes a row, the same values twice.
+	Tally func(u Unpacker) Tally
 }
 
 // Tally is a row's few values for whole-table walks: an instant (Unix
@@ -274,8 +276,8 @@ func (t *Table[T]) All() iter.Seq[*T] {
 	}
 }
 
-// Tallies yields every row's facet and tally (Spec.Facet, Spec.Tally:
-// both must be set), in stored order, without decoding a row.
+// Tallies yields every row's facet and tally (Spec.Facet, Spec.Tally and
+// Spec.Pack must be set), in stored order, without decoding a row.
 func (t *Table[T]) Tallies() iter.Seq2[Key, Tally] {
 	t.wait()
 	s := t.cur.Load()
@@ -283,7 +285,7 @@ func (t *Table[T]) Tallies() iter.Seq2[Key, Tally] {
 		for _, c := range s.chunks {
 			for j := range c.len() {
 				f := s.facetOf(c, j)
-				if !yield(f, Tally{At: c.tallyAt[j], Flag: c.tallyFlag[j], A: s.syms.at(c.tallyAB[2*j]), B: s.syms.at(c.tallyAB[2*j+1])}) {
+				if !yield(f, t.spec.Tally(Unpacker{rec: c.record(j), syms: &s.syms})) {
 					return
 				}
 			}

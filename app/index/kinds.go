@@ -42,11 +42,7 @@ func NewSessions() *Table[domain.Session] {
 			"status":         func(s *domain.Session) Key { return Key{Str: s.Status} },
 		},
 		Facet: func(s *domain.Session) Key { return Key{Num: s.ExpiresAt.UnixNano(), Str: s.Status} },
-		// What the overview reads of a session: when it began, MFA, the
-		// client and the place (and, in the facet, whether it is active).
-		Tally: func(s *domain.Session) Tally {
-			return Tally{At: unixNano(s.CreatedAt), Flag: s.MFA, A: s.Client, B: s.Location}
-		},
+		Tally: sessionTally,
 	})
 }
 
@@ -74,62 +70,80 @@ func NewDevices() *Table[domain.Device] {
 			"trusted":       func(d *domain.Device) Key { return boolSortKey(d.Trusted) },
 		},
 		Facet: func(d *domain.Device) Key { return boolSortKey(d.Trusted) },
-		// What the overview reads of a device: when it was first seen.
-		Tally: func(d *domain.Device) Tally { return Tally{At: unixNano(d.FirstSeenAt)} },
+		Tally: deviceTally,
 	})
 }
 
 // A session's record: what many sessions share (the person, the device,
-// the agent and its label, the place, the status) as symbols, the id and
-// the address as bytes.
+// the agent and its label, the place, the status) as symbols, the id as
+// bytes, the address as Packer.Text. What the overview reads (sessionTally)
+// comes first after the id.
 func packSession(p *Packer, s *domain.Session) {
 	p.Str(s.ID)
-	packPerson(p, &s.User)
-	p.OptSym(s.DeviceID)
-	p.Str(s.IP)
-	p.Sym(s.UserAgent)
 	p.Sym(s.Client)
 	p.Sym(s.Location)
 	p.Time(s.CreatedAt)
+	p.Uint(flags(s.MFA, s.Current, s.TerminatedBy != nil))
+	packPerson(p, &s.User)
+	p.OptSym(s.DeviceID)
+	p.Text(s.IP)
+	p.Sym(s.UserAgent)
 	p.Time(s.LastActiveAt)
 	p.Time(s.ExpiresAt)
 	p.Time(s.UpdatedAt)
 	p.Sym(s.Status)
 	p.OptTime(s.TerminatedAt)
-	p.Uint(flags(s.MFA, s.Current, s.TerminatedBy != nil))
 	if s.TerminatedBy != nil {
 		packPerson(p, s.TerminatedBy)
 	}
 }
 
 func unpackSession(u Unpacker, s *domain.Session) {
-	*s = domain.Session{ID: u.Str(), User: unpackPerson(&u), DeviceID: u.OptSym(), IP: u.Str(), UserAgent: u.Sym(),
-		Client: u.Sym(), Location: u.Sym(), CreatedAt: u.Time(), LastActiveAt: u.Time(), ExpiresAt: u.Time(),
-		UpdatedAt: u.Time(), Status: u.Sym(), TerminatedAt: u.OptTime()}
+	*s = domain.Session{ID: u.Str(), Client: u.Sym(), Location: u.Sym(), CreatedAt: u.Time()}
 	f := u.Uint()
 	s.MFA, s.Current = f&1 != 0, f&2 != 0
+	s.User, s.DeviceID, s.IP, s.UserAgent = unpackPerson(&u), u.OptSym(), u.Text(), u.Sym()
+	s.LastActiveAt, s.ExpiresAt, s.UpdatedAt = u.Time(), u.Time(), u.Time()
+	s.Status, s.TerminatedAt = u.Sym(), u.OptTime()
 	if f&4 != 0 {
 		by := unpackPerson(&u)
 		s.TerminatedBy = &by
 	}
 }
 
+// sessionTally is what the overview reads of a session: when it began,
+// MFA, the client and the place (and, in the facet, whether it is active).
+func sessionTally(u Unpacker) Tally {
+	u.Str() // the id
+	x := Tally{A: u.Sym(), B: u.Sym(), At: u.UnixNano()}
+	x.Flag = u.Uint()&1 != 0
+	return x
+}
+
+// A device's record: the id, then when it was first seen (deviceTally).
 func packDevice(p *Packer, d *domain.Device) {
 	p.Str(d.ID)
+	p.Time(d.FirstSeenAt)
 	packPerson(p, &d.User)
 	p.Sym(d.Name)
 	p.Sym(d.Platform)
 	p.Uint(flags(d.Trusted))
 	p.OptTime(d.TrustedAt)
-	p.Time(d.FirstSeenAt)
 	p.Time(d.LastSeenAt)
-	p.Str(d.LastIP)
+	p.Text(d.LastIP)
 	p.Time(d.UpdatedAt)
 }
 
 func unpackDevice(u Unpacker, d *domain.Device) {
-	*d = domain.Device{ID: u.Str(), User: unpackPerson(&u), Name: u.Sym(), Platform: u.Sym(), Trusted: u.Uint()&1 != 0,
-		TrustedAt: u.OptTime(), FirstSeenAt: u.Time(), LastSeenAt: u.Time(), LastIP: u.Str(), UpdatedAt: u.Time()}
+	*d = domain.Device{ID: u.Str(), FirstSeenAt: u.Time(), User: unpackPerson(&u), Name: u.Sym(), Platform: u.Sym(),
+		Trusted: u.Uint()&1 != 0, TrustedAt: u.OptTime(), LastSeenAt: u.Time(), LastIP: u.Text(), UpdatedAt: u.Time()}
+}
+
+// deviceTally is what the overview reads of a device: when it was first
+// seen.
+func deviceTally(u Unpacker) Tally {
+	u.Str() // the id
+	return Tally{At: u.UnixNano()}
 }
 
 func packPerson(p *Packer, x *domain.Person) {

@@ -2,8 +2,10 @@ package index
 
 import (
 	"encoding/binary"
+	"math"
 	"slices"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -16,8 +18,8 @@ import (
 // as the seconds since the record's previous time. A row is unpacked when
 // it is read: the window of a query, a sort's keys, a filter's row. A
 // walk over every row that needs few of its fields (the overview) reads
-// their facets and tallies instead (Spec.Tally): unpacking a million
-// sessions takes ~110 ms.
+// only its record's head (Spec.Tally): unpacking a million sessions takes
+// ~110 ms.
 //
 // Strings unpacked from a record point into the chunk's bytes (which are
 // never written once published), so unpacking allocates only for the
@@ -38,6 +40,30 @@ type Packer struct {
 func (p *Packer) Str(s string) {
 	p.buf = binary.AppendUvarint(p.buf, uint64(len(s)))
 	p.buf = append(p.buf, s...)
+}
+
+// Text writes the row's search text (Spec.Text), which the chunk keeps
+// lowercased beside the records: as a mark when that copy is the text
+// itself (an address nearly always is), else in full. At a million
+// sessions the addresses twice were 14 MB.
+func (p *Packer) Text(s string) {
+	if isLower(s) {
+		p.buf = append(p.buf, 0)
+		return
+	}
+	p.buf = binary.AppendUvarint(p.buf, uint64(len(s))+1)
+	p.buf = append(p.buf, s...)
+}
+
+// isLower reports whether appendLower leaves s as it is: ASCII without
+// capitals.
+func isLower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // Sym writes s as its number among the table's symbols: for values many
@@ -94,6 +120,7 @@ func (p *Packer) OptTime(t *time.Time) {
 // Unpacker reads one row's record back, in the order Pack wrote it.
 type Unpacker struct {
 	rec  []byte
+	text []byte // the row's lowercased search text (for Text)
 	pos  int
 	syms *strTable
 	sec  int64
@@ -111,6 +138,17 @@ func (u *Unpacker) Str() string {
 	n := int(u.uvarint())
 	s := u.rec[u.pos : u.pos+n]
 	u.pos += n
+	return bytesString(s)
+}
+
+// Text reads a Text.
+func (u *Unpacker) Text() string {
+	n := int(u.uvarint())
+	if n == 0 {
+		return bytesString(u.text)
+	}
+	s := u.rec[u.pos : u.pos+n-1]
+	u.pos += n - 1
 	return bytesString(s)
 }
 
@@ -133,6 +171,30 @@ func (u *Unpacker) Uint() uint64 { return u.uvarint() }
 // Time reads a Time: in UTC when its offset was 0, else in a zone of that
 // offset (as the cache's codec gives it back).
 func (u *Unpacker) Time() time.Time {
+	off, zoned := u.instant()
+	t := time.Unix(u.sec, u.ns)
+	if !zoned {
+		return t.UTC()
+	}
+	return t.In(time.FixedZone("", int(off)))
+}
+
+// UnixNano reads a Time as Unix nanoseconds, math.MinInt64 for the zero
+// time, without making a time.Time (a walk over every row's reads a few
+// ns less each).
+func (u *Unpacker) UnixNano() int64 {
+	u.instant()
+	if u.sec == zeroUnix && u.ns == 0 {
+		return math.MinInt64
+	}
+	return u.sec*1e9 + u.ns
+}
+
+// zeroUnix is the zero time.Time's Unix seconds.
+var zeroUnix = time.Time{}.Unix()
+
+// instant reads a Time into u.sec and u.ns, and its zone offset.
+func (u *Unpacker) instant() (off int64, zoned bool) {
 	v := u.uvarint()
 	z := v >> 2
 	u.sec += int64(z>>1) ^ -int64(z&1)
@@ -141,13 +203,12 @@ func (u *Unpacker) Time() time.Time {
 		u.pos += n
 		u.ns += d
 	}
-	t := time.Unix(u.sec, u.ns)
 	if v&1 == 0 {
-		return t.UTC()
+		return 0, false
 	}
 	off, n := binary.Varint(u.rec[u.pos:])
 	u.pos += n
-	return t.In(time.FixedZone("", int(off)))
+	return off, true
 }
 
 // OptTime reads an OptTime.
@@ -181,12 +242,15 @@ func bytesString(b []byte) string {
 // write like the id table's: a snapshot's writer adds to pages of its own
 // version, copying the last page (and the directory) first when an older
 // snapshot shares them, so readers of a published snapshot never see a
-// write. code, which only writers read, is shared by every version.
+// write. code finds a string's number (an idTable over the numbers, 4
+// bytes a slot: a map from string to number was ~40 bytes a symbol, 20 MB
+// at a million sessions); only writers read it, and every version shares
+// it, so it is never copied (gen 0).
 type strTable struct {
 	pages  []*strPage
 	dirGen uint64 // the version whose writer owns pages (the directory)
 	n      int
-	code   map[string]uint32
+	code   *idTable
 }
 
 type strPage struct {
@@ -194,22 +258,29 @@ type strPage struct {
 	strs []string
 }
 
-func newStrTable() strTable { return strTable{code: map[string]uint32{}} }
+func newStrTable() strTable {
+	code := newIDTable(0, 0)
+	return strTable{code: &code}
+}
 
 func (t *strTable) at(c uint32) string { return t.pages[c>>pageShift].strs[c&(1<<pageShift-1)] }
 
 func (t *strTable) ref(c uint32) *string { return &t.pages[c>>pageShift].strs[c&(1<<pageShift-1)] }
 
+// str is at for the code table.
+func (t *strTable) str(c int32) string { return t.at(uint32(c)) }
+
 // lookup is s's number, if it has one.
 func (t *strTable) lookup(s []byte) (uint32, bool) {
-	c, ok := t.code[string(s)] // no copy: a map index by a converted []byte
-	return c, ok
+	// The string shares s's bytes only for the lookup: it is not kept.
+	c, ok := t.code.get(bytesString(s), t.str)
+	return uint32(c), ok
 }
 
 // add returns s's number, numbering it if new. gen is the writer's version.
 func (t *strTable) add(s string, gen uint64) uint32 {
-	if c, ok := t.code[s]; ok {
-		return c
+	if c, ok := t.code.get(s, t.str); ok {
+		return uint32(c)
 	}
 	if t.dirGen != gen {
 		t.pages, t.dirGen = slices.Clone(t.pages), gen
@@ -225,7 +296,11 @@ func (t *strTable) add(s string, gen uint64) uint32 {
 	p := t.pages[k]
 	p.strs = append(p.strs, s)
 	c := uint32(t.n)
-	t.code[s] = c
 	t.n++
+	if !t.code.hasRoom(1) {
+		g := t.code.withRoom(1, int(c), t.str, 0)
+		t.code = &g
+	}
+	t.code.put(s, int32(c), t.str, 0)
 	return c
 }

@@ -35,7 +35,7 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 			ExpiresAt: at.Add(12 * time.Hour), UpdatedAt: at, Status: domain.StatusActive, TerminatedAt: &time.Time{}},
 	}
 	added := domain.Session{ID: "ses_4", User: domain.Person{ID: "usr_9", Email: "new@x.test", Name: "New"}, DeviceID: &dev2,
-		IP: "198.51.100.7", UserAgent: "Other UA", Client: "Safari 18 on macOS", Location: "Lima, PE", CreatedAt: later,
+		IP: "2001:DB8::A", UserAgent: "Other UA", Client: "Safari 18 on macOS", Location: "Lima, PE", CreatedAt: later,
 		LastActiveAt: at, ExpiresAt: earlier, UpdatedAt: later, Status: "unknown-status", MFA: true}
 	st := index.NewSessions()
 	st.Replace(sessions)
@@ -58,7 +58,12 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 	if !reflect.DeepEqual(walked, want) {
 		t.Errorf("All gave %+v\nwant %+v", walked, want)
 	}
-	// The overview's columns follow the rows through the delta and the edit.
+	// An address kept in full (not as its lowercase search text) is
+	// found as the others are.
+	if res := st.Find(index.Query[domain.Session]{Search: "db8::a", Limit: 10}, index.DefaultSessionSort); res.Total != 1 || res.Items[0].IP != "2001:DB8::A" {
+		t.Errorf("Find by an address in capitals: %+v", res)
+	}
+	// The overview's tallies follow the rows through the delta and the edit.
 	nanos := func(t time.Time) int64 {
 		if t.IsZero() {
 			return math.MinInt64
@@ -89,5 +94,12 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 		if got, ok := dt.Get(w.ID); !ok || !reflect.DeepEqual(got, w) {
 			t.Errorf("device %s: got %+v\nwant %+v", w.ID, got, w)
 		}
+	}
+	var firstSeen []int64
+	for _, x := range dt.Tallies() {
+		firstSeen = append(firstSeen, x.At)
+	}
+	if want := []int64{nanos(earlier), math.MinInt64}; !slices.Equal(firstSeen, want) {
+		t.Errorf("device tallies: first seen %v, want %v", firstSeen, want)
 	}
 }

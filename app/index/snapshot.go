@@ -53,11 +53,6 @@ type chunk[T any] struct {
 	starts []int32  // where row j's text begins in blob
 	nums   []int64  // row j's facet: Num as is,
 	codes  []uint32 // and Str as a code into the snapshot's dict
-	// row j's tally (Spec.Tally): At, Flag, and A and B as codes into
-	// the snapshot's syms at [2j] and [2j+1]
-	tallyAt   []int64
-	tallyFlag []bool
-	tallyAB   []uint32
 }
 
 // len is how many rows c holds.
@@ -111,7 +106,7 @@ func (s *snapshot[T]) get(c *chunk[T], j int, r *T) {
 	// By value: a pointer handed to a func value escapes, and an
 	// Unpacker on the heap for every row was most of a million-row walk's
 	// time.
-	s.spec.Unpack(Unpacker{rec: c.record(j), syms: &s.syms}, r)
+	s.spec.Unpack(Unpacker{rec: c.record(j), text: c.text(j), syms: &s.syms}, r)
 }
 
 // idOf is row i's id; a packed row's is read alone, from its record.
@@ -250,19 +245,6 @@ func (t *Table[T]) fill(s *snapshot[T], c, prev *chunk[T], n int, fresh *rowMark
 			c.nums[j], c.codes[j] = k.Num, s.code(k.Str)
 		}
 	}
-	if t.spec.Tally != nil {
-		c.tallyAt, c.tallyFlag, c.tallyAB = make([]int64, n), make([]bool, n), make([]uint32, 2*n)
-		for j := range n {
-			if reuse(j) {
-				c.tallyAt[j], c.tallyFlag[j] = prev.tallyAt[j], prev.tallyFlag[j]
-				c.tallyAB[2*j], c.tallyAB[2*j+1] = prev.tallyAB[2*j], prev.tallyAB[2*j+1]
-				continue
-			}
-			x := t.spec.Tally(item(j))
-			c.tallyAt[j], c.tallyFlag[j] = x.At, x.Flag
-			c.tallyAB[2*j], c.tallyAB[2*j+1] = s.syms.add(x.A, s.version), s.syms.add(x.B, s.version)
-		}
-	}
 	return blob
 }
 
@@ -384,11 +366,14 @@ func (t *idTable) put(id string, row int32, idAt func(int32) string, gen uint64)
 	}
 }
 
+// hasRoom reports whether t stays at most half full with extra ids more.
+func (t *idTable) hasRoom(extra int) bool { return 2*(t.n+extra) <= len(t.pages)<<pageShift }
+
 // withRoom returns t for a writer of version gen that will add up to extra
 // ids, staying at most half full: its own directory over t's pages, or,
 // when it must grow, a table rebuilt from the first rows rows.
 func (t idTable) withRoom(extra, rows int, idAt func(int32) string, gen uint64) idTable {
-	if 2*(t.n+extra) <= len(t.pages)<<pageShift {
+	if t.hasRoom(extra) {
 		c := t
 		c.pages = slices.Clone(t.pages)
 		return c
