@@ -112,8 +112,13 @@ func (d *Desk) prepareLocked(ctx context.Context, p profile.Profile, prov provid
 		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
 		CacheNotice: d.cacheLost, Words: syncWords{kind: p.Provider},
 		// After a full sync or the cache's load, the free heap they left
-		// goes back to the system (a GC off the UI's path; docs/bench.md).
-		Released: func() { syncer.ReleaseMemory(d.cfg.Log) },
+		// goes back to the system (a GC off the UI's path; docs/bench.md),
+		// and the heap is held near what is live until the next one.
+		Released: func() {
+			syncer.ReleaseMemory(d.cfg.Log)
+			syncer.HoldNearLive()
+		},
+		Growing: syncer.LiftMemoryLimit,
 	})
 	if err := w.sync.Load(ctx); err != nil {
 		// The cache opened but a row does not decrypt: start it over.

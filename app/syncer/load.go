@@ -28,6 +28,9 @@ func (s *Syncer) Load(ctx context.Context) error {
 		s.status.LastSyncAt = &t
 	}
 	s.mu.Unlock()
+	if s.cfg.Growing != nil {
+		s.cfg.Growing()
+	}
 	s.cfg.Sessions.BeginLoad(s.sessionWindow)
 	s.cfg.Devices.BeginLoad(nil)
 	s.cfg.Audit.BeginLoad(nil)

@@ -2,6 +2,10 @@ package syncer_test
 
 import (
 	"context"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +24,7 @@ type released struct {
 	sessions *index.Table[domain.Session]
 	sync     *syncer.Syncer
 	calls    chan struct{}
+	growing  atomic.Int32 // Config.Growing calls
 }
 
 func (r *released) hook() {
@@ -47,8 +52,16 @@ func (r *released) want(n int) {
 	}
 }
 
+func (r *released) grew(n int32) {
+	r.t.Helper()
+	if got := r.growing.Load(); got != n {
+		r.t.Fatalf("Growing called %d times, want %d", got, n)
+	}
+}
+
 // The freed memory is handed back after a full sync and after a load that
-// brought rows, not after a delta (small) or the load of an empty cache.
+// brought rows, not after a delta (small) or the load of an empty cache;
+// Growing comes before each full sync and load.
 func TestReleasedAfterFullSyncAndLoadOnly(t *testing.T) {
 	p := platformtest.Start(t, platformtest.Options{Seed: "demo"})
 	c, _ := platformd.New(p.URL(), httpx.Options{})
@@ -59,7 +72,8 @@ func TestReleasedAfterFullSyncAndLoadOnly(t *testing.T) {
 		st := openCache(t, dir, key)
 		r := &released{t: t, sessions: index.NewSessions(), calls: make(chan struct{}, 4)}
 		r.sync = syncer.New(syncer.Config{Source: platformd.NewProvider(c), Store: st, Sessions: r.sessions,
-			Devices: index.NewDevices(), Audit: syncer.NewAuditTable(), Released: r.hook})
+			Devices: index.NewDevices(), Audit: syncer.NewAuditTable(), Released: r.hook,
+			Growing: func() { r.growing.Add(1) }})
 		if err := r.sync.Load(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -70,22 +84,61 @@ func TestReleasedAfterFullSyncAndLoadOnly(t *testing.T) {
 	}
 	r := open()
 	r.want(0) // an empty cache: nothing was loaded
+	r.grew(1)
 	if _, err := r.sync.SyncNow(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	r.want(1) // the first sync is a full one (and the hook's own delta adds nothing)
+	r.grew(2)
 	if _, err := r.sync.SyncNow(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	r.want(0) // a delta
+	r.grew(2)
 	if _, err := r.sync.SyncFull(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	r.want(1)
+	r.grew(3)
 
 	r2 := open() // a new process: the cache's rows are loaded
 	r2.want(1)
+	r2.grew(1)
 	if r2.sessions.Len() == 0 {
 		t.Fatal("nothing loaded")
+	}
+}
+
+// HoldNearLive sets a limit above the live heap and moves it with what is
+// live after each collection; LiftMemoryLimit removes it.
+func TestHoldNearLiveFollowsTheLiveHeap(t *testing.T) {
+	t.Cleanup(syncer.LiftMemoryLimit)
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+	runtime.GC()
+	syncer.HoldNearLive()
+	before := limit()
+	if before == math.MaxInt64 {
+		t.Fatal("no limit set")
+	}
+	// 128 MiB more live: the limit must follow it up after a collection
+	// (the cleanup that moves it runs after one), not stay where it was
+	// and have the runtime collect continuously.
+	held := make([][]byte, 128)
+	for i := range held {
+		held[i] = make([]byte, 1<<20)
+		held[i][0] = 1
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for limit() < before+128<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit %d MiB after 128 MiB more live, was %d MiB", limit()>>20, before>>20)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	runtime.KeepAlive(held)
+	syncer.LiftMemoryLimit()
+	if limit() != math.MaxInt64 {
+		t.Fatalf("limit %d after LiftMemoryLimit", limit())
 	}
 }

@@ -108,6 +108,10 @@ type Config struct {
 	// default order is built: the place to hand the freed memory back to
 	// the system (ReleaseMemory). nil: nothing.
 	Released func()
+	// Growing is called when such a transient begins (a full sync, the
+	// cache's load): the place to lift a memory limit (LiftMemoryLimit).
+	// A full sync that fails is not followed by Released. nil: nothing.
+	Growing func()
 	Log      *slog.Logger
 }
 
@@ -336,6 +340,9 @@ func (s *Syncer) syncOnce(ctx context.Context, forceFull bool) error {
 		st.SessionsMark, st.DevicesMark = time.Time{}, time.Time{}
 	}
 	full := forceFull || st.SessionsMark.IsZero() && st.DevicesMark.IsZero() && st.SnapshotAt.IsZero()
+	if full && s.cfg.Growing != nil {
+		s.cfg.Growing()
+	}
 	// Full or delta, read the change feed (every status, oldest change
 	// first, keyset-paged on updated_at and id; a full sync starts at the
 	// epoch). A row changed while a long full sync pages then comes back at

@@ -1,0 +1,90 @@
+package syncer
+
+import (
+	"math"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+)
+
+// Between large transients the app holds its rows and little else, but
+// Go's default target (GOGC=100) lets the heap grow to twice what is live
+// before it collects, and keeps the freed pages for reuse: at a million
+// sessions, ~200 MiB live meant ~370 MiB held, whatever ReleaseMemory had
+// given back an hour before. HoldNearLive sets a soft memory limit a
+// little above what is live (the runtime then collects and hands pages
+// back to stay under it), and moves it after every collection as what is
+// live grows or shrinks. A full sync or a load lifts it first
+// (LiftMemoryLimit): their growth, hundreds of MiB within seconds, would
+// otherwise be collected again and again at up to half the CPU (the
+// runtime's cap for a limit it cannot keep).
+
+// limitHeadroom is what the limit allows above the live heap and the
+// runtime's own memory: an eighth of the live heap, at least limitFloor.
+// Less made a search's or a first sort's scratch (at a million sessions
+// a first sort's is ~60 MB) collected midway.
+const limitFloor = 32 << 20
+
+var memLimit struct {
+	sync.Mutex
+	gen uint64 // which HoldNearLive the re-armed cleanup belongs to
+	on  bool
+}
+
+// HoldNearLive keeps the process's Go memory near its live heap until
+// LiftMemoryLimit; call it when a large transient is over (after
+// ReleaseMemory).
+func HoldNearLive() {
+	memLimit.Lock()
+	if !memLimit.on {
+		memLimit.on = true
+		memLimit.gen++
+		armLimit(memLimit.gen)
+	}
+	memLimit.Unlock()
+	setLimit()
+}
+
+// LiftMemoryLimit lets the heap grow as Go's default target does: for a
+// large transient (a full sync, a load).
+func LiftMemoryLimit() {
+	memLimit.Lock()
+	memLimit.on = false
+	memLimit.gen++
+	memLimit.Unlock()
+	debug.SetMemoryLimit(math.MaxInt64)
+}
+
+// armLimit moves the limit after the next collection, and re-arms itself
+// for the one after, for as long as HoldNearLive's gen is current. The
+// cleanup of an object nothing refers to runs after a collection.
+func armLimit(gen uint64) {
+	runtime.AddCleanup(new([64]byte), func(gen uint64) {
+		memLimit.Lock()
+		current := memLimit.on && memLimit.gen == gen
+		memLimit.Unlock()
+		if current {
+			setLimit()
+			armLimit(gen)
+		}
+	}, gen)
+}
+
+// setLimit sets the limit from the last collection's live heap, plus what
+// the runtime holds besides the heap (stacks, metadata), plus headroom.
+func setLimit() {
+	m := []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+	}
+	metrics.Read(m)
+	v := func(i int) int64 { return int64(m[i].Value.Uint64()) }
+	live := v(0)
+	besides := v(1) - v(2) - v(3) - v(4) - v(5)
+	debug.SetMemoryLimit(besides + live + max(live/8, limitFloor))
+}
