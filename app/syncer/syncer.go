@@ -112,7 +112,7 @@ type Config struct {
 	// cache's load): the place to lift a memory limit (LiftMemoryLimit).
 	// A full sync that fails is not followed by Released. nil: nothing.
 	Growing func()
-	Log      *slog.Logger
+	Log     *slog.Logger
 }
 
 // Syncer runs the syncs of one signed-in profile.
