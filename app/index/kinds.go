@@ -146,14 +146,13 @@ func deviceTally(u Unpacker) Tally {
 	return Tally{At: u.UnixNano()}
 }
 
-func packPerson(p *Packer, x *domain.Person) {
-	p.Sym(x.ID)
-	p.Sym(x.Email)
-	p.Sym(x.Name)
-}
+// A person is one symbol: at a million sessions, three were ~6 bytes a
+// row more.
+func packPerson(p *Packer, x *domain.Person) { p.Sym3(x.ID, x.Email, x.Name) }
 
 func unpackPerson(u *Unpacker) domain.Person {
-	return domain.Person{ID: u.Sym(), Email: u.Sym(), Name: u.Sym()}
+	id, email, name := u.Sym3()
+	return domain.Person{ID: id, Email: email, Name: name}
 }
 
 // flags is bs as bits, the first lowest.

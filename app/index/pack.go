@@ -28,6 +28,7 @@ import (
 // Packer writes one row's record; Spec.Pack gets one.
 type Packer struct {
 	buf  []byte
+	tmp  []byte // Sym3's key
 	syms *strTable
 	gen  uint64
 	// The last time's seconds and nanoseconds: the next is written as the
@@ -70,6 +71,23 @@ func isLower(s string) bool {
 // rows share.
 func (p *Packer) Sym(s string) {
 	p.buf = binary.AppendUvarint(p.buf, uint64(p.syms.add(s, p.gen)))
+}
+
+// Sym3 writes three values that go together (a person's id, e-mail and
+// name) as one symbol: a number instead of three.
+func (p *Packer) Sym3(a, b, c string) {
+	t := p.tmp[:0]
+	for _, s := range [...]string{a, b} {
+		t = binary.AppendUvarint(t, uint64(len(s)))
+		t = append(t, s...)
+	}
+	t = append(t, c...)
+	p.tmp = t
+	code, ok := p.syms.lookup(t)
+	if !ok {
+		code = p.syms.add(string(t), p.gen)
+	}
+	p.buf = binary.AppendUvarint(p.buf, uint64(code))
 }
 
 // OptSym writes an optional Sym (nil is not "").
@@ -154,6 +172,20 @@ func (u *Unpacker) Text() string {
 
 // Sym reads a Sym.
 func (u *Unpacker) Sym() string { return u.syms.at(uint32(u.uvarint())) }
+
+// Sym3 reads a Sym3. The strings share the symbol's.
+func (u *Unpacker) Sym3() (a, b, c string) {
+	s := u.Sym()
+	next := func() string {
+		n, w := binary.Uvarint([]byte(s)) // no copy: the conversion does not escape
+		v := s[w : w+int(n)]
+		s = s[w+int(n):]
+		return v
+	}
+	a = next()
+	b = next()
+	return a, b, s
+}
 
 // OptSym reads an OptSym. The pointer is shared by every row holding the
 // same value: never write through it.
