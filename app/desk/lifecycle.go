@@ -111,10 +111,14 @@ func (d *Desk) prepareLocked(ctx context.Context, p profile.Profile, prov provid
 		Notifier: d.cfg.Notifier, Listener: &listener{d: d, w: w},
 		Interval: interval, PageSize: d.cfg.SyncPageSize, Clock: d.cfg.Clock, ServerNow: prov.Now, Log: d.cfg.Log,
 		CacheNotice: d.cacheLost, Words: syncWords{kind: p.Provider},
-		// After a full sync or the cache's load, the free heap they left
-		// goes back to the system (a GC off the UI's path; docs/bench.md),
-		// and the heap is held near what is live until the next one.
+		// After a full sync or the cache's load, the cache's page caches
+		// and the free heap they left go back to the system (a GC off the
+		// UI's path; docs/bench.md), and the heap is held near what is
+		// live until the next one.
 		Released: func() {
+			if err := store.ReleaseMemory(context.Background()); err != nil {
+				d.cfg.Log.Info("offline cache's memory not released", "err", err)
+			}
 			syncer.ReleaseMemory(d.cfg.Log)
 			syncer.HoldNearLive()
 		},

@@ -20,11 +20,12 @@ import (
 // otherwise be collected again and again at up to half the CPU (the
 // runtime's cap for a limit it cannot keep).
 
-// limitHeadroom is what the limit allows above the live heap and the
-// runtime's own memory: an eighth of the live heap, at least limitFloor.
-// Less made a search's or a first sort's scratch (at a million sessions
-// a first sort's is ~60 MB) collected midway.
-const limitFloor = 32 << 20
+// The limit allows a sixteenth of the live heap, at least limitFloor,
+// above the live heap and the runtime's own memory: what the app
+// allocates between collections. Idle or typing it allocates little; a
+// first sort of a column at a million sessions has ~60 MB of scratch,
+// and is collected once or twice on the way.
+const limitFloor = 16 << 20
 
 var memLimit struct {
 	sync.Mutex
@@ -86,5 +87,5 @@ func setLimit() {
 	v := func(i int) int64 { return int64(m[i].Value.Uint64()) }
 	live := v(0)
 	besides := v(1) - v(2) - v(3) - v(4) - v(5)
-	debug.SetMemoryLimit(besides + live + max(live/8, limitFloor))
+	debug.SetMemoryLimit(besides + live + max(live/16, limitFloor))
 }

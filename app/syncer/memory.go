@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sessiondesk/app/index"
+	"sessiondesk/app/internal/cmem"
 )
 
 // warm builds the sessions' default order and the order by user in the
@@ -59,14 +60,16 @@ func heapHeld() uint64 {
 }
 
 // ReleaseMemory hands every free page of the Go heap back to the system
-// (debug.FreeOSMemory: a forced collection, then the scavenge) and logs
-// what it gave back and how long it took. The collection marks the whole
-// live heap, so it belongs where a large transient has just ended (a
-// Config.Released), never on the UI's path. It returns the time it took.
+// (debug.FreeOSMemory: a forced collection, then the scavenge), then the
+// C heap's (cmem.Trim), and logs what it gave back and how long it took.
+// The collection marks the whole live heap, so it belongs where a large
+// transient has just ended (a Config.Released), never on the UI's path.
+// It returns the time it took.
 func ReleaseMemory(log *slog.Logger) time.Duration {
 	before := heapHeld()
 	start := time.Now()
 	debug.FreeOSMemory()
+	cmem.Trim()
 	took := time.Since(start)
 	after := heapHeld()
 	if log != nil {
