@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -85,7 +86,7 @@ func (p *Packer) Sym3(a, b, c string) {
 	p.tmp = t
 	code, ok := p.syms.lookup(t)
 	if !ok {
-		code = p.syms.add(string(t), p.gen)
+		code = p.syms.add(bytesString(t), p.gen)
 	}
 	p.buf = binary.AppendUvarint(p.buf, uint64(code))
 }
@@ -283,6 +284,28 @@ type strTable struct {
 	dirGen uint64 // the version whose writer owns pages (the directory)
 	n      int
 	code   *idTable
+	block  []byte // where add copies the next string's bytes (see keep)
+}
+
+// strBlock is the size of the blocks a table's strings are copied into.
+const strBlock = 16 << 10
+
+// keep returns s copied into the table's current block. The strings a
+// table keeps arrive one by one among everything a sync decodes; kept
+// where they came, a few live strings held each page of the heap they
+// shared with garbage. Together in blocks they hold only their own. A
+// block's bytes are written once, before any snapshot holding a string
+// in them is published; a writer appends past what older snapshots'
+// strings use.
+func (t *strTable) keep(s string) string {
+	if len(s) == 0 || len(s) > strBlock/16 {
+		return strings.Clone(s)
+	}
+	if len(t.block)+len(s) > cap(t.block) {
+		t.block = make([]byte, 0, strBlock)
+	}
+	t.block = append(t.block, s...)
+	return bytesString(t.block[len(t.block)-len(s):])
 }
 
 type strPage struct {
@@ -309,11 +332,13 @@ func (t *strTable) lookup(s []byte) (uint32, bool) {
 	return uint32(c), ok
 }
 
-// add returns s's number, numbering it if new. gen is the writer's version.
+// add returns s's number, numbering it if new (s is copied: it may share
+// a buffer). gen is the writer's version.
 func (t *strTable) add(s string, gen uint64) uint32 {
 	if c, ok := t.code.get(s, t.str); ok {
 		return uint32(c)
 	}
+	s = t.keep(s)
 	if t.dirGen != gen {
 		t.pages, t.dirGen = slices.Clone(t.pages), gen
 	}

@@ -216,7 +216,7 @@ func (t *Table[T]) fill(s *snapshot[T], c, prev *chunk[T], n int, fresh *rowMark
 				low = appendLower(low[:0], label(r))
 				code, ok := s.labels.lookup(low)
 				if !ok {
-					code = s.labels.add(string(low), s.version)
+					code = s.labels.add(bytesString(low), s.version)
 				}
 				c.labels[j*L+x] = code
 			}
