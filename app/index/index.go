@@ -42,12 +42,13 @@ type Spec[T any] struct {
 	// Text returns what a search matches against in each row's own text
 	// (an address); it is lowercased once.
 	Text func(*T) string
-	// Labels return texts many rows share (a person's name, a browser, a
-	// place): a search also matches a row when one of its labels contains
-	// the needle. Each distinct label is kept and searched once, lowercase;
-	// a row holds only its labels' numbers. At a million sessions the
-	// texts in full were ~90 MB, and a search's pass over them 25-30 ms.
-	Labels []func(*T) string
+	// Labels are texts many rows share (a person, a browser, a place): a
+	// search also matches a row when one of its labels contains the
+	// needle. Each distinct label is kept and searched once, lowercase; a
+	// row holds only its labels' numbers, 4 bytes each. At a million
+	// sessions the texts in full were ~90 MB, and a search's pass over
+	// them 25-30 ms.
+	Labels []Label[T]
 	// Pack and Unpack, if set, keep the rows packed (see Packer): Pack
 	// writes the row's id first, as a Str, and its Text with Packer.Text;
 	// Unpack reads back what Pack wrote, in the same order, setting every
@@ -68,6 +69,12 @@ type Spec[T any] struct {
 	// instead, tallies were 17 bytes a row, the same values twice.
 	Tally func(u Unpacker) Tally
 }
+
+// Label is one label of a row: one text, or the texts of one thing that
+// always go together (a person's e-mail and name), kept as one label with
+// a 0 byte between them (which a typed search does not hold, so no match
+// spans two): one number a row instead of two.
+type Label[T any] []func(*T) string
 
 // Tally is a row's few values for whole-table walks: an instant (Unix
 // nanoseconds), a flag, and two values many rows share. What each means

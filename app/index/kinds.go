@@ -22,11 +22,10 @@ func NewSessions() *Table[domain.Session] {
 	return New(Spec[domain.Session]{
 		ID:   func(s *domain.Session) string { return s.ID },
 		Text: func(s *domain.Session) string { return s.IP },
-		Labels: []func(*domain.Session) string{
-			func(s *domain.Session) string { return s.User.Email },
-			func(s *domain.Session) string { return s.User.Name },
-			func(s *domain.Session) string { return s.Client },
-			func(s *domain.Session) string { return s.Location },
+		Labels: []Label[domain.Session]{
+			{func(s *domain.Session) string { return s.User.Email }, func(s *domain.Session) string { return s.User.Name }},
+			{func(s *domain.Session) string { return s.Client }},
+			{func(s *domain.Session) string { return s.Location }},
 		},
 		Pack:   packSession,
 		Unpack: unpackSession,
@@ -52,11 +51,10 @@ func NewDevices() *Table[domain.Device] {
 	return New(Spec[domain.Device]{
 		ID:   func(d *domain.Device) string { return d.ID },
 		Text: func(d *domain.Device) string { return d.LastIP },
-		Labels: []func(*domain.Device) string{
-			func(d *domain.Device) string { return d.Name },
-			func(d *domain.Device) string { return d.User.Email },
-			func(d *domain.Device) string { return d.User.Name },
-			func(d *domain.Device) string { return d.Platform },
+		Labels: []Label[domain.Device]{
+			{func(d *domain.Device) string { return d.Name }},
+			{func(d *domain.Device) string { return d.User.Email }, func(d *domain.Device) string { return d.User.Name }},
+			{func(d *domain.Device) string { return d.Platform }},
 		},
 		Pack:   packDevice,
 		Unpack: unpackDevice,

@@ -213,7 +213,13 @@ func (t *Table[T]) fill(s *snapshot[T], c, prev *chunk[T], n int, fresh *rowMark
 			}
 			r := item(j)
 			for x, label := range t.spec.Labels {
-				low = appendLower(low[:0], label(r))
+				low = low[:0]
+				for k, part := range label {
+					if k > 0 {
+						low = append(low, 0)
+					}
+					low = appendLower(low, part(r))
+				}
 				code, ok := s.labels.lookup(low)
 				if !ok {
 					code = s.labels.add(bytesString(low), s.version)

@@ -20,12 +20,13 @@ import (
 // otherwise be collected again and again at up to half the CPU (the
 // runtime's cap for a limit it cannot keep).
 
-// The limit allows a sixteenth of the live heap, at least limitFloor,
+// The limit allows a thirty-second of the live heap, at least limitFloor,
 // above the live heap and the runtime's own memory: what the app
-// allocates between collections. Idle or typing it allocates little; a
-// first sort of a column at a million sessions has ~60 MB of scratch,
-// and is collected once or twice on the way.
-const limitFloor = 16 << 20
+// allocates between collections. Idle or typing it allocates little (a
+// search's memo at a million rows is a 128 KB bitmap); a first sort of a
+// column at a million sessions has ~60 MB of scratch, and is collected
+// several times on the way.
+const limitFloor = 8 << 20
 
 var memLimit struct {
 	sync.Mutex
@@ -87,5 +88,5 @@ func setLimit() {
 	v := func(i int) int64 { return int64(m[i].Value.Uint64()) }
 	live := v(0)
 	besides := v(1) - v(2) - v(3) - v(4) - v(5)
-	debug.SetMemoryLimit(besides + live + max(live/16, limitFloor))
+	debug.SetMemoryLimit(besides + live + max(live/32, limitFloor))
 }
