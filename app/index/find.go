@@ -393,17 +393,29 @@ func (s *snapshot[T]) search(text string) []uint64 {
 // A chunk is whole words of a hit bitmap, so parts never write the same
 // word.
 func (s *snapshot[T]) inParts(fn func(first int, chunks []*chunk[T])) {
+	var wg sync.WaitGroup
+	s.inStretches(func(first int, chunks []*chunk[T]) {
+		if len(chunks) == len(s.chunks) { // one part: no goroutine
+			fn(first, chunks)
+			return
+		}
+		wg.Go(func() { fn(first, chunks) })
+	})
+	wg.Wait()
+}
+
+// inStretches calls fn, in order, with the runs of whole chunks inParts
+// works on, one a core (one for a table under parallelRows rows).
+func (s *snapshot[T]) inStretches(fn func(first int, chunks []*chunk[T])) {
 	parts := min(runtime.GOMAXPROCS(0), s.n/parallelRows+1)
 	if parts <= 1 {
 		fn(0, s.chunks)
 		return
 	}
 	step := (len(s.chunks) + parts - 1) / parts
-	var wg sync.WaitGroup
 	for lo := 0; lo < len(s.chunks); lo += step {
-		wg.Go(func() { fn(lo, s.chunks[lo:min(lo+step, len(s.chunks))]) })
+		fn(lo, s.chunks[lo:min(lo+step, len(s.chunks))])
 	}
-	wg.Wait()
 }
 
 // parallelRows is about where splitting a search pays for its goroutines.

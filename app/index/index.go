@@ -283,21 +283,28 @@ func (t *Table[T]) All() iter.Seq[*T] {
 	}
 }
 
-// Tallies yields every row's facet and tally (Spec.Facet, Spec.Tally and
-// Spec.Pack must be set), in stored order, without decoding a row.
-func (t *Table[T]) Tallies() iter.Seq2[Key, Tally] {
+// Tallies gives every row's facet and tally (Spec.Facet, Spec.Tally and
+// Spec.Pack must be set) without decoding a row, as walks to run at once:
+// the table in stretches of whole chunks, one a core as a search splits
+// it (one walk for a small table), each in stored order, all of one
+// snapshot. At a million sessions one walk reading the records' heads
+// took ~90 ms of the overview's time.
+func (t *Table[T]) Tallies() []iter.Seq2[Key, Tally] {
 	t.wait()
 	s := t.cur.Load()
-	return func(yield func(Key, Tally) bool) {
-		for _, c := range s.chunks {
-			for j := range c.len() {
-				f := s.facetOf(c, j)
-				if !yield(f, t.spec.Tally(Unpacker{rec: c.record(j), syms: &s.syms})) {
-					return
+	var parts []iter.Seq2[Key, Tally]
+	s.inStretches(func(_ int, chunks []*chunk[T]) {
+		parts = append(parts, func(yield func(Key, Tally) bool) {
+			for _, c := range chunks {
+				for j := range c.len() {
+					if !yield(s.facetOf(c, j), t.spec.Tally(Unpacker{rec: c.record(j), syms: &s.syms})) {
+						return
+					}
 				}
 			}
-		}
-	}
+		})
+	})
+	return parts
 }
 
 // Forget drops the remembered query, for callers whose Keep depends on

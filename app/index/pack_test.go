@@ -71,12 +71,14 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 		return t.UnixNano()
 	}
 	k := 0
-	for f, got := range st.Tallies() {
-		w := want[k]
-		if tw := (index.Tally{At: nanos(w.CreatedAt), Flag: w.MFA, A: w.Client, B: w.Location}); got != tw || f.Str != w.Status || f.Num != w.ExpiresAt.UnixNano() {
-			t.Errorf("session %s: tally %+v facet %+v, want %+v", w.ID, got, f, tw)
+	for _, walk := range st.Tallies() {
+		for f, got := range walk {
+			w := want[k]
+			if tw := (index.Tally{At: nanos(w.CreatedAt), Flag: w.MFA, A: w.Client, B: w.Location}); got != tw || f.Str != w.Status || f.Num != w.ExpiresAt.UnixNano() {
+				t.Errorf("session %s: tally %+v facet %+v, want %+v", w.ID, got, f, tw)
+			}
+			k++
 		}
-		k++
 	}
 	if k != len(want) {
 		t.Errorf("Tallies gave %d rows, want %d", k, len(want))
@@ -96,8 +98,10 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 		}
 	}
 	var firstSeen []int64
-	for _, x := range dt.Tallies() {
-		firstSeen = append(firstSeen, x.At)
+	for _, walk := range dt.Tallies() {
+		for _, x := range walk {
+			firstSeen = append(firstSeen, x.At)
+		}
 	}
 	if want := []int64{nanos(earlier), math.MinInt64}; !slices.Equal(firstSeen, want) {
 		t.Errorf("device tallies: first seen %v, want %v", firstSeen, want)

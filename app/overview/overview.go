@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"iter"
 	"slices"
+	"sync"
 	"time"
 
 	"sessiondesk/app/index"
@@ -54,52 +55,94 @@ type KeyCount struct {
 }
 
 // Compute builds the overview at now from the tables' facets and tallies
-// (index.Table.Tallies; kinds.go names what a session's and a device's
-// hold): it decodes no row.
-func Compute(sessions, devices iter.Seq2[index.Key, index.Tally], now time.Time) Overview {
+// (index.Table.Tallies, whose walks it runs at once; kinds.go names what a
+// session's and a device's hold): it decodes no row.
+func Compute(sessions, devices []iter.Seq2[index.Key, index.Tally], now time.Time) Overview {
 	now = now.UTC()
 	o := Overview{At: now, SignIns: make([]HourCount, Hours)}
 	first := now.Truncate(time.Hour).Add(-(Hours - 1) * time.Hour)
 	for i := range o.SignIns {
 		o.SignIns[i].Start = first.Add(time.Duration(i) * time.Hour)
 	}
-	firstNano, nowNano := first.UnixNano(), now.UnixNano()
-	// Labels repeat across many rows: count by label, split each distinct
-	// label once.
-	byLocation := map[string]int{}
-	byClient := map[string]int{}
-	for f, s := range sessions {
-		// "now" may come from the platform's Date header (whole seconds), so
-		// a sign-in of this very moment can look a little in the future: it
-		// belongs to the current hour.
-		if c := s.At; c >= firstNano {
-			o.SignIns[min((c-firstNano)/int64(time.Hour), Hours-1)].Count++
+	w := window{first: first.UnixNano(), now: now.UnixNano(),
+		day: now.Add(-24 * time.Hour).UnixNano(), week: now.Add(-7 * 24 * time.Hour).UnixNano()}
+	parts := make([]tally, len(sessions)+len(devices))
+	var wg sync.WaitGroup
+	for k, walk := range sessions {
+		wg.Go(func() { parts[k].sessions(walk, w) })
+	}
+	for k, walk := range devices {
+		wg.Go(func() { parts[len(sessions)+k].devices(walk, w) })
+	}
+	wg.Wait()
+	// Labels repeat across many rows: each part counted by label; split
+	// each distinct label once.
+	byLocation, byClient := map[string]int{}, map[string]int{}
+	for _, p := range parts {
+		for i, n := range p.signIns {
+			o.SignIns[i].Count += n
 		}
-		if !index.ActiveFacet(f, nowNano) {
-			continue
+		o.ActiveSessions += p.active
+		o.WithoutMFA += p.withoutMFA
+		o.NewDevices24h += p.new24h
+		o.NewDevices7d += p.new7d
+		for k, n := range p.byLocation {
+			byLocation[k] += n
 		}
-		o.ActiveSessions++
-		if !s.Flag {
-			o.WithoutMFA++
+		for k, n := range p.byClient {
+			byClient[k] += n
 		}
-		byLocation[s.B]++
-		byClient[s.A]++
 	}
 	if o.ActiveSessions > 0 {
 		o.ShareWithoutMFA = float64(o.WithoutMFA) / float64(o.ActiveSessions)
 	}
 	o.ByCountry = group(byLocation, index.Country)
 	o.ByPlatform = group(byClient, index.ClientPlatform)
-	day, week := now.Add(-24*time.Hour).UnixNano(), now.Add(-7*24*time.Hour).UnixNano()
-	for _, d := range devices {
-		if f := d.At; f > week { // a device of this very second may look future; see above
-			o.NewDevices7d++
-			if f > day {
-				o.NewDevices24h++
+	return o
+}
+
+// window is the instants Compute counts against, in Unix nanoseconds: the
+// first sign-in hour's start, now, a day and a week ago.
+type window struct{ first, now, day, week int64 }
+
+// tally is what one walk of a table counts.
+type tally struct {
+	signIns              [Hours]int
+	active, withoutMFA   int
+	byLocation, byClient map[string]int
+	new24h, new7d        int
+}
+
+func (p *tally) sessions(walk iter.Seq2[index.Key, index.Tally], w window) {
+	p.byLocation, p.byClient = map[string]int{}, map[string]int{}
+	for f, s := range walk {
+		// "now" may come from the platform's Date header (whole seconds), so
+		// a sign-in of this very moment can look a little in the future: it
+		// belongs to the current hour.
+		if c := s.At; c >= w.first {
+			p.signIns[min((c-w.first)/int64(time.Hour), Hours-1)]++
+		}
+		if !index.ActiveFacet(f, w.now) {
+			continue
+		}
+		p.active++
+		if !s.Flag {
+			p.withoutMFA++
+		}
+		p.byLocation[s.B]++
+		p.byClient[s.A]++
+	}
+}
+
+func (p *tally) devices(walk iter.Seq2[index.Key, index.Tally], w window) {
+	for _, d := range walk {
+		if f := d.At; f > w.week { // a device of this very second may look future; see above
+			p.new7d++
+			if f > w.day {
+				p.new24h++
 			}
 		}
 	}
-	return o
 }
 
 func group(counts map[string]int, key func(string) string) []KeyCount {

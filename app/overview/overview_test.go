@@ -2,6 +2,9 @@ package overview_test
 
 import (
 	"fmt"
+	"iter"
+	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -56,6 +59,37 @@ func TestCompute(t *testing.T) {
 	}
 	want(o.ByCountry, "[{DE 2} { 1} {US 1}]")
 	want(o.ByPlatform, "[{Windows 2} { 1} {iOS 1}]")
+}
+
+// A large table's tallies come as several walks, run at once: what they
+// count together is what one walk over the same rows counts.
+func TestComputeInPartsCountsAsOneWalk(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	now := time.Now()
+	st, dt := tables(overview.Sample(250_000, 50_000, now))
+	parts := st.Tallies()
+	if len(parts) < 2 {
+		t.Fatalf("%d walk(s) of 250,000 sessions on 4 cores, want several", len(parts))
+	}
+	one := func(walks []iter.Seq2[index.Key, index.Tally]) []iter.Seq2[index.Key, index.Tally] {
+		return []iter.Seq2[index.Key, index.Tally]{func(yield func(index.Key, index.Tally) bool) {
+			for _, w := range walks {
+				for f, x := range w {
+					if !yield(f, x) {
+						return
+					}
+				}
+			}
+		}}
+	}
+	got := overview.Compute(parts, dt.Tallies(), now)
+	want := overview.Compute(one(parts), one(dt.Tallies()), now)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("in parts: %+v\none walk: %+v", got, want)
+	}
+	if got.ActiveSessions == 0 || got.NewDevices7d == 0 {
+		t.Errorf("nothing counted: %+v", got)
+	}
 }
 
 // BenchmarkCompute measures the overview of 100,000 sessions and 20,000
