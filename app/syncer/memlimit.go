@@ -11,7 +11,7 @@ import (
 // Between large transients the app holds its rows and little else, but
 // Go's default target (GOGC=100) lets the heap grow to twice what is live
 // before it collects, and keeps the freed pages for reuse: at a million
-// sessions, ~200 MiB live meant ~370 MiB held, whatever ReleaseMemory had
+// sessions, ~245 MiB live meant ~370 MiB held, whatever ReleaseMemory had
 // given back an hour before. HoldNearLive sets a soft memory limit a
 // little above what is live (the runtime then collects and hands pages
 // back to stay under it), and moves it after every collection as what is
@@ -42,12 +42,12 @@ var memLimit struct {
 // ReleaseMemory).
 func HoldNearLive() {
 	memLimit.Lock()
+	defer memLimit.Unlock()
 	if !memLimit.on {
 		memLimit.on = true
 		memLimit.gen++
 		armLimit(memLimit.gen)
 	}
-	memLimit.Unlock()
 	setLimit()
 }
 
@@ -66,10 +66,11 @@ func LiftMemoryLimit() {
 // cleanup of an object nothing refers to runs after a collection.
 func armLimit(gen uint64) {
 	runtime.AddCleanup(new([64]byte), func(gen uint64) {
+		// Under the lock: a LiftMemoryLimit between the check and the
+		// setting would otherwise be undone, and a full sync run limited.
 		memLimit.Lock()
-		current := memLimit.on && memLimit.gen == gen
-		memLimit.Unlock()
-		if current {
+		defer memLimit.Unlock()
+		if memLimit.on && memLimit.gen == gen {
 			setLimit()
 			armLimit(gen)
 		}
@@ -78,6 +79,7 @@ func armLimit(gen uint64) {
 
 // setLimit sets the limit from the last collection's live heap, plus what
 // the runtime holds besides the heap (stacks, metadata), plus headroom.
+// memLimit is held.
 func setLimit() {
 	m := []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},
