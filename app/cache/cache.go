@@ -388,9 +388,9 @@ func (s *Store) Close() error { return s.conn().Close() }
 // (PRAGMA shrink_memory). A full sync or a load fills both to cache_size
 // (16 MB each) with pages the app will not read again soon: at a million
 // sessions, emptied and then trimmed (syncer.ReleaseMemory), the
-// process's C heap went from ~86 to ~56 MiB. It waits for a connection in use, so call it
-// off the UI's path (after a Config.Released). An in-memory store keeps
-// its pages: they are its data.
+// process's C heap went from ~86 to ~56 MiB. It waits for a connection
+// in use, so call it off the UI's path (after a Config.Released). An
+// in-memory store keeps its pages: they are its data.
 func (s *Store) ReleaseMemory(ctx context.Context) error {
 	if s.path == "" {
 		return nil

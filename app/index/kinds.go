@@ -1,7 +1,6 @@
 package index
 
 import (
-	"math"
 	"net/netip"
 	"strings"
 	"time"
@@ -184,15 +183,6 @@ func ActiveFacet(f Key, now int64) bool {
 func TrustedFacet(f Key) bool { return f.Num == 1 }
 
 func timeKey(t time.Time) Key { return Key{Num: t.UnixNano()} }
-
-// unixNano is t's Unix time in nanoseconds, the zero time (unset) the
-// earliest of all: its UnixNano overflows, to a time that can look recent.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
 
 func boolSortKey(b bool) Key {
 	if b {

@@ -212,8 +212,10 @@ func (u *Unpacker) Time() time.Time {
 	return t.In(time.FixedZone("", int(off)))
 }
 
-// UnixNano reads a Time as Unix nanoseconds, math.MinInt64 for the zero
-// time, without making a time.Time: for walks that only compare instants.
+// UnixNano reads a Time as Unix nanoseconds without making a time.Time,
+// for walks that only compare instants. The zero time (unset) is the
+// earliest of all, math.MinInt64: its time.UnixNano overflows, to a time
+// that can look recent.
 func (u *Unpacker) UnixNano() int64 {
 	u.instant()
 	if u.sec == zeroUnix && u.ns == 0 {
