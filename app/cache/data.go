@@ -343,6 +343,29 @@ func (s *Store) Devices(ctx context.Context) ([]domain.Device, error) {
 	return loadRows(ctx, s, deviceRows, n, "SELECT id, sealed FROM devices")
 }
 
+// EachSession gives every cached session, decrypted, to take a batch at a
+// time, in the order they are stored, while the next ones are being read
+// and decrypted (what a load packs into the index, index.Loader, keeping
+// no more than a few batches of open rows at once). take may keep the
+// rows' strings but not the slice, which is filled again; after an error
+// it is not called again.
+func (s *Store) EachSession(ctx context.Context, take func([]domain.Session)) error {
+	return eachRow(ctx, s, withoutOwn(sessionRows), take, "SELECT id, sealed FROM sessions")
+}
+
+// EachDevice is EachSession for the cached devices.
+func (s *Store) EachDevice(ctx context.Context, take func([]domain.Device)) error {
+	return eachRow(ctx, s, withoutOwn(deviceRows), take, "SELECT id, sealed FROM devices")
+}
+
+// Counts is how many sessions and devices the cache holds.
+func (s *Store) Counts(ctx context.Context) (sessions, devices int, err error) {
+	if sessions, err = s.count(ctx, "sessions"); err == nil {
+		devices, err = s.count(ctx, "devices")
+	}
+	return sessions, devices, err
+}
+
 // Audit returns the cached audit log, newest first.
 func (s *Store) Audit(ctx context.Context) ([]domain.AuditEvent, error) {
 	return loadRows(ctx, s, auditRows, 0, "SELECT id, sealed FROM audit ORDER BY at DESC, id DESC")

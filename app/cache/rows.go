@@ -109,6 +109,14 @@ var (
 	auditRows = rowKind[domain.AuditEvent]{kind: "audit", decode: decodeAudit}
 )
 
+// withoutOwn is rk for a reader that copies what it keeps of each batch
+// (the index packs every field it keeps into its own records and tables):
+// sharing and copying the strings first would be work thrown away.
+func withoutOwn[T any](rk rowKind[T]) rowKind[T] {
+	rk.own = nil
+	return rk
+}
+
 // ownStrings copies the fields of rows that Interner leaves alone (id and
 // address) into one new string, off the plaintext they were sliced from.
 func ownStrings[T any](rows []T, fields func(*T) [2]*string) {
@@ -133,66 +141,82 @@ func ownStrings[T any](rows []T, fields func(*T) [2]*string) {
 	}
 }
 
-// loadRows runs query (selecting id, sealed) and opens every row of rk in
-// parallel, keeping the query's order. expect is how many rows the query
-// is known to return (0: unknown): the rows are then decoded straight into
-// one slice of that size, instead of into batches copied together at the
-// end, which at a million sessions held both copies at once.
+// loadRows runs query (selecting id, sealed) and returns every row of rk,
+// opened, in the query's order. expect is how many rows the query is
+// known to return (0: unknown), the size of the one slice they are copied
+// into as their batches come.
 func loadRows[T any](ctx context.Context, s *Store, rk rowKind[T], expect int, query string, args ...any) ([]T, error) {
+	all := make([]T, 0, max(expect, 0))
+	if err := eachRow(ctx, s, rk, func(rows []T) { all = append(all, rows...) }, query, args...); err != nil {
+		return nil, err
+	}
+	return all[:len(all):len(all)], nil
+}
+
+// eachRow runs query (selecting id, sealed), opens its rows of rk on every
+// CPU while SQLite reads on another goroutine, and gives them to take in
+// the query's order, a batch at a time, on the calling goroutine. take may
+// keep the rows' strings (each batch's plaintext is its own) but not the
+// slice: it is filled again. After an error take is not called again.
+func eachRow[T any](ctx context.Context, s *Store, rk rowKind[T], take func([]T), query string, args ...any) error {
 	rows, err := s.conn().QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("cache: load %s: %w", rk.kind, err)
+		return fmt.Errorf("cache: load %s: %w", rk.kind, err)
 	}
 	defer rows.Close()
 
+	workers := runtime.NumCPU()
 	work := make(chan *openBatch, 4)
-	// Opened batches come back to be filled again: a new buffer for each
-	// allocated (and zeroed) another copy of every sealed row, as much
-	// again as the rows' plaintext.
-	spent := make(chan *openBatch, cap(work)+runtime.NumCPU()+1)
-	all := make([]T, max(expect, 0))
-	wait := openBatches(s, rk, all, work, spent)
-	scanErr := batchRows(rows, work, spent)
-	results, firstErr := wait()
-	if scanErr != nil {
-		return nil, fmt.Errorf("cache: load %s: %w", rk.kind, scanErr)
+	// Opened batches come back to be filled again, and so do the rows
+	// take is done with: a new buffer for each allocated (and zeroed)
+	// another copy of every sealed row, as much again as the plaintext.
+	spent := make(chan *openBatch, cap(work)+workers+1)
+	free := make(chan []T, cap(work)+2*workers+1)
+	opened := make(chan openedRows[T], workers)
+	read := make(chan error, 1)
+	go func() { read <- batchRows(rows, work, spent) }()
+	openBatches(s, rk, work, spent, free, opened)
+
+	// Batches are opened out of order; take has them in order.
+	var firstErr error
+	ahead := map[int]openedRows[T]{}
+	next := 0
+	for o := range opened {
+		ahead[o.seq] = o
+		for b, ok := ahead[next]; ok; b, ok = ahead[next] {
+			delete(ahead, next)
+			next++
+			if b.err != nil && firstErr == nil {
+				firstErr = b.err
+			}
+			if firstErr == nil {
+				take(b.rows)
+			}
+			select {
+			case free <- b.rows:
+			default:
+			}
+		}
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if err := <-read; err != nil {
+		return fmt.Errorf("cache: load %s: %w", rk.kind, err)
 	}
-	n, inPlace := 0, true
-	for seq, r := range results {
-		n += len(r)
-		inPlace = inPlace && seq*rowBatch+len(r) <= len(all)
-	}
-	if inPlace {
-		return all[:n:n], nil
-	}
-	out := make([]T, 0, n)
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	return out, nil
+	return firstErr
 }
 
-// openBatches opens the batches sent to work on every CPU, each into its
-// place in all when it fits there; wait (after work is closed) returns the
-// rows of each batch by its seq and the first error.
-func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch, spent chan<- *openBatch) (wait func() ([][]T, error)) {
-	var (
-		mu       sync.Mutex
-		results  [][]T
-		firstErr error
-		wg       sync.WaitGroup
-	)
+// openedRows is one batch's rows, opened, or why they did not open.
+type openedRows[T any] struct {
+	seq  int
+	rows []T
+	err  error
+}
+
+// openBatches opens the batches sent to work on every CPU, into row slices
+// from free when it has one, and sends them to opened, which it closes
+// once work is closed and every batch is through.
+func openBatches[T any](s *Store, rk rowKind[T], work <-chan *openBatch, spent chan<- *openBatch, free chan []T, opened chan<- openedRows[T]) {
+	var wg sync.WaitGroup
 	in := domain.NewInterner()
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-	}
 	for range runtime.NumCPU() {
 		wg.Add(1)
 		go func() {
@@ -202,38 +226,30 @@ func openBatches[T any](s *Store, rk rowKind[T], all []T, work <-chan *openBatch
 				// b goes back to batchRows once opened: read what is
 				// needed of it first.
 				seq, n := b.seq, len(b.offs)/3
-				lo := seq * rowBatch
 				var dst []T
-				if lo+n <= len(all) {
-					dst = all[lo : lo+n : lo+n]
-				} else {
-					dst = make([]T, n)
+				select {
+				case dst = <-free:
+					dst = dst[:n]
+					clear(dst) // decoding sets only the fields a row has
+				default:
+					dst = make([]T, n, rowBatch)
 				}
 				err := openRowBatch(s.seal, rk, b, &aad, dst)
 				select { // nothing opened from b refers to its buffer
 				case spent <- b:
 				default:
 				}
-				if err != nil {
-					fail(err)
-					continue
-				}
-				if rk.own != nil {
+				if err == nil && rk.own != nil {
 					rk.own(in, dst)
 				}
-				mu.Lock()
-				for len(results) <= seq {
-					results = append(results, nil)
-				}
-				results[seq] = dst
-				mu.Unlock()
+				opened <- openedRows[T]{seq: seq, rows: dst, err: err}
 			}
 		}()
 	}
-	return func() ([][]T, error) {
+	go func() {
 		wg.Wait()
-		return results, firstErr
-	}
+		close(opened)
+	}()
 }
 
 // batchRows copies rows (id, sealed) into batches of rowBatch sent to

@@ -67,23 +67,23 @@ func (s *Syncer) load(ctx context.Context) error {
 	// elsewhere; the rebuilt file then gets a full sync. For the same
 	// reason the sessions, what the first screen searches, go in before
 	// the devices and the audit log are read.
-	sess, err := s.cfg.Store.Sessions(ctx)
-	s.cfg.Sessions.Adopt(sess)
-	var devs []domain.Device
+	nSess, nDev, err := s.cfg.Store.Counts(ctx)
+	sess, err := loadTable(ctx, err, s.cfg.Sessions, nSess, s.cfg.Store.EachSession)
+	sessLoaded := err == nil
+	devs, err := loadTable(ctx, err, s.cfg.Devices, nDev, s.cfg.Store.EachDevice)
 	var aud []domain.AuditEvent
 	if err == nil {
-		devs, aud, err = s.readRest(ctx)
+		aud, err = s.cfg.Store.Audit(ctx)
 	}
-	s.cfg.Devices.Adopt(devs)
 	s.cfg.Audit.Adopt(aud)
 	var warmed <-chan struct{}
-	if len(sess) > 0 {
+	if sess > 0 {
 		warmed = s.warm()
 	}
 	if err == nil {
 		err = s.cfg.Store.Verify(ctx)
 	}
-	if len(sess)+len(devs)+len(aud) > 0 {
+	if sess+devs+len(aud) > 0 {
 		s.release(warmed)
 	}
 	switch {
@@ -102,7 +102,7 @@ func (s *Syncer) load(ctx context.Context) error {
 			s.cfg.CacheNotice(lost, rerr)
 		}
 		s.mu.Lock()
-		if sess == nil {
+		if !sessLoaded {
 			s.status.LastSyncAt = nil
 		}
 		s.mu.Unlock()
@@ -112,18 +112,22 @@ func (s *Syncer) load(ctx context.Context) error {
 	return err
 }
 
-// readRest decrypts every cached device and audit event; on an error it
-// returns none.
-func (s *Syncer) readRest(ctx context.Context) ([]domain.Device, []domain.AuditEvent, error) {
-	devs, err := s.cfg.Store.Devices(ctx)
+// loadTable streams one kind of cached row into tbl (index.Loader: each
+// batch is packed while the next ones are read and decrypted) and returns
+// how many there were; about is how many are expected. After an error,
+// earlier or its own, tbl is left empty and its load ended all the same.
+func loadTable[T any](ctx context.Context, err error, tbl *index.Table[T], about int, each func(context.Context, func([]T)) error) (int, error) {
 	if err != nil {
-		return nil, nil, err
+		tbl.Adopt(nil)
+		return 0, err
 	}
-	aud, err := s.cfg.Store.Audit(ctx)
-	if err != nil {
-		return nil, nil, err
+	l, n := tbl.Loader(about), 0
+	if err := each(ctx, func(rows []T) { n += len(rows); l.Add(rows) }); err != nil {
+		l.Discard()
+		return 0, err
 	}
-	return devs, aud, nil
+	l.Adopt()
+	return n, nil
 }
 
 // sessionWindow answers the sessions list from SQL while the index loads:
