@@ -325,7 +325,8 @@ func putSealed[T any](ctx context.Context, s *Store, tx *sql.Tx, table, kind, up
 // sealChunk is how many rows putSealed seals ahead of the writes.
 const sealChunk = 8192
 
-// Sessions returns every cached session, decrypted.
+// Sessions returns every cached session, decrypted, all at once (a load
+// into the index streams them instead: EachSession).
 func (s *Store) Sessions(ctx context.Context) ([]domain.Session, error) {
 	n, err := s.count(ctx, "sessions")
 	if err != nil {
