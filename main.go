@@ -48,6 +48,7 @@ func run() error {
 		return nil
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	webViewDefaults()
 	stopDebug, err := startDebug(log)
 	if err != nil {
 		return err
@@ -69,6 +70,7 @@ func run() error {
 		OnStartup: func(ctx context.Context) {
 			a.events.SetEmitter(bind.WailsEmitter(ctx))
 			bind.Start(ctx, a.services.Bound()...)
+			attachWindow(ctx)
 			a.log.Info("window started", "demo", a.flags.server == "", "data_dir", a.dirs.config)
 			// The platform start and the sign-in talk to the network and the
 			// keychain: never block the window on them. auth:changed tells
@@ -84,4 +86,18 @@ func run() error {
 		// WebKit processes measured 387 → 252 MiB at 2,000 sessions.
 		Linux: &linux.Options{ProgramName: "sessiondesk", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 	})
+}
+
+// webViewDefaults sets, unless the user has, how the web view's processes
+// run (they inherit the environment): JavaScriptCore without its
+// optimizing DFG tier (and so without FTL above it). The page does little
+// JavaScript per keystroke, the Go side searching and sorting; the tier's
+// compiler and what it compiles cost the web process ~6 MiB. At 100,000
+// sessions the web view measured 248-249 MiB without it and 254-255 MiB
+// with it, and a keystroke typed into the app's own window painted its
+// result in the same time (p50 41-43 ms, against 41-42; docs/bench.md).
+func webViewDefaults() {
+	if _, set := os.LookupEnv("JSC_useDFGJIT"); !set {
+		os.Setenv("JSC_useDFGJIT", "false")
+	}
 }

@@ -42,7 +42,7 @@ version_ldflags() { echo "-X main.version=$(project_version)"; }
 BUILD_PACKAGES=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 # What the window needs without a desktop, and what the tests drive it with.
 HEADLESS_PACKAGES=(xvfb xauth dbus gnome-keyring libglib2.0-bin)
-TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl postgresql)
+TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl postgresql xdotool)
 
 # ensure_apt PKG… installs the packages that are missing, and only those.
 ensure_apt() {

@@ -5,6 +5,9 @@
 //   loadMs       page (re)loaded → the Sessions table's first window painted
 //   keystrokeMs  key pressed in the search box → the new result painted
 //   listCallMs   each SessionsService.List round trip over the bindings
+//   windowKeystrokeMs, windowListCallMs  the same search typed into the app's
+//                own window (WebKitGTK) with xdotool, timed by the same probe
+//                run in that page (typeInAppWindow)
 //   goRssBytes   the app's Go process;  webRssBytes  its WebKit processes
 //   goHeap       the Go heap after a GC (internal/devdebug's heap.json, served
 //                by the dev build on SESSIONDESK_DEBUG_ADDR)
@@ -17,6 +20,7 @@
 // List answer for the new state: the browser paints between the two. The
 // bound List method is wrapped to timestamp its answers; nothing else of
 // the page is touched, and the keys and clicks are real input events.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { freePort, startApp, signInThroughUI } from '../e2e/harness.mjs';
 
@@ -62,6 +66,42 @@ function descendants(root) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+// The probe, run in the page (Chromium's, and the app's own window): it
+// timestamps the last key or click and each List answer once the frame
+// after it is painted (the first task after the next animation frame).
+function probe() {
+  const svc = window.go.bind.SessionsService;
+  const list = svc.List;
+  window.__answers = [];
+  window.__calls = [];
+  svc.List = (q) => {
+    const sent = performance.now();
+    return list(q).then((r) => {
+      window.__calls.push(performance.now() - sent);
+      requestAnimationFrame(() =>
+        setTimeout(() => window.__answers.push({ search: q.search, at: performance.now(), rows: r.items.length }), 0),
+      );
+      return r;
+    });
+  };
+  window.__input = 0;
+  for (const type of ['keydown', 'mousedown']) {
+    document.addEventListener(type, () => (window.__input = performance.now()), true);
+  }
+}
+
+// Search words typed one key at a time: user000000, user007919, … from
+// the first'th on (both seeds name people user%06d).
+const words = (first, keys) => {
+  const out = [];
+  for (let i = first, n = 0; n < keys; i++) {
+    const w = `user${String((i * 7919) % 100000).padStart(6, '0')}`;
+    out.push(w);
+    n += w.length;
+  }
+  return out;
+};
+
 const debugAddr = `127.0.0.1:${await freePort()}`;
 const app = await startApp({
   args: ['-server', url, '-demo-new-device-every', '0'],
@@ -90,26 +130,7 @@ try {
     { timeout: 600_000, polling: 250 },
   );
 
-  const installProbe = () => page.evaluate(() => {
-    const svc = window.go.bind.SessionsService;
-    const list = svc.List;
-    window.__answers = [];
-    window.__calls = [];
-    svc.List = (q) => {
-      const sent = performance.now();
-      return list(q).then((r) => {
-        window.__calls.push(performance.now() - sent);
-        requestAnimationFrame(() =>
-          setTimeout(() => window.__answers.push({ search: q.search, at: performance.now(), rows: r.items.length }), 0),
-        );
-        return r;
-      });
-    };
-    window.__input = 0;
-    for (const type of ['keydown', 'mousedown']) {
-      document.addEventListener(type, () => (window.__input = performance.now()), true);
-    }
-  });
+  const installProbe = () => page.evaluate(probe);
   await installProbe();
   const settle = (search) =>
     page.waitForFunction(
@@ -162,8 +183,7 @@ try {
   const keystrokeMs = [];
   const box = page.getByRole('searchbox', { name: 'Search sessions' });
   await box.click();
-  for (let i = 0; keystrokeMs.length < samples; i++) {
-    const target = `user${String((i * 7919) % 100000).padStart(6, '0')}`;
+  for (const target of words(0, samples)) {
     if ((await box.inputValue()) !== '') {
       await box.fill('');
       await settle('');
@@ -202,10 +222,13 @@ try {
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   const goHeap = await (await fetch(`http://${debugAddr}/debug/heap.json?gc=1`)).json();
+  const appWindow = await typeInAppWindow(pid, debugAddr, words(1000, keystrokeMs.length), keystrokeMs.length);
   const result = {
     paintMs,
     loadMs,
     keystrokeMs,
+    windowKeystrokeMs: appWindow.keystrokeMs,
+    windowListCallMs: appWindow.listCallMs,
     goRssBytes,
     webRssBytes,
     webProcesses: web.length,
@@ -217,4 +240,63 @@ try {
   process.stderr.write(`ui bench: paint p50 ${median(paintMs).toFixed(1)} ms, keystroke p50 ${median(keystrokeMs).toFixed(1)} ms\n`);
 } finally {
   await app.stop();
+}
+
+// typeInAppWindow types targets into the search box of the app's own
+// window (WebKitGTK, which playwright cannot drive): real key events from
+// xdotool on the app's X display, the probe run in the page through the
+// dev build's /debug/window/eval (internal/devdebug). Each keystroke is
+// timed in the page from its keydown to the frame painted after the List
+// answer for it, as in Chromium. The page is asked only after a key's
+// answer should be in, so that the asking does not slow what it times.
+async function typeInAppWindow(pid, debugAddr, targets, keys) {
+  const inWindow = async (body) => {
+    const r = await fetch(`http://${debugAddr}/debug/window/eval`, { method: 'POST', body });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`window eval: ${r.status} ${text}`);
+    const out = JSON.parse(text);
+    if (!out.ok) throw new Error(`window eval: ${out.error}`);
+    return out.value;
+  };
+  const until = async (body, what) => {
+    const end = Date.now() + 30_000;
+    while (!(await inWindow(body))) {
+      if (Date.now() > end) {
+        const shown = await inWindow('return document.body.innerText.slice(0, 300)');
+        throw new Error(`app window: timed out waiting for ${what}; it shows ${JSON.stringify(shown)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const display = env.find((e) => e.startsWith('DISPLAY='))?.slice('DISPLAY='.length);
+  const xdotool = (...args) =>
+    execFileSync('xdotool', args, { env: { ...process.env, DISPLAY: display, XAUTHORITY: env.find((e) => e.startsWith('XAUTHORITY='))?.slice(11) ?? '' } })
+      .toString()
+      .trim();
+  // The Sessions tab's search box (labelled "Search sessions" by its <label>).
+  const box = `[...document.querySelectorAll('label')].find((l) => l.textContent.trim() === 'Search sessions')?.querySelector('input[type=search]')`;
+  await until(`return !!(${box})`, 'the search box');
+  await inWindow(`(${probe.toString()})(); return true;`);
+  const win = xdotool('search', '--onlyvisible', '--name', '^Sessions Desk$').split('\n')[0];
+  xdotool('windowfocus', '--sync', win);
+  await inWindow(`(${box}).focus(); return true;`);
+  const keystrokeMs = [];
+  for (const target of targets) {
+    if (await inWindow(`return (${box}).value !== ''`)) {
+      xdotool('key', 'ctrl+a', 'BackSpace');
+      await until(`return window.__answers.some((a) => a.at > window.__input && a.search === '')`, 'the cleared search');
+    }
+    let typed = '';
+    for (const ch of target) {
+      typed += ch;
+      xdotool('key', ch);
+      await new Promise((r) => setTimeout(r, 150));
+      const done = `window.__answers.find((a) => a.at > window.__input && a.search === ${JSON.stringify(typed)})`;
+      await until(`return !!${done}`, `the answer to "${typed}"`);
+      keystrokeMs.push(await inWindow(`return ${done}.at - window.__input`));
+      if (keystrokeMs.length === keys) return { keystrokeMs, listCallMs: await inWindow('return window.__calls') };
+    }
+  }
+  return { keystrokeMs, listCallMs: await inWindow('return window.__calls') };
 }

@@ -17,12 +17,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"runtime"
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,10 +106,48 @@ func AddPprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
-// Handler serves /debug/pprof/ and /debug/heap.json.
+// An Evaluator runs a JavaScript function body in the app's window and
+// returns the JSON of what it returns (a dev build's main sets one once
+// the window exists, SetWindow).
+type Evaluator func(ctx context.Context, body string) (json string, err error)
+
+var window atomic.Pointer[Evaluator]
+
+// SetWindow makes POST /debug/window/eval run its request body in the
+// app's window through ev. It lets the bench time the app's own window
+// (WebKitGTK), which no browser driver reaches, with the probe it uses
+// in Chromium (frontend/bench/ui.mjs). What it runs can do anything the
+// page can, which is why it exists only in dev builds, on loopback.
+func SetWindow(ev Evaluator) { window.Store(&ev) }
+
+// maxEval bounds a script sent to the window.
+const maxEval = 64 << 10
+
+// Handler serves /debug/pprof/, /debug/heap.json and /debug/window/eval.
 func Handler() http.Handler {
 	mux := http.NewServeMux()
 	AddPprof(mux)
+	mux.HandleFunc("POST /debug/window/eval", func(w http.ResponseWriter, r *http.Request) {
+		ev := window.Load()
+		if ev == nil {
+			http.Error(w, "no window yet", http.StatusServiceUnavailable)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEval))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		out, err := (*ev)(ctx, string(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, out)
+	})
 	mux.HandleFunc("GET /debug/heap.json", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("gc") == "1" {
 			runtime.GC() // so that LiveBytes is the heap held now

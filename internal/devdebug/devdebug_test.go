@@ -1,6 +1,7 @@
 package devdebug
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -88,4 +89,46 @@ func getHeap(t *testing.T, addr string) Heap {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// /debug/window/eval answers 503 until a window is set, then passes the
+// body to it and its answer back; a GET, or a body over 64 KiB, is refused.
+// (The evaluator here stands in for the window; the bench's UI part runs
+// the real one, debug_dev.go's attachWindow, in the WebKitGTK window.)
+func TestWindowEvalPassesTheScriptThrough(t *testing.T) {
+	stop, addr := serve(t)
+	defer stop()
+	post := func(body string) (int, string) {
+		res, err := http.Post("http://"+addr+"/debug/window/eval", "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	window.Store(nil)
+	if code, _ := post("return 1"); code != http.StatusServiceUnavailable {
+		t.Fatalf("no window: %d, want 503", code)
+	}
+	var got string
+	SetWindow(func(_ context.Context, body string) (string, error) {
+		got = body
+		return `{"ok":true,"value":1}`, nil
+	})
+	defer window.Store(nil)
+	if code, out := post("return 1"); code != 200 || out != `{"ok":true,"value":1}` || got != "return 1" {
+		t.Fatalf("eval: %d %q, the window got %q", code, out, got)
+	}
+	if code, _ := post(strings.Repeat("x", maxEval+1)); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a body over the limit: %d, want 413", code)
+	}
+	res, err := http.Get("http://" + addr + "/debug/window/eval")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET: %d, want 405", res.StatusCode)
+	}
 }
