@@ -268,12 +268,11 @@ async function typeInAppWindow(pid, debugAddr, targets, keys) {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-  const display = env.find((e) => e.startsWith('DISPLAY='))?.slice('DISPLAY='.length);
-  const xdotool = (...args) =>
-    execFileSync('xdotool', args, { env: { ...process.env, DISPLAY: display, XAUTHORITY: env.find((e) => e.startsWith('XAUTHORITY='))?.slice(11) ?? '' } })
-      .toString()
-      .trim();
+  // xdotool talks to the app's X server (xvfb-run's display and cookie).
+  const appEnv = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const fromApp = (name) => appEnv.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
+  const x11 = { ...process.env, DISPLAY: fromApp('DISPLAY'), XAUTHORITY: fromApp('XAUTHORITY') };
+  const xdotool = (...args) => execFileSync('xdotool', args, { env: x11 }).toString().trim();
   // The Sessions tab's search box (labelled "Search sessions" by its <label>).
   const box = `[...document.querySelectorAll('label')].find((l) => l.textContent.trim() === 'Search sessions')?.querySelector('input[type=search]')`;
   await until(`return !!(${box})`, 'the search box');
