@@ -1,7 +1,8 @@
 // Package devdebug serves the Go runtime's profiles and heap figures of a
 // dev build of the app on a loopback address, so that the bench
 // (frontend/bench/ui.mjs) can report the Go heap beside the process's RSS
-// and a developer can profile the running app:
+// and time the app's own window (SetWindow), and a developer can profile
+// the running app:
 //
 //	go tool pprof -sample_index=inuse_space http://127.0.0.1:PORT/debug/pprof/heap
 //
