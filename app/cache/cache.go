@@ -181,8 +181,13 @@ func open(ctx context.Context, path string, sl *sealer, o Options) (*Store, erro
 		// syncs, which the next sync fetches again. No fsync per sync.
 		// cache_size 16 MB (default 2 MB): a full sync of 100,000 sessions
 		// re-read B-tree pages evicted from the small cache.
+		// mode=rw: a connection never creates the file. The pool opens
+		// its connections when first needed; one opened after the file was
+		// deleted behind the app's back created it again (SQLite's 0644,
+		// a header page), so that the next start could not tell the user
+		// it was gone (desk's checkCacheGone) — 1 run in ~40 of a desk test.
 		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() +
-			"?_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_secure_delete=on&_busy_timeout=5000&_cache_size=-16384"
+			"?mode=rw&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_secure_delete=on&_busy_timeout=5000&_cache_size=-16384"
 	}
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {

@@ -264,3 +264,28 @@ func TestMemoryOnly(t *testing.T) {
 		t.Fatalf("memory cache holds %d", len(got))
 	}
 }
+
+// A cache file deleted while the store is open is not created again by a
+// connection the pool opens afterwards (ReleaseMemory takes both): it
+// would come back 0644, and the app could no longer tell the user the
+// file was deleted.
+func TestDeletedFileIsNotCreatedAgain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	st, _ := open(t, dir, make([]byte, 32), nil)
+	defer st.Close()
+	if _, err := st.State(context.Background()); err != nil { // one connection open
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "p1.db*"))
+	for _, f := range files {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.ReleaseMemory(context.Background()); err == nil {
+		t.Log("ReleaseMemory found both connections open")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "p1.db")); err == nil {
+		t.Fatalf("the deleted cache file is back, mode %v, %d bytes", fi.Mode().Perm(), fi.Size())
+	}
+}
