@@ -175,7 +175,7 @@ func eachRow[T any](ctx context.Context, s *Store, rk rowKind[T], take func([]T)
 	opened := make(chan openedRows[T], workers)
 	read := make(chan error, 1)
 	go func() { read <- batchRows(rows, work, spent) }()
-	openBatches(s, rk, work, spent, free, opened)
+	openBatches(s, rk, workers, work, spent, free, opened)
 
 	// Batches are opened out of order; take has them in order.
 	var firstErr error
@@ -211,13 +211,13 @@ type openedRows[T any] struct {
 	err  error
 }
 
-// openBatches opens the batches sent to work on every CPU, into row slices
-// from free when it has one, and sends them to opened, which it closes
-// once work is closed and every batch is through.
-func openBatches[T any](s *Store, rk rowKind[T], work <-chan *openBatch, spent chan<- *openBatch, free chan []T, opened chan<- openedRows[T]) {
+// openBatches opens the batches sent to work on workers goroutines, into
+// row slices from free when it has one, and sends them to opened, which it
+// closes once work is closed and every batch is through.
+func openBatches[T any](s *Store, rk rowKind[T], workers int, work <-chan *openBatch, spent chan<- *openBatch, free chan []T, opened chan<- openedRows[T]) {
 	var wg sync.WaitGroup
 	in := domain.NewInterner()
-	for range runtime.NumCPU() {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -88,6 +88,12 @@ function probe() {
   for (const type of ['keydown', 'mousedown']) {
     document.addEventListener(type, () => (window.__input = performance.now()), true);
   }
+  // ms from the last key or click to the painted answer for search s,
+  // undefined until there is one: what both settle and measure on.
+  window.__answered = (s) => {
+    const a = window.__answers.find((x) => x.at > window.__input && x.search === s);
+    return a && a.at - window.__input;
+  };
 }
 
 // Search words typed one key at a time: user000000, user007919, … from
@@ -134,15 +140,11 @@ try {
   await installProbe();
   const settle = (search) =>
     page.waitForFunction(
-      (s) => window.__answers.some((a) => a.at > window.__input && a.search === s),
+      (s) => window.__answered(s) !== undefined,
       search,
       { timeout: 30_000, polling: 'raf' },
     );
-  const elapsed = (search) =>
-    page.evaluate((s) => {
-      const a = window.__answers.find((x) => x.at > window.__input && x.search === s);
-      return a.at - window.__input;
-    }, search);
+  const elapsed = (search) => page.evaluate((s) => window.__answered(s), search);
 
   // Data ready → painted, twice over: switching back to the Sessions tab
   // (the rows are in the app; the table mounts and asks for its window), and
@@ -284,16 +286,16 @@ async function typeInAppWindow(pid, debugAddr, targets, keys) {
   for (const target of targets) {
     if (await inWindow(`return (${box}).value !== ''`)) {
       xdotool('key', 'ctrl+a', 'BackSpace');
-      await until(`return window.__answers.some((a) => a.at > window.__input && a.search === '')`, 'the cleared search');
+      await until(`return window.__answered('') !== undefined`, 'the cleared search');
     }
     let typed = '';
     for (const ch of target) {
       typed += ch;
       xdotool('key', ch);
       await new Promise((r) => setTimeout(r, 150));
-      const done = `window.__answers.find((a) => a.at > window.__input && a.search === ${JSON.stringify(typed)})`;
-      await until(`return !!${done}`, `the answer to "${typed}"`);
-      keystrokeMs.push(await inWindow(`return ${done}.at - window.__input`));
+      const answered = `window.__answered(${JSON.stringify(typed)})`;
+      await until(`return ${answered} !== undefined`, `the answer to "${typed}"`);
+      keystrokeMs.push(await inWindow(`return ${answered}`));
       if (keystrokeMs.length === keys) return { keystrokeMs, listCallMs: await inWindow('return window.__calls') };
     }
   }
