@@ -87,17 +87,3 @@ func run() error {
 		Linux: &linux.Options{ProgramName: "sessiondesk", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 	})
 }
-
-// webViewDefaults sets, unless the user has, how the web view's processes
-// run (they inherit the environment): JavaScriptCore without its
-// optimizing DFG tier (and so without FTL above it). The page does little
-// JavaScript per keystroke, the Go side searching and sorting; the tier's
-// compiler and what it compiles cost the web process ~6 MiB. At 100,000
-// sessions the web view measured 248-249 MiB without it and 254-255 MiB
-// with it, and a keystroke typed into the app's own window painted its
-// result in the same time (p50 41-43 ms, against 41-42; docs/bench.md).
-func webViewDefaults() {
-	if _, set := os.LookupEnv("JSC_useDFGJIT"); !set {
-		os.Setenv("JSC_useDFGJIT", "false")
-	}
-}

@@ -177,18 +177,3 @@ func TestQuittingASharedWorkstationForgetsTheCopy(t *testing.T) {
 		}
 	}
 }
-
-// The web view runs without JavaScriptCore's DFG tier unless the user
-// chose otherwise.
-func TestWebViewDefaultsKeepTheUsersChoice(t *testing.T) {
-	t.Setenv("JSC_useDFGJIT", "true")
-	webViewDefaults()
-	if got := os.Getenv("JSC_useDFGJIT"); got != "true" {
-		t.Fatalf("the user's JSC_useDFGJIT=true became %q", got)
-	}
-	os.Unsetenv("JSC_useDFGJIT")
-	webViewDefaults()
-	if got := os.Getenv("JSC_useDFGJIT"); got != "false" {
-		t.Fatalf("JSC_useDFGJIT unset: %q after webViewDefaults, want false", got)
-	}
-}

@@ -1,8 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { startApp } from './harness.mjs';
 
 let app;
+// The app's process id, as its About dialog shows it (found by the test of the bindings).
+let appPid = 0;
 before(async () => {
   app = await startApp();
 });
@@ -47,9 +50,37 @@ test('a value only the Go side knows reaches the page through the bindings', asy
   const pid = Number(await about.getByTestId('about-pid').textContent());
   assert.ok(pid > 1, `no pid in the About dialog`);
   // And it is the pid of a live sessiondesk-dev process.
-  const { readFileSync } = await import('node:fs');
-  const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  assert.match(cmdline, /sessiondesk-dev/);
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /sessiondesk-dev/);
+  appPid = pid;
   await about.getByRole('button', { name: 'Close' }).click();
   await about.waitFor({ state: 'detached' });
+});
+
+test('the app process loads no OpenGL driver: its window draws without one (webview.go)', async () => {
+  assert.ok(appPid > 1, 'the About test did not find the app process');
+  // WebKit looks for a GPU to name to a web process as it starts one: the
+  // last of the three places that loaded Mesa. Wait for the window's.
+  const webProcess = () =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .some((d) => {
+        try {
+          const stat = readFileSync(`/proc/${d}/stat`, 'utf8'); // pid (comm) state ppid …
+          const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return comm.startsWith('WebKitWebProces') && ppid === appPid;
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+  const end = Date.now() + 30_000;
+  while (!webProcess()) {
+    assert.ok(Date.now() < end, 'the app started no web process');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const loaded = readFileSync(`/proc/${appPid}/maps`, 'utf8')
+    .split('\n')
+    .map((l) => l.split(/\s+/)[5])
+    .filter((f) => f && /libLLVM|\/dri\/|libEGL_mesa|libGLX_mesa/.test(f));
+  assert.deepEqual([...new Set(loaded)], []);
 });
