@@ -83,10 +83,11 @@ func gtkOnX11() bool {
 
 // renderNode names the GPU that WebKit would otherwise have asked EGL
 // for: the first DRM render node. A machine without one gets the name the
-// first node would have. The web process opens that device only to hand
-// frames over in GPU buffers, which the DMA-BUF setting above turns off.
-// The bench's machine has no /dev/dri at all, and its window painted as
-// before.
+// first node would have. The web process would open the device to render
+// on the GPU, which the window does not do (WebviewGpuPolicyNever), or to
+// hand frames over in GPU buffers, which the DMA-BUF setting above turns
+// off. The bench's machine has no /dev/dri at all, and its window painted
+// as before.
 func renderNode() string {
 	nodes, _ := filepath.Glob("/dev/dri/renderD*")
 	if len(nodes) > 0 {
