@@ -68,3 +68,29 @@ func TestSortRowsAgreesWithOneSort(t *testing.T) {
 		}
 	}
 }
+
+// A sort order built tells OnScratchFreed, once, how much scratch it left:
+// the table's rows times sortScratch, and nothing for an order already
+// built.
+func TestBuildingAnOrderTellsItsScratch(t *testing.T) {
+	tb := New(Spec[sortRow]{
+		ID:    func(x *sortRow) string { return x.id },
+		Text:  func(x *sortRow) string { return x.str },
+		Sorts: map[string]func(*sortRow) Key{"k": func(x *sortRow) Key { return Key{Num: x.num} }},
+	})
+	var told []int
+	tb.OnScratchFreed(func(bytes int) { told = append(told, bytes) })
+	rows := make([]sortRow, 3000)
+	for i := range rows {
+		rows[i] = sortRow{id: fmt.Sprint(i), num: int64(i % 7)}
+	}
+	tb.Replace(rows)
+	tb.Warm("k")
+	tb.Warm("k")
+	if want := []int{3000 * sortScratch}; !slices.Equal(told, want) {
+		t.Fatalf("told %v, want %v", told, want)
+	}
+	if sortScratch != 48 {
+		t.Fatalf("sortScratch = %d bytes a row, want 48 (key 24, id header 16, prefix 8) on this platform", sortScratch)
+	}
+}

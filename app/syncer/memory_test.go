@@ -147,3 +147,38 @@ func TestHoldNearLiveFollowsTheLiveHeap(t *testing.T) {
 		t.Fatalf("limit %d after LiftMemoryLimit", limit())
 	}
 }
+
+// Garbage a transient left (a sort's scratch) is collected in the
+// background while the limit holds memory near live, and the limit comes
+// back down to what is live, instead of waiting for the runtime's next
+// collection.
+func TestCollectScratchBringsTheLimitBackToLive(t *testing.T) {
+	t.Cleanup(syncer.LiftMemoryLimit)
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+	runtime.GC()
+	syncer.HoldNearLive()
+	before := limit()
+	scratch := make([][]byte, 128) // 128 MiB live at the collections below
+	for i := range scratch {
+		scratch[i] = make([]byte, 1<<20)
+		scratch[i][0] = 1
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for limit() < before+128<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit %d MiB after 128 MiB more live, was %d MiB", limit()>>20, before>>20)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	runtime.KeepAlive(scratch)
+	scratch = nil // garbage now, but nothing collects it: the app is idle
+	syncer.CollectScratch(128 << 20)
+	deadline = time.Now().Add(10 * time.Second)
+	for limit() > before+64<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit still %d MiB 10 s after 128 MiB of scratch was freed (%d MiB before it)", limit()>>20, before>>20)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
