@@ -112,30 +112,11 @@ func TestReleasedAfterFullSyncAndLoadOnly(t *testing.T) {
 // HoldNearLive sets a limit above the live heap and moves it with what is
 // live after each collection; LiftMemoryLimit removes it.
 func TestHoldNearLiveFollowsTheLiveHeap(t *testing.T) {
-	t.Cleanup(syncer.LiftMemoryLimit)
-	limit := func() int64 { return debug.SetMemoryLimit(-1) }
-	runtime.GC()
-	syncer.HoldNearLive()
-	before := limit()
-	if before == math.MaxInt64 {
-		t.Fatal("no limit set")
-	}
+	before := holding(t)
 	// 128 MiB more live: the limit must follow it up after a collection
 	// (the cleanup that moves it runs after one), not stay where it was
 	// and have the runtime collect continuously.
-	held := make([][]byte, 128)
-	for i := range held {
-		held[i] = make([]byte, 1<<20)
-		held[i][0] = 1
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for limit() < before+128<<20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("limit %d MiB after 128 MiB more live, was %d MiB", limit()>>20, before>>20)
-		}
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-	}
+	held := liveFollowedByLimit(t, before)
 	runtime.KeepAlive(held)
 	syncer.LiftMemoryLimit()
 	// Nor may the cleanup armed before set it again after a collection.
@@ -143,8 +124,8 @@ func TestHoldNearLiveFollowsTheLiveHeap(t *testing.T) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	if limit() != math.MaxInt64 {
-		t.Fatalf("limit %d after LiftMemoryLimit", limit())
+	if memoryLimit() != math.MaxInt64 {
+		t.Fatalf("limit %d after LiftMemoryLimit", memoryLimit())
 	}
 }
 
@@ -153,32 +134,53 @@ func TestHoldNearLiveFollowsTheLiveHeap(t *testing.T) {
 // back down to what is live, instead of waiting for the runtime's next
 // collection.
 func TestCollectScratchBringsTheLimitBackToLive(t *testing.T) {
-	t.Cleanup(syncer.LiftMemoryLimit)
-	limit := func() int64 { return debug.SetMemoryLimit(-1) }
-	runtime.GC()
-	syncer.HoldNearLive()
-	before := limit()
-	scratch := make([][]byte, 128) // 128 MiB live at the collections below
-	for i := range scratch {
-		scratch[i] = make([]byte, 1<<20)
-		scratch[i][0] = 1
+	before := holding(t)
+	scratch := liveFollowedByLimit(t, before) // live at the collections in there
+	runtime.KeepAlive(scratch)
+	scratch = nil // garbage now, but nothing collects it: the app is idle
+	syncer.CollectScratch(128 << 20)
+	deadline := time.Now().Add(10 * time.Second)
+	for memoryLimit() > before+64<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit still %d MiB 10 s after 128 MiB of scratch was freed (%d MiB before it)", memoryLimit()>>20, before>>20)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// memoryLimit reads the soft memory limit without changing it.
+func memoryLimit() int64 { return debug.SetMemoryLimit(-1) }
+
+// liveFollowedByLimit allocates 128 MiB and returns it once the limit,
+// which was before, has followed it up (after collections, run here).
+func liveFollowedByLimit(t *testing.T, before int64) [][]byte {
+	t.Helper()
+	held := make([][]byte, 128)
+	for i := range held {
+		held[i] = make([]byte, 1<<20)
+		held[i][0] = 1
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for limit() < before+128<<20 {
+	for memoryLimit() < before+128<<20 {
 		if time.Now().After(deadline) {
-			t.Fatalf("limit %d MiB after 128 MiB more live, was %d MiB", limit()>>20, before>>20)
+			t.Fatalf("limit %d MiB after 128 MiB more live, was %d MiB", memoryLimit()>>20, before>>20)
 		}
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	runtime.KeepAlive(scratch)
-	scratch = nil // garbage now, but nothing collects it: the app is idle
-	syncer.CollectScratch(128 << 20)
-	deadline = time.Now().Add(10 * time.Second)
-	for limit() > before+64<<20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("limit still %d MiB 10 s after 128 MiB of scratch was freed (%d MiB before it)", limit()>>20, before>>20)
-		}
-		time.Sleep(10 * time.Millisecond)
+	return held
+}
+
+// holding starts HoldNearLive after a collection and returns the limit it
+// set; the limit is lifted when the test ends.
+func holding(t *testing.T) int64 {
+	t.Helper()
+	t.Cleanup(syncer.LiftMemoryLimit)
+	runtime.GC()
+	syncer.HoldNearLive()
+	before := memoryLimit()
+	if before == math.MaxInt64 {
+		t.Fatal("no limit set")
 	}
+	return before
 }
