@@ -21,8 +21,8 @@
 // bound List method is wrapped to timestamp its answers; nothing else of
 // the page is touched, and the keys and clicks are real input events.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { freePort, startApp, signInThroughUI } from '../e2e/harness.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { descendants, freePort, startApp, signInThroughUI } from '../e2e/harness.mjs';
 
 const url = process.env.PLATFORM_URL;
 const org = process.env.ORG ?? 'bigcorp';
@@ -37,31 +37,6 @@ function rssOf(pid) {
   } catch {
     return 0;
   }
-}
-
-// Every process below root (the app forks the WebKit web and network processes).
-function descendants(root) {
-  const parent = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(name), ppid);
-    } catch {
-      /* gone */
-    }
-  }
-  const out = [];
-  for (const pid of parent.keys()) {
-    for (let p = parent.get(pid); p; p = parent.get(p)) {
-      if (p === root) {
-        out.push(pid);
-        break;
-      }
-    }
-  }
-  return out;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -283,7 +258,7 @@ async function typeInAppWindow(pid, debugAddr, targets, keys) {
   xdotool('windowfocus', '--sync', win);
   await inWindow(`(${box}).focus(); return true;`);
   const keystrokeMs = [];
-  for (const target of targets) {
+  typing: for (const target of targets) {
     if (await inWindow(`return (${box}).value !== ''`)) {
       xdotool('key', 'ctrl+a', 'BackSpace');
       await until(`return window.__answered('') !== undefined`, 'the cleared search');
@@ -296,7 +271,7 @@ async function typeInAppWindow(pid, debugAddr, targets, keys) {
       const answered = `window.__answered(${JSON.stringify(typed)})`;
       await until(`return ${answered} !== undefined`, `the answer to "${typed}"`);
       keystrokeMs.push(await inWindow(`return ${answered}`));
-      if (keystrokeMs.length === keys) return { keystrokeMs, listCallMs: await inWindow('return window.__calls') };
+      if (keystrokeMs.length === keys) break typing;
     }
   }
   return { keystrokeMs, listCallMs: await inWindow('return window.__calls') };

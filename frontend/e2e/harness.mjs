@@ -7,7 +7,7 @@
 // group on stop(), and on process exit, so a failing test leaves nothing
 // behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -66,6 +66,31 @@ async function waitForHTTP(url, child, logPath, timeoutMs) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`app did not serve ${url} within ${timeoutMs} ms; see ${logPath}`);
+}
+
+// Every process below root (the app forks the WebKit web and network processes).
+export function descendants(root) {
+  const parent = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [];
+  for (const pid of parent.keys()) {
+    for (let p = parent.get(pid); p; p = parent.get(p)) {
+      if (p === root) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /**

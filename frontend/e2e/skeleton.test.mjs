@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { startApp } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { descendants, startApp } from './harness.mjs';
 
 let app;
 // The app's process id, as its About dialog shows it (found by the test of the bindings).
@@ -61,18 +61,13 @@ test('the app process loads no OpenGL driver: its window draws without one (webv
   // WebKit looks for a GPU to name to a web process as it starts one: the
   // last of the three places that loaded Mesa. Wait for the window's.
   const webProcess = () =>
-    readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .some((d) => {
-        try {
-          const stat = readFileSync(`/proc/${d}/stat`, 'utf8'); // pid (comm) state ppid …
-          const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-          return comm.startsWith('WebKitWebProces') && ppid === appPid;
-        } catch {
-          return false; // gone meanwhile
-        }
-      });
+    descendants(appPid).some((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('WebKitWebProces');
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
   const end = Date.now() + 30_000;
   while (!webProcess()) {
     assert.ok(Date.now() < end, 'the app started no web process');
