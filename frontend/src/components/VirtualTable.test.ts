@@ -31,7 +31,7 @@ describe('VirtualTable', () => {
   it('starts a new search at the top without touching a scroller already there', async () => {
     // Writing scrollTop makes a browser lay the page out at once: done on
     // every keystroke, that was a second layout of the page each time.
-    const list = new WindowedList(fetcher('a'));
+    const list = new WindowedList<{ id: string }>(fetcher('a'));
     render(VirtualTableHarness, { list });
     await waitFor(() => expect(screen.getByText('a-0')).toBeInTheDocument());
     const { writes } = scroller();
@@ -43,7 +43,7 @@ describe('VirtualTable', () => {
   });
 
   it('scrolls a new search back to the top', async () => {
-    const list = new WindowedList(fetcher('a'));
+    const list = new WindowedList<{ id: string }>(fetcher('a'));
     render(VirtualTableHarness, { list });
     await waitFor(() => expect(screen.getByText('a-0')).toBeInTheDocument());
     const { el, writes } = scroller();
@@ -57,5 +57,39 @@ describe('VirtualTable', () => {
     expect(writes).toEqual([0]);
     await waitFor(() => expect(screen.getByText('b-0')).toBeInTheDocument());
     expect(screen.queryByText('a-500')).not.toBeInTheDocument();
+  });
+
+  it('shows a new search in the rows already there', async () => {
+    // Building the rows anew was most of a keystroke's work in the page.
+    const list = new WindowedList<{ id: string }>(fetcher('a'));
+    render(VirtualTableHarness, { list });
+    await waitFor(() => expect(screen.getByText('a-0')).toBeInTheDocument());
+    const before = screen.getAllByRole('row').slice(1);
+
+    list.reload(fetcher('b'));
+    await waitFor(() => expect(screen.getByText('b-0')).toBeInTheDocument());
+    const after = screen.getAllByRole('row').slice(1);
+    expect(after.length).toBe(before.length);
+    after.forEach((tr, k) => {
+      expect(tr).toBe(before[k]);
+      expect(tr).toHaveTextContent(`b-${k}`);
+    });
+  });
+
+  it('lets the row with the focus go rather than show another row in it', async () => {
+    const list = new WindowedList<{ id: string }>(fetcher('a'));
+    render(VirtualTableHarness, { list });
+    await waitFor(() => expect(screen.getByText('a-0')).toBeInTheDocument());
+    const focused = screen.getByRole('button', { name: 'a-2' });
+    focused.focus();
+
+    list.reload(fetcher('b'));
+    await waitFor(() => expect(screen.getByText('b-0')).toBeInTheDocument());
+    expect(focused.isConnected).toBe(false);
+    expect(focused).toHaveTextContent('a-2');
+    // The rest were reused.
+    expect(screen.getAllByRole('row').slice(1).map((tr) => tr.textContent)).toEqual(
+      Array.from({ length: screen.getAllByRole('row').length - 1 }, (_, k) => `b-${k}`),
+    );
   });
 });
