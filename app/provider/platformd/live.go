@@ -222,6 +222,13 @@ func (s *Stream) once(ctx context.Context) (held bool, err error) {
 				return held, err
 			}
 			first = false
+			// The watchdog times the platform's silence, not the app's own
+			// work: applying waits for the sync lock, and the first block
+			// of a connection catches up with a sync, which at a million
+			// sessions held it for most of a minute while the reader kept
+			// taking the platform's pings. The stream was then declared
+			// silent and the app fell back to polling.
+			silence.Reset(s.cfg.SilenceTimeout)
 		}
 	}
 }

@@ -314,3 +314,61 @@ func TestResetRunsAFullSync(t *testing.T) {
 	testutil.WaitFor(t, 3*time.Second, "full sync after reset", func() bool { return target.count() == 1 })
 	testutil.WaitFor(t, 3*time.Second, "a new event id", func() bool { id, _ := r.sync.ResumeToken(context.Background()); return id != "" && id != old })
 }
+
+// slowApply is the syncer with every apply of changes held back first: a
+// first full sync at a million sessions holds the sync lock for most of a
+// minute, and the stream's next event waits for it.
+type slowApply struct {
+	*syncer.Syncer
+	hold    time.Duration
+	mu      sync.Mutex
+	applied int
+}
+
+func (s *slowApply) ApplyChanges(ctx context.Context, ch domain.Changes, id string) error {
+	time.Sleep(s.hold)
+	err := s.Syncer.ApplyChanges(ctx, ch, id)
+	s.mu.Lock()
+	s.applied++
+	s.mu.Unlock()
+	return err
+}
+
+func (s *slowApply) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applied
+}
+
+func TestApplyingSlowlyIsNotSilence(t *testing.T) {
+	p := platformtest.Start(t, platformtest.Options{Events: platformtest.EventsConfig{PingInterval: 20 * time.Millisecond}})
+	admin := p.Login(t, "acme", "admin@acme.test")
+	r := start(t, p.URL(), admin.Token, platformd.StreamConfig{})
+	testutil.WaitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	r.stop()
+
+	// Each apply takes over three times the silence timeout, while the
+	// platform pings every 20 ms. After an apply the watchdog's timer and
+	// the pings that came meanwhile are both ready, and the loop picks one
+	// at random: several rounds, so that a watchdog that counts the apply
+	// is caught nearly always.
+	target := &slowApply{Syncer: r.sync, hold: 500 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		platformd.NewStream(platformd.StreamConfig{Client: mustClient(t, p.URL(), admin.Token), Target: target,
+			SilenceTimeout: 150 * time.Millisecond, RetryFallback: time.Hour}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	testutil.WaitFor(t, 3*time.Second, "live", func() bool { return r.status.get().Live })
+	for round := range 8 {
+		applied := target.count()
+		p.Login(t, "acme", "member@acme.test") // an event: a new session
+		testutil.WaitFor(t, 5*time.Second, "the slow apply", func() bool { return target.count() > applied })
+		time.Sleep(50 * time.Millisecond)
+		if st := r.status.get(); !st.Live || st.LiveNote != "" {
+			t.Fatalf("round %d: after an apply of %v the stream is not live: %+v", round, target.hold, st)
+		}
+	}
+}
