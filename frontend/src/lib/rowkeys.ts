@@ -4,8 +4,9 @@
 // must not hand that button to the next session. A row that comes into
 // view takes the key of one that left it, so the table updates that row's
 // cells instead of building a new row: a new search replaces every row in
-// view, and building ~20 rows of the sessions table was most of what the
-// page did for a keystroke (docs/bench.md, "Rows reused across a search").
+// view, and building ~20 rows of the sessions table was the largest part
+// of the page's script for such a keystroke (docs/bench.md, "Rows reused
+// across a search").
 // The row holding the focus is never handed to another: it is left to go.
 
 export interface KeyedRow {
@@ -46,8 +47,9 @@ export class RowKeys {
     });
     const pinned = this.#at.get(focused);
     const free = [...this.#byId.values()].filter((key) => !taken.has(key) && key !== pinned);
+    let next = 0;
     for (const k of pending) {
-      const key = free.shift() ?? 'r' + this.#fresh++;
+      const key = free[next++] ?? 'r' + this.#fresh++;
       out[k].key = key;
       byId.set(ids[k], key);
     }
