@@ -234,8 +234,13 @@ func (s *Store) check(ctx context.Context) error {
 // which IsDamaged is true means the file should be rebuilt (Rebuild).
 func (s *Store) Verify(ctx context.Context) error {
 	var res string
-	if err := s.conn().QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
-		return fmt.Errorf("cache: quick check: %w", err)
+	if err := s.scanMapped(ctx, func(c *sql.Conn) error {
+		if err := c.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+			return fmt.Errorf("cache: quick check: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	if res != "ok" {
 		return &damagedError{fmt.Errorf("cache: quick check: %s", res)}

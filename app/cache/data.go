@@ -375,8 +375,8 @@ func (s *Store) Audit(ctx context.Context) ([]domain.AuditEvent, error) {
 // count is how many rows table holds (a hint: a write may come between it
 // and the read).
 func (s *Store) count(ctx context.Context, table string) (int, error) {
-	var n int
-	if err := s.conn().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+	n, err := s.countRows(ctx, "SELECT COUNT(*) FROM "+table)
+	if err != nil {
 		return 0, fmt.Errorf("cache: count %s: %w", table, err)
 	}
 	return n, nil

@@ -4,11 +4,14 @@ package cache_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"sessiondesk/app/cache"
+	"sessiondesk/app/domain"
 	"sessiondesk/app/internal/cmem"
 )
 
@@ -42,5 +45,66 @@ func TestReleaseMemoryEmptiesThePageCaches(t *testing.T) {
 	st.Close()
 	if err := st.ReleaseMemory(ctx); err == nil {
 		t.Error("ReleaseMemory on a closed store: no error")
+	}
+}
+
+// A load reads the file mapped into memory, and the mapping ends with the
+// scan: left mapped, the file's pages would count in the app's resident
+// memory (650 MB at a million sessions). The same for the structural
+// check. Other reads go through the page cache as before.
+func TestScansMapTheFileOnlyWhileTheyRun(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	dir := filepath.Join(t.TempDir(), "cache")
+	st, _ := open(t, dir, key(t), nil)
+	defer st.Close()
+	if _, err := st.Apply(ctx, cache.Snapshot{Full: true, Complete: true, Sessions: sampleSessions(5_000, now), SessionsMark: now}); err != nil {
+		t.Fatal(err)
+	}
+	path := cache.FilePath(dir, "p1")
+	mapped := func() bool {
+		maps, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The WAL's index, path-shm, is always mapped: only path itself
+		// ends a line.
+		for _, line := range strings.Split(string(maps), "\n") {
+			if strings.HasSuffix(line, " "+path) {
+				return true
+			}
+		}
+		return false
+	}
+	var during, batches int
+	err := st.EachSession(ctx, func(rows []domain.Session) {
+		batches++
+		if mapped() {
+			during++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batches == 0 || during != batches {
+		t.Errorf("the file was mapped during %d of %d batches of a load, want all", during, batches)
+	}
+	if mapped() {
+		t.Error("the file is still mapped after the load")
+	}
+	if err := st.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if mapped() {
+		t.Error("the file is still mapped after the structural check")
+	}
+	if _, _, err := st.SessionWindow(ctx, cache.SessionFilter{}, "last_active_at", true, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Sessions(ctx); err != nil || len(got) != 5_000 {
+		t.Fatalf("Sessions after the scans: %d, %v", len(got), err)
+	}
+	if mapped() {
+		t.Error("the file is mapped after a window and a second load")
 	}
 }

@@ -153,17 +153,25 @@ func loadRows[T any](ctx context.Context, s *Store, rk rowKind[T], expect int, q
 	return all[:len(all):len(all)], nil
 }
 
-// eachRow runs query (selecting id, sealed), opens its rows of rk on every
-// CPU while SQLite reads on another goroutine, and gives them to take in
+// eachRow runs query (selecting id, sealed) with the file mapped
+// (scanMapped), opens its rows of rk on every CPU while SQLite reads on
+// another goroutine, and gives them to take in
 // the query's order, a batch at a time, on the calling goroutine. take may
 // keep the rows' strings (each batch's plaintext is its own) but not the
 // slice: it is filled again. After an error take is not called again.
 func eachRow[T any](ctx context.Context, s *Store, rk rowKind[T], take func([]T), query string, args ...any) error {
-	rows, err := s.conn().QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("cache: load %s: %w", rk.kind, err)
-	}
-	defer rows.Close()
+	return s.scanMapped(ctx, func(c *sql.Conn) error {
+		rows, err := c.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("cache: load %s: %w", rk.kind, err)
+		}
+		defer rows.Close()
+		return eachOpened(s, rk, rows, take)
+	})
+}
+
+// eachOpened is eachRow over rows.
+func eachOpened[T any](s *Store, rk rowKind[T], rows *sql.Rows, take func([]T)) error {
 
 	workers := runtime.NumCPU()
 	work := make(chan *openBatch, 4)

@@ -55,8 +55,8 @@ func (s *Store) SessionWindow(ctx context.Context, f SessionFilter, sort string,
 // CountSessions counts the sessions matching f.
 func (s *Store) CountSessions(ctx context.Context, f SessionFilter) (int, error) {
 	where, args := f.where()
-	var n int
-	if err := s.conn().QueryRowContext(ctx, "SELECT COUNT(*) FROM sessions"+where, args...).Scan(&n); err != nil {
+	n, err := s.countRows(ctx, "SELECT COUNT(*) FROM sessions"+where, args...)
+	if err != nil {
 		return 0, fmt.Errorf("cache: count sessions: %w", err)
 	}
 	return n, nil
