@@ -215,6 +215,11 @@ try {
   };
   process.stdout.write(JSON.stringify(result) + '\n');
   process.stderr.write(`ui bench: paint p50 ${median(paintMs).toFixed(1)} ms, keystroke p50 ${median(keystrokeMs).toFixed(1)} ms\n`);
+  // Each keystroke in the order typed: the p99 of a few dozen is their
+  // slowest or next to it, and which key it was says why.
+  const each = (ms) => ms.map((v) => v.toFixed(0)).join(' ');
+  process.stderr.write(`ui bench: keystrokes in Chromium, ms: ${each(keystrokeMs)}\n`);
+  process.stderr.write(`ui bench: keystrokes in the window, ms: ${each(appWindow.keystrokeMs)}\n`);
 } finally {
   await app.stop();
 }
