@@ -13,7 +13,8 @@ import (
 // for 100,000 sessions), a third of a load's reader and most of a count;
 // mapped into memory, SQLite reads the pages where the kernel keeps them.
 // The load of 100,000 sessions into the index (BenchmarkLoad100k,
-// app/syncer) went from ~234 to ~159 ms; counts, see countRows.
+// app/syncer) went from 239 to 189 ms (medians of five runs each,
+// alternating); counts, see countRows.
 //
 // The mapping lasts only as long as the read: the pages of a mapped file
 // count in the app's resident memory while mapped (540-650 MB at a million

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sessiondesk/app/index"
+	"sessiondesk/app/internal/scaledata"
 )
 
 // BenchmarkScaleAdopt is the index's part of an offline start: the cache's
@@ -15,7 +16,7 @@ import (
 func BenchmarkScaleAdopt(b *testing.B) {
 	for _, sz := range scaleSizes {
 		b.Run(sz.name, func(b *testing.B) {
-			rows := scaleSessions(sz.sessions, scalePeople(sz.people), true, time.Now())
+			rows := scaledata.Sessions(sz.sessions, scaledata.People(sz.people), true, time.Now())
 			for b.Loop() {
 				b.StopTimer()
 				mine := slices.Clone(rows)

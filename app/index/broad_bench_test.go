@@ -9,6 +9,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/app/internal/scaledata"
 	"sessiondesk/backend/store"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkBroadFind(b *testing.B) {
 		setup := func() {
 			if st == nil {
 				st = index.NewSessions()
-				st.Adopt(scaleSessions(sz.sessions, scalePeople(sz.people), true, now))
+				st.Adopt(scaledata.Sessions(sz.sessions, scaledata.People(sz.people), true, now))
 				st.Warm(index.DefaultSessionSort)
 				st.Warm("user")
 			}
@@ -71,7 +72,7 @@ func BenchmarkNarrowingKeystrokes(b *testing.B) {
 			b.Run(sz.name+"/"+mode, func(b *testing.B) {
 				if st == nil {
 					st = index.NewSessions()
-					st.Adopt(scaleSessions(sz.sessions, scalePeople(sz.people), true, now))
+					st.Adopt(scaledata.Sessions(sz.sessions, scaledata.People(sz.people), true, now))
 					st.Warm(index.DefaultSessionSort)
 				}
 				for b.Loop() {
@@ -109,7 +110,7 @@ func BenchmarkFirstSort(b *testing.B) {
 		for _, key := range []string{"user", "client"} {
 			b.Run(sz.name+"/"+key, func(b *testing.B) {
 				if rows == nil {
-					rows = scaleSessions(sz.sessions, scalePeople(sz.people), true, time.Now())
+					rows = scaledata.Sessions(sz.sessions, scaledata.People(sz.people), true, time.Now())
 				}
 				st := index.NewSessions()
 				for b.Loop() {
@@ -133,7 +134,7 @@ func BenchmarkFirstSort(b *testing.B) {
 // (store.NewSessionID: a week's share their first bytes). Columns of few
 // values (client, place, status) are nearly all ties, broken by id. ~2 GB.
 func BenchmarkFirstSortRandomIDs(b *testing.B) {
-	rows := scaleSessions(1_000_000, scalePeople(50_000), true, time.Now())
+	rows := scaledata.Sessions(1_000_000, scaledata.People(50_000), true, time.Now())
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, ids := range []string{"random", "platformd"} {
 		for i := range rows {

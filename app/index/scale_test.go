@@ -6,14 +6,12 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
-	"sessiondesk/backend/seed"
-	"sessiondesk/backend/useragent"
+	"sessiondesk/app/internal/scaledata"
 )
 
 // The scale benchmarks hold organizations shaped like backend/seed's large
@@ -21,94 +19,14 @@ import (
 // documentation-range IPs) at 100,000 and 1,000,000 sessions. Run them one
 // size at a time: -bench 'Scale.*/100k' needs ~1 GB, /1M ~3 GB.
 
-// The pools are backend/seed's, so that the rows look like the platform's.
 var (
-	scaleAgents = seed.UserAgents()
-	scalePlaces = seed.Locations()
-	scaleFirst  = seed.FirstNames()
-	scaleLast   = seed.LastNames()
-	scaleSizes  = []struct {
+	scaleSizes = []struct {
 		name                      string
 		sessions, devices, people int
 	}{{"100k", 100_000, 20_000, 5_000}, {"1M", 1_000_000, 200_000, 50_000}}
 	scaleSink      any // keeps a benchmark's tables live for -memprofile
 	sharedOrUnique = []bool{true, false}
 )
-
-// scaleClients are the platform's labels of the agents ("Firefox 133 on
-// Windows").
-func scaleClients() []string {
-	out := make([]string, len(scaleAgents))
-	for i, a := range scaleAgents {
-		out[i] = useragent.Parse(a).Label()
-	}
-	return out
-}
-
-// own returns s as the decoder without interning gives it: its own copy.
-func own(s string, shared bool) string {
-	if shared {
-		return s
-	}
-	return strings.Clone(s)
-}
-
-func scalePeople(n int) []domain.Person {
-	out := make([]domain.Person, n)
-	for i := range out {
-		out[i] = domain.Person{ID: fmt.Sprintf("usr_%022d", i), Email: fmt.Sprintf("user%06d@bigcorp.test", i),
-			Name: scaleFirst[i%len(scaleFirst)] + " " + scaleLast[i/len(scaleFirst)%len(scaleLast)]}
-	}
-	return out
-}
-
-// person is people's i-th row's person: shared, or its own copy.
-func person(people []domain.Person, i int, shared bool) domain.Person {
-	p := people[i%len(people)]
-	if !shared {
-		p = domain.Person{ID: own(p.ID, false), Email: own(p.Email, false), Name: own(p.Name, false)}
-	}
-	return p
-}
-
-// scaleSessions is n sessions of people (each ~n/len(people)). shared:
-// people's, browsers' and places' strings are shared between rows, as an
-// interning decoder leaves them; otherwise every row holds its own copies.
-func scaleSessions(n int, people []domain.Person, shared bool, now time.Time) []domain.Session {
-	r := rand.New(rand.NewPCG(3, 4))
-	clients := scaleClients()
-	out := make([]domain.Session, n)
-	for i := range out {
-		p := person(people, i, shared)
-		dev := fmt.Sprintf("dev_%022d", (i%len(people))*4+r.IntN(4))
-		ua := r.IntN(len(scaleAgents))
-		created := now.Add(-time.Duration(r.IntN(6*24*3600)) * time.Second)
-		st := domain.StatusActive
-		if r.IntN(10) == 0 {
-			st = domain.StatusTerminated
-		}
-		out[i] = domain.Session{ID: fmt.Sprintf("ses_%022d", i), User: p, DeviceID: &dev, IP: seed.IP(r),
-			UserAgent: own(scaleAgents[ua], shared), Client: own(clients[ua], shared), Location: own(scalePlaces[r.IntN(len(scalePlaces))], shared),
-			CreatedAt: created, LastActiveAt: created.Add(time.Duration(r.IntN(3600)) * time.Second),
-			ExpiresAt: now.Add(time.Duration(r.IntN(48)-4) * time.Hour), UpdatedAt: created, Status: own(st, shared), MFA: r.IntN(3) != 0}
-	}
-	return out
-}
-
-func scaleDevices(m int, people []domain.Person, shared bool, now time.Time) []domain.Device {
-	r := rand.New(rand.NewPCG(5, 6))
-	clients := scaleClients()
-	out := make([]domain.Device, m)
-	for i := range out {
-		p := person(people, i, shared)
-		ua := r.IntN(len(scaleAgents))
-		first := now.Add(-time.Duration(r.IntN(30*24*3600)) * time.Second)
-		out[i] = domain.Device{ID: fmt.Sprintf("dev_%022d", i), User: p, Name: own(clients[ua], shared),
-			Platform: own(index.ClientPlatform(clients[ua]), shared), Trusted: r.IntN(4) == 0,
-			FirstSeenAt: first, LastSeenAt: first.Add(time.Hour), LastIP: seed.IP(r), UpdatedAt: first}
-	}
-	return out
-}
 
 func liveHeap() uint64 {
 	runtime.GC()
@@ -130,9 +48,9 @@ func BenchmarkScaleMemory(b *testing.B) {
 				now := time.Now()
 				for b.Loop() {
 					base := liveHeap()
-					people := scalePeople(sz.people)
-					ses := scaleSessions(sz.sessions, people, shared, now)
-					dev := scaleDevices(sz.devices, people, shared, now)
+					people := scaledata.People(sz.people)
+					ses := scaledata.Sessions(sz.sessions, people, shared, now)
+					dev := scaledata.Devices(sz.devices, people, shared, now)
 					rows := liveHeap()
 					st, dt := index.NewSessions(), index.NewDevices()
 					st.Adopt(ses)
@@ -160,9 +78,9 @@ func BenchmarkScaleFind(b *testing.B) {
 	for _, sz := range scaleSizes {
 		b.Run(sz.name, func(b *testing.B) {
 			now := time.Now()
-			people := scalePeople(sz.people)
+			people := scaledata.People(sz.people)
 			st := index.NewSessions()
-			st.Adopt(scaleSessions(sz.sessions, people, true, now))
+			st.Adopt(scaledata.Sessions(sz.sessions, people, true, now))
 			st.Warm(index.DefaultSessionSort)
 			st.Warm("user")
 			nowN := now.UnixNano()
@@ -201,8 +119,8 @@ func BenchmarkScaleUpsert(b *testing.B) {
 	for _, sz := range scaleSizes {
 		b.Run(sz.name, func(b *testing.B) {
 			now := time.Now()
-			people := scalePeople(sz.people)
-			rows := scaleSessions(sz.sessions, people, true, now)
+			people := scaledata.People(sz.people)
+			rows := scaledata.Sessions(sz.sessions, people, true, now)
 			st := index.NewSessions()
 			st.Replace(rows)
 			st.Warm(index.DefaultSessionSort)

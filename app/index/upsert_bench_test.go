@@ -6,6 +6,7 @@ import (
 
 	"sessiondesk/app/domain"
 	"sessiondesk/app/index"
+	"sessiondesk/app/internal/scaledata"
 )
 
 // BenchmarkUpsertOneRow is the live delta: one known session seen active
@@ -23,7 +24,7 @@ func BenchmarkUpsertOneRow(b *testing.B) {
 		}{{"rows", nil}, {"ordered", []string{index.DefaultSessionSort}}, {"ordered+user", []string{index.DefaultSessionSort, "user"}}} {
 			b.Run(sz.name+"/"+c.name, func(b *testing.B) {
 				now := time.Now()
-				rows := scaleSessions(sz.sessions, scalePeople(sz.people), true, now)
+				rows := scaledata.Sessions(sz.sessions, scaledata.People(sz.people), true, now)
 				st := index.NewSessions()
 				st.Adopt(rows)
 				for _, sort := range c.sorts {
