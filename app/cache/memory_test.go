@@ -51,7 +51,7 @@ func TestReleaseMemoryEmptiesThePageCaches(t *testing.T) {
 // A load reads the file mapped into memory, and the mapping ends with the
 // scan: left mapped, the file's pages would count in the app's resident
 // memory (650 MB at a million sessions). The same for the structural
-// check. Other reads go through the page cache as before.
+// check, the counts and a window's rows: each maps the file and unmaps it.
 func TestScansMapTheFileOnlyWhileTheyRun(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()

@@ -155,10 +155,10 @@ func loadRows[T any](ctx context.Context, s *Store, rk rowKind[T], expect int, q
 
 // eachRow runs query (selecting id, sealed) with the file mapped
 // (scanMapped), opens its rows of rk on every CPU while SQLite reads on
-// another goroutine, and gives them to take in
-// the query's order, a batch at a time, on the calling goroutine. take may
-// keep the rows' strings (each batch's plaintext is its own) but not the
-// slice: it is filled again. After an error take is not called again.
+// another goroutine, and gives them to take in the query's order, a batch
+// at a time, on the calling goroutine. take may keep the rows' strings
+// (each batch's plaintext is its own) but not the slice: it is filled
+// again. After an error take is not called again.
 func eachRow[T any](ctx context.Context, s *Store, rk rowKind[T], take func([]T), query string, args ...any) error {
 	return s.scanMapped(ctx, func(c *sql.Conn) error {
 		rows, err := c.QueryContext(ctx, query, args...)
@@ -172,7 +172,6 @@ func eachRow[T any](ctx context.Context, s *Store, rk rowKind[T], take func([]T)
 
 // eachOpened is eachRow over rows.
 func eachOpened[T any](s *Store, rk rowKind[T], rows *sql.Rows, take func([]T)) error {
-
 	workers := runtime.NumCPU()
 	work := make(chan *openBatch, 4)
 	// Opened batches come back to be filled again, and so do the rows
