@@ -18,15 +18,15 @@ import (
 )
 
 var (
-	agents = seed.UserAgents()
-	places = seed.Locations()
-	first  = seed.FirstNames()
-	last   = seed.LastNames()
+	agents     = seed.UserAgents()
+	places     = seed.Locations()
+	firstNames = seed.FirstNames()
+	lastNames  = seed.LastNames()
 )
 
-// Clients are the platform's labels of the seed's agents ("Firefox 133
+// clientLabels are the platform's labels of the seed's agents ("Firefox 133
 // on Windows").
-func Clients() []string {
+func clientLabels() []string {
 	out := make([]string, len(agents))
 	for i, a := range agents {
 		out[i] = useragent.Parse(a).Label()
@@ -34,9 +34,9 @@ func Clients() []string {
 	return out
 }
 
-// Own returns s as a decoder without interning gives it, its own copy,
+// own returns s as a decoder without interning gives it, its own copy,
 // unless shared.
-func Own(s string, shared bool) string {
+func own(s string, shared bool) string {
 	if shared {
 		return s
 	}
@@ -48,7 +48,7 @@ func People(n int) []domain.Person {
 	out := make([]domain.Person, n)
 	for i := range out {
 		out[i] = domain.Person{ID: fmt.Sprintf("usr_%022d", i), Email: fmt.Sprintf("user%06d@bigcorp.test", i),
-			Name: first[i%len(first)] + " " + last[i/len(first)%len(last)]}
+			Name: firstNames[i%len(firstNames)] + " " + lastNames[i/len(firstNames)%len(lastNames)]}
 	}
 	return out
 }
@@ -57,7 +57,7 @@ func People(n int) []domain.Person {
 func person(people []domain.Person, i int, shared bool) domain.Person {
 	p := people[i%len(people)]
 	if !shared {
-		p = domain.Person{ID: Own(p.ID, false), Email: Own(p.Email, false), Name: Own(p.Name, false)}
+		p = domain.Person{ID: own(p.ID, false), Email: own(p.Email, false), Name: own(p.Name, false)}
 	}
 	return p
 }
@@ -68,7 +68,7 @@ func person(people []domain.Person, i int, shared bool) domain.Person {
 // every row holds its own copies.
 func Sessions(n int, people []domain.Person, shared bool, now time.Time) []domain.Session {
 	r := rand.New(rand.NewPCG(3, 4))
-	clients := Clients()
+	clients := clientLabels()
 	out := make([]domain.Session, n)
 	for i := range out {
 		p := person(people, i, shared)
@@ -80,9 +80,9 @@ func Sessions(n int, people []domain.Person, shared bool, now time.Time) []domai
 			st = domain.StatusTerminated
 		}
 		out[i] = domain.Session{ID: fmt.Sprintf("ses_%022d", i), User: p, DeviceID: &dev, IP: seed.IP(r),
-			UserAgent: Own(agents[ua], shared), Client: Own(clients[ua], shared), Location: Own(places[r.IntN(len(places))], shared),
+			UserAgent: own(agents[ua], shared), Client: own(clients[ua], shared), Location: own(places[r.IntN(len(places))], shared),
 			CreatedAt: created, LastActiveAt: created.Add(time.Duration(r.IntN(3600)) * time.Second),
-			ExpiresAt: now.Add(time.Duration(r.IntN(48)-4) * time.Hour), UpdatedAt: created, Status: Own(st, shared), MFA: r.IntN(3) != 0}
+			ExpiresAt: now.Add(time.Duration(r.IntN(48)-4) * time.Hour), UpdatedAt: created, Status: own(st, shared), MFA: r.IntN(3) != 0}
 	}
 	return out
 }
@@ -90,14 +90,14 @@ func Sessions(n int, people []domain.Person, shared bool, now time.Time) []domai
 // Devices is m devices of people, as Sessions.
 func Devices(m int, people []domain.Person, shared bool, now time.Time) []domain.Device {
 	r := rand.New(rand.NewPCG(5, 6))
-	clients := Clients()
+	clients := clientLabels()
 	out := make([]domain.Device, m)
 	for i := range out {
 		p := person(people, i, shared)
 		ua := r.IntN(len(agents))
 		first := now.Add(-time.Duration(r.IntN(30*24*3600)) * time.Second)
-		out[i] = domain.Device{ID: fmt.Sprintf("dev_%022d", i), User: p, Name: Own(clients[ua], shared),
-			Platform: Own(index.ClientPlatform(clients[ua]), shared), Trusted: r.IntN(4) == 0,
+		out[i] = domain.Device{ID: fmt.Sprintf("dev_%022d", i), User: p, Name: own(clients[ua], shared),
+			Platform: own(index.ClientPlatform(clients[ua]), shared), Trusted: r.IntN(4) == 0,
 			FirstSeenAt: first, LastSeenAt: first.Add(time.Hour), LastIP: seed.IP(r), UpdatedAt: first}
 	}
 	return out
