@@ -70,6 +70,9 @@ describe('the desk', () => {
     await user.keyboard('/');
     const search = screen.getByRole('searchbox', { name: 'Search sessions' });
     expect(search).toHaveFocus();
+    // Names, addresses and IPs are not prose: no spelling marks, and no
+    // spell checker laying the page out between keystrokes.
+    expect(search).toHaveAttribute('spellcheck', 'false');
     await user.type(search, 'user3@');
     await waitFor(() => expect(within(table).queryByText('user1@acme.test')).not.toBeInTheDocument());
     expect(within(table).getByText('user3@acme.test')).toBeInTheDocument();

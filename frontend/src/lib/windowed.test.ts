@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK, WindowedList, type PageLike } from './windowed.svelte';
+import { BLOCK, WindowedList, sameJSON, type PageLike } from './windowed.svelte';
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -45,5 +45,41 @@ describe('WindowedList', () => {
     await new Promise((r) => setTimeout(r));
     expect(list.total).toBe(3);
     expect(list.row(0)).toBe('new0');
+  });
+
+  it('hands back the same object for a row that came back unchanged', async () => {
+    type Row = { id: string; user: { name: string }; tags: number[] };
+    let bobRenamed = false;
+    const list = new WindowedList<Row>(async () => ({
+      // Fresh objects on every answer, as the bindings' JSON gives.
+      items: [
+        { id: 'a', user: { name: 'Ann' }, tags: [1] },
+        { id: 'b', user: { name: bobRenamed ? 'Bob' : 'Bo' }, tags: [] },
+      ],
+      total: 2,
+      offline: false,
+    }));
+    list.setRange(0, 1);
+    await new Promise((r) => setTimeout(r));
+    const [a, b] = [list.row(0), list.row(1)];
+    bobRenamed = true;
+    await list.reload();
+    expect(list.row(0)).toBe(a);
+    expect(list.row(1)).not.toBe(b);
+    expect(list.row(1)?.user.name).toBe('Bob');
+  });
+});
+
+describe('sameJSON', () => {
+  it('compares JSON values by content, not by key order', () => {
+    expect(sameJSON({ a: 1, b: [1, { c: null }] }, { b: [1, { c: null }], a: 1 })).toBe(true);
+    expect(sameJSON({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    expect(sameJSON({ a: 1, b: 2 }, { a: 1 })).toBe(false);
+    expect(sameJSON({ a: 1, b: 2 }, { a: 1, c: 2 })).toBe(false);
+    expect(sameJSON({ a: null }, { a: {} })).toBe(false);
+    expect(sameJSON([1, 2], [1, 2, 3])).toBe(false);
+    expect(sameJSON([1], { 0: 1 })).toBe(false);
+    expect(sameJSON('1', 1)).toBe(false);
+    expect(sameJSON({ t: '2026-01-01T00:00:00Z' }, { t: '2026-01-01T00:00:01Z' })).toBe(false);
   });
 });
