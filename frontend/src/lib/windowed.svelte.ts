@@ -167,7 +167,7 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
 // the same objects: a row's derived value does not change, so none of its
 // cells runs again. Ten keystrokes at 100,000 sessions spent 65-90 ms in
 // Svelte's flush with it, 92-112 ms without (docs/bench.md).
-export function keepSame<T>(old: T[] | undefined, fresh: T[]): T[] {
+function keepSame<T>(old: T[] | undefined, fresh: T[]): T[] {
   if (!old) return fresh;
   return fresh.map((row, j) => (j < old.length && sameJSON(old[j], row) ? old[j] : row));
 }
