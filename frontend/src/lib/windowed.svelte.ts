@@ -148,7 +148,10 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
 
   #store(k: number, items: T[]) {
     const next = new Map(this.#blocks);
-    next.set(k, keepSame(this.#blocks.get(k), items));
+    // A row may come back a few places up or down (a session above it
+    // ended or matched no longer): look in the blocks either side too.
+    const near = [k - 1, k, k + 1].flatMap((b) => this.#blocks.get(b) ?? []);
+    next.set(k, keepSame(near, this.#blocks.get(k), items));
     if (next.size > MAX_BLOCKS) {
       const [a, b] = this.#blockRange();
       const far = [...next.keys()]
@@ -160,16 +163,35 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
   }
 }
 
-// keepSame returns fresh with each row equal to the row at its place in old
-// replaced by that old object. A keystroke whose first window holds the rows
-// already shown (the first letters of a search match nearly every row), or a
-// refresh after a sync that changed rows out of view, then hands the table
-// the same objects: a row's derived value does not change, so none of its
-// cells runs again. Ten keystrokes at 100,000 sessions spent 65-90 ms in
-// Svelte's flush with it, 92-112 ms without (docs/bench.md).
-function keepSame<T>(old: T[] | undefined, fresh: T[]): T[] {
-  if (!old) return fresh;
-  return fresh.map((row, j) => (j < old.length && sameJSON(old[j], row) ? old[j] : row));
+// keepSame returns fresh with each row that equals one already held
+// replaced by that old object: the row of the same id among near (rows with
+// a string id, as sessions, devices and audit events have), else the row at
+// its place in the block before (was). A keystroke whose first window holds
+// the rows already shown, also shifted (the first letters of a search match
+// nearly every row; "us" after "u" drops the admin's own sessions, whose
+// device "Sessions Desk … on Linux" has a "u"), or a refresh after a sync
+// that changed rows out of view, then hands the table the same objects: a
+// row's derived value does not change, so none of its cells runs again.
+// Ten keystrokes at 100,000 sessions spent 92-112 ms in Svelte's flush
+// without this, 65-90 ms with rows kept by place; on a freshly seeded
+// platform, 77-128 ms by place and 54-82 ms by id (docs/bench.md).
+function keepSame<T>(near: readonly T[], was: readonly T[] | undefined, fresh: T[]): T[] {
+  if (near.length === 0) return fresh;
+  const byId = new Map<string, T>();
+  for (const row of near) {
+    const id = idOf(row);
+    if (id !== undefined) byId.set(id, row);
+  }
+  return fresh.map((row, j) => {
+    const id = idOf(row);
+    const old = id !== undefined ? byId.get(id) : was?.[j];
+    return old !== undefined && sameJSON(old, row) ? old : row;
+  });
+}
+
+function idOf(row: unknown): string | undefined {
+  const id = row !== null && typeof row === 'object' ? (row as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** Whether a and b hold the same JSON value (what the bindings send: no undefined, no cycles). */

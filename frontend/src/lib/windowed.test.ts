@@ -68,6 +68,24 @@ describe('WindowedList', () => {
     expect(list.row(1)).not.toBe(b);
     expect(list.row(1)?.user.name).toBe('Bob');
   });
+
+  it('keeps the object of an unchanged row that moved up', async () => {
+    type Row = { id: string; n: number };
+    let mine = true; // the signed-in admin's session, first, until the search drops it
+    const list = new WindowedList<Row>(async () => {
+      const items = [{ id: 'a', n: 1 }, { id: 'b', n: 2 }, { id: 'c', n: 3 }];
+      if (mine) items.unshift({ id: 'own', n: 0 });
+      return { items, total: items.length, offline: false };
+    });
+    list.setRange(0, 3);
+    await new Promise((r) => setTimeout(r));
+    const [a, b, c] = [list.row(1), list.row(2), list.row(3)];
+    mine = false;
+    await list.reload();
+    expect(list.row(0)).toBe(a);
+    expect(list.row(1)).toBe(b);
+    expect(list.row(2)).toBe(c);
+  });
 });
 
 describe('sameJSON', () => {
