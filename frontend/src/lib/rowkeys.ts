@@ -9,6 +9,16 @@
 // across a search").
 // The row holding the focus is never handed to another: it is left to go.
 
+/**
+ * A row's identity: its id, which sessions, devices and audit events have
+ * as a string; undefined for a row without one. The table keys its rows by
+ * it, and the windowed list finds by it the rows that came back unchanged.
+ */
+export function rowId(row: unknown): string | undefined {
+  const id = row !== null && typeof row === 'object' ? (row as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export interface KeyedRow {
   i: number;
   key: string;

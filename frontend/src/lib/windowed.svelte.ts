@@ -5,6 +5,7 @@
 // Every reload bumps a generation; answers from an older generation are
 // dropped, so a slow reply to an old search can never overwrite a newer one.
 import { toUIError, type UIError } from './model';
+import { rowId } from './rowkeys';
 
 export interface PageLike<T> {
   items: T[];
@@ -164,9 +165,9 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
 }
 
 // keepSame returns fresh with each row that equals one already held
-// replaced by that old object: the row of the same id among near (rows with
-// a string id, as sessions, devices and audit events have), else the row at
-// its place in the block before (was). A keystroke whose first window holds
+// replaced by that old object: the row of the same id (rowId) among near,
+// else, for a row without one, the row at its place in the block before
+// (was). A keystroke whose first window holds
 // the rows already shown, also shifted (the first letters of a search match
 // nearly every row; "us" after "u" drops the admin's own sessions, whose
 // device "Sessions Desk … on Linux" has a "u"), or a refresh after a sync
@@ -179,19 +180,14 @@ function keepSame<T>(near: readonly T[], was: readonly T[] | undefined, fresh: T
   if (near.length === 0) return fresh;
   const byId = new Map<string, T>();
   for (const row of near) {
-    const id = idOf(row);
+    const id = rowId(row);
     if (id !== undefined) byId.set(id, row);
   }
   return fresh.map((row, j) => {
-    const id = idOf(row);
+    const id = rowId(row);
     const old = id !== undefined ? byId.get(id) : was?.[j];
     return old !== undefined && sameJSON(old, row) ? old : row;
   });
-}
-
-function idOf(row: unknown): string | undefined {
-  const id = row !== null && typeof row === 'object' ? (row as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id : undefined;
 }
 
 /** Whether a and b hold the same JSON value (what the bindings send: no undefined, no cycles). */
