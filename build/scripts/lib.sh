@@ -40,9 +40,10 @@ version_ldflags() { echo "-X main.version=$(project_version)"; }
 
 # Debian packages: the GTK/WebKit toolchain Wails links against.
 BUILD_PACKAGES=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
-# What the window needs without a desktop, and what the tests drive it with.
+# What the window needs without a desktop, and what the tests drive it with
+# (X11 and DAMAGE headers: e2e/xdamage.c, which records what the window draws).
 HEADLESS_PACKAGES=(xvfb xauth dbus gnome-keyring libglib2.0-bin)
-TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl postgresql xdotool)
+TEST_PACKAGES=(chromium imagemagick fonts-dejavu-core openssl postgresql xdotool libx11-dev libxdamage-dev)
 
 # ensure_apt PKG… installs the packages that are missing, and only those.
 ensure_apt() {

@@ -20,9 +20,8 @@
 // List answer for the new state: the browser paints between the two. The
 // bound List method is wrapped to timestamp its answers; nothing else of
 // the page is touched, and the keys and clicks are real input events.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { descendants, freePort, startApp, signInThroughUI } from '../e2e/harness.mjs';
+import { appWindow, descendants, freePort, startApp, signInThroughUI, windowSearchBox } from '../e2e/harness.mjs';
 
 const url = process.env.PLATFORM_URL;
 const org = process.env.ORG ?? 'bigcorp';
@@ -232,52 +231,27 @@ try {
 // answer for it, as in Chromium. The page is asked only after a key's
 // answer should be in, so that the asking does not slow what it times.
 async function typeInAppWindow(pid, debugAddr, targets, keys) {
-  const inWindow = async (body) => {
-    const r = await fetch(`http://${debugAddr}/debug/window/eval`, { method: 'POST', body });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`window eval: ${r.status} ${text}`);
-    const out = JSON.parse(text);
-    if (!out.ok) throw new Error(`window eval: ${out.error}`);
-    return out.value;
-  };
-  const until = async (body, what) => {
-    const end = Date.now() + 30_000;
-    while (!(await inWindow(body))) {
-      if (Date.now() > end) {
-        const shown = await inWindow('return document.body.innerText.slice(0, 300)');
-        throw new Error(`app window: timed out waiting for ${what}; it shows ${JSON.stringify(shown)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  // xdotool talks to the app's X server (xvfb-run's display and cookie).
-  const appEnv = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-  const fromApp = (name) => appEnv.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
-  const x11 = { ...process.env, DISPLAY: fromApp('DISPLAY'), XAUTHORITY: fromApp('XAUTHORITY') };
-  const xdotool = (...args) => execFileSync('xdotool', args, { env: x11 }).toString().trim();
-  // The Sessions tab's search box (labelled "Search sessions" by its <label>).
-  const box = `[...document.querySelectorAll('label')].find((l) => l.textContent.trim() === 'Search sessions')?.querySelector('input[type=search]')`;
-  await until(`return !!(${box})`, 'the search box');
-  await inWindow(`(${probe.toString()})(); return true;`);
-  const win = xdotool('search', '--onlyvisible', '--name', '^Sessions Desk$').split('\n')[0];
-  xdotool('windowfocus', '--sync', win);
-  await inWindow(`(${box}).focus(); return true;`);
+  const win = await appWindow(pid, debugAddr);
+  const box = windowSearchBox('Search sessions');
+  await win.until(`return !!(${box})`, 'the search box');
+  await win.run(`(${probe.toString()})(); return true;`);
+  await win.run(`(${box}).focus(); return true;`);
   const keystrokeMs = [];
   typing: for (const target of targets) {
-    if (await inWindow(`return (${box}).value !== ''`)) {
-      xdotool('key', 'ctrl+a', 'BackSpace');
-      await until(`return window.__answered('') !== undefined`, 'the cleared search');
+    if (await win.run(`return (${box}).value !== ''`)) {
+      win.xdotool('key', 'ctrl+a', 'BackSpace');
+      await win.until(`return window.__answered('') !== undefined`, 'the cleared search');
     }
     let typed = '';
     for (const ch of target) {
       typed += ch;
-      xdotool('key', ch);
+      win.xdotool('key', ch);
       await new Promise((r) => setTimeout(r, 150));
       const answered = `window.__answered(${JSON.stringify(typed)})`;
-      await until(`return ${answered} !== undefined`, `the answer to "${typed}"`);
-      keystrokeMs.push(await inWindow(`return ${answered}`));
+      await win.until(`return ${answered} !== undefined`, `the answer to "${typed}"`);
+      keystrokeMs.push(await win.run(`return ${answered}`));
       if (keystrokeMs.length === keys) break typing;
     }
   }
-  return { keystrokeMs, listCallMs: await inWindow('return window.__calls') };
+  return { keystrokeMs, listCallMs: await win.run('return window.__calls') };
 }

@@ -6,7 +6,7 @@
 // Every process started here runs in its own process group and is killed as a
 // group on stop(), and on process exit, so a failing test leaves nothing
 // behind.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
@@ -182,6 +182,87 @@ export async function startApp(opts = {}) {
     live.delete(child);
     throw err;
   }
+}
+
+// ---- the app's own window --------------------------------------------------
+
+/**
+ * The app's own window (WebKitGTK, which playwright cannot drive), of a dev
+ * build started with SESSIONDESK_DEBUG_ADDR=debugAddr; pid is the app's
+ * process (the About dialog shows it).
+ * - run(body) runs a function body in the window's page and returns what it
+ *   returns (internal/devdebug's /debug/window/eval, loopback only);
+ * - until(body, what) runs it every 50 ms until it returns something truthy,
+ *   for up to 30 s;
+ * - xdotool(...args) sends real X events (XTEST) to the app's display;
+ * - id is the window's X id, focused on return.
+ */
+export async function appWindow(pid, debugAddr) {
+  const run = async (body) => {
+    const r = await fetch(`http://${debugAddr}/debug/window/eval`, { method: 'POST', body });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`window eval: ${r.status} ${text}`);
+    const out = JSON.parse(text);
+    if (!out.ok) throw new Error(`window eval: ${out.error}`);
+    return out.value;
+  };
+  const until = async (body, what) => {
+    const end = Date.now() + 30_000;
+    while (!(await run(body))) {
+      if (Date.now() > end) {
+        const shown = await run('return document.body.innerText.slice(0, 300)');
+        throw new Error(`app window: timed out waiting for ${what}; it shows ${JSON.stringify(shown)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  // xvfb-run's display and cookie, from the app's environment.
+  const appEnv = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const fromApp = (name) => appEnv.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
+  const x11 = { ...process.env, DISPLAY: fromApp('DISPLAY'), XAUTHORITY: fromApp('XAUTHORITY') };
+  const xdotool = (...args) => execFileSync('xdotool', args, { env: x11 }).toString().trim();
+  const id = xdotool('search', '--onlyvisible', '--name', '^Sessions Desk$').split('\n')[0];
+  xdotool('windowfocus', '--sync', id);
+  return { run, until, xdotool, x11, id };
+}
+
+/** A script expression for a list's search box in the window's page, found by its label ("Search sessions"). */
+export function windowSearchBox(label) {
+  return `[...document.querySelectorAll('label')].find((l) => l.textContent.trim() === ${JSON.stringify(label)})?.querySelector('input[type=search]')`;
+}
+
+/**
+ * Records what is drawn to the app's window: every X damage rectangle
+ * ({x, y, width, height}, window pixels), from now until stop(). The
+ * recorder (xdamage.c) is built with the C compiler the Go build uses.
+ */
+export async function recordDamage(win) {
+  const dir = mkdtempSync(join(tmpdir(), 'sessiondesk-xdamage-'));
+  const bin = join(dir, 'xdamage');
+  execFileSync('cc', ['-O2', '-o', bin, join(here, 'xdamage.c'), '-lX11', '-lXdamage']);
+  const child = spawn(bin, [win.id], { env: win.x11, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  // It prints "ready" once it listens, so that nothing drawn before is missed.
+  await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`xdamage exited with ${code}`)));
+    child.stdout.on('data', () => out.includes('ready\n') && resolve());
+  });
+  return {
+    async stop() {
+      child.kill();
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+      return out
+        .split('\n')
+        .filter((l) => /^\d/.test(l))
+        .map((l) => {
+          const [x, y, width, height] = l.split(' ').map(Number);
+          return { x, y, width, height };
+        });
+    },
+  };
 }
 
 // ---- the platform ------------------------------------------------------------

@@ -1,0 +1,77 @@
+// What a keystroke in the search box repaints in the app's own window
+// (WebKitGTK, driven with xdotool; playwright cannot drive it): the rows
+// above the table, never the table, when the table shows what it showed
+// before. The X server reports every rectangle the window draws (the DAMAGE
+// extension, harness.mjs recordDamage). Each repaint of the table is the
+// web process painting every cell of every row in view in software, and
+// the app's process copying it to the window: when each keystroke did
+// that, typing cost the web process a quarter to a half more CPU
+// (docs/bench.md, "A keystroke repaints the rows above the table, not the
+// table"; layout.css .tab).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { appWindow, freePort, recordDamage, signInThroughUI, startApp, startPlatform, windowSearchBox } from './harness.mjs';
+
+let platform;
+let app;
+const debugAddr = `127.0.0.1:${await freePort()}`;
+before(async () => {
+  platform = await startPlatform();
+  app = await startApp({
+    args: ['-server', platform.url, '-demo-new-device-every', '0'],
+    env: { SESSIONDESK_DEBUG_ADDR: debugAddr },
+  });
+});
+after(async () => {
+  await app?.stop();
+  await platform?.cleanup();
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const meets = (a, b) => a.x < b.right && a.x + a.width > b.left && a.y < b.bottom && a.y + a.height > b.top;
+
+test("a keystroke that leaves the table as it was repaints none of the table in the app's own window", async () => {
+  const { page } = app;
+  await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
+  await page.getByRole('table', { name: 'Sessions' }).getByRole('button', { name: 'Terminate' }).first().waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'About' }).click();
+  const pid = Number(await page.getByTestId('about-pid').textContent());
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+
+  const win = await appWindow(pid, debugAddr);
+  const box = windowSearchBox('Search sessions');
+  await win.until(
+    `const t = [...document.querySelectorAll('[role=tab]')].find((e) => /^Sessions/.test(e.textContent)); t?.click(); return !!(${box})`,
+    'the Sessions tab',
+  );
+  await win.run(`(${box}).focus(); return true;`);
+  // A search nothing matches: the table then holds its note alone, and the
+  // next letter matches nothing either.
+  const shows = (search) =>
+    `return (${box}).value === ${JSON.stringify(search)} && document.querySelector('[role=region][aria-label="Sessions table"]')?.textContent.includes('No sessions match your search.')`;
+  win.xdotool('type', '--delay', '60', 'qqzx');
+  await win.until(shows('qqzx'), 'no sessions for "qqzx"');
+  // Let the overlay scrollbar of the rows just gone finish fading.
+  await sleep(2500);
+  const [table, input] = await win.run(`
+    const rect = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom }; };
+    return [rect(document.querySelector('[role=region][aria-label="Sessions table"]')), rect(${box})];`);
+
+  const drawn = await recordDamage(win);
+  win.xdotool('key', 'q');
+  await win.until(`return [...document.querySelectorAll('.chip')].some((c) => c.textContent.includes('qqzxq'))`, 'the chip of "qqzxq"');
+  await win.until(shows('qqzxq'), 'no sessions for "qqzxq"');
+  await sleep(1000);
+  const rects = await drawn.stop();
+
+  // The recorder saw the keystroke: the letter was drawn in the box.
+  assert.ok(
+    rects.some((r) => meets(r, input)),
+    `nothing drawn over the search box ${JSON.stringify(input)}: ${JSON.stringify(rects)}`,
+  );
+  assert.deepEqual(
+    rects.filter((r) => meets(r, table)),
+    [],
+    `the keystroke repainted the table ${JSON.stringify(table)}`,
+  );
+});
