@@ -240,7 +240,8 @@ export async function recordDamage(win) {
   const dir = mkdtempSync(join(tmpdir(), 'sessiondesk-xdamage-'));
   const bin = join(dir, 'xdamage');
   execFileSync('cc', ['-O2', '-o', bin, join(here, 'xdamage.c'), '-lX11', '-lXdamage']);
-  const child = spawn(bin, [win.id], { env: win.x11, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(bin, [win.id], { detached: true, env: win.x11, stdio: ['ignore', 'pipe', 'inherit'] });
+  live.add(child);
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   // It prints "ready" once it listens, so that nothing drawn before is missed.
@@ -251,8 +252,9 @@ export async function recordDamage(win) {
   });
   return {
     async stop() {
-      child.kill();
+      killGroup(child);
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+      live.delete(child);
       rmSync(dir, { recursive: true, force: true });
       return out
         .split('\n')
