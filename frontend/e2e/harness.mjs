@@ -233,8 +233,10 @@ export function windowSearchBox(label) {
 
 /**
  * Records what is drawn to the app's window: every X damage rectangle
- * ({x, y, width, height}, window pixels), from now until stop(). The
- * recorder (xdamage.c) is built with the C compiler the Go build uses.
+ * ({x, y, width, height}, window pixels) from now on. rects() returns
+ * those drawn since the start or the last clear(); stop() ends the
+ * recording and returns them. The recorder (xdamage.c) is built with the
+ * C compiler the Go build uses.
  */
 export async function recordDamage(win) {
   const dir = mkdtempSync(join(tmpdir(), 'sessiondesk-xdamage-'));
@@ -250,19 +252,26 @@ export async function recordDamage(win) {
     child.once('exit', (code) => reject(new Error(`xdamage exited with ${code}`)));
     child.stdout.on('data', () => out.includes('ready\n') && resolve());
   });
+  const rects = () =>
+    out
+      .split('\n')
+      .filter((l) => /^\d/.test(l))
+      .map((l) => {
+        const [x, y, width, height] = l.split(' ').map(Number);
+        return { x, y, width, height };
+      });
   return {
+    rects,
+    clear() {
+      // Keeps a partial last line, which the next chunk completes.
+      out = out.slice(out.lastIndexOf('\n') + 1);
+    },
     async stop() {
       killGroup(child);
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
       live.delete(child);
       rmSync(dir, { recursive: true, force: true });
-      return out
-        .split('\n')
-        .filter((l) => /^\d/.test(l))
-        .map((l) => {
-          const [x, y, width, height] = l.split(' ').map(Number);
-          return { x, y, width, height };
-        });
+      return rects();
     },
   };
 }

@@ -51,13 +51,21 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
     `return (${box}).value === ${JSON.stringify(search)} && document.querySelector('[role=region][aria-label="Sessions table"]')?.textContent.includes('No sessions match your search.')`;
   win.xdotool('type', '--delay', '60', 'qqzx');
   await win.until(shows('qqzx'), 'no sessions for "qqzx"');
-  // Let the overlay scrollbar of the rows just gone finish fading.
-  await sleep(2500);
   const [table, input] = await win.run(`
     const rect = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom }; };
     return [rect(document.querySelector('[role=region][aria-label="Sessions table"]')), rect(${box})];`);
 
+  // Wait for a second in which nothing was drawn over the table: the
+  // overlay scrollbar of the rows just gone fades for ~2 s. (The caret
+  // blinks on: it is drawn in the search box.)
   const drawn = await recordDamage(win);
+  for (let quiet = false, end = Date.now() + 20_000; !quiet; ) {
+    assert.ok(Date.now() < end, `the table never stopped being drawn: ${JSON.stringify(drawn.rects().slice(-5))}`);
+    drawn.clear();
+    await sleep(1000);
+    quiet = !drawn.rects().some((r) => meets(r, table));
+  }
+  drawn.clear();
   win.xdotool('key', 'q');
   await win.until(`return [...document.querySelectorAll('.chip')].some((c) => c.textContent.includes('qqzxq'))`, 'the chip of "qqzxq"');
   await win.until(shows('qqzxq'), 'no sessions for "qqzxq"');
