@@ -21,7 +21,7 @@
 // bound List method is wrapped to timestamp its answers; nothing else of
 // the page is touched, and the keys and clicks are real input events.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { appWindow, descendants, freePort, startApp, signInThroughUI, windowSearchBox } from '../e2e/harness.mjs';
+import { appPid, appWindow, descendants, freePort, startApp, signInThroughUI, windowSearchBox } from '../e2e/harness.mjs';
 
 const url = process.env.PLATFORM_URL;
 const org = process.env.ORG ?? 'bigcorp';
@@ -173,10 +173,7 @@ try {
     }
   }
 
-  // The app's pid is in the About dialog (the footer shows only the version).
-  await page.getByRole('button', { name: 'About' }).click();
-  const pid = Number(await page.getByTestId('about-pid').textContent());
-  await page.getByRole('button', { name: 'Close', exact: true }).click();
+  const pid = await appPid(page);
   const web = descendants(pid).filter((p) => /WebKit/.test(readFileSync(`/proc/${p}/comm`, 'utf8')));
   if (process.env.UI_BENCH_SMAPS) {
     for (const p of [pid, ...web]) {

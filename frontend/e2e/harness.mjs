@@ -186,10 +186,18 @@ export async function startApp(opts = {}) {
 
 // ---- the app's own window --------------------------------------------------
 
+/** The app's process id, which the About dialog shows (the footer shows only the version). */
+export async function appPid(page) {
+  await page.getByRole('button', { name: 'About' }).click();
+  const pid = Number(await page.getByTestId('about-pid').textContent());
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+  return pid;
+}
+
 /**
  * The app's own window (WebKitGTK, which playwright cannot drive), of a dev
  * build started with SESSIONDESK_DEBUG_ADDR=debugAddr; pid is the app's
- * process (the About dialog shows it).
+ * process (appPid).
  * - run(body) runs a function body in the window's page and returns what it
  *   returns (internal/devdebug's /debug/window/eval, loopback only);
  * - until(body, what) runs it every 50 ms until it returns something truthy,

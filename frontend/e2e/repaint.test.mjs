@@ -10,7 +10,7 @@
 // table"; layout.css .tab).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appWindow, freePort, recordDamage, signInThroughUI, startApp, startPlatform, windowSearchBox } from './harness.mjs';
+import { appPid, appWindow, freePort, recordDamage, signInThroughUI, startApp, startPlatform, windowSearchBox } from './harness.mjs';
 
 let platform;
 let app;
@@ -34,12 +34,9 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
   const { page } = app;
   await signInThroughUI(page, { server: platform.url, email: 'admin@acme.test' });
   await page.getByRole('table', { name: 'Sessions' }).getByRole('button', { name: 'Terminate' }).first().waitFor({ timeout: 30_000 });
-  await page.getByRole('button', { name: 'About' }).click();
-  const pid = Number(await page.getByTestId('about-pid').textContent());
-  await page.getByRole('button', { name: 'Close', exact: true }).click();
-
-  const win = await appWindow(pid, debugAddr);
+  const win = await appWindow(await appPid(page), debugAddr);
   const box = windowSearchBox('Search sessions');
+  const tableEl = `document.querySelector('[role=region][aria-label="Sessions table"]')`;
   await win.until(
     `const t = [...document.querySelectorAll('[role=tab]')].find((e) => /^Sessions/.test(e.textContent)); t?.click(); return !!(${box})`,
     'the Sessions tab',
@@ -48,12 +45,12 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
   // A search nothing matches: the table then holds its note alone, and the
   // next letter matches nothing either.
   const shows = (search) =>
-    `return (${box}).value === ${JSON.stringify(search)} && document.querySelector('[role=region][aria-label="Sessions table"]')?.textContent.includes('No sessions match your search.')`;
+    `return (${box}).value === ${JSON.stringify(search)} && ${tableEl}?.textContent.includes('No sessions match your search.')`;
   win.xdotool('type', '--delay', '60', 'qqzx');
   await win.until(shows('qqzx'), 'no sessions for "qqzx"');
   const [table, input] = await win.run(`
     const rect = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom }; };
-    return [rect(document.querySelector('[role=region][aria-label="Sessions table"]')), rect(${box})];`);
+    return [rect(${tableEl}), rect(${box})];`);
 
   // Wait for a second in which nothing was drawn over the table: the
   // overlay scrollbar of the rows just gone fades for ~2 s. (The caret
