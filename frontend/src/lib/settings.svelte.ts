@@ -3,7 +3,7 @@
 // Every component that shows a time asks `timeText` here, so the time
 // display setting (relative or exact, local or UTC) is read in one place.
 import { getSettings, saveSettings, type Settings } from './api';
-import { EXACT_PARTS, exactTime, relativeTime, toMillis } from './format';
+import { DATE_PARTS, EXACT_PARTS, exactTime, relativeTime, toMillis } from './format';
 
 export const DEFAULT_SETTINGS: Settings = {
   retentionDays: 14,
@@ -35,6 +35,7 @@ class SettingsStore {
 export const settings = new SettingsStore();
 
 const utcExact = new Intl.DateTimeFormat(undefined, { ...EXACT_PARTS, timeZone: 'UTC' });
+const utcDate = new Intl.DateTimeFormat(undefined, { ...DATE_PARTS, timeZone: 'UTC' });
 
 /** The exact time in the chosen zone (for titles and the "exact" style). */
 export function exactText(t: string | null | undefined): string {
@@ -45,8 +46,13 @@ export function exactText(t: string | null | undefined): string {
   return exactTime(t);
 }
 
+/** The relative style in the chosen zone: beyond a month a time reads as its date there. */
+export function relativeText(t: string | null | undefined, now: number, kind: 'past' | 'any' = 'past'): string {
+  return relativeTime(t, now, kind, settings.current.timeZone === 'utc' ? utcDate : undefined);
+}
+
 /** A time as the settings say: "5 min ago" or the exact time. */
 export function timeText(t: string | null | undefined, now: number, kind: 'past' | 'any' = 'past'): string {
   if (settings.current.timeStyle === 'exact') return exactText(t) || '—';
-  return relativeTime(t, now, kind);
+  return relativeText(t, now, kind);
 }
