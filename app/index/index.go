@@ -78,12 +78,26 @@ type Spec[T any] struct {
 type Label[T any] []func(*T) string
 
 // Tally is a row's few values for whole-table walks: an instant (Unix
-// nanoseconds), a flag, and two values many rows share. What each means
-// is the kind's (kinds.go).
+// nanoseconds), a flag, and two values many rows share, as their symbols
+// (Walks.Text reads one). What each means is the kind's (kinds.go).
 type Tally struct {
 	At   int64
 	Flag bool
-	A, B string
+	A, B Sym
+}
+
+// Sym is the number of a text many rows share, in one snapshot of a
+// table: below Walks.Syms. Counted by it, the overview's countries and
+// platforms are an array's increments; counted by the text, a map's,
+// which were a third of the overview at a million sessions.
+type Sym uint32
+
+// Walks are every row's facet and tally, in walks to run at once (see
+// Table.Tallies), with what reads their symbols.
+type Walks struct {
+	Parts []iter.Seq2[Key, Tally]
+	Syms  int // every Sym in a tally is below it
+	Text  func(Sym) string
 }
 
 // Key is a sort value: Num first, then Str.
@@ -305,13 +319,14 @@ func (t *Table[T]) All() iter.Seq[*T] {
 // the table in stretches of whole chunks, one a core as a search splits
 // it (one walk for a small table), each in stored order, all of one
 // snapshot. At a million sessions the overview took 87-90 ms with one
-// walk, 65 ms with two (BenchmarkCompute, two cores).
-func (t *Table[T]) Tallies() []iter.Seq2[Key, Tally] {
+// walk, 65 ms with two (BenchmarkCompute, two cores); 21-36 ms with two
+// once its walks counted symbols rather than texts.
+func (t *Table[T]) Tallies() Walks {
 	t.wait()
 	s := t.cur.Load()
-	var parts []iter.Seq2[Key, Tally]
+	w := Walks{Syms: s.syms.n, Text: func(c Sym) string { return s.syms.at(uint32(c)) }}
 	s.inStretches(func(_ int, chunks []*chunk[T]) {
-		parts = append(parts, func(yield func(Key, Tally) bool) {
+		w.Parts = append(w.Parts, func(yield func(Key, Tally) bool) {
 			for _, c := range chunks {
 				for j := range c.len() {
 					if !yield(s.facetOf(c, j), t.spec.Tally(Unpacker{rec: c.record(j), syms: &s.syms})) {
@@ -321,7 +336,7 @@ func (t *Table[T]) Tallies() []iter.Seq2[Key, Tally] {
 			}
 		})
 	})
-	return parts
+	return w
 }
 
 // Forget drops the remembered query, for callers whose Keep depends on

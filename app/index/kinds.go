@@ -112,7 +112,7 @@ func unpackSession(u Unpacker, s *domain.Session) {
 // MFA, the client and the place (and, in the facet, whether it is active).
 func sessionTally(u Unpacker) Tally {
 	u.Str() // the id
-	x := Tally{A: u.Sym(), B: u.Sym(), At: u.UnixNano()}
+	x := Tally{A: u.SymNum(), B: u.SymNum(), At: u.UnixNano()}
 	x.Flag = u.Uint()&1 != 0
 	return x
 }

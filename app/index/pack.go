@@ -172,7 +172,10 @@ func (u *Unpacker) Text() string {
 }
 
 // Sym reads a Sym.
-func (u *Unpacker) Sym() string { return u.syms.at(uint32(u.uvarint())) }
+func (u *Unpacker) Sym() string { return u.syms.at(uint32(u.SymNum())) }
+
+// SymNum reads a Sym as its number, not its text.
+func (u *Unpacker) SymNum() Sym { return Sym(u.uvarint()) }
 
 // Sym3 reads a Sym3. The strings share the symbol's.
 func (u *Unpacker) Sym3() (a, b, c string) {

@@ -71,11 +71,16 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 		return t.UnixNano()
 	}
 	k := 0
-	for _, walk := range st.Tallies() {
+	walks := st.Tallies()
+	for _, walk := range walks.Parts {
 		for f, got := range walk {
 			w := want[k]
-			if tw := (index.Tally{At: nanos(w.CreatedAt), Flag: w.MFA, A: w.Client, B: w.Location}); got != tw || f.Str != w.Status || f.Num != w.ExpiresAt.UnixNano() {
-				t.Errorf("session %s: tally %+v facet %+v, want %+v", w.ID, got, f, tw)
+			if got.A >= index.Sym(walks.Syms) || got.B >= index.Sym(walks.Syms) {
+				t.Fatalf("session %s: symbols %d, %d of %d", w.ID, got.A, got.B, walks.Syms)
+			}
+			if a, b := walks.Text(got.A), walks.Text(got.B); got.At != nanos(w.CreatedAt) || got.Flag != w.MFA || a != w.Client || b != w.Location ||
+				f.Str != w.Status || f.Num != w.ExpiresAt.UnixNano() {
+				t.Errorf("session %s: tally %+v (%q, %q) facet %+v, want %v %v %q %q", w.ID, got, a, b, f, w.CreatedAt, w.MFA, w.Client, w.Location)
 			}
 			k++
 		}
@@ -98,7 +103,7 @@ func TestPackedRowsComeBackWhole(t *testing.T) {
 		}
 	}
 	var firstSeen []int64
-	for _, walk := range dt.Tallies() {
+	for _, walk := range dt.Tallies().Parts {
 		for _, x := range walk {
 			firstSeen = append(firstSeen, x.At)
 		}

@@ -68,12 +68,13 @@ func TestComputeInPartsCountsAsOneWalk(t *testing.T) {
 	now := time.Now()
 	st, dt := tables(overview.Sample(250_000, 50_000, now))
 	parts := st.Tallies()
-	if len(parts) < 2 {
-		t.Fatalf("%d walk(s) of 250,000 sessions on 4 cores, want several", len(parts))
+	if len(parts.Parts) < 2 {
+		t.Fatalf("%d walk(s) of 250,000 sessions on 4 cores, want several", len(parts.Parts))
 	}
-	one := func(walks []iter.Seq2[index.Key, index.Tally]) []iter.Seq2[index.Key, index.Tally] {
-		return []iter.Seq2[index.Key, index.Tally]{func(yield func(index.Key, index.Tally) bool) {
-			for _, w := range walks {
+	one := func(walks index.Walks) index.Walks {
+		all := walks
+		all.Parts = []iter.Seq2[index.Key, index.Tally]{func(yield func(index.Key, index.Tally) bool) {
+			for _, w := range walks.Parts {
 				for f, x := range w {
 					if !yield(f, x) {
 						return
@@ -81,6 +82,7 @@ func TestComputeInPartsCountsAsOneWalk(t *testing.T) {
 				}
 			}
 		}}
+		return all
 	}
 	got := overview.Compute(parts, dt.Tallies(), now)
 	want := overview.Compute(one(parts), one(dt.Tallies()), now)
