@@ -70,9 +70,7 @@ func (w *Workspace) ListSessions(q SessionQuery) (SessionPage, error) {
 		}
 	}
 	if page.ActiveCount < 0 {
-		// Remembered per content version and second, like the filter.
-		page.ActiveCount = w.sessions.CountFacet("active@"+now.Truncate(time.Second).Format(time.RFC3339),
-			func(f index.Key) bool { return index.ActiveFacet(f, nowNano) })
+		page.ActiveCount = index.CountActive(w.sessions, nowNano)
 	}
 	page.Offline, page.SnapshotAt = w.freshness()
 	return page, nil

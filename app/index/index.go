@@ -34,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -145,6 +146,10 @@ const sortScratch = int(unsafe.Sizeof(Key{}) + unsafe.Sizeof("") + unsafe.Sizeof
 type countMemo struct {
 	version uint64
 	n       int
+	// CountAfter's: n was counted at at, and ahead holds, in order, the
+	// Nums of the rows counted that fall in (at, until].
+	at, until int64
+	ahead     []int64
 }
 
 // New returns an empty table.
@@ -281,6 +286,68 @@ func (t *Table[T]) CountFacet(name string, keep func(Key) bool) int {
 
 // maxCounts bounds the counts CountFacet remembers.
 const maxCounts = 16
+
+// CountAfter returns how many rows keep accepts whose facet's Num is after
+// at: a count that only falls as at passes their Nums (the active
+// sessions: Num is a session's expiry, keep its status). It is remembered
+// under name until the content changes, with the Nums counted that fall
+// in the next countAhead after at (at most maxAhead of them): a later at
+// in that span is answered by taking off those it has passed. Counted
+// anew each second instead, the active sessions were a walk of every row,
+// 2.6-3.9 ms at a million, on the first List of each second: a keystroke's.
+func (t *Table[T]) CountAfter(name string, keep func(Key) bool, at int64) int {
+	t.wait()
+	s := t.cur.Load()
+	t.mu.Lock()
+	c, ok := t.counts[name]
+	t.mu.Unlock()
+	if ok && c.version == s.version && c.at <= at && at <= c.until {
+		passed, _ := slices.BinarySearch(c.ahead, at+1) // the Nums <= at
+		return c.n - passed
+	}
+	until := at + int64(countAhead)
+	var (
+		mu    sync.Mutex
+		n     int
+		ahead []int64
+	)
+	s.inParts(func(_ int, chunks []*chunk[T]) {
+		k, near := 0, []int64(nil)
+		for _, c := range chunks {
+			for j := range c.nums {
+				if f := s.facetOf(c, j); f.Num > at && keep(f) {
+					k++
+					if f.Num <= until {
+						near = append(near, f.Num)
+					}
+				}
+			}
+		}
+		mu.Lock()
+		n, ahead = n+k, append(ahead, near...)
+		mu.Unlock()
+	})
+	slices.Sort(ahead)
+	if len(ahead) > maxAhead {
+		// Keep the span the first maxAhead cover whole: every Num up to
+		// the next one's is among them.
+		until, ahead = ahead[maxAhead]-1, slices.Clip(ahead[:maxAhead])
+	}
+	t.mu.Lock()
+	if t.counts == nil || len(t.counts) >= maxCounts {
+		t.counts = map[string]countMemo{}
+	}
+	t.counts[name] = countMemo{version: s.version, n: n, at: at, until: until, ahead: ahead}
+	t.mu.Unlock()
+	return n
+}
+
+// countAhead and maxAhead bound what CountAfter keeps to answer later
+// instants: the next ten minutes, at most 64k Nums (512 KB).
+const (
+	countAhead = 10 * time.Minute
+	maxAhead   = 1 << 16
+)
 
 // Count returns how many rows satisfy keep.
 func (t *Table[T]) Count(keep func(*T) bool) int {

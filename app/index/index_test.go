@@ -288,6 +288,45 @@ func rowIDs(rows []domain.Session) []string { return ids(index.Result[domain.Ses
 // that only loses rows with time (active: sessions expire), running the
 // filter again over its rows: rows that expired in between must be gone,
 // from a broad base and a narrow one, and for the same needle again later.
+// The active count follows the clock from what it kept of the next ten
+// minutes (CountAfter): here 90,000 sessions expire a millisecond apart,
+// ~72,000 of them active, more than it keeps (64k), so it keeps ~82 s'
+// worth and counts again past it; it also counts again for an earlier
+// instant and after a change.
+func TestCountActiveAgreesWithNaive(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	rows := gen(100_000, now)
+	for i := range rows[:90_000] {
+		rows[i].ExpiresAt = now.Add(time.Duration(i) * time.Millisecond)
+	}
+	tb := index.NewSessions()
+	tb.Replace(rows)
+	count := func(at time.Time) int {
+		n := 0
+		for _, s := range rows {
+			if s.Status == domain.StatusActive && s.ExpiresAt.After(at) {
+				n++
+			}
+		}
+		return n
+	}
+	check := func(after time.Duration) {
+		t.Helper()
+		at := now.Add(after)
+		if got, want := index.CountActive(tb, at.UnixNano()), count(at); got != want {
+			t.Errorf("at +%v: %d active, want %d", after, got, want)
+		}
+	}
+	for _, after := range []time.Duration{0, time.Second, 30*time.Second + 1, 80 * time.Second, 85 * time.Second,
+		89 * time.Second, 10 * time.Second, 2 * time.Minute, 9 * time.Minute, 11 * time.Minute} {
+		check(after)
+	}
+	rows[89_999].Status = domain.StatusTerminated
+	tb.Upsert(rows[89_999:90_000])
+	check(11 * time.Minute)
+	check(89 * time.Second)
+}
+
 func TestTypingAcrossSecondsAgreesWithNaive(t *testing.T) {
 	now := time.Now()
 	rows := gen(5000, now)

@@ -179,6 +179,12 @@ func ActiveFacet(f Key, now int64) bool {
 	return f.Str == domain.StatusActive && f.Num > now
 }
 
+// CountActive returns how many sessions of t are active at now
+// (ActiveFacet), by CountAfter: a session's facet holds its expiry.
+func CountActive(t *Table[domain.Session], now int64) int {
+	return t.CountAfter("active", func(f Key) bool { return f.Str == domain.StatusActive }, now)
+}
+
 // TrustedFacet reports, from a device's facet, whether it is trusted.
 func TrustedFacet(f Key) bool { return f.Num == 1 }
 
