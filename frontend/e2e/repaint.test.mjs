@@ -80,3 +80,34 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
     `the keystroke repainted the table ${JSON.stringify(table)}`,
   );
 });
+
+// A first letter typed or a first row selected brings actions on some
+// sessions (Terminate the N matching, Terminate selected) and a note. In
+// the toolbar and on a new line they moved the table down 68 px at 1280
+// wide, and the whole window below the header was repainted on the first
+// keystroke of every search. They are in a bar that is always there and
+// one button high (SessionsTab.svelte, .scope-bar).
+test("a search begun or a row selected leaves the table where it was in the app's own window", async () => {
+  const { page } = app;
+  const win = await appWindow(await appPid(page), debugAddr);
+  const box = windowSearchBox('Search sessions');
+  const tableTop = `return document.querySelector('[role=region][aria-label="Sessions table"]').getBoundingClientRect().top`;
+  const chipOf = (s) => `return [...document.querySelectorAll('.chip')].some((c) => c.textContent.includes(${JSON.stringify(`“${s}”`)}))`;
+  const noChip = `return (${box}).value === '' && document.querySelectorAll('.chip').length === 0`;
+  await win.run(`(${box}).focus(); return true;`);
+  win.xdotool('key', 'ctrl+a', 'BackSpace');
+  await win.until(noChip, 'the search cleared');
+  const before = await win.run(tableTop);
+
+  win.xdotool('key', 'a');
+  await win.until(chipOf('a'), 'the chip of "a"');
+  await win.until(`return [...document.querySelectorAll('button')].some((b) => /^Terminate the \\d+ matching$/.test(b.textContent.trim()))`, 'Terminate the N matching');
+  assert.equal(await win.run(tableTop), before, 'the table moved when a search began');
+
+  win.xdotool('key', 'BackSpace');
+  await win.until(noChip, 'the search cleared');
+  await win.run(`document.querySelector('table[aria-label="Sessions"] tr.row input[type=checkbox]').click(); return true`);
+  await win.until(`return [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Terminate selected')`, 'Terminate selected');
+  assert.equal(await win.run(tableTop), before, 'the table moved when a row was selected');
+  await win.run(`[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Clear selection').click(); return true`);
+});
