@@ -257,9 +257,8 @@ func (t *Table[T]) CountFacet(name string, keep func(Key) bool) int {
 		return c.n
 	}
 	t.mu.Unlock()
-	// In parts on every core, as a search: a count judged on the clock
-	// (the active sessions) is counted anew each second, and at a million
-	// rows one pass took a keystroke's worth of time.
+	// In parts on every core, as a search: at a million rows one pass
+	// took a keystroke's worth of time.
 	var total atomic.Int64
 	s.inParts(func(_ int, chunks []*chunk[T]) {
 		n := 0
@@ -273,15 +272,19 @@ func (t *Table[T]) CountFacet(name string, keep func(Key) bool) int {
 		total.Add(int64(n))
 	})
 	n := int(total.Load())
+	t.rememberCount(name, countMemo{version: s.version, n: n})
+	return n
+}
+
+// rememberCount keeps c under name, and a few counts, not one for every
+// name ever asked (a name may carry the filter's values).
+func (t *Table[T]) rememberCount(name string, c countMemo) {
 	t.mu.Lock()
-	// Names may carry the second they were judged at: keep a few, not one
-	// for every second the app has been open.
+	defer t.mu.Unlock()
 	if t.counts == nil || len(t.counts) >= maxCounts {
 		t.counts = map[string]countMemo{}
 	}
-	t.counts[name] = countMemo{version: s.version, n: n}
-	t.mu.Unlock()
-	return n
+	t.counts[name] = c
 }
 
 // maxCounts bounds the counts CountFacet remembers.
@@ -333,12 +336,7 @@ func (t *Table[T]) CountAfter(name string, keep func(Key) bool, at int64) int {
 		// the next one's is among them.
 		until, ahead = ahead[maxAhead]-1, slices.Clip(ahead[:maxAhead])
 	}
-	t.mu.Lock()
-	if t.counts == nil || len(t.counts) >= maxCounts {
-		t.counts = map[string]countMemo{}
-	}
-	t.counts[name] = countMemo{version: s.version, n: n, at: at, until: until, ahead: ahead}
-	t.mu.Unlock()
+	t.rememberCount(name, countMemo{version: s.version, n: n, at: at, until: until, ahead: ahead})
 	return n
 }
 

@@ -284,10 +284,6 @@ func TestTypingAgreesWithNaive(t *testing.T) {
 
 func rowIDs(rows []domain.Session) []string { return ids(index.Result[domain.Session]{Items: rows}) }
 
-// A keystroke a second later narrows the last second's result of a filter
-// that only loses rows with time (active: sessions expire), running the
-// filter again over its rows: rows that expired in between must be gone,
-// from a broad base and a narrow one, and for the same needle again later.
 // The active count follows the clock from what it kept of the next ten
 // minutes (CountAfter): here 90,000 sessions expire a millisecond apart,
 // ~72,000 of them active, more than it keeps (64k), so it keeps ~82 s'
@@ -327,6 +323,10 @@ func TestCountActiveAgreesWithNaive(t *testing.T) {
 	check(89 * time.Second)
 }
 
+// A keystroke a second later narrows the last second's result of a filter
+// that only loses rows with time (active: sessions expire), running the
+// filter again over its rows: rows that expired in between must be gone,
+// from a broad base and a narrow one, and for the same needle again later.
 func TestTypingAcrossSecondsAgreesWithNaive(t *testing.T) {
 	now := time.Now()
 	rows := gen(5000, now)
