@@ -86,16 +86,8 @@ func Compute(sessions, devices index.Walks, now time.Time) Overview {
 		o.WithoutMFA += p.withoutMFA
 		o.NewDevices24h += p.new24h
 		o.NewDevices7d += p.new7d
-		for c, n := range p.byLocation {
-			if n > 0 {
-				byLocation[sessions.Text(index.Sym(c))] += int(n)
-			}
-		}
-		for c, n := range p.byClient {
-			if n > 0 {
-				byClient[sessions.Text(index.Sym(c))] += int(n)
-			}
-		}
+		addByText(byLocation, p.byLocation, sessions.Text)
+		addByText(byClient, p.byClient, sessions.Text)
 	}
 	if o.ActiveSessions > 0 {
 		o.ShareWithoutMFA = float64(o.WithoutMFA) / float64(o.ActiveSessions)
@@ -146,6 +138,15 @@ func (p *tally) devices(walk iter.Seq2[index.Key, index.Tally], w window) {
 			if f > w.day {
 				p.new24h++
 			}
+		}
+	}
+}
+
+// addByText adds counts kept by symbol to sum, kept by the symbols' texts.
+func addByText(sum map[string]int, bySym []int32, text func(index.Sym) string) {
+	for c, n := range bySym {
+		if n > 0 {
+			sum[text(index.Sym(c))] += int(n)
 		}
 	}
 }

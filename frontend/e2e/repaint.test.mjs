@@ -29,6 +29,10 @@ after(async () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const meets = (a, b) => a.x < b.right && a.x + a.width > b.left && a.y < b.bottom && a.y + a.height > b.top;
+// Script expressions for the window's page: the Sessions table's scroller,
+// and whether the search's chip shows search s.
+const tableEl = `document.querySelector('[role=region][aria-label="Sessions table"]')`;
+const chipOf = (s) => `[...document.querySelectorAll('.chip')].some((c) => c.textContent.includes(${JSON.stringify(`“${s}”`)}))`;
 
 test("a keystroke that leaves the table as it was repaints none of the table in the app's own window", async () => {
   const { page } = app;
@@ -36,7 +40,6 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
   await page.getByRole('table', { name: 'Sessions' }).getByRole('button', { name: 'Terminate' }).first().waitFor({ timeout: 30_000 });
   const win = await appWindow(await appPid(page), debugAddr);
   const box = windowSearchBox('Search sessions');
-  const tableEl = `document.querySelector('[role=region][aria-label="Sessions table"]')`;
   await win.until(
     `const t = [...document.querySelectorAll('[role=tab]')].find((e) => /^Sessions/.test(e.textContent)); t?.click(); return !!(${box})`,
     'the Sessions tab',
@@ -64,7 +67,7 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
   }
   drawn.clear();
   win.xdotool('key', 'q');
-  await win.until(`return [...document.querySelectorAll('.chip')].some((c) => c.textContent.includes('qqzxq'))`, 'the chip of "qqzxq"');
+  await win.until(`return ${chipOf('qqzxq')}`, 'the chip of "qqzxq"');
   await win.until(shows('qqzxq'), 'no sessions for "qqzxq"');
   await sleep(1000);
   const rects = await drawn.stop();
@@ -91,8 +94,7 @@ test("a search begun or a row selected leaves the table where it was in the app'
   const { page } = app;
   const win = await appWindow(await appPid(page), debugAddr);
   const box = windowSearchBox('Search sessions');
-  const tableTop = `return document.querySelector('[role=region][aria-label="Sessions table"]').getBoundingClientRect().top`;
-  const chipOf = (s) => `return [...document.querySelectorAll('.chip')].some((c) => c.textContent.includes(${JSON.stringify(`“${s}”`)}))`;
+  const tableTop = `return ${tableEl}.getBoundingClientRect().top`;
   const noChip = `return (${box}).value === '' && document.querySelectorAll('.chip').length === 0`;
   await win.run(`(${box}).focus(); return true;`);
   win.xdotool('key', 'ctrl+a', 'BackSpace');
@@ -100,7 +102,7 @@ test("a search begun or a row selected leaves the table where it was in the app'
   const before = await win.run(tableTop);
 
   win.xdotool('key', 'a');
-  await win.until(chipOf('a'), 'the chip of "a"');
+  await win.until(`return ${chipOf('a')}`, 'the chip of "a"');
   await win.until(`return [...document.querySelectorAll('button')].some((b) => /^Terminate the \\d+ matching$/.test(b.textContent.trim()))`, 'Terminate the N matching');
   assert.equal(await win.run(tableTop), before, 'the table moved when a search began');
 

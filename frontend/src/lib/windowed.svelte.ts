@@ -168,8 +168,9 @@ export class WindowedList<T, P extends PageLike<T> = PageLike<T>> {
 // replaced by that old object: the row of the same id (rowId) among near,
 // else, for a row without one, the row at its place in the block before
 // (was). A keystroke whose first window holds the rows already shown, also
-// shifted (the first letters of a search match nearly every row; "us" after "u" drops the admin's own sessions, whose
-// device "Sessions Desk … on Linux" has a "u"), or a refresh after a sync
+// shifted (the first letters of a search match nearly every row; "us"
+// after "u" drops the admin's own sessions, whose device "Sessions Desk …
+// on Linux" has a "u"), or a refresh after a sync
 // that changed rows out of view, then hands the table the same objects: a
 // row's derived value does not change, so none of its cells runs again.
 // Ten keystrokes at 100,000 sessions spent 92-112 ms in Svelte's flush
