@@ -33,6 +33,15 @@ const meets = (a, b) => a.x < b.right && a.x + a.width > b.left && a.y < b.botto
 // and whether the search's chip shows search s.
 const tableEl = `document.querySelector('[role=region][aria-label="Sessions table"]')`;
 const chipOf = (s) => `[...document.querySelectorAll('.chip')].some((c) => c.textContent.includes(${JSON.stringify(`“${s}”`)}))`;
+// The styles of the text the page draws: size, weight, style and family.
+// WebKitGTK sets up a font for each the first time a layout needs it, ~8 ms
+// each; the first search of a session used to pay for two (docs/bench.md,
+// "Two fonts set up on the first search").
+const textStyles = `return [...new Set([...document.querySelectorAll('body *')]
+  .filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden' && [...e.childNodes].some((n) => n.nodeType === 3 && n.data.trim()))
+  .map((e) => { const s = getComputedStyle(e); return [s.fontSize, s.fontWeight, s.fontStyle, s.fontFamily].join(' '); }))]`;
+// The text styles of the Sessions tab as first shown, before any search.
+let stylesAtLoad;
 
 test("a keystroke that leaves the table as it was repaints none of the table in the app's own window", async () => {
   const { page } = app;
@@ -44,6 +53,8 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
     `const t = [...document.querySelectorAll('[role=tab]')].find((e) => /^Sessions/.test(e.textContent)); t?.click(); return !!(${box})`,
     'the Sessions tab',
   );
+  await win.until(`return document.querySelectorAll('table[aria-label="Sessions"] tr.row').length > 0`, 'the rows');
+  stylesAtLoad = new Set(await win.run(textStyles));
   await win.run(`(${box}).focus(); return true;`);
   // A search nothing matches: the table then holds its note alone, and the
   // next letter matches nothing either.
@@ -89,8 +100,9 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
 // the toolbar and on a new line they moved the table down 68 px at 1280
 // wide, and the whole window below the header was repainted on the first
 // keystroke of every search. They are in a bar that is always there and
-// one button high (SessionsTab.svelte, .scope-bar).
-test("a search begun or a row selected leaves the table where it was in the app's own window", async () => {
+// one button high (SessionsTab.svelte, .scope-bar). Their text is in
+// styles the tab drew from the start, so no font is set up for them.
+test("a search begun or a row selected leaves the table where it was, in text styles already drawn, in the app's own window", async () => {
   const { page } = app;
   const win = await appWindow(await appPid(page), debugAddr);
   const box = windowSearchBox('Search sessions');
@@ -105,11 +117,14 @@ test("a search begun or a row selected leaves the table where it was in the app'
   await win.until(`return ${chipOf('a')}`, 'the chip of "a"');
   await win.until(`return [...document.querySelectorAll('button')].some((b) => /^Terminate the \\d+ matching$/.test(b.textContent.trim()))`, 'Terminate the N matching');
   assert.equal(await win.run(tableTop), before, 'the table moved when a search began');
+  const newStyles = async () => (await win.run(textStyles)).filter((st) => !stylesAtLoad.has(st));
+  assert.deepEqual(await newStyles(), [], 'a search begun drew text in a style the tab had not drawn');
 
   win.xdotool('key', 'BackSpace');
   await win.until(noChip, 'the search cleared');
   await win.run(`document.querySelector('table[aria-label="Sessions"] tr.row input[type=checkbox]').click(); return true`);
   await win.until(`return [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Terminate selected')`, 'Terminate selected');
   assert.equal(await win.run(tableTop), before, 'the table moved when a row was selected');
+  assert.deepEqual(await newStyles(), [], 'a row selected drew text in a style the tab had not drawn');
   await win.run(`[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Clear selection').click(); return true`);
 });
