@@ -30,8 +30,9 @@ after(async () => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const meets = (a, b) => a.x < b.right && a.x + a.width > b.left && a.y < b.bottom && a.y + a.height > b.top;
 // Script expressions for the window's page: the Sessions table's scroller,
-// and whether the search's chip shows search s.
+// its rows, and whether the search's chip shows search s.
 const tableEl = `document.querySelector('[role=region][aria-label="Sessions table"]')`;
+const rowsSel = 'table[aria-label="Sessions"] tr.row';
 const chipOf = (s) => `[...document.querySelectorAll('.chip')].some((c) => c.textContent.includes(${JSON.stringify(`“${s}”`)}))`;
 // The styles of the text the page draws: size, weight, style and family.
 // WebKitGTK sets up a font for each the first time a layout needs it, ~8 ms
@@ -53,7 +54,7 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
     `const t = [...document.querySelectorAll('[role=tab]')].find((e) => /^Sessions/.test(e.textContent)); t?.click(); return !!(${box})`,
     'the Sessions tab',
   );
-  await win.until(`return document.querySelectorAll('table[aria-label="Sessions"] tr.row').length > 0`, 'the rows');
+  await win.until(`return document.querySelectorAll('${rowsSel}').length > 0`, 'the rows');
   stylesAtLoad = new Set(await win.run(textStyles));
   await win.run(`(${box}).focus(); return true;`);
   // A search nothing matches: the table then holds its note alone, and the
@@ -122,7 +123,7 @@ test("a search begun or a row selected leaves the table where it was, in text st
 
   win.xdotool('key', 'BackSpace');
   await win.until(noChip, 'the search cleared');
-  await win.run(`document.querySelector('table[aria-label="Sessions"] tr.row input[type=checkbox]').click(); return true`);
+  await win.run(`document.querySelector('${rowsSel} input[type=checkbox]').click(); return true`);
   await win.until(`return [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Terminate selected')`, 'Terminate selected');
   assert.equal(await win.run(tableTop), before, 'the table moved when a row was selected');
   assert.deepEqual(await newStyles(), [], 'a row selected drew text in a style the tab had not drawn');
