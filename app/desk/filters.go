@@ -34,9 +34,12 @@ func sessionFilter(q SessionQuery, now time.Time) (index.Query[domain.Session], 
 	second := now.Truncate(time.Second)
 	switch q.Status {
 	case "", domain.StatusActive:
-		iq.FilterKey, iq.FilterAt = "active", second.UnixNano()
-		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, nowNano) }
-		iq.Clear = cache.SessionFilter{ActiveAt: nowNano}
+		// Judged at the second, the instant FilterAt names: a keystroke of
+		// the next second judges again only the rows due by then.
+		at := second.UnixNano()
+		iq.FilterKey, iq.FilterAt = "active", at
+		iq.KeepFacet = func(f index.Key) bool { return index.ActiveFacet(f, at) }
+		iq.Clear = cache.SessionFilter{ActiveAt: at}
 	case "all":
 		iq.FilterKey = "all"
 		iq.Clear = cache.SessionFilter{}

@@ -99,6 +99,41 @@ func BenchmarkNarrowingKeystrokes(b *testing.B) {
 	}
 }
 
+// BenchmarkNextSecond is "us" typed after "u" in the sessions tab
+// (active, newest first), both matching every row: in the same second as
+// "u", and in the next, when the active filter judges again the rows it
+// has dropped since (the memo's due rows; before them, every match).
+func BenchmarkNextSecond(b *testing.B) {
+	for _, sz := range scaleSizes {
+		now := time.Now()
+		var st *index.Table[domain.Session]
+		q := func(needle string, at time.Time) index.Query[domain.Session] {
+			atN := at.UnixNano()
+			return index.Query[domain.Session]{Search: needle, Sort: index.DefaultSessionSort, Desc: true, Limit: 100,
+				FilterKey: "active", FilterAt: atN, KeepFacet: func(f index.Key) bool { return index.ActiveFacet(f, atN) }}
+		}
+		for _, later := range []time.Duration{0, time.Second} {
+			b.Run(fmt.Sprint(sz.name, "/", later), func(b *testing.B) {
+				if st == nil {
+					st = index.NewSessions()
+					st.Adopt(scaledata.Sessions(sz.sessions, scaledata.People(sz.people), true, now))
+					st.Warm(index.DefaultSessionSort)
+				}
+				for b.Loop() {
+					b.StopTimer()
+					st.Forget()
+					st.Find(q("u", now), index.DefaultSessionSort)
+					b.StartTimer()
+					if res := st.Find(q("us", now.Add(later)), index.DefaultSessionSort); len(res.Items) == 0 {
+						b.Fatal("nothing found")
+					}
+				}
+			})
+		}
+		st = nil
+	}
+}
+
 // BenchmarkFirstSort is the first query sorted by a column not sorted
 // before: it builds that order of the whole table. A table is loaded
 // afresh (not timed) before each build, as after a load or a full sync,

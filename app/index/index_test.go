@@ -324,9 +324,11 @@ func TestCountActiveAgreesWithNaive(t *testing.T) {
 }
 
 // A keystroke a second later narrows the last second's result of a filter
-// that only loses rows with time (active: sessions expire), running the
-// filter again over its rows: rows that expired in between must be gone,
-// from a broad base and a narrow one, and for the same needle again later.
+// that only loses rows with time (active: sessions expire), judging again
+// the rows due to expire by then (a broad base's due rows, 7 minutes
+// later, within the 10 it notes) or all its rows (a narrow base, or 14
+// minutes later): rows that expired in between must be gone, and for the
+// same needle again later.
 func TestTypingAcrossSecondsAgreesWithNaive(t *testing.T) {
 	now := time.Now()
 	rows := gen(5000, now)
