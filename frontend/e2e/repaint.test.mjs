@@ -103,12 +103,15 @@ test("a keystroke that leaves the table as it was repaints none of the table in 
 // keystroke of every search. They are in a bar that is always there and
 // one button high (SessionsTab.svelte, .scope-bar). Their text is in
 // styles the tab drew from the start, so no font is set up for them.
-test("a search begun or a row selected leaves the table where it was, in text styles already drawn, in the app's own window", async () => {
+test("a search begun, a row selected, or both, leave the table where it was, in text styles already drawn, in the app's own window", async () => {
   const { page } = app;
   const win = await appWindow(await appPid(page), debugAddr);
   const box = windowSearchBox('Search sessions');
   const tableTop = `return ${tableEl}.getBoundingClientRect().top`;
   const noChip = `return (${box}).value === '' && document.querySelectorAll('.chip').length === 0`;
+  const selectFirst = `document.querySelector('${rowsSel} input[type=checkbox]').click(); return true`;
+  const selectedShown = `return [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Terminate selected')`;
+  const matchingShown = `return [...document.querySelectorAll('button')].some((b) => /^Terminate the \\d+ matching$/.test(b.textContent.trim()))`;
   await win.run(`(${box}).focus(); return true;`);
   win.xdotool('key', 'ctrl+a', 'BackSpace');
   await win.until(noChip, 'the search cleared');
@@ -116,16 +119,29 @@ test("a search begun or a row selected leaves the table where it was, in text st
 
   win.xdotool('key', 'a');
   await win.until(`return ${chipOf('a')}`, 'the chip of "a"');
-  await win.until(`return [...document.querySelectorAll('button')].some((b) => /^Terminate the \\d+ matching$/.test(b.textContent.trim()))`, 'Terminate the N matching');
+  await win.until(matchingShown, 'Terminate the N matching');
   assert.equal(await win.run(tableTop), before, 'the table moved when a search began');
   const newStyles = async () => (await win.run(textStyles)).filter((st) => !stylesAtLoad.has(st));
   assert.deepEqual(await newStyles(), [], 'a search begun drew text in a style the tab had not drawn');
 
   win.xdotool('key', 'BackSpace');
   await win.until(noChip, 'the search cleared');
-  await win.run(`document.querySelector('${rowsSel} input[type=checkbox]').click(); return true`);
-  await win.until(`return [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Terminate selected')`, 'Terminate selected');
+  await win.run(selectFirst);
+  await win.until(selectedShown, 'Terminate selected');
   assert.equal(await win.run(tableTop), before, 'the table moved when a row was selected');
   assert.deepEqual(await newStyles(), [], 'a row selected drew text in a style the tab had not drawn');
-  await win.run(`[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Clear selection').click(); return true`);
+
+  const clearSelection = `[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Clear selection').click(); return true`;
+  await win.run(clearSelection);
+
+  // Both: a row selected during a search. The bar holds four buttons and
+  // the note, which is cut short rather than wrapped to a second line.
+  win.xdotool('key', 'a');
+  await win.until(matchingShown, 'Terminate the N matching');
+  await win.run(selectFirst);
+  await win.until(selectedShown, 'Terminate selected during a search');
+  assert.equal(await win.run(tableTop), before, 'the table moved when a row was selected during a search');
+  await win.run(clearSelection);
+  win.xdotool('key', 'BackSpace');
+  await win.until(noChip, 'the search cleared');
 });
