@@ -50,8 +50,11 @@ type SessionPage struct {
 // syncer.Load and cache.Store.SessionWindow).
 func (w *Workspace) ListSessions(q SessionQuery) (SessionPage, error) {
 	// Expiry is judged on the platform's clock (from its Date headers),
-	// not the workstation's, which may be hours off.
-	now := w.prov.Now()
+	// not the workstation's, which may be hours off; and at the second,
+	// the instant sessionFilter judges "active" at, so that the filter,
+	// each row's status and the active count agree (a row listed as
+	// active could otherwise be marked expired).
+	now := w.prov.Now().Truncate(time.Second)
 	iq, err := sessionFilter(q, now)
 	if err != nil {
 		return SessionPage{}, err
