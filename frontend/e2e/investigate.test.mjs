@@ -287,6 +287,13 @@ test('the overview: a bar opens the filtered Sessions view', async () => {
   await page.getByRole('table', { name: 'Active sessions by country' }).waitFor({ state: 'attached' });
   await screenshot('overview');
   await checkA11y(page, 'the Overview tab');
+  // A chart's "Show as table" is a small link: smaller than its title
+  // (button.link's own size outranked .small's, and drew it at 15.4px).
+  const [toggle, title] = await page
+    .getByRole('button', { name: 'Show as table' })
+    .first()
+    .evaluate((b) => [b, b.closest('figcaption').querySelector('span')].map((e) => parseFloat(getComputedStyle(e).fontSize)));
+  assert.ok(toggle < title, `"Show as table" is ${toggle}px, its chart's title ${title}px`);
   const n = Number((await bar.getAttribute('aria-label')).match(/^DE: ([\d,]+)/)[1].replace(/,/g, ''));
   await bar.click();
   assert.equal(await page.getByRole('tab', { name: /^Sessions/ }).getAttribute('aria-selected'), 'true');
