@@ -271,13 +271,9 @@ func (t *Table[T]) matches(s *snapshot[T], q Query[T]) *memo {
 		default:
 			soon, until = s.filter(q, hit)
 		}
-		m = t.result(s, q, hit)
-		m.due, m.until = soon, until
+		m = t.result(s, q, hit, soon, until)
 	default:
 		m = t.scan(s, q, needle)
-	}
-	if m.hit == nil { // a narrow result's rows are judged again one by one
-		m.due, m.until = nil, 0
 	}
 	m.version, m.key, m.needle, m.at = s.version, key, needle, q.FilterAt
 	t.remember(m, s.n)
@@ -318,9 +314,7 @@ func (t *Table[T]) scan(s *snapshot[T], q Query[T], needle string) *memo {
 	if q.KeepFacet != nil || q.Keep != nil {
 		soon, until = s.filter(q, hit)
 	}
-	m := t.result(s, q, hit)
-	m.due, m.until = soon, until
-	return m
+	return t.result(s, q, hit, soon, until)
 }
 
 // filter clears the bits of hit whose rows q's filters reject. It reads
@@ -357,9 +351,6 @@ func (s *snapshot[T]) filter(q Query[T], hit []uint64) (soon []due, until int64)
 		soon = append(soon, near...)
 		mu.Unlock()
 	})
-	if until == 0 {
-		return nil, 0
-	}
 	slices.SortFunc(soon, func(a, b due) int { return cmp.Compare(a.num, b.num) })
 	if len(soon) > maxAhead {
 		// Keep the span the first maxAhead cover whole, as CountAfter does.
@@ -404,8 +395,9 @@ func (s *snapshot[T]) keeps(q Query[T], c *chunk[T], j int, r *T) bool {
 }
 
 // result is the memo of the rows hit marks: the bitmap itself when they
-// are many, else the rows in q's order.
-func (t *Table[T]) result(s *snapshot[T], q Query[T], hit []uint64) *memo {
+// are many, with the rows due by until (see memo.due), else the rows in
+// q's order (a narrow result's rows are judged again one by one).
+func (t *Table[T]) result(s *snapshot[T], q Query[T], hit []uint64, soon []due, until int64) *memo {
 	t.mu.Lock()
 	if t.used == nil {
 		t.used = map[string]bool{}
@@ -419,6 +411,7 @@ func (t *Table[T]) result(s *snapshot[T], q Query[T], hit []uint64) *memo {
 	}
 	m := &memo{hit: hit, total: total}
 	if total >= broadFrom(s.n) {
+		m.due, m.until = soon, until
 		return m
 	}
 	rows := make([]int32, 0, total)
