@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -108,9 +109,9 @@ func (t *Table[T]) Find(q Query[T], sortFallback string) Result[T] {
 	}
 	res.Items = make([]T, 0, min(q.Limit, m.total-off))
 	if m.hit != nil && m.total == s.n { // every row: the window is the order's
-		perm := t.order(s, q.Sort)
+		o := t.inOrder(s, q)
 		for k := off; k < off+cap(res.Items); k++ {
-			res.Items = append(res.Items, s.at(nth(perm, k, q.Desc)))
+			res.Items = append(res.Items, s.at(o.nth(k)))
 		}
 		return res
 	}
@@ -197,20 +198,51 @@ func (t *Table[T]) each(s *snapshot[T], m *memo, q Query[T], fn func(int32) bool
 		}
 		return
 	}
-	perm := t.order(s, q.Sort)
-	for k := range perm {
-		if i := nth(perm, k, q.Desc); m.hit[i/64]&(1<<(i%64)) != 0 && !fn(i) {
+	o := t.inOrder(s, q)
+	for k := range o.perm {
+		if i := o.nth(k); m.hit[i/64]&(1<<(i%64)) != 0 && !fn(i) {
 			return
 		}
 	}
 }
 
-// nth is the k-th row of the order perm, read from its end when desc.
-func nth(perm []int32, k int, desc bool) int32 {
-	if desc {
-		return perm[len(perm)-1-k]
+// inOrder is q's sort order over s: its permutation read from the start,
+// or from the end when q.Desc, but with the rows whose key is blank (the
+// last of the permutation, see blankNum) last either way.
+type inOrder struct {
+	perm   []int32
+	desc   bool
+	filled int // rows before the blank ones
+}
+
+func (t *Table[T]) inOrder(s *snapshot[T], q Query[T]) inOrder {
+	o := inOrder{perm: t.order(s, q.Sort), desc: q.Desc}
+	o.filled = len(o.perm)
+	if !q.Desc {
+		return o // the blanks are last already
 	}
-	return perm[k]
+	// Where the blanks begin, found by ~20 rows' keys at a million rather
+	// than kept beside each order (a delta patches an order; see patch).
+	key := t.spec.Sorts[q.Sort]
+	var r T
+	o.filled = sort.Search(len(o.perm), func(k int) bool {
+		i := o.perm[k]
+		s.get(s.chunks[i>>chunkShift], int(i&chunkMask), &r)
+		return key(&r).Num == blankNum
+	})
+	return o
+}
+
+// nth is the k-th row in the order.
+func (o inOrder) nth(k int) int32 {
+	switch {
+	case !o.desc:
+		return o.perm[k]
+	case k < o.filled:
+		return o.perm[o.filled-1-k]
+	default: // the blanks, from the end too: ties are by id, reversed
+		return o.perm[len(o.perm)-1-(k-o.filled)]
+	}
 }
 
 // matches is q's matching rows. A keystroke usually extends the last

@@ -29,6 +29,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"iter"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -106,6 +107,13 @@ type Key struct {
 	Num int64
 	Str string
 }
+
+// blankNum is the Num of a blank value's key (textKey): it sorts after
+// every other key, so an order's blank rows are its last. Find reads them
+// last when the order is read descending too, as a spreadsheet does: a
+// million sessions sorted by place, either way, begin with places, not
+// with the ~143,000 whose place is not known (inOrder).
+const blankNum = math.MaxInt64
 
 func compareKeys(a, b Key) int {
 	if c := cmp.Compare(a.Num, b.Num); c != 0 {

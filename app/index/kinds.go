@@ -29,10 +29,10 @@ func NewSessions() *Table[domain.Session] {
 		Pack:   packSession,
 		Unpack: unpackSession,
 		Sorts: map[string]func(*domain.Session) Key{
-			"user":           func(s *domain.Session) Key { return Key{Str: strings.ToLower(s.User.Email)} },
-			"client":         func(s *domain.Session) Key { return Key{Str: strings.ToLower(s.Client)} },
+			"user":           func(s *domain.Session) Key { return textKey(s.User.Email) },
+			"client":         func(s *domain.Session) Key { return textKey(s.Client) },
 			"ip":             func(s *domain.Session) Key { return ipKey(s.IP) },
-			"location":       func(s *domain.Session) Key { return Key{Str: strings.ToLower(s.Location)} },
+			"location":       func(s *domain.Session) Key { return textKey(s.Location) },
 			"created_at":     func(s *domain.Session) Key { return timeKey(s.CreatedAt) },
 			"last_active_at": func(s *domain.Session) Key { return timeKey(s.LastActiveAt) },
 			"expires_at":     func(s *domain.Session) Key { return timeKey(s.ExpiresAt) },
@@ -58,9 +58,9 @@ func NewDevices() *Table[domain.Device] {
 		Pack:   packDevice,
 		Unpack: unpackDevice,
 		Sorts: map[string]func(*domain.Device) Key{
-			"name":          func(d *domain.Device) Key { return Key{Str: strings.ToLower(d.Name)} },
-			"user":          func(d *domain.Device) Key { return Key{Str: strings.ToLower(d.User.Email)} },
-			"platform":      func(d *domain.Device) Key { return Key{Str: strings.ToLower(d.Platform)} },
+			"name":          func(d *domain.Device) Key { return textKey(d.Name) },
+			"user":          func(d *domain.Device) Key { return textKey(d.User.Email) },
+			"platform":      func(d *domain.Device) Key { return textKey(d.Platform) },
 			"first_seen_at": func(d *domain.Device) Key { return timeKey(d.FirstSeenAt) },
 			"last_seen_at":  func(d *domain.Device) Key { return timeKey(d.LastSeenAt) },
 			"last_ip":       func(d *domain.Device) Key { return ipKey(d.LastIP) },
@@ -190,6 +190,16 @@ func TrustedFacet(f Key) bool { return f.Num == 1 }
 
 func timeKey(t time.Time) Key { return Key{Num: t.UnixNano()} }
 
+// textKey orders text without regard to case, and blank text (a session
+// whose place is not known, a device without a name) after all other text
+// (see blankNum).
+func textKey(s string) Key {
+	if strings.TrimSpace(s) == "" {
+		return Key{Num: blankNum}
+	}
+	return Key{Str: strings.ToLower(s)}
+}
+
 func boolSortKey(b bool) Key {
 	if b {
 		return Key{Num: 1}
@@ -198,8 +208,11 @@ func boolSortKey(b bool) Key {
 }
 
 // ipKey orders addresses numerically (IPv4 before IPv6); unparsable text
-// sorts after both, by its text.
+// sorts after both, by its text, and no address after that (see blankNum).
 func ipKey(s string) Key {
+	if strings.TrimSpace(s) == "" {
+		return Key{Num: blankNum}
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return Key{Num: 2, Str: s}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"sessiondesk/app/domain"
 )
 
 type sortRow struct {
@@ -93,4 +95,114 @@ func TestBuildingAnOrderTellsItsScratch(t *testing.T) {
 	if sortScratch != 48 {
 		t.Fatalf("sortScratch = %d bytes a row, want 48 (key 24, id header 16, prefix 8) on this platform", sortScratch)
 	}
+}
+
+// A column's blank values (no place known, no device name, no address)
+// come after every other value in either direction, as in a spreadsheet;
+// the others and the ties among the blanks are in the order asked, ties
+// by id. It holds for every way Find and Each read an order: every row,
+// a broad result (a bitmap), a narrow one (its rows), a window at an
+// offset, and a delta that patched the order.
+func TestBlanksSortLastEitherWay(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	places := []string{"", "Berlin, DE", "austin, US", "Zurich, CH", " ", "Lisbon, PT"}
+	n := 5000
+	rows := make([]domain.Session, n)
+	for i, v := range r.Perm(n) { // ids in no order
+		rows[i] = domain.Session{ID: fmt.Sprintf("s%05d", v), Location: places[r.IntN(len(places))],
+			User: domain.Person{Email: fmt.Sprintf("u%03d@acme.test", r.IntN(300))}, Status: domain.StatusActive}
+		if i%4 == 0 {
+			rows[i].Status = domain.StatusTerminated
+		}
+	}
+	tb := NewSessions()
+	tb.Replace(rows)
+	blank := func(s domain.Session) bool { return strings.TrimSpace(s.Location) == "" }
+	want := func(rows []domain.Session, search string, active, desc bool) []string {
+		var kept []domain.Session
+		for _, s := range rows {
+			if strings.Contains(s.User.Email, search) && (!active || s.Status == domain.StatusActive) {
+				kept = append(kept, s)
+			}
+		}
+		slices.SortFunc(kept, func(a, b domain.Session) int {
+			if ba, bb := blank(a), blank(b); ba != bb {
+				if ba {
+					return 1
+				}
+				return -1
+			}
+			c := strings.Compare(strings.ToLower(a.Location), strings.ToLower(b.Location))
+			if c == 0 {
+				c = strings.Compare(a.ID, b.ID)
+			}
+			if blank(a) { // both blank: only the ids differ
+				c = strings.Compare(a.ID, b.ID)
+			}
+			if desc {
+				return -c
+			}
+			return c
+		})
+		ids := make([]string, len(kept))
+		for i, s := range kept {
+			ids[i] = s.ID
+		}
+		return ids
+	}
+	check := func(stage string) {
+		t.Helper()
+		for _, search := range []string{"", "u0", "u01"} { // every row (or a broad result), broad, narrow
+			for _, active := range []bool{false, true} {
+				for _, desc := range []bool{false, true} {
+					exp := want(rows, search, active, desc)
+					q := Query[domain.Session]{Search: search, Sort: "location", Desc: desc, FilterKey: fmt.Sprint(active), Limit: n}
+					if active {
+						q.Keep = func(s *domain.Session) bool { return s.Status == domain.StatusActive }
+					}
+					var got []string
+					for _, s := range tb.Find(q, DefaultSessionSort).Items {
+						got = append(got, s.ID)
+					}
+					if !slices.Equal(got, exp) {
+						t.Fatalf("%s: search %q active %v desc %v: %d rows, want %d; first differs at %d",
+							stage, search, active, desc, len(got), len(exp), firstDiff(got, exp))
+					}
+					q.Offset, q.Limit = len(exp)-len(exp)/5, 30 // a window across where the blanks begin
+					got = got[:0]
+					for _, s := range tb.Find(q, DefaultSessionSort).Items {
+						got = append(got, s.ID)
+					}
+					if end := min(q.Offset+30, len(exp)); !slices.Equal(got, exp[q.Offset:end]) {
+						t.Fatalf("%s: search %q active %v desc %v: the window at %d differs", stage, search, active, desc, q.Offset)
+					}
+					got = got[:0]
+					if err := tb.Each(q, DefaultSessionSort, func(s domain.Session) error { got = append(got, s.ID); return nil }); err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got, exp) {
+						t.Fatalf("%s: Each, search %q active %v desc %v: first differs at %d", stage, search, active, desc, firstDiff(got, exp))
+					}
+				}
+			}
+		}
+	}
+	check("loaded")
+	// A delta that blanks some places and fills others patches the order.
+	var changed []domain.Session
+	for _, k := range r.Perm(n)[:200] {
+		rows[k].Location = places[r.IntN(len(places))]
+		changed = append(changed, rows[k])
+	}
+	tb.Upsert(changed)
+	check("after a delta")
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
