@@ -77,6 +77,10 @@ test('a person page from the sessions list, Sign out everywhere, and Back to whe
 
   const heading = page.getByRole('heading', { level: 2, name });
   await heading.waitFor();
+  // The name and the e-mail under it begin at one left edge (the header's
+  // global .who once centred the name over the e-mail).
+  const [nameX, emailX] = await heading.evaluate((e) => [e.getBoundingClientRect().x, e.nextElementSibling.getBoundingClientRect().x]);
+  assert.ok(Math.abs(nameX - emailX) < 1, `the name begins at ${nameX}px, its e-mail at ${emailX}px`);
   await page.getByRole('table', { name: `Sessions of ${name}` }).getByRole('row').filter({ hasText: 'Firefox 61 on Linux' }).waitFor();
   await page.getByRole('table', { name: `Devices of ${name}` }).getByRole('row').nth(1).waitFor();
   await screenshot('person');
