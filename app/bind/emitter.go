@@ -3,6 +3,7 @@ package bind
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
@@ -36,8 +37,26 @@ func (w wailsEmitter) Emit(name string, data ...any) { runtime.EventsEmit(w.ctx,
 // set (the window exists) they are dropped: the UI asks for the state when it
 // loads anyway.
 type Events struct {
-	mu sync.Mutex
-	e  Emitter
+	mu      sync.Mutex
+	e       Emitter
+	changes map[string]*burst // by event name
+}
+
+// changeEvery is the least time between two change events of one kind. A
+// change is told at once, and the changes that follow it within this time
+// once, when it is up: each event makes the page ask again for the rows in
+// view and for the sessions' filter options (the overview's tallies of
+// every row), and "Terminate selected" over a million sessions changed the
+// sessions eight times a second (each batch of a thousand marked ended,
+// then the platform's delta for it), which then spent more of the app's
+// CPU on those answers than on ending the sessions (docs/bench.md).
+const changeEvery = 500 * time.Millisecond
+
+// burst is one kind of change event's last emission and whether one is
+// due at the end of the current changeEvery.
+type burst struct {
+	last time.Time
+	due  bool
 }
 
 var _ desk.Events = (*Events)(nil)
@@ -61,16 +80,41 @@ func (ev *Events) emit(name string, data ...any) {
 // AuthChanged implements desk.Events.
 func (ev *Events) AuthChanged(st desk.AuthState) { ev.emit(EventAuthChanged, authState(st)) }
 
-// Changed implements desk.Events.
+// Changed implements desk.Events, at most once every changeEvery for each
+// domain, the last change always told.
 func (ev *Events) Changed(domain string) {
-	switch domain {
-	case "sessions":
-		ev.emit(EventSessionsChanged)
-	case "devices":
-		ev.emit(EventDevicesChanged)
-	case "audit":
-		ev.emit(EventAuditChanged)
+	name, ok := map[string]string{"sessions": EventSessionsChanged, "devices": EventDevicesChanged, "audit": EventAuditChanged}[domain]
+	if !ok {
+		return
 	}
+	ev.mu.Lock()
+	if ev.changes == nil {
+		ev.changes = map[string]*burst{}
+	}
+	b := ev.changes[name]
+	if b == nil {
+		b = &burst{}
+		ev.changes[name] = b
+	}
+	if b.due { // the event at the end of the wait tells this change too
+		ev.mu.Unlock()
+		return
+	}
+	wait := changeEvery - time.Since(b.last)
+	if wait <= 0 {
+		b.last = time.Now()
+		ev.mu.Unlock()
+		ev.emit(name)
+		return
+	}
+	b.due = true
+	ev.mu.Unlock()
+	time.AfterFunc(wait, func() {
+		ev.mu.Lock()
+		b.due, b.last = false, time.Now()
+		ev.mu.Unlock()
+		ev.emit(name)
+	})
 }
 
 // SyncStatus implements desk.Events.

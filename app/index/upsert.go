@@ -92,15 +92,45 @@ func (t *Table[T]) copyChunk(s *snapshot[T], k int, rows []int32, item func(int3
 
 // patchOrders returns, per sort order old has built, s's order derived
 // from it; none when so much changed that sorting again is as cheap.
+//
+// Only the touched rows whose key in an order changed (or that are new)
+// move in it: a row whose key is what it was keeps its place, ties being
+// broken by id, which never changes. An order none of whose rows moved is
+// old's, shared. Ending sessions changes their status alone, and at a
+// million sessions patching every order in use for each batch of a
+// thousand ended, twice (the mark, then the platform's delta), was a
+// third of the app's CPU while "Terminate selected" ran (docs/bench.md).
 func (t *Table[T]) patchOrders(old, s *snapshot[T], touched []int32) map[string][]int32 {
 	if len(touched) > s.n/32+64 {
 		return nil
 	}
-	out := map[string][]int32{}
+	var keys []string
 	for key, o := range old.orders {
 		if o.built.Load() {
-			out[key] = t.patch(s, key, o.perm, touched)
+			keys = append(keys, key)
 		}
+	}
+	moved := make(map[string][]int32, len(keys))
+	var was, now T
+	for _, i := range touched {
+		isNew := int(i) >= old.n
+		if !isNew {
+			old.get(old.chunks[i>>chunkShift], int(i&chunkMask), &was)
+			s.get(s.chunks[i>>chunkShift], int(i&chunkMask), &now)
+		}
+		for _, key := range keys {
+			if f := t.spec.Sorts[key]; isNew || f(&was) != f(&now) {
+				moved[key] = append(moved[key], i)
+			}
+		}
+	}
+	out := make(map[string][]int32, len(keys))
+	for _, key := range keys {
+		perm := old.orders[key].perm
+		if len(moved[key]) > 0 {
+			perm = t.patch(s, key, perm, moved[key])
+		}
+		out[key] = perm
 	}
 	return out
 }

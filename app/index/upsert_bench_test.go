@@ -40,3 +40,35 @@ func BenchmarkUpsertOneRow(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEndBatch is one batch of "Terminate selected": a thousand
+// sessions, next to each other in the table (the ids are walked in the
+// order stored), marked ended by Update, with the orders by last active,
+// person and place in use. Only the status changes, so no order moves.
+// Run one size at a time: -bench 'EndBatch/1M' -benchmem.
+func BenchmarkEndBatch(b *testing.B) {
+	for _, sz := range scaleSizes {
+		b.Run(sz.name, func(b *testing.B) {
+			now := time.Now()
+			rows := scaledata.Sessions(sz.sessions, scaledata.People(sz.people), true, now)
+			st := index.NewSessions()
+			st.Adopt(rows)
+			for _, sort := range []string{index.DefaultSessionSort, "user", "location"} {
+				st.Find(index.Query[domain.Session]{Sort: sort, Limit: 100}, "")
+			}
+			ids := make([]string, 1000)
+			next := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				for k := range ids {
+					ids[k] = rows[next%len(rows)].ID
+					next++
+				}
+				st.Update(ids, func(s *domain.Session) bool {
+					s.Status = map[string]string{domain.StatusActive: domain.StatusTerminated, domain.StatusTerminated: domain.StatusActive}[s.Status]
+					return s.Status != ""
+				})
+			}
+		})
+	}
+}
