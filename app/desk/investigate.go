@@ -434,9 +434,22 @@ func (w *Workspace) terminateChosen(ctx context.Context, reason string, progress
 			progress(start+len(batch), len(uniq))
 		}
 	}
-	w.syncAfter(ctx)
+	if len(uniq) <= syncBehindFrom {
+		w.syncAfter(ctx)
+	} else {
+		// Already shown ended, so the sync that brings the platform's
+		// rows (and the audit event) runs behind the answer, as after
+		// terminate-all: at a million sessions it took ~90 s, with the
+		// dialog held open on "Terminating…".
+		w.afterAction(ctx, nil, nil)
+	}
 	return res, nil
 }
+
+// syncBehindFrom is the size of a bulk end past which the sync after it is
+// not waited for: up to it the answer comes with the platform's rows and
+// audit event in the cache (who ended each, and why), in about a second.
+const syncBehindFrom = 10 * domain.MaxSelected
 
 // SignOutEverywhere ends every active session of one person. When the
 // person is the caller and keepCurrent is false, the caller is signed out
