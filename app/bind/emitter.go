@@ -52,6 +52,9 @@ type Events struct {
 // CPU on those answers than on ending the sessions (docs/bench.md).
 const changeEvery = 500 * time.Millisecond
 
+// changeEvents names the event of each domain's change.
+var changeEvents = map[string]string{"sessions": EventSessionsChanged, "devices": EventDevicesChanged, "audit": EventAuditChanged}
+
 // burst is one kind of change event's last emission and whether one is
 // due at the end of the current changeEvery.
 type burst struct {
@@ -83,7 +86,7 @@ func (ev *Events) AuthChanged(st desk.AuthState) { ev.emit(EventAuthChanged, aut
 // Changed implements desk.Events, at most once every changeEvery for each
 // domain, the last change always told.
 func (ev *Events) Changed(domain string) {
-	name, ok := map[string]string{"sessions": EventSessionsChanged, "devices": EventDevicesChanged, "audit": EventAuditChanged}[domain]
+	name, ok := changeEvents[domain]
 	if !ok {
 		return
 	}

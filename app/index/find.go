@@ -222,14 +222,18 @@ func (t *Table[T]) inOrder(s *snapshot[T], q Query[T]) inOrder {
 		return o // the blanks are last already
 	}
 	// Where the blanks begin, found by ~20 rows' keys at a million rather
-	// than kept beside each order (a delta patches an order; see patch).
+	// than kept beside each order (a delta patches an order; see patch);
+	// one key when the last row is not blank, as in every order by time.
 	key := t.spec.Sorts[q.Sort]
 	var r T
-	o.filled = sort.Search(len(o.perm), func(k int) bool {
+	blank := func(k int) bool {
 		i := o.perm[k]
 		s.get(s.chunks[i>>chunkShift], int(i&chunkMask), &r)
 		return key(&r).Num == blankNum
-	})
+	}
+	if len(o.perm) > 0 && blank(len(o.perm)-1) {
+		o.filled = sort.Search(len(o.perm), blank)
+	}
 	return o
 }
 

@@ -105,12 +105,17 @@ func (t *Table[T]) patchOrders(old, s *snapshot[T], touched []int32) map[string]
 		return nil
 	}
 	var keys []string
+	var extract []func(*T) Key // keys[x]'s
 	for key, o := range old.orders {
 		if o.built.Load() {
-			keys = append(keys, key)
+			keys, extract = append(keys, key), append(extract, t.spec.Sorts[key])
 		}
 	}
-	moved := make(map[string][]int32, len(keys))
+	out := make(map[string][]int32, len(keys))
+	if len(keys) == 0 {
+		return out
+	}
+	moved := make([][]int32, len(keys))
 	var was, now T
 	for _, i := range touched {
 		isNew := int(i) >= old.n
@@ -118,17 +123,16 @@ func (t *Table[T]) patchOrders(old, s *snapshot[T], touched []int32) map[string]
 			old.get(old.chunks[i>>chunkShift], int(i&chunkMask), &was)
 			s.get(s.chunks[i>>chunkShift], int(i&chunkMask), &now)
 		}
-		for _, key := range keys {
-			if f := t.spec.Sorts[key]; isNew || f(&was) != f(&now) {
-				moved[key] = append(moved[key], i)
+		for x, f := range extract {
+			if isNew || f(&was) != f(&now) {
+				moved[x] = append(moved[x], i)
 			}
 		}
 	}
-	out := make(map[string][]int32, len(keys))
-	for _, key := range keys {
+	for x, key := range keys {
 		perm := old.orders[key].perm
-		if len(moved[key]) > 0 {
-			perm = t.patch(s, key, perm, moved[key])
+		if len(moved[x]) > 0 {
+			perm = t.patch(s, key, perm, moved[x])
 		}
 		out[key] = perm
 	}

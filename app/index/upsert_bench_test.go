@@ -64,9 +64,13 @@ func BenchmarkEndBatch(b *testing.B) {
 					ids[k] = rows[next%len(rows)].ID
 					next++
 				}
-				st.Update(ids, func(s *domain.Session) bool {
-					s.Status = map[string]string{domain.StatusActive: domain.StatusTerminated, domain.StatusTerminated: domain.StatusActive}[s.Status]
-					return s.Status != ""
+				st.Update(ids, func(s *domain.Session) bool { // ended, or active again on the next lap
+					if s.Status == domain.StatusActive {
+						s.Status = domain.StatusTerminated
+					} else {
+						s.Status = domain.StatusActive
+					}
+					return true
 				})
 			}
 		})
